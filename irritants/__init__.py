@@ -1,0 +1,66 @@
+"""irritants: citizens report blockages with public services; State start-ups fix them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from irritants.config import load_config
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application: configuration, extensions, blueprints, CLI and error handlers."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_config(config))
+
+    from irritants import db, errors
+    from irritants.api.views import bp as api_bp
+    from irritants.extensions import api, csrf, limiter, talisman
+    from irritants.intake.views import bp as intake_bp
+    from irritants.pages.views import bp as pages_bp
+
+    if app.config["PROXY_FIX_COUNT"]:
+        n = app.config["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src"],
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        referrer_policy="same-origin",
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+    api.init_app(app)
+
+    app.register_blueprint(intake_bp)
+    app.register_blueprint(pages_bp)
+    api.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    errors.register_error_handlers(app)
+
+    from irritants.cli import register_commands
+
+    register_commands(app)
+    return app

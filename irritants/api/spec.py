@@ -1,0 +1,53 @@
+"""flask-smorest Api whose documented errors are RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDetailSchema(ma.Schema):
+    """One field-level error: where (JSON pointer into the body) and why."""
+
+    pointer = ma.fields.String(metadata={"description": "Pointeur JSON vers le champ en cause, ex. #/description"})
+    detail = ma.fields.String(metadata={"description": "Message d'erreur en français"})
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String(metadata={"description": "URI du type de problème (about:blank pour un statut HTTP simple)"})
+    title = ma.fields.String(metadata={"description": "Résumé lisible du type de problème"})
+    status = ma.fields.Integer(metadata={"description": "Statut HTTP"})
+    detail = ma.fields.String(metadata={"description": "Explication propre à cette occurrence"})
+    instance = ma.fields.String(metadata={"description": "Chemin de la requête en cause"})
+    errors = ma.fields.List(ma.fields.Nested(ProblemDetailSchema), metadata={"description": "Erreurs par champ (422)"})
+
+
+class ProblemApi(Api):
+    """Documents every error response as ``application/problem+json``."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            else:
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Erreur (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_error_handlers(self) -> None:
+        # irritants.errors installs the one set of handlers for the whole app.
+        return None

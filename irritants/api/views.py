@@ -1,0 +1,124 @@
+"""``/api/v1`` resources: reports and the reference lists clients need to build forms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, request, url_for
+from flask_smorest import Blueprint
+
+from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
+from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.db import get_session
+from irritants.errors import IrritantsError, ValidationFailed
+from irritants.extensions import limiter, read_limit, submit_limit
+from irritants.intake import services as intake
+from irritants.intake import signals
+from irritants.intake.models import Source
+from irritants.intake.schemas import ReportCreatedSchema, ReportCreateSchema, ReportPublicSchema
+from irritants.referential import services as referential
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Signalements et référentiels")
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_IDEMPOTENCY_DOC = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "Clé unique choisie par le client (ex. un UUID). Un nouvel envoi avec la même clé et le même "
+    "contenu renvoie le même signalement, sans doublon ; avec un autre contenu : 422.",
+}
+
+
+def problem(status: int, description: str) -> Any:
+    """Document an error answer of a route as RFC 9457 problem+json."""
+    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+
+
+class InvalidIdempotencyKey(IrritantsError):
+    status, slug, title = 400, "invalid-idempotency-key", "En-tête Idempotency-Key invalide"
+
+
+@bp.route("/reports", methods=["POST"])
+@limiter.shared_limit(submit_limit, scope="submissions")
+@bp.arguments(ReportCreateSchema, example={
+    "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
+    "administration": "caf", "procedure": None, "territory": "59", "channel": "telephone",
+    "severity": "rupture_de_droits", "assisted": False,
+})
+@bp.response(201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON",
+                                                             "schema": {"type": "string"}}})
+@problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
+@problem(413, "Corps trop volumineux")
+@problem(422, "Champs invalides (détail par champ dans « errors »)")
+@problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
+@problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
+@bp.doc(parameters=[_IDEMPOTENCY_DOC])
+def create_report(data: dict[str, Any]) -> Any:
+    """Déposer un signalement.
+
+    Le signalement est enregistré durablement avant la réponse 201. Le `tracking_token` est secret : il
+    n'est renvoyé qu'ici (et lors d'un rejeu avec la même clé d'idempotence).
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidIdempotencyKey("Idempotency-Key : 1 à 200 caractères ASCII imprimables, sans espace.")
+    config = current_app.config
+    db = get_session()
+    try:
+        submission = intake.submit_report(
+            db, data, source=Source.API, secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"api:{key}" if key else None,
+        )
+        db.commit()
+    except ValidationFailed:
+        db.rollback()
+        raise
+    report = submission.report
+    if submission.created:
+        signals.report_accepted.send(current_app._get_current_object(), report_id=report.id)
+    location = url_for("api.get_report", token=submission.tracking_token, _external=True)
+    body = {
+        "reference": report.reference,
+        "tracking_token": submission.tracking_token,
+        "tracking_url": url_for("intake.tracking", token=submission.tracking_token, _external=True),
+        "status": report.status,
+        "created_at": report.created_at,
+    }
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if not submission.created:
+        headers["Idempotent-Replayed"] = "true"
+    return body, 201, headers
+
+
+@bp.route("/reports/<string:token>", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.response(200, ReportPublicSchema)
+@problem(404, "Aucun signalement pour ce jeton")
+@problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
+def get_report(token: str) -> Any:
+    """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
+    return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/administrations", methods=["GET"])
+@bp.response(200, AdministrationOutSchema(many=True))
+def list_administrations() -> Any:
+    """Administrations et leurs démarches (identifiants à utiliser dans un signalement)."""
+    return referential.list_administrations(get_session())
+
+
+@bp.route("/territories", methods=["GET"])
+@bp.response(200, TerritoryOutSchema(many=True))
+def list_territories() -> Any:
+    """Les 101 départements (code INSEE, nom, région)."""
+    return referential.list_territories(get_session())
+
+
+@bp.route("/channels", methods=["GET"])
+@bp.response(200, ChannelOutSchema(many=True))
+def list_channels() -> Any:
+    """Canaux de contact avec l'administration."""
+    return referential.list_channels(get_session())

@@ -1,0 +1,172 @@
+"""Command line: ``irritants <command>`` (also ``flask --app irritants <command>``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+from tqdm import tqdm
+
+from irritants import migrate
+from irritants.db import get_db
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the configured database."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Base de données à jour ({migrate.head_revision()}).")
+
+
+@click.command("load-reference")
+@with_appcontext
+def load_reference() -> None:
+    """Load or refresh départements, administrations, démarches and channels (idempotent)."""
+    from irritants.referential.services import load_reference_data
+
+    with get_db().session_scope() as session:
+        counts = load_reference_data(session)
+        session.commit()
+    click.echo("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@click.command("demo-data")
+@click.option("--reports", "n_reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when reports already exist (first run only).")
+@with_appcontext
+def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
+    """Generate realistic French demo reports (deterministic for a seed)."""
+    from irritants.intake.bulk import ReferenceMaps, insert_reports
+    from irritants.intake.demo import generate_reports
+    from irritants.intake.models import Report, Source
+
+    config = current_app.config
+    with get_db().session_scope() as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Report)):
+            click.echo("Des signalements existent déjà : pas de données de démonstration ajoutées.")
+            return
+        maps = ReferenceMaps.load(session)
+        if not maps.administrations:
+            raise click.ClickException("Référentiel vide : lancez d'abord « irritants load-reference ».")
+        rows = generate_reports(
+            n_reports, seed=seed, administrations=maps.procedures_by_admin,
+            territories=sorted(maps.territories), channels=sorted(maps.channels), now=dt.datetime.now(dt.UTC),
+        )
+        with tqdm(total=n_reports, desc="Signalements", unit=" sig.", file=sys.stderr) as bar:
+            count = insert_reports(session, rows, maps, source=Source.DEMO, secret_key=config["SECRET_KEY"],
+                                   retention_days=config["CONTACT_RETENTION_DAYS"], progress=bar)
+        session.commit()
+    click.echo(f"{count} signalements de démonstration créés.")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "mappings", multiple=True, metavar="CHAMP=COLONNE",
+              help="Map a field (description, title, administration, procedure, territory, channel, severity, "
+                   "feeling, occurred_on, email, external_id) to a CSV column. Repeatable.")
+@click.option("--default", "defaults", multiple=True, metavar="CHAMP=VALEUR",
+              help="Value for rows where a field is empty, e.g. --default territory=75. Repeatable.")
+@click.option("--delimiter", default=None, help="Column separator (guessed by default).")
+@click.option("--skip-invalid", is_flag=True, help="Import valid rows even if some rows are invalid.")
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@with_appcontext
+def import_csv(path: Path, mappings: tuple[str, ...], defaults: tuple[str, ...], delimiter: str | None,
+               skip_invalid: bool, dry_run: bool) -> None:
+    """Import reports from a CSV file: all rows or none (unless --skip-invalid); re-running adds nothing."""
+    from irritants.intake.bulk import ReferenceMaps, insert_reports
+    from irritants.intake.importing import plan_import, read_csv, resolve_columns
+    from irritants.intake.models import Source
+
+    config = current_app.config
+    try:
+        frame = read_csv(path, delimiter=delimiter)
+        columns = resolve_columns(frame, _pairs(mappings, "--map"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Fichier illisible : {exc}") from exc
+    with get_db().session_scope() as session:
+        with tqdm(total=len(frame), desc="Vérification", unit=" lignes", file=sys.stderr) as bar:
+            plan = plan_import(session, frame, columns, defaults=_pairs(defaults, "--default"),
+                               source_name=path.stem, progress=bar)
+        for error in plan.errors[:200]:
+            click.echo(f"ligne {error.line} · {error.field} · {error.reason}", err=True)
+        if len(plan.errors) > 200:
+            click.echo(f"… et {len(plan.errors) - 200} autres erreurs.", err=True)
+        bad_lines = len({e.line for e in plan.errors})
+        summary = (f"{plan.total} lignes : {len(plan.rows)} valides, {bad_lines} invalides, "
+                   f"{plan.already_imported} déjà importées.")
+        if plan.errors and not skip_invalid:
+            raise click.ClickException(f"{summary} Rien n'a été importé (relancez avec --skip-invalid pour "
+                                       "importer les lignes valides).")
+        if dry_run:
+            click.echo(f"{summary} Vérification seule : rien n'a été importé.")
+            return
+        with tqdm(total=len(plan.rows), desc="Import", unit=" sig.", file=sys.stderr) as bar:
+            count = insert_reports(session, plan.rows, ReferenceMaps.load(session), source=Source.IMPORT,
+                                   secret_key=config["SECRET_KEY"], retention_days=config["CONTACT_RETENTION_DAYS"],
+                                   progress=bar)
+        session.commit()
+    click.echo(f"{summary} {count} signalements importés.")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"attendu CHAMP=VALEUR, reçu « {value} »", param_hint=option)
+        result[key.strip()] = rest.strip()
+    return result
+
+
+@click.command("purge-contacts")
+@with_appcontext
+def purge_contacts() -> None:
+    """Delete follow-up emails whose retention period is over (run daily)."""
+    from irritants.intake.services import purge_expired_contacts
+
+    with get_db().session_scope() as session:
+        count = purge_expired_contacts(session)
+        session.commit()
+    click.echo(f"{count} adresses supprimées.")
+
+
+@click.command("setup")
+@click.option("--demo-reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.pass_context
+def setup(ctx: click.Context, demo_reports: int) -> None:
+    """Migrate, load the référentiel and, on first run only, demo data."""
+    ctx.invoke(db_upgrade)
+    ctx.invoke(load_reference)
+    if demo_reports:
+        ctx.invoke(demo_data, n_reports=demo_reports, seed=42, if_empty=True)
+
+
+COMMANDS = (db_group, load_reference, demo_data, import_csv, purge_contacts, setup)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the project's commands to ``app.cli``."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from irritants import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="irritants — signalements et irritants du service public.")

@@ -1,0 +1,134 @@
+"""Configuration classes; the only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "irritants.sqlite3"
+INSECURE_DEV_SECRET = "dev-secret-not-for-production"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str = INSECURE_DEV_SECRET
+    DATABASE_URL: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    DATABASE_ECHO: bool = False
+    REDIS_URL: str | None = None
+
+    # Bodies are small: a report is at most 4,000 characters of text.
+    MAX_CONTENT_LENGTH: int = 64 * 1024
+
+    # Anti-abuse on public endpoints (Flask-Limiter syntax).
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_HEADERS_ENABLED: bool = True
+    RATELIMIT_SUBMIT: str = "5 per minute;30 per hour;100 per day"
+    RATELIMIT_READ: str = "120 per minute"
+    FORM_MIN_FILL_SECONDS: float = 3.0
+    FORM_MAX_AGE_SECONDS: float = 24 * 3600
+    PROXY_FIX_COUNT: int = 0
+
+    # Security headers and cookies.
+    FORCE_HTTPS: bool = False
+    SESSION_COOKIE_SECURE: bool = False
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    WTF_CSRF_TIME_LIMIT: int | None = 24 * 3600
+
+    # Contact data is purged after this many days (RGPD minimisation).
+    CONTACT_RETENTION_DAYS: int = 365
+
+    # OpenAPI (flask-smorest).
+    API_TITLE: str = "irritants"
+    API_VERSION: str = "v1"
+    OPENAPI_VERSION: str = "3.0.3"
+    OPENAPI_URL_PREFIX: str = "/api/v1"
+    OPENAPI_JSON_PATH: str = "openapi.json"
+
+    SERVICE_NAME: str = "Irritants"
+    SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
+    TESTING: bool = False
+    DEBUG: bool = False
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local development: SQLite, readable errors."""
+
+
+class TestingConfig(BaseConfig):
+    """Tests: per-test database, deterministic anti-abuse settings."""
+
+    TESTING = True
+    FORM_MIN_FILL_SECONDS = 0.0
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(BaseConfig):
+    """Production: refuses to start without a real secret."""
+
+    FORCE_HTTPS = True
+    SESSION_COOKIE_SECURE = True
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# IRRITANTS_<NAME> environment variables override these keys, converted to the type of the default.
+_ENV_KEYS = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "DATABASE_ECHO": _bool,
+    "REDIS_URL": str,
+    "RATELIMIT_ENABLED": _bool,
+    "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_SUBMIT": str,
+    "RATELIMIT_READ": str,
+    "FORM_MIN_FILL_SECONDS": float,
+    "PROXY_FIX_COUNT": int,
+    "FORCE_HTTPS": _bool,
+    "SESSION_COOKIE_SECURE": _bool,
+    "CONTACT_RETENTION_DAYS": int,
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unusable (e.g. production without a secret)."""
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
+    env_name = os.environ.get("IRRITANTS_ENV", "development")
+    if overrides and "ENV" in overrides:
+        env_name = overrides["ENV"]
+    cls = CONFIGS.get(env_name)
+    if cls is None:
+        raise ConfigurationError(f"IRRITANTS_ENV inconnu : {env_name!r}")
+    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    settings["ENV"] = env_name
+    for key, cast in _ENV_KEYS.items():
+        raw = os.environ.get(f"IRRITANTS_{key}")
+        if raw is not None and raw != "":
+            settings[key] = cast(raw)
+    if settings.get("REDIS_URL") and settings["RATELIMIT_STORAGE_URI"] == "memory://":
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+    if overrides:
+        settings.update(overrides)
+    if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
+        raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")
+    return settings
+
+
+def test_database_url() -> str | None:
+    """The database URL the test-suite should use (IRRITANTS_TEST_DATABASE_URL), if any."""
+    return os.environ.get("IRRITANTS_TEST_DATABASE_URL") or None

@@ -1,0 +1,217 @@
+"""Domain error root, and the one place exceptions become HTML pages or RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/api/v1/problems/"
+
+FRENCH_TITLES = {
+    400: "Requête invalide",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Contenu trop volumineux",
+    415: "Type de contenu non pris en charge",
+    422: "Données invalides",
+    429: "Trop de demandes",
+    500: "Erreur interne",
+    503: "Service momentanément indisponible",
+}
+
+FRENCH_DETAILS = {
+    400: "La requête n'a pas pu être comprise.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "La page que vous cherchez est introuvable. L'adresse a peut-être été mal saisie ou la page supprimée.",
+    405: "Cette méthode n'est pas autorisée sur cette adresse.",
+    413: "Le contenu envoyé est trop volumineux.",
+    429: "Vous avez fait trop de demandes en peu de temps. Merci de patienter avant de réessayer.",
+    500: "Une erreur inattendue s'est produite. L'équipe a été prévenue.",
+    503: "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : merci de réessayer "
+    "dans quelques instants.",
+}
+
+
+class IrritantsError(Exception):
+    """Root of the domain's errors; each carries its HTTP status and a problem type slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Requête invalide"
+
+    def __init__(self, detail: str | None = None, *, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors or {}
+
+
+class NotFoundError(IrritantsError):
+    status, slug, title = 404, "not-found", "Ressource introuvable"
+
+
+class ValidationFailed(IrritantsError):
+    status, slug, title = 422, "validation-error", "Données invalides"
+
+
+class IdempotencyConflict(IrritantsError):
+    status, slug, title = 422, "idempotency-key-reused", "Clé d'idempotence déjà utilisée pour une autre requête"
+
+
+class ServiceUnavailable(IrritantsError):
+    status, slug, title = 503, "service-unavailable", "Service momentanément indisponible"
+
+
+PROBLEM_TYPES = {
+    cls.slug: cls.title for cls in (NotFoundError, ValidationFailed, IdempotencyConflict, ServiceUnavailable)
+}
+
+
+def wants_problem_json() -> bool:
+    """API paths (and clients that ask for it) get problem+json; people get HTML pages."""
+    if request.path.startswith("/api/") and not request.path.startswith("/api/v1/docs"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
+    return best in ("application/json", PROBLEM_JSON)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn marshmallow's nested messages into RFC 9457 ``errors`` entries with JSON pointers."""
+    out: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = "" if key == "_schema" else str(key)
+            out.extend(flatten_messages(value, f"{prefix}/{name}" if name else prefix))
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            if isinstance(item, dict | list | tuple):
+                out.extend(flatten_messages(item, prefix))
+            else:
+                out.append({"pointer": f"#{prefix}" if prefix else "#", "detail": str(item)})
+    else:
+        out.append({"pointer": f"#{prefix}" if prefix else "#", "detail": str(messages)})
+    return out
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    slug: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build an ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": f"{PROBLEM_BASE}{slug}" if slug else "about:blank",
+        "title": title or FRENCH_TITLES.get(status, "Erreur"),
+        "status": status,
+        "detail": detail or FRENCH_DETAILS.get(status, ""),
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def html_error(status: int, *, title: str | None = None, detail: str | None = None,
+               headers: dict[str, str] | None = None) -> Response:
+    body = render_template(
+        "errors/error.html",
+        status=status,
+        title=title or FRENCH_TITLES.get(status, "Erreur"),
+        detail=detail or FRENCH_DETAILS.get(status, ""),
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    data = getattr(error, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    if status == 429:
+        headers.setdefault("Retry-After", str(_retry_after(error)))
+    if status >= 500:
+        log.error("HTTP %s on %s %s", status, request.method, request.path)
+    if wants_problem_json():
+        messages = data.get("messages") or data.get("errors")
+        errors = None
+        if messages:
+            # webargs nests by location ("json", "query"…); pointers are relative to the body.
+            if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in ("json", "query", "headers", "form"):
+                messages = next(iter(messages.values()))
+            errors = flatten_messages(messages)
+        slug = "validation-error" if status == 422 else None
+        detail = None
+        if status == 422:
+            detail = "Certains champs sont invalides : voir « errors »."
+        elif status == 400 and messages:
+            detail = "Le corps de la requête n'est pas un JSON valide (UTF-8 attendu)."
+            errors = None
+        return problem_response(status, slug=slug, detail=detail, errors=errors, headers=headers)
+    return html_error(status, headers=headers)
+
+
+def _retry_after(error: HTTPException) -> int:
+    limit = getattr(error, "limit", None)
+    try:
+        return max(1, int(limit.limit.get_expiry())) if limit is not None else 60
+    except Exception:
+        return 60
+
+
+def _domain_error(error: IrritantsError) -> Response:
+    if wants_problem_json():
+        errors = flatten_messages(error.errors) if error.errors else None
+        headers = {"Retry-After": "5"} if error.status == 503 else None
+        return problem_response(error.status, title=error.title, detail=error.detail, slug=error.slug,
+                                errors=errors, headers=headers)
+    return html_error(error.status, title=error.title, detail=error.detail)
+
+
+def _database_unavailable(error: DBAPIError) -> Response:
+    # Never leak SQL or parameters (they may hold personal data): log the class only.
+    log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    if wants_problem_json():
+        return problem_response(503, slug="service-unavailable", headers={"Retry-After": "5"})
+    return html_error(503, headers={"Retry-After": "5"})
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _http_exception(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers; called after extensions so these override theirs."""
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(IrritantsError, _domain_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_unavailable_or_bug)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _database_unavailable_or_bug(error: DBAPIError) -> Response:
+    if error.connection_invalidated or isinstance(error, OperationalError):
+        return _database_unavailable(error)
+    return _unexpected(error)

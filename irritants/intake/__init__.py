@@ -1,0 +1,1 @@
+"""Citizen intake: reports, the public form, the tracking page, submission, anti-abuse."""

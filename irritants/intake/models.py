@@ -1,0 +1,134 @@
+"""Report (signalement) and its purgeable contact data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from irritants.db import Base, UTCDateTime, utcnow
+from irritants.referential.models import Administration, Channel, Procedure, Territory
+
+
+def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)
+
+
+class Severity(enum.StrEnum):
+    """How hard the irritant hit the citizen."""
+
+    GENE = "gene"
+    PERTE_DE_TEMPS = "perte_de_temps"
+    BLOCAGE = "blocage"
+    RUPTURE_DE_DROITS = "rupture_de_droits"
+
+
+SEVERITY_LABELS: dict[Severity, str] = {
+    Severity.GENE: "Gêne",
+    Severity.PERTE_DE_TEMPS: "Perte de temps",
+    Severity.BLOCAGE: "Blocage de ma démarche",
+    Severity.RUPTURE_DE_DROITS: "Rupture de droits (aide, revenu, titre…)",
+}
+
+
+class StatusKind(enum.StrEnum):
+    """The fixed kinds of public status, whatever wording a team shows."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    FIXED = "fixed"
+    REGRESSED = "regressed"
+    CLOSED_NOT_FIXED = "closed_not_fixed"
+    NOT_OUR_SCOPE = "not_our_scope"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+
+
+CITIZEN_STATUS_LABELS: dict[StatusKind, str] = {
+    StatusKind.NEW: "Reçu",
+    StatusKind.TRIAGED: "Examiné",
+    StatusKind.PLANNED: "Pris en charge par une équipe",
+    StatusKind.IN_PROGRESS: "Correction en cours",
+    StatusKind.FIXED: "Corrigé",
+    StatusKind.REGRESSED: "Réapparu après correction",
+    StatusKind.CLOSED_NOT_FIXED: "Clos sans correction",
+    StatusKind.NOT_OUR_SCOPE: "Transmis à un autre service",
+    StatusKind.DUPLICATE: "Regroupé avec un autre irritant",
+    StatusKind.SPAM: "Non retenu",
+}
+
+
+class Source(enum.StrEnum):
+    """Where a report came in."""
+
+    WEB = "web"
+    API = "api"
+    IMPORT = "import"
+    DEMO = "demo"
+
+
+class Report(Base):
+    """One citizen's account of one irritant occurrence; keeps its identity forever."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # SHA-256 of the secret tracking token: a database leak does not reveal tracking links.
+    tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Random seed from which the tracking token is derived with the app secret (see services).
+    token_seed: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    description: Mapped[str] = mapped_column(Text)
+    administration_id: Mapped[int] = mapped_column(ForeignKey("administrations.id"), index=True)
+    procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), index=True)
+    territory_code: Mapped[str] = mapped_column(ForeignKey("territories.code"), index=True)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    occurred_on: Mapped[dt.date | None] = mapped_column(Date)
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[StatusKind] = mapped_column(_enum(StatusKind), default=StatusKind.NEW, index=True)
+    source: Mapped[Source] = mapped_column(_enum(Source, 10), default=Source.WEB)
+    # Filled by clustering; the foreign key arrives with the clusters table.
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Fingerprint of the request body, to refuse a reused key with a different body.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Stable key of an imported row (file's own id or content hash) so re-imports add nothing.
+    external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    administration: Mapped[Administration] = relationship(lazy="joined")
+    procedure: Mapped[Procedure | None] = relationship(lazy="joined")
+    territory: Mapped[Territory] = relationship(lazy="joined")
+    channel: Mapped[Channel] = relationship(lazy="joined")
+    contact: Mapped[ReportContact | None] = relationship(
+        back_populates="report", cascade="all, delete-orphan", uselist=False, lazy="select"
+    )
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS[self.severity]
+
+    @property
+    def status_label(self) -> str:
+        return CITIZEN_STATUS_LABELS[self.status]
+
+
+class ReportContact(Base):
+    """Follow-up email of a report, kept apart so it can be purged on schedule."""
+
+    __tablename__ = "report_contacts"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Keyed HMAC of the normalised email: de-duplication without reading addresses.
+    email_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+    report: Mapped[Report] = relationship(back_populates="contact")

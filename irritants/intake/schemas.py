@@ -1,0 +1,181 @@
+"""Report schemas, shared by the public form and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
+
+from irritants.intake.models import Severity, StatusKind
+
+DESCRIPTION_MIN = 20
+DESCRIPTION_MAX = 4000
+EARLIEST_OCCURRENCE = dt.date(1990, 1, 1)
+# Réunion and Mayotte are the French territories furthest ahead of UTC in the référentiel.
+_AHEAD_ZONES = (ZoneInfo("Europe/Paris"), ZoneInfo("Indian/Reunion"))
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+_TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
+
+REQUIRED = "Ce champ est obligatoire."
+MESSAGES = {
+    "required": REQUIRED,
+    "null": REQUIRED,
+    "invalid": "Valeur invalide.",
+}
+
+FIELD_LABELS = {
+    "description": "Description",
+    "administration": "Administration concernée",
+    "procedure": "Démarche concernée",
+    "territory": "Département",
+    "channel": "Canal utilisé",
+    "severity": "Gravité",
+    "occurred_on": "Date",
+    "assisted": "Aide d'un conseiller France Services",
+    "email": "Adresse électronique",
+    "contact_consent": "Consentement",
+}
+
+
+def paris_today() -> dt.date:
+    """The latest calendar date anywhere in the French territories we serve."""
+    now = dt.datetime.now(dt.UTC)
+    return max(now.astimezone(zone).date() for zone in _AHEAD_ZONES)
+
+
+def clean_text(value: str) -> str:
+    """Plain text: normalised line breaks, no control or invisible characters, trimmed."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _CONTROL_CHARS.sub("", value)
+    return value.strip()
+
+
+class _Slug(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        result = super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        if not _SLUG.match(result):
+            raise ValidationError("Identifiant invalide.")
+        return result
+
+
+class ReportCreateSchema(Schema):
+    """What a citizen (or an API client) may send to create a report; nothing server-owned."""
+
+    class Meta:
+        ordered = True
+
+    error_messages = {"unknown": "Champ inconnu ou réservé au service.", "type": "Un objet JSON est attendu."}
+
+    description = fields.String(
+        required=True,
+        error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
+        metadata={"description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères)."},
+    )
+    administration = _Slug(required=True, error_messages=MESSAGES,
+                           metadata={"description": "Identifiant (slug) de l'administration, voir /api/v1/administrations."})
+    procedure = _Slug(load_default=None, allow_none=True, error_messages=MESSAGES,
+                      metadata={"description": "Identifiant de la démarche de cette administration (facultatif)."})
+    territory = fields.String(required=True, error_messages=MESSAGES,
+                              metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."})
+    channel = _Slug(required=True, error_messages=MESSAGES, metadata={"description": "Code du canal, voir /api/v1/channels."})
+    severity = fields.Enum(
+        Severity, by_value=True, required=True,
+        error_messages={**MESSAGES, "unknown": "Choisissez une gravité parmi : {choices}."},
+    )
+    occurred_on = fields.Date(
+        load_default=None, allow_none=True,
+        error_messages={**MESSAGES, "invalid": "Indiquez une date valide (AAAA-MM-JJ)."},
+        metadata={"description": "Date à laquelle c'est arrivé (facultatif, pas dans le futur)."},
+    )
+    assisted = fields.Boolean(load_default=False, error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
+                              metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."})
+    email = fields.Email(
+        load_default=None, allow_none=True, validate=validate.Length(max=254, error="Adresse trop longue."),
+        error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
+        metadata={"description": "Adresse pour être tenu informé (facultatif, avec consentement)."},
+    )
+    contact_consent = fields.Boolean(load_default=False, error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
+                                     metadata={"description": "Consentement explicite à être recontacté par courriel."})
+
+    @pre_load
+    def _blank_to_none(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: (None if isinstance(v, str) and not v.strip() and k not in ("description",) else v)
+                    for k, v in data.items()}
+        return data
+
+    @validates("description")
+    def _check_description(self, value: str, **_: Any) -> None:
+        text = clean_text(value)
+        if len(text) < DESCRIPTION_MIN:
+            raise ValidationError(
+                f"Décrivez la situation en au moins {DESCRIPTION_MIN} caractères (actuellement {len(text)})."
+            )
+        if len(text) > DESCRIPTION_MAX:
+            raise ValidationError(
+                f"La description ne doit pas dépasser {DESCRIPTION_MAX} caractères (actuellement {len(text)})."
+            )
+
+    @validates("territory")
+    def _check_territory(self, value: str, **_: Any) -> None:
+        if not _TERRITORY.match(value.strip().upper()):
+            raise ValidationError("Choisissez un département de la liste (code INSEE, par exemple 75 ou 2A).")
+
+    @validates("occurred_on")
+    def _check_occurred_on(self, value: dt.date | None, **_: Any) -> None:
+        if value is None:
+            return
+        if value > paris_today():
+            raise ValidationError("La date ne peut pas être dans le futur.")
+        if value < EARLIEST_OCCURRENCE:
+            raise ValidationError("La date semble erronée : indiquez une date après le 1er janvier 1990.")
+
+    @validates_schema
+    def _check_consent(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("email") and not data.get("contact_consent"):
+            raise ValidationError(
+                "Cochez cette case pour être recontacté par courriel, ou laissez l'adresse vide.",
+                "contact_consent",
+            )
+        if data.get("contact_consent") and not data.get("email"):
+            raise ValidationError("Indiquez votre adresse électronique, ou décochez le consentement.", "email")
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["description"] = clean_text(data["description"])
+        data["territory"] = data["territory"].strip().upper()
+        if data.get("email"):
+            data["email"] = data["email"].strip()
+        return data
+
+
+class ReportPublicSchema(Schema):
+    """The public view of one report (no contact data, no internal ids)."""
+
+    reference = fields.String()
+    status = fields.Enum(StatusKind, by_value=True)
+    status_label = fields.String()
+    created_at = fields.DateTime()
+    description = fields.String()
+    administration = fields.Function(lambda r: {"slug": r.administration.slug, "name": r.administration.name})
+    procedure = fields.Function(lambda r: {"slug": r.procedure.slug, "name": r.procedure.name} if r.procedure else None)
+    territory = fields.Function(lambda r: {"code": r.territory.code, "name": r.territory.name})
+    channel = fields.Function(lambda r: {"code": r.channel.code, "label": r.channel.label})
+    severity = fields.Enum(Severity, by_value=True)
+    occurred_on = fields.Date(allow_none=True)
+    assisted = fields.Boolean()
+    cluster_id = fields.Integer(allow_none=True)
+
+
+class ReportCreatedSchema(Schema):
+    """Answer to a successful creation: the only time the tracking token is given out."""
+
+    reference = fields.String(required=True)
+    tracking_token = fields.String(required=True, metadata={"description": "Secret : donne accès au suivi."})
+    tracking_url = fields.String(required=True)
+    status = fields.Enum(StatusKind, by_value=True, required=True)
+    created_at = fields.DateTime(required=True)

@@ -1,0 +1,125 @@
+"""Public pages: the report form, its confirmation and the tracking page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import session as cookie_session
+from marshmallow import ValidationError
+
+from irritants.db import get_session
+from irritants.errors import ValidationFailed
+from irritants.extensions import limiter, submit_limit
+from irritants.intake import antiabuse, services, signals
+from irritants.intake.models import SEVERITY_LABELS, Source
+from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
+from irritants.referential import services as referential
+
+bp = Blueprint("intake", __name__)
+
+_FORM_FIELDS = ("description", "administration", "procedure", "territory", "channel", "severity", "occurred_on",
+                "email")
+_CHECKBOXES = ("assisted", "contact_consent")
+
+
+def _render_form(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> tuple[str, int]:
+    db = get_session()
+    html = render_template(
+        "intake/new.html",
+        form=form,
+        errors=errors,
+        labels=FIELD_LABELS,
+        administrations=referential.list_administrations(db),
+        territories=referential.list_territories(db),
+        channels=referential.list_channels(db),
+        severities=[(s.value, label) for s, label in SEVERITY_LABELS.items()],
+        form_token=antiabuse.issue_form_token(current_app.config["SECRET_KEY"]),
+        honeypot_field=antiabuse.HONEYPOT_FIELD,
+    )
+    return html, status
+
+
+def _form_payload(form: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {name: form.get(name, "") for name in _FORM_FIELDS}
+    data["description"] = form.get("description", "")
+    for name in _CHECKBOXES:
+        data[name] = name in form
+    return data
+
+
+@bp.get("/")
+def new_report() -> Any:
+    """The form « Signaler un irritant »."""
+    return _render_form({}, {})
+
+
+@bp.post("/")
+@limiter.shared_limit(submit_limit, scope="submissions")
+def submit() -> Any:
+    """Validate, commit, then redirect to the confirmation (post/redirect/get)."""
+    form = request.form.to_dict()
+    config = current_app.config
+    if form.get(antiabuse.HONEYPOT_FIELD):
+        return _render_form(form, {"_form": ["Votre envoi n'a pas pu être traité. Si vous n'êtes pas un robot, "
+                                             "laissez vide le champ « Ne pas remplir ce champ » et réessayez."]}, 422)
+    check = antiabuse.check_form_token(form.get("form_token"), config["SECRET_KEY"],
+                                       min_seconds=config["FORM_MIN_FILL_SECONDS"],
+                                       max_seconds=config["FORM_MAX_AGE_SECONDS"])
+    if not check.ok:
+        message = ("Votre formulaire a expiré ou a été envoyé trop vite. Vos réponses sont conservées : vérifiez-les "
+                   "puis envoyez à nouveau.")
+        return _render_form(form, {"_form": [message]}, 422)
+    try:
+        data = ReportCreateSchema().load(_form_payload(form))
+    except ValidationError as err:
+        return _render_form(form, _as_field_errors(err.messages), 422)
+    db = get_session()
+    try:
+        submission = services.submit_report(
+            db, data, source=Source.WEB, secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"web:{check.nonce}",
+        )
+        db.commit()
+    except ValidationFailed as err:
+        db.rollback()
+        return _render_form(form, err.errors, 422)
+    if submission.created:
+        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report.id)
+    cookie_session["confirmation"] = {"reference": submission.report.reference, "token": submission.tracking_token}
+    return redirect(url_for("intake.confirmation"), code=303)
+
+
+def _as_field_errors(messages: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = "_form" if key == "_schema" else key
+            errors[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return errors
+
+
+@bp.get("/confirmation")
+def confirmation() -> Any:
+    """Shown once after a submission: the reference and the secret tracking link."""
+    data = cookie_session.pop("confirmation", None)
+    if not data:
+        return redirect(url_for("intake.new_report"))
+    report = services.report_by_token(get_session(), data["token"])
+    tracking_url = url_for("intake.tracking", token=data["token"], _external=True)
+    response = current_app.make_response(render_template("intake/confirmation.html", report=report,
+                                                          tracking_url=tracking_url))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/suivi/<token>")
+def tracking(token: str) -> Any:
+    """The tracking page of one report, reached only with its secret token."""
+    if len(token) > services.TOKEN_MAX_LENGTH:
+        abort(404)
+    report = services.report_by_token(get_session(), token)
+    response = current_app.make_response(render_template("intake/tracking.html", report=report, events=[]))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,7 @@
+"""Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from irritants.db import Base
+from irritants.intake.models import Report, ReportContact
+from irritants.referential.models import Administration, Channel, Procedure, Territory
+
+__all__ = ["Administration", "Base", "Channel", "Procedure", "Report", "ReportContact", "Territory"]

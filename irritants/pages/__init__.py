@@ -1,0 +1,1 @@
+"""Static public pages (accessibility statement, legal notices…) and health probes."""

@@ -1,0 +1,1 @@
+"""Reference data: territories (départements), administrations, démarches, contact channels."""

@@ -1,0 +1,103 @@
+"""Reference data lookups and loading."""
+
+from __future__ import annotations
+
+import csv
+import json
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from irritants.referential.models import Administration, Channel, Procedure, Territory
+
+
+def administration_by_slug(session: Session, slug: str) -> Administration | None:
+    """The active administration with this slug."""
+    return session.scalar(select(Administration).where(Administration.slug == slug, Administration.active))
+
+
+def procedure_by_slug(session: Session, administration_id: int, slug: str) -> Procedure | None:
+    """The active démarche ``slug`` of one administration."""
+    return session.scalar(
+        select(Procedure).where(
+            Procedure.administration_id == administration_id, Procedure.slug == slug, Procedure.active
+        )
+    )
+
+
+def territory_by_code(session: Session, code: str) -> Territory | None:
+    """The département with this INSEE code."""
+    return session.get(Territory, code)
+
+
+def channel_by_code(session: Session, code: str) -> Channel | None:
+    """The contact channel with this code."""
+    return session.get(Channel, code)
+
+
+def list_administrations(session: Session) -> list[Administration]:
+    """Active administrations with their démarches, by name."""
+    stmt = (
+        select(Administration)
+        .where(Administration.active)
+        .options(selectinload(Administration.procedures))
+        .order_by(Administration.name)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_territories(session: Session) -> list[Territory]:
+    """All départements, in INSEE order."""
+    return list(session.scalars(select(Territory).order_by(Territory.code)))
+
+
+def list_channels(session: Session) -> list[Channel]:
+    """Contact channels in display order."""
+    return list(session.scalars(select(Channel).order_by(Channel.position, Channel.code)))
+
+
+def _data_file(name: str) -> Any:
+    return resources.files("irritants.referential").joinpath("data", name)
+
+
+def load_reference_data(session: Session) -> dict[str, int]:
+    """Insert or update the bundled référentiel (idempotent); returns counts per table."""
+    counts = {"territories": 0, "administrations": 0, "procedures": 0, "channels": 0}
+    with _data_file("territories.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            territory = session.get(Territory, row["code"]) or Territory(code=row["code"])
+            territory.name, territory.region_code, territory.region_name = (
+                row["name"], row["region_code"], row["region_name"]
+            )
+            session.add(territory)
+            counts["territories"] += 1
+    with _data_file("channels.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            channel = session.get(Channel, row["code"]) or Channel(code=row["code"])
+            channel.label, channel.position = row["label"], int(row["position"])
+            session.add(channel)
+            counts["channels"] += 1
+    with _data_file("administrations.json").open(encoding="utf-8") as fh:
+        entries = json.load(fh)
+    for entry in entries:
+        administration = session.scalar(select(Administration).where(Administration.slug == entry["slug"]))
+        if administration is None:
+            administration = Administration(slug=entry["slug"])
+            session.add(administration)
+        administration.name = entry["name"]
+        administration.acronym = entry.get("acronym")
+        administration.active = True
+        existing = {p.slug: p for p in administration.procedures}
+        for item in entry.get("procedures", []):
+            procedure = existing.get(item["slug"])
+            if procedure is None:
+                procedure = Procedure(slug=item["slug"])
+                administration.procedures.append(procedure)
+            procedure.name = item["name"]
+            procedure.active = True
+            counts["procedures"] += 1
+        counts["administrations"] += 1
+    session.flush()
+    return counts

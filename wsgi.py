@@ -1,0 +1,3 @@
+from irritants import create_app
+
+app = create_app()
