@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from irritants.config import load_config
+
+PARIS = ZoneInfo("Europe/Paris")
 
 CSP = {
     "default-src": "'self'",
@@ -21,6 +25,11 @@ CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+
+
+def to_paris_time(moment: dt.datetime) -> dt.datetime:
+    """Show stored UTC times in the time of metropolitan France."""
+    return moment.astimezone(PARIS)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -59,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)
 
     errors.register_error_handlers(app)
+    app.jinja_env.globals["localtime"] = to_paris_time
 
     from irritants.cli import register_commands
 

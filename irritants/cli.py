@@ -62,29 +62,56 @@ def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
         if not maps.administrations:
             raise click.ClickException("Référentiel vide : lancez d'abord « irritants load-reference ».")
         rows = generate_reports(
-            n_reports, seed=seed, administrations=maps.procedures_by_admin,
-            territories=sorted(maps.territories), channels=sorted(maps.channels), now=dt.datetime.now(dt.UTC),
+            n_reports,
+            seed=seed,
+            administrations=maps.procedures_by_admin,
+            territories=sorted(maps.territories),
+            channels=sorted(maps.channels),
+            now=dt.datetime.now(dt.UTC),
         )
         with tqdm(total=n_reports, desc="Signalements", unit=" sig.", file=sys.stderr) as bar:
-            count = insert_reports(session, rows, maps, source=Source.DEMO, secret_key=config["SECRET_KEY"],
-                                   retention_days=config["CONTACT_RETENTION_DAYS"], progress=bar)
+            count = insert_reports(
+                session,
+                rows,
+                maps,
+                source=Source.DEMO,
+                secret_key=config["SECRET_KEY"],
+                retention_days=config["CONTACT_RETENTION_DAYS"],
+                progress=bar,
+            )
         session.commit()
     click.echo(f"{count} signalements de démonstration créés.")
 
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--map", "mappings", multiple=True, metavar="CHAMP=COLONNE",
-              help="Map a field (description, title, administration, procedure, territory, channel, severity, "
-                   "feeling, occurred_on, email, external_id) to a CSV column. Repeatable.")
-@click.option("--default", "defaults", multiple=True, metavar="CHAMP=VALEUR",
-              help="Value for rows where a field is empty, e.g. --default territory=75. Repeatable.")
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="CHAMP=COLONNE",
+    help="Map a field (description, title, administration, procedure, territory, channel, severity, "
+    "feeling, occurred_on, email, external_id) to a CSV column. Repeatable.",
+)
+@click.option(
+    "--default",
+    "defaults",
+    multiple=True,
+    metavar="CHAMP=VALEUR",
+    help="Value for rows where a field is empty, e.g. --default territory=75. Repeatable.",
+)
 @click.option("--delimiter", default=None, help="Column separator (guessed by default).")
 @click.option("--skip-invalid", is_flag=True, help="Import valid rows even if some rows are invalid.")
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @with_appcontext
-def import_csv(path: Path, mappings: tuple[str, ...], defaults: tuple[str, ...], delimiter: str | None,
-               skip_invalid: bool, dry_run: bool) -> None:
+def import_csv(
+    path: Path,
+    mappings: tuple[str, ...],
+    defaults: tuple[str, ...],
+    delimiter: str | None,
+    skip_invalid: bool,
+    dry_run: bool,
+) -> None:
     """Import reports from a CSV file: all rows or none (unless --skip-invalid); re-running adds nothing."""
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.importing import plan_import, read_csv, resolve_columns
@@ -98,25 +125,35 @@ def import_csv(path: Path, mappings: tuple[str, ...], defaults: tuple[str, ...],
         raise click.ClickException(f"Fichier illisible : {exc}") from exc
     with get_db().session_scope() as session:
         with tqdm(total=len(frame), desc="Vérification", unit=" lignes", file=sys.stderr) as bar:
-            plan = plan_import(session, frame, columns, defaults=_pairs(defaults, "--default"),
-                               source_name=path.stem, progress=bar)
+            plan = plan_import(
+                session, frame, columns, defaults=_pairs(defaults, "--default"), source_name=path.stem, progress=bar
+            )
         for error in plan.errors[:200]:
             click.echo(f"ligne {error.line} · {error.field} · {error.reason}", err=True)
         if len(plan.errors) > 200:
             click.echo(f"… et {len(plan.errors) - 200} autres erreurs.", err=True)
         bad_lines = len({e.line for e in plan.errors})
-        summary = (f"{plan.total} lignes : {len(plan.rows)} valides, {bad_lines} invalides, "
-                   f"{plan.already_imported} déjà importées.")
+        summary = (
+            f"{plan.total} lignes : {len(plan.rows)} valides, {bad_lines} invalides, "
+            f"{plan.already_imported} déjà importées."
+        )
         if plan.errors and not skip_invalid:
-            raise click.ClickException(f"{summary} Rien n'a été importé (relancez avec --skip-invalid pour "
-                                       "importer les lignes valides).")
+            raise click.ClickException(
+                f"{summary} Rien n'a été importé (relancez avec --skip-invalid pour importer les lignes valides)."
+            )
         if dry_run:
             click.echo(f"{summary} Vérification seule : rien n'a été importé.")
             return
         with tqdm(total=len(plan.rows), desc="Import", unit=" sig.", file=sys.stderr) as bar:
-            count = insert_reports(session, plan.rows, ReferenceMaps.load(session), source=Source.IMPORT,
-                                   secret_key=config["SECRET_KEY"], retention_days=config["CONTACT_RETENTION_DAYS"],
-                                   progress=bar)
+            count = insert_reports(
+                session,
+                plan.rows,
+                ReferenceMaps.load(session),
+                source=Source.IMPORT,
+                secret_key=config["SECRET_KEY"],
+                retention_days=config["CONTACT_RETENTION_DAYS"],
+                progress=bar,
+            )
         session.commit()
     click.echo(f"{summary} {count} signalements importés.")
 

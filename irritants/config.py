@@ -8,7 +8,8 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "irritants.sqlite3"
-INSECURE_DEV_SECRET = "dev-secret-not-for-production"
+# Refused in production (see load_config).
+INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
 
 
 def _bool(value: str) -> bool:

@@ -128,8 +128,9 @@ def problem_response(
     return response
 
 
-def html_error(status: int, *, title: str | None = None, detail: str | None = None,
-               headers: dict[str, str] | None = None) -> Response:
+def html_error(
+    status: int, *, title: str | None = None, detail: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body = render_template(
         "errors/error.html",
         status=status,
@@ -156,7 +157,11 @@ def _http_exception(error: HTTPException) -> Response:
         errors = None
         if messages:
             # webargs nests by location ("json", "query"…); pointers are relative to the body.
-            if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in ("json", "query", "headers", "form"):
+            if (
+                isinstance(messages, dict)
+                and len(messages) == 1
+                and next(iter(messages)) in ("json", "query", "headers", "form")
+            ):
                 messages = next(iter(messages.values()))
             errors = flatten_messages(messages)
         slug = "validation-error" if status == 422 else None
@@ -182,8 +187,9 @@ def _domain_error(error: IrritantsError) -> Response:
     if wants_problem_json():
         errors = flatten_messages(error.errors) if error.errors else None
         headers = {"Retry-After": "5"} if error.status == 503 else None
-        return problem_response(error.status, title=error.title, detail=error.detail, slug=error.slug,
-                                errors=errors, headers=headers)
+        return problem_response(
+            error.status, title=error.title, detail=error.detail, slug=error.slug, errors=errors, headers=headers
+        )
     return html_error(error.status, title=error.title, detail=error.detail)
 
 

@@ -70,8 +70,12 @@ def make_app(database_url: str) -> Iterator[Any]:
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {"ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET,
-                  "SERVER_NAME": "irritants.test"}
+        config = {
+            "ENV": "testing",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": TEST_SECRET,
+            "SERVER_NAME": "irritants.test",
+        }
         config.update(overrides)
         app = create_app(config)
         apps.append(app)

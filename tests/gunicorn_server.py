@@ -25,19 +25,47 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master with ``workers`` workers serving ``wsgi:app``."""
 
-    def __init__(self, database_url: str, *, workers: int = 2, threads: int = 1, env: dict[str, str] | None = None,
-                 app: str = "wsgi:app") -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        workers: int = 2,
+        threads: int = 1,
+        env: dict[str, str] | None = None,
+        app: str = "wsgi:app",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url, self.workers, self.threads, self.app = database_url, workers, threads, app
-        self.env = {**os.environ, "IRRITANTS_DATABASE_URL": database_url, "IRRITANTS_SECRET_KEY": "gunicorn-test-secret",
-                    "IRRITANTS_RATELIMIT_ENABLED": "false", "IRRITANTS_ENV": "development", **(env or {})}
+        self.env = {
+            **os.environ,
+            "IRRITANTS_DATABASE_URL": database_url,
+            "IRRITANTS_SECRET_KEY": "gunicorn-test-secret",
+            "IRRITANTS_RATELIMIT_ENABLED": "false",
+            "IRRITANTS_ENV": "development",
+            **(env or {}),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Gunicorn:
-        cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-               "--threads", str(self.threads), "--graceful-timeout", "2", "--timeout", "30", "--log-level", "warning",
-               self.app]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--graceful-timeout",
+            "2",
+            "--timeout",
+            "30",
+            "--log-level",
+            "warning",
+            self.app,
+        ]
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30

@@ -46,8 +46,11 @@ def test_models_import_only_the_db_layer_and_other_models(path):
 @pytest.mark.parametrize("path", [p for p in FILES if p.name == "services.py"], ids=rel)
 def test_services_never_commit(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-             and n.func.attr == "commit"]
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
+    ]
     assert not calls, "the view or CLI command owns the transaction"
 
 
@@ -56,8 +59,11 @@ def test_only_config_reads_the_environment(path):
     assert "os.environ" not in path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if any(part in PURE for part in p.relative_to(PACKAGE).parts)
-                                  or p.name == "metrics.py"], ids=rel)
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FILES if any(part in PURE for part in p.relative_to(PACKAGE).parts) or p.name == "metrics.py"],
+    ids=rel,
+)
 def test_pure_cores_import_no_framework(path):
     forbidden = {m for m in imports_of(path) if m.split(".")[0] in {"flask", "sqlalchemy", "requests", "werkzeug"}}
     assert not forbidden

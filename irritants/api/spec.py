@@ -22,7 +22,9 @@ class ProblemDetailSchema(ma.Schema):
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details."""
 
-    type = ma.fields.String(metadata={"description": "URI du type de problème (about:blank pour un statut HTTP simple)"})
+    type = ma.fields.String(
+        metadata={"description": "URI du type de problème (about:blank pour un statut HTTP simple)"}
+    )
     title = ma.fields.String(metadata={"description": "Résumé lisible du type de problème"})
     status = ma.fields.Integer(metadata={"description": "Statut HTTP"})
     detail = ma.fields.String(metadata={"description": "Explication propre à cette occurrence"})

@@ -43,13 +43,21 @@ class InvalidIdempotencyKey(IrritantsError):
 
 @bp.route("/reports", methods=["POST"])
 @limiter.shared_limit(submit_limit, scope="submissions")
-@bp.arguments(ReportCreateSchema, example={
-    "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
-    "administration": "caf", "procedure": None, "territory": "59", "channel": "telephone",
-    "severity": "rupture_de_droits", "assisted": False,
-})
-@bp.response(201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON",
-                                                             "schema": {"type": "string"}}})
+@bp.arguments(
+    ReportCreateSchema,
+    example={
+        "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
+        "administration": "caf",
+        "procedure": None,
+        "territory": "59",
+        "channel": "telephone",
+        "severity": "rupture_de_droits",
+        "assisted": False,
+    },
+)
+@bp.response(
+    201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}}}
+)
 @problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
 @problem(413, "Corps trop volumineux")
 @problem(422, "Champs invalides (détail par champ dans « errors »)")
@@ -69,8 +77,12 @@ def create_report(data: dict[str, Any]) -> Any:
     db = get_session()
     try:
         submission = intake.submit_report(
-            db, data, source=Source.API, secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"api:{key}" if key else None,
+            db,
+            data,
+            source=Source.API,
+            secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"],
+            idempotency_key=f"api:{key}" if key else None,
         )
         db.commit()
     except ValidationFailed:

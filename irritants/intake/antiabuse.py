@@ -26,8 +26,9 @@ def issue_form_token(secret_key: str) -> str:
     return URLSafeTimedSerializer(secret_key, salt=_SALT).dumps({"n": secrets.token_urlsafe(16)})
 
 
-def check_form_token(token: str | None, secret_key: str, *, min_seconds: float, max_seconds: float,
-                     now: dt.datetime | None = None) -> FormCheck:
+def check_form_token(
+    token: str | None, secret_key: str, *, min_seconds: float, max_seconds: float, now: dt.datetime | None = None
+) -> FormCheck:
     """Reject forms sent faster than a person can type, or with a missing, forged or stale token."""
     if not token:
         return FormCheck(False, None, "missing")

@@ -85,30 +85,37 @@ def insert_reports(
             admin_id = maps.administrations[row["administration"]]
             seed = secrets.token_hex(16)
             created = row.get("created_at") or now
-            report_rows.append({
-                "reference": new_reference(),
-                "token_seed": seed,
-                "tracking_token_hash": hash_token(derive_tracking_token(secret_key, seed)),
-                "created_at": created,
-                "description": row["description"],
-                "administration_id": admin_id,
-                "procedure_id": maps.procedures.get((admin_id, row["procedure"])) if row.get("procedure") else None,
-                "territory_code": row["territory"],
-                "channel_code": row["channel"],
-                "severity": row["severity"],
-                "occurred_on": row.get("occurred_on"),
-                "assisted": bool(row.get("assisted")),
-                "status": StatusKind.NEW,
-                "source": source,
-                "external_key": row.get("external_key"),
-            })
+            report_rows.append(
+                {
+                    "reference": new_reference(),
+                    "token_seed": seed,
+                    "tracking_token_hash": hash_token(derive_tracking_token(secret_key, seed)),
+                    "created_at": created,
+                    "description": row["description"],
+                    "administration_id": admin_id,
+                    "procedure_id": maps.procedures.get((admin_id, row["procedure"])) if row.get("procedure") else None,
+                    "territory_code": row["territory"],
+                    "channel_code": row["channel"],
+                    "severity": row["severity"],
+                    "occurred_on": row.get("occurred_on"),
+                    "assisted": bool(row.get("assisted")),
+                    "status": StatusKind.NEW,
+                    "source": source,
+                    "external_key": row.get("external_key"),
+                }
+            )
             if row.get("email") and row.get("contact_consent", True):
-                contacts.append((i, {
-                    "email": row["email"],
-                    "email_hmac": email_hmac(secret_key, row["email"]),
-                    "consent_at": created,
-                    "purge_after": created + dt.timedelta(days=retention_days),
-                }))
+                contacts.append(
+                    (
+                        i,
+                        {
+                            "email": row["email"],
+                            "email_hmac": email_hmac(secret_key, row["email"]),
+                            "consent_at": created,
+                            "purge_after": created + dt.timedelta(days=retention_days),
+                        },
+                    )
+                )
         # Plain executemany (no RETURNING): ids are looked up only for the few rows with a contact.
         session.execute(insert(Report), report_rows)
         if contacts:

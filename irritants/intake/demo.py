@@ -27,8 +27,14 @@ _SEVERITY_PROFILES = {
     "blocage": (0.08, 0.27, 0.50, 0.15),
     "rupture_de_droits": (0.03, 0.12, 0.35, 0.50),
 }
-_BASE_CHANNELS = {"en_ligne": 0.42, "telephone": 0.20, "guichet": 0.14, "courrier": 0.07,
-                  "france_services": 0.08, "email": 0.09}
+_BASE_CHANNELS = {
+    "en_ligne": 0.42,
+    "telephone": 0.20,
+    "guichet": 0.14,
+    "courrier": 0.07,
+    "france_services": 0.08,
+    "email": 0.09,
+}
 _MAIN_CHANNEL_SHARE = 0.65
 # Zipf–Mandelbrot over popularity ranks: a handful of irritants dominate, hundreds stay small.
 _ZIPF_S = 1.6
@@ -37,14 +43,49 @@ _HISTORY_DAYS = 540
 _UNKNOWN_ADMIN_WEIGHT = 0.5
 _UNKNOWN_TERRITORY_POP = 300
 # Submission hour (UTC) weights: office hours and evenings, little at night.
-_HOUR_CUM = list(itertools.accumulate(
-    (1.0, 0.5, 0.3, 0.2, 0.2, 0.5, 1.5, 3.0, 5.0, 6.5, 7.0, 6.5, 5.5, 6.0, 6.5, 6.0, 5.5, 5.0, 5.0, 5.5, 6.0,
-     5.0, 3.5, 2.0)))
+_HOUR_CUM = list(
+    itertools.accumulate(
+        (
+            1.0,
+            0.5,
+            0.3,
+            0.2,
+            0.2,
+            0.5,
+            1.5,
+            3.0,
+            5.0,
+            6.5,
+            7.0,
+            6.5,
+            5.5,
+            6.0,
+            6.5,
+            6.0,
+            5.5,
+            5.0,
+            5.0,
+            5.5,
+            6.0,
+            5.0,
+            3.5,
+            2.0,
+        )
+    )
+)
 
 _CATALOGUE_PATH = Path(__file__).with_name("demo_catalogue.json")
-_ACCENTS = str.maketrans({**dict(zip("àâäáãéèêëíìîïóòôöõúùûüçñÿÀÂÄÉÈÊËÎÏÔÖÙÛÜÇ",
-                                     "aaaaaeeeeiiiiooooouuuucnyAAAEEEEIIOOUUUC", strict=True)),
-                          "œ": "oe", "Œ": "OE", "æ": "ae", "’": "'"})
+_ACCENTS = str.maketrans(
+    {
+        **dict(
+            zip("àâäáãéèêëíìîïóòôöõúùûüçñÿÀÂÄÉÈÊËÎÏÔÖÙÛÜÇ", "aaaaaeeeeiiiiooooouuuucnyAAAEEEEIIOOUUUC", strict=True)
+        ),
+        "œ": "oe",
+        "Œ": "OE",
+        "æ": "ae",
+        "’": "'",
+    }
+)
 _PLACEHOLDER = re.compile(r"[#@]")
 
 
@@ -88,14 +129,16 @@ def _channel_profile(main: str | None, channels: list[str]) -> tuple[tuple[str, 
     weights = {c: _BASE_CHANNELS.get(c, 0.05) for c in channels}
     if main in weights:
         others = sum(w for c, w in weights.items() if c != main) or 1.0
-        weights = {c: _MAIN_CHANNEL_SHARE if c == main else w * (1 - _MAIN_CHANNEL_SHARE) / others
-                   for c, w in weights.items()}
+        weights = {
+            c: _MAIN_CHANNEL_SHARE if c == main else w * (1 - _MAIN_CHANNEL_SHARE) / others for c, w in weights.items()
+        }
     codes = tuple(weights)
     return codes, _cumulative([weights[c] for c in codes])
 
 
-def _build(administrations: dict[str, list[str]], territories: list[str], channels: list[str],
-           rng: random.Random) -> tuple[list[_Irritant], tuple[float, ...]]:
+def _build(
+    administrations: dict[str, list[str]], territories: list[str], channels: list[str], rng: random.Random
+) -> tuple[list[_Irritant], tuple[float, ...]]:
     """Expand the catalogue into concrete irritants restricted to the given slugs, with Zipf popularity."""
     cat = _catalogue()
     pop = cat["population"]
@@ -143,14 +186,25 @@ def _build(administrations: dict[str, list[str]], territories: list[str], channe
                 burst = None
                 if theme.get("burst"):
                     burst = (rng.uniform(0, _HISTORY_DAYS - 60), rng.uniform(10, 45))
-                irritants.append(_Irritant(
-                    uid=len(irritants), admin=admin, procedure=proc, templates=tuple(theme["templates"]),
-                    spoken=tuple(meta.get("spoken", ("l'administration", "ce service"))),
-                    demarche=(spoken_procs.get(proc) or f"la démarche « {proc.replace('-', ' ')} »") if proc else "",
-                    refs=tuple(meta.get("refs", cat["pools"]["default_ref"])), territories=area,
-                    channels=_channel_profile(theme.get("channel"), channels),
-                    severities=_cumulative(_SEVERITY_PROFILES[theme.get("severity", "perte_de_temps")]),
-                    burst=burst, assisted=theme.get("assisted", 0.0), admin_procedures=given_procs))
+                irritants.append(
+                    _Irritant(
+                        uid=len(irritants),
+                        admin=admin,
+                        procedure=proc,
+                        templates=tuple(theme["templates"]),
+                        spoken=tuple(meta.get("spoken", ("l'administration", "ce service"))),
+                        demarche=(spoken_procs.get(proc) or f"la démarche « {proc.replace('-', ' ')} »")
+                        if proc
+                        else "",
+                        refs=tuple(meta.get("refs", cat["pools"]["default_ref"])),
+                        territories=area,
+                        channels=_channel_profile(theme.get("channel"), channels),
+                        severities=_cumulative(_SEVERITY_PROFILES[theme.get("severity", "perte_de_temps")]),
+                        burst=burst,
+                        assisted=theme.get("assisted", 0.0),
+                        admin_procedures=given_procs,
+                    )
+                )
     if not irritants:
         raise ValueError("no demo irritant matches the given administrations and territories")
     ranks = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
@@ -193,8 +247,9 @@ class _Slots(dict):
 
 
 def _fill(rng: random.Random, pattern: str) -> str:
-    return _PLACEHOLDER.sub(lambda m: str(rng.randrange(10)) if m.group() == "#" else chr(65 + rng.randrange(26)),
-                            pattern)
+    return _PLACEHOLDER.sub(
+        lambda m: str(rng.randrange(10)) if m.group() == "#" else chr(65 + rng.randrange(26)), pattern
+    )
 
 
 def _amount(rng: random.Random) -> str:
@@ -226,9 +281,9 @@ def _typos(rng: random.Random, text: str) -> str:
         j = rng.randrange(1, len(word) - 1)
         op = rng.randrange(3)
         if op == 0:
-            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
         elif op == 1:
-            words[i] = word[:j] + word[j + 1:]
+            words[i] = word[:j] + word[j + 1 :]
         else:
             words[i] = word[:j] + word[j] + word[j:]
     return " ".join(words)
@@ -297,8 +352,15 @@ def _describe(rng: random.Random, irritant: _Irritant, territory: str) -> str:
     return text
 
 
-def generate_reports(n: int, *, seed: int, administrations: dict[str, list[str]], territories: list[str],
-                     channels: list[str], now: dt.datetime) -> Iterator[dict]:
+def generate_reports(
+    n: int,
+    *,
+    seed: int,
+    administrations: dict[str, list[str]],
+    territories: list[str],
+    channels: list[str],
+    now: dt.datetime,
+) -> Iterator[dict]:
     """Yield n realistic French citizen reports, deterministic for a given seed."""
     if n < 0:
         raise ValueError("n must be non-negative")
@@ -320,8 +382,11 @@ def generate_reports(n: int, *, seed: int, administrations: dict[str, list[str]]
             # Recent months weigh more: the service's audience grows over time.
             days_ago = _HISTORY_DAYS * rng.random() ** 1.25
         created = (now_utc - dt.timedelta(days=days_ago)).replace(
-            hour=bisect.bisect(_HOUR_CUM, rng.random() * _HOUR_CUM[-1]), minute=rng.randrange(60),
-            second=rng.randrange(60), microsecond=0)
+            hour=bisect.bisect(_HOUR_CUM, rng.random() * _HOUR_CUM[-1]),
+            minute=rng.randrange(60),
+            second=rng.randrange(60),
+            microsecond=0,
+        )
         if created.weekday() >= 5 and rng.random() < 0.4:
             created -= dt.timedelta(days=created.weekday() - 4)
         if created > now_utc:

@@ -36,9 +36,18 @@ DEFAULT_COLUMNS: dict[str, list[str]] = {
 # Services Publics+ asks citizens how they felt; a negative feeling is at least lost time.
 FEELING_SEVERITY = {"negatif": Severity.PERTE_DE_TEMPS, "neutre": Severity.GENE, "positif": Severity.GENE}
 _CHANNEL_ALIASES = {
-    "internet": "en_ligne", "en ligne": "en_ligne", "site": "en_ligne", "application": "en_ligne",
-    "telephone": "telephone", "tel": "telephone", "guichet": "guichet", "accueil": "guichet",
-    "courrier": "courrier", "email": "email", "courriel": "email", "mail": "email",
+    "internet": "en_ligne",
+    "en ligne": "en_ligne",
+    "site": "en_ligne",
+    "application": "en_ligne",
+    "telephone": "telephone",
+    "tel": "telephone",
+    "guichet": "guichet",
+    "accueil": "guichet",
+    "courrier": "courrier",
+    "email": "email",
+    "courriel": "email",
+    "mail": "email",
     "france services": "france_services",
 }
 
@@ -119,8 +128,10 @@ def plan_import(
             already = {name for name, _ in row_errors}
             row_errors.extend(e for e in _flatten(err.messages) if e[0] not in already)
             data = None
-        if data is not None and data.get("procedure") and (
-            (maps.administrations[data["administration"]], data["procedure"]) not in maps.procedures
+        if (
+            data is not None
+            and data.get("procedure")
+            and ((maps.administrations[data["administration"]], data["procedure"]) not in maps.procedures)
         ):
             row_errors.append(("procedure", "démarche inconnue pour cette administration"))
         if row_errors:
@@ -139,8 +150,9 @@ def _external_key(source_name: str, raw: dict[str, str]) -> str:
     return f"import:sha256:{hashlib.sha256(content.encode()).hexdigest()}"
 
 
-def _to_payload(raw: dict[str, str], defaults: dict[str, str], maps: ReferenceMaps
-                ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _to_payload(
+    raw: dict[str, str], defaults: dict[str, str], maps: ReferenceMaps
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     errors: list[tuple[str, str]] = []
     title, text = raw.get("title", ""), raw.get("description", "")
     description = f"{title}\n\n{text}" if title and text and not text.startswith(title) else (text or title)

@@ -13,8 +13,9 @@ from irritants.referential.models import Administration, Channel, Procedure, Ter
 
 
 def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True)
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e], validate_strings=True
+    )
 
 
 class Severity(enum.StrEnum):

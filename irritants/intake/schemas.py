@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
@@ -68,44 +68,74 @@ class ReportCreateSchema(Schema):
     class Meta:
         ordered = True
 
-    error_messages = {"unknown": "Champ inconnu ou réservé au service.", "type": "Un objet JSON est attendu."}
+    error_messages: ClassVar[dict[str, str]] = {
+        "unknown": "Champ inconnu ou réservé au service.",
+        "type": "Un objet JSON est attendu.",
+    }
 
     description = fields.String(
         required=True,
         error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
-        metadata={"description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères)."},
+        metadata={
+            "description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères)."
+        },
     )
-    administration = _Slug(required=True, error_messages=MESSAGES,
-                           metadata={"description": "Identifiant (slug) de l'administration, voir /api/v1/administrations."})
-    procedure = _Slug(load_default=None, allow_none=True, error_messages=MESSAGES,
-                      metadata={"description": "Identifiant de la démarche de cette administration (facultatif)."})
-    territory = fields.String(required=True, error_messages=MESSAGES,
-                              metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."})
-    channel = _Slug(required=True, error_messages=MESSAGES, metadata={"description": "Code du canal, voir /api/v1/channels."})
+    administration = _Slug(
+        required=True,
+        error_messages=MESSAGES,
+        metadata={"description": "Identifiant (slug) de l'administration, voir /api/v1/administrations."},
+    )
+    procedure = _Slug(
+        load_default=None,
+        allow_none=True,
+        error_messages=MESSAGES,
+        metadata={"description": "Identifiant de la démarche de cette administration (facultatif)."},
+    )
+    territory = fields.String(
+        required=True,
+        error_messages=MESSAGES,
+        metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."},
+    )
+    channel = _Slug(
+        required=True, error_messages=MESSAGES, metadata={"description": "Code du canal, voir /api/v1/channels."}
+    )
     severity = fields.Enum(
-        Severity, by_value=True, required=True,
+        Severity,
+        by_value=True,
+        required=True,
         error_messages={**MESSAGES, "unknown": "Choisissez une gravité parmi : {choices}."},
     )
     occurred_on = fields.Date(
-        load_default=None, allow_none=True,
+        load_default=None,
+        allow_none=True,
         error_messages={**MESSAGES, "invalid": "Indiquez une date valide (AAAA-MM-JJ)."},
         metadata={"description": "Date à laquelle c'est arrivé (facultatif, pas dans le futur)."},
     )
-    assisted = fields.Boolean(load_default=False, error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
-                              metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."})
+    assisted = fields.Boolean(
+        load_default=False,
+        error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
+        metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."},
+    )
     email = fields.Email(
-        load_default=None, allow_none=True, validate=validate.Length(max=254, error="Adresse trop longue."),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=254, error="Adresse trop longue."),
         error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
         metadata={"description": "Adresse pour être tenu informé (facultatif, avec consentement)."},
     )
-    contact_consent = fields.Boolean(load_default=False, error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
-                                     metadata={"description": "Consentement explicite à être recontacté par courriel."})
+    contact_consent = fields.Boolean(
+        load_default=False,
+        error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
+        metadata={"description": "Consentement explicite à être recontacté par courriel."},
+    )
 
     @pre_load
     def _blank_to_none(self, data: Any, **_: Any) -> Any:
         if isinstance(data, dict):
-            data = {k: (None if isinstance(v, str) and not v.strip() and k not in ("description",) else v)
-                    for k, v in data.items()}
+            data = {
+                k: (None if isinstance(v, str) and not v.strip() and k not in ("description",) else v)
+                for k, v in data.items()
+            }
         return data
 
     @validates("description")

@@ -87,8 +87,13 @@ def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, Any]
 
 
 def build_report(
-    data: dict[str, Any], refs: dict[str, Any], *, source: Source, secret_key: str,
-    retention_days: int, created_at: dt.datetime | None = None,
+    data: dict[str, Any],
+    refs: dict[str, Any],
+    *,
+    source: Source,
+    secret_key: str,
+    retention_days: int,
+    created_at: dt.datetime | None = None,
 ) -> Report:
     """A new, unsaved Report (and contact, if consented) from validated data and resolved references."""
     now = created_at or utcnow()

@@ -18,8 +18,16 @@ from irritants.referential import services as referential
 
 bp = Blueprint("intake", __name__)
 
-_FORM_FIELDS = ("description", "administration", "procedure", "territory", "channel", "severity", "occurred_on",
-                "email")
+_FORM_FIELDS = (
+    "description",
+    "administration",
+    "procedure",
+    "territory",
+    "channel",
+    "severity",
+    "occurred_on",
+    "email",
+)
 _CHECKBOXES = ("assisted", "contact_consent")
 
 
@@ -61,14 +69,27 @@ def submit() -> Any:
     form = request.form.to_dict()
     config = current_app.config
     if form.get(antiabuse.HONEYPOT_FIELD):
-        return _render_form(form, {"_form": ["Votre envoi n'a pas pu être traité. Si vous n'êtes pas un robot, "
-                                             "laissez vide le champ « Ne pas remplir ce champ » et réessayez."]}, 422)
-    check = antiabuse.check_form_token(form.get("form_token"), config["SECRET_KEY"],
-                                       min_seconds=config["FORM_MIN_FILL_SECONDS"],
-                                       max_seconds=config["FORM_MAX_AGE_SECONDS"])
+        return _render_form(
+            form,
+            {
+                "_form": [
+                    "Votre envoi n'a pas pu être traité. Si vous n'êtes pas un robot, "
+                    "laissez vide le champ « Ne pas remplir ce champ » et réessayez."
+                ]
+            },
+            422,
+        )
+    check = antiabuse.check_form_token(
+        form.get("form_token"),
+        config["SECRET_KEY"],
+        min_seconds=config["FORM_MIN_FILL_SECONDS"],
+        max_seconds=config["FORM_MAX_AGE_SECONDS"],
+    )
     if not check.ok:
-        message = ("Votre formulaire a expiré ou a été envoyé trop vite. Vos réponses sont conservées : vérifiez-les "
-                   "puis envoyez à nouveau.")
+        message = (
+            "Votre formulaire a expiré ou a été envoyé trop vite. Vos réponses sont conservées : vérifiez-les "
+            "puis envoyez à nouveau."
+        )
         return _render_form(form, {"_form": [message]}, 422)
     try:
         data = ReportCreateSchema().load(_form_payload(form))
@@ -77,8 +98,12 @@ def submit() -> Any:
     db = get_session()
     try:
         submission = services.submit_report(
-            db, data, source=Source.WEB, secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"web:{check.nonce}",
+            db,
+            data,
+            source=Source.WEB,
+            secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"],
+            idempotency_key=f"web:{check.nonce}",
         )
         db.commit()
     except ValidationFailed as err:
@@ -107,8 +132,9 @@ def confirmation() -> Any:
         return redirect(url_for("intake.new_report"))
     report = services.report_by_token(get_session(), data["token"])
     tracking_url = url_for("intake.tracking", token=data["token"], _external=True)
-    response = current_app.make_response(render_template("intake/confirmation.html", report=report,
-                                                          tracking_url=tracking_url))
+    response = current_app.make_response(
+        render_template("intake/confirmation.html", report=report, tracking_url=tracking_url)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

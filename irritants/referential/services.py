@@ -69,7 +69,9 @@ def load_reference_data(session: Session) -> dict[str, int]:
         for row in csv.DictReader(fh):
             territory = session.get(Territory, row["code"]) or Territory(code=row["code"])
             territory.name, territory.region_code, territory.region_name = (
-                row["name"], row["region_code"], row["region_name"]
+                row["name"],
+                row["region_code"],
+                row["region_name"],
             )
             session.add(territory)
             counts["territories"] += 1

@@ -57,9 +57,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_procedures")),
-        sa.UniqueConstraint(
-            "administration_id", "slug", name=op.f("uq_procedures_administration_id")
-        ),
+        sa.UniqueConstraint("administration_id", "slug", name=op.f("uq_procedures_administration_id")),
     )
     with op.batch_alter_table("procedures", schema=None) as batch_op:
         batch_op.create_index(
@@ -155,9 +153,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_key", name=op.f("uq_reports_external_key")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_reports_idempotency_key")),
         sa.UniqueConstraint("reference", name=op.f("uq_reports_reference")),
-        sa.UniqueConstraint(
-            "tracking_token_hash", name=op.f("uq_reports_tracking_token_hash")
-        ),
+        sa.UniqueConstraint("tracking_token_hash", name=op.f("uq_reports_tracking_token_hash")),
     )
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.create_index(
@@ -165,19 +161,11 @@ def upgrade() -> None:
             ["administration_id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_reports_cluster_id"), ["cluster_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_reports_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_reports_procedure_id"), ["procedure_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reports_cluster_id"), ["cluster_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reports_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reports_procedure_id"), ["procedure_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reports_status"), ["status"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_reports_territory_code"), ["territory_code"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reports_territory_code"), ["territory_code"], unique=False)
 
     op.create_table(
         "report_contacts",
@@ -195,12 +183,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("report_id", name=op.f("pk_report_contacts")),
     )
     with op.batch_alter_table("report_contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_report_contacts_email_hmac"), ["email_hmac"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_report_contacts_purge_after"), ["purge_after"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_report_contacts_email_hmac"), ["email_hmac"], unique=False)
+        batch_op.create_index(batch_op.f("ix_report_contacts_purge_after"), ["purge_after"], unique=False)
 
 
 def downgrade() -> None:

@@ -25,8 +25,10 @@ def test_load_reference_is_idempotent(app, runner):
 def test_demo_data_is_deterministic_for_a_seed(app, runner):
     def snapshot():
         with app.app_context(), get_db(app).session_scope() as s:
-            return [(r.description, r.administration_id, r.territory_code, r.severity)
-                    for r in s.scalars(select(Report).order_by(Report.id))]
+            return [
+                (r.description, r.administration_id, r.territory_code, r.severity)
+                for r in s.scalars(select(Report).order_by(Report.id))
+            ]
 
     assert runner.invoke(args=["demo-data", "--reports", "300", "--seed", "5"]).exit_code == 0
     first = snapshot()

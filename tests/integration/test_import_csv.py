@@ -11,9 +11,12 @@ from irritants.intake.models import Report, Source
 
 HEADER = "id,title,description,structure,typology,feeling,date,departement,canal\n"
 GOOD = [
-    '1,RSA bloqué,"Mon dossier de RSA est bloqué depuis trois mois sans réponse.",CAF,délai,negatif,12/03/2026,59,telephone\n',
-    '2,Rendez-vous,"Aucun créneau disponible pour renouveler mon titre de séjour.",prefecture,accès,negatif,2026-04-01,13,internet\n',
-    '3,IBAN,"Le formulaire refuse mon IBAN pourtant valide, impossible de valider.",Caisse d\'allocations familiales,,neutre,,2A,en ligne\n',
+    '1,RSA bloqué,"Mon dossier de RSA est bloqué depuis trois mois sans réponse.",'
+    "CAF,délai,negatif,12/03/2026,59,telephone\n",
+    '2,Rendez-vous,"Aucun créneau disponible pour renouveler mon titre de séjour.",'
+    "prefecture,accès,negatif,2026-04-01,13,internet\n",
+    '3,IBAN,"Le formulaire refuse mon IBAN pourtant valide, impossible de valider.",'
+    "Caisse d'allocations familiales,,neutre,,2A,en ligne\n",
 ]
 
 
@@ -55,7 +58,7 @@ def test_reimporting_the_same_file_adds_nothing(app, runner, tmp_path):
 
 def test_a_file_with_an_invalid_row_imports_nothing_and_says_where(app, runner, tmp_path):
     bad = '4,Court,"trop court",CAF,,negatif,2099-01-01,99,telephone\n'
-    result = runner.invoke(args=["import", str(_write(tmp_path, GOOD + [bad]))])
+    result = runner.invoke(args=["import", str(_write(tmp_path, [*GOOD, bad]))])
     assert result.exit_code != 0
     assert "ligne 5 · description" in result.output
     assert "ligne 5 · territory" in result.output
@@ -66,7 +69,7 @@ def test_a_file_with_an_invalid_row_imports_nothing_and_says_where(app, runner, 
 
 def test_skip_invalid_imports_the_valid_rows(app, runner, tmp_path):
     bad = '4,X,"Une description assez longue mais une administration inconnue.",Ministère des Licornes,,,,75,internet\n'
-    result = runner.invoke(args=["import", str(_write(tmp_path, GOOD + [bad])), "--skip-invalid"])
+    result = runner.invoke(args=["import", str(_write(tmp_path, [*GOOD, bad])), "--skip-invalid"])
     assert result.exit_code == 0, result.output
     assert "ligne 5 · administration · administration inconnue" in result.output
     assert len(_reports(app)) == 3
@@ -75,8 +78,22 @@ def test_skip_invalid_imports_the_valid_rows(app, runner, tmp_path):
 def test_custom_column_mapping_and_defaults(app, runner, tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("Texte;Organisme\nLa plateforme plante quand je déclare mes revenus.;DGFiP\n", encoding="utf-8")
-    result = runner.invoke(args=["import", str(path), "--map", "description=Texte", "--map", "administration=Organisme",
-                                 "--default", "territory=75", "--default", "channel=en_ligne", "--delimiter", ";"])
+    result = runner.invoke(
+        args=[
+            "import",
+            str(path),
+            "--map",
+            "description=Texte",
+            "--map",
+            "administration=Organisme",
+            "--default",
+            "territory=75",
+            "--default",
+            "channel=en_ligne",
+            "--delimiter",
+            ";",
+        ]
+    )
     assert result.exit_code == 0, result.output
     (report,) = _reports(app)
     assert report.territory_code == "75" and report.channel_code == "en_ligne"

@@ -20,8 +20,19 @@ ROOT = Path(__file__).resolve().parents[2] / "irritants"
 DATA = ROOT / "referential" / "data"
 NOW = dt.datetime(2025, 6, 1, 9, 30, tzinfo=dt.UTC)
 SEVERITIES = {"gene", "perte_de_temps", "blocage", "rupture_de_droits"}
-KEYS = {"description", "administration", "procedure", "territory", "channel", "severity", "occurred_on",
-        "created_at", "assisted", "email", "underlying_id"}
+KEYS = {
+    "description",
+    "administration",
+    "procedure",
+    "territory",
+    "channel",
+    "severity",
+    "occurred_on",
+    "created_at",
+    "assisted",
+    "email",
+    "underlying_id",
+}
 EMAIL = re.compile(r"^[a-z]+\.[a-z]+\d+@example\.(?:org|com|net)$")
 ANY_EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
@@ -171,9 +182,11 @@ def test_channel_and_severity_follow_the_theme() -> None:
 
 def test_only_given_slugs_are_used_and_missing_ones_are_tolerated() -> None:
     reports = _generate(
-        3000, seed=5,
+        3000,
+        seed=5,
         administrations={"caf": ["demande-rsa", "aide-au-logement"], "organisme-local": ["demarche-inconnue"]},
-        territories=["75", "13", "976"], channels=["en_ligne", "telephone"],
+        territories=["75", "13", "976"],
+        channels=["en_ligne", "telephone"],
     )
     assert {r["administration"] for r in reports} == {"caf", "organisme-local"}
     assert {r["procedure"] for r in reports} <= {"demande-rsa", "aide-au-logement", "demarche-inconnue", None}

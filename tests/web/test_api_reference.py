@@ -27,8 +27,11 @@ def test_openapi_document_describes_every_route_and_problem_errors(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     documented = set(spec["paths"])
-    api_rules = {rule.rule.replace("<string:token>", "{token}").replace("<token>", "{token}")
-                 for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")}
+    api_rules = {
+        rule.rule.replace("<string:token>", "{token}").replace("<token>", "{token}")
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+    }
     assert {r for r in api_rules} <= documented
     post = spec["paths"]["/api/v1/reports"]["post"]
     assert "201" in post["responses"] and "422" in post["responses"]

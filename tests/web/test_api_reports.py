@@ -37,7 +37,9 @@ def test_report_is_committed_before_the_answer(app, client):
 
 
 def test_public_view_by_token_shows_the_report_without_contact_data(client):
-    body = client.post("/api/v1/reports", json=report_payload(email="camille@example.org", contact_consent=True)).get_json()
+    body = client.post(
+        "/api/v1/reports", json=report_payload(email="camille@example.org", contact_consent=True)
+    ).get_json()
     response = client.get(f"/api/v1/reports/{body['tracking_token']}")
     assert response.status_code == 200
     view = response.get_json()
@@ -93,8 +95,13 @@ def test_without_key_two_posts_make_two_reports(app, client):
 
 
 def test_server_owned_fields_are_refused(app, client):
-    for field, value in [("reference", "AAA-BBB-CCC"), ("status", "fixed"), ("cluster_id", 3),
-                         ("tracking_token", "x"), ("created_at", "2020-01-01T00:00:00Z")]:
+    for field, value in [
+        ("reference", "AAA-BBB-CCC"),
+        ("status", "fixed"),
+        ("cluster_id", 3),
+        ("tracking_token", "x"),
+        ("created_at", "2020-01-01T00:00:00Z"),
+    ]:
         response = client.post("/api/v1/reports", json=report_payload(**{field: value}))
         assert response.status_code == 422, field
         pointers = [e["pointer"] for e in response.get_json()["errors"]]
@@ -103,9 +110,16 @@ def test_server_owned_fields_are_refused(app, client):
 
 
 def test_each_invalid_field_gets_a_french_message_with_a_pointer(client):
-    response = client.post("/api/v1/reports", json=report_payload(
-        description="trop court", severity="terrible", territory="99", occurred_on="2999-01-01", email="pas-un-mail",
-    ))
+    response = client.post(
+        "/api/v1/reports",
+        json=report_payload(
+            description="trop court",
+            severity="terrible",
+            territory="99",
+            occurred_on="2999-01-01",
+            email="pas-un-mail",
+        ),
+    )
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["title"] == "Données invalides"
@@ -141,8 +155,18 @@ def test_email_requires_explicit_consent_and_is_stored_apart(app, client):
 
 
 def test_wrong_types_are_422_not_500(client):
-    for payload in ([1, 2], "texte", {"description": 12, "administration": ["caf"], "territory": {"a": 1},
-                                      "channel": None, "severity": 3, "assisted": "peut-être"}):
+    for payload in (
+        [1, 2],
+        "texte",
+        {
+            "description": 12,
+            "administration": ["caf"],
+            "territory": {"a": 1},
+            "channel": None,
+            "severity": 3,
+            "assisted": "peut-être",
+        },
+    ):
         response = client.post("/api/v1/reports", json=payload)
         assert response.status_code == 422, payload
         assert response.mimetype == "application/problem+json"

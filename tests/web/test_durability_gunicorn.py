@@ -26,13 +26,16 @@ RUN_LIMIT_S = 120
 MAX_KILLS = 12
 
 
-def _post_until_acknowledged(url: str, key: str, payload: dict, acknowledged: dict, stats: dict,
-                             lock: threading.Lock, deadline: float) -> None:
+def _post_until_acknowledged(
+    url: str, key: str, payload: dict, acknowledged: dict, stats: dict, lock: threading.Lock, deadline: float
+) -> None:
     for _ in range(MAX_ATTEMPTS):
         if time.monotonic() > deadline:
             return
         try:
-            response = requests.post(f"{url}/api/v1/reports", json=payload, headers={"Idempotency-Key": key}, timeout=10)
+            response = requests.post(
+                f"{url}/api/v1/reports", json=payload, headers={"Idempotency-Key": key}, timeout=10
+            )
         except requests.RequestException:
             with lock:
                 stats["connection_errors"] += 1
@@ -89,9 +92,9 @@ def test_killed_workers_lose_and_duplicate_nothing(database_url, make_app):
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT idempotency_key, reference FROM reports WHERE idempotency_key LIKE 'api:dur-%'"
-            )).all()
+            rows = conn.execute(
+                text("SELECT idempotency_key, reference FROM reports WHERE idempotency_key LIKE 'api:dur-%'")
+            ).all()
     finally:
         engine.dispose()
     stored = {key.removeprefix("api:"): ref for key, ref in rows}

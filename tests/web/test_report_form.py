@@ -20,7 +20,8 @@ VALID_FORM = {
 
 def hidden(html: str, name: str) -> str:
     match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
-        rf'value="([^"]*)"[^>]*name="{name}"', html)
+        rf'value="([^"]*)"[^>]*name="{name}"', html
+    )
     assert match, f"hidden field {name} missing"
     return match.group(1)
 
@@ -89,8 +90,9 @@ def test_double_submission_of_the_same_form_creates_one_report(app, client):
 
 
 def test_errors_are_inline_in_french_and_the_input_is_kept(app, client):
-    response = client.post("/", data=fill(client, description="trop court", territory="", email="x@",
-                                          occurred_on="2999-12-31"))
+    response = client.post(
+        "/", data=fill(client, description="trop court", territory="", email="x@", occurred_on="2999-12-31")
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "au moins 20 caractères" in html
@@ -164,8 +166,12 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 
 def test_static_pages_exist(client):
-    for path, text in [("/accessibilite", "accessibilité"), ("/mentions-legales", "Mentions légales"),
-                       ("/donnees-personnelles", "Données personnelles"), ("/plan-du-site", "Plan du site")]:
+    for path, text in [
+        ("/accessibilite", "accessibilité"),
+        ("/mentions-legales", "Mentions légales"),
+        ("/donnees-personnelles", "Données personnelles"),
+        ("/plan-du-site", "Plan du site"),
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert text.lower() in response.get_data(as_text=True).lower()

@@ -96,7 +96,8 @@
 
     // Adjustments to the markup Swagger UI renders (and re-renders), for assistive technologies:
     // - the API title is an <h1>: below our own <h1>, expose it as a level-2 heading;
-    // - each table of responses is a "region" landmark without a name: name it after its operation.
+    // - each table of responses is a "region" landmark without a name: name it after its operation;
+    // - the request body editor ("Try it out") is a <textarea> without a label.
     function fixAccessibility() {
         var titles = node.querySelectorAll("h1");
         for (var i = 0; i < titles.length; i += 1) {
@@ -114,6 +115,12 @@
                 ? what + " — " + method.textContent + " " + path.textContent
                 : what + " " + (j + 1);
             regions[j].setAttribute("aria-label", label);
+        }
+        var editors = node.querySelectorAll("textarea:not([aria-label]):not([aria-labelledby])");
+        for (var k = 0; k < editors.length; k += 1) {
+            if (!editors[k].labels || editors[k].labels.length === 0) {
+                editors[k].setAttribute("aria-label", editors[k].readOnly ? "Exemple de corps de requête" : "Corps de la requête");
+            }
         }
     }
     new MutationObserver(fixAccessibility).observe(node, { childList: true, subtree: true });
