@@ -37,11 +37,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
 
-    from irritants import db, errors
+    from irritants import db, errors, jobs
+    from irritants.intake.signals import report_accepted
+    from irritants.triage.jobs import on_report_accepted
+    from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.views import bp as api_bp
     from irritants.extensions import api, csrf, limiter, talisman
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage.views import bp as triage_bp
 
     if app.config["PROXY_FIX_COUNT"]:
         n = app.config["PROXY_FIX_COUNT"]
@@ -64,8 +68,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(triage_bp)
     api.register_blueprint(api_bp)
+    api.register_blueprint(api_clusters_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(api_clusters_bp)
+
+    jobs.init_app(app)
+    report_accepted.connect(on_report_accepted, sender=app, weak=False)
 
     errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time

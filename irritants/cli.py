@@ -183,12 +183,20 @@ def purge_contacts() -> None:
 @click.command("setup")
 @click.option("--demo-reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.pass_context
+@with_appcontext
 def setup(ctx: click.Context, demo_reports: int) -> None:
     """Migrate, load the référentiel and, on first run only, demo data."""
     ctx.invoke(db_upgrade)
     ctx.invoke(load_reference)
     if demo_reports:
         ctx.invoke(demo_data, n_reports=demo_reports, seed=42, if_empty=True)
+    from irritants.triage.cli import recluster_command
+    from irritants.triage.models import Cluster
+
+    with get_db().session_scope() as session:
+        clustered = session.scalar(select(func.count()).select_from(Cluster))
+    if not clustered:
+        ctx.invoke(recluster_command, seed=None)
 
 
 COMMANDS = (db_group, load_reference, demo_data, import_csv, purge_contacts, setup)
@@ -196,7 +204,9 @@ COMMANDS = (db_group, load_reference, demo_data, import_csv, purge_contacts, set
 
 def register_commands(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
-    for command in COMMANDS:
+    from irritants.triage.cli import COMMANDS as TRIAGE_COMMANDS
+
+    for command in (*COMMANDS, *TRIAGE_COMMANDS):
         app.cli.add_command(command)
 
 

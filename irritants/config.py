@@ -54,6 +54,13 @@ class BaseConfig:
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
+    # Background jobs: "thread" (embedded default), "redis" (RQ workers), "inline" (tests).
+    JOBS_MODE: str = "thread"
+    # Text encoder for clustering: "auto" (sentence embeddings when installed, else TF-IDF), "embedding", "tfidf".
+    CLUSTERING_ENCODER: str = "auto"
+    CLUSTERING_SEED: int = 42
+    RANKING_WEIGHTS: str = ""
+
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
     TESTING: bool = False
@@ -68,6 +75,9 @@ class TestingConfig(BaseConfig):
     """Tests: per-test database, deterministic anti-abuse settings."""
 
     TESTING = True
+    JOBS_MODE = "inline"
+    # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
+    CLUSTERING_ENCODER = "tfidf"
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
 
@@ -100,6 +110,10 @@ _ENV_KEYS = {
     "FORCE_HTTPS": _bool,
     "SESSION_COOKIE_SECURE": _bool,
     "CONTACT_RETENTION_DAYS": int,
+    "JOBS_MODE": str,
+    "CLUSTERING_ENCODER": str,
+    "CLUSTERING_SEED": int,
+    "RANKING_WEIGHTS": str,
 }
 
 
@@ -121,8 +135,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = os.environ.get(f"IRRITANTS_{key}")
         if raw is not None and raw != "":
             settings[key] = cast(raw)
-    if settings.get("REDIS_URL") and settings["RATELIMIT_STORAGE_URI"] == "memory://":
-        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+    if settings.get("REDIS_URL"):
+        if settings["RATELIMIT_STORAGE_URI"] == "memory://":
+            settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+        if "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
+            settings["JOBS_MODE"] = "redis"
     if overrides:
         settings.update(overrides)
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):

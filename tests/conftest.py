@@ -90,8 +90,8 @@ def make_app(database_url: str) -> Iterator[Any]:
 
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
-        conn.execute(text("DELETE FROM report_contacts"))
-        conn.execute(text("DELETE FROM reports"))
+        for table in ("supports", "report_vectors", "report_contacts", "reports", "clusters", "encoder_states"):
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
 
 
 @pytest.fixture

@@ -5,17 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from irritants.db import Base, UTCDateTime, utcnow
+from irritants.db import Base, UTCDateTime, str_enum, utcnow
 from irritants.referential.models import Administration, Channel, Procedure, Territory
-
-
-def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e], validate_strings=True
-    )
 
 
 class Severity(enum.StrEnum):
@@ -77,6 +71,7 @@ class Report(Base):
     """One citizen's account of one irritant occurrence; keeps its identity forever."""
 
     __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_created_at_cluster_id", "created_at", "cluster_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -90,13 +85,18 @@ class Report(Base):
     procedure_id: Mapped[int | None] = mapped_column(ForeignKey("procedures.id"), index=True)
     territory_code: Mapped[str] = mapped_column(ForeignKey("territories.code"), index=True)
     channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))
-    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity))
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[StatusKind] = mapped_column(_enum(StatusKind), default=StatusKind.NEW, index=True)
-    source: Mapped[Source] = mapped_column(_enum(Source, 10), default=Source.WEB)
-    # Filled by clustering; the foreign key arrives with the clusters table.
-    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    status: Mapped[StatusKind] = mapped_column(str_enum(StatusKind), default=StatusKind.NEW, index=True)
+    source: Mapped[Source] = mapped_column(str_enum(Source, 10), default=Source.WEB)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)
+    # Cosine similarity to the cluster's centroid when it was assigned (None: not yet clustered).
+    cluster_confidence: Mapped[float | None] = mapped_column(Float)
+    # Moved by a product owner: re-clustering keeps it where it was put.
+    cluster_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Keyed HMAC identifying the same person across reports and supports (browser id or email), if known.
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # Fingerprint of the request body, to refuse a reused key with a different body.
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))

@@ -15,6 +15,9 @@ from irritants.intake import antiabuse, services, signals
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.referential import services as referential
+from irritants.triage import services as triage
+from irritants.triage.services import person_key
+from irritants.triage.views import browser_id, remember_browser
 
 bp = Blueprint("intake", __name__)
 
@@ -105,6 +108,9 @@ def submit() -> Any:
             retention_days=config["CONTACT_RETENTION_DAYS"],
             idempotency_key=f"web:{check.nonce}",
         )
+        identifier, new_browser = browser_id()
+        if submission.created:
+            submission.report.person_key = person_key(config["SECRET_KEY"], identifier)
         db.commit()
     except ValidationFailed as err:
         db.rollback()
@@ -112,7 +118,8 @@ def submit() -> Any:
     if submission.created:
         signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report.id)
     cookie_session["confirmation"] = {"reference": submission.report.reference, "token": submission.tracking_token}
-    return redirect(url_for("intake.confirmation"), code=303)
+    response = redirect(url_for("intake.confirmation"), code=303)
+    return remember_browser(response, identifier) if new_browser else response
 
 
 def _as_field_errors(messages: Any) -> dict[str, list[str]]:
@@ -144,8 +151,11 @@ def tracking(token: str) -> Any:
     """The tracking page of one report, reached only with its secret token."""
     if len(token) > services.TOKEN_MAX_LENGTH:
         abort(404)
-    report = services.report_by_token(get_session(), token)
-    response = current_app.make_response(render_template("intake/tracking.html", report=report, events=[]))
+    db = get_session()
+    report = services.report_by_token(db, token)
+    cluster = triage.public_cluster_of(db, report)
+    response = current_app.make_response(render_template("intake/tracking.html", report=report, events=[],
+                                                          cluster=cluster))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -1,0 +1,164 @@
+"""``/api/v1`` clusters (irritants): ranked listing, detail, similar irritants while typing, supports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.db import get_session
+from irritants.errors import ValidationFailed
+from irritants.extensions import limiter, read_limit, submit_limit
+from irritants.intake.models import StatusKind
+from irritants.referential import services as referential
+from irritants.triage import engine
+from irritants.triage import services as triage
+
+bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
+
+MAX_ID = 2**31 - 1
+
+
+def problem(status: int, description: str) -> Any:
+    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+
+
+class TermSchema(ma.Schema):
+    name = ma.fields.String()
+    label = ma.fields.String()
+    value = ma.fields.String()
+    contribution = ma.fields.Float()
+    explanation = ma.fields.String()
+
+
+class ClusterOutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    label = ma.fields.String()
+    keywords = ma.fields.List(ma.fields.String())
+    status = ma.fields.Enum(StatusKind, by_value=True)
+    status_label = ma.fields.String()
+    size = ma.fields.Integer(metadata={"description": "Nombre de signalements"})
+    supporters = ma.fields.Integer(metadata={"description": "« C'est aussi mon cas »"})
+    people = ma.fields.Integer(metadata={"description": "Personnes distinctes (signalements et soutiens)"})
+    territories = ma.fields.Integer(metadata={"description": "Départements distincts"})
+    administrations = ma.fields.Integer()
+    main_administration = ma.fields.String(allow_none=True)
+    score = ma.fields.Float()
+    score_breakdown = ma.fields.Dict(metadata={"description": "Total et contribution de chaque terme du score"})
+
+
+class ClusterDetailSchema(ClusterOutSchema):
+    excerpts = ma.fields.List(ma.fields.String(), metadata={"description": "Extraits anonymisés"})
+
+
+class ClusterPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ClusterOutSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+
+
+class ClusterQuerySchema(ma.Schema):
+    administration = ma.fields.String(validate=ma.validate.Length(max=80))
+    territory = ma.fields.String(validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide."))
+    status = ma.fields.Enum(StatusKind, by_value=True)
+    period = ma.fields.String(validate=ma.validate.OneOf(list(triage.PERIODS)),
+                              metadata={"description": "7j, 30j, 90j ou 365j"})
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class SimilarQuerySchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=4000))
+    administration = ma.fields.String(validate=ma.validate.Length(max=80))
+
+
+class SimilarOutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    label = ma.fields.String()
+    size = ma.fields.Integer()
+    people = ma.fields.Integer()
+    status = ma.fields.Enum(StatusKind, by_value=True)
+    status_label = ma.fields.String()
+    similarity = ma.fields.Float()
+    url = ma.fields.String()
+
+
+class SupportOutSchema(ma.Schema):
+    counted = ma.fields.Boolean(metadata={"description": "Faux si cette personne était déjà comptée"})
+    people = ma.fields.Integer()
+
+
+@bp.route("/clusters", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.arguments(ClusterQuerySchema, location="query")
+@bp.response(200, ClusterPageSchema)
+@problem(422, "Filtre invalide")
+def list_clusters(args: dict[str, Any]) -> Any:
+    """Irritants classés par score (le détail du score accompagne chaque irritant)."""
+    filters = triage.ClusterFilters(args.get("administration"), args.get("territory"), args.get("status"),
+                                    args.get("period"))
+    db = get_session()
+    items, total = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
+    return {"items": [triage.cluster_summary(db, c) for c in items], "total": total, "page": args["page"],
+            "page_size": args["page_size"]}
+
+
+@bp.route("/clusters/<int:cluster_id>", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.response(200, ClusterDetailSchema)
+@problem(404, "Irritant inconnu ou non public")
+def get_cluster(cluster_id: int) -> Any:
+    """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score."""
+    db = get_session()
+    cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
+    return {**triage.cluster_summary(db, cluster), "excerpts": triage.excerpts(db, cluster)}
+
+
+@bp.route("/similar", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.arguments(SimilarQuerySchema, location="query")
+@bp.response(200, SimilarOutSchema(many=True))
+@problem(422, "Paramètres invalides")
+def similar(args: dict[str, Any]) -> Any:
+    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
+    db = get_session()
+    admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
+    suggestions = engine.similar(db, current_app.config, args["text"], administration_id=admin.id if admin else None)
+    clusters = {c.id: c for c in triage.clusters_by_ids(db, [s.cluster_id for s in suggestions])}
+    out = []
+    for suggestion in suggestions:
+        cluster = clusters.get(suggestion.cluster_id)
+        if cluster is None or cluster.size == 0:
+            continue
+        out.append({"id": cluster.id, "label": cluster.label, "size": cluster.size, "people": cluster.people,
+                    "status": cluster.status, "status_label": triage.public_label(cluster),
+                    "similarity": suggestion.similarity, "url": f"/irritants/{cluster.id}"})
+    return out, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
+@limiter.shared_limit(submit_limit, scope="submissions")
+@bp.response(201, SupportOutSchema)
+@problem(400, "En-tête X-Supporter-Id manquant ou invalide")
+@problem(404, "Irritant inconnu ou non public")
+@problem(429, "Trop de demandes depuis cette adresse")
+@bp.doc(parameters=[{"in": "header", "name": "X-Supporter-Id", "required": True,
+                     "schema": {"type": "string", "minLength": 16, "maxLength": 100},
+                     "description": "Identifiant aléatoire stable de la personne (jamais son identité)."}])
+def support(cluster_id: int) -> Any:
+    """« C'est aussi mon cas » : compte une personne de plus, une seule fois par irritant."""
+    supporter = request.headers.get("X-Supporter-Id", "")
+    if not 16 <= len(supporter) <= 100 or not supporter.isascii():
+        raise ValidationFailed("En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
+                               errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]})
+    db = get_session()
+    counted = triage.add_support(db, min(cluster_id, MAX_ID),
+                                 triage.person_key(current_app.config["SECRET_KEY"], supporter))
+    triage.refresh_one(db, current_app.config, min(cluster_id, MAX_ID))
+    db.commit()
+    cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
+    return {"counted": counted, "people": cluster.people}, 201

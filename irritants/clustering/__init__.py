@@ -1,0 +1,44 @@
+"""Pure clustering core: French text normalisation, report vectors, batch and incremental clustering, labels."""
+
+from irritants.clustering.batch import DEFAULT_SOFT_WEIGHT, centroids_of, cluster_vectors, with_soft_keys
+from irritants.clustering.encoders import (
+    EmbeddingEncoder,
+    Encoder,
+    TfidfEncoder,
+    embedding_available,
+    get_encoder,
+    l2_normalise,
+)
+from irritants.clustering.incremental import DEFAULT_THRESHOLDS, CentroidIndex, assign, default_threshold
+from irritants.clustering.labels import ClusterSummary, describe, keywords, representatives, short_label
+from irritants.clustering.metrics import accuracy, ari, nmi, scores
+from irritants.clustering.text import fold, normalise, tokens
+
+__all__ = [
+    "DEFAULT_SOFT_WEIGHT",
+    "DEFAULT_THRESHOLDS",
+    "CentroidIndex",
+    "ClusterSummary",
+    "EmbeddingEncoder",
+    "Encoder",
+    "TfidfEncoder",
+    "accuracy",
+    "ari",
+    "assign",
+    "centroids_of",
+    "cluster_vectors",
+    "default_threshold",
+    "describe",
+    "embedding_available",
+    "fold",
+    "get_encoder",
+    "keywords",
+    "l2_normalise",
+    "nmi",
+    "normalise",
+    "representatives",
+    "scores",
+    "short_label",
+    "tokens",
+    "with_soft_keys",
+]

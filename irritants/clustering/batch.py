@@ -1,0 +1,207 @@
+"""Batch mode: re-cluster every stored report vector from scratch, finding the number of irritants itself.
+
+Method (chosen by measurement, see scripts/eval_clustering.py): Ward linkage on a seeded sample gives every
+candidate partition of the sample at once; the number of clusters is the cut with the best silhouette, where
+clusters too small to be an irritant score 0; the sample clusters' centroids then seed k-means on all the
+vectors. Ward and the silhouettes are quadratic in the sample only, k-means is linear in n.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics import silhouette_samples
+
+Progress = Callable[[str], None]
+
+DEFAULT_SOFT_WEIGHT = 0.1
+DEFAULT_SAMPLE_SIZE = 3000
+# A cluster must hold this share of the sample to count when scoring a cut (tiny clusters inflate silhouettes).
+_MIN_SHARE = 1 / 300
+_MIN_CLUSTER = 4
+_KEY_DIM = 32
+_FULL_KMEANS_UP_TO = 200_000
+_HASH_CHUNK = 65_536
+
+
+def _key_vector(key: str) -> np.ndarray:
+    # Seeded by the key's text (not its rank among keys) so that input order cannot change it.
+    seed = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+    vec = np.random.default_rng(seed).standard_normal(_KEY_DIM)
+    return (vec / np.linalg.norm(vec)).astype(np.float32)
+
+
+def with_soft_keys(
+    vectors: np.ndarray, soft_keys: Sequence[Sequence[str | None]] | None, soft_weight: float = DEFAULT_SOFT_WEIGHT
+) -> np.ndarray:
+    """Append near-orthogonal key blocks so that sharing a key adds ≈ soft_weight to the cosine similarity.
+
+    soft_keys holds one or more columns (e.g. administration, démarche), each with one key or None per row.
+    A soft signal only: two reports with different administrations can still end up together.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not soft_keys or soft_weight <= 0:
+        return vectors
+    columns = [list(col) for col in soft_keys]
+    if any(len(col) != vectors.shape[0] for col in columns):
+        raise ValueError("each soft key column needs one entry per vector")
+    share = np.float32(np.sqrt(soft_weight / len(columns)))
+    blocks = [vectors * np.float32(np.sqrt(1.0 - soft_weight))]
+    for col in columns:
+        table = {key: _key_vector(str(key)) for key in set(col) if key is not None}
+        block = np.zeros((len(col), _KEY_DIM), dtype=np.float32)
+        for row, key in enumerate(col):
+            if key is not None:
+                block[row] = table[key]
+        blocks.append(block * share)
+    out = np.hstack(blocks)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def canonical_order(vectors: np.ndarray) -> np.ndarray:
+    """Permutation sorting rows by a hash of their bytes: the same rows in any order give the same sequence."""
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    words = data.view(np.uint32).reshape(data.shape[0], -1)
+    rng = np.random.default_rng(0x1A2B3C)
+    mult_a = rng.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
+    mult_b = rng.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
+    hash_a = np.empty(words.shape[0], dtype=np.uint64)
+    hash_b = np.empty(words.shape[0], dtype=np.uint64)
+    for start in range(0, words.shape[0], _HASH_CHUNK):
+        chunk = words[start : start + _HASH_CHUNK].astype(np.uint64)
+        hash_a[start : start + len(chunk)] = (chunk * mult_a).sum(axis=1)  # wraps mod 2**64, as intended
+        hash_b[start : start + len(chunk)] = ((chunk ^ np.uint64(0x9E3779B9)) * mult_b).sum(axis=1)
+    # Rows equal in both hashes are (barring a 2**-128 accident) identical, so their order does not matter.
+    return np.lexsort((hash_b, hash_a))
+
+
+def _relabel(labels: np.ndarray) -> np.ndarray:
+    """Number clusters 0..k-1 by decreasing size, ties by first position, so numbering is reproducible."""
+    uniq, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    ranking = np.lexsort((first, -counts))
+    mapping = np.empty(uniq.shape[0], dtype=np.int64)
+    mapping[ranking] = np.arange(uniq.shape[0])
+    return mapping[np.searchsorted(uniq, labels)]
+
+
+def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
+    hi = max(k_min, min(k_max, n // 2))
+    return sorted({round(float(k)) for k in np.geomspace(k_min, hi, 40)} | {k_min, hi})
+
+
+def choose_partition(
+    sample: np.ndarray, *, k_min: int = 2, k_max: int = 1000, min_cluster: int | None = None
+) -> tuple[np.ndarray, float]:
+    """Best Ward cut of a sample by size-aware silhouette; returns (sample labels, score)."""
+    s = sample.shape[0]
+    if s < 4:
+        return np.zeros(s, dtype=np.int64), 0.0
+    min_cluster = min_cluster or max(_MIN_CLUSTER, round(s * _MIN_SHARE))
+    tree = linkage(sample.astype(np.float64), method="ward")
+    # 1 - dot rather than pdist's cosine: a text with no usable word has a zero vector, where pdist gives NaN.
+    dist = np.clip(1.0 - sample.astype(np.float64) @ sample.T.astype(np.float64), 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    best_labels, best_score = np.zeros(s, dtype=np.int64), 0.0
+    for k in _candidate_ks(s, k_min, k_max):
+        labels = fcluster(tree, k, criterion="maxclust")
+        if np.unique(labels).shape[0] < 2:
+            continue
+        sil = silhouette_samples(dist, labels, metric="precomputed")
+        sil[np.bincount(labels)[labels] < min_cluster] = 0.0
+        score = float(sil.mean())
+        if score > best_score:
+            best_labels, best_score = labels - 1, score
+    return best_labels, best_score
+
+
+def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    k = int(labels.max()) + 1
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, vectors)
+    return (sums / np.bincount(labels, minlength=k)[:, None]).astype(np.float32)
+
+
+def _kmeans(vectors: np.ndarray, k: int, init: np.ndarray | None, seed: int, max_iter: int) -> np.ndarray:
+    if vectors.shape[0] <= _FULL_KMEANS_UP_TO:
+        if init is None:
+            model = KMeans(k, n_init=3, max_iter=max_iter, random_state=seed)
+        else:
+            model = KMeans(k, init=init, n_init=1, max_iter=max_iter, random_state=seed)
+    else:
+        # Beyond this size full Lloyd passes cost minutes; mini-batches converge close enough from a good seed.
+        model = MiniBatchKMeans(
+            k,
+            init="k-means++" if init is None else init,
+            n_init=1,
+            batch_size=8192,
+            max_iter=max_iter,
+            max_no_improvement=5,
+            random_state=seed,
+        )
+    return model.fit_predict(vectors).astype(np.int64)
+
+
+def cluster_vectors(
+    vectors: np.ndarray,
+    *,
+    seed: int = 0,
+    n_clusters: int | None = None,
+    soft_keys: Sequence[Sequence[str | None]] | None = None,
+    soft_weight: float = DEFAULT_SOFT_WEIGHT,
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+    k_min: int = 2,
+    k_max: int = 1000,
+    max_iter: int = 50,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Cluster L2-normalised vectors; labels 0..k-1 by decreasing size, k found unless n_clusters is given.
+
+    Deterministic for a given seed and independent of the input order (rows are put in a canonical order
+    first); soft_keys (administration, démarche…) pull together reports that share them, by soft_weight.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n = vectors.shape[0]
+    if vectors.ndim != 2:
+        raise ValueError("vectors must be a 2-D array")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    augmented = with_soft_keys(vectors, soft_keys, soft_weight)
+    order = canonical_order(augmented)
+    data = augmented[order]
+    if n_clusters is not None and n_clusters >= n:
+        labels = np.arange(n)
+    elif n_clusters == 1 or n < 4:
+        labels = np.zeros(n, dtype=np.int64)
+    else:
+        rng = np.random.default_rng(seed)
+        pick = np.sort(rng.permutation(n)[: min(n, sample_size)])
+        if progress:
+            progress("sample")
+        if n_clusters is None:
+            sample_labels, _score = choose_partition(data[pick], k_min=k_min, k_max=k_max)
+            k = int(sample_labels.max()) + 1
+            init = _centroids(data[pick], sample_labels) if k > 1 else None
+        elif n_clusters <= pick.shape[0] // 2:
+            # The Ward cut at k is a better seed than k-means++ restarts, and cheaper.
+            tree = linkage(data[pick].astype(np.float64), method="ward")
+            k, init = n_clusters, _centroids(data[pick], fcluster(tree, n_clusters, criterion="maxclust") - 1)
+            if init.shape[0] != k:
+                init = None
+        else:
+            k, init = n_clusters, None
+        if progress:
+            progress("kmeans")
+        labels = _kmeans(data, k, init, seed, max_iter) if k > 1 else np.zeros(n, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = _relabel(labels)
+    return out
+
+
+def centroids_of(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Unit centroid of each cluster 0..k-1, ready for the incremental index."""
+    sums = _centroids(np.asarray(vectors, dtype=np.float32), np.asarray(labels))
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)

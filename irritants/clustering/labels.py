@@ -1,0 +1,135 @@
+"""Cluster descriptions: distinctive keywords (class-based TF-IDF), a short French label, representative reports."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import CountVectorizer
+
+from irritants.clustering.text import fold, stem, surface_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """What a product owner sees of a cluster before opening it."""
+
+    cluster: int
+    size: int
+    label: str
+    keywords: tuple[str, ...]
+    representatives: tuple[int, ...]
+
+
+def _analyse(text: str, language: str, display: dict[str, Counter[str]]) -> list[str]:
+    # Terms are stems (so "rendez-vous"/"rendez vous"/"rdv…" variants pool), shown by their commonest spelling.
+    words = surface_tokens(text)
+    stems = [stem(fold(w), language) for w in words]
+    for word, key in zip(words, stems, strict=True):
+        display[key][word] += 1
+    return stems + [f"{a} {b}" for a, b in itertools.pairwise(stems) if a != b]
+
+
+def _shown(term: str, display: dict[str, Counter[str]]) -> str:
+    return " ".join(display[part].most_common(1)[0][0] for part in term.split(" "))
+
+
+def keywords(
+    texts: Sequence[str], labels: Sequence[int] | np.ndarray, *, top_n: int = 8, language: str = "french"
+) -> dict[int, list[str]]:
+    """Top terms of each cluster against the others: c-TF-IDF, tf × log(1 + mean class size / term frequency)."""
+    labels = np.asarray(labels)
+    if len(texts) != labels.shape[0]:
+        raise ValueError("texts and labels must have the same length")
+    clusters = np.unique(labels[labels >= 0])
+    if clusters.size == 0:
+        return {}
+    display: dict[str, Counter[str]] = defaultdict(Counter)
+    vectorizer = CountVectorizer(analyzer=lambda t: _analyse(t, language, display), binary=True)
+    try:
+        docs = vectorizer.fit_transform(texts)
+    except ValueError:  # no usable word at all
+        return {int(c): [] for c in clusters}
+    rows = np.searchsorted(clusters, labels[labels >= 0])
+    member = csr_matrix(
+        (np.ones(rows.shape[0]), (rows, np.flatnonzero(labels >= 0))), shape=(clusters.size, labels.shape[0])
+    )
+    counts = np.asarray((member @ docs).todense(), dtype=np.float64)
+    sizes = np.bincount(rows, minlength=clusters.size).astype(np.float64)
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    idf = np.log1p(counts.sum(axis=1).mean() / np.maximum(counts.sum(axis=0), 1.0))
+    score = tf * idf
+    # A term seen in a single report of a larger cluster is an anecdote, not what the cluster is about.
+    score[(counts < 2) & (sizes[:, None] >= 3)] = 0.0
+    terms = vectorizer.get_feature_names_out()
+    out: dict[int, list[str]] = {}
+    for row, cluster in enumerate(clusters):
+        ranked = sorted(np.flatnonzero(score[row] > 0), key=lambda j: (-score[row, j], terms[j]))
+        chosen: list[str] = []
+        for j in ranked:
+            shown = _shown(str(terms[j]), display)
+            if shown not in chosen and not any(shown in c.split(" ") for c in chosen):
+                chosen.append(shown)
+            if len(chosen) == top_n:
+                break
+        out[int(cluster)] = chosen
+    return out
+
+
+def short_label(words: Sequence[str], *, max_terms: int = 3, max_chars: int = 60) -> str:
+    """Short French label from keywords, e.g. "Rendez-vous · titre de séjour · préfecture"."""
+    parts: list[str] = []
+    for word in words:
+        if len(" · ".join([*parts, word])) > max_chars or len(parts) == max_terms:
+            break
+        parts.append(word)
+    if not parts:
+        return "Signalements divers"
+    text = " · ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def representatives(
+    vectors: np.ndarray, labels: Sequence[int] | np.ndarray, *, per_cluster: int = 2
+) -> dict[int, list[int]]:
+    """Indices of the reports closest to each cluster's centroid (cosine), best first."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    labels = np.asarray(labels)
+    out: dict[int, list[int]] = {}
+    for cluster in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == cluster)
+        centroid = vectors[members].mean(axis=0)
+        sims = vectors[members] @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+        best = np.lexsort((members, -sims))[:per_cluster]
+        out[int(cluster)] = [int(i) for i in members[best]]
+    return out
+
+
+def describe(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    *,
+    top_n: int = 8,
+    per_cluster: int = 2,
+    language: str = "french",
+) -> list[ClusterSummary]:
+    """Label, keywords and representative reports of every cluster, largest first."""
+    labels = np.asarray(labels)
+    words = keywords(texts, labels, top_n=top_n, language=language)
+    reps = representatives(vectors, labels, per_cluster=per_cluster)
+    sizes = Counter(int(c) for c in labels if c >= 0)
+    return [
+        ClusterSummary(
+            cluster=c,
+            size=sizes[c],
+            label=short_label(words.get(c, [])),
+            keywords=tuple(words.get(c, [])),
+            representatives=tuple(reps[c]),
+        )
+        for c in sorted(sizes, key=lambda c: (-sizes[c], c))
+    ]

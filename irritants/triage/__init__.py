@@ -1,0 +1,1 @@
+"""Clusters (irritants): persistence, clustering and ranking orchestration, product-owner decisions."""

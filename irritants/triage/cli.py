@@ -1,0 +1,148 @@
+"""Commands: recluster, rerank, process-pending, cluster-file, worker."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from tqdm import tqdm
+
+from irritants.db import get_db
+
+
+class _Bars:
+    """One tqdm bar per stage of a long run."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self.bars.get(stage)
+        if bar is None:
+            labels = {"vectors": "Vecteurs", "clustering": "Regroupement", "saving": "Enregistrement"}
+            bar = self.bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), file=sys.stderr, unit=" ")
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@click.command("recluster")
+@click.option("--seed", type=int, default=None, help="Random seed (default: IRRITANTS_CLUSTERING_SEED).")
+@with_appcontext
+def recluster_command(seed: int | None) -> None:
+    """Re-cluster every report from stored vectors and swap the result in one transaction (idempotent)."""
+    from irritants.triage import recluster, stats
+
+    config = current_app.config
+    started = time.monotonic()
+    bars = _Bars()
+    with get_db().session_scope() as session:
+        try:
+            with recluster.exclusive_run(session, Path(config.get("LOCK_DIR") or Path(current_app.instance_path))):
+                result = recluster.recluster(session, config, seed=config["CLUSTERING_SEED"] if seed is None else seed,
+                                             progress=bars)
+                stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]))
+                session.commit()
+        except recluster.ReclusterRunning as exc:
+            raise click.ClickException(exc.detail) from exc
+        finally:
+            bars.close()
+    click.echo(
+        f"{result.reports} signalements en {result.clusters} irritants ({result.kept} conservés, {result.created} "
+        f"nouveaux, {result.emptied} vides supprimés, {result.vectorised} vecteurs calculés) "
+        f"en {time.monotonic() - started:.1f} s."
+    )
+
+
+@click.command("rerank")
+@with_appcontext
+def rerank_command() -> None:
+    """Recompute every cluster's statistics and explainable score."""
+    from irritants.triage import stats
+
+    with get_db().session_scope() as session:
+        count = stats.refresh(session, stats.weights_from_config(current_app.config["RANKING_WEIGHTS"]))
+        session.commit()
+    click.echo(f"{count} irritants reclassés.")
+
+
+@click.command("process-pending")
+@with_appcontext
+def process_pending_command() -> None:
+    """Cluster reports that no job handled yet (e.g. after a crash), one by one."""
+    from irritants.intake.models import Report
+    from irritants.triage.jobs import process_report
+
+    with get_db().session_scope() as session:
+        pending = list(session.scalars(select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id)))
+    for report_id in tqdm(pending, desc="Signalements", file=sys.stderr, unit=" sig."):
+        process_report(current_app._get_current_object(), report_id)
+    click.echo(f"{len(pending)} signalements traités.")
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run an RQ worker for background jobs (needs IRRITANTS_REDIS_URL)."""
+    from redis import Redis
+    from rq import Worker
+
+    from irritants.jobs import QUEUE_NAME
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("IRRITANTS_REDIS_URL n'est pas défini.")
+    Worker([QUEUE_NAME], connection=Redis.from_url(url)).work()
+
+
+@click.command("cluster-file")
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--label-column", default=None, help="Compare with these labels: prints ACC, NMI and ARI.")
+@click.option("--n-clusters", type=click.IntRange(1, 100_000), default=None, help="Number of clusters (else found).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--encoder", type=click.Choice(["auto", "embedding", "tfidf"]), default="auto", show_default=True)
+def cluster_file_command(input_path: Path, text_column: str, output_path: Path, label_column: str | None,
+                         n_clusters: int | None, seed: int, encoder: str) -> None:
+    """Cluster any CSV without touching the database; writes every row plus cluster_id and cluster_label."""
+    import pandas as pd
+
+    from irritants.clustering import cluster_vectors, describe, get_encoder, scores
+
+    frame = pd.read_csv(input_path, dtype=str, keep_default_na=False)
+    if text_column not in frame.columns:
+        raise click.ClickException(f"colonne « {text_column} » absente (colonnes : {', '.join(frame.columns)})")
+    texts = frame[text_column].tolist()
+    model = get_encoder(encoder)
+    if hasattr(model, "fit"):
+        model.fit(texts)
+    started = time.monotonic()
+    with tqdm(total=len(texts), desc="Vecteurs", file=sys.stderr, unit=" textes") as bar:
+        vectors = model.encode(texts, progress=lambda done, total: bar.update(done - bar.n))
+    encoded = time.monotonic()
+    labels = cluster_vectors(vectors, seed=seed, n_clusters=n_clusters)
+    summaries = {s.cluster: s for s in describe(texts, vectors, labels)}
+    frame["cluster_id"] = labels
+    frame["cluster_label"] = [summaries[int(c)].label for c in labels]
+    frame.to_csv(output_path, index=False)
+    click.echo(f"{len(texts)} textes, {len(summaries)} groupes ({model.name}) ; vecteurs {encoded - started:.1f} s, "
+               f"regroupement {time.monotonic() - encoded:.1f} s → {output_path}")
+    if label_column:
+        if label_column not in frame.columns:
+            raise click.ClickException(f"colonne « {label_column} » absente")
+        result = scores(np.asarray(frame[label_column].tolist()), labels)
+        click.echo("  ".join(f"{k.upper()} {v * 100:.1f}" for k, v in result.items()))
+
+
+COMMANDS = (recluster_command, rerank_command, process_pending_command, worker_command, cluster_file_command)

@@ -1,0 +1,182 @@
+"""Report vectors, incremental assignment of new reports, and the in-memory centroid index used for
+"similar irritants" while a citizen types."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from irritants.clustering import EmbeddingEncoder, Encoder, assign, default_threshold, embedding_available, keywords
+from irritants.clustering import short_label as make_label
+from irritants.db import utcnow
+from irritants.intake.models import Report, StatusKind
+from irritants.triage.models import Cluster, EncoderState, ReportVector
+
+_lock = threading.Lock()
+_embedding: EmbeddingEncoder | None = None
+_tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
+INDEX_REFRESH_SECONDS = 3.0
+HIDDEN_STATUSES = (StatusKind.SPAM, StatusKind.DUPLICATE)
+
+
+def encoder_kind(config: dict[str, Any]) -> str:
+    """The configured encoder, "auto" resolved: embeddings when the model is installed, else TF-IDF."""
+    kind = config["CLUSTERING_ENCODER"]
+    if kind == "auto":
+        return "embedding" if embedding_available() else "tfidf"
+    return kind
+
+
+def current_encoder(session: Session, config: dict[str, Any]) -> Encoder | None:
+    """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any)."""
+    global _embedding
+    if encoder_kind(config) == "embedding":
+        with _lock:
+            if _embedding is None:
+                _embedding = EmbeddingEncoder()
+            return _embedding
+    state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
+    if state is None:
+        return None
+    key = str(session.get_bind().url)
+    cached = _tfidf_cache.get(key)
+    if cached is None or cached[0] != state.fitted_at:
+        cached = (state.fitted_at, pickle.loads(state.blob))  # noqa: S301 - written by this service only
+        _tfidf_cache[key] = cached
+    return cached[1]
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    """Stored form of a vector."""
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_bytes(blob: bytes) -> np.ndarray:
+    """Vector from its stored form."""
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+def store_vector(session: Session, report_id: int, encoder: Encoder, vector: np.ndarray) -> None:
+    """Insert or replace a report's vector."""
+    row = session.get(ReportVector, report_id) or ReportVector(report_id=report_id)
+    row.encoder, row.dim, row.vector = encoder.name, int(vector.shape[0]), to_bytes(vector)
+    session.add(row)
+
+
+@dataclass
+class CentroidIndex:
+    """Unit centroids of visible clusters, kept per process and refreshed when clusters change."""
+
+    encoder: str = ""
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    admin: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    generation: tuple[Any, ...] = ()
+    checked_at: float = 0.0
+
+
+_indexes: dict[str, CentroidIndex] = {}
+
+
+def centroid_index(session: Session, encoder: Encoder, *, force: bool = False) -> CentroidIndex:
+    """The centroid index for ``encoder``, re-read from the database when clusters changed."""
+    key = f"{session.get_bind().url}|{encoder.name}"
+    index = _indexes.get(key)
+    now = time.monotonic()
+    if index is not None and not force and now - index.checked_at < INDEX_REFRESH_SECONDS:
+        return index
+    generation = tuple(session.execute(
+        select(func.count(Cluster.id), func.max(Cluster.updated_at)).where(Cluster.encoder == encoder.name)
+    ).one())
+    if index is not None and index.generation == generation:
+        index.checked_at = now
+        return index
+    rows = session.execute(
+        select(Cluster.id, Cluster.centroid, Cluster.main_administration_id)
+        .where(Cluster.encoder == encoder.name, Cluster.centroid.is_not(None), Cluster.status.not_in(HIDDEN_STATUSES))
+        .order_by(Cluster.id)
+    ).all()
+    matrix = np.vstack([from_bytes(r.centroid) for r in rows]) if rows else np.zeros((0, encoder.dim), np.float32)
+    index = CentroidIndex(
+        encoder=encoder.name,
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        matrix=matrix,
+        admin=np.array([r.main_administration_id or 0 for r in rows], dtype=np.int64),
+        generation=generation,
+        checked_at=now,
+    )
+    _indexes[key] = index
+    return index
+
+
+def forget_indexes() -> None:
+    """Drop cached indexes (after a batch run in this process)."""
+    _indexes.clear()
+
+
+def assign_report(session: Session, config: dict[str, Any], report: Report) -> Cluster | None:
+    """Vectorise one report and put it in the nearest cluster, or a new one; None if no encoder is ready."""
+    encoder = current_encoder(session, config)
+    if encoder is None:
+        return None
+    vector = encoder.encode([report.description])[0]
+    store_vector(session, report.id, encoder, vector)
+    index = centroid_index(session, encoder, force=True)
+    position, confidence = assign(vector, index.matrix, threshold=default_threshold(_family(encoder)))
+    cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
+    if cluster is None:
+        words = keywords([report.description], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
+        cluster = Cluster(label=make_label(words) or report.description[:60], keywords=list(words),
+                          excerpt_report_ids=[report.id], encoder=encoder.name, centroid=to_bytes(vector),
+                          size=0, main_administration_id=report.administration_id)
+        session.add(cluster)
+        session.flush()
+        confidence = 1.0
+    else:
+        # Running mean of unit vectors, re-normalised: cheap and order-independent enough between batch runs.
+        current = from_bytes(cluster.centroid) if cluster.centroid else vector
+        n = max(cluster.size, 1)
+        merged = current * n + vector
+        cluster.centroid = to_bytes(merged / max(float(np.linalg.norm(merged)), 1e-12))
+        cluster.updated_at = utcnow()
+    report.cluster_id = cluster.id
+    report.cluster_confidence = round(float(confidence), 4)
+    return cluster
+
+
+def _family(encoder: Encoder) -> str:
+    return "tfidf" if encoder.name.startswith("tfidf") else "embedding"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One similar cluster for a text being typed."""
+
+    cluster_id: int
+    similarity: float
+
+
+def similar(session: Session, config: dict[str, Any], text: str, *, administration_id: int | None = None,
+            limit: int = 5, min_similarity: float | None = None) -> list[Suggestion]:
+    """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
+    encoder = current_encoder(session, config)
+    if encoder is None:
+        return []
+    index = centroid_index(session, encoder)
+    if index.ids.size == 0:
+        return []
+    vector = encoder.encode([text])[0]
+    sims = index.matrix @ vector
+    if administration_id:
+        sims = sims + 0.03 * (index.admin == administration_id)
+    floor = min_similarity if min_similarity is not None else default_threshold(_family(encoder)) - 0.08
+    top = np.argsort(-sims, kind="stable")[: limit * 3]
+    out = [Suggestion(int(index.ids[i]), round(float(sims[i]), 4)) for i in top if sims[i] >= floor]
+    return out[:limit]

@@ -1,0 +1,237 @@
+"""Batch re-clustering: every report from its stored vector, swapped in one transaction, one run at a time.
+
+Cluster identity is stable: new groups inherit the id of the old cluster they overlap most, so statuses,
+squad links and decisions survive. Product owners' decisions are constraints: reports of a pinned cluster,
+and reports a product owner moved by hand, stay where they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import pickle
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy.orm import Session
+
+from irritants.clustering import TfidfEncoder, centroids_of, cluster_vectors, keywords, representatives, short_label
+from irritants.db import utcnow
+from irritants.errors import IrritantsError
+from irritants.intake.models import Report, StatusKind
+from irritants.triage import engine
+from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
+
+Progress = Callable[[str, int, int], None]
+_ADVISORY_KEY = 0x1EE17A57
+_BATCH = 2000
+
+
+class ReclusterRunning(IrritantsError):
+    status, slug, title = 409, "recluster-running", "Un regroupement est déjà en cours"
+
+
+@dataclass
+class ReclusterResult:
+    """What a batch run changed."""
+
+    reports: int
+    clusters: int
+    kept: int
+    created: int
+    emptied: int
+    vectorised: int
+
+
+@contextlib.contextmanager
+def exclusive_run(session: Session, lock_dir: Path) -> Iterator[None]:
+    """Only one batch run at a time: a PostgreSQL advisory lock, or a lock file next to the SQLite database."""
+    if session.get_bind().dialect.name == "postgresql":
+        conn = session.connection()
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
+            raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+        return
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "recluster.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def vectorise_missing(session: Session, config: dict[str, Any], progress: Progress = _noop) -> int:
+    """Compute and store vectors of reports that have none (or another encoder's); returns how many."""
+    kind = engine.encoder_kind(config)
+    if kind == "tfidf":
+        return _refit_tfidf(session, config, progress)
+    encoder = engine.current_encoder(session, config)
+    assert encoder is not None
+    missing = list(session.execute(
+        select(Report.id, Report.description)
+        .outerjoin(ReportVector, ReportVector.report_id == Report.id)
+        .where((ReportVector.report_id.is_(None)) | (ReportVector.encoder != encoder.name))
+        .order_by(Report.id)
+    ).all())
+    for start in range(0, len(missing), 256):
+        chunk = missing[start:start + 256]
+        vectors = encoder.encode([r.description for r in chunk])
+        for row, vector in zip(chunk, vectors, strict=True):
+            engine.store_vector(session, row.id, encoder, vector)
+        session.flush()
+        progress("vectors", start + len(chunk), len(missing))
+    return len(missing)
+
+
+def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -> int:
+    # TF-IDF vectors depend on the corpus: refit on every report, then store the encoder for incremental use.
+    rows = session.execute(select(Report.id, Report.description).order_by(Report.id)).all()
+    if not rows:
+        return 0
+    encoder = TfidfEncoder(seed=config["CLUSTERING_SEED"], min_df=2 if len(rows) > 50 else 1)
+    encoder.fit([r.description for r in rows])
+    vectors = encoder.encode([r.description for r in rows])
+    session.execute(delete(ReportVector))
+    payload = [{"report_id": r.id, "encoder": encoder.name, "dim": int(v.shape[0]), "vector": engine.to_bytes(v),
+                "created_at": utcnow()} for r, v in zip(rows, vectors, strict=True)]
+    for start in range(0, len(payload), _BATCH):
+        session.execute(ReportVector.__table__.insert(), payload[start:start + _BATCH])
+        progress("vectors", min(start + _BATCH, len(payload)), len(payload))
+    state = session.get(EncoderState, encoder.name) or EncoderState(name=encoder.name)
+    state.blob, state.fitted_at = pickle.dumps(encoder), utcnow()
+    session.add(state)
+    session.execute(update(Cluster).where(Cluster.encoder != encoder.name).values(encoder=encoder.name,
+                                                                                   centroid=None))
+    return len(rows)
+
+
+def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: Progress = _noop) -> ReclusterResult:
+    """Recompute every report's cluster from stored vectors and swap it in (the caller commits)."""
+    vectorised = vectorise_missing(session, config, progress)
+    encoder = engine.current_encoder(session, config)
+    assert encoder is not None
+    rows = session.execute(
+        select(Report.id, Report.description, Report.cluster_id, Report.cluster_locked, Report.administration_id,
+               Report.procedure_id, ReportVector.vector)
+        .join(ReportVector, ReportVector.report_id == Report.id)
+        .where(ReportVector.encoder == encoder.name)
+        .order_by(Report.id)
+    ).all()
+    if not rows:
+        return ReclusterResult(0, 0, 0, 0, 0, vectorised)
+    ids = np.array([r.id for r in rows], dtype=np.int64)
+    vectors = np.vstack([engine.from_bytes(r.vector) for r in rows])
+    old = np.array([r.cluster_id or 0 for r in rows], dtype=np.int64)
+    pinned = set(session.scalars(select(Cluster.id).where(Cluster.pinned)))
+    fixed = np.array([bool(r.cluster_locked and r.cluster_id) or (r.cluster_id in pinned) for r in rows])
+    free = np.flatnonzero(~fixed)
+    progress("clustering", 0, 1)
+    keys = [[f"a{rows[i].administration_id}" for i in free],
+            [f"p{rows[i].procedure_id}" if rows[i].procedure_id else None for i in free]]
+    labels = cluster_vectors(vectors[free], seed=seed, soft_keys=keys) if free.size else np.zeros(0, np.int64)
+    progress("clustering", 1, 1)
+
+    new_cluster = old.copy()
+    mapping, created, kept = _match_identities(session, labels, old[free], pinned, encoder.name)
+    new_cluster[free] = np.array([mapping[int(g)] for g in labels], dtype=np.int64)
+    emptied = _retire_empty(session, set(int(c) for c in old if c) - set(int(c) for c in new_cluster))
+
+    # Centroids, confidences, labels, keywords and excerpts of every non-empty cluster.
+    members: dict[int, np.ndarray] = {}
+    order = np.argsort(new_cluster, kind="stable")
+    for cid, start in zip(*np.unique(new_cluster[order], return_index=True), strict=True):
+        end = start + int((new_cluster == cid).sum())
+        members[int(cid)] = order[start:end]
+    cluster_ids = sorted(members)
+    local = np.empty(len(ids), dtype=np.int64)
+    for position, cid in enumerate(cluster_ids):
+        local[members[cid]] = position
+    centroids = centroids_of(vectors, local)
+    confidence = np.einsum("ij,ij->i", vectors, centroids[local])
+    texts = [r.description for r in rows]
+    words = keywords(texts, local, top_n=8)
+    reps = representatives(vectors, local, per_cluster=2)
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids)))}
+    for position, cid in enumerate(cluster_ids):
+        cluster = clusters[cid]
+        cluster.keywords = list(words.get(position, []))
+        if not cluster.label_locked:
+            cluster.label = short_label(cluster.keywords) or texts[int(members[cid][0])][:60]
+        cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
+        cluster.centroid = engine.to_bytes(centroids[position])
+        cluster.encoder = encoder.name
+    session.flush()
+    progress("saving", 0, len(ids))
+    payload = [{"rid": int(ids[i]), "cid": int(new_cluster[i]), "conf": round(float(confidence[i]), 4)}
+               for i in range(len(ids))]
+    stmt = (update(Report.__table__).where(Report.__table__.c.id == bindparam("rid"))
+            .values(cluster_id=bindparam("cid"), cluster_confidence=bindparam("conf")))
+    for start in range(0, len(payload), _BATCH):
+        session.connection().execute(stmt, payload[start:start + _BATCH])
+        progress("saving", min(start + _BATCH, len(payload)), len(payload))
+    engine.forget_indexes()
+    return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
+
+
+def _match_identities(session: Session, labels: np.ndarray, old: np.ndarray, pinned: set[int],
+                      encoder_name: str) -> tuple[dict[int, int], int, int]:
+    """Give each new group the id of the old cluster it shares most reports with (greedy, largest first)."""
+    overlap: Counter[tuple[int, int]] = Counter()
+    for group, previous in zip(labels.tolist(), old.tolist(), strict=True):
+        if previous and previous not in pinned:
+            overlap[(group, previous)] += 1
+    group_sizes = Counter(labels.tolist())
+    old_sizes = Counter(c for c in old.tolist() if c)
+    mapping: dict[int, int] = {}
+    used: set[int] = set()
+    # Deterministic: by overlap, then by smaller ids.
+    for (group, previous), shared in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+        if group in mapping or previous in used:
+            continue
+        # Keep the identity only when the old cluster is really continued (half of either side).
+        if shared * 2 >= min(group_sizes[group], old_sizes[previous]):
+            mapping[group] = previous
+            used.add(previous)
+    kept = len(mapping)
+    created = 0
+    for group in sorted(group_sizes):
+        if group not in mapping:
+            cluster = Cluster(label="", encoder=encoder_name)
+            session.add(cluster)
+            session.flush()
+            mapping[group] = cluster.id
+            created += 1
+    return mapping, created, kept
+
+
+def _retire_empty(session: Session, cluster_ids: set[int]) -> int:
+    """Clusters left without reports: delete untouched ones, keep those carrying decisions (size 0)."""
+    if not cluster_ids:
+        return 0
+    retired = 0
+    supports_by_cluster: dict[int, int] = defaultdict(int)
+    for cid, count in session.execute(select(Support.cluster_id, Support.id).where(Support.cluster_id.in_(cluster_ids))):
+        supports_by_cluster[cid] += 1
+    for cluster in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids))):
+        untouched = cluster.status == StatusKind.NEW and not cluster.pinned and not cluster.label_locked
+        if untouched and not supports_by_cluster.get(cluster.id):
+            session.delete(cluster)
+            retired += 1
+    session.flush()
+    return retired

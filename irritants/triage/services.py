@@ -1,0 +1,156 @@
+"""Public views of clusters (irritants), ranked listings and « moi aussi » supports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from irritants.db import utcnow
+from irritants.errors import NotFoundError, ValidationFailed
+from irritants.intake.models import CITIZEN_STATUS_LABELS, Report, StatusKind
+from irritants.intake.redaction import excerpt
+from irritants.referential.models import Administration
+from irritants.triage.models import Cluster, Support
+
+PUBLIC_HIDDEN = (StatusKind.SPAM,)
+PERIODS = {"7j": 7, "30j": 30, "90j": 90, "365j": 365}
+
+
+@dataclass(frozen=True)
+class ClusterFilters:
+    """Filters of the ranked listing (all optional)."""
+
+    administration: str | None = None
+    territory: str | None = None
+    status: StatusKind | None = None
+    period: str | None = None
+
+
+def person_key(secret_key: str, browser_id: str) -> str:
+    """Keyed HMAC of a random browser identifier: the same person, never who they are."""
+    key = hashlib.sha256(f"person-key:{secret_key}".encode()).digest()
+    return hmac.new(key, browser_id.encode(), hashlib.sha256).hexdigest()
+
+
+def get_public_cluster(session: Session, cluster_id: int) -> Cluster:
+    """A cluster that may be shown publicly, or NotFoundError."""
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None or cluster.status in PUBLIC_HIDDEN or (cluster.size == 0 and cluster.supporters == 0):
+        raise NotFoundError("Cet irritant n'existe pas ou n'est plus public.")
+    return cluster
+
+
+def public_label(cluster: Cluster) -> str:
+    """French wording of a cluster's status for citizens."""
+    return CITIZEN_STATUS_LABELS[cluster.status]
+
+
+def excerpts(session: Session, cluster: Cluster) -> list[str]:
+    """Redacted excerpts of the cluster's representative reports."""
+    if not cluster.excerpt_report_ids:
+        return []
+    rows = session.scalars(select(Report.description).where(Report.id.in_(cluster.excerpt_report_ids),
+                                                            Report.cluster_id == cluster.id))
+    return [excerpt(text) for text in rows]
+
+
+def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
+    """Names of administrations by id."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
+
+
+def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> tuple[list[Cluster], int]:
+    """Public clusters ranked by score, filtered and paginated; returns (page items, total)."""
+    stmt = select(Cluster).where(Cluster.status.not_in(PUBLIC_HIDDEN), Cluster.size > 0)
+    report_conditions = []
+    if filters.administration:
+        admin_id = session.scalar(select(Administration.id).where(Administration.slug == filters.administration))
+        if admin_id is None:
+            raise ValidationFailed(errors={"administration": ["Administration inconnue."]})
+        report_conditions.append(Report.administration_id == admin_id)
+    if filters.territory:
+        report_conditions.append(Report.territory_code == filters.territory)
+    if filters.period:
+        since = utcnow() - dt.timedelta(days=PERIODS[filters.period])
+        report_conditions.append(Report.created_at >= since)
+    if report_conditions:
+        stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
+    if filters.status:
+        stmt = stmt.where(Cluster.status == filters.status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(
+        stmt.order_by(Cluster.score.desc(), Cluster.id).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return list(items), total
+
+
+def add_support(session: Session, cluster_id: int, person: str, *, territory_code: str | None = None) -> bool:
+    """Record « c'est aussi mon cas » once per person and cluster; returns False if already counted."""
+    cluster = get_public_cluster(session, cluster_id)
+    if cluster.status == StatusKind.DUPLICATE and cluster.duplicate_of_id:
+        cluster = get_public_cluster(session, cluster.duplicate_of_id)
+    already = session.scalar(select(Support.id).where(Support.cluster_id == cluster.id, Support.person_key == person))
+    reporter = session.scalar(select(Report.id).where(Report.cluster_id == cluster.id, Report.person_key == person))
+    if already or reporter:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Support(cluster_id=cluster.id, person_key=person, territory_code=territory_code))
+    except IntegrityError:
+        return False
+    return True
+
+
+def cluster_summary(session: Session, cluster: Cluster) -> dict[str, Any]:
+    """Public JSON-ready view of a cluster, with its score breakdown."""
+    names = administration_names(session, [cluster.main_administration_id] if cluster.main_administration_id else [])
+    return {
+        "id": cluster.id,
+        "label": cluster.label,
+        "keywords": list(cluster.keywords or []),
+        "status": cluster.status,
+        "status_label": public_label(cluster),
+        "size": cluster.size,
+        "supporters": cluster.supporters,
+        "people": cluster.people,
+        "territories": cluster.territories,
+        "administrations": cluster.administrations,
+        "main_administration": names.get(cluster.main_administration_id or 0),
+        "score": cluster.score,
+        "score_breakdown": cluster.score_breakdown or {},
+    }
+
+
+def clusters_by_ids(session: Session, ids: list[int]) -> list[Cluster]:
+    """Clusters with these ids that may be shown publicly."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Cluster).where(Cluster.id.in_(ids), Cluster.status.not_in(PUBLIC_HIDDEN))))
+
+
+def refresh_one(session: Session, config: dict[str, Any], cluster_id: int) -> None:
+    """Recompute one cluster's counts and score after a change."""
+    from irritants.triage import stats
+
+    session.flush()
+    stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]), [cluster_id])
+    session.expire_all()
+
+
+def public_cluster_of(session: Session, report: Report) -> Cluster | None:
+    """The public cluster a report belongs to, if any."""
+    if report.cluster_id is None:
+        return None
+    try:
+        return get_public_cluster(session, report.cluster_id)
+    except NotFoundError:
+        return None

