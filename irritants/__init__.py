@@ -37,6 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
 
+    # Every domain's models, so that foreign keys between domains resolve in any process.
+    import irritants.models  # noqa: F401
     from irritants import db, errors, jobs
     from irritants.intake.signals import report_accepted
     from irritants.triage.jobs import on_report_accepted

@@ -25,14 +25,18 @@ How to read it
     req/s`` the server is CPU-bound, otherwise it waits on the disk (fsync) or on locks. ``cli CPU %`` is
     the CPU used by the load generator itself (it shares the cores), ``other CPU %`` what the rest of the
     machine used meanwhile (above a few % the phase was disturbed: re-run it). CPU % are of one core.
-    ``peak RSS`` is the largest ``VmHWM`` of a worker at the end of the phase.
+    ``db CPU ms/req`` is the same for the local PostgreSQL backends of the benchmark database (SQLite runs
+    inside the workers). ``peak RSS`` is the largest ``VmHWM`` of a worker at the end of the phase.
 
     Background load shifts absolute figures between phases: ``--rounds 3`` alternates baseline and intake
-    three times per level and pools the rounds, which keeps the ratios meaningful on a busy machine.
+    three times per level and pools the rounds, and ``--quiet-wait 60`` waits before each phase (at most
+    that long) until other processes leave the machine idle; both keep the ratios meaningful on a shared
+    machine.
 
     The goal checked per level: intake req/s ≥ 0.6 × baseline req/s, and intake p99 ≤ 1.5 × baseline p99.
     ``CPU/req ratio`` (intake server CPU per request over the baseline's) explains the verdict and hardly
-    moves with background load: above 1/0.6 ≈ 1.67 the req/s goal cannot be met once the cores are busy.
+    moves with background load: above 1/0.6 ≈ 1.67 the req/s goal is out of reach whenever the baseline
+    itself keeps the cores busy.
     The exit code is 0 whatever the verdict (this is a report); it is non-zero when a phase could not run.
 
 Usage (from the repository root)::
@@ -153,11 +157,39 @@ def _proc_vmhwm_kb(pid: int) -> int:
     return 0
 
 
+def _postgres_backends_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds of each local PostgreSQL backend serving ``database`` (none for SQLite)."""
+    if not database:
+        return {}
+    marker = f" {database} ".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmdline.startswith(b"postgres: ") and marker in cmdline:
+                found[int(entry.name)] = _proc_cpu_seconds(int(entry.name))
+    return found
+
+
 def _machine_busy_seconds() -> float:
     """CPU seconds all cores spent busy since boot (everything but idle and iowait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     total = sum(values[:8])  # guest time is already counted in user
     return (total - values[3] - values[4]) / CLK_TCK
+
+
+def wait_for_quiet(max_wait: float, *, threshold: float = 0.2, sample: float = 1.0) -> float:
+    """Wait (at most ``max_wait`` s) until the machine uses < ``threshold`` of a core; returns the last load."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy0 = _machine_busy_seconds()
+        time.sleep(sample)
+        load = (_machine_busy_seconds() - busy0) / sample
+        if load < threshold or time.monotonic() >= deadline:
+            return load
 
 
 def _filesystem_of(path: Path) -> str:
@@ -305,6 +337,8 @@ def _client_thread(port: int, path: str, seed: int, start_at: float, measure_fro
 
 def _client_process(port: int, path: str, n_threads: int, seed: int, start_at: float, measure_from: float,
                     deadline: float, queue: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops its client processes quietly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
     outs: list[dict[str, Any]] = [{} for _ in range(n_threads)]
     threads = [threading.Thread(target=_client_thread,
                                 args=(port, path, seed * 1000 + i, start_at, measure_from, deadline, outs[i]),
@@ -333,6 +367,7 @@ class PhaseResult:
     errors: Counter[str] = field(default_factory=Counter)
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
+    db_cpu_s: float = 0.0
     other_cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     restarted_workers: bool = False
@@ -345,6 +380,7 @@ class PhaseResult:
         self.errors.update(other.errors)
         self.server_cpu_s += other.server_cpu_s
         self.client_cpu_s += other.client_cpu_s
+        self.db_cpu_s += other.db_cpu_s
         self.other_cpu_s += other.other_cpu_s
         self.peak_rss_mb = max(self.peak_rss_mb, other.peak_rss_mb)
         self.restarted_workers = self.restarted_workers or other.restarted_workers
@@ -370,8 +406,11 @@ class PhaseResult:
 
 
 def drive(server: GunicornServer, path: str, result: PhaseResult, *, clients: int, client_procs: int,
-          warmup: float, duration: float) -> None:
-    """Run ``clients`` concurrent clients against ``server`` and fill ``result``."""
+          warmup: float, duration: float, pg_database: str | None = None) -> None:
+    """Run ``clients`` concurrent clients against ``server`` and fill ``result``.
+
+    ``pg_database``: name of the PostgreSQL database, whose local backends' CPU is then measured too.
+    """
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     n_procs = max(1, min(client_procs, clients))
@@ -388,23 +427,30 @@ def drive(server: GunicornServer, path: str, result: PhaseResult, *, clients: in
         time.sleep(max(0.0, measure_from - time.monotonic()))
         server_cpu0 = server.workers_cpu_seconds()
         client_cpu0 = sum(_proc_cpu_seconds(p.pid) for p in procs if p.pid)
+        db_cpu0 = _postgres_backends_cpu(pg_database)
         busy0 = _machine_busy_seconds()
         time.sleep(max(0.0, deadline - time.monotonic()))
         result.server_cpu_s = server.workers_cpu_seconds() - server_cpu0
         result.client_cpu_s = sum(_proc_cpu_seconds(p.pid) for p in procs if p.pid) - client_cpu0
-        result.other_cpu_s = max(0.0, _machine_busy_seconds() - busy0 - result.server_cpu_s - result.client_cpu_s)
+        db_cpu1 = _postgres_backends_cpu(pg_database)
+        result.db_cpu_s = sum(cpu - db_cpu0.get(pid, 0.0) for pid, cpu in db_cpu1.items())
+        accounted = result.server_cpu_s + result.client_cpu_s + result.db_cpu_s
+        result.other_cpu_s = max(0.0, _machine_busy_seconds() - busy0 - accounted)
         for _ in procs:
             part = queue.get(timeout=REQUEST_TIMEOUT_S + 15)
             result.latencies.extend(part["latencies"])
             result.errors.update(part["errors"])
         result.peak_rss_mb = server.peak_rss_mb()
         result.restarted_workers = sorted(server.worker_pids()) != server.initial_workers
-    finally:
         for proc in procs:
             proc.join(timeout=5)
+    finally:
+        for proc in procs:
+            if proc.pid is None:
+                continue  # never started
             if proc.is_alive():
                 proc.terminate()
-                proc.join(timeout=5)
+            proc.join(timeout=5)
         queue.close()
 
 
@@ -427,8 +473,8 @@ def preflight(server: GunicornServer, path: str) -> None:
 # --------------------------------------------------------------------------------------------- databases
 
 
-def prepare_database(url: str) -> list[str]:
-    """Migrate ``url`` and load the référentiel (the baseline app creates its own table); returns warnings."""
+def prepare_database(url: str) -> None:
+    """Migrate ``url`` and load the référentiel (the baseline app creates its own table)."""
     from sqlalchemy import select
 
     from irritants import create_app, migrate
@@ -436,20 +482,12 @@ def prepare_database(url: str) -> list[str]:
     from irritants.referential.models import Administration, Channel, Territory
     from irritants.referential.services import load_reference_data
 
-    warnings: list[str] = []
     migrate.upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     database = get_db(app)
     try:
         with app.app_context(), database.session_scope() as session:
-            try:
-                load_reference_data(session)
-            except FileNotFoundError as exc:
-                # Territories and channels are already in the session; only the missing file's rows lack.
-                warnings.append(f"reference data incomplete ({exc}); a stand-in 'caf' administration is used")
-                if session.scalar(select(Administration).where(Administration.slug == "caf")) is None:
-                    session.add(Administration(slug="caf", name="Caisse d'allocations familiales", acronym="CAF",
-                                               active=True))
+            load_reference_data(session)
             session.commit()
             missing = [name for name, found in (
                 ("administration caf", session.scalar(select(Administration).where(Administration.slug == "caf"))),
@@ -460,7 +498,6 @@ def prepare_database(url: str) -> list[str]:
                 raise PhaseError(f"the référentiel lacks what the benchmark sends: {', '.join(missing)}")
     finally:
         database.dispose()
-    return warnings
 
 
 def describe_database(url: str) -> str:
@@ -483,6 +520,20 @@ def describe_database(url: str) -> str:
             return "PostgreSQL " + ", ".join(f"{k}={v}" for k, v in settings.items())
     finally:
         engine.dispose()
+
+
+def describe_app_settings() -> str:
+    """Settings of the intake that change its cost, as gunicorn will see them (IRRITANTS_* pass through)."""
+    try:
+        from irritants.config import load_config
+
+        config = load_config({"ENV": "development"})
+    except Exception as exc:  # only informative: never stop the run for it
+        return f"(configuration unreadable: {exc})"
+    keys = ("JOBS_MODE", "CLUSTERING_ENCODER")
+    parts = [f"{key}={config[key]}" for key in keys if key in config]
+    parts.append(f"REDIS_URL={'set' if config.get('REDIS_URL') else 'unset'}")
+    return ", ".join(parts)
 
 
 @contextlib.contextmanager
@@ -510,13 +561,16 @@ def fresh_postgres_database(base: str) -> Iterator[str]:
 
 
 def _fmt(value: float, spec: str) -> str:
-    return "-" if math.isnan(value) else format(value, spec)
+    if math.isnan(value):
+        width = spec.split(".")[0]
+        return "-".rjust(int(width)) if width.isdigit() else "-"
+    return format(value, spec)
 
 
 def print_results(results: list[PhaseResult], cores: int) -> None:
     header = (f"{'backend':<10} {'clients':>7} {'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>7} "
-              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU ms/req':>14} {'cli CPU %':>9} "
-              f"{'other CPU %':>11} {'peak RSS MB':>11}")
+              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU ms/req':>14} {'db CPU ms/req':>13} "
+              f"{'cli CPU %':>9} {'other CPU %':>11} {'peak RSS MB':>11}")
     print("\n" + header)
     print("-" * len(header))
     for r in results:
@@ -524,10 +578,12 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
             print(f"{r.backend:<10} {r.clients:>7} {r.endpoint:<9} FAILED (see above)")
             continue
         cpu_per_req = r.server_cpu_s * 1000 / r.ok if r.ok else math.nan
+        db_per_req = r.db_cpu_s * 1000 / r.ok if r.ok and r.backend == "postgresql" else math.nan
         worst = max(r.latencies) * 1000 if r.latencies else math.nan
         print(f"{r.backend:<10} {r.clients:>7} {r.endpoint:<9} {r.ok + r.n_errors:>8} {r.n_errors:>6} "
               f"{r.rps:>7.1f} {_fmt(r.percentile_ms(0.50), '7.1f')} {_fmt(r.percentile_ms(0.99), '7.1f')} "
-              f"{_fmt(worst, '7.1f')} {_fmt(cpu_per_req, '14.2f')} {100 * r.client_cpu_s / r.duration:>9.0f} "
+              f"{_fmt(worst, '7.1f')} {_fmt(cpu_per_req, '14.2f')} {_fmt(db_per_req, '13.2f')} "
+              f"{100 * r.client_cpu_s / r.duration:>9.0f} "
               f"{100 * r.other_cpu_s / r.duration:>11.0f} {r.peak_rss_mb:>11.1f}")
     print(f"(CPU-bound ceiling at N ms/req of server CPU: {cores} cores × 1000 / N req/s; CPU % are of one core)")
     disturbed = [r for r in results if not r.failure and r.duration and r.other_cpu_s / r.duration > 0.2]
@@ -563,7 +619,7 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
             print(f"{backend:<10} {clients:>7} {endpoint:<9} {rps_ratio:>11.2f} {'PASS' if rps_ok else 'FAIL':<8} "
                   f"{p99_ratio:>9.2f} {'PASS' if p99_ok else 'FAIL':<8} {_fmt(cpu_ratio, '13.2f')} {verdict}")
     print(f"(CPU/req ratio: server CPU per request relative to the baseline, little affected by background load; "
-          f"above {1 / GOAL_RPS_RATIO:.2f} the req/s goal is out of reach once the cores are saturated)")
+          f"above {1 / GOAL_RPS_RATIO:.2f} the req/s goal is out of reach when the baseline saturates the cores)")
 
 
 def print_errors(result: PhaseResult) -> None:
@@ -601,6 +657,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1,
                         help="alternate baseline and intake this many times per level and pool the figures "
                              "(default 1; more evens out a noisy machine)")
+    parser.add_argument("--quiet-wait", type=float, default=0.0, metavar="SECONDS",
+                        help="before each phase, wait up to this long for other processes to leave the machine "
+                             "idle (default 0: do not wait)")
     parser.add_argument("--postgres", metavar="URL", help="also run against a fresh database next to this URL")
     parser.add_argument("--skip-sqlite", action="store_true", help="only run PostgreSQL (needs --postgres)")
     parser.add_argument("--tmpdir", type=Path, default=None, help="where the SQLite database goes (default: $TMPDIR)")
@@ -620,8 +679,10 @@ def _raise_on_sigterm(signum: int, _frame: Any) -> None:
 def run_backend(backend: str, url: str, args: argparse.Namespace, log_dir: Path,
                 results: list[PhaseResult], on_result: Callable[[PhaseResult], None]) -> None:
     """Prepare ``url`` then run baseline and intake at each client level."""
-    for warning in prepare_database(url):
-        print(f"  warning: {warning}")
+    from sqlalchemy.engine import make_url
+
+    prepare_database(url)
+    pg_database = make_url(url).database if backend == "postgresql" else None
     print(f"  {backend}: {describe_database(url)}")
     for clients in args.clients:
         merged = {endpoint: PhaseResult(backend, clients, endpoint, 0.0) for endpoint in ENDPOINTS}
@@ -629,13 +690,17 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, log_dir: Path,
             for endpoint, (app, path) in ENDPOINTS.items():
                 result = PhaseResult(backend, clients, endpoint, args.duration)
                 label = f" round {round_}" if args.rounds > 1 else ""
+                if args.quiet_wait > 0:
+                    load = wait_for_quiet(args.quiet_wait)
+                    if load >= 0.2:
+                        print(f"  (machine still busy after {args.quiet_wait:g} s: {100 * load:.0f} % of a core)")
                 print(f"  {backend:<10} clients={clients:<3} {endpoint:<8}{label} … ", end="", flush=True)
                 try:
                     with GunicornServer(app, url, workers=args.workers, threads=args.threads,
                                         log_dir=log_dir) as server:
                         preflight(server, path)
                         drive(server, path, result, clients=clients, client_procs=args.client_procs,
-                              warmup=args.warmup, duration=args.duration)
+                              warmup=args.warmup, duration=args.duration, pg_database=pg_database)
                 except PhaseError as exc:
                     result.failure = str(exc)
                     print(f"FAILED\n{exc}")
@@ -658,9 +723,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: nproc={cores}, {platform.machine()}, Python {platform.python_version()}, "
           f"gunicorn {gunicorn.__version__} ({args.workers} workers × {args.threads} threads, {mode})")
+    print(f"intake settings: {describe_app_settings()}, rate limits off (IRRITANTS_* variables pass through)")
+    budget = phases * (args.warmup + args.duration + 3 + args.quiet_wait)
     print(f"plan: {phases} phases × ({args.warmup:g} s warmup + {args.duration:g} s measured + start-up), "
-          f"≈ {phases * (args.warmup + args.duration + 3):.0f} s; client levels {args.clients}, "
-          f"{args.client_procs} client processes")
+          f"≈ {budget:.0f} s; client levels {args.clients}, {args.client_procs} client processes")
     results: list[PhaseResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="irritants-bench-", dir=args.tmpdir))
     try:
@@ -672,8 +738,9 @@ def main(argv: list[str] | None = None) -> int:
             with fresh_postgres_database(args.postgres) as url:
                 run_backend("postgresql", url, args, workdir, results, print_errors)
     except KeyboardInterrupt:
-        print("\ninterrupted: partial results", file=sys.stderr)
-        print_results(results, cores)
+        print("\ninterrupted", file=sys.stderr)
+        if results:
+            print_results(results, cores)
         return 130
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -88,16 +88,15 @@ def create_report(data: dict[str, Any]) -> Any:
     except ValidationFailed:
         db.rollback()
         raise
-    report = submission.report
     if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=report.id)
+        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
     location = url_for("api.get_report", token=submission.tracking_token, _external=True)
     body = {
-        "reference": report.reference,
+        "reference": submission.reference,
         "tracking_token": submission.tracking_token,
         "tracking_url": url_for("intake.tracking", token=submission.tracking_token, _external=True),
-        "status": report.status,
-        "created_at": report.created_at,
+        "status": submission.status,
+        "created_at": submission.created_at,
     }
     headers = {"Location": location, "Cache-Control": "no-store"}
     if not submission.created:

@@ -11,14 +11,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import IdempotencyConflict, NotFoundError, ValidationFailed
-from irritants.intake.models import Report, ReportContact, Source
-from irritants.referential import services as referential
+from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.referential import cache
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud over the phone
 TOKEN_MAX_LENGTH = 64
@@ -27,10 +27,13 @@ _MAX_REFERENCE_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Submission:
-    """Outcome of a submission: the report, its tracking token, and whether it is new."""
+    """Outcome of a submission: the new (or replayed) report's public identifiers."""
 
-    report: Report
+    report_id: int
+    reference: str
     tracking_token: str
+    status: StatusKind
+    created_at: dt.datetime
     created: bool
 
 
@@ -63,69 +66,69 @@ def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    """Map slugs/codes of validated input to reference rows, or raise ValidationFailed with per-field messages."""
+def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, int | str | None]:
+    """Map slugs/codes of validated input to reference ids, or raise ValidationFailed with per-field messages."""
+    ref = cache.referential(session)
     errors: dict[str, list[str]] = {}
-    administration = referential.administration_by_slug(session, data["administration"])
-    if administration is None:
+    admin = ref.administrations.get(data["administration"])
+    if admin is None:
         errors["administration"] = ["Administration inconnue : choisissez-en une dans la liste."]
-    procedure = None
-    if data.get("procedure"):
-        if administration is not None:
-            procedure = referential.procedure_by_slug(session, administration.id, data["procedure"])
-        if procedure is None and administration is not None:
-            errors["procedure"] = [f"Cette démarche n'existe pas pour « {administration.name} »."]
-    territory = referential.territory_by_code(session, data["territory"])
-    if territory is None:
+    procedure_id = None
+    if data.get("procedure") and admin is not None:
+        procedure_id = ref.procedures.get((admin[0], data["procedure"]))
+        if procedure_id is None:
+            errors["procedure"] = [f"Cette démarche n'existe pas pour « {admin[1]} »."]
+    if data["territory"] not in ref.territories:
         errors["territory"] = ["Département inconnu."]
-    channel = referential.channel_by_code(session, data["channel"])
-    if channel is None:
+    if data["channel"] not in ref.channels:
         errors["channel"] = ["Canal inconnu : choisissez-en un dans la liste."]
     if errors:
         raise ValidationFailed("Certains champs sont invalides.", errors=errors)
-    return {"administration": administration, "procedure": procedure, "territory": territory, "channel": channel}
+    assert admin is not None
+    return {"administration_id": admin[0], "procedure_id": procedure_id, "territory_code": data["territory"],
+            "channel_code": data["channel"]}
 
 
-def build_report(
-    data: dict[str, Any],
-    refs: dict[str, Any],
-    *,
-    source: Source,
-    secret_key: str,
-    retention_days: int,
-    created_at: dt.datetime | None = None,
-) -> Report:
-    """A new, unsaved Report (and contact, if consented) from validated data and resolved references."""
-    now = created_at or utcnow()
+def report_values(data: dict[str, Any], refs: dict[str, Any], *, source: Source, secret_key: str,
+                  now: dt.datetime) -> dict[str, Any]:
+    """Column values of a new report from validated data and resolved references."""
     seed = secrets.token_hex(16)
-    report = Report(
-        reference=new_reference(),
-        token_seed=seed,
-        tracking_token_hash=hash_token(derive_tracking_token(secret_key, seed)),
-        created_at=now,
-        description=data["description"],
-        administration=refs["administration"],
-        procedure=refs["procedure"],
-        territory=refs["territory"],
-        channel=refs["channel"],
-        severity=data["severity"],
-        occurred_on=data.get("occurred_on"),
-        assisted=bool(data.get("assisted")),
-        source=source,
-    )
-    if data.get("email") and data.get("contact_consent"):
-        report.contact = ReportContact(
-            email=data["email"],
-            email_hmac=email_hmac(secret_key, data["email"]),
-            consent_at=now,
-            purge_after=now + dt.timedelta(days=retention_days),
-        )
-    return report
+    return {
+        "reference": new_reference(),
+        "token_seed": seed,
+        "tracking_token_hash": hash_token(derive_tracking_token(secret_key, seed)),
+        "created_at": now,
+        "description": data["description"],
+        **refs,
+        "severity": data["severity"],
+        "occurred_on": data.get("occurred_on"),
+        "assisted": bool(data.get("assisted")),
+        "status": StatusKind.NEW,
+        "source": source,
+        "cluster_locked": False,
+    }
 
 
-def find_by_idempotency_key(session: Session, key: str) -> Report | None:
-    """The report created earlier with this idempotency key, if any."""
-    return session.scalar(select(Report).where(Report.idempotency_key == key))
+def contact_values(data: dict[str, Any], *, secret_key: str, retention_days: int, now: dt.datetime
+                   ) -> dict[str, Any] | None:
+    """Column values of the follow-up contact, only with an email and explicit consent."""
+    if not (data.get("email") and data.get("contact_consent")):
+        return None
+    return {
+        "email": data["email"],
+        "email_hmac": email_hmac(secret_key, data["email"]),
+        "consent_at": now,
+        "purge_after": now + dt.timedelta(days=retention_days),
+    }
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(Report.__table__)
 
 
 def submit_report(
@@ -136,38 +139,52 @@ def submit_report(
     secret_key: str,
     retention_days: int = 365,
     idempotency_key: str | None = None,
+    person_key: str | None = None,
 ) -> Submission:
-    """Validate references and add a report to the session (flushed, not committed); replays are returned as is."""
+    """Insert a report (not committed; it must be the transaction's first write); replays are returned as is.
+
+    One INSERT … ON CONFLICT (idempotency_key) DO NOTHING keeps the write lock short and settles
+    concurrent retries in the database: only on conflict is the earlier report read back.
+    """
     request_fp = fingerprint(data)
-    if idempotency_key:
-        existing = find_by_idempotency_key(session, idempotency_key)
-        if existing is not None:
-            return _replay(existing, request_fp, secret_key)
     refs = resolve_references(session, data)
+    now = utcnow()
     for _attempt in range(_MAX_REFERENCE_ATTEMPTS):
-        report = build_report(data, refs, source=source, secret_key=secret_key, retention_days=retention_days)
-        report.idempotency_key = idempotency_key
-        report.request_fingerprint = request_fp if idempotency_key else None
+        values = report_values(data, refs, source=source, secret_key=secret_key, now=now)
+        values.update(idempotency_key=idempotency_key, request_fingerprint=request_fp if idempotency_key else None,
+                      person_key=person_key)
+        stmt = _insert(session).values(values)
+        if idempotency_key:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
         try:
-            with session.begin_nested():
-                session.add(report)
+            report_id = session.execute(stmt.returning(Report.__table__.c.id)).scalar()
         except IntegrityError:
-            # A concurrent request with the same key committed first: answer with its report.
-            if idempotency_key:
-                existing = find_by_idempotency_key(session, idempotency_key)
-                if existing is not None:
-                    return _replay(existing, request_fp, secret_key)
-            continue  # reference collision: draw another one
-        return Submission(report, derive_tracking_token(secret_key, report.token_seed), created=True)
+            # A reference collision (about one in 10^13): nothing else was written yet, start again.
+            session.rollback()
+            continue
+        if report_id is None:
+            return _replay(session, idempotency_key, request_fp, secret_key)
+        contact = contact_values(data, secret_key=secret_key, retention_days=retention_days, now=now)
+        if contact:
+            session.execute(insert(ReportContact.__table__).values(report_id=report_id, **contact))
+        token = derive_tracking_token(secret_key, values["token_seed"])
+        return Submission(report_id, values["reference"], token, StatusKind.NEW, now, created=True)
     raise RuntimeError("could not allocate a unique report reference")
 
 
-def _replay(existing: Report, request_fp: str, secret_key: str) -> Submission:
-    if existing.request_fingerprint and existing.request_fingerprint != request_fp:
+def _replay(session: Session, key: str | None, request_fp: str, secret_key: str) -> Submission:
+    table = Report.__table__.c
+    row = session.execute(
+        select(table.id, table.reference, table.token_seed, table.status, table.created_at, table.request_fingerprint)
+        .where(table.idempotency_key == key)
+    ).one()
+    if row.request_fingerprint and row.request_fingerprint != request_fp:
         raise IdempotencyConflict(
             "Cette clé d'idempotence a déjà servi pour un signalement différent : utilisez une nouvelle clé."
         )
-    return Submission(existing, derive_tracking_token(secret_key, existing.token_seed), created=False)
+    created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
+    return Submission(row.id, row.reference, derive_tracking_token(secret_key, row.token_seed),
+                      StatusKind(row.status), created_at, created=False)
 
 
 def report_by_token(session: Session, token: str) -> Report:

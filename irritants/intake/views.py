@@ -99,25 +99,20 @@ def submit() -> Any:
     except ValidationError as err:
         return _render_form(form, _as_field_errors(err.messages), 422)
     db = get_session()
+    identifier, new_browser = browser_id()
     try:
         submission = services.submit_report(
-            db,
-            data,
-            source=Source.WEB,
-            secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"],
-            idempotency_key=f"web:{check.nonce}",
+            db, data, source=Source.WEB, secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"web:{check.nonce}",
+            person_key=person_key(config["SECRET_KEY"], identifier),
         )
-        identifier, new_browser = browser_id()
-        if submission.created:
-            submission.report.person_key = person_key(config["SECRET_KEY"], identifier)
         db.commit()
     except ValidationFailed as err:
         db.rollback()
         return _render_form(form, err.errors, 422)
     if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report.id)
-    cookie_session["confirmation"] = {"reference": submission.report.reference, "token": submission.tracking_token}
+        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+    cookie_session["confirmation"] = {"reference": submission.reference, "token": submission.tracking_token}
     response = redirect(url_for("intake.confirmation"), code=303)
     return remember_browser(response, identifier) if new_browser else response
 

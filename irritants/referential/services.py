@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from irritants.referential import cache
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 
 
@@ -102,4 +103,5 @@ def load_reference_data(session: Session) -> dict[str, int]:
             counts["procedures"] += 1
         counts["administrations"] += 1
     session.flush()
+    cache.invalidate()
     return counts

@@ -34,14 +34,26 @@ def encoder_kind(config: dict[str, Any]) -> str:
     return kind
 
 
-def current_encoder(session: Session, config: dict[str, Any]) -> Encoder | None:
-    """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any)."""
+def _load_embedding() -> EmbeddingEncoder:
     global _embedding
+    with _lock:
+        if _embedding is None:
+            _embedding = EmbeddingEncoder()
+        return _embedding
+
+
+def current_encoder(session: Session, config: dict[str, Any], *, wait: bool = True) -> Encoder | None:
+    """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any).
+
+    With ``wait=False`` a model still loading gives None at once (loading goes on in the background), so a
+    request never waits seconds for it.
+    """
     if encoder_kind(config) == "embedding":
-        with _lock:
-            if _embedding is None:
-                _embedding = EmbeddingEncoder()
-            return _embedding
+        if _embedding is None and not wait:
+            if not _lock.locked():
+                threading.Thread(target=_load_embedding, name="irritants-model", daemon=True).start()
+            return None
+        return _load_embedding()
     state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
     if state is None:
         return None
@@ -121,12 +133,12 @@ def forget_indexes() -> None:
     _indexes.clear()
 
 
-def assign_report(session: Session, config: dict[str, Any], report: Report) -> Cluster | None:
-    """Vectorise one report and put it in the nearest cluster, or a new one; None if no encoder is ready."""
-    encoder = current_encoder(session, config)
-    if encoder is None:
+def place_report(session: Session, config: dict[str, Any], encoder: Encoder, report_id: int,
+                 vector: np.ndarray) -> Cluster | None:
+    """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits)."""
+    report = session.get(Report, report_id)
+    if report is None or report.cluster_id is not None:
         return None
-    vector = encoder.encode([report.description])[0]
     store_vector(session, report.id, encoder, vector)
     index = centroid_index(session, encoder, force=True)
     position, confidence = assign(vector, index.matrix, threshold=default_threshold(_family(encoder)))
@@ -145,9 +157,12 @@ def assign_report(session: Session, config: dict[str, Any], report: Report) -> C
         n = max(cluster.size, 1)
         merged = current * n + vector
         cluster.centroid = to_bytes(merged / max(float(np.linalg.norm(merged)), 1e-12))
+        cluster.size = n + 1
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
+    session.flush()
+    _indexes.pop(f"{session.get_bind().url}|{encoder.name}", None)
     return cluster
 
 
@@ -166,7 +181,7 @@ class Suggestion:
 def similar(session: Session, config: dict[str, Any], text: str, *, administration_id: int | None = None,
             limit: int = 5, min_similarity: float | None = None) -> list[Suggestion]:
     """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
-    encoder = current_encoder(session, config)
+    encoder = current_encoder(session, config, wait=False)
     if encoder is None:
         return []
     index = centroid_index(session, encoder)

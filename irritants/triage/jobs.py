@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,23 +23,39 @@ def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
     jobs.enqueue(sender, "irritants.triage.jobs.process_report", report_id)
 
 
-def process_report(app: Flask, report_id: int) -> None:
-    """Assign one report to a cluster and refresh that cluster's score; retried on write conflicts."""
+def process_report(app: Flask, *report_ids: int) -> None:
+    """Assign reports to clusters and refresh those clusters' scores; retried on write conflicts."""
+    database = get_db(app)
+    with database.read_sessions() as reader:
+        encoder = engine.current_encoder(reader, app.config)
+        if encoder is None:
+            return  # TF-IDF not fitted yet: the first batch run will cluster these reports
+        pending = list(reader.execute(
+            select(Report.id, Report.description).where(Report.id.in_(report_ids), Report.cluster_id.is_(None))
+            .order_by(Report.id)
+        ).all())
+    if not pending:
+        return
+    # Vectorise outside any write transaction: it is the slow part, and SQLite has a single writer.
+    vectors = encoder.encode([row.description for row in pending])
     weights = stats.weights_from_config(app.config["RANKING_WEIGHTS"])
     for attempt in range(1, _ATTEMPTS + 1):
-        with get_db(app).session_scope() as session:
-            report = session.get(Report, report_id)
-            if report is None or report.cluster_id is not None:
-                return
+        with database.session_scope() as session:
             try:
-                cluster = engine.assign_report(session, app.config, report)
-                if cluster is not None:
-                    session.flush()
-                    stats.refresh(session, weights, [cluster.id])
+                touched = set()
+                for row, vector in zip(pending, vectors, strict=True):
+                    cluster = engine.place_report(session, app.config, encoder, row.id, vector)
+                    if cluster is not None:
+                        touched.add(cluster.id)
+                session.flush()
+                stats.refresh(session, weights, touched)
                 session.commit()
                 return
             except (StaleDataError, IntegrityError, OperationalError):
                 session.rollback()
                 if attempt == _ATTEMPTS:
-                    log.warning("report %s left for the next batch run after %s attempts", report_id, attempt)
+                    log.warning("%s reports left for the next batch run", len(pending))
                     return
+
+
+process_report.batchable = True  # type: ignore[attr-defined]
