@@ -54,7 +54,7 @@ class BaseConfig:
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
-    # Background jobs: "thread" (embedded default), "redis" (RQ workers), "inline" (tests).
+    # Clustering of new reports: "thread" (embedded default), "worker" (`irritants worker`), "inline" (tests).
     JOBS_MODE: str = "thread"
     # Text encoder for clustering: "auto" (sentence embeddings when installed, else TF-IDF), "embedding", "tfidf".
     CLUSTERING_ENCODER: str = "auto"
@@ -139,7 +139,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if settings["RATELIMIT_STORAGE_URI"] == "memory://":
             settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
         if "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
-            settings["JOBS_MODE"] = "redis"
+            settings["JOBS_MODE"] = "worker"
     if overrides:
         settings.update(overrides)
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):

@@ -1,139 +1,140 @@
-"""Background work right after a commit: inline (tests), a thread in the web process (embedded default),
-or Redis + RQ workers (at scale, ``irritants worker``). A lost job is never a lost report: the batch
-commands pick up whatever was missed."""
+"""Clustering of new reports right after their commit, off the request path.
+
+The database is the queue: a report without a cluster is pending work, so a lost wake-up or a crashed
+worker never loses anything (``irritants process-pending`` and every batch run catch up). Requests only
+wake a worker:
+- ``thread`` (embedded default): a low-priority thread inside each web process, woken by an in-memory event;
+- ``worker`` (at scale): separate ``irritants worker`` processes, woken through a Redis list (one LPUSH);
+- ``inline`` (tests): the work runs in the request, right after the commit.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
-import queue
 import threading
 from collections.abc import Callable
-from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "irritants"
-BATCH_LIMIT = 64
+WAKE_KEY = "irritants:wake"
+IDLE_POLL_SECONDS = 30.0
+
+Work = Callable[[Flask], int]
 
 
-def _resolve(path: str) -> Callable[..., Any]:
-    module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)
+def _clustering_work(app: Flask) -> int:
+    from irritants.triage.jobs import process_pending_batch
+
+    return process_pending_batch(app)
 
 
-def run_job(app: Flask, path: str, *args: Any) -> None:
-    """Run a job function ``path(app, *args)``; failures are logged, never raised to the caller."""
-    try:
-        with app.app_context():
-            _resolve(path)(app, *args)
-    except Exception:
-        log.exception("background job %s failed", path)
+def drain(app: Flask, work: Work) -> int:
+    """Run ``work`` until it reports nothing left; failures are logged, never raised."""
+    total = 0
+    while True:
+        try:
+            with app.app_context():
+                done = work(app)
+        except Exception:
+            log.exception("background clustering failed; pending reports stay pending")
+            return total
+        total += done
+        if not done:
+            return total
 
 
 class ThreadRunner:
-    """One daemon thread per process working through an in-memory queue."""
+    """One daemon thread per web process; only one process at a time works (a lock file)."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.queue: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue(maxsize=10_000)
+    def __init__(self, app: Flask, work: Work = _clustering_work) -> None:
+        self.app, self.work = app, work
+        self.event = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.lock_path = Path(app.instance_path) / "jobs.lock"
 
-    def enqueue(self, path: str, *args: Any) -> None:
+    def wake(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="irritants-jobs", daemon=True)
+                self._thread = threading.Thread(target=self._loop, name="irritants-jobs", daemon=True)
                 self._thread.start()
-        try:
-            self.queue.put_nowait((path, args))
-        except queue.Full:
-            log.warning("job queue full: %s deferred to the next batch run", path)
+        self.event.set()
 
-    def _work(self) -> None:
+    def _loop(self) -> None:
         # Background work must never slow the requests of the same process: lowest CPU priority.
         with contextlib.suppress(OSError, AttributeError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            path, args = self.queue.get()
-            taken = 1
-            if getattr(_resolve(path), "batchable", False):
-                # Jobs of a batchable function are merged: one call for many reports is far cheaper.
-                while taken < BATCH_LIMIT:
-                    try:
-                        other_path, other_args = self.queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    taken += 1
-                    if other_path == path:
-                        args = (*args, *other_args)
-                    else:
-                        run_job(self.app, other_path, *other_args)
-            run_job(self.app, path, *args)
-            for _ in range(taken):
-                self.queue.task_done()
-
-    def join(self) -> None:
-        """Wait until every queued job has run (tests, shutdown)."""
-        self.queue.join()
+            self.event.wait(IDLE_POLL_SECONDS)
+            self.event.clear()
+            with open(self.lock_path, "w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # another process is already on it
+                try:
+                    drain(self.app, self.work)
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class InlineRunner:
-    """Runs the job at once in the caller's thread (tests, CLI)."""
+    """Runs the work at once in the caller's thread (tests)."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
+    def __init__(self, app: Flask, work: Work = _clustering_work) -> None:
+        self.app, self.work = app, work
 
-    def enqueue(self, path: str, *args: Any) -> None:
-        run_job(self.app, path, *args)
-
-    def join(self) -> None:
-        return None
+    def wake(self) -> None:
+        drain(self.app, self.work)
 
 
-class RedisRunner:
-    """Hands jobs to RQ workers through Redis; falls back to the thread runner if Redis is down."""
+class RedisWaker:
+    """Wakes ``irritants worker`` processes through Redis; a Redis outage only delays the work."""
 
     def __init__(self, app: Flask, url: str) -> None:
         from redis import Redis
-        from rq import Queue
 
-        self.app = app
-        self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(url))
-        self.fallback = ThreadRunner(app)
+        self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
-    def enqueue(self, path: str, *args: Any) -> None:
+    def wake(self) -> None:
         try:
-            self.queue.enqueue("irritants.jobs.run_in_worker", path, *args, job_timeout=600)
+            # One pending wake-up is enough: keep the list at most one element long.
+            self.redis.pipeline(transaction=False).lpush(WAKE_KEY, 1).ltrim(WAKE_KEY, 0, 0).execute()
         except Exception:
-            log.warning("Redis unavailable: running %s in-process", path)
-            self.fallback.enqueue(path, *args)
-
-    def join(self) -> None:
-        self.fallback.join()
+            log.warning("Redis unavailable: new reports wait for the worker's next poll")
 
 
-_worker_app: Flask | None = None
+def run_worker(app: Flask, url: str | None, work: Work = _clustering_work) -> None:
+    """Loop of ``irritants worker``: work on every wake-up, and at least every IDLE_POLL_SECONDS."""
+    redis = None
+    if url:
+        from redis import Redis
 
-
-def run_in_worker(path: str, *args: Any) -> None:
-    """Entry point of RQ jobs: one app per worker process."""
-    global _worker_app
-    if _worker_app is None:
-        from irritants import create_app
-
-        _worker_app = create_app()
-    run_job(_worker_app, path, *args)
+        redis = Redis.from_url(url)
+    while True:
+        drain(app, work)
+        if redis is None:
+            threading.Event().wait(IDLE_POLL_SECONDS)
+            continue
+        try:
+            redis.blpop([WAKE_KEY], timeout=int(IDLE_POLL_SECONDS))
+        except Exception:
+            log.warning("Redis unavailable: polling the database instead")
+            threading.Event().wait(IDLE_POLL_SECONDS)
 
 
 def init_app(app: Flask) -> None:
-    """Choose the runner from ``JOBS_MODE`` (inline, thread, redis)."""
+    """Choose how new reports are clustered from ``JOBS_MODE`` (thread, worker, inline)."""
     mode = app.config["JOBS_MODE"]
-    if mode == "redis" and app.config.get("REDIS_URL"):
-        runner: Any = RedisRunner(app, app.config["REDIS_URL"])
+    if mode == "worker":
+        runner: Any = RedisWaker(app, app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
     elif mode == "inline":
         runner = InlineRunner(app)
     else:
@@ -141,6 +142,8 @@ def init_app(app: Flask) -> None:
     app.extensions["irritants.jobs"] = runner
 
 
-def enqueue(app: Flask, path: str, *args: Any) -> None:
-    """Queue ``path(app, *args)`` to run after the current request."""
-    app.extensions["irritants.jobs"].enqueue(path, *args)
+def wake(app: Flask) -> None:
+    """Tell the background worker that there is new work (cheap; never raises)."""
+    runner = app.extensions.get("irritants.jobs")
+    if runner is not None:
+        runner.wake()

@@ -81,28 +81,27 @@ def rerank_command() -> None:
 def process_pending_command() -> None:
     """Cluster reports that no job handled yet (e.g. after a crash), one by one."""
     from irritants.intake.models import Report
-    from irritants.triage.jobs import process_report
+    from irritants.triage.jobs import BATCH_SIZE, process_report
 
     with get_db().session_scope() as session:
         pending = list(session.scalars(select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id)))
-    for report_id in tqdm(pending, desc="Signalements", file=sys.stderr, unit=" sig."):
-        process_report(current_app._get_current_object(), report_id)
-    click.echo(f"{len(pending)} signalements traités.")
+    placed = 0
+    with tqdm(total=len(pending), desc="Signalements", file=sys.stderr, unit=" sig.") as bar:
+        for start in range(0, len(pending), BATCH_SIZE):
+            chunk = pending[start:start + BATCH_SIZE]
+            placed += process_report(current_app._get_current_object(), *chunk)
+            bar.update(len(chunk))
+    click.echo(f"{placed} signalements rattachés à un irritant sur {len(pending)} en attente.")
 
 
 @click.command("worker")
 @with_appcontext
 def worker_command() -> None:
-    """Run an RQ worker for background jobs (needs IRRITANTS_REDIS_URL)."""
-    from redis import Redis
-    from rq import Worker
+    """Cluster new reports in the background (JOBS_MODE=worker); woken through Redis when configured."""
+    from irritants.jobs import run_worker
 
-    from irritants.jobs import QUEUE_NAME
-
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("IRRITANTS_REDIS_URL n'est pas défini.")
-    Worker([QUEUE_NAME], connection=Redis.from_url(url)).work()
+    click.echo("Worker démarré (Ctrl+C pour arrêter).")
+    run_worker(current_app._get_current_object(), current_app.config.get("REDIS_URL"))
 
 
 @click.command("cluster-file")

@@ -18,24 +18,38 @@ log = logging.getLogger(__name__)
 _ATTEMPTS = 3
 
 
+BATCH_SIZE = 64
+
+
 def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
-    """Signal receiver: queue the clustering of a newly committed report."""
-    jobs.enqueue(sender, "irritants.triage.jobs.process_report", report_id)
+    """Signal receiver: wake the background worker (the report itself is the pending work)."""
+    jobs.wake(sender)
 
 
-def process_report(app: Flask, *report_ids: int) -> None:
+def process_pending_batch(app: Flask) -> int:
+    """Cluster up to BATCH_SIZE reports that have no cluster yet; returns how many were placed."""
+    with get_db(app).read_sessions() as reader:
+        ids = list(reader.scalars(
+            select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id).limit(BATCH_SIZE)
+        ))
+    if not ids:
+        return 0
+    return process_report(app, *ids)
+
+
+def process_report(app: Flask, *report_ids: int) -> int:
     """Assign reports to clusters and refresh those clusters' scores; retried on write conflicts."""
     database = get_db(app)
     with database.read_sessions() as reader:
         encoder = engine.current_encoder(reader, app.config)
         if encoder is None:
-            return  # TF-IDF not fitted yet: the first batch run will cluster these reports
+            return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
         pending = list(reader.execute(
             select(Report.id, Report.description).where(Report.id.in_(report_ids), Report.cluster_id.is_(None))
             .order_by(Report.id)
         ).all())
     if not pending:
-        return
+        return 0
     # Vectorise outside any write transaction: it is the slow part, and SQLite has a single writer.
     vectors = encoder.encode([row.description for row in pending])
     weights = stats.weights_from_config(app.config["RANKING_WEIGHTS"])
@@ -50,12 +64,10 @@ def process_report(app: Flask, *report_ids: int) -> None:
                 session.flush()
                 stats.refresh(session, weights, touched)
                 session.commit()
-                return
+                return len(pending)
             except (StaleDataError, IntegrityError, OperationalError):
                 session.rollback()
                 if attempt == _ATTEMPTS:
                     log.warning("%s reports left for the next batch run", len(pending))
-                    return
-
-
-process_report.batchable = True  # type: ignore[attr-defined]
+                    return 0
+    return 0

@@ -206,3 +206,37 @@ def test_embedding_encoder_clusters_paraphrases_together(make_app):
     groups = clusters_by_theme(app, refs)
     assert all(len(ids) == 1 for ids in groups.values()), groups
     assert len({next(iter(ids)) for ids in groups.values()}) == 3
+
+
+def test_background_thread_clusters_a_new_report_within_seconds(make_app):
+    import time
+
+    app = make_app(CLUSTERING_ENCODER="tfidf", JOBS_MODE="thread")
+    client = app.test_client()
+    refs = post_reports(client)
+    run(app, "recluster")
+    iban_cluster = next(iter(clusters_by_theme(app, refs)["iban"]))
+    body = client.post("/api/v1/reports", json=report_payload(description=THEMES["iban"].format(n=77))).get_json()
+    deadline = time.monotonic() + 20
+    cluster_id = None
+    while time.monotonic() < deadline and cluster_id is None:
+        with app.app_context(), get_db(app).session_scope() as s:
+            cluster_id = s.scalar(select(Report.cluster_id).where(Report.reference == body["reference"]))
+        time.sleep(0.1)
+    assert cluster_id == iban_cluster
+
+
+def test_pending_reports_are_caught_up_by_process_pending(make_app):
+    app = make_app(CLUSTERING_ENCODER="tfidf", JOBS_MODE="worker")  # no worker running: reports stay pending
+    refs = post_reports(app.test_client(), per_theme=3)
+    run(app, "recluster")
+    client = app.test_client()
+    late = client.post("/api/v1/reports", json=report_payload(description=THEMES["rdv"].format(n=99),
+                                                              administration="prefecture")).get_json()
+    with app.app_context(), get_db(app).session_scope() as s:
+        assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) is None
+    output = run(app, "process-pending").output
+    assert "1 signalements rattachés" in output
+    rdv = clusters_by_theme(app, refs)["rdv"]
+    with app.app_context(), get_db(app).session_scope() as s:
+        assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) in rdv
