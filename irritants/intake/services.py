@@ -122,13 +122,23 @@ def contact_values(data: dict[str, Any], *, secret_key: str, retention_days: int
     }
 
 
-def _insert(session: Session) -> Any:
+_INSERTS: dict[tuple[str, bool], Any] = {}
+
+
+def _insert_statement(session: Session, with_key: bool) -> Any:
+    # Built once per dialect: executing it with a parameter dict reuses SQLAlchemy's compiled form.
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(Report.__table__)
+    cached = _INSERTS.get((dialect, with_key))
+    if cached is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(Report.__table__)
+        if with_key:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        cached = _INSERTS[(dialect, with_key)] = stmt.returning(Report.__table__.c.id)
+    return cached
 
 
 def submit_report(
@@ -153,11 +163,8 @@ def submit_report(
         values = report_values(data, refs, source=source, secret_key=secret_key, now=now)
         values.update(idempotency_key=idempotency_key, request_fingerprint=request_fp if idempotency_key else None,
                       person_key=person_key)
-        stmt = _insert(session).values(values)
-        if idempotency_key:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
         try:
-            report_id = session.execute(stmt.returning(Report.__table__.c.id)).scalar()
+            report_id = session.execute(_insert_statement(session, bool(idempotency_key)), values).scalar()
         except IntegrityError:
             # A reference collision (about one in 10^13): nothing else was written yet, start again.
             session.rollback()

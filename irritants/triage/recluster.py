@@ -51,14 +51,16 @@ class ReclusterResult:
 @contextlib.contextmanager
 def exclusive_run(session: Session, lock_dir: Path) -> Iterator[None]:
     """Only one batch run at a time: a PostgreSQL advisory lock, or a lock file next to the SQLite database."""
-    if session.get_bind().dialect.name == "postgresql":
-        conn = session.connection()
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
-            raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.")
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql":
+        # A connection of its own holds the (session-level) lock while the work commits on another.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
+                raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
         return
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / "recluster.lock", "w") as handle:
