@@ -40,13 +40,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401
     from irritants import db, errors, jobs
-    from irritants.intake.signals import report_accepted
-    from irritants.triage.jobs import on_report_accepted
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.views import bp as api_bp
     from irritants.extensions import api, csrf, limiter, talisman
+    from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage.jobs import on_report_accepted
     from irritants.triage.views import bp as triage_bp
 
     if app.config["PROXY_FIX_COUNT"]:

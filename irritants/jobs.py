@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from flask import Flask
 log = logging.getLogger(__name__)
 WAKE_KEY = "irritants:wake"
 IDLE_POLL_SECONDS = 30.0
+WAKE_INTERVAL_SECONDS = 0.5
 
 Work = Callable[[Flask], int]
 
@@ -102,8 +104,14 @@ class RedisWaker:
         from redis import Redis
 
         self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.last = 0.0
 
     def wake(self) -> None:
+        # The worker drains every pending report when woken: one wake-up per interval is enough.
+        now = time.monotonic()
+        if now - self.last < WAKE_INTERVAL_SECONDS:
+            return
+        self.last = now
         try:
             # One pending wake-up is enough: keep the list at most one element long.
             self.redis.pipeline(transaction=False).lpush(WAKE_KEY, 1).ltrim(WAKE_KEY, 0, 0).execute()

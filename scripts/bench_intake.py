@@ -115,8 +115,7 @@ def make_payload(rng: random.Random) -> dict[str, Any]:
     occurred_on = None
     if rng.random() < 0.6:
         occurred_on = (dt.date.today() - dt.timedelta(days=rng.randint(1, 400))).isoformat()
-    return {**PAYLOAD_FIXED, "description": description, "occurred_on": occurred_on,
-            "assisted": rng.random() < 0.2}
+    return {**PAYLOAD_FIXED, "description": description, "occurred_on": occurred_on, "assisted": rng.random() < 0.2}
 
 
 def _request_headers(key: str) -> dict[str, str]:
@@ -218,16 +217,36 @@ class GunicornServer:
     def __init__(self, app: str, database_url: str, *, workers: int, threads: int, log_dir: Path) -> None:
         self.app, self.workers, self.threads = app, workers, threads
         self.port = _free_port()
-        self.env = {**os.environ, "IRRITANTS_DATABASE_URL": database_url, "IRRITANTS_SECRET_KEY": "bench",
-                    "IRRITANTS_RATELIMIT_ENABLED": "false", "IRRITANTS_ENV": "development"}
+        self.env = {
+            **os.environ,
+            "IRRITANTS_DATABASE_URL": database_url,
+            "IRRITANTS_SECRET_KEY": "bench",
+            "IRRITANTS_RATELIMIT_ENABLED": "false",
+            "IRRITANTS_ENV": "development",
+        }
         self.log_path = log_dir / f"gunicorn-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.initial_workers: list[int] = []
 
     def __enter__(self) -> Self:
-        cmd = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
-               "--threads", str(self.threads), "--graceful-timeout", "2", "--timeout", "30",
-               "--log-level", "warning", self.app]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--graceful-timeout",
+            "2",
+            "--timeout",
+            "30",
+            "--log-level",
+            "warning",
+            self.app,
+        ]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -297,8 +316,9 @@ class PhaseError(RuntimeError):
 # --------------------------------------------------------------------------------------------- load generator
 
 
-def _client_thread(port: int, path: str, seed: int, start_at: float, measure_from: float, deadline: float,
-                   out: dict[str, Any]) -> None:
+def _client_thread(
+    port: int, path: str, seed: int, start_at: float, measure_from: float, deadline: float, out: dict[str, Any]
+) -> None:
     rng = random.Random(seed)
     latencies: list[float] = []
     errors: Counter[str] = Counter()
@@ -335,14 +355,20 @@ def _client_thread(port: int, path: str, seed: int, start_at: float, measure_fro
     out["latencies"], out["errors"] = latencies, errors
 
 
-def _client_process(port: int, path: str, n_threads: int, seed: int, start_at: float, measure_from: float,
-                    deadline: float, queue: Any) -> None:
+def _client_process(
+    port: int, path: str, n_threads: int, seed: int, start_at: float, measure_from: float, deadline: float, queue: Any
+) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent stops its client processes quietly
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
     outs: list[dict[str, Any]] = [{} for _ in range(n_threads)]
-    threads = [threading.Thread(target=_client_thread,
-                                args=(port, path, seed * 1000 + i, start_at, measure_from, deadline, outs[i]),
-                                daemon=True) for i in range(n_threads)]
+    threads = [
+        threading.Thread(
+            target=_client_thread,
+            args=(port, path, seed * 1000 + i, start_at, measure_from, deadline, outs[i]),
+            daemon=True,
+        )
+        for i in range(n_threads)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -405,8 +431,17 @@ class PhaseResult:
         return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000
 
 
-def drive(server: GunicornServer, path: str, result: PhaseResult, *, clients: int, client_procs: int,
-          warmup: float, duration: float, pg_database: str | None = None) -> None:
+def drive(
+    server: GunicornServer,
+    path: str,
+    result: PhaseResult,
+    *,
+    clients: int,
+    client_procs: int,
+    warmup: float,
+    duration: float,
+    pg_database: str | None = None,
+) -> None:
     """Run ``clients`` concurrent clients against ``server`` and fill ``result``.
 
     ``pg_database``: name of the PostgreSQL database, whose local backends' CPU is then measured too.
@@ -418,9 +453,14 @@ def drive(server: GunicornServer, path: str, result: PhaseResult, *, clients: in
     start_at = time.monotonic() + 0.3
     measure_from = start_at + warmup
     deadline = measure_from + duration
-    procs = [ctx.Process(target=_client_process, daemon=True,
-                         args=(server.port, path, share, i + 1, start_at, measure_from, deadline, queue))
-             for i, share in enumerate(shares)]
+    procs = [
+        ctx.Process(
+            target=_client_process,
+            daemon=True,
+            args=(server.port, path, share, i + 1, start_at, measure_from, deadline, queue),
+        )
+        for i, share in enumerate(shares)
+    ]
     try:
         for proc in procs:
             proc.start()
@@ -489,11 +529,15 @@ def prepare_database(url: str) -> None:
         with app.app_context(), database.session_scope() as session:
             load_reference_data(session)
             session.commit()
-            missing = [name for name, found in (
-                ("administration caf", session.scalar(select(Administration).where(Administration.slug == "caf"))),
-                ("territory 59", session.get(Territory, "59")),
-                ("channel telephone", session.get(Channel, "telephone")),
-            ) if found is None]
+            missing = [
+                name
+                for name, found in (
+                    ("administration caf", session.scalar(select(Administration).where(Administration.slug == "caf"))),
+                    ("territory 59", session.get(Territory, "59")),
+                    ("channel telephone", session.get(Channel, "telephone")),
+                )
+                if found is None
+            ]
             if missing:
                 raise PhaseError(f"the référentiel lacks what the benchmark sends: {', '.join(missing)}")
     finally:
@@ -515,8 +559,10 @@ def describe_database(url: str) -> str:
                 names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
                 version = conn.exec_driver_sql("select sqlite_version()").scalar()
                 return f"SQLite {version}, journal_mode={journal}, synchronous={sync} ({names.get(sync, '?')})"
-            settings = {name: conn.execute(text(f"SHOW {name}")).scalar()
-                        for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method")}
+            settings = {
+                name: conn.execute(text(f"SHOW {name}")).scalar()
+                for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method")
+            }
             return "PostgreSQL " + ", ".join(f"{k}={v}" for k, v in settings.items())
     finally:
         engine.dispose()
@@ -568,9 +614,11 @@ def _fmt(value: float, spec: str) -> str:
 
 
 def print_results(results: list[PhaseResult], cores: int) -> None:
-    header = (f"{'backend':<10} {'clients':>7} {'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>7} "
-              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU ms/req':>14} {'db CPU ms/req':>13} "
-              f"{'cli CPU %':>9} {'other CPU %':>11} {'peak RSS MB':>11}")
+    header = (
+        f"{'backend':<10} {'clients':>7} {'endpoint':<9} {'requests':>8} {'errors':>6} {'req/s':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv CPU ms/req':>14} {'db CPU ms/req':>13} "
+        f"{'cli CPU %':>9} {'other CPU %':>11} {'peak RSS MB':>11}"
+    )
     print("\n" + header)
     print("-" * len(header))
     for r in results:
@@ -580,20 +628,26 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
         cpu_per_req = r.server_cpu_s * 1000 / r.ok if r.ok else math.nan
         db_per_req = r.db_cpu_s * 1000 / r.ok if r.ok and r.backend == "postgresql" else math.nan
         worst = max(r.latencies) * 1000 if r.latencies else math.nan
-        print(f"{r.backend:<10} {r.clients:>7} {r.endpoint:<9} {r.ok + r.n_errors:>8} {r.n_errors:>6} "
-              f"{r.rps:>7.1f} {_fmt(r.percentile_ms(0.50), '7.1f')} {_fmt(r.percentile_ms(0.99), '7.1f')} "
-              f"{_fmt(worst, '7.1f')} {_fmt(cpu_per_req, '14.2f')} {_fmt(db_per_req, '13.2f')} "
-              f"{100 * r.client_cpu_s / r.duration:>9.0f} "
-              f"{100 * r.other_cpu_s / r.duration:>11.0f} {r.peak_rss_mb:>11.1f}")
+        print(
+            f"{r.backend:<10} {r.clients:>7} {r.endpoint:<9} {r.ok + r.n_errors:>8} {r.n_errors:>6} "
+            f"{r.rps:>7.1f} {_fmt(r.percentile_ms(0.50), '7.1f')} {_fmt(r.percentile_ms(0.99), '7.1f')} "
+            f"{_fmt(worst, '7.1f')} {_fmt(cpu_per_req, '14.2f')} {_fmt(db_per_req, '13.2f')} "
+            f"{100 * r.client_cpu_s / r.duration:>9.0f} "
+            f"{100 * r.other_cpu_s / r.duration:>11.0f} {r.peak_rss_mb:>11.1f}"
+        )
     print(f"(CPU-bound ceiling at N ms/req of server CPU: {cores} cores × 1000 / N req/s; CPU % are of one core)")
     disturbed = [r for r in results if not r.failure and r.duration and r.other_cpu_s / r.duration > 0.2]
     if disturbed:
-        print(f"warning: other processes used > 20 % of a core during {len(disturbed)} of {len(results)} phases "
-              "('other CPU %'): the machine was not quiet, compare ratios rather than absolute figures")
+        print(
+            f"warning: other processes used > 20 % of a core during {len(disturbed)} of {len(results)} phases "
+            "('other CPU %'): the machine was not quiet, compare ratios rather than absolute figures"
+        )
 
     rps_goal, p99_goal = f"(≥ {GOAL_RPS_RATIO})", f"(≤ {GOAL_P99_RATIO})"
-    print(f"\n{'backend':<10} {'clients':>7} {'endpoint':<9} {'req/s ratio':>11} {rps_goal:<8} "
-          f"{'p99 ratio':>9} {p99_goal:<8} {'CPU/req ratio':>13} verdict")
+    print(
+        f"\n{'backend':<10} {'clients':>7} {'endpoint':<9} {'req/s ratio':>11} {rps_goal:<8} "
+        f"{'p99 ratio':>9} {p99_goal:<8} {'CPU/req ratio':>13} verdict"
+    )
     pairs: dict[tuple[str, int], dict[str, PhaseResult]] = {}
     for r in results:
         pairs.setdefault((r.backend, r.clients), {})[r.endpoint] = r
@@ -603,8 +657,10 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
             if endpoint == "baseline":
                 continue
             if base is None or base.failure or other.failure or not base.ok or not other.ok:
-                print(f"{backend:<10} {clients:>7} {endpoint:<9} {'n/a':>11} {'':<8} {'n/a':>9} {'':<8} {'n/a':>13} "
-                      "not measured")
+                print(
+                    f"{backend:<10} {clients:>7} {endpoint:<9} {'n/a':>11} {'':<8} {'n/a':>9} {'':<8} {'n/a':>13} "
+                    "not measured"
+                )
                 continue
             rps_ratio = other.rps / base.rps
             p99_ratio = other.percentile_ms(0.99) / base.percentile_ms(0.99)
@@ -616,10 +672,14 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
             verdict = "PASS" if rps_ok and p99_ok and clean else "FAIL"
             if not clean:
                 verdict += " (errors)"
-            print(f"{backend:<10} {clients:>7} {endpoint:<9} {rps_ratio:>11.2f} {'PASS' if rps_ok else 'FAIL':<8} "
-                  f"{p99_ratio:>9.2f} {'PASS' if p99_ok else 'FAIL':<8} {_fmt(cpu_ratio, '13.2f')} {verdict}")
-    print(f"(CPU/req ratio: server CPU per request relative to the baseline, little affected by background load; "
-          f"above {1 / GOAL_RPS_RATIO:.2f} the req/s goal is out of reach when the baseline saturates the cores)")
+            print(
+                f"{backend:<10} {clients:>7} {endpoint:<9} {rps_ratio:>11.2f} {'PASS' if rps_ok else 'FAIL':<8} "
+                f"{p99_ratio:>9.2f} {'PASS' if p99_ok else 'FAIL':<8} {_fmt(cpu_ratio, '13.2f')} {verdict}"
+            )
+    print(
+        f"(CPU/req ratio: server CPU per request relative to the baseline, little affected by background load; "
+        f"above {1 / GOAL_RPS_RATIO:.2f} the req/s goal is out of reach when the baseline saturates the cores)"
+    )
 
 
 def print_errors(result: PhaseResult) -> None:
@@ -628,8 +688,10 @@ def print_errors(result: PhaseResult) -> None:
         for message, count in result.errors.most_common(5):
             print(f"    {count:>6} × {message}")
     if result.restarted_workers:
-        print(f"  warning: gunicorn workers were restarted during {result.backend}/{result.clients}/"
-              f"{result.endpoint} (timeout or crash)")
+        print(
+            f"  warning: gunicorn workers were restarted during {result.backend}/{result.clients}/"
+            f"{result.endpoint} (timeout or crash)"
+        )
 
 
 # --------------------------------------------------------------------------------------------- main
@@ -652,22 +714,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=_levels, default=[8], help="concurrent clients, e.g. 8 or 8,16 (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker; 1 = sync (default 1)")
-    parser.add_argument("--client-procs", type=int, default=2,
-                        help="processes the client threads are spread over (default 2)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="alternate baseline and intake this many times per level and pool the figures "
-                             "(default 1; more evens out a noisy machine)")
-    parser.add_argument("--quiet-wait", type=float, default=0.0, metavar="SECONDS",
-                        help="before each phase, wait up to this long for other processes to leave the machine "
-                             "idle (default 0: do not wait)")
+    parser.add_argument(
+        "--client-procs", type=int, default=2, help="processes the client threads are spread over (default 2)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate baseline and intake this many times per level and pool the figures "
+        "(default 1; more evens out a noisy machine)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each phase, wait up to this long for other processes to leave the machine "
+        "idle (default 0: do not wait)",
+    )
     parser.add_argument("--postgres", metavar="URL", help="also run against a fresh database next to this URL")
     parser.add_argument("--skip-sqlite", action="store_true", help="only run PostgreSQL (needs --postgres)")
     parser.add_argument("--tmpdir", type=Path, default=None, help="where the SQLite database goes (default: $TMPDIR)")
     args = parser.parse_args(argv)
     if args.skip_sqlite and not args.postgres:
         parser.error("--skip-sqlite needs --postgres")
-    if args.duration <= 0 or args.warmup < 0 or args.workers < 1 or args.threads < 1 or args.client_procs < 1 \
-            or args.rounds < 1:
+    if (
+        args.duration <= 0
+        or args.warmup < 0
+        or args.workers < 1
+        or args.threads < 1
+        or args.client_procs < 1
+        or args.rounds < 1
+    ):
         parser.error("durations must be positive and counts ≥ 1")
     return args
 
@@ -676,8 +754,14 @@ def _raise_on_sigterm(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run_backend(backend: str, url: str, args: argparse.Namespace, log_dir: Path,
-                results: list[PhaseResult], on_result: Callable[[PhaseResult], None]) -> None:
+def run_backend(
+    backend: str,
+    url: str,
+    args: argparse.Namespace,
+    log_dir: Path,
+    results: list[PhaseResult],
+    on_result: Callable[[PhaseResult], None],
+) -> None:
     """Prepare ``url`` then run baseline and intake at each client level."""
     from sqlalchemy.engine import make_url
 
@@ -696,17 +780,28 @@ def run_backend(backend: str, url: str, args: argparse.Namespace, log_dir: Path,
                         print(f"  (machine still busy after {args.quiet_wait:g} s: {100 * load:.0f} % of a core)")
                 print(f"  {backend:<10} clients={clients:<3} {endpoint:<8}{label} … ", end="", flush=True)
                 try:
-                    with GunicornServer(app, url, workers=args.workers, threads=args.threads,
-                                        log_dir=log_dir) as server:
+                    with GunicornServer(
+                        app, url, workers=args.workers, threads=args.threads, log_dir=log_dir
+                    ) as server:
                         preflight(server, path)
-                        drive(server, path, result, clients=clients, client_procs=args.client_procs,
-                              warmup=args.warmup, duration=args.duration, pg_database=pg_database)
+                        drive(
+                            server,
+                            path,
+                            result,
+                            clients=clients,
+                            client_procs=args.client_procs,
+                            warmup=args.warmup,
+                            duration=args.duration,
+                            pg_database=pg_database,
+                        )
                 except PhaseError as exc:
                     result.failure = str(exc)
                     print(f"FAILED\n{exc}")
                 else:
-                    print(f"{result.rps:.1f} req/s, p99 {_fmt(result.percentile_ms(0.99), '.1f')} ms, "
-                          f"other CPU {100 * result.other_cpu_s / result.duration:.0f} %")
+                    print(
+                        f"{result.rps:.1f} req/s, p99 {_fmt(result.percentile_ms(0.99), '.1f')} ms, "
+                        f"other CPU {100 * result.other_cpu_s / result.duration:.0f} %"
+                    )
                 on_result(result)
                 merged[endpoint].absorb(result)
         results.extend(merged.values())
@@ -721,12 +816,16 @@ def main(argv: list[str] | None = None) -> int:
     mode = "sync" if args.threads == 1 else "gthread"
     import gunicorn
 
-    print(f"machine: nproc={cores}, {platform.machine()}, Python {platform.python_version()}, "
-          f"gunicorn {gunicorn.__version__} ({args.workers} workers × {args.threads} threads, {mode})")
+    print(
+        f"machine: nproc={cores}, {platform.machine()}, Python {platform.python_version()}, "
+        f"gunicorn {gunicorn.__version__} ({args.workers} workers × {args.threads} threads, {mode})"
+    )
     print(f"intake settings: {describe_app_settings()}, rate limits off (IRRITANTS_* variables pass through)")
     budget = phases * (args.warmup + args.duration + 3 + args.quiet_wait)
-    print(f"plan: {phases} phases × ({args.warmup:g} s warmup + {args.duration:g} s measured + start-up), "
-          f"≈ {budget:.0f} s; client levels {args.clients}, {args.client_procs} client processes")
+    print(
+        f"plan: {phases} phases × ({args.warmup:g} s warmup + {args.duration:g} s measured + start-up), "
+        f"≈ {budget:.0f} s; client levels {args.clients}, {args.client_procs} client processes"
+    )
     results: list[PhaseResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="irritants-bench-", dir=args.tmpdir))
     try:

@@ -91,7 +91,7 @@ def make_app(database_url: str) -> Iterator[Any]:
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
         for table in ("supports", "report_vectors", "report_contacts", "reports", "clusters", "encoder_states"):
-            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+            conn.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -63,10 +63,13 @@ class ClusterPageSchema(ma.Schema):
 
 class ClusterQuerySchema(ma.Schema):
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
-    territory = ma.fields.String(validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide."))
+    territory = ma.fields.String(
+        validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")
+    )
     status = ma.fields.Enum(StatusKind, by_value=True)
-    period = ma.fields.String(validate=ma.validate.OneOf(list(triage.PERIODS)),
-                              metadata={"description": "7j, 30j, 90j ou 365j"})
+    period = ma.fields.String(
+        validate=ma.validate.OneOf(list(triage.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
+    )
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
     page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
@@ -99,12 +102,17 @@ class SupportOutSchema(ma.Schema):
 @problem(422, "Filtre invalide")
 def list_clusters(args: dict[str, Any]) -> Any:
     """Irritants classés par score (le détail du score accompagne chaque irritant)."""
-    filters = triage.ClusterFilters(args.get("administration"), args.get("territory"), args.get("status"),
-                                    args.get("period"))
+    filters = triage.ClusterFilters(
+        args.get("administration"), args.get("territory"), args.get("status"), args.get("period")
+    )
     db = get_session()
     items, total = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
-    return {"items": [triage.cluster_summary(db, c) for c in items], "total": total, "page": args["page"],
-            "page_size": args["page_size"]}
+    return {
+        "items": [triage.cluster_summary(db, c) for c in items],
+        "total": total,
+        "page": args["page"],
+        "page_size": args["page_size"],
+    }
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -134,9 +142,18 @@ def similar(args: dict[str, Any]) -> Any:
         cluster = clusters.get(suggestion.cluster_id)
         if cluster is None or cluster.size == 0:
             continue
-        out.append({"id": cluster.id, "label": cluster.label, "size": cluster.size, "people": cluster.people,
-                    "status": cluster.status, "status_label": triage.public_label(cluster),
-                    "similarity": suggestion.similarity, "url": f"/irritants/{cluster.id}"})
+        out.append(
+            {
+                "id": cluster.id,
+                "label": cluster.label,
+                "size": cluster.size,
+                "people": cluster.people,
+                "status": cluster.status,
+                "status_label": triage.public_label(cluster),
+                "similarity": suggestion.similarity,
+                "url": f"/irritants/{cluster.id}",
+            }
+        )
     return out, 200, {"Cache-Control": "no-store"}
 
 
@@ -146,18 +163,29 @@ def similar(args: dict[str, Any]) -> Any:
 @problem(400, "En-tête X-Supporter-Id manquant ou invalide")
 @problem(404, "Irritant inconnu ou non public")
 @problem(429, "Trop de demandes depuis cette adresse")
-@bp.doc(parameters=[{"in": "header", "name": "X-Supporter-Id", "required": True,
-                     "schema": {"type": "string", "minLength": 16, "maxLength": 100},
-                     "description": "Identifiant aléatoire stable de la personne (jamais son identité)."}])
+@bp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Supporter-Id",
+            "required": True,
+            "schema": {"type": "string", "minLength": 16, "maxLength": 100},
+            "description": "Identifiant aléatoire stable de la personne (jamais son identité).",
+        }
+    ]
+)
 def support(cluster_id: int) -> Any:
     """« C'est aussi mon cas » : compte une personne de plus, une seule fois par irritant."""
     supporter = request.headers.get("X-Supporter-Id", "")
     if not 16 <= len(supporter) <= 100 or not supporter.isascii():
-        raise ValidationFailed("En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
-                               errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]})
+        raise ValidationFailed(
+            "En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
+            errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]},
+        )
     db = get_session()
-    counted = triage.add_support(db, min(cluster_id, MAX_ID),
-                                 triage.person_key(current_app.config["SECRET_KEY"], supporter))
+    counted = triage.add_support(
+        db, min(cluster_id, MAX_ID), triage.person_key(current_app.config["SECRET_KEY"], supporter)
+    )
     triage.refresh_one(db, current_app.config, min(cluster_id, MAX_ID))
     db.commit()
     cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))

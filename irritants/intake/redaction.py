@@ -10,10 +10,14 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     # IBAN: country code, check digits, then 11 to 30 alphanumerics possibly grouped by 4.
     (re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", re.IGNORECASE), "[IBAN masqué]"),
     # NIR (numéro de sécurité sociale): 13 digits + optional 2-digit key, often spaced.
-    (re.compile(r"\b[12][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[AB])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b"),
-     "[numéro masqué]"),
-    (re.compile(r"(?<![\w+])(?:(?:\+|00)\s?\d{2,3}\s?\(?0?\)?|0)\s?[1-9](?:[\s.\-]?\d{2}){4}(?!\w)"),
-     "[téléphone masqué]"),
+    (
+        re.compile(r"\b[12][\s.]?\d{2}[\s.]?\d{2}[\s.]?(?:\d{2}|2[AB])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b"),
+        "[numéro masqué]",
+    ),
+    (
+        re.compile(r"(?<![\w+])(?:(?:\+|00)\s?\d{2,3}\s?\(?0?\)?|0)\s?[1-9](?:[\s.\-]?\d{2}){4}(?!\w)"),
+        "[téléphone masqué]",
+    ),
     # Any remaining long number (allocataire, dossier, fiscal numbers…).
     (re.compile(r"(?<!\w)\d(?:[\s.\-]?\d){6,}(?!\w)"), "[numéro masqué]"),
 ]

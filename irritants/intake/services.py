@@ -85,12 +85,17 @@ def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, int 
     if errors:
         raise ValidationFailed("Certains champs sont invalides.", errors=errors)
     assert admin is not None
-    return {"administration_id": admin[0], "procedure_id": procedure_id, "territory_code": data["territory"],
-            "channel_code": data["channel"]}
+    return {
+        "administration_id": admin[0],
+        "procedure_id": procedure_id,
+        "territory_code": data["territory"],
+        "channel_code": data["channel"],
+    }
 
 
-def report_values(data: dict[str, Any], refs: dict[str, Any], *, source: Source, secret_key: str,
-                  now: dt.datetime) -> dict[str, Any]:
+def report_values(
+    data: dict[str, Any], refs: dict[str, Any], *, source: Source, secret_key: str, now: dt.datetime
+) -> dict[str, Any]:
     """Column values of a new report from validated data and resolved references."""
     seed = secrets.token_hex(16)
     return {
@@ -109,8 +114,9 @@ def report_values(data: dict[str, Any], refs: dict[str, Any], *, source: Source,
     }
 
 
-def contact_values(data: dict[str, Any], *, secret_key: str, retention_days: int, now: dt.datetime
-                   ) -> dict[str, Any] | None:
+def contact_values(
+    data: dict[str, Any], *, secret_key: str, retention_days: int, now: dt.datetime
+) -> dict[str, Any] | None:
     """Column values of the follow-up contact, only with an email and explicit consent."""
     if not (data.get("email") and data.get("contact_consent")):
         return None
@@ -161,8 +167,11 @@ def submit_report(
     now = utcnow()
     for _attempt in range(_MAX_REFERENCE_ATTEMPTS):
         values = report_values(data, refs, source=source, secret_key=secret_key, now=now)
-        values.update(idempotency_key=idempotency_key, request_fingerprint=request_fp if idempotency_key else None,
-                      person_key=person_key)
+        values.update(
+            idempotency_key=idempotency_key,
+            request_fingerprint=request_fp if idempotency_key else None,
+            person_key=person_key,
+        )
         try:
             report_id = session.execute(_insert_statement(session, bool(idempotency_key)), values).scalar()
         except IntegrityError:
@@ -182,16 +191,23 @@ def submit_report(
 def _replay(session: Session, key: str | None, request_fp: str, secret_key: str) -> Submission:
     table = Report.__table__.c
     row = session.execute(
-        select(table.id, table.reference, table.token_seed, table.status, table.created_at, table.request_fingerprint)
-        .where(table.idempotency_key == key)
+        select(
+            table.id, table.reference, table.token_seed, table.status, table.created_at, table.request_fingerprint
+        ).where(table.idempotency_key == key)
     ).one()
     if row.request_fingerprint and row.request_fingerprint != request_fp:
         raise IdempotencyConflict(
             "Cette clé d'idempotence a déjà servi pour un signalement différent : utilisez une nouvelle clé."
         )
     created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-    return Submission(row.id, row.reference, derive_tracking_token(secret_key, row.token_seed),
-                      StatusKind(row.status), created_at, created=False)
+    return Submission(
+        row.id,
+        row.reference,
+        derive_tracking_token(secret_key, row.token_seed),
+        StatusKind(row.status),
+        created_at,
+        created=False,
+    )
 
 
 def report_by_token(session: Session, token: str) -> Report:

@@ -102,8 +102,12 @@ def submit() -> Any:
     identifier, new_browser = browser_id()
     try:
         submission = services.submit_report(
-            db, data, source=Source.WEB, secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"], idempotency_key=f"web:{check.nonce}",
+            db,
+            data,
+            source=Source.WEB,
+            secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"],
+            idempotency_key=f"web:{check.nonce}",
             person_key=person_key(config["SECRET_KEY"], identifier),
         )
         db.commit()
@@ -149,8 +153,9 @@ def tracking(token: str) -> Any:
     db = get_session()
     report = services.report_by_token(db, token)
     cluster = triage.public_cluster_of(db, report)
-    response = current_app.make_response(render_template("intake/tracking.html", report=report, events=[],
-                                                          cluster=cluster))
+    response = current_app.make_response(
+        render_template("intake/tracking.html", report=report, events=[], cluster=cluster)
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -49,8 +49,9 @@ def recluster_command(seed: int | None) -> None:
     with get_db().session_scope() as session:
         try:
             with recluster.exclusive_run(session, Path(config.get("LOCK_DIR") or Path(current_app.instance_path))):
-                result = recluster.recluster(session, config, seed=config["CLUSTERING_SEED"] if seed is None else seed,
-                                             progress=bars)
+                result = recluster.recluster(
+                    session, config, seed=config["CLUSTERING_SEED"] if seed is None else seed, progress=bars
+                )
                 stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]))
                 session.commit()
         except recluster.ReclusterRunning as exc:
@@ -88,7 +89,7 @@ def process_pending_command() -> None:
     placed = 0
     with tqdm(total=len(pending), desc="Signalements", file=sys.stderr, unit=" sig.") as bar:
         for start in range(0, len(pending), BATCH_SIZE):
-            chunk = pending[start:start + BATCH_SIZE]
+            chunk = pending[start : start + BATCH_SIZE]
             placed += process_report(current_app._get_current_object(), *chunk)
             bar.update(len(chunk))
     click.echo(f"{placed} signalements rattachés à un irritant sur {len(pending)} en attente.")
@@ -112,8 +113,15 @@ def worker_command() -> None:
 @click.option("--n-clusters", type=click.IntRange(1, 100_000), default=None, help="Number of clusters (else found).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--encoder", type=click.Choice(["auto", "embedding", "tfidf"]), default="auto", show_default=True)
-def cluster_file_command(input_path: Path, text_column: str, output_path: Path, label_column: str | None,
-                         n_clusters: int | None, seed: int, encoder: str) -> None:
+def cluster_file_command(
+    input_path: Path,
+    text_column: str,
+    output_path: Path,
+    label_column: str | None,
+    n_clusters: int | None,
+    seed: int,
+    encoder: str,
+) -> None:
     """Cluster any CSV without touching the database; writes every row plus cluster_id and cluster_label."""
     import pandas as pd
 
@@ -135,8 +143,10 @@ def cluster_file_command(input_path: Path, text_column: str, output_path: Path, 
     frame["cluster_id"] = labels
     frame["cluster_label"] = [summaries[int(c)].label for c in labels]
     frame.to_csv(output_path, index=False)
-    click.echo(f"{len(texts)} textes, {len(summaries)} groupes ({model.name}) ; vecteurs {encoded - started:.1f} s, "
-               f"regroupement {time.monotonic() - encoded:.1f} s → {output_path}")
+    click.echo(
+        f"{len(texts)} textes, {len(summaries)} groupes ({model.name}) ; vecteurs {encoded - started:.1f} s, "
+        f"regroupement {time.monotonic() - encoded:.1f} s → {output_path}"
+    )
     if label_column:
         if label_column not in frame.columns:
             raise click.ClickException(f"colonne « {label_column} » absente")

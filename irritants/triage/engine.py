@@ -104,9 +104,11 @@ def centroid_index(session: Session, encoder: Encoder, *, force: bool = False) -
     now = time.monotonic()
     if index is not None and not force and now - index.checked_at < INDEX_REFRESH_SECONDS:
         return index
-    generation = tuple(session.execute(
-        select(func.count(Cluster.id), func.max(Cluster.updated_at)).where(Cluster.encoder == encoder.name)
-    ).one())
+    generation = tuple(
+        session.execute(
+            select(func.count(Cluster.id), func.max(Cluster.updated_at)).where(Cluster.encoder == encoder.name)
+        ).one()
+    )
     if index is not None and index.generation == generation:
         index.checked_at = now
         return index
@@ -133,8 +135,9 @@ def forget_indexes() -> None:
     _indexes.clear()
 
 
-def place_report(session: Session, config: dict[str, Any], encoder: Encoder, report_id: int,
-                 vector: np.ndarray) -> Cluster | None:
+def place_report(
+    session: Session, config: dict[str, Any], encoder: Encoder, report_id: int, vector: np.ndarray
+) -> Cluster | None:
     """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits)."""
     report = session.get(Report, report_id)
     if report is None or report.cluster_id is not None:
@@ -145,9 +148,15 @@ def place_report(session: Session, config: dict[str, Any], encoder: Encoder, rep
     cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
     if cluster is None:
         words = keywords([report.description], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
-        cluster = Cluster(label=make_label(words) or report.description[:60], keywords=list(words),
-                          excerpt_report_ids=[report.id], encoder=encoder.name, centroid=to_bytes(vector),
-                          size=0, main_administration_id=report.administration_id)
+        cluster = Cluster(
+            label=make_label(words) or report.description[:60],
+            keywords=list(words),
+            excerpt_report_ids=[report.id],
+            encoder=encoder.name,
+            centroid=to_bytes(vector),
+            size=0,
+            main_administration_id=report.administration_id,
+        )
         session.add(cluster)
         session.flush()
         confidence = 1.0
@@ -178,8 +187,15 @@ class Suggestion:
     similarity: float
 
 
-def similar(session: Session, config: dict[str, Any], text: str, *, administration_id: int | None = None,
-            limit: int = 5, min_similarity: float | None = None) -> list[Suggestion]:
+def similar(
+    session: Session,
+    config: dict[str, Any],
+    text: str,
+    *,
+    administration_id: int | None = None,
+    limit: int = 5,
+    min_similarity: float | None = None,
+) -> list[Suggestion]:
     """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
     encoder = current_encoder(session, config, wait=False)
     if encoder is None:

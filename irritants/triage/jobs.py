@@ -29,9 +29,9 @@ def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
 def process_pending_batch(app: Flask) -> int:
     """Cluster up to BATCH_SIZE reports that have no cluster yet; returns how many were placed."""
     with get_db(app).read_sessions() as reader:
-        ids = list(reader.scalars(
-            select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id).limit(BATCH_SIZE)
-        ))
+        ids = list(
+            reader.scalars(select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id).limit(BATCH_SIZE))
+        )
     if not ids:
         return 0
     return process_report(app, *ids)
@@ -44,10 +44,13 @@ def process_report(app: Flask, *report_ids: int) -> int:
         encoder = engine.current_encoder(reader, app.config)
         if encoder is None:
             return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
-        pending = list(reader.execute(
-            select(Report.id, Report.description).where(Report.id.in_(report_ids), Report.cluster_id.is_(None))
-            .order_by(Report.id)
-        ).all())
+        pending = list(
+            reader.execute(
+                select(Report.id, Report.description)
+                .where(Report.id.in_(report_ids), Report.cluster_id.is_(None))
+                .order_by(Report.id)
+            ).all()
+        )
     if not pending:
         return 0
     # Vectorise outside any write transaction: it is the slow part, and SQLite has a single writer.

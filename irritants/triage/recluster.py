@@ -85,14 +85,16 @@ def vectorise_missing(session: Session, config: dict[str, Any], progress: Progre
         return _refit_tfidf(session, config, progress)
     encoder = engine.current_encoder(session, config)
     assert encoder is not None
-    missing = list(session.execute(
-        select(Report.id, Report.description)
-        .outerjoin(ReportVector, ReportVector.report_id == Report.id)
-        .where((ReportVector.report_id.is_(None)) | (ReportVector.encoder != encoder.name))
-        .order_by(Report.id)
-    ).all())
+    missing = list(
+        session.execute(
+            select(Report.id, Report.description)
+            .outerjoin(ReportVector, ReportVector.report_id == Report.id)
+            .where((ReportVector.report_id.is_(None)) | (ReportVector.encoder != encoder.name))
+            .order_by(Report.id)
+        ).all()
+    )
     for start in range(0, len(missing), 256):
-        chunk = missing[start:start + 256]
+        chunk = missing[start : start + 256]
         vectors = encoder.encode([r.description for r in chunk])
         for row, vector in zip(chunk, vectors, strict=True):
             engine.store_vector(session, row.id, encoder, vector)
@@ -110,16 +112,23 @@ def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -
     encoder.fit([r.description for r in rows])
     vectors = encoder.encode([r.description for r in rows])
     session.execute(delete(ReportVector))
-    payload = [{"report_id": r.id, "encoder": encoder.name, "dim": int(v.shape[0]), "vector": engine.to_bytes(v),
-                "created_at": utcnow()} for r, v in zip(rows, vectors, strict=True)]
+    payload = [
+        {
+            "report_id": r.id,
+            "encoder": encoder.name,
+            "dim": int(v.shape[0]),
+            "vector": engine.to_bytes(v),
+            "created_at": utcnow(),
+        }
+        for r, v in zip(rows, vectors, strict=True)
+    ]
     for start in range(0, len(payload), _BATCH):
-        session.execute(ReportVector.__table__.insert(), payload[start:start + _BATCH])
+        session.execute(ReportVector.__table__.insert(), payload[start : start + _BATCH])
         progress("vectors", min(start + _BATCH, len(payload)), len(payload))
     state = session.get(EncoderState, encoder.name) or EncoderState(name=encoder.name)
     state.blob, state.fitted_at = pickle.dumps(encoder), utcnow()
     session.add(state)
-    session.execute(update(Cluster).where(Cluster.encoder != encoder.name).values(encoder=encoder.name,
-                                                                                   centroid=None))
+    session.execute(update(Cluster).where(Cluster.encoder != encoder.name).values(encoder=encoder.name, centroid=None))
     return len(rows)
 
 
@@ -129,8 +138,15 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
     encoder = engine.current_encoder(session, config)
     assert encoder is not None
     rows = session.execute(
-        select(Report.id, Report.description, Report.cluster_id, Report.cluster_locked, Report.administration_id,
-               Report.procedure_id, ReportVector.vector)
+        select(
+            Report.id,
+            Report.description,
+            Report.cluster_id,
+            Report.cluster_locked,
+            Report.administration_id,
+            Report.procedure_id,
+            ReportVector.vector,
+        )
         .join(ReportVector, ReportVector.report_id == Report.id)
         .where(ReportVector.encoder == encoder.name)
         .order_by(Report.id)
@@ -144,8 +160,10 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
     fixed = np.array([bool(r.cluster_locked and r.cluster_id) or (r.cluster_id in pinned) for r in rows])
     free = np.flatnonzero(~fixed)
     progress("clustering", 0, 1)
-    keys = [[f"a{rows[i].administration_id}" for i in free],
-            [f"p{rows[i].procedure_id}" if rows[i].procedure_id else None for i in free]]
+    keys = [
+        [f"a{rows[i].administration_id}" for i in free],
+        [f"p{rows[i].procedure_id}" if rows[i].procedure_id else None for i in free],
+    ]
     labels = cluster_vectors(vectors[free], seed=seed, soft_keys=keys) if free.size else np.zeros(0, np.int64)
     progress("clustering", 1, 1)
 
@@ -180,19 +198,25 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         cluster.encoder = encoder.name
     session.flush()
     progress("saving", 0, len(ids))
-    payload = [{"rid": int(ids[i]), "cid": int(new_cluster[i]), "conf": round(float(confidence[i]), 4)}
-               for i in range(len(ids))]
-    stmt = (update(Report.__table__).where(Report.__table__.c.id == bindparam("rid"))
-            .values(cluster_id=bindparam("cid"), cluster_confidence=bindparam("conf")))
+    payload = [
+        {"rid": int(ids[i]), "cid": int(new_cluster[i]), "conf": round(float(confidence[i]), 4)}
+        for i in range(len(ids))
+    ]
+    stmt = (
+        update(Report.__table__)
+        .where(Report.__table__.c.id == bindparam("rid"))
+        .values(cluster_id=bindparam("cid"), cluster_confidence=bindparam("conf"))
+    )
     for start in range(0, len(payload), _BATCH):
-        session.connection().execute(stmt, payload[start:start + _BATCH])
+        session.connection().execute(stmt, payload[start : start + _BATCH])
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 
 
-def _match_identities(session: Session, labels: np.ndarray, old: np.ndarray, pinned: set[int],
-                      encoder_name: str) -> tuple[dict[int, int], int, int]:
+def _match_identities(
+    session: Session, labels: np.ndarray, old: np.ndarray, pinned: set[int], encoder_name: str
+) -> tuple[dict[int, int], int, int]:
     """Give each new group the id of the old cluster it shares most reports with (greedy, largest first)."""
     overlap: Counter[tuple[int, int]] = Counter()
     for group, previous in zip(labels.tolist(), old.tolist(), strict=True):
@@ -228,7 +252,7 @@ def _retire_empty(session: Session, cluster_ids: set[int]) -> int:
         return 0
     retired = 0
     supports_by_cluster: dict[int, int] = defaultdict(int)
-    for cid, count in session.execute(select(Support.cluster_id, Support.id).where(Support.cluster_id.in_(cluster_ids))):
+    for cid in session.scalars(select(Support.cluster_id).where(Support.cluster_id.in_(cluster_ids))):
         supports_by_cluster[cid] += 1
     for cluster in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids))):
         untouched = cluster.status == StatusKind.NEW and not cluster.pinned and not cluster.label_locked

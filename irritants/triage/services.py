@@ -56,8 +56,9 @@ def excerpts(session: Session, cluster: Cluster) -> list[str]:
     """Redacted excerpts of the cluster's representative reports."""
     if not cluster.excerpt_report_ids:
         return []
-    rows = session.scalars(select(Report.description).where(Report.id.in_(cluster.excerpt_report_ids),
-                                                            Report.cluster_id == cluster.id))
+    rows = session.scalars(
+        select(Report.description).where(Report.id.in_(cluster.excerpt_report_ids), Report.cluster_id == cluster.id)
+    )
     return [excerpt(text) for text in rows]
 
 

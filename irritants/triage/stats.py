@@ -29,25 +29,44 @@ def _scope(stmt: Any, column: Any, cluster_ids: Iterable[int] | None) -> Any:
     return stmt
 
 
-def refresh(session: Session, weights: Weights, cluster_ids: Iterable[int] | None = None,
-            now: dt.datetime | None = None) -> int:
+def refresh(
+    session: Session, weights: Weights, cluster_ids: Iterable[int] | None = None, now: dt.datetime | None = None
+) -> int:
     """Recompute size, breadth, people and score of the given clusters (all when None); returns how many."""
     now = now or utcnow()
     ids = None if cluster_ids is None else sorted(set(cluster_ids))
     if ids is not None and not ids:
         return 0
-    report_rows = session.execute(_scope(
-        select(Report.cluster_id, Report.created_at, Report.severity, Report.assisted, Report.territory_code,
-               Report.administration_id).where(Report.cluster_id.is_not(None)),
-        Report.cluster_id, ids,
-    )).all()
-    support_rows = session.execute(_scope(select(Support.cluster_id, Support.created_at), Support.cluster_id, ids)).all()
+    report_rows = session.execute(
+        _scope(
+            select(
+                Report.cluster_id,
+                Report.created_at,
+                Report.severity,
+                Report.assisted,
+                Report.territory_code,
+                Report.administration_id,
+            ).where(Report.cluster_id.is_not(None)),
+            Report.cluster_id,
+            ids,
+        )
+    ).all()
+    support_rows = session.execute(
+        _scope(select(Support.cluster_id, Support.created_at), Support.cluster_id, ids)
+    ).all()
     people = dict(session.execute(_people_query(ids)).all())
 
-    per: dict[int, dict[str, Any]] = defaultdict(lambda: {
-        "ages": [], "sev": defaultdict(int), "assisted": 0, "reports": 0, "terr": set(), "admins": defaultdict(int),
-        "supports": 0,
-    })
+    per: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {
+            "ages": [],
+            "sev": defaultdict(int),
+            "assisted": 0,
+            "reports": 0,
+            "terr": set(),
+            "admins": defaultdict(int),
+            "supports": 0,
+        }
+    )
     for cluster_id, created, severity, assisted, territory, admin in report_rows:
         entry = per[cluster_id]
         entry["ages"].append((now - created).total_seconds() / 86400)
@@ -66,9 +85,19 @@ def refresh(session: Session, weights: Weights, cluster_ids: Iterable[int] | Non
     for cluster_id in targets:
         entry = per.get(cluster_id)
         if entry is None:
-            values.append({"cid": cluster_id, "size": 0, "supporters": 0, "people": 0, "territories": 0,
-                           "administrations": 0, "main_administration_id": None, "score": 0.0,
-                           "score_breakdown": empty})
+            values.append(
+                {
+                    "cid": cluster_id,
+                    "size": 0,
+                    "supporters": 0,
+                    "people": 0,
+                    "territories": 0,
+                    "administrations": 0,
+                    "main_administration_id": None,
+                    "score": 0.0,
+                    "score_breakdown": empty,
+                }
+            )
             continue
         ages = np.maximum(np.asarray(entry["ages"], dtype=np.float64), 0.0)
         signals = ClusterSignals(
@@ -84,12 +113,19 @@ def refresh(session: Session, weights: Weights, cluster_ids: Iterable[int] | Non
         )
         breakdown = score_cluster(signals, weights)
         main_admin = max(entry["admins"].items(), key=lambda kv: (kv[1], -kv[0]))[0] if entry["admins"] else None
-        values.append({
-            "cid": cluster_id, "size": entry["reports"], "supporters": entry["supports"],
-            "people": signals.people, "territories": signals.territories,
-            "administrations": signals.administrations, "main_administration_id": main_admin,
-            "score": breakdown.total, "score_breakdown": breakdown.as_dict(),
-        })
+        values.append(
+            {
+                "cid": cluster_id,
+                "size": entry["reports"],
+                "supporters": entry["supports"],
+                "people": signals.people,
+                "territories": signals.territories,
+                "administrations": signals.administrations,
+                "main_administration_id": main_admin,
+                "score": breakdown.total,
+                "score_breakdown": breakdown.as_dict(),
+            }
+        )
     if values:
         from sqlalchemy import bindparam
 
@@ -105,12 +141,15 @@ def refresh(session: Session, weights: Weights, cluster_ids: Iterable[int] | Non
 def _people_query(ids: list[int] | None) -> Any:
     """Distinct people per cluster: a report without a known person is a person of its own."""
     reporters = _scope(
-        select(Report.cluster_id.label("cid"),
-               func.coalesce(Report.person_key, literal("r:") + cast(Report.id, String)).label("who"))
-        .where(Report.cluster_id.is_not(None)),
-        Report.cluster_id, ids,
+        select(
+            Report.cluster_id.label("cid"),
+            func.coalesce(Report.person_key, literal("r:") + cast(Report.id, String)).label("who"),
+        ).where(Report.cluster_id.is_not(None)),
+        Report.cluster_id,
+        ids,
     )
-    supporters = _scope(select(Support.cluster_id.label("cid"), Support.person_key.label("who")), Support.cluster_id,
-                        ids)
+    supporters = _scope(
+        select(Support.cluster_id.label("cid"), Support.person_key.label("who")), Support.cluster_id, ids
+    )
     everyone = union_all(reporters, supporters).subquery()
     return select(everyone.c.cid, func.count(everyone.c.who.distinct())).group_by(everyone.c.cid)

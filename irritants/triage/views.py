@@ -27,8 +27,14 @@ def browser_id() -> tuple[str, bool]:
 
 def remember_browser(response: Any, value: str) -> Any:
     """Set the browser identifier cookie (first-party, HttpOnly, one year)."""
-    response.set_cookie(PERSON_COOKIE, value, max_age=PERSON_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        PERSON_COOKIE,
+        value,
+        max_age=PERSON_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
     return response
 
 
@@ -37,8 +43,12 @@ def cluster_page(cluster_id: int) -> Any:
     """Public page of an irritant: label, size, breadth, status, anonymised excerpts, score breakdown."""
     db = get_session()
     cluster = triage.get_public_cluster(db, min(cluster_id, 2**31 - 1))
-    return render_template("triage/cluster.html", cluster=cluster, summary=triage.cluster_summary(db, cluster),
-                           excerpts=triage.excerpts(db, cluster))
+    return render_template(
+        "triage/cluster.html",
+        cluster=cluster,
+        summary=triage.cluster_summary(db, cluster),
+        excerpts=triage.excerpts(db, cluster),
+    )
 
 
 @bp.post("/irritants/<int:cluster_id>/moi-aussi")
@@ -47,8 +57,9 @@ def support(cluster_id: int) -> Any:
     """« C'est aussi mon cas » from a page: counted once per person, then back to the page."""
     db = get_session()
     identifier, new = browser_id()
-    counted = triage.add_support(db, min(cluster_id, 2**31 - 1),
-                                 triage.person_key(current_app.config["SECRET_KEY"], identifier))
+    counted = triage.add_support(
+        db, min(cluster_id, 2**31 - 1), triage.person_key(current_app.config["SECRET_KEY"], identifier)
+    )
     triage.refresh_one(db, current_app.config, cluster_id)
     db.commit()
     if counted:

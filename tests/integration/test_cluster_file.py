@@ -20,8 +20,22 @@ def _csv(tmp_path):
 
 def test_cluster_file_writes_every_row_with_its_cluster_and_scores_it(runner, tmp_path):
     out = tmp_path / "out.csv"
-    result = runner.invoke(args=["cluster-file", str(_csv(tmp_path)), "--text-column", "text", "--output", str(out),
-                                 "--label-column", "label", "--n-clusters", "3", "--encoder", "tfidf"])
+    result = runner.invoke(
+        args=[
+            "cluster-file",
+            str(_csv(tmp_path)),
+            "--text-column",
+            "text",
+            "--output",
+            str(out),
+            "--label-column",
+            "label",
+            "--n-clusters",
+            "3",
+            "--encoder",
+            "tfidf",
+        ]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, dtype=str)
     assert list(frame.columns) == ["id", "text", "label", "cluster_id", "cluster_label"]
@@ -33,8 +47,9 @@ def test_cluster_file_writes_every_row_with_its_cluster_and_scores_it(runner, tm
 
 def test_cluster_file_finds_the_number_of_clusters_itself(runner, tmp_path):
     out = tmp_path / "out.csv"
-    result = runner.invoke(args=["cluster-file", str(_csv(tmp_path)), "--output", str(out), "--encoder", "tfidf",
-                                 "--seed", "3"])
+    result = runner.invoke(
+        args=["cluster-file", str(_csv(tmp_path)), "--output", str(out), "--encoder", "tfidf", "--seed", "3"]
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, dtype=str)
     assert 2 <= frame["cluster_id"].nunique() <= 6
@@ -42,7 +57,8 @@ def test_cluster_file_finds_the_number_of_clusters_itself(runner, tmp_path):
 
 
 def test_cluster_file_names_a_missing_column(runner, tmp_path):
-    result = runner.invoke(args=["cluster-file", str(_csv(tmp_path)), "--text-column", "texte", "--output",
-                                 str(tmp_path / "o.csv")])
+    result = runner.invoke(
+        args=["cluster-file", str(_csv(tmp_path)), "--text-column", "texte", "--output", str(tmp_path / "o.csv")]
+    )
     assert result.exit_code != 0
     assert "colonne « texte » absente" in result.output

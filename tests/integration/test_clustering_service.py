@@ -15,12 +15,18 @@ from irritants.triage.models import Cluster, ReportVector, Support
 from tests.conftest import report_payload
 
 THEMES = {
-    "rdv": ("Impossible d'obtenir un rendez-vous en préfecture pour renouveler mon titre de séjour, aucun créneau "
-            "disponible sur le site depuis des semaines {n}."),
-    "rsa": ("Mon dossier de RSA à la CAF est bloqué depuis {n} mois, aucune réponse à mes messages ni au "
-            "téléphone, je n'ai plus de revenus."),
-    "iban": ("Le formulaire en ligne refuse mon IBAN pourtant valide, message d'erreur à chaque validation, "
-             "impossible de finir ma demande {n}."),
+    "rdv": (
+        "Impossible d'obtenir un rendez-vous en préfecture pour renouveler mon titre de séjour, aucun créneau "
+        "disponible sur le site depuis des semaines {n}."
+    ),
+    "rsa": (
+        "Mon dossier de RSA à la CAF est bloqué depuis {n} mois, aucune réponse à mes messages ni au "
+        "téléphone, je n'ai plus de revenus."
+    ),
+    "iban": (
+        "Le formulaire en ligne refuse mon IBAN pourtant valide, message d'erreur à chaque validation, "
+        "impossible de finir ma demande {n}."
+    ),
 }
 ADMIN = {"rdv": "prefecture", "rsa": "caf", "iban": "caf"}
 
@@ -29,17 +35,23 @@ def post_reports(client, per_theme: int = 6) -> dict[str, list[str]]:
     refs: dict[str, list[str]] = {k: [] for k in THEMES}
     for i in range(per_theme):
         for theme, text in THEMES.items():
-            body = client.post("/api/v1/reports", json=report_payload(
-                description=text.format(n=i + 2), administration=ADMIN[theme], territory=f"{10 + i:02d}",
-            )).get_json()
+            body = client.post(
+                "/api/v1/reports",
+                json=report_payload(
+                    description=text.format(n=i + 2),
+                    administration=ADMIN[theme],
+                    territory=f"{10 + i:02d}",
+                ),
+            ).get_json()
             refs[theme].append(body["reference"])
     return refs
 
 
 def clusters_by_theme(app, refs) -> dict[str, set[int]]:
     with app.app_context(), get_db(app).session_scope() as s:
-        return {theme: set(s.scalars(select(Report.cluster_id).where(Report.reference.in_(r))))
-                for theme, r in refs.items()}
+        return {
+            theme: set(s.scalars(select(Report.cluster_id).where(Report.reference.in_(r)))) for theme, r in refs.items()
+        }
 
 
 def run(app, *args):
@@ -82,8 +94,9 @@ def test_new_reports_join_existing_clusters_right_after_commit(tfidf_app):
     refs = post_reports(client)
     run(tfidf_app, "recluster")
     before = clusters_by_theme(tfidf_app, refs)
-    body = client.post("/api/v1/reports", json=report_payload(
-        description=THEMES["iban"].format(n=42), administration="caf")).get_json()
+    body = client.post(
+        "/api/v1/reports", json=report_payload(description=THEMES["iban"].format(n=42), administration="caf")
+    ).get_json()
     with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
         report = s.scalar(select(Report).where(Report.reference == body["reference"]))
         assert report.cluster_id in before["iban"]
@@ -124,9 +137,13 @@ def test_two_batch_runs_never_run_at_once(tfidf_app, tmp_path):
     thread.start()
     assert entered.wait(10)
     try:
-        with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
-            with pytest.raises(batch.ReclusterRunning), batch.exclusive_run(s, tmp_path):
-                outcome["second"] = "ran"
+        with (
+            tfidf_app.app_context(),
+            get_db(tfidf_app).session_scope() as s,
+            pytest.raises(batch.ReclusterRunning),
+            batch.exclusive_run(s, tmp_path),
+        ):
+            outcome["second"] = "ran"
     finally:
         release.set()
         thread.join()
@@ -154,9 +171,12 @@ def test_cluster_listing_is_ranked_with_its_score_breakdown(tfidf_app):
 def test_cluster_detail_has_redacted_excerpts(tfidf_app):
     client = tfidf_app.test_client()
     post_reports(client)
-    client.post("/api/v1/reports", json=report_payload(
-        description=THEMES["rsa"].format(n=3) + " Mon numéro allocataire est 1234567, appelez le 06 12 34 56 78.",
-    ))
+    client.post(
+        "/api/v1/reports",
+        json=report_payload(
+            description=THEMES["rsa"].format(n=3) + " Mon numéro allocataire est 1234567, appelez le 06 12 34 56 78.",
+        ),
+    )
     run(tfidf_app, "recluster")
     listing = client.get("/api/v1/clusters").get_json()["items"]
     for item in listing:
@@ -172,8 +192,13 @@ def test_similar_returns_the_matching_cluster_first(tfidf_app):
     refs = post_reports(client)
     run(tfidf_app, "recluster")
     rdv_cluster = next(iter(clusters_by_theme(tfidf_app, refs)["rdv"]))
-    response = client.get("/api/v1/similar", query_string={
-        "text": "aucun rendez-vous disponible en préfecture pour mon titre de séjour", "administration": "prefecture"})
+    response = client.get(
+        "/api/v1/similar",
+        query_string={
+            "text": "aucun rendez-vous disponible en préfecture pour mon titre de séjour",
+            "administration": "prefecture",
+        },
+    )
     assert response.status_code == 200
     suggestions = response.get_json()
     assert suggestions and suggestions[0]["id"] == rdv_cluster
@@ -231,8 +256,9 @@ def test_pending_reports_are_caught_up_by_process_pending(make_app):
     refs = post_reports(app.test_client(), per_theme=3)
     run(app, "recluster")
     client = app.test_client()
-    late = client.post("/api/v1/reports", json=report_payload(description=THEMES["rdv"].format(n=99),
-                                                              administration="prefecture")).get_json()
+    late = client.post(
+        "/api/v1/reports", json=report_payload(description=THEMES["rdv"].format(n=99), administration="prefecture")
+    ).get_json()
     with app.app_context(), get_db(app).session_scope() as s:
         assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) is None
     output = run(app, "process-pending").output
