@@ -10,7 +10,7 @@ from irritants.clustering.encoders import (
     l2_normalise,
 )
 from irritants.clustering.incremental import DEFAULT_THRESHOLDS, CentroidIndex, assign, default_threshold
-from irritants.clustering.labels import ClusterSummary, describe, keywords, representatives, short_label
+from irritants.clustering.labels import ClusterSummary, describe, headline, keywords, representatives, short_label
 from irritants.clustering.metrics import accuracy, ari, nmi, scores
 from irritants.clustering.text import fold, normalise, tokens
 
@@ -32,6 +32,7 @@ __all__ = [
     "embedding_available",
     "fold",
     "get_encoder",
+    "headline",
     "keywords",
     "l2_normalise",
     "nmi",

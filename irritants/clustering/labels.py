@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,3 +134,19 @@ def describe(
         )
         for c in sorted(sizes, key=lambda c: (-sizes[c], c))
     ]
+
+
+_GREETING = re.compile(
+    r"^\s*(?:(?:bonjour|bonsoir|madame|monsieur|mesdames|messieurs|salut|hello|svp|s'il vous pla[iî]t)[\s,.!:;-]*)+",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def headline(text: str, *, max_chars: int = 80) -> str:
+    """A readable title from a representative report: its first sentence, without greetings, cut on a word."""
+    body = _GREETING.sub("", " ".join(text.split()))
+    first = _SENTENCE_END.split(body, maxsplit=1)[0].strip() or body.strip()
+    if len(first) > max_chars:
+        first = first[:max_chars].rsplit(" ", 1)[0].rstrip(",;:-") + "…"
+    return first[:1].upper() + first[1:]

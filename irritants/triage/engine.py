@@ -13,10 +13,19 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from irritants.clustering import EmbeddingEncoder, Encoder, assign, default_threshold, embedding_available, keywords
+from irritants.clustering import (
+    EmbeddingEncoder,
+    Encoder,
+    assign,
+    default_threshold,
+    embedding_available,
+    headline,
+    keywords,
+)
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
 from irritants.intake.models import Report, StatusKind
+from irritants.intake.redaction import redact
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
 _lock = threading.Lock()
@@ -149,7 +158,7 @@ def place_report(
     if cluster is None:
         words = keywords([report.description], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
         cluster = Cluster(
-            label=make_label(words) or report.description[:60],
+            label=redact(headline(report.description)) or make_label(words),
             keywords=list(words),
             excerpt_report_ids=[report.id],
             encoder=encoder.name,

@@ -20,10 +20,19 @@ import numpy as np
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from irritants.clustering import TfidfEncoder, centroids_of, cluster_vectors, keywords, representatives, short_label
+from irritants.clustering import (
+    TfidfEncoder,
+    centroids_of,
+    cluster_vectors,
+    headline,
+    keywords,
+    representatives,
+    short_label,
+)
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report, StatusKind
+from irritants.intake.redaction import redact
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
 
@@ -192,7 +201,8 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         cluster = clusters[cid]
         cluster.keywords = list(words.get(position, []))
         if not cluster.label_locked:
-            cluster.label = short_label(cluster.keywords) or texts[int(members[cid][0])][:60]
+            central = reps.get(position) or [int(members[cid][0])]
+            cluster.label = redact(headline(texts[central[0]])) or short_label(cluster.keywords)
         cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
         cluster.centroid = engine.to_bytes(centroids[position])
         cluster.encoder = encoder.name

@@ -266,3 +266,21 @@ def test_pending_reports_are_caught_up_by_process_pending(make_app):
     rdv = clusters_by_theme(app, refs)["rdv"]
     with app.app_context(), get_db(app).session_scope() as s:
         assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) in rdv
+
+
+def test_a_report_unlike_any_irritant_starts_a_new_one_titled_from_its_text(tfidf_app):
+    client = tfidf_app.test_client()
+    post_reports(client)
+    run(tfidf_app, "recluster")
+    body = client.post(
+        "/api/v1/reports",
+        json=report_payload(
+            description="Bonjour, la piscine municipale ferme ses vestiaires handicapés depuis l'été. Merci",
+            administration="mairie",
+        ),
+    ).get_json()
+    with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
+        report = s.scalar(select(Report).where(Report.reference == body["reference"]))
+        cluster = s.get(Cluster, report.cluster_id)
+        assert cluster.label == "La piscine municipale ferme ses vestiaires handicapés depuis l'été."
+        assert report.cluster_confidence == 1.0

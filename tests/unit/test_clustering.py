@@ -221,3 +221,13 @@ def test_embedding_encoder_puts_paraphrases_closer_than_unrelated_reports():
     )
     assert encoder.dim == 384 and a.dtype == np.float32
     assert a @ b > a @ c
+
+
+def test_headline_is_the_first_sentence_without_greetings_cut_on_a_word():
+    from irritants.clustering import headline
+
+    text = "Bonjour, zéro créneau pour mon titre de séjour, il expire dans deux mois et mon employeur va me licencier."
+    title = headline(text + " Merci de votre aide.")
+    assert title.startswith("Zéro créneau pour mon titre de séjour")
+    assert title.endswith("…") and len(title) <= 81
+    assert headline("MADAME, MONSIEUR impossible de joindre la CAF. Aidez-moi") == "Impossible de joindre la CAF."
