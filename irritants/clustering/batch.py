@@ -182,7 +182,8 @@ def cluster_vectors(
         if progress:
             progress("sample")
         if n_clusters is None:
-            sample_labels, _score = choose_partition(data[pick], k_min=k_min, k_max=k_max)
+            # k is chosen on the texts alone: the soft-key blocks would make administrations look like clusters.
+            sample_labels, _score = choose_partition(vectors[order][pick], k_min=k_min, k_max=k_max)
             k = int(sample_labels.max()) + 1
             init = _centroids(data[pick], sample_labels) if k > 1 else None
         elif n_clusters <= pick.shape[0] // 2:
