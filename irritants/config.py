@@ -59,6 +59,8 @@ class BaseConfig:
     # Text encoder for clustering: "auto" (sentence embeddings when installed, else TF-IDF), "embedding", "tfidf".
     CLUSTERING_ENCODER: str = "auto"
     CLUSTERING_SEED: int = 42
+    # OpenMP threads of the embedding model per process (0: the library's default, all cores).
+    EMBEDDING_THREADS: int = 0
     RANKING_WEIGHTS: str = ""
 
     SERVICE_NAME: str = "Irritants"
@@ -113,6 +115,7 @@ _ENV_KEYS = {
     "JOBS_MODE": str,
     "CLUSTERING_ENCODER": str,
     "CLUSTERING_SEED": int,
+    "EMBEDDING_THREADS": int,
     "RANKING_WEIGHTS": str,
 }
 

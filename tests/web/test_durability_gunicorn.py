@@ -24,6 +24,7 @@ REPORTS_PER_CLIENT = 25
 MAX_ATTEMPTS = 30
 RUN_LIMIT_S = 120
 MAX_KILLS = 12
+MIN_KILLS = 3
 
 
 def _post_until_acknowledged(
@@ -72,10 +73,13 @@ def test_killed_workers_lose_and_duplicate_nothing(database_url, make_app):
                         pass
 
         def client(n: int) -> None:
-            for i in range(REPORTS_PER_CLIENT):
+            # Keep posting until every client sent its share AND enough workers were killed under load.
+            i = 0
+            while (i < REPORTS_PER_CLIENT or stats["kills"] < MIN_KILLS) and time.monotonic() < deadline:
                 key = f"dur-{n}-{i}-{uuid.uuid4()}"
                 payload = report_payload(description=f"Client {n}, signalement {i} : le site plante à la validation.")
                 _post_until_acknowledged(server.url, key, payload, acknowledged, stats, lock, deadline)
+                i += 1
 
         killer_thread = threading.Thread(target=killer)
         killer_thread.start()
@@ -87,8 +91,8 @@ def test_killed_workers_lose_and_duplicate_nothing(database_url, make_app):
         stop.set()
         killer_thread.join()
 
-    assert stats["kills"] >= 3, stats
-    assert len(acknowledged) == CLIENTS * REPORTS_PER_CLIENT, stats
+    assert stats["kills"] >= MIN_KILLS, stats
+    assert len(acknowledged) >= CLIENTS * REPORTS_PER_CLIENT, stats
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
