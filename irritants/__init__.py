@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.views import bp as api_bp
     from irritants.extensions import api, csrf, limiter, talisman
+    from irritants.intake.models import CITIZEN_STATUS_LABELS, STATUS_BADGES
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
@@ -81,6 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time
+    app.jinja_env.globals["status_badge"] = lambda kind: STATUS_BADGES.get(kind, "info")
+    app.jinja_env.globals["citizen_status"] = lambda kind: CITIZEN_STATUS_LABELS.get(kind, "Reçu")
 
     from irritants.cli import register_commands
 

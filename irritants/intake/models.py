@@ -58,6 +58,21 @@ CITIZEN_STATUS_LABELS: dict[StatusKind, str] = {
 }
 
 
+# DSFR badge colour of each status kind, shared by every page that shows a status.
+STATUS_BADGES: dict[StatusKind, str] = {
+    StatusKind.NEW: "new",
+    StatusKind.TRIAGED: "info",
+    StatusKind.PLANNED: "info",
+    StatusKind.IN_PROGRESS: "info",
+    StatusKind.FIXED: "success",
+    StatusKind.REGRESSED: "warning",
+    StatusKind.CLOSED_NOT_FIXED: "warning",
+    StatusKind.NOT_OUR_SCOPE: "info",
+    StatusKind.DUPLICATE: "info",
+    StatusKind.SPAM: "error",
+}
+
+
 class Source(enum.StrEnum):
     """Where a report came in."""
 
