@@ -6,7 +6,7 @@ from __future__ import annotations
 import pickle
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -109,12 +109,12 @@ class CentroidIndex:
 _indexes: dict[str, CentroidIndex] = {}
 
 
-def centroid_index(session: Session, encoder: Encoder, *, force: bool = False) -> CentroidIndex:
+def centroid_index(session: Session, encoder: Encoder) -> CentroidIndex:
     """The centroid index for ``encoder``, re-read from the database when clusters changed."""
     key = f"{session.get_bind().url}|{encoder.name}"
     index = _indexes.get(key)
     now = time.monotonic()
-    if index is not None and not force and now - index.checked_at < INDEX_REFRESH_SECONDS:
+    if index is not None and now - index.checked_at < INDEX_REFRESH_SECONDS:
         return index
     generation = tuple(
         session.execute(
@@ -155,7 +155,7 @@ def place_report(
     if report is None or report.cluster_id is not None:
         return None
     store_vector(session, report.id, encoder, vector)
-    index = centroid_index(session, encoder, force=True)
+    index = centroid_index(session, encoder)
     position, confidence = assign(vector, index.matrix, threshold=default_threshold(_family(encoder)))
     cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
     if cluster is None:
@@ -183,8 +183,26 @@ def place_report(
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
     session.flush()
-    _indexes.pop(f"{session.get_bind().url}|{encoder.name}", None)
+    _remember(session, encoder, index, cluster)
     return cluster
+
+
+def _remember(session: Session, encoder: Encoder, index: CentroidIndex, cluster: Cluster) -> None:
+    # Patch this process's index rather than re-reading every centroid for each placed report; a new object,
+    # so a request reading the old one meanwhile never sees ids and rows out of step. The caller forgets the
+    # indexes if its transaction rolls back.
+    centroid = from_bytes(cluster.centroid)
+    hit = np.flatnonzero(index.ids == cluster.id)
+    if hit.size:
+        matrix = index.matrix.copy()
+        matrix[hit[0]] = centroid
+        ids, admin = index.ids, index.admin
+    else:
+        matrix = np.vstack([index.matrix.reshape(-1, centroid.shape[0]), centroid])
+        ids = np.append(index.ids, cluster.id)
+        admin = np.append(index.admin, cluster.main_administration_id or 0)
+    key = f"{session.get_bind().url}|{encoder.name}"
+    _indexes[key] = replace(index, ids=ids, matrix=matrix, admin=admin)
 
 
 def _family(encoder: Encoder) -> str:

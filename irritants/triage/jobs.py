@@ -70,6 +70,7 @@ def process_report(app: Flask, *report_ids: int) -> int:
                 return len(pending)
             except (StaleDataError, IntegrityError, OperationalError):
                 session.rollback()
+                engine.forget_indexes()  # they were patched with what was just rolled back
                 if attempt == _ATTEMPTS:
                     log.warning("%s reports left for the next batch run", len(pending))
                     return 0
