@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from marshmallow import ValidationError
+from marshmallow.fields import Boolean
 
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
@@ -21,17 +22,9 @@ from irritants.triage.views import browser_id, remember_browser
 
 bp = Blueprint("intake", __name__)
 
-_FORM_FIELDS = (
-    "description",
-    "administration",
-    "procedure",
-    "territory",
-    "channel",
-    "severity",
-    "occurred_on",
-    "email",
-)
-_CHECKBOXES = ("assisted", "contact_consent")
+# The form posts the schema's fields; a checkbox is absent when unticked, so booleans are read by presence.
+_CHECKBOXES = tuple(name for name, field in ReportCreateSchema().fields.items() if isinstance(field, Boolean))
+_FORM_FIELDS = tuple(name for name in ReportCreateSchema().fields if name not in _CHECKBOXES)
 
 
 def _render_form(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> tuple[str, int]:
@@ -53,7 +46,6 @@ def _render_form(form: dict[str, Any], errors: dict[str, list[str]], status: int
 
 def _form_payload(form: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {name: form.get(name, "") for name in _FORM_FIELDS}
-    data["description"] = form.get("description", "")
     for name in _CHECKBOXES:
         data[name] = name in form
     return data
@@ -148,8 +140,6 @@ def confirmation() -> Any:
 @bp.get("/suivi/<token>")
 def tracking(token: str) -> Any:
     """The tracking page of one report, reached only with its secret token."""
-    if len(token) > services.TOKEN_MAX_LENGTH:
-        abort(404)
     db = get_session()
     report = services.report_by_token(db, token)
     cluster = triage.public_cluster_of(db, report)

@@ -19,25 +19,6 @@ def administration_by_slug(session: Session, slug: str) -> Administration | None
     return session.scalar(select(Administration).where(Administration.slug == slug, Administration.active))
 
 
-def procedure_by_slug(session: Session, administration_id: int, slug: str) -> Procedure | None:
-    """The active démarche ``slug`` of one administration."""
-    return session.scalar(
-        select(Procedure).where(
-            Procedure.administration_id == administration_id, Procedure.slug == slug, Procedure.active
-        )
-    )
-
-
-def territory_by_code(session: Session, code: str) -> Territory | None:
-    """The département with this INSEE code."""
-    return session.get(Territory, code)
-
-
-def channel_by_code(session: Session, code: str) -> Channel | None:
-    """The contact channel with this code."""
-    return session.get(Channel, code)
-
-
 def list_administrations(session: Session) -> list[Administration]:
     """Active administrations with their démarches, by name."""
     stmt = (
@@ -61,6 +42,17 @@ def list_channels(session: Session) -> list[Channel]:
 
 def _data_file(name: str) -> Any:
     return resources.files("irritants.referential").joinpath("data", name)
+
+
+def bundled_codes() -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Administration slugs with their démarches, territory codes and channel codes of the bundled files."""
+    with _data_file("administrations.json").open(encoding="utf-8") as fh:
+        administrations = {a["slug"]: [p["slug"] for p in a.get("procedures", [])] for a in json.load(fh)}
+    with _data_file("territories.csv").open(encoding="utf-8") as fh:
+        territories = [row["code"] for row in csv.DictReader(fh)]
+    with _data_file("channels.csv").open(encoding="utf-8") as fh:
+        channels = [row["code"] for row in csv.DictReader(fh)]
+    return administrations, territories, channels
 
 
 def load_reference_data(session: Session) -> dict[str, int]:

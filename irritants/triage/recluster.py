@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import pickle
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,11 +183,9 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
     emptied = _retire_empty(session, set(int(c) for c in old if c) - set(int(c) for c in new_cluster))
 
     # Centroids, confidences, labels, keywords and excerpts of every non-empty cluster.
-    members: dict[int, np.ndarray] = {}
     order = np.argsort(new_cluster, kind="stable")
-    for cid, start in zip(*np.unique(new_cluster[order], return_index=True), strict=True):
-        end = start + int((new_cluster == cid).sum())
-        members[int(cid)] = order[start:end]
+    unique_ids, starts, counts = np.unique(new_cluster[order], return_index=True, return_counts=True)
+    members = {int(c): order[start : start + count] for c, start, count in zip(unique_ids, starts, counts, strict=True)}
     cluster_ids = sorted(members)
     local = np.empty(len(ids), dtype=np.int64)
     for position, cid in enumerate(cluster_ids):
@@ -267,12 +265,10 @@ def _retire_empty(session: Session, cluster_ids: set[int]) -> int:
     if not cluster_ids:
         return 0
     retired = 0
-    supports_by_cluster: dict[int, int] = defaultdict(int)
-    for cid in session.scalars(select(Support.cluster_id).where(Support.cluster_id.in_(cluster_ids))):
-        supports_by_cluster[cid] += 1
+    supported = set(session.scalars(select(Support.cluster_id).where(Support.cluster_id.in_(cluster_ids))))
     for cluster in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids))):
         untouched = cluster.status == StatusKind.NEW and not cluster.pinned and not cluster.label_locked
-        if untouched and not supports_by_cluster.get(cluster.id):
+        if untouched and cluster.id not in supported:
             session.delete(cluster)
             retired += 1
     session.flush()

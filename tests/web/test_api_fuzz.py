@@ -7,6 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from irritants.intake.schemas import ReportCreateSchema
 from tests.conftest import report_payload
 
 json_values = st.recursive(
@@ -18,18 +19,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
-FIELDS = [
-    "description",
-    "administration",
-    "procedure",
-    "territory",
-    "channel",
-    "severity",
-    "occurred_on",
-    "assisted",
-    "email",
-    "contact_consent",
-]
+FIELDS = list(ReportCreateSchema().fields)
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
