@@ -18,6 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from irritants.intake import demo_noise as noise
+
 SEVERITIES = ("gene", "perte_de_temps", "blocage", "rupture_de_droits")
 
 # A theme names its typical severity; reports still spread around it because citizens judge differently.
@@ -75,18 +77,6 @@ _HOUR_CUM = list(
 )
 
 _CATALOGUE_PATH = Path(__file__).with_name("demo_catalogue.json")
-_ACCENTS = str.maketrans(
-    {
-        **dict(
-            zip("àâäáãéèêëíìîïóòôöõúùûüçñÿÀÂÄÉÈÊËÎÏÔÖÙÛÜÇ", "aaaaaeeeeiiiiooooouuuucnyAAAEEEEIIOOUUUC", strict=True)
-        ),
-        "œ": "oe",
-        "Œ": "OE",
-        "æ": "ae",
-        "’": "'",
-    }
-)
-_PLACEHOLDER = re.compile(r"[#@]")
 
 
 @functools.cache
@@ -233,11 +223,11 @@ class _Slots(dict):
         elif key == "ville":
             value = _catalogue()["cities"].get(self.territory, "ma commune")
         elif key == "montant":
-            value = _amount(rng)
+            value = noise.amount(rng)
         elif key == "ref":
-            value = _fill(rng, rng.choice(self.irritant.refs))
+            value = noise.fill(rng, rng.choice(self.irritant.refs))
         elif key == "tel":
-            value = _fill(rng, rng.choice(pools["tel"]))
+            value = noise.fill(rng, rng.choice(pools["tel"]))
         elif key == "mail":
             value = _email(rng)
         else:
@@ -246,56 +236,10 @@ class _Slots(dict):
         return value
 
 
-def _fill(rng: random.Random, pattern: str) -> str:
-    return _PLACEHOLDER.sub(
-        lambda m: str(rng.randrange(10)) if m.group() == "#" else chr(65 + rng.randrange(26)), pattern
-    )
-
-
-def _amount(rng: random.Random) -> str:
-    value = min(15000, max(12, round(rng.lognormvariate(6.0, 1.0))))
-    style = rng.randrange(4)
-    if style == 0:
-        return f"{value:,} €".replace(",", " ")
-    if style == 1:
-        return f"{value} euros"
-    if style == 2:
-        return f"{value}€"
-    return f"{value},{rng.randrange(100):02d} €"
-
-
 def _email(rng: random.Random) -> str:
     pools = _catalogue()["pools"]
     digits = rng.randrange(1, 100) if rng.random() < 0.6 else rng.randrange(1950, 2008)
     return f"{rng.choice(pools['prenom'])}.{rng.choice(pools['nom'])}{digits}@{rng.choice(pools['domain'])}"
-
-
-def _typos(rng: random.Random, text: str) -> str:
-    words = text.split(" ")
-    expected = len(words) * 0.03
-    count = int(expected) + (rng.random() < expected - int(expected))
-    for i in rng.sample(range(len(words)), min(count, len(words))):
-        word = words[i]
-        if len(word) < 4 or not word.isalpha():
-            continue
-        j = rng.randrange(1, len(word) - 1)
-        op = rng.randrange(3)
-        if op == 0:
-            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
-        elif op == 1:
-            words[i] = word[:j] + word[j + 1 :]
-        else:
-            words[i] = word[:j] + word[j] + word[j:]
-    return " ".join(words)
-
-
-def _shout(rng: random.Random, text: str) -> str:
-    if rng.random() < 0.2:
-        return text.upper()
-    sentences = text.split(". ")
-    i = rng.randrange(len(sentences))
-    sentences[i] = sentences[i].upper()
-    return ". ".join(sentences)
 
 
 def _render(template: str, slots: _Slots) -> str:
@@ -339,11 +283,11 @@ def _describe(rng: random.Random, irritant: _Irritant, territory: str) -> str:
         if rng.random() < 0.5:
             text = text.lower()
     if rng.random() < 0.15:
-        text = text.translate(_ACCENTS)
+        text = noise.strip_accents(text)
     if rng.random() < 0.07:
-        text = _shout(rng, text)
+        text = noise.shout(rng, text)
     if rng.random() < 0.30:
-        text = _typos(rng, text)
+        text = noise.typos(rng, text)
     text = text.strip()
     if len(text) > 4000:
         text = text[:4000].rsplit(" ", 1)[0]
