@@ -65,7 +65,6 @@ stream (~2 min); both are cached in ~/.cache/irritants-bench.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import hashlib
 import importlib.util
@@ -194,16 +193,9 @@ def _child_entry(name: str, payload: dict[str, Any], sender: Any) -> None:
 
 def demo_inputs() -> tuple[dict[str, list[str]], list[str], list[str]]:
     """Administrations with their démarches, territories and channels, from the référentiel files."""
-    data = ROOT / "irritants" / "referential" / "data"
-    admins = {
-        a["slug"]: [p["slug"] for p in a["procedures"]]
-        for a in json.loads((data / "administrations.json").read_text(encoding="utf-8"))
-    }
-    with (data / "territories.csv").open(encoding="utf-8") as f:
-        territories = [r["code"] for r in csv.DictReader(f)]
-    with (data / "channels.csv").open(encoding="utf-8") as f:
-        channels = [r["code"] for r in csv.DictReader(f)]
-    return admins, territories, channels
+    from irritants.referential.services import bundled_codes
+
+    return bundled_codes()
 
 
 def demo_reports(n: int, seed: int) -> Iterator[dict[str, Any]]:

@@ -11,8 +11,6 @@ import argparse
 import csv
 import datetime as dt
 import hashlib
-import importlib.util
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,6 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from irritants.clustering import cluster_vectors, get_encoder, scores  # noqa: E402
+from irritants.intake.demo import generate_reports  # noqa: E402
+from irritants.referential.services import bundled_codes  # noqa: E402
 
 SETS = ("wikit_fr_train", "banking77_train", "stackoverflow", "agnews", "biomedical")
 FRENCH = {"wikit_fr_train", "demo"}
@@ -44,24 +44,10 @@ def load_csv(path: Path, max_rows: int, seed: int) -> tuple[list[str], list[str]
 
 def load_demo(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
     """Synthetic French reports with their true irritant id and administration."""
-    spec = importlib.util.spec_from_file_location("_eval_demo", REPO / "irritants" / "intake" / "demo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    data = REPO / "irritants" / "referential" / "data"
-    admins = {
-        a["slug"]: [p["slug"] for p in a["procedures"]]
-        for a in json.loads((data / "administrations.json").read_text(encoding="utf-8"))
-    }
-    with (data / "territories.csv").open(encoding="utf-8") as f:
-        territories = [r["code"] for r in csv.DictReader(f)]
-    with (data / "channels.csv").open(encoding="utf-8") as f:
-        channels = [r["code"] for r in csv.DictReader(f)]
+    admins, territories, channels = bundled_codes()
     now = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
     reports = list(
-        module.generate_reports(
-            n, seed=seed, administrations=admins, territories=territories, channels=channels, now=now
-        )
+        generate_reports(n, seed=seed, administrations=admins, territories=territories, channels=channels, now=now)
     )
     return (
         [r["description"] for r in reports],
