@@ -104,7 +104,8 @@ def _light_stem(word: str) -> str:
 def stem(word: str, language: str = "french") -> str:
     """Stem to a fixed point, so that stemming a stem changes nothing (normalisation stays idempotent)."""
     stemmer = _stemmer(language)
-    for _ in range(6):
+    # Each pass may strip one more ending ("aoesyiaaae" takes seven): bounded by the word's length.
+    for _ in range(len(word) + 1):
         nxt = stemmer(word)
         if nxt == word or not nxt:
             break
