@@ -35,35 +35,63 @@ def _key_vector(key: str) -> np.ndarray:
     return (vec / np.linalg.norm(vec)).astype(np.float32)
 
 
+def _key_codes(column: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, 1 + the rank of its key among the sorted distinct keys (0 for none); and the key vectors.
+
+    Ranks come from the keys' text, so the codes do not depend on the order of the rows.
+    """
+    keys = sorted({str(key) for key in column if key is not None})
+    rank = {key: i + 1 for i, key in enumerate(keys)}
+    codes = np.fromiter((0 if key is None else rank[str(key)] for key in column), dtype=np.int32, count=len(column))
+    table = np.zeros((len(keys) + 1, _KEY_DIM), dtype=np.float32)
+    for key, i in rank.items():
+        table[i] = _key_vector(key)
+    return codes, table
+
+
+def _check_keys(vectors: np.ndarray, soft_keys: Sequence[Sequence[str | None]] | None) -> list[Sequence[str | None]]:
+    columns = list(soft_keys or [])
+    if any(len(col) != vectors.shape[0] for col in columns):
+        raise ValueError("each soft key column needs one entry per vector")
+    return columns
+
+
 def with_soft_keys(
-    vectors: np.ndarray, soft_keys: Sequence[Sequence[str | None]] | None, soft_weight: float = DEFAULT_SOFT_WEIGHT
+    vectors: np.ndarray,
+    soft_keys: Sequence[Sequence[str | None]] | None,
+    soft_weight: float = DEFAULT_SOFT_WEIGHT,
+    *,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Append near-orthogonal key blocks so that sharing a key adds ≈ soft_weight to the cosine similarity.
 
     soft_keys holds one or more columns (e.g. administration, démarche), each with one key or None per row.
-    A soft signal only: two reports with different administrations can still end up together.
+    A soft signal only: two reports with different administrations can still end up together. With ``order``
+    the rows come out permuted by it. The result is written once, chunk by chunk: at a million reports a
+    temporary copy of the matrix is more than a gigabyte.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
-    if not soft_keys or soft_weight <= 0:
-        return vectors
-    columns = [list(col) for col in soft_keys]
-    if any(len(col) != vectors.shape[0] for col in columns):
-        raise ValueError("each soft key column needs one entry per vector")
+    columns = _check_keys(vectors, soft_keys)
+    if not columns or soft_weight <= 0:
+        return vectors if order is None else vectors[order]
+    n, dim = vectors.shape
+    order = np.arange(n) if order is None else np.asarray(order)
+    coded = [_key_codes(col) for col in columns]
     share = np.float32(np.sqrt(soft_weight / len(columns)))
-    blocks = [vectors * np.float32(np.sqrt(1.0 - soft_weight))]
-    for col in columns:
-        table = {key: _key_vector(str(key)) for key in set(col) if key is not None}
-        block = np.zeros((len(col), _KEY_DIM), dtype=np.float32)
-        for row, key in enumerate(col):
-            if key is not None:
-                block[row] = table[key]
-        blocks.append(block * share)
-    out = np.hstack(blocks)
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    scale = np.float32(np.sqrt(1.0 - soft_weight))
+    out = np.empty((n, dim + _KEY_DIM * len(columns)), dtype=np.float32)
+    for start in range(0, n, _HASH_CHUNK):
+        rows = order[start : start + _HASH_CHUNK]
+        chunk = out[start : start + rows.shape[0]]
+        np.multiply(vectors[rows], scale, out=chunk[:, :dim])
+        for c, (codes, table) in enumerate(coded):
+            np.multiply(table[codes[rows]], share, out=chunk[:, dim + c * _KEY_DIM : dim + (c + 1) * _KEY_DIM])
+        chunk /= np.maximum(np.linalg.norm(chunk, axis=1, keepdims=True), 1e-12)
+    return out
 
 
-def canonical_order(vectors: np.ndarray) -> np.ndarray:
-    """Permutation sorting rows by a hash of their bytes: the same rows in any order give the same sequence."""
+def canonical_order(vectors: np.ndarray, soft_keys: Sequence[Sequence[str | None]] | None = None) -> np.ndarray:
+    """Permutation sorting rows by a hash of their bytes (then their keys): any input order gives the same sequence."""
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     words = data.view(np.uint32).reshape(data.shape[0], -1)
     rng = np.random.default_rng(0x1A2B3C)
@@ -75,8 +103,9 @@ def canonical_order(vectors: np.ndarray) -> np.ndarray:
         chunk = words[start : start + _HASH_CHUNK].astype(np.uint64)
         hash_a[start : start + len(chunk)] = (chunk * mult_a).sum(axis=1)  # wraps mod 2**64, as intended
         hash_b[start : start + len(chunk)] = ((chunk ^ np.uint64(0x9E3779B9)) * mult_b).sum(axis=1)
-    # Rows equal in both hashes are (barring a 2**-128 accident) identical, so their order does not matter.
-    return np.lexsort((hash_b, hash_a))
+    # Rows equal in both hashes and keys are (barring a 2**-128 accident) identical: their order does not matter.
+    ties = [_key_codes(col)[0] for col in reversed(_check_keys(data, soft_keys))]
+    return np.lexsort((*ties, hash_b, hash_a))
 
 
 def _relabel(labels: np.ndarray) -> np.ndarray:
@@ -169,9 +198,8 @@ def cluster_vectors(
         raise ValueError("vectors must be a 2-D array")
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    augmented = with_soft_keys(vectors, soft_keys, soft_weight)
-    order = canonical_order(augmented)
-    data = augmented[order]
+    order = canonical_order(vectors, soft_keys)
+    data = with_soft_keys(vectors, soft_keys, soft_weight, order=order)
     if n_clusters is not None and n_clusters >= n:
         labels = np.arange(n)
     elif n_clusters == 1 or n < 4:
@@ -183,7 +211,7 @@ def cluster_vectors(
             progress("sample")
         if n_clusters is None:
             # k is chosen on the texts alone: the soft-key blocks would make administrations look like clusters.
-            sample_labels, _score = choose_partition(vectors[order][pick], k_min=k_min, k_max=k_max)
+            sample_labels, _score = choose_partition(vectors[order[pick]], k_min=k_min, k_max=k_max)
             k = int(sample_labels.max()) + 1
             init = _centroids(data[pick], sample_labels) if k > 1 else None
         elif n_clusters <= pick.shape[0] // 2:

@@ -6,7 +6,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from irritants.clustering import (
@@ -15,6 +15,7 @@ from irritants.clustering import (
     accuracy,
     ari,
     assign,
+    batch,
     cluster_vectors,
     fold,
     keywords,
@@ -60,6 +61,7 @@ def test_accented_and_plain_spellings_normalise_alike():
 
 
 @settings(max_examples=300, deadline=None)
+@example("AŒSYIAAAE")  # a word Snowball shortens seven times
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.from_regex(r"[\w@.+ '’-]{0,60}"))
 def test_normalise_is_idempotent(text):
     once = normalise(text)
@@ -96,6 +98,23 @@ def test_soft_key_is_only_a_nudge():
     assert ari(truth, labels) == pytest.approx(1.0)
 
 
+def test_soft_keys_are_built_in_chunks_in_the_given_order(monkeypatch):
+    vectors, _ = blobs([7, 6], dim=8)
+    admins = [["a", "b", None][i % 3] for i in range(13)]
+    steps = [f"d{i % 2}" for i in range(13)]
+    whole = batch.with_soft_keys(vectors, [admins, steps], 0.2)
+    assert whole.shape == (13, 8 + 2 * batch._KEY_DIM)
+    assert np.allclose(np.linalg.norm(whole, axis=1), 1.0)
+    # Rows 0 and 3 share administration "a": its block adds soft_weight / 2 columns to their cosine.
+    assert whole[0, 8 : 8 + batch._KEY_DIM] @ whole[3, 8 : 8 + batch._KEY_DIM] == pytest.approx(0.1, abs=1e-5)
+    assert not whole[2, 8 : 8 + batch._KEY_DIM].any()  # no administration, no block
+    order = np.random.default_rng(1).permutation(13)
+    monkeypatch.setattr(batch, "_HASH_CHUNK", 4)
+    assert np.array_equal(batch.with_soft_keys(vectors, [admins, steps], 0.2, order=order), whole[order])
+    with pytest.raises(ValueError, match="one entry per vector"):
+        batch.with_soft_keys(vectors, [admins[:5]], 0.2)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sizes=st.lists(st.integers(1, 25), min_size=1, max_size=5),
@@ -106,11 +125,13 @@ def test_soft_key_is_only_a_nudge():
 def test_reordering_gives_the_same_partition_and_one_cluster_each(sizes, seed, shuffle, with_k):
     vectors, _ = blobs(sizes, spread=0.3, seed=seed)
     vectors = np.vstack([vectors, vectors[:3]])  # exact duplicates must not break order independence
+    # The duplicated rows may carry different administrations: they are then different reports.
+    admins = [shuffle.choice(["prefecture-69", "caf-75", None]) for _ in range(len(vectors))]
     order = list(range(len(vectors)))
     shuffle.shuffle(order)
     k = min(len(sizes), len(vectors)) if with_k else None
-    first = cluster_vectors(vectors, seed=seed, n_clusters=k)
-    second = cluster_vectors(vectors[order], seed=seed, n_clusters=k)
+    first = cluster_vectors(vectors, seed=seed, n_clusters=k, soft_keys=[admins])
+    second = cluster_vectors(vectors[order], seed=seed, n_clusters=k, soft_keys=[[admins[i] for i in order]])
     assert first.shape == (len(vectors),) and (first >= 0).all()
     assert set(first) == set(range(first.max() + 1))  # every cluster non-empty, every item in exactly one
     assert ari(first[order], second) == pytest.approx(1.0)
