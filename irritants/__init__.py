@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants import db, errors, jobs
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.views import bp as api_bp
+    from irritants.auth import access
     from irritants.extensions import api, csrf, limiter, talisman
     from irritants.intake.models import CITIZEN_STATUS_LABELS, STATUS_BADGES
     from irritants.intake.signals import report_accepted
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
+    access.init_app(app)
     limiter.init_app(app)
     talisman.init_app(
         app,

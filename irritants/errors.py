@@ -16,6 +16,7 @@ PROBLEM_BASE = "/api/v1/problems/"
 
 FRENCH_TITLES = {
     400: "Requête invalide",
+    401: "Connexion requise",
     403: "Accès refusé",
     404: "Page introuvable",
     405: "Méthode non autorisée",
@@ -31,6 +32,7 @@ FRENCH_TITLES = {
 FRENCH_DETAILS = {
     400: "La requête n'a pas pu être comprise.",
     403: "Vous n'avez pas accès à cette page.",
+    401: "Vous devez vous connecter pour accéder à cette page.",
     404: "La page que vous cherchez est introuvable. L'adresse a peut-être été mal saisie ou la page supprimée.",
     405: "Cette méthode n'est pas autorisée sur cette adresse.",
     413: "Le contenu envoyé est trop volumineux.",

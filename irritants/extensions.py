@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
@@ -24,6 +25,7 @@ def read_limit() -> str:
 
 
 csrf = CSRFProtect()
+login_manager = LoginManager()
 limiter = Limiter(key_func=client_address, default_limits=[])
 talisman = Talisman()
 api = ProblemApi()

@@ -1,19 +1,29 @@
 """Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from irritants.audit.models import Event
+from irritants.auth.models import ApiToken, User
 from irritants.db import Base
-from irritants.intake.models import Report, ReportContact
+from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
-from irritants.triage.models import Cluster, ReportVector, Support
+from irritants.squads.models import Squad, SquadMember
+from irritants.triage.models import Cluster, ReplyTemplate, ReportVector, Support
 
 __all__ = [
+    "AbuseFlag",
     "Administration",
+    "ApiToken",
     "Base",
     "Channel",
     "Cluster",
+    "Event",
     "Procedure",
+    "ReplyTemplate",
     "Report",
     "ReportContact",
     "ReportVector",
+    "Squad",
+    "SquadMember",
     "Support",
     "Territory",
+    "User",
 ]

@@ -90,7 +90,21 @@ def make_app(database_url: str) -> Iterator[Any]:
 
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
-        for table in ("supports", "report_vectors", "report_contacts", "reports", "clusters", "encoder_states"):
+        for table in (
+            "events",
+            "abuse_flags",
+            "supports",
+            "report_vectors",
+            "report_contacts",
+            "reports",
+            "reply_templates",
+            "clusters",
+            "encoder_states",
+            "api_tokens",
+            "squad_members",
+            "users",
+            "squads",
+        ):
             conn.execute(text(f"DELETE FROM {table}"))
 
 
@@ -127,3 +141,101 @@ def report_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+# --- agents and back-office data --------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def make_squad(session: Session, name: str = "Rendez-vous préfecture") -> Any:
+    """A squad (start-up d'État), flushed."""
+    from irritants.squads.models import Squad
+
+    slug = "-".join(name.lower().split())[:100]
+    squad = Squad(name=name, slug=slug)
+    session.add(squad)
+    session.flush()
+    return squad
+
+
+def make_user(session: Session, *roles: str, squads: Any = (), email: str | None = None, password: str | None = None):
+    """An active agent with these roles and squad memberships, flushed."""
+    from irritants.auth.models import User
+    from irritants.squads.models import SquadMember
+
+    user = User(email=email or f"agent-{secrets.token_hex(4)}@beta.gouv.fr", name="Agent Test", roles=list(roles))
+    if password is not None:
+        from irritants.auth.passwords import hash_password
+
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    for squad in squads:
+        session.add(SquadMember(squad_id=squad.id, user_id=user.id))
+    session.flush()
+    return user
+
+
+def make_report(session: Session, *, cluster: Any = None, **fields: Any) -> Any:
+    """A stored report (valid defaults, API-style slugs), optionally in a cluster, flushed."""
+    from irritants.intake.models import Report, Source
+    from irritants.intake.services import submit_report
+
+    data = {**report_payload(), **{k: v for k, v in fields.items() if k in report_payload()}}
+    submission = submit_report(session, data, source=Source.API, secret_key=TEST_SECRET)
+    report = session.get(Report, submission.report_id)
+    for key, value in fields.items():
+        if key not in data:
+            setattr(report, key, value)
+    if cluster is not None:
+        report.cluster_id = cluster.id
+    session.flush()
+    return report
+
+
+def make_cluster(
+    session: Session, label: str = "Rendez-vous introuvables en préfecture", *, reports: int = 3, **fields
+):
+    """A cluster with ``reports`` reports in it (counts refreshed), flushed."""
+    from irritants.triage.models import Cluster
+
+    cluster = Cluster(label=label, keywords=label.lower().split()[:4], **fields)
+    session.add(cluster)
+    session.flush()
+    for i in range(reports):
+        make_report(
+            session,
+            cluster=cluster,
+            description=f"{label} : cela dure depuis {i + 2} semaines et personne ne répond.",
+            territory=f"{10 + i:02d}",
+        )
+    cluster.size = reports
+    cluster.people = reports
+    cluster.territories = reports
+    session.flush()
+    return cluster
+
+
+@pytest.fixture
+def login(app: Flask, client: FlaskClient) -> Any:
+    """``login(*roles, squads=())``: create an agent, sign the test client in as them, return the agent."""
+
+    def _login(*roles: str, squads: Any = (), on: FlaskClient | None = None) -> Any:
+        with app.app_context(), get_db(app).session_scope() as s:
+            user = make_user(s, *roles, squads=[s.merge(q) for q in squads])
+            s.commit()
+        sign_in(on or client, user)
+        return user
+
+    return _login
+
+
+def sign_in(client: FlaskClient, user: Any) -> None:
+    """Put an agent's login session in the test client's cookie (what a successful login does)."""
+    import time
+
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["login_at"] = sess["seen_at"] = time.time()

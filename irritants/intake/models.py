@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
@@ -73,6 +73,15 @@ STATUS_BADGES: dict[StatusKind, str] = {
 }
 
 
+class Moderation(enum.StrEnum):
+    """Whether a report's (redacted) text may appear on public pages, in the API and exports."""
+
+    PUBLISHED = "published"
+    # Personal data was detected, or enough people flagged it: hidden until a moderator decides.
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
 class Source(enum.StrEnum):
     """Where a report came in."""
 
@@ -117,6 +126,12 @@ class Report(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # Stable key of an imported row (file's own id or content hash) so re-imports add nothing.
     external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    moderation: Mapped[Moderation] = mapped_column(
+        str_enum(Moderation, 12), default=Moderation.PUBLISHED, server_default="published", index=True
+    )
+    # Why it awaits moderation: kinds of personal data detected ("nir", "iban"…) and/or "abuse".
+    moderation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    abuse_flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     administration: Mapped[Administration] = relationship(lazy="joined")
     procedure: Mapped[Procedure | None] = relationship(lazy="joined")
@@ -148,3 +163,16 @@ class ReportContact(Base):
     purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
     report: Mapped[Report] = relationship(back_populates="contact")
+
+
+class AbuseFlag(Base):
+    """« Signaler un contenu abusif » : one per person and report."""
+
+    __tablename__ = "abuse_flags"
+    __table_args__ = (UniqueConstraint("report_id", "person_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

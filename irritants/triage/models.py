@@ -38,9 +38,13 @@ class Cluster(Base):
     label_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
     routed_to: Mapped[str | None] = mapped_column(Text)
+    squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     fixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the cluster reached a closed status (fixed, closed, routed, duplicate, spam): contact data retention
+    # is counted from here.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
@@ -80,3 +84,17 @@ class EncoderState(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     blob: Mapped[bytes] = mapped_column(LargeBinary)
     fitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReplyTemplate(Base):
+    """A reusable reply (reason text) for decisions; shared by everyone or by one squad."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    squad_id: Mapped[int | None] = mapped_column(ForeignKey("squads.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Append-only audit log: who changed what, when, from what to what, and why."""

@@ -1,0 +1,90 @@
+"""Flask side of sign-in and authorisation: who is calling (session or Bearer token) and ``require``.
+
+Every back-office view and API endpoint calls ``require(action, target)``; the rules live in ``policy.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from irritants.auth import services
+from irritants.auth.exceptions import Unauthenticated, raise_for
+from irritants.auth.models import User
+from irritants.auth.policy import Action, Agent, decide
+from irritants.db import get_session
+from irritants.errors import wants_problem_json
+from irritants.extensions import csrf, login_manager
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Login: session ids carry the account's epoch, API calls may send a Bearer token."""
+    login_manager.init_app(app)
+    # "basic": a changed IP or browser marks the session not fresh (mobile agents change IP all the time).
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    login_manager.request_loader(_load_bearer)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _load_user(session_id: str) -> User | None:
+    if bearer_token() is not None:
+        return None  # a request carrying a token is judged on the token alone
+    return services.load_session_user(get_session(), session_id)
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _load_bearer(_request: Any) -> User | None:
+    raw = bearer_token()
+    if raw is None:
+        return None
+    found = services.user_for_token(get_session(), raw)
+    if found is None:
+        g.bad_token = True
+        return None
+    user, token = found
+    g.api_token_name = token.name
+    return user
+
+
+def _unauthorized() -> Response:
+    if wants_problem_json():
+        raise Unauthenticated(
+            "Jeton d'API invalide, expiré ou révoqué." if g.get("bad_token") else "Connexion ou jeton d'API requis."
+        )
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def current_agent() -> Agent | None:
+    """The agent calling, as the policy sees it (cached for the request)."""
+    if "agent" not in g:
+        user = current_user if current_user and current_user.is_authenticated else None
+        g.agent = services.agent_for(get_session(), user, token_name=g.get("api_token_name")) if user else None
+    return g.agent
+
+
+def require(action: Action, target: Any = None, **context: Any) -> Agent:
+    """The calling agent if the policy allows ``action``; else 401 (not signed in), 403 or 404."""
+    agent = current_agent()
+    if agent is None:
+        login_manager.unauthorized()  # raises or returns a redirect
+        raise Unauthenticated()
+    decision = decide(agent, action, target, **context)
+    if not decision:
+        raise_for(decision)
+    return agent
+
+
+def protect_api_write() -> None:
+    """API writes by a signed-in browser session need the CSRF token; Bearer-token calls do not."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and g.get("api_token_name") is None:
+        csrf.protect()

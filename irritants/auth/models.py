@@ -1,0 +1,92 @@
+"""Agents (authenticated staff) and their personal API tokens. Citizens never have accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from irritants.db import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What an agent does; an agent may hold several roles."""
+
+    PRODUCT_OWNER = "product_owner"
+    SQUAD_MEMBER = "squad_member"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PRODUCT_OWNER: "Responsable produit",
+    Role.SQUAD_MEMBER: "Membre d'une start-up d'État",
+    Role.MANAGER: "Pilotage",
+    Role.ADMIN: "Administration",
+}
+
+
+class User(Base):
+    """An agent. ``session_epoch`` is part of the login session's id: bumping it ends every session."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # None for agents who only sign in with ProConnect.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
+
+    def has_role(self, *roles: Role | str) -> bool:
+        """True when the agent holds any of these roles."""
+        return any(str(role) in (self.roles or []) for role in roles)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+    def to_audit(self) -> dict[str, Any]:
+        return {"email": self.email, "roles": sorted(self.roles or []), "active": self.active}
+
+
+class ApiToken(Base):
+    """A personal API token: only its SHA-256 is stored; revoked tokens stay for the audit trail."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # First characters of the token, shown in lists so an agent can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

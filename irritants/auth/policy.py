@@ -1,0 +1,107 @@
+"""The one authorisation policy: who may do what to which object. Pure: plain data in, a decision out.
+
+Views and API endpoints never test roles themselves; they ask ``decide(agent, action, target)``. A refusal says
+whether to answer 403 (the agent may know the object exists) or 404 (they may not).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from irritants.auth.models import Role
+
+
+class Action(enum.StrEnum):
+    """Everything the back-office lets an agent do."""
+
+    VIEW_BACKLOG = "backlog.view"
+    EDIT_CLUSTER = "cluster.edit"  # label, keywords, pin
+    CHANGE_STATUS = "cluster.status"
+    RESHAPE = "cluster.reshape"  # merge, unmerge, split, move reports, duplicate, spam, route elsewhere
+    ASSIGN_SQUAD = "cluster.assign"
+    MODERATE = "report.moderate"  # read raw texts, publish or reject
+    MANAGE_TEMPLATES = "template.manage"
+    MANAGE_USERS = "user.manage"
+
+
+# Statuses a squad member may set on an irritant of their own squad: the progress of their work.
+SQUAD_STATUSES = frozenset({"planned", "in_progress", "fixed", "regressed"})
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who is acting: an agent's id, roles and squads, and the token used if any."""
+
+    user_id: int
+    label: str
+    roles: frozenset[str]
+    squads: frozenset[int] = field(default_factory=frozenset)
+    token_name: str | None = None
+
+    def has(self, *roles: Role) -> bool:
+        return any(str(role) in self.roles for role in roles)
+
+
+class SquadOwned(Protocol):
+    squad_id: int | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    status: int = 200  # 403 or 404 when refused
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def _deny(reason: str, status: int = 403) -> Decision:
+    return Decision(False, status, reason)
+
+
+def _owns(agent: Agent, target: Any) -> bool:
+    squad_id = getattr(target, "squad_id", None)
+    return squad_id is None or squad_id in agent.squads
+
+
+def decide(agent: Agent | None, action: Action, target: Any = None, **context: Any) -> Decision:
+    """Whether ``agent`` may do ``action`` on ``target`` (an irritant, a report, a template…)."""
+    if agent is None:
+        return _deny("Connexion requise.", 401)
+    if agent.has(Role.ADMIN):
+        return ALLOW
+    po = agent.has(Role.PRODUCT_OWNER)
+    if action == Action.VIEW_BACKLOG:
+        return ALLOW if agent.roles & {r.value for r in Role} else _deny("Aucun rôle ne donne accès au suivi.")
+    if action in (Action.EDIT_CLUSTER, Action.RESHAPE, Action.ASSIGN_SQUAD):
+        targets = target if isinstance(target, list | tuple) else [target]
+        if po and all(_owns(agent, t) for t in targets if t is not None):
+            return ALLOW
+        if po:
+            return _deny("Cet irritant est suivi par une autre start-up d'État.")
+        return _deny("Seuls les responsables produit peuvent prendre cette décision.")
+    if action == Action.CHANGE_STATUS:
+        if po and _owns(agent, target):
+            return ALLOW
+        in_squad = target is not None and getattr(target, "squad_id", None) in agent.squads
+        if agent.has(Role.SQUAD_MEMBER) and in_squad and str(context.get("to", "")) in SQUAD_STATUSES:
+            return ALLOW
+        return _deny("Vous ne pouvez pas changer le statut de cet irritant.")
+    if action == Action.MODERATE:
+        return ALLOW if po else _deny("Seuls les responsables produit modèrent les signalements.")
+    if action == Action.MANAGE_TEMPLATES:
+        squad_id = getattr(target, "squad_id", None)
+        if target is not None and squad_id is not None and squad_id not in agent.squads:
+            return _deny("Modèle introuvable.", 404)
+        if po or (agent.has(Role.SQUAD_MEMBER) and squad_id is not None):
+            return ALLOW
+        return _deny("Vous ne pouvez pas gérer les modèles de réponse.")
+    if action == Action.MANAGE_USERS:
+        return _deny("Réservé aux administrateurs.")
+    return _deny("Action inconnue.")

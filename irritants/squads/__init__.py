@@ -1,0 +1,1 @@
+"""Squads (start-ups d'État), their members, sprints and backlog items."""

@@ -1,0 +1,70 @@
+"""The central authorisation policy, rule by rule (the route × role matrix is in tests/web)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from irritants.auth.policy import Action, Agent, decide
+
+
+def agent(*roles: str, squads: tuple[int, ...] = ()) -> Agent:
+    return Agent(user_id=1, label="agent@beta.gouv.fr", roles=frozenset(roles), squads=frozenset(squads))
+
+
+UNASSIGNED = SimpleNamespace(squad_id=None)
+OURS = SimpleNamespace(squad_id=1)
+THEIRS = SimpleNamespace(squad_id=2)
+
+
+def test_anonymous_must_sign_in():
+    assert decide(None, Action.VIEW_BACKLOG).status == 401
+
+
+@pytest.mark.parametrize("role", ["product_owner", "squad_member", "manager", "admin"])
+def test_every_role_sees_the_backlog(role):
+    assert decide(agent(role), Action.VIEW_BACKLOG)
+
+
+def test_an_account_without_role_sees_nothing():
+    assert decide(agent(), Action.VIEW_BACKLOG).status == 403
+
+
+def test_product_owner_reshapes_unassigned_and_own_squad_irritants_only():
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.RESHAPE, UNASSIGNED)
+    assert decide(po, Action.RESHAPE, OURS)
+    assert decide(po, Action.RESHAPE, [OURS, THEIRS]).status == 403
+    assert decide(po, Action.ASSIGN_SQUAD, THEIRS).status == 403
+
+
+def test_squad_member_only_moves_own_irritants_along_the_work_statuses():
+    member = agent("squad_member", squads=(1,))
+    assert decide(member, Action.CHANGE_STATUS, OURS, to="in_progress")
+    assert decide(member, Action.CHANGE_STATUS, OURS, to="spam").status == 403
+    assert decide(member, Action.CHANGE_STATUS, THEIRS, to="in_progress").status == 403
+    assert decide(member, Action.CHANGE_STATUS, UNASSIGNED, to="in_progress").status == 403
+    assert decide(member, Action.RESHAPE, OURS).status == 403
+    assert decide(member, Action.MODERATE).status == 403
+
+
+def test_manager_reads_but_never_decides():
+    manager = agent("manager")
+    assert decide(manager, Action.VIEW_BACKLOG)
+    for action in (Action.EDIT_CLUSTER, Action.RESHAPE, Action.ASSIGN_SQUAD, Action.MODERATE, Action.MANAGE_USERS):
+        assert decide(manager, action, UNASSIGNED).status == 403
+    assert decide(manager, Action.CHANGE_STATUS, UNASSIGNED, to="triaged").status == 403
+
+
+def test_templates_of_another_squad_are_not_even_known():
+    member = agent("squad_member", squads=(1,))
+    assert decide(member, Action.MANAGE_TEMPLATES, OURS)
+    assert decide(member, Action.MANAGE_TEMPLATES, THEIRS).status == 404
+    assert decide(member, Action.MANAGE_TEMPLATES, UNASSIGNED).status == 403
+
+
+def test_admin_may_do_everything():
+    admin = agent("admin")
+    for action in Action:
+        assert decide(admin, action, THEIRS, to="spam")
