@@ -1,0 +1,63 @@
+"""Writing and reading the audit log (the caller commits, in the same transaction as the change itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from irritants.audit.models import Event
+from irritants.auth.policy import Agent
+
+SYSTEM = "système"
+
+
+def _plain(value: Any) -> Any:
+    # JSON-ready: enums by value, datetimes in ISO 8601, containers recursively.
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record(
+    session: Session,
+    agent: Agent | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    *,
+    cluster_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> Event:
+    """Append one event: who (an agent, or the system when None), what, on which object, before/after, why."""
+    event = Event(
+        actor_id=agent.user_id if agent else None,
+        actor=agent.label if agent else SYSTEM,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        cluster_id=cluster_id,
+        before=_plain(before or {}),
+        after=_plain(after or {}),
+        reason=(reason or "").strip() or None,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def timeline(session: Session, cluster_id: int, *, limit: int = 200) -> list[Event]:
+    """The events of an irritant, newest first."""
+    stmt = select(Event).where(Event.cluster_id == cluster_id).order_by(Event.created_at.desc(), Event.id.desc())
+    return list(session.scalars(stmt.limit(limit)))
