@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -188,7 +188,11 @@ def _retry_after(error: HTTPException) -> int:
 def _domain_error(error: IrritantsError) -> Response:
     if wants_problem_json():
         errors = flatten_messages(error.errors) if error.errors else None
-        headers = {"Retry-After": "5"} if error.status == 503 else None
+        headers = {"Retry-After": "5"} if error.status == 503 else {}
+        if error.status == 401:
+            # RFC 6750: name the scheme API clients must use, and say when the token they sent was refused.
+            refused = ', error="invalid_token"' if g.get("bad_token") else ""
+            headers["WWW-Authenticate"] = f'Bearer realm="irritants"{refused}'
         return problem_response(
             error.status, title=error.title, detail=error.detail, slug=error.slug, errors=errors, headers=headers
         )

@@ -10,6 +10,8 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 PROBLEM_JSON = "application/problem+json"
+# Security scheme of agents' personal API tokens; a route documents it with @bp.doc(security=[{BEARER_AUTH: []}]).
+BEARER_AUTH = "bearerAuth"
 
 
 class ProblemDetailSchema(ma.Schema):
@@ -36,6 +38,18 @@ class ProblemApi(Api):
     """Documents every error response as ``application/problem+json``."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        super()._init_spec(*args, **kwargs)
+        self.spec.components.security_scheme(
+            BEARER_AUTH,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Jeton d'API personnel d'un agent (« irr_… »), créé dans l'espace agents ou avec "
+                "`irritants tokens create`.",
+            },
+        )
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:

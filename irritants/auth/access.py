@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,7 @@ from irritants.auth import services
 from irritants.auth.exceptions import Unauthenticated, raise_for
 from irritants.auth.models import User
 from irritants.auth.policy import Action, Agent, decide
-from irritants.db import get_session
+from irritants.db import get_db, get_session
 from irritants.errors import wants_problem_json
 from irritants.extensions import csrf, login_manager
 
@@ -53,7 +53,20 @@ def _load_bearer(_request: Any) -> User | None:
         return None
     user, token = found
     g.api_token_name = token.name
+    if services.token_needs_touch(token):
+        _touch(token.id)
     return user
+
+
+def _touch(token_id: int) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        # Reads run in a read-only session that is never committed: the note gets a short transaction of its own.
+        with get_db().session_scope() as own:
+            services.touch_token(own, token_id)
+            own.commit()
+    else:
+        # Writes already hold the request's transaction (on SQLite, the write lock): the view's commit saves it.
+        services.touch_token(get_session(), token_id)
 
 
 def _unauthorized() -> Response:
@@ -76,8 +89,8 @@ def require(action: Action, target: Any = None, **context: Any) -> Agent:
     """The calling agent if the policy allows ``action``; else 401 (not signed in), 403 or 404."""
     agent = current_agent()
     if agent is None:
-        login_manager.unauthorized()  # raises or returns a redirect
-        raise Unauthenticated()
+        # Raises the 401 problem for API calls; for people, a redirect to the sign-in page, sent as is.
+        abort(login_manager.unauthorized())
     decision = decide(agent, action, target, **context)
     if not decision:
         raise_for(decision)
@@ -86,5 +99,7 @@ def require(action: Action, target: Any = None, **context: Any) -> Agent:
 
 def protect_api_write() -> None:
     """API writes by a signed-in browser session need the CSRF token; Bearer-token calls do not."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return  # as for the forms: CSRFProtect's own switch
     if request.method not in ("GET", "HEAD", "OPTIONS") and g.get("api_token_name") is None:
         csrf.protect()

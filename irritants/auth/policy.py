@@ -98,6 +98,8 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
     if action == Action.MANAGE_TEMPLATES:
         squad_id = getattr(target, "squad_id", None)
         if target is not None and squad_id is not None and squad_id not in agent.squads:
+            if context.get("creating"):  # a new template for a squad the agent is not in: no secret to keep
+                return _deny("Vous ne pouvez créer un modèle que pour vos start-ups d'État.")
             return _deny("Modèle introuvable.", 404)
         if po or (agent.has(Role.SQUAD_MEMBER) and squad_id is not None):
             return ALLOW

@@ -1,0 +1,209 @@
+"""``irritants users …`` and ``irritants tokens …``: agents' accounts and personal API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from irritants import to_paris_time
+from irritants.auth import services
+from irritants.auth.models import Role
+from irritants.db import get_db
+from irritants.errors import IrritantsError
+
+ROLE_CHOICE = click.Choice([role.value for role in Role], case_sensitive=False)
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """A write session; domain errors become a French message and exit status 1, with nothing written."""
+    with get_db().session_scope() as session:
+        try:
+            yield session
+        except IrritantsError as err:
+            raise click.ClickException(err.detail) from err
+
+
+def _when(moment: dt.datetime | None, empty: str = "—") -> str:
+    return to_paris_time(moment).strftime("%d/%m/%Y %H:%M") if moment else empty
+
+
+def _password_checker(email: str) -> Callable[[str], str]:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+
+    def check(value: str) -> str:
+        problems = services.password_problems(value, min_length=minimum, email=email)
+        if problems:
+            # click shows the message and asks again.
+            raise click.UsageError(" ".join(problems))
+        return value
+
+    return check
+
+
+# --- users ----------------------------------------------------------------------------------------------------
+
+
+@click.group("users")
+def users_group() -> None:
+    """Agents' accounts (local passwords; ProConnect agents need an account too)."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True, help="Adresse électronique de l'agent (son identifiant).")
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Rôle ; répétable.")
+@click.option("--squad", "squads", multiple=True, metavar="SLUG", help="Start-up d'État de l'agent ; répétable.")
+@click.option("--name", default="", help="Nom affiché.")
+@click.option("--generate-password", is_flag=True, help="Générer un mot de passe fort, affiché une seule fois.")
+@click.option("--no-password", is_flag=True, help="Pas de mot de passe : connexion avec ProConnect uniquement.")
+@with_appcontext
+def users_create(
+    email: str, roles: tuple[str, ...], squads: tuple[str, ...], name: str, generate_password: bool, no_password: bool
+) -> None:
+    """Create an agent; the password is asked twice (hidden) unless generated or not wanted."""
+    if generate_password and no_password:
+        raise click.UsageError("Choisissez --generate-password ou --no-password, pas les deux.")
+    email = services.normalise_email(email)
+    password: str | None = None
+    if generate_password:
+        password = services.generate_password()
+    elif not no_password:
+        password = click.prompt(
+            "Mot de passe (12 caractères au moins)",
+            hide_input=True,
+            confirmation_prompt="Confirmez le mot de passe",
+            value_proc=_password_checker(email),
+        )
+    with _transaction() as session:
+        user = services.create_user(
+            session,
+            email,
+            roles,
+            name=name,
+            password=password,
+            squad_slugs=squads,
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+        session.commit()
+    click.echo(f"Compte créé pour {user.email} (rôles : {', '.join(services.role_labels(user.roles))}).")
+    if generate_password:
+        click.echo(f"Mot de passe, affiché une seule fois : {password}")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List agents: email, roles, state, last sign-in."""
+    with _transaction() as session:
+        users = services.list_users(session)
+        if not users:
+            click.echo("Aucun agent.")
+            return
+        for user in users:
+            squads = ", ".join(squad.slug for squad in services.user_squads(session, user.id)) or "—"
+            state = "actif" if user.active else "désactivé"
+            click.echo(
+                f"{user.email}\t{','.join(user.roles or []) or '—'}\t{squads}\t{state}\t"
+                f"dernière connexion : {_when(user.last_login_at, 'jamais')}"
+            )
+
+
+@users_group.command("deactivate")
+@click.option("--email", required=True)
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """Deactivate an account: its sessions end at once and its API tokens stop working."""
+    with _transaction() as session:
+        user = services.get_user(session, email)
+        changed = services.deactivate_user(session, user)
+        session.commit()
+    click.echo(f"Compte {user.email} désactivé ; ses sessions sont terminées." if changed else "Compte déjà désactivé.")
+
+
+@users_group.command("roles")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Nouveau rôle ; répétable.")
+@with_appcontext
+def users_roles(email: str, roles: tuple[str, ...]) -> None:
+    """Replace an agent's roles."""
+    with _transaction() as session:
+        user = services.get_user(session, email)
+        changed = services.set_roles(session, user, roles)
+        session.commit()
+    labels = ", ".join(services.role_labels(user.roles))
+    click.echo(f"Rôles de {user.email} : {labels}." if changed else f"Rien à changer : {user.email} a déjà ces rôles.")
+
+
+# --- tokens ---------------------------------------------------------------------------------------------------
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Agents' personal API tokens (only their SHA-256 is stored)."""
+
+
+@tokens_group.command("create")
+@click.option("--email", required=True, help="Agent à qui appartient le jeton.")
+@click.option("--name", required=True, help="Nom du jeton, pour le reconnaître.")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 3650),
+    default=None,
+    help="Durée de validité en jours (par défaut API_TOKEN_DEFAULT_DAYS, 90 ; 0 : sans expiration).",
+)
+@with_appcontext
+def tokens_create(email: str, name: str, days: int | None) -> None:
+    """Create a token and print it once."""
+    if not name.strip() or len(name.strip()) > 100:
+        raise click.BadParameter("le nom du jeton doit compter de 1 à 100 caractères.", param_hint="--name")
+    lifetime = current_app.config["API_TOKEN_DEFAULT_DAYS"] if days is None else days
+    with _transaction() as session:
+        user = services.get_user(session, email)
+        if not user.active:
+            raise click.ClickException(f"Le compte {user.email} est désactivé : pas de nouveau jeton.")
+        token, raw = services.issue_token(session, user, name, days=lifetime or None)
+        session.commit()
+    expiry = f"expire le {_when(token.expires_at)}" if token.expires_at else "sans expiration"
+    click.echo(f"Jeton n° {token.id} « {token.name} » pour {user.email} ({expiry}).", err=True)
+    click.echo("Copiez-le maintenant, il ne sera plus jamais affiché :", err=True)
+    click.echo(raw)
+
+
+@tokens_group.command("list")
+@click.option("--email", required=True)
+@with_appcontext
+def tokens_list(email: str) -> None:
+    """List an agent's tokens (never their value)."""
+    states = {"active": "actif", "expired": "expiré", "revoked": "révoqué"}
+    with _transaction() as session:
+        user = services.get_user(session, email)
+        tokens = services.list_tokens(session, user.id)
+    if not tokens:
+        click.echo(f"Aucun jeton pour {user.email}.")
+    for token in tokens:
+        click.echo(
+            f"{token.id}\t{token.name}\t{token.prefix}…\t{states[services.token_state(token)]}\t"
+            f"créé {_when(token.created_at)}\tutilisé {_when(token.last_used_at, 'jamais')}\t"
+            f"expire {_when(token.expires_at, 'jamais')}"
+        )
+
+
+@tokens_group.command("revoke")
+@click.option("--id", "token_id", required=True, type=click.IntRange(1, 2**31 - 1))
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token: API calls with it are refused from now on."""
+    with _transaction() as session:
+        changed = services.revoke_token(session, token_id)
+        session.commit()
+    click.echo(f"Jeton n° {token_id} révoqué." if changed else f"Le jeton n° {token_id} était déjà révoqué.")
+
+
+COMMANDS: tuple[Any, ...] = (users_group, tokens_group)

@@ -1,0 +1,103 @@
+"""Schemas of the sign-in form, the API-token form and ``/api/v1/me`` (French messages for agents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from irritants.auth.services import PASSWORD_MAX_LENGTH, is_valid_email, normalise_email
+
+# Lifetimes offered for a new API token, in days (a token that never expires is only for the CLI).
+TOKEN_DAYS = (7, 30, 90, 180, 365)
+TOKEN_DAY_LABELS = {7: "7 jours", 30: "30 jours", 90: "90 jours", 180: "6 mois", 365: "1 an"}
+
+LOGIN_LABELS = {"email": "Adresse électronique", "password": "Mot de passe"}
+TOKEN_LABELS = {"name": "Nom du jeton", "days": "Durée de validité"}
+
+
+class LoginSchema(Schema):
+    """The sign-in form; the email comes back normalised."""
+
+    email = fields.String(
+        required=True,
+        error_messages={
+            "required": "Saisissez votre adresse électronique.",
+            "null": "Saisissez votre adresse électronique.",
+            "invalid": "Saisissez votre adresse électronique.",
+        },
+    )
+    password = fields.String(
+        required=True,
+        error_messages={
+            "required": "Saisissez votre mot de passe.",
+            "null": "Saisissez votre mot de passe.",
+            "invalid": "Saisissez votre mot de passe.",
+        },
+    )
+
+    @validates("email")
+    def _email(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("Saisissez votre adresse électronique.")
+        if not is_valid_email(normalise_email(value)):
+            raise ValidationError("Saisissez une adresse électronique valide, au format prenom.nom@exemple.gouv.fr.")
+
+    @validates("password")
+    def _password(self, value: str, **_: Any) -> None:
+        if not value:
+            raise ValidationError("Saisissez votre mot de passe.")
+        if len(value) > PASSWORD_MAX_LENGTH:
+            raise ValidationError("Le mot de passe ne peut pas dépasser 1 024 caractères.")
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "email": normalise_email(data["email"])}
+
+
+class TokenCreateSchema(Schema):
+    """A new personal API token: a name the agent recognises, and a lifetime."""
+
+    name = fields.String(
+        required=True,
+        error_messages={
+            "required": "Donnez un nom à ce jeton.",
+            "null": "Donnez un nom à ce jeton.",
+            "invalid": "Donnez un nom à ce jeton.",
+        },
+    )
+    days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.OneOf(TOKEN_DAYS, error="Choisissez une durée de validité dans la liste."),
+        error_messages={
+            "required": "Choisissez une durée de validité.",
+            "null": "Choisissez une durée de validité.",
+            "invalid": "Choisissez une durée de validité dans la liste.",
+        },
+    )
+
+    @validates("name")
+    def _name(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("Donnez un nom à ce jeton.")
+        if len(value.strip()) > 100:
+            raise ValidationError("Le nom du jeton ne doit pas dépasser 100 caractères.")
+
+    @post_load
+    def _strip(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "name": data["name"].strip()}
+
+
+class MeSchema(Schema):
+    """The agent calling the API."""
+
+    email = fields.String(metadata={"description": "Adresse électronique de l'agent"})
+    name = fields.String(metadata={"description": "Nom affiché"})
+    roles = fields.List(
+        fields.String(), metadata={"description": "Rôles : product_owner, squad_member, manager, admin"}
+    )
+    squads = fields.List(fields.String(), metadata={"description": "Identifiants (slugs) de ses start-ups d'État"})
+    token_name = fields.String(
+        allow_none=True, metadata={"description": "Nom du jeton d'API utilisé (absent avec une session)"}
+    )

@@ -1,0 +1,243 @@
+"""Password sign-in: the form, generic failures, account lockout, per-IP throttling, safe redirects, new sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from irritants.auth.models import User
+from irritants.db import get_db
+from tests.conftest import PASSWORD, make_user
+
+EMAIL = "camille.martin@beta.gouv.fr"
+GENERIC = "Adresse électronique ou mot de passe incorrect."
+
+
+def csrf_token(client: FlaskClient, path: str = "/agents/connexion") -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def post_login(client: FlaskClient, email: str = EMAIL, password: str = PASSWORD, **extra: str) -> Any:
+    data = {"csrf_token": csrf_token(client), "email": email, "password": password, **extra}
+    return client.post("/agents/connexion", data=data)
+
+
+def agent(app: Flask, email: str = EMAIL, password: str | None = PASSWORD, **fields: Any) -> User:
+    with get_db(app).session_scope() as s:
+        user = make_user(s, "product_owner", email=email, password=password)
+        for key, value in fields.items():
+            setattr(user, key, value)
+        s.commit()
+        return user
+
+
+def reload(app: Flask, email: str = EMAIL) -> User:
+    with get_db(app).session_scope() as s:
+        return s.scalar(select(User).where(User.email == email))
+
+
+def signed_in(client: FlaskClient) -> bool:
+    return client.get("/agents/").status_code == 200
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_login_page_is_an_accessible_french_form(client):
+    response = client.get("/agents/connexion")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="fr"' in html and "Connexion à l’espace agents" in html
+    assert '<label class="fr-label" for="id_email">Adresse électronique</label>' in html
+    assert '<label class="fr-label" for="id_password">Mot de passe</label>' in html
+    assert 'autocomplete="username"' in html and 'autocomplete="current-password"' in html
+    assert 'type="password"' in html and 'name="csrf_token"' in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "fr-connect--pro" not in html  # ProConnect is not configured here
+
+
+def test_good_password_signs_in_and_goes_to_the_agents_space(app, client):
+    agent(app)
+    response = post_login(client, email="  Camille.Martin@BETA.gouv.fr ")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/agents/"
+    home = client.get("/agents/")
+    assert home.status_code == 200
+    assert "Espace agents" in home.get_data(as_text=True)
+    user = reload(app)
+    assert user.last_login_at is not None and user.failed_logins == 0
+    with client.session_transaction() as sess:
+        assert sess["_user_id"] == f"{user.id}.{user.session_epoch}"
+        assert isinstance(sess["login_at"], float) and sess["login_at"] == sess["seen_at"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["wrong-password", "unknown-email", "deactivated", "proconnect-only"],
+)
+def test_every_failure_gets_the_same_generic_answer(app, client, case):
+    if case == "deactivated":
+        agent(app, active=False)
+    elif case == "proconnect-only":
+        agent(app, password=None)
+    elif case == "wrong-password":
+        agent(app)
+    password = "mauvais mot de passe" if case == "wrong-password" else PASSWORD
+    email = "personne@beta.gouv.fr" if case == "unknown-email" else EMAIL
+
+    response = post_login(client, email=email, password=password)
+
+    assert response.status_code == 422
+    html = text(response)
+    assert GENERIC in html and 'id="error-summary"' in html
+    assert f'value="{email}"' in html  # the address is kept, the password never comes back
+    assert password not in html
+    assert not signed_in(client)
+
+
+def test_empty_or_malformed_fields_get_specific_messages(client):
+    response = post_login(client, email="", password="")
+    html = text(response)
+    assert response.status_code == 422
+    assert "Saisissez votre adresse électronique." in html
+    assert "Saisissez votre mot de passe." in html
+    assert 'href="#id_email"' in html and 'aria-invalid="true"' in html
+
+    malformed = text(post_login(client, email="camille.martin", password="x"))
+    assert "Saisissez une adresse électronique valide, au format prenom.nom@exemple.gouv.fr." in malformed
+
+
+def test_login_without_csrf_token_is_refused(app, client):
+    agent(app)
+    response = client.post("/agents/connexion", data={"email": EMAIL, "password": PASSWORD})
+    assert response.status_code == 400
+    assert not signed_in(client)
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(app, client):
+    agent(app)
+    with time_machine.travel(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        for _ in range(4):
+            assert post_login(client, password="mauvais mot de passe").status_code == 422
+        assert reload(app).failed_logins == 4
+
+        locked = post_login(client, password="mauvais mot de passe")
+        assert locked.status_code == 429
+        assert "ce compte est bloqué pendant 15 minutes" in text(locked)
+        assert "Patientez 15 minutes" in text(locked)
+        assert int(locked.headers["Retry-After"]) == 900
+
+        clock.shift(dt.timedelta(minutes=14))
+        still = post_login(client)  # even the right password waits
+        assert still.status_code == 429 and "Patientez 1 minute avant" in text(still)
+        assert not signed_in(client)
+
+        clock.shift(dt.timedelta(minutes=1, seconds=1))
+        assert post_login(client).status_code == 303
+    user = reload(app)
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_a_success_resets_the_failure_count(app, client):
+    agent(app)
+    for _ in range(4):
+        post_login(client, password="mauvais mot de passe")
+    assert post_login(client).status_code == 303
+    assert reload(app).failed_logins == 0
+
+
+def test_failed_attempts_are_throttled_per_ip(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
+    agent(app)
+    client = app.test_client()
+    # Successful sign-ins do not count: a whole office may share one address.
+    for _ in range(3):
+        assert post_login(client).status_code == 303
+        client.post("/agents/deconnexion", data={"csrf_token": csrf_token(client, "/agents/")})
+    statuses = [post_login(client, password="mauvais mot de passe").status_code for _ in range(3)]
+    assert statuses == [422, 422, 422]
+
+    blocked = post_login(client)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert "Trop de demandes" in text(blocked)
+    assert not signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://pirate.example/agents/",
+        "//pirate.example/agents/",
+        "/\\pirate.example",
+        "javascript:alert(1)",
+        "http:/pirate.example",
+        "/agents/\r\nLocation: https://pirate.example",
+        "agents/",
+    ],
+)
+def test_next_never_leaves_the_site(app, client, target):
+    agent(app)
+    page = client.get("/agents/connexion", query_string={"next": target}).get_data(as_text=True)
+    assert "pirate" not in page
+    response = post_login(client, next=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/agents/"
+
+
+def test_next_brings_the_agent_back_to_a_local_page(app, client):
+    agent(app)
+    page = client.get("/agents/connexion?next=/agents/irritants%3Fstatut%3Dnew").get_data(as_text=True)
+    assert 'name="next" value="/agents/irritants?statut=new"' in page
+    response = post_login(client, next="/agents/irritants?statut=new")
+    assert response.headers["Location"] == "/agents/irritants?statut=new"
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page_with_next(client):
+    response = client.get("/agents/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/agents/connexion?next=/agents/")
+
+
+def test_signing_in_starts_a_brand_new_session(app, client):
+    agent(app)
+    client.get("/agents/connexion")
+    with client.session_transaction() as sess:
+        sess["planted_by_an_attacker"] = "fixation"
+        csrf_before = sess.get("csrf_token")
+    cookie_before = client.get_cookie("session", domain="irritants.test").value
+
+    post_login(client)
+
+    with client.session_transaction() as sess:
+        assert "planted_by_an_attacker" not in sess
+        assert sess.get("csrf_token") != csrf_before
+        assert "_user_id" in sess
+    assert client.get_cookie("session", domain="irritants.test").value != cookie_before
+
+
+def test_signed_in_agent_visiting_the_login_page_goes_home(app, client):
+    agent(app)
+    post_login(client)
+    response = client.get("/agents/connexion")
+    assert response.status_code == 303 and response.headers["Location"] == "/agents/"
+
+
+def test_weak_hashes_are_upgraded_at_sign_in(app, client):
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    agent(app, password=None, password_hash=weak)
+    assert post_login(client).status_code == 303
+    upgraded = reload(app).password_hash
+    assert upgraded != weak and upgraded.startswith("$argon2id$")
+    assert not PasswordHasher().check_needs_rehash(upgraded)
