@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.intake.moderation import initial_moderation
 from irritants.intake.services import derive_tracking_token, email_hmac, hash_token, new_reference
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 
@@ -102,6 +103,7 @@ def insert_reports(
                     "status": StatusKind.NEW,
                     "source": source,
                     "external_key": row.get("external_key"),
+                    **initial_moderation(row["description"]),
                 }
             )
             if row.get("email") and row.get("contact_consent", True):

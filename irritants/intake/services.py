@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from irritants.db import utcnow
 from irritants.errors import IdempotencyConflict, NotFoundError, ValidationFailed
 from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.intake.moderation import initial_moderation
 from irritants.referential import cache
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud over the phone
@@ -111,6 +112,8 @@ def report_values(
         "status": StatusKind.NEW,
         "source": source,
         "cluster_locked": False,
+        # Held for a moderator when personal data is detected; the submission itself is never refused.
+        **initial_moderation(data["description"]),
     }
 
 
@@ -218,13 +221,3 @@ def report_by_token(session: Session, token: str) -> Report:
     if report is None:
         raise NotFoundError("Aucun signalement ne correspond à ce lien de suivi.")
     return report
-
-
-def purge_expired_contacts(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Delete follow-up emails past their retention date; returns how many were purged."""
-    now = now or utcnow()
-    expired = session.scalars(select(ReportContact).where(ReportContact.purge_after <= now)).all()
-    for contact in expired:
-        session.delete(contact)
-    session.flush()
-    return len(expired)

@@ -47,7 +47,7 @@ def cluster_page(cluster_id: int) -> Any:
         "triage/cluster.html",
         cluster=cluster,
         summary=triage.cluster_summary(db, cluster),
-        excerpts=triage.excerpts(db, cluster),
+        excerpts=triage.public_excerpts(db, cluster),
     )
 
 

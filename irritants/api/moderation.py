@@ -1,0 +1,155 @@
+"""``/api/v1/moderation``: reports held for moderation, and the moderators' decisions (agents only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.auth.access import protect_api_write, require
+from irritants.auth.policy import Action
+from irritants.db import get_session
+from irritants.intake import moderation
+from irritants.intake.models import Moderation, Report
+from irritants.intake.redaction import detect, redact
+
+bp = Blueprint(
+    "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
+)
+
+MAX_ID = 2**31 - 1
+_SECURITY = [{BEARER_AUTH: []}]
+
+
+def problem(status: int, description: str) -> Any:
+    """Document an error answer of a route as RFC 9457 problem+json."""
+    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+
+
+class FindingSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "Type de donnée : email, phone, nir, iban, address, name…"})
+    label = ma.fields.String(metadata={"description": "Libellé en français"})
+    start = ma.fields.Integer(metadata={"description": "Début dans `description` (indice de caractère)"})
+    end = ma.fields.Integer(metadata={"description": "Fin (exclue) dans `description`"})
+
+
+class ReasonSchema(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.String()
+
+
+class ModerationReportSchema(ma.Schema):
+    id = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    moderation = ma.fields.Enum(Moderation, by_value=True)
+    reasons = ma.fields.List(ma.fields.Nested(ReasonSchema), metadata={"description": "Pourquoi il est retenu"})
+    description = ma.fields.String(metadata={"description": "Texte brut, avec ses données personnelles"})
+    redacted = ma.fields.String(metadata={"description": "Le texte tel qu'il serait publié"})
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema))
+    abuse_flags = ma.fields.Integer(metadata={"description": "Signalements « contenu abusif » depuis la publication"})
+    cluster_id = ma.fields.Integer(allow_none=True)
+    administration = ma.fields.String(metadata={"description": "Identifiant de l'administration"})
+    territory = ma.fields.String(metadata={"description": "Code du département"})
+
+
+class ModerationPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ModerationReportSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+
+
+class ModerationQuerySchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+class DecisionSchema(ma.Schema):
+    decision = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf([d.value for d in moderation.Decision], error="Choisir « publish » ou « reject »."),
+        metadata={"description": "« publish » : publier (anonymisé) ; « reject » : ne jamais publier le texte"},
+    )
+    reason = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(
+            max=moderation.REASON_MAX_LENGTH,
+            error=f"Le motif ne doit pas dépasser {moderation.REASON_MAX_LENGTH} caractères.",
+        ),
+        metadata={"description": "Motif facultatif, gardé dans l'historique"},
+    )
+    expected = ma.fields.String(
+        load_default=Moderation.PENDING.value,
+        validate=ma.validate.OneOf([Moderation.PENDING.value], error="Seul l'état « pending » peut être attendu."),
+        metadata={
+            "description": "État dans lequel le client a vu le signalement : une autre décision prise "
+            "entre-temps donne 409 au lieu d'être écrasée"
+        },
+    )
+
+
+def _out(report: Report) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "created_at": report.created_at,
+        "moderation": report.moderation,
+        "reasons": [{"code": c, "label": label} for c, label in moderation.reason_labels(report.moderation_reasons)],
+        "description": report.description,
+        "redacted": redact(report.description),
+        "findings": [
+            {"kind": f.kind, "label": moderation.REASON_LABELS.get(f.kind, f.kind), "start": f.start, "end": f.end}
+            for f in detect(report.description)
+        ],
+        "abuse_flags": report.abuse_flags,
+        "cluster_id": report.cluster_id,
+        "administration": report.administration.slug,
+        "territory": report.territory_code,
+    }
+
+
+@bp.route("/moderation/reports", methods=["GET"])
+@bp.arguments(ModerationQuerySchema, location="query")
+@bp.response(200, ModerationPageSchema)
+@problem(401, "Jeton ou session d'agent requis")
+@problem(403, "Réservé aux responsables produit et aux administrateurs")
+@problem(422, "Paramètres invalides")
+@bp.doc(security=_SECURITY)
+def list_pending(args: dict[str, Any]) -> Any:
+    """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
+
+    Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
+    """
+    require(Action.MODERATE)
+    items, total = moderation.pending_reports(get_session(), page=args["page"], page_size=args["page_size"])
+    body = {"items": [_out(r) for r in items], "total": total, "page": args["page"], "page_size": args["page_size"]}
+    return body, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/moderation/reports/<int:report_id>/decision", methods=["POST"])
+@bp.arguments(DecisionSchema, example={"decision": "publish", "reason": "Données masquées à la publication"})
+@bp.response(200, ModerationReportSchema)
+@problem(401, "Jeton ou session d'agent requis")
+@problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
+@problem(403, "Réservé aux responsables produit et aux administrateurs")
+@problem(404, "Signalement inconnu")
+@problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
+@problem(422, "Champs invalides")
+@bp.doc(security=_SECURITY)
+def decide(data: dict[str, Any], report_id: int) -> Any:
+    """Publier ou rejeter un signalement en attente ; la décision est inscrite à l'historique de l'irritant."""
+    agent = require(Action.MODERATE)
+    protect_api_write()
+    db = get_session()
+    report = moderation.decide(
+        db,
+        agent,
+        min(report_id, MAX_ID),
+        moderation.Decision(data["decision"]),
+        expected=Moderation(data["expected"]),
+        reason=(data.get("reason") or "").strip() or None,
+    )
+    db.commit()
+    return _out(report), 200, {"Cache-Control": "no-store"}

@@ -1,0 +1,104 @@
+"""Commands on citizens' personal data: purge-personal-data (daily), erase-citizen (on request)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from irritants.db import get_db, utcnow
+
+# Below this many rows a progress bar is noise.
+PROGRESS_MIN = 1000
+
+
+def _moment(value: str | None) -> dt.datetime:
+    if not value:
+        return utcnow()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"date ISO 8601 attendue, par exemple 2025-01-31T00:00:00+00:00 (reçu « {value} »)", param_hint="--now"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--now", "now_value", metavar="ISO", default=None, help="Purge as of this moment (default: now).")
+@with_appcontext
+def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
+    """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
+    irritant closed. Idempotent: run it daily."""
+    from irritants.intake import privacy
+
+    now = _moment(now_value)
+    months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
+    with get_db().session_scope() as session:
+        plan = privacy.plan_purge(session, now=now, retention_months=months)
+        detail = (
+            f"{len(plan.expired)} dont la date de conservation est passée, "
+            f"{len(plan.closed)} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
+        )
+        if dry_run:
+            click.echo(f"Simulation : {plan.total} adresses seraient supprimées ({detail}). Rien n’a été modifié.")
+            return
+        with tqdm(
+            total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
+        ) as bar:
+            deleted = privacy.purge(session, plan, progress=bar.update)
+        session.commit()
+    click.echo(f"{deleted} adresses supprimées ({detail}).")
+
+
+@click.command("purge-contacts")
+@click.pass_context
+def purge_contacts(ctx: click.Context) -> None:
+    """Alias of purge-personal-data (kept for existing cron jobs)."""
+    ctx.invoke(purge_personal_data, dry_run=False, now_value=None)
+
+
+@click.command("erase-citizen")
+@click.argument("email")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+@with_appcontext
+def erase_citizen(email: str, dry_run: bool) -> None:
+    """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
+    statistics. The address itself is never printed nor stored."""
+    from irritants.intake import privacy
+    from irritants.triage import stats
+
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("adresse électronique attendue", param_hint="EMAIL")
+    config = current_app.config
+    with get_db().session_scope() as session:
+        if dry_run:
+            found, _keys = privacy.plan_erasure(session, config["SECRET_KEY"], email)
+        else:
+            found = privacy.erase_citizen(session, config["SECRET_KEY"], email)
+            if found.cluster_ids:
+                stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]), found.cluster_ids)
+            session.commit()
+    if not found.report_ids:
+        click.echo(
+            "Aucun signalement ne correspond à cette adresse (jamais donnée, ou déjà effacée ou purgée). "
+            "Rien n’a été modifié."
+        )
+        return
+    what = (
+        f"{len(found.report_ids)} signalement(s) anonymisé(s) (n° {', '.join(map(str, found.report_ids))}), "
+        f"{found.contacts} adresse(s) supprimée(s), {found.supports} « C’est aussi mon cas » supprimé(s), "
+        f"{found.abuse_flags} signalement(s) de contenu abusif supprimé(s)"
+    )
+    if dry_run:
+        click.echo(f"Simulation : seraient effacés {what}. Rien n’a été modifié.")
+    else:
+        click.echo(f"Effacement fait : {what}. Un événement par signalement a été inscrit à l’historique.")
+
+
+COMMANDS = (purge_personal_data, purge_contacts, erase_citizen)
