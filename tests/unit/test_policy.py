@@ -64,6 +64,13 @@ def test_templates_of_another_squad_are_not_even_known():
     assert decide(member, Action.MANAGE_TEMPLATES, UNASSIGNED).status == 403
 
 
+def test_creating_a_template_for_a_squad_one_is_not_in_is_forbidden_not_hidden():
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.MANAGE_TEMPLATES, OURS, creating=True)
+    assert decide(po, Action.MANAGE_TEMPLATES, THEIRS, creating=True).status == 403
+    assert decide(po, Action.MANAGE_TEMPLATES, UNASSIGNED, creating=True)
+
+
 def test_admin_may_do_everything():
     admin = agent("admin")
     for action in Action:

@@ -1,0 +1,414 @@
+"""``/api/v1/triage``: the product owners' backlog and decisions over the same services, policy and audit log
+as the back-office pages. Agents only: ``Authorization: Bearer irr_…``, or a browser session plus its CSRF
+token (``X-CSRFToken``) for writes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from sqlalchemy.orm.exc import StaleDataError
+
+from irritants.api import triage_schemas as sch
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.audit.services import timeline
+from irritants.auth.access import protect_api_write, require
+from irritants.auth.exceptions import StaleObject
+from irritants.auth.policy import Action, Agent, decide
+from irritants.db import get_session
+from irritants.errors import IrritantsError, ValidationFailed
+from irritants.triage import backlog, decisions, stats
+from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
+
+bp = Blueprint(
+    "api_triage",
+    __name__,
+    url_prefix="/api/v1/triage",
+    description="Suivi des irritants par les agents : backlog, décisions, modèles de réponse",
+)
+
+MAX_ID = 2**31 - 1
+_SECURITY = [{BEARER_AUTH: []}]
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+_NO_STORE = {"Cache-Control": "no-store"}
+_IF_MATCH_DOC = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'Version vue de l\'irritant, ex. "3" (ETag du détail) ; équivaut à expected_version.',
+}
+
+
+class InvalidIfMatch(IrritantsError):
+    status, slug, title = 400, "invalid-if-match", "En-tête If-Match invalide"
+
+
+def problem(status: int, description: str) -> Any:
+    """Document an error answer of a route as RFC 9457 problem+json."""
+    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+
+
+def reading(func: Any) -> Any:
+    """Errors every read may answer, and the security scheme."""
+    for decorator in (
+        problem(401, "Jeton ou session d'agent requis"),
+        problem(403, "Aucun rôle d'agent"),
+        bp.doc(security=_SECURITY),
+    ):
+        func = decorator(func)
+    return func
+
+
+def deciding(func: Any) -> Any:
+    """Errors every decision may answer, and the security scheme."""
+    for decorator in (
+        problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
+        problem(401, "Jeton ou session d'agent requis"),
+        problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
+        problem(404, "Irritant, signalement ou modèle inconnu"),
+        problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
+        problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
+        bp.doc(security=_SECURITY),
+    ):
+        func = decorator(func)
+    return func
+
+
+@bp.before_request
+def _agents_only() -> None:
+    # Signed-in agents only; a browser session writing must prove it is this site (CSRF), a token need not.
+    require(Action.VIEW_BACKLOG)
+    protect_api_write()
+    get_session().info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
+
+
+def _agent() -> Agent:
+    return require(Action.VIEW_BACKLOG)
+
+
+def _commit() -> None:
+    try:
+        get_session().commit()
+    except StaleDataError as exc:
+        get_session().rollback()
+        raise StaleObject(STALE_MESSAGE) from exc
+
+
+def _expected(data: dict[str, Any]) -> int | None:
+    """The version the agent decided on: body ``expected_version`` or ``If-Match`` (both must agree)."""
+    header = request.headers.get("If-Match")
+    from_header = None
+    if header is not None:
+        match = _IF_MATCH.match(header)
+        if match is None:
+            raise InvalidIfMatch('En-tête If-Match : la version entre guillemets est attendue, ex. "3".')
+        from_header = int(match.group(1))
+    body = data.get("expected_version")
+    if body is not None and from_header is not None and body != from_header:
+        message = "La version de l'en-tête If-Match et expected_version diffèrent."
+        raise ValidationFailed(message, errors={"expected_version": [message]})
+    return body if body is not None else from_header
+
+
+def _reason(agent: Agent, data: dict[str, Any]) -> str | None:
+    return decisions.reason_with_template(get_session(), agent, data.get("template_id"), data.get("reason"))
+
+
+def _why(agent: Agent, data: dict[str, Any]) -> dict[str, Any]:
+    """The version decided on and the reason, as every versioned decision takes them."""
+    return {"expected_version": _expected(data), "reason": _reason(agent, data)}
+
+
+def _squads() -> dict[int, str]:
+    return {s.id: s.name for s in backlog.list_squads(get_session())}
+
+
+def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
+    db = get_session()
+    linked = backlog.clusters_by_ids(db, [cluster.duplicate_of_id] if cluster.duplicate_of_id else [])
+    body = {
+        **sch.cluster_item(cluster, _squads()),
+        "routed_to": cluster.routed_to,
+        "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
+        "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
+        "allowed_transitions": [
+            {"status": s, "label": decisions.STATUS_LABELS_AGENT[s]}
+            for s in decisions.allowed_transitions(cluster.status)
+        ],
+        "score_breakdown": cluster.score_breakdown or {},
+        "territorial_breakdown": backlog.territorial_breakdown(db, cluster),
+        "created_at": cluster.created_at,
+        "closed_at": cluster.closed_at,
+        "fixed_at": cluster.fixed_at,
+    }
+    return body, 200, {**_NO_STORE, "ETag": f'"{cluster.version}"'}
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/clusters", methods=["GET"])
+@bp.arguments(backlog.BacklogQuerySchema, location="query")
+@bp.response(200, sch.TriageClusterPageSchema)
+@problem(422, "Filtre invalide")
+@reading
+def list_clusters(filters: backlog.BacklogFilters) -> Any:
+    """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
+    items, total = backlog.backlog(get_session(), filters)
+    squads = _squads()
+    body = {
+        "items": [sch.cluster_item(c, squads) for c in items],
+        "total": total,
+        "page": filters.page,
+        "page_size": filters.page_size,
+    }
+    return body, 200, _NO_STORE
+
+
+@bp.route("/clusters/<int:cluster_id>", methods=["GET"])
+@bp.response(
+    200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
+)
+@problem(404, "Irritant inconnu")
+@reading
+def get_cluster(cluster_id: int) -> Any:
+    """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
+    return _detail(backlog.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
+
+
+@bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
+@bp.arguments(sch.TriageReportsQuerySchema, location="query")
+@bp.response(200, sch.TriageReportPageSchema)
+@problem(404, "Irritant inconnu")
+@problem(422, "Pagination invalide")
+@reading
+def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
+    """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
+    db = get_session()
+    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
+    raw = bool(decide(_agent(), Action.MODERATE))
+    rows, total = backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw)
+    body = {"items": rows, "total": total, "page": args["page"], "page_size": args["page_size"], "raw": raw}
+    return body, 200, _NO_STORE
+
+
+@bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
+@bp.response(200, sch.TriageEventSchema(many=True))
+@problem(404, "Irritant inconnu")
+@reading
+def cluster_events(cluster_id: int) -> Any:
+    """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
+    db = get_session()
+    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
+    return timeline(db, cluster.id), 200, _NO_STORE
+
+
+# --- decisions --------------------------------------------------------------------------------------------
+
+
+@bp.route("/clusters/<int:cluster_id>/status", methods=["POST"])
+@bp.arguments(
+    sch.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
+)
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def change_status(data: dict[str, Any], cluster_id: int) -> Any:
+    """Changer le statut selon le circuit : nouveau → qualifié → planifié → en cours → corrigé, etc."""
+    agent = _agent()
+    cluster = decisions.change_status(
+        get_session(),
+        agent,
+        min(cluster_id, MAX_ID),
+        data["to"],
+        **_why(agent, data),
+        routed_to=data.get("routed_to"),
+        duplicate_of=data.get("duplicate_of"),
+    )
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/merge", methods=["POST"])
+@bp.arguments(sch.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def merge(data: dict[str, Any], cluster_id: int) -> Any:
+    """Fusionner des irritants dans celui-ci : signalements et soutiens y passent, chaque personne comptée une fois."""
+    agent = _agent()
+    target_id = min(cluster_id, MAX_ID)
+    versions = {int(k): v for k, v in (data.get("expected_versions") or {}).items()}
+    expected = _expected(data)
+    if expected is not None:
+        versions[target_id] = expected
+    cluster = decisions.merge(
+        get_session(), agent, target_id, data["source_ids"], expected_versions=versions, reason=_reason(agent, data)
+    )
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
+@bp.arguments(sch.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
+@bp.response(200, sch.TriageClusterDetailSchema)
+@deciding
+def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
+    """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
+    agent = _agent()
+    cluster = decisions.unmerge(get_session(), agent, min(cluster_id, MAX_ID), reason=_reason(agent, data))
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/split", methods=["POST"])
+@bp.arguments(sch.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
+@bp.response(201, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def split(data: dict[str, Any], cluster_id: int) -> Any:
+    """Séparer des signalements dans un nouvel irritant (le regroupement automatique les y laissera)."""
+    agent = _agent()
+    db, ids = get_session(), data["report_ids"]
+    cluster = decisions.split(db, agent, min(cluster_id, MAX_ID), ids, label=data.get("label"), **_why(agent, data))
+    _commit()
+    body, _, headers = _detail(cluster)
+    return body, 201, {**headers, "Location": f"{bp.url_prefix}/clusters/{cluster.id}"}
+
+
+@bp.route("/clusters/<int:cluster_id>/assign", methods=["POST"])
+@bp.arguments(sch.TriageAssignBodySchema, example={"squad_id": 2})
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def assign(data: dict[str, Any], cluster_id: int) -> Any:
+    """Confier l'irritant à une start-up d'État (null : le reprendre)."""
+    agent = _agent()
+    cluster = decisions.assign_squad(
+        get_session(), agent, min(cluster_id, MAX_ID), data["squad_id"], **_why(agent, data)
+    )
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
+@bp.arguments(sch.TriagePinBodySchema, example={"pinned": True})
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def pin(data: dict[str, Any], cluster_id: int) -> Any:
+    """Épingler (ou désépingler) : le regroupement automatique ne touche plus à ses signalements."""
+    agent = _agent()
+    cluster = decisions.set_pinned(get_session(), agent, min(cluster_id, MAX_ID), data["pinned"], **_why(agent, data))
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/label", methods=["POST"])
+@bp.arguments(
+    sch.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
+)
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding
+def label(data: dict[str, Any], cluster_id: int) -> Any:
+    """Renommer l'irritant et fixer ses mots-clés ; le libellé est ensuite verrouillé."""
+    agent = _agent()
+    words = data["keywords"]
+    cluster = decisions.edit_label(
+        get_session(), agent, min(cluster_id, MAX_ID), data["label"], words, **_why(agent, data)
+    )
+    _commit()
+    return _detail(cluster)
+
+
+@bp.route("/reports/<int:report_id>/move", methods=["POST"])
+@bp.arguments(sch.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
+@bp.response(200, sch.TriageMovedReportSchema)
+@deciding
+def move_report(data: dict[str, Any], report_id: int) -> Any:
+    """Déplacer un signalement dans un autre irritant (il y restera au prochain regroupement)."""
+    agent = _agent()
+    report = decisions.move_report(
+        get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], reason=_reason(agent, data)
+    )
+    _commit()
+    body = {"id": report.id, "cluster_id": report.cluster_id, "cluster_locked": True, "status": report.status}
+    return body, 200, _NO_STORE
+
+
+@bp.route("/bulk", methods=["POST"])
+@bp.arguments(sch.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
+@bp.response(200, sch.TriageBulkResultSchema)
+@deciding
+def bulk(data: dict[str, Any]) -> Any:
+    """Une décision sur plusieurs irritants : tout ou rien (un seul refus et aucun n'est modifié)."""
+    agent = _agent()
+    clusters = decisions.bulk(
+        get_session(),
+        agent,
+        data["cluster_ids"],
+        data["operation"],
+        to=data.get("to"),
+        squad_id=data.get("squad_id"),
+        routed_to=data.get("routed_to"),
+        reason=_reason(agent, data),
+    )
+    _commit()
+    squads = _squads()
+    return {"items": [sch.cluster_item(c, squads) for c in clusters]}, 200, _NO_STORE
+
+
+# --- reply templates --------------------------------------------------------------------------------------
+
+
+@bp.route("/templates", methods=["GET"])
+@bp.response(200, sch.TriageTemplateSchema(many=True))
+@reading
+def list_templates() -> Any:
+    """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
+    return decisions.list_templates(get_session(), _agent()), 200, _NO_STORE
+
+
+@bp.route("/templates", methods=["POST"])
+@bp.arguments(
+    sch.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
+)
+@bp.response(201, sch.TriageTemplateSchema)
+@deciding
+def create_template(data: dict[str, Any]) -> Any:
+    """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""
+    template = decisions.create_template(
+        get_session(), _agent(), data["title"], data["body"], squad_id=data.get("squad_id")
+    )
+    _commit()
+    return template, 201, {"Location": f"{bp.url_prefix}/templates/{template.id}"}
+
+
+@bp.route("/templates/<int:template_id>", methods=["PATCH"])
+@bp.arguments(sch.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
+@bp.response(200, sch.TriageTemplateSchema)
+@deciding
+def update_template(data: dict[str, Any], template_id: int) -> Any:
+    """Modifier le titre ou le texte d'un modèle."""
+    agent, db = _agent(), get_session()
+    current: ReplyTemplate = decisions.get_template(db, agent, min(template_id, MAX_ID))
+    template = decisions.update_template(
+        db, agent, current.id, data.get("title") or current.title, data.get("body") or current.body
+    )
+    _commit()
+    return template
+
+
+@bp.route("/templates/<int:template_id>", methods=["DELETE"])
+@bp.response(204)
+@deciding
+def delete_template(template_id: int) -> Any:
+    """Supprimer un modèle (les motifs déjà écrits restent dans l'historique)."""
+    decisions.delete_template(get_session(), _agent(), min(template_id, MAX_ID))
+    _commit()
+    return "", 204

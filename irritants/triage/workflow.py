@@ -1,0 +1,312 @@
+"""The typed workflow of an irritant's status, and the helpers every triage decision shares.
+
+The transition table is the single source of truth: the decisions service refuses anything it does not list,
+and the back-office shows ``allowed_transitions`` as the only choices. Who may take a transition is the
+policy's business (``auth/policy.py``), not this module's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from irritants.audit.services import record
+from irritants.auth.exceptions import StaleObject, raise_for
+from irritants.auth.policy import Action, Agent, decide
+from irritants.db import utcnow
+from irritants.errors import NotFoundError, ValidationFailed
+from irritants.intake.models import Report, StatusKind
+from irritants.intake.redaction import redact
+from irritants.ranking import Weights
+from irritants.triage import engine, stats
+from irritants.triage.models import Cluster, ReportVector
+
+S = StatusKind
+
+# From every open status an irritant may also be routed elsewhere, marked duplicate or spam.
+_SIDE_EXITS = frozenset({S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
+
+TRANSITIONS: dict[StatusKind, frozenset[StatusKind]] = {
+    S.NEW: frozenset({S.TRIAGED}) | _SIDE_EXITS,
+    S.TRIAGED: frozenset({S.PLANNED}) | _SIDE_EXITS,
+    S.PLANNED: frozenset({S.IN_PROGRESS}) | _SIDE_EXITS,
+    S.IN_PROGRESS: frozenset({S.FIXED, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
+    S.FIXED: frozenset({S.REGRESSED, S.TRIAGED}),
+    S.REGRESSED: frozenset({S.IN_PROGRESS}),
+    # Closed irritants can be reopened (the policy keeps that to product owners).
+    S.CLOSED_NOT_FIXED: frozenset({S.TRIAGED}),
+    S.NOT_OUR_SCOPE: frozenset({S.TRIAGED}),
+    S.DUPLICATE: frozenset({S.TRIAGED}),
+    S.SPAM: frozenset({S.TRIAGED}),
+}
+
+# Reaching one of these starts the retention clock of contact data (closed_at).
+CLOSED_STATUSES = frozenset({S.FIXED, S.CLOSED_NOT_FIXED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
+# A squad does this work: an irritant in these statuses must stay linked to one.
+SQUAD_REQUIRED = frozenset({S.PLANNED, S.IN_PROGRESS})
+# Decisions on an irritant's shape rather than on the progress of work (policy: Action.RESHAPE).
+RESHAPING_STATUSES = frozenset({S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
+
+STATUS_LABELS_AGENT: dict[StatusKind, str] = {
+    S.NEW: "Nouveau",
+    S.TRIAGED: "Qualifié",
+    S.PLANNED: "Planifié",
+    S.IN_PROGRESS: "En cours",
+    S.FIXED: "Corrigé",
+    S.REGRESSED: "Réapparu",
+    S.CLOSED_NOT_FIXED: "Clos sans correction",
+    S.NOT_OUR_SCOPE: "Hors périmètre",
+    S.DUPLICATE: "Doublon",
+    S.SPAM: "Indésirable",
+}
+
+STALE_MESSAGE = "Cet irritant a été modifié entre-temps par quelqu'un d'autre : rechargez la page."
+REASON_MAX = 2000
+LABEL_MIN, LABEL_MAX = 3, 200
+_ORDER = list(StatusKind)
+
+
+def allowed_transitions(status: StatusKind) -> list[StatusKind]:
+    """Statuses reachable from ``status``, in workflow order."""
+    return sorted(TRANSITIONS.get(StatusKind(status), frozenset()), key=_ORDER.index)
+
+
+def quoted(status: StatusKind) -> str:
+    """« Label » of a status for agents."""
+    return f"« {STATUS_LABELS_AGENT[StatusKind(status)]} »"
+
+
+def check_transition(current: StatusKind, to: StatusKind) -> None:
+    """ValidationFailed naming both statuses when the workflow has no such step."""
+    current, to = StatusKind(current), StatusKind(to)
+    if to in TRANSITIONS[current]:
+        return
+    if current == to:
+        why = "l'irritant a déjà ce statut."
+    else:
+        choices = ", ".join(quoted(s) for s in allowed_transitions(current))
+        why = f"depuis {quoted(current)}, les statuts possibles sont : {choices}."
+    message = f"Passage de {quoted(current)} à {quoted(to)} impossible : {why}"
+    raise invalid("to", message)
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    """A 422 whose summary is the field's own message (forms and API show the same French words)."""
+    return ValidationFailed(message, errors={field: [message]})
+
+
+def clean_reason(reason: str | None) -> str | None:
+    """The decision's reason, trimmed; refused when too long to be a reason."""
+    text = (reason or "").strip()
+    if len(text) > REASON_MAX:
+        raise invalid("reason", f"Le motif ne doit pas dépasser {REASON_MAX} caractères.")
+    return text or None
+
+
+def allow(agent: Agent, action: Action, target: Any = None, **context: Any) -> None:
+    """Ask the policy; raise its 401/403/404 when refused."""
+    decision = decide(agent, action, target, **context)
+    if not decision:
+        raise_for(decision)
+
+
+def get_cluster(session: Session, cluster_id: int, *, field: str | None = None) -> Cluster:
+    """The irritant with this id; 404, or 422 on ``field`` when it is a reference inside a request body."""
+    cluster = session.get(Cluster, cluster_id) if 0 < cluster_id < 2**31 else None
+    if cluster is None:
+        if field:
+            raise invalid(field, f"Irritant n° {cluster_id} introuvable.")
+        raise NotFoundError("Cet irritant n'existe pas.")
+    return cluster
+
+
+def check_version(cluster: Cluster, expected_version: int | None) -> None:
+    """The agent decided on the version they saw: anything else means someone acted meanwhile."""
+    if expected_version is not None and expected_version != cluster.version:
+        raise StaleObject(STALE_MESSAGE)
+
+
+def flush(session: Session) -> None:
+    """Flush; a concurrent update of a versioned irritant (UPDATE matched no row) becomes a 409."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleObject(STALE_MESSAGE) from exc
+
+
+def claim(session: Session, clusters: Iterable[Cluster | None]) -> None:
+    """Bump the version of every irritant a decision reshapes, in id order, before changing anything else.
+
+    A concurrent decision on any of them then waits for this transaction and gets a 409, instead of moving
+    reports or supports in between (or deadlocking when two agents merge the same irritants both ways).
+    """
+    now = utcnow()
+    for cluster in sorted({c.id: c for c in clusters if c is not None}.values(), key=lambda c: c.id):
+        cluster.updated_at = now
+        flush(session)
+
+
+def root_of(session: Session, cluster: Cluster) -> Cluster:
+    """Follow « doublon de » links to the irritant that is not itself a duplicate."""
+    seen = {cluster.id}
+    while cluster.status == S.DUPLICATE and cluster.duplicate_of_id and cluster.duplicate_of_id not in seen:
+        seen.add(cluster.duplicate_of_id)
+        parent = session.get(Cluster, cluster.duplicate_of_id)
+        if parent is None:
+            break
+        cluster = parent
+    return cluster
+
+
+def duplicates_of(session: Session, cluster_id: int) -> list[Cluster]:
+    """Irritants currently marked as duplicates of this one."""
+    return list(
+        session.scalars(
+            select(Cluster)
+            .where(Cluster.duplicate_of_id == cluster_id, Cluster.status == S.DUPLICATE)
+            .order_by(Cluster.id)
+        )
+    )
+
+
+def repoint_duplicates(session: Session, agent: Agent, old_id: int, new_id: int, *, reason: str | None) -> list[int]:
+    """Duplicates of ``old_id`` now point at ``new_id`` (one event each); returns their ids."""
+    moved = []
+    for child in duplicates_of(session, old_id):
+        child.duplicate_of_id = new_id
+        flush(session)
+        log(
+            session,
+            agent,
+            "cluster.repoint",
+            child,
+            before={"duplicate_of_id": old_id},
+            after={"duplicate_of_id": new_id},
+            reason=reason,
+        )
+        moved.append(child.id)
+    return moved
+
+
+def clean_label(label: str) -> str:
+    """A label agents typed, checked: public text, so no personal data."""
+    text = " ".join((label or "").split())
+    if len(text) < LABEL_MIN:
+        raise invalid("label", f"Le libellé doit compter au moins {LABEL_MIN} caractères.")
+    if len(text) > LABEL_MAX:
+        raise invalid("label", f"Le libellé ne doit pas dépasser {LABEL_MAX} caractères.")
+    if redact(text) != text:
+        raise invalid("label", "Le libellé semble contenir des données personnelles (numéro, courriel…).")
+    return text
+
+
+def log(
+    session: Session,
+    agent: Agent,
+    action: str,
+    cluster: Cluster,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """One audit event about an irritant, in its timeline."""
+    record(
+        session, agent, action, "cluster", cluster.id, cluster_id=cluster.id, before=before, after=after, reason=reason
+    )
+
+
+def chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids in slices, so that IN lists stay under SQLite's bound-parameter limit whatever an irritant's size."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def set_rows(session: Session, model: Any, ids: Iterable[int], **values: Any) -> None:
+    """UPDATE rows by id (reports or supports changing irritant)."""
+    for part in chunks(ids):
+        session.execute(
+            update(model).where(model.id.in_(part)).values(**values).execution_options(synchronize_session="fetch")
+        )
+
+
+def status_fields(cluster: Cluster) -> dict[str, Any]:
+    """What a status decision changes, for the audit event's before/after."""
+    return {
+        "status": cluster.status,
+        "closed_at": cluster.closed_at,
+        "fixed_at": cluster.fixed_at,
+        "routed_to": cluster.routed_to,
+        "duplicate_of_id": cluster.duplicate_of_id,
+    }
+
+
+def enter_status(cluster: Cluster, to: StatusKind) -> None:
+    """Set a status and the dates that go with it (closed_at, fixed_at)."""
+    now = utcnow()
+    previous = cluster.status
+    cluster.status = to
+    if to in CLOSED_STATUSES:
+        cluster.closed_at = now
+    else:
+        cluster.closed_at = None
+    if to == S.FIXED:
+        cluster.fixed_at = now
+    elif to == S.TRIAGED and previous in CLOSED_STATUSES:
+        # Reopened: it is no longer fixed, routed elsewhere nor a duplicate.
+        cluster.fixed_at = None
+    if to != S.NOT_OUR_SCOPE:
+        cluster.routed_to = None
+    if to != S.DUPLICATE:
+        cluster.duplicate_of_id = None
+
+
+def mirror_status(session: Session, cluster_ids: Iterable[int]) -> None:
+    """Reports show their irritant's status to citizens (tracking page, API): copy it onto them."""
+    for cluster_id, status in session.execute(
+        select(Cluster.id, Cluster.status).where(Cluster.id.in_(sorted(set(cluster_ids))))
+    ).all():
+        session.execute(
+            update(Report)
+            .where(Report.cluster_id == cluster_id, Report.status != status)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def ranking_weights(session: Session) -> Weights:
+    """Weights a view put in ``session.info["ranking_weights"]`` (from configuration), else the defaults."""
+    weights = session.info.get("ranking_weights")
+    return weights if isinstance(weights, Weights) else Weights()
+
+
+def refresh(session: Session, clusters: Iterable[Cluster]) -> None:
+    """Recompute counts and scores of touched irritants, then reload them."""
+    touched = [c for c in clusters if c is not None]
+    flush(session)
+    stats.refresh(session, ranking_weights(session), [c.id for c in touched])
+    for cluster in touched:
+        session.expire(cluster)
+
+
+def recompute_centroid(session: Session, cluster: Cluster) -> None:
+    """Mean of the members' stored vectors (the encoder most of them use); unchanged when none is stored."""
+    rows = session.execute(
+        select(ReportVector.encoder, ReportVector.vector)
+        .join(Report, Report.id == ReportVector.report_id)
+        .where(Report.cluster_id == cluster.id)
+    ).all()
+    if not rows:
+        return
+    encoders = [r.encoder for r in rows]
+    name = cluster.encoder if cluster.encoder in encoders else max(set(encoders), key=encoders.count)
+    vectors = np.vstack([engine.from_bytes(r.vector) for r in rows if r.encoder == name])
+    mean = vectors.mean(axis=0)
+    cluster.centroid = engine.to_bytes(mean / max(float(np.linalg.norm(mean)), 1e-12))
+    cluster.encoder = name
