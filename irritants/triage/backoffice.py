@@ -1,0 +1,379 @@
+"""Product owners' back-office: the ranked backlog, an irritant's page, and the forms of their decisions.
+
+Views are short: check the policy, parse the form, call ``decisions`` (which checks again and writes the audit
+event), commit, redirect with a notice. A refused decision shows the page again with the error and the input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from irritants.audit import services as audit
+from irritants.auth.access import require
+from irritants.auth.exceptions import Forbidden, StaleObject
+from irritants.auth.policy import Action, Agent, decide
+from irritants.db import get_session
+from irritants.errors import NotFoundError, ValidationFailed
+from irritants.intake.models import SEVERITY_LABELS, StatusKind
+from irritants.referential import services as referential
+from irritants.triage import backlog, decisions, history, stats
+from irritants.triage import backoffice_forms as forms
+from irritants.triage.models import Cluster
+from irritants.triage.services import administration_names
+
+bp = Blueprint("backoffice", __name__, url_prefix="/agents")
+
+REPORTS_PAGE_SIZE = 20
+# Domain refusals shown on the page itself, the input kept (anything else is an error page).
+SHOWN_ON_PAGE = (ValidationFailed, StaleObject, Forbidden, NotFoundError)
+# Statuses with a form of their own (they need more than a status: where it went, the main irritant).
+DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM)
+BULK_ACTIONS = {
+    "status": Action.CHANGE_STATUS,
+    "assign": Action.ASSIGN_SQUAD,
+    "pin": Action.EDIT_CLUSTER,
+    "unpin": Action.EDIT_CLUSTER,
+    "spam": Action.RESHAPE,
+}
+
+
+def _templates(db: Session, agent: Agent) -> list[Any]:
+    try:
+        return decisions.list_templates(db, agent)
+    except Forbidden:
+        return []
+
+
+def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
+    """The typed reason; else the body of the chosen reply template (the page works without JavaScript)."""
+    if data.get("motif"):
+        return data["motif"]
+    if data.get("modele"):
+        return decisions.get_template(db, agent, data["modele"], field="modele").body
+    return None
+
+
+def _session() -> Session:
+    """The request's session, set up for decisions: they rescore irritants with the configured weights."""
+    db = get_session()
+    db.info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
+    return db
+
+
+def _common() -> dict[str, Any]:
+    return {"status_labels": decisions.STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
+
+
+# --- backlog ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/irritants")
+def backlog_page() -> Any:
+    """Ranked backlog of irritants with filters, sorting and pagination in the URL, and bulk actions."""
+    agent = require(Action.VIEW_BACKLOG)
+    return _backlog_response(agent)
+
+
+def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status: int = 200) -> Any:
+    db = get_session()
+    filters, filter_errors = backlog.parse_filters(request.args)
+    try:
+        items, total = backlog.backlog(db, filters)
+    except ValidationFailed as err:
+        filter_errors.update(err.errors)
+        filters = replace(filters, administration=None)
+        items, total = backlog.backlog(db, filters)
+    squads = backlog.list_squads(db)
+    can = {op: bool(decide(agent, action)) for op, action in BULK_ACTIONS.items()}
+    html = render_template(
+        "backoffice/backlog.html",
+        filters=filters,
+        filter_errors=filter_errors,
+        items=items,
+        total=total,
+        pages=max(1, math.ceil(total / filters.page_size)),
+        squads=squads,
+        squad_names={s.id: s.name for s in squads},
+        administrations=referential.list_administrations(db),
+        admin_names=administration_names(db, [c.main_administration_id for c in items]),
+        territories=referential.list_territories(db),
+        sorts=backlog.SORTS,
+        page_sizes=backlog.PAGE_SIZES,
+        periods=backlog.PERIOD_LABELS,
+        can=can,
+        bulk_statuses=[s for s in StatusKind if s not in DEDICATED] if can["status"] else [],
+        templates=_templates(db, agent) if any(can.values()) else [],
+        failure=failure,
+        **_common(),
+    )
+    return html, status
+
+
+@bp.post("/irritants/lot")
+def bulk_action() -> Any:
+    """Apply one decision to the ticked irritants, all or nothing, then back to the same view of the backlog."""
+    agent = require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
+    db = _session()
+    try:
+        data = forms.load(forms.BulkForm, request.form)
+        changed = decisions.bulk(
+            db,
+            agent,
+            data["ids"],
+            data["operation"],
+            to=data["to"],
+            squad_id=data["squad_id"],
+            reason=_reason(db, agent, data),
+        )
+        db.commit()
+    except (*SHOWN_ON_PAGE, StaleDataError) as err:
+        db.rollback()
+        return _backlog_response(agent, *forms.failure("lot", err, request.form))
+    count = len(changed)
+    flash(f"{count} irritant{'s' if count > 1 else ''} modifié{'s' if count > 1 else ''}.", "success")
+    filters, _ = backlog.parse_filters(request.args)
+    return redirect(url_for("backoffice.backlog_page", **filters.as_query()), 303)
+
+
+# --- one irritant -------------------------------------------------------------------------------------------
+
+
+@bp.get("/irritants/<int:cluster_id>")
+def cluster_page(cluster_id: int) -> Any:
+    """An irritant for agents: decisions, score, territories, similar irritants, reports and history."""
+    agent = require(Action.VIEW_BACKLOG)
+    return _cluster_response(agent, cluster_id)
+
+
+def _int_arg(name: str, default: int = 1) -> int:
+    value = request.args.get(name, "")
+    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else default
+
+
+def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | None = None, status: int = 200) -> Any:
+    db = get_session()
+    cluster = backlog.cluster_detail(db, cluster_id)
+    raw = bool(decide(agent, Action.MODERATE, cluster))
+    page = _int_arg("page")
+    reports, total_reports = backlog.cluster_reports(db, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    query = request.args.get("cherche", "").strip()[:200]
+    search = backlog.search_clusters(db, query, exclude=cluster.id) if query else []
+    similar = backlog.similar_clusters(db, cluster, config=current_app.config)
+    linked = backlog.clusters_by_ids(db, [cluster.duplicate_of_id or 0])
+    squads = backlog.list_squads(db)
+    allowed = decisions.allowed_transitions(cluster.status)
+    reshape = bool(decide(agent, Action.RESHAPE, cluster))
+    can = {
+        "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
+        "assign": bool(decide(agent, Action.ASSIGN_SQUAD, cluster)),
+        "reshape": reshape,
+        "duplicate": reshape and StatusKind.DUPLICATE in allowed,
+        "route": reshape and StatusKind.NOT_OUR_SCOPE in allowed,
+        "spam": reshape and StatusKind.SPAM in allowed,
+    }
+    statuses = [s for s in allowed if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)]
+    html = render_template(
+        "backoffice/cluster.html",
+        cluster=cluster,
+        raw=raw,
+        reports=reports,
+        total_reports=total_reports,
+        page=page,
+        pages=max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
+        representative=backlog.representative_reports(db, cluster, raw=raw),
+        territories=backlog.territorial_breakdown(db, cluster),
+        similar=similar,
+        query=query,
+        search=search,
+        merged=backlog.merged_into(db, cluster),
+        duplicate_of=linked.get(cluster.duplicate_of_id or 0),
+        main_administration=administration_names(db, [cluster.main_administration_id]).get(
+            cluster.main_administration_id or 0
+        ),
+        squads=squads,
+        squad_names={s.id: s.name for s in squads},
+        statuses=statuses,
+        can=can,
+        templates=_templates(db, agent) if statuses or any(can.values()) else [],
+        events=history.entries(audit.timeline(db, cluster.id), squad_names={s.id: s.name for s in squads}),
+        failure=failure,
+        **_common(),
+    )
+    return html, status
+
+
+def _cluster_for(cluster_id: int, action: Action, **context: Any) -> tuple[Agent, Cluster]:
+    agent = require(Action.VIEW_BACKLOG)  # anonymous: to the login page before anything else
+    cluster = backlog.cluster_detail(get_session(), cluster_id)
+    require(action, cluster, **context)
+    return agent, cluster
+
+
+Perform = Callable[[Session, dict[str, Any], str | None], tuple[str, int]]
+
+
+def _decide(agent: Agent, page_id: int, form: str, schema: type, perform: Perform) -> Any:
+    """Parse, perform, commit, then redirect with a notice; or the page again with the error and the input."""
+    db = _session()
+    try:
+        data = forms.load(schema, request.form)
+        message, target_id = perform(db, data, _reason(db, agent, data))
+        db.commit()
+    except (*SHOWN_ON_PAGE, StaleDataError) as err:
+        db.rollback()
+        return _cluster_response(agent, page_id, *forms.failure(form, err, request.form))
+    flash(message, "success")
+    return redirect(url_for("backoffice.cluster_page", cluster_id=target_id), 303)
+
+
+@bp.post("/irritants/<int:cluster_id>/libelle")
+def edit_label(cluster_id: int) -> Any:
+    agent, cluster = _cluster_for(cluster_id, Action.EDIT_CLUSTER)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        decisions.edit_label(
+            db, agent, cluster.id, data["label"], data["keywords"], expected_version=data["expected_version"],
+            reason=reason,
+        )  # fmt: skip
+        return "Libellé et mots-clés enregistrés : un nouveau regroupement les conservera.", cluster.id
+
+    return _decide(agent, cluster.id, "libelle", forms.LabelForm, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/statut")
+def change_status(cluster_id: int) -> Any:
+    agent, cluster = _cluster_for(cluster_id, Action.CHANGE_STATUS, to=request.form.get("to", ""))
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        changed = decisions.change_status(
+            db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason
+        )
+        return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
+
+    return _decide(agent, cluster.id, "statut", forms.StatusForm, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/start-up")
+def assign_squad(cluster_id: int) -> Any:
+    agent, cluster = _cluster_for(cluster_id, Action.ASSIGN_SQUAD)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        decisions.assign_squad(
+            db, agent, cluster.id, data["squad_id"], expected_version=data["expected_version"], reason=reason
+        )
+        if data["squad_id"] is None:
+            return "L'irritant n'est plus confié à une start-up d'État.", cluster.id
+        name = {s.id: s.name for s in backlog.list_squads(db)}.get(data["squad_id"], "")
+        return f"Irritant confié à la start-up d'État « {name} ».", cluster.id
+
+    return _decide(agent, cluster.id, "start-up", forms.SquadForm, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/epinglage")
+def set_pinned(cluster_id: int) -> Any:
+    agent, cluster = _cluster_for(cluster_id, Action.EDIT_CLUSTER)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        decisions.set_pinned(
+            db, agent, cluster.id, data["pinned"], expected_version=data["expected_version"], reason=reason
+        )
+        if data["pinned"]:
+            return "Irritant épinglé : un nouveau regroupement ne le modifiera pas.", cluster.id
+        return "Irritant désépinglé.", cluster.id
+
+    return _decide(agent, cluster.id, "epinglage", forms.PinForm, perform)
+
+
+def _status_form(cluster_id: int, form: str, schema: type, to: StatusKind, message: str, **keys: str) -> Any:
+    """Duplicate, not our scope, spam: a status with what it needs, on their own forms."""
+    agent, cluster = _cluster_for(cluster_id, Action.RESHAPE)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        extra = {name: data[key] for name, key in keys.items()}
+        decisions.change_status(
+            db, agent, cluster.id, to, expected_version=data["expected_version"], reason=reason, **extra
+        )
+        return message, cluster.id
+
+    return _decide(agent, cluster.id, form, schema, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/doublon")
+def mark_duplicate(cluster_id: int) -> Any:
+    return _status_form(
+        cluster_id, "doublon", forms.DuplicateForm, StatusKind.DUPLICATE,
+        "Irritant marqué comme doublon.", duplicate_of="duplicate_of",
+    )  # fmt: skip
+
+
+@bp.post("/irritants/<int:cluster_id>/hors-perimetre")
+def not_our_scope(cluster_id: int) -> Any:
+    return _status_form(
+        cluster_id, "hors-perimetre", forms.RouteForm, StatusKind.NOT_OUR_SCOPE,
+        "Irritant noté hors périmètre et transmis.", routed_to="routed_to",
+    )  # fmt: skip
+
+
+@bp.post("/irritants/<int:cluster_id>/indesirable")
+def mark_spam(cluster_id: int) -> Any:
+    return _status_form(
+        cluster_id, "indesirable", forms.ReasonOnlyForm, StatusKind.SPAM, "Irritant marqué comme indésirable."
+    )
+
+
+@bp.post("/irritants/<int:cluster_id>/fusion")
+def merge(cluster_id: int) -> Any:
+    agent, cluster = _cluster_for(cluster_id, Action.RESHAPE)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        versions = {cluster.id: data["expected_version"]} if data["expected_version"] else None
+        decisions.merge(db, agent, cluster.id, data["sources"], expected_versions=versions, reason=reason)
+        numbers = ", ".join(f"n° {i}" for i in data["sources"])
+        return f"Fusion faite : {numbers} regroupé{'s' if len(data['sources']) > 1 else ''} ici.", cluster.id
+
+    return _decide(agent, cluster.id, "fusion", forms.MergeForm, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/defusion")
+def unmerge(cluster_id: int) -> Any:
+    """Take a merged irritant back out (from its page or the page of the irritant it was merged into)."""
+    agent, source = _cluster_for(cluster_id, Action.RESHAPE)
+    origin = request.form.get("depuis", "")
+    page_id = int(origin) if origin.isdigit() and 0 < int(origin) <= backlog.MAX_ID else source.id
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        decisions.unmerge(db, agent, source.id, reason=reason)
+        return f"Fusion annulée : l'irritant n° {source.id} est de nouveau séparé.", page_id
+
+    return _decide(agent, page_id, f"defusion-{source.id}", forms.ReasonOnlyForm, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/signalements")
+def reshape_reports(cluster_id: int) -> Any:
+    """The ticked reports become a new irritant (« scinder ») or go to another one (« déplacer »)."""
+    agent, cluster = _cluster_for(cluster_id, Action.RESHAPE)
+    moving = request.form.get("action") == "deplacer"
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        count = len(data["reports"])
+        plural = "s" if count > 1 else ""
+        if moving:
+            if data["to_cluster"] is None:
+                raise forms.FormInvalid(errors={"to_cluster": ["Indiquez le numéro de l'irritant de destination."]})
+            for report_id in data["reports"]:
+                decisions.move_report(db, agent, report_id, data["to_cluster"], reason=reason)
+            return f"{count} signalement{plural} déplacé{plural} vers l'irritant n° {data['to_cluster']}.", cluster.id
+        created = decisions.split(
+            db, agent, cluster.id, data["reports"], label=data["new_label"],
+            expected_version=data["expected_version"], reason=reason,
+        )  # fmt: skip
+        return f"Nouvel irritant n° {created.id} créé avec {count} signalement{plural}.", created.id
+
+    return _decide(agent, cluster.id, "signalements", forms.ReportsForm, perform)
