@@ -24,7 +24,7 @@ from irritants.clustering import (
 )
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Moderation, Report, StatusKind
 from irritants.intake.redaction import redact
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
@@ -159,9 +159,11 @@ def place_report(
     position, confidence = assign(vector, index.matrix, threshold=default_threshold(_family(encoder)))
     cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
     if cluster is None:
-        words = keywords([report.description], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
+        # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
+        text = report.description if report.moderation == Moderation.PUBLISHED else redact(report.description)
+        words = keywords([text], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
         cluster = Cluster(
-            label=redact(headline(report.description)) or make_label(words),
+            label=headline(text) or make_label(words),
             keywords=list(words),
             excerpt_report_ids=[report.id],
             encoder=encoder.name,
@@ -182,6 +184,7 @@ def place_report(
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
+    report.status = cluster.status  # what the citizen's tracking page shows
     session.flush()
     _remember(session, encoder, index, cluster)
     return cluster

@@ -2,7 +2,7 @@
 
 Cluster identity is stable: new groups inherit the id of the old cluster they overlap most, so statuses,
 squad links and decisions survive. Product owners' decisions are constraints: reports of a pinned cluster,
-and reports a product owner moved by hand, stay where they are.
+of a spam or duplicate one, and reports a product owner moved, merged or split off by hand, stay where they are.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Moderation, Report, StatusKind
 from irritants.intake.redaction import redact
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
@@ -155,6 +155,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
             Report.cluster_locked,
             Report.administration_id,
             Report.procedure_id,
+            Report.moderation,
             ReportVector.vector,
         )
         .join(ReportVector, ReportVector.report_id == Report.id)
@@ -166,7 +167,12 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
     ids = np.array([r.id for r in rows], dtype=np.int64)
     vectors = np.vstack([engine.from_bytes(r.vector) for r in rows])
     old = np.array([r.cluster_id or 0 for r in rows], dtype=np.int64)
-    pinned = set(session.scalars(select(Cluster.id).where(Cluster.pinned)))
+    # Decisions hold: pinned irritants keep their reports; spam and duplicates keep theirs and take no new ones.
+    pinned = set(
+        session.scalars(
+            select(Cluster.id).where(Cluster.pinned | Cluster.status.in_((StatusKind.SPAM, StatusKind.DUPLICATE)))
+        )
+    )
     fixed = np.array([bool(r.cluster_locked and r.cluster_id) or (r.cluster_id in pinned) for r in rows])
     free = np.flatnonzero(~fixed)
     progress("clustering", 0, 1)
@@ -192,7 +198,8 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         local[members[cid]] = position
     centroids = centroids_of(vectors, local)
     confidence = np.einsum("ij,ij->i", vectors, centroids[local])
-    texts = [r.description for r in rows]
+    # Labels and keywords are public: texts where personal data was detected (not published) are redacted first.
+    texts = [r.description if r.moderation == Moderation.PUBLISHED else redact(r.description) for r in rows]
     # Keywords from each cluster's most central reports only: the same terms, for a fraction of 100k texts.
     chosen = np.concatenate(
         [members[cid][np.argsort(-confidence[members[cid]], kind="stable")[:KEYWORD_SAMPLE]] for cid in cluster_ids]
@@ -206,7 +213,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         cluster.keywords = list(words.get(position, []))
         if not cluster.label_locked:
             central = reps.get(position) or [int(members[cid][0])]
-            cluster.label = redact(headline(texts[central[0]])) or short_label(cluster.keywords)
+            cluster.label = headline(texts[central[0]]) or short_label(cluster.keywords)
         cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
         cluster.centroid = engine.to_bytes(centroids[position])
         cluster.encoder = encoder.name
@@ -224,6 +231,14 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
     for start in range(0, len(payload), _BATCH):
         session.connection().execute(stmt, payload[start : start + _BATCH])
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
+    # A report shows its irritant's status on the citizen's tracking page: it follows the report when it moves.
+    status = select(Cluster.status).where(Cluster.id == Report.cluster_id).scalar_subquery()
+    session.execute(
+        update(Report)
+        .where(Report.cluster_id.is_not(None), Report.status != status)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 

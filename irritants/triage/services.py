@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import CITIZEN_STATUS_LABELS, Report, StatusKind
+from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, StatusKind
 from irritants.intake.redaction import excerpt
 from irritants.referential.models import Administration
 from irritants.triage.models import Cluster, Support
@@ -52,14 +52,36 @@ def public_label(cluster: Cluster) -> str:
     return CITIZEN_STATUS_LABELS[cluster.status]
 
 
-def excerpts(session: Session, cluster: Cluster) -> list[str]:
-    """Redacted excerpts of the cluster's representative reports."""
-    if not cluster.excerpt_report_ids:
+@dataclass(frozen=True)
+class Excerpt:
+    """A redacted excerpt; the report's id is its public handle (for « Signaler un contenu abusif »)."""
+
+    report_id: int
+    text: str
+
+
+def public_excerpts(session: Session, cluster: Cluster) -> list[Excerpt]:
+    """Redacted excerpts of the cluster's representative reports: published ones only, topped up with others."""
+    wanted = list(cluster.excerpt_report_ids or [])
+    if not wanted:
         return []
-    rows = session.scalars(
-        select(Report.description).where(Report.id.in_(cluster.excerpt_report_ids), Report.cluster_id == cluster.id)
-    )
-    return [excerpt(text) for text in rows]
+    published = (Report.cluster_id == cluster.id, Report.moderation == Moderation.PUBLISHED)
+    found = dict(session.execute(select(Report.id, Report.description).where(Report.id.in_(wanted), *published)).all())
+    chosen = [(i, found[i]) for i in wanted if i in found]
+    if len(chosen) < len(wanted):
+        # A held or rejected representative gives its place to another published report of the irritant.
+        chosen += session.execute(
+            select(Report.id, Report.description)
+            .where(*published, Report.id.not_in(wanted))
+            .order_by(Report.id)
+            .limit(len(wanted) - len(chosen))
+        ).all()
+    return [Excerpt(report_id, excerpt(text)) for report_id, text in chosen]
+
+
+def excerpts(session: Session, cluster: Cluster) -> list[str]:
+    """Redacted excerpts of the cluster's published representative reports (public API)."""
+    return [item.text for item in public_excerpts(session, cluster)]
 
 
 def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
@@ -71,7 +93,8 @@ def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
 
 def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> tuple[list[Cluster], int]:
     """Public clusters ranked by score, filtered and paginated; returns (page items, total)."""
-    stmt = select(Cluster).where(Cluster.status.not_in(PUBLIC_HIDDEN), Cluster.size > 0)
+    # A duplicate keeps its public page (it points to the original) but is not listed twice.
+    stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
     report_conditions = []
     if filters.administration:
         admin_id = session.scalar(select(Administration.id).where(Administration.slug == filters.administration))

@@ -94,6 +94,10 @@ def test_new_reports_join_existing_clusters_right_after_commit(tfidf_app):
     refs = post_reports(client)
     run(tfidf_app, "recluster")
     before = clusters_by_theme(tfidf_app, refs)
+    with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
+        for cluster in s.scalars(select(Cluster).where(Cluster.id.in_(before["iban"]))):
+            cluster.status = "in_progress"
+        s.commit()
     body = client.post(
         "/api/v1/reports", json=report_payload(description=THEMES["iban"].format(n=42), administration="caf")
     ).get_json()
@@ -101,6 +105,7 @@ def test_new_reports_join_existing_clusters_right_after_commit(tfidf_app):
         report = s.scalar(select(Report).where(Report.reference == body["reference"]))
         assert report.cluster_id in before["iban"]
         assert 0 < report.cluster_confidence <= 1
+        assert report.status == "in_progress"  # the tracking page shows the irritant's progress at once
         assert s.get(ReportVector, report.id) is not None
 
 
@@ -163,6 +168,10 @@ def test_cluster_listing_is_ranked_with_its_score_breakdown(tfidf_app):
     assert {t["name"] for t in breakdown["terms"]} >= {"people", "severity", "recency", "growth", "breadth", "equity"}
     only_prefecture = client.get("/api/v1/clusters?administration=prefecture").get_json()
     assert only_prefecture["total"] == 1
+    with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
+        s.get(Cluster, only_prefecture["items"][0]["id"]).status = "duplicate"
+        s.commit()
+    assert client.get("/api/v1/clusters").get_json()["total"] == 2  # a duplicate is not listed twice
     assert client.get("/api/v1/clusters?page=0").status_code == 422
     assert client.get("/api/v1/clusters?page=99999999999999999999").status_code == 422
     assert client.get("/api/v1/clusters?page_size=1000").status_code == 422
@@ -284,3 +293,19 @@ def test_a_report_unlike_any_irritant_starts_a_new_one_titled_from_its_text(tfid
         cluster = s.get(Cluster, report.cluster_id)
         assert cluster.label == "La piscine municipale ferme ses vestiaires handicapés depuis l'été."
         assert report.cluster_confidence == 1.0
+
+
+def test_a_new_irritant_is_never_titled_with_personal_data_even_cut_in_the_middle(tfidf_app):
+    client = tfidf_app.test_client()
+    post_reports(client)
+    run(tfidf_app, "recluster")
+    # The phone number straddles the 80-character cut of the title: redaction must come before the cut.
+    text = "Bonjour, la piscine municipale ferme ses vestiaires handicapés depuis l'été, tél 06 12 34 56 78. Merci"
+    body = client.post("/api/v1/reports", json=report_payload(description=text, administration="mairie")).get_json()
+    with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
+        report = s.scalar(select(Report).where(Report.reference == body["reference"]))
+        cluster = s.get(Cluster, report.cluster_id)
+        assert report.moderation == "pending"
+        assert cluster.size == 1
+        assert cluster.label.startswith("La piscine municipale ferme ses vestiaires")
+        assert not any(ch.isdigit() for ch in cluster.label + " ".join(cluster.keywords))
