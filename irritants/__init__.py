@@ -41,13 +41,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import irritants.models  # noqa: F401
     from irritants import db, errors, jobs
     from irritants.api.clusters import bp as api_clusters_bp
+    from irritants.api.me import bp as api_me_bp
+    from irritants.api.moderation import bp as api_moderation_bp
+    from irritants.api.triage import bp as api_triage_bp
     from irritants.api.views import bp as api_bp
-    from irritants.auth import access
+    from irritants.auth import access, oidc
+    from irritants.auth.views import bp as auth_bp
     from irritants.extensions import api, csrf, limiter, talisman
     from irritants.intake.models import CITIZEN_STATUS_LABELS, STATUS_BADGES
+    from irritants.intake.moderation_views import bp as moderation_bp
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage.backoffice import bp as backoffice_bp
     from irritants.triage.jobs import on_report_accepted
     from irritants.triage.views import bp as triage_bp
 
@@ -58,10 +64,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     access.init_app(app)
+    oidc.init_app(app)
     limiter.init_app(app)
+    csp = dict(CSP)
+    if oidc.provider_origin(app.config):
+        # Sign-in and sign-out forms end in a redirect to ProConnect, and form-action also governs redirects.
+        csp["form-action"] = ["'self'", oidc.provider_origin(app.config)]
     talisman.init_app(
         app,
-        content_security_policy=CSP,
+        content_security_policy=csp,
         content_security_policy_nonce_in=["script-src"],
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=app.config["FORCE_HTTPS"],
@@ -74,10 +85,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(triage_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(backoffice_bp)
     api.register_blueprint(api_bp)
     api.register_blueprint(api_clusters_bp)
+    api.register_blueprint(api_me_bp)
+    api.register_blueprint(api_moderation_bp)
+    api.register_blueprint(api_triage_bp)
     csrf.exempt(api_bp)
     csrf.exempt(api_clusters_bp)
+    csrf.exempt(api_moderation_bp)  # protect_api_write(): CSRF for browser sessions, not for tokens
+    csrf.exempt(api_triage_bp)  # its before_request calls protect_api_write()
 
     jobs.init_app(app)
     report_accepted.connect(on_report_accepted, sender=app, weak=False)

@@ -168,18 +168,6 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     return result
 
 
-@click.command("purge-contacts")
-@with_appcontext
-def purge_contacts() -> None:
-    """Delete follow-up emails whose retention period is over (run daily)."""
-    from irritants.intake.services import purge_expired_contacts
-
-    with get_db().session_scope() as session:
-        count = purge_expired_contacts(session)
-        session.commit()
-    click.echo(f"{count} adresses supprimées.")
-
-
 @click.command("setup")
 @click.option("--demo-reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.pass_context
@@ -199,14 +187,17 @@ def setup(ctx: click.Context, demo_reports: int) -> None:
         ctx.invoke(recluster_command, seed=None)
 
 
-COMMANDS = (db_group, load_reference, demo_data, import_csv, purge_contacts, setup)
+COMMANDS = (db_group, load_reference, demo_data, import_csv, setup)
 
 
 def register_commands(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
+    from irritants.auth.cli import COMMANDS as AUTH_COMMANDS
+    from irritants.intake.cli import COMMANDS as PRIVACY_COMMANDS
+    from irritants.squads.cli import COMMANDS as SQUAD_COMMANDS
     from irritants.triage.cli import COMMANDS as TRIAGE_COMMANDS
 
-    for command in (*COMMANDS, *TRIAGE_COMMANDS):
+    for command in (*COMMANDS, *PRIVACY_COMMANDS, *TRIAGE_COMMANDS, *AUTH_COMMANDS, *SQUAD_COMMANDS):
         app.cli.add_command(command)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,39 @@ class BaseConfig:
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     WTF_CSRF_TIME_LIMIT: int | None = 24 * 3600
+    # No "remember me" is offered; should a remember cookie ever be set, it is as locked down as the session.
+    REMEMBER_COOKIE_SECURE: bool = False
+    REMEMBER_COOKIE_HTTPONLY: bool = True
+    REMEMBER_COOKIE_SAMESITE: str = "Lax"
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST: bool = False
+
+    # Agents' sign-in: sessions end after this idle time and, whatever the activity, after this many hours
+    # (PERMANENT_SESSION_LIFETIME, the signed cookie's maximum age, follows AGENT_SESSION_HOURS).
+    AGENT_IDLE_MINUTES: int = 30
+    AGENT_SESSION_HOURS: int = 12
+    PERMANENT_SESSION_LIFETIME: dt.timedelta = dt.timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION: dt.timedelta = dt.timedelta(hours=12)
+    # Failed passwords per account before it is locked, and for how long; failed attempts per IP.
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_MINUTES: int = 15
+    RATELIMIT_LOGIN: str = "10 per minute;50 per hour"
+    PASSWORD_MIN_LENGTH: int = 12
+    # API tokens created without an explicit lifetime expire after this many days.
+    API_TOKEN_DEFAULT_DAYS: int = 90
+
+    # ProConnect (OpenID Connect), switched on when the issuer and client id are set. The issuer is the
+    # discovery base, e.g. https://auth.agentconnect.gouv.fr/api/v2 (".well-known/openid-configuration" added).
+    PROCONNECT_ISSUER: str = ""
+    PROCONNECT_CLIENT_ID: str = ""
+    PROCONNECT_CLIENT_SECRET: str = ""
+    PROCONNECT_SCOPES: str = "openid email given_name usual_name"
 
     # Contact data is purged after this many days (RGPD minimisation).
     CONTACT_RETENTION_DAYS: int = 365
+    # …and, once the report's irritant is closed, this many months after closing (`purge-personal-data`).
+    PERSONAL_DATA_RETENTION_MONTHS: int = 12
+    # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
+    ABUSE_FLAG_THRESHOLD: int = 3
 
     # OpenAPI (flask-smorest).
     API_TITLE: str = "irritants"
@@ -89,6 +120,7 @@ class ProductionConfig(BaseConfig):
 
     FORCE_HTTPS = True
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {
@@ -112,11 +144,23 @@ _ENV_KEYS = {
     "FORCE_HTTPS": _bool,
     "SESSION_COOKIE_SECURE": _bool,
     "CONTACT_RETENTION_DAYS": int,
+    "PERSONAL_DATA_RETENTION_MONTHS": int,
+    "ABUSE_FLAG_THRESHOLD": int,
     "JOBS_MODE": str,
     "CLUSTERING_ENCODER": str,
     "CLUSTERING_SEED": int,
     "EMBEDDING_THREADS": int,
     "RANKING_WEIGHTS": str,
+    "AGENT_IDLE_MINUTES": int,
+    "AGENT_SESSION_HOURS": int,
+    "LOGIN_MAX_FAILURES": int,
+    "LOGIN_LOCK_MINUTES": int,
+    "RATELIMIT_LOGIN": str,
+    "API_TOKEN_DEFAULT_DAYS": int,
+    "PROCONNECT_ISSUER": str,
+    "PROCONNECT_CLIENT_ID": str,
+    "PROCONNECT_CLIENT_SECRET": str,
+    "PROCONNECT_SCOPES": str,
 }
 
 
@@ -145,6 +189,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             settings["JOBS_MODE"] = "worker"
     if overrides:
         settings.update(overrides)
+    explicit = overrides or {}
+    # One source for the absolute session length; the remember cookie (never set) is never looser.
+    if "PERMANENT_SESSION_LIFETIME" not in explicit:
+        settings["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=settings["AGENT_SESSION_HOURS"])
+    settings["REMEMBER_COOKIE_DURATION"] = settings["PERMANENT_SESSION_LIFETIME"]
+    if "REMEMBER_COOKIE_SECURE" not in explicit:
+        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
         raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")
     return settings

@@ -1,0 +1,306 @@
+"""Every back-office route and API endpoint × every kind of caller.
+
+Refused callers get 401/302-to-login (anonymous), 403, or 404 (objects they may not know exist), and the
+database is left exactly as it was. Allowed callers succeed with the same valid request. A route added without an
+entry in ROUTES fails ``test_every_back_office_route_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from irritants.auth.models import ApiToken, User
+from irritants.auth.policy import Agent
+from irritants.auth.services import create_token
+from irritants.db import get_db
+from irritants.intake.models import Moderation
+from irritants.triage import decisions
+from irritants.triage.models import Cluster, ReplyTemplate
+from tests.conftest import make_cluster, make_report, make_squad, make_user, sign_in
+
+PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
+VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
+OWNERS = {"po", "admin"}  # product owner of the irritant's squad, and admins
+MODERATORS = {"po", "po_other_squad", "admin"}
+SQUAD_WORK = {"po", "squad_member", "admin"}  # the squad's own people moving its work along
+SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin"}  # signed-in agents, own data
+
+
+@dataclass
+class World:
+    squad_a: int
+    squad_b: int
+    cluster: int  # irritant of squad A, planned
+    version: int
+    free: int  # unassigned irritant, new
+    duplicate: int  # irritant of squad A merged into ``cluster``
+    report: int  # a report of ``cluster`` held for moderation
+    template: int  # reply template of squad A
+    own_token: int  # the caller's own API token (self-service routes)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    allowed: frozenset[str]
+    body: Callable[[World], dict[str, Any]] | None = None
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith("/api/")
+
+
+def route(method: str, path: str, allowed: set[str], body: Callable[[World], dict[str, Any]] | None = None) -> Route:
+    return Route(method, path, frozenset(allowed), body)
+
+
+HTML_VIEWERS = VIEWERS - {"token_other_squad"}
+ROUTES = {
+    # Back-office pages and forms.
+    "auth.home": route("GET", "/agents/", SELF_SERVICE),
+    "auth.create_token": route("POST", "/agents/jetons", SELF_SERVICE, lambda w: {"name": "tableur", "days": "30"}),
+    "auth.revoke_token": route("POST", "/agents/jetons/{own_token}/revocation", SELF_SERVICE),
+    "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
+    "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
+    "backoffice.edit_label": route(
+        "POST",
+        "/agents/irritants/{cluster}/libelle",
+        OWNERS,
+        lambda w: {"label": "Rendez-vous impossibles", "keywords": "rendez-vous", "expected_version": w.version},
+    ),
+    "backoffice.change_status": route(
+        "POST", "/agents/irritants/{cluster}/statut", SQUAD_WORK, lambda w: {"to": "in_progress"}
+    ),
+    "backoffice.assign_squad": route(
+        "POST", "/agents/irritants/{cluster}/start-up", OWNERS, lambda w: {"squad": str(w.squad_b)}
+    ),
+    "backoffice.set_pinned": route("POST", "/agents/irritants/{cluster}/epinglage", OWNERS, lambda w: {"pinned": "1"}),
+    "backoffice.mark_duplicate": route(
+        "POST", "/agents/irritants/{cluster}/doublon", OWNERS, lambda w: {"number": str(w.free)}
+    ),
+    "backoffice.not_our_scope": route(
+        "POST", "/agents/irritants/{cluster}/hors-perimetre", OWNERS, lambda w: {"routed_to": "Mairie de Lille"}
+    ),
+    "backoffice.mark_spam": route("POST", "/agents/irritants/{cluster}/indesirable", OWNERS, lambda w: {}),
+    "backoffice.merge": route("POST", "/agents/irritants/{cluster}/fusion", OWNERS, lambda w: {"sources": str(w.free)}),
+    "backoffice.unmerge": route("POST", "/agents/irritants/{duplicate}/defusion", OWNERS, lambda w: {}),
+    "backoffice.reshape_reports": route(
+        "POST",
+        "/agents/irritants/{cluster}/signalements",
+        OWNERS,
+        lambda w: {"reports": str(w.report), "action": "deplacer", "to_cluster": str(w.free)},
+    ),
+    "backoffice.bulk_action": route(
+        "POST", "/agents/irritants/lot", OWNERS, lambda w: {"ids": str(w.cluster), "operation": "pin"}
+    ),
+    "moderation.queue": route("GET", "/agents/moderation", MODERATORS - {"token_other_squad"}),
+    "moderation.decide": route(
+        "POST", "/agents/moderation/{report}", MODERATORS, lambda w: {"decision": "publish", "expected": "pending"}
+    ),
+    # API.
+    "api_me.me": route("GET", "/api/v1/me", SELF_SERVICE | {"token_other_squad"}),
+    "api_moderation.list_pending": route("GET", "/api/v1/moderation/reports", MODERATORS),
+    "api_moderation.decide": route(
+        "POST", "/api/v1/moderation/reports/{report}/decision", MODERATORS, lambda w: {"decision": "reject"}
+    ),
+    "api_triage.list_clusters": route("GET", "/api/v1/triage/clusters", VIEWERS),
+    "api_triage.get_cluster": route("GET", "/api/v1/triage/clusters/{cluster}", VIEWERS),
+    "api_triage.cluster_reports": route("GET", "/api/v1/triage/clusters/{cluster}/reports", VIEWERS),
+    "api_triage.cluster_events": route("GET", "/api/v1/triage/clusters/{cluster}/events", VIEWERS),
+    "api_triage.change_status": route(
+        "POST", "/api/v1/triage/clusters/{cluster}/status", SQUAD_WORK, lambda w: {"to": "in_progress"}
+    ),
+    "api_triage.merge": route(
+        "POST", "/api/v1/triage/clusters/{cluster}/merge", OWNERS, lambda w: {"source_ids": [w.free]}
+    ),
+    "api_triage.unmerge": route("POST", "/api/v1/triage/clusters/{duplicate}/unmerge", OWNERS, lambda w: {}),
+    "api_triage.split": route(
+        "POST", "/api/v1/triage/clusters/{cluster}/split", OWNERS, lambda w: {"report_ids": [w.report]}
+    ),
+    "api_triage.assign": route(
+        "POST", "/api/v1/triage/clusters/{cluster}/assign", OWNERS, lambda w: {"squad_id": w.squad_b}
+    ),
+    "api_triage.pin": route("POST", "/api/v1/triage/clusters/{cluster}/pin", OWNERS, lambda w: {"pinned": True}),
+    "api_triage.label": route(
+        "POST",
+        "/api/v1/triage/clusters/{cluster}/label",
+        OWNERS,
+        lambda w: {"label": "Rendez-vous impossibles", "expected_version": w.version},
+    ),
+    "api_triage.move_report": route(
+        "POST", "/api/v1/triage/reports/{report}/move", OWNERS, lambda w: {"to_cluster_id": w.free}
+    ),
+    "api_triage.bulk": route(
+        "POST", "/api/v1/triage/bulk", OWNERS, lambda w: {"cluster_ids": [w.cluster], "operation": "pin"}
+    ),
+    "api_triage.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
+    "api_triage.create_template": route(
+        "POST",
+        "/api/v1/triage/templates",
+        SQUAD_WORK,
+        lambda w: {"title": "Relance", "body": "Nous relançons l'administration.", "squad_id": w.squad_a},
+    ),
+    "api_triage.update_template": route(
+        "PATCH", "/api/v1/triage/templates/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)"}
+    ),
+    "api_triage.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
+}
+# Public or sign-in machinery: open to anyone by design, covered by their own tests.
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.login_post",
+    "auth.logout",
+    "auth.proconnect_start",
+    "auth.proconnect_callback",
+    "auth.proconnect_logged_out",
+    "moderation.flag",
+}
+BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
+
+
+def test_every_back_office_route_is_in_the_matrix(app):
+    found = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(BACK_OFFICE_PREFIXES) and rule.endpoint not in PUBLIC_ENDPOINTS
+    }
+    assert found == set(ROUTES)
+
+
+@pytest.fixture
+def matrix_app(make_app):
+    # CSRF is proven by its own tests; here only the policy decides.
+    return make_app(WTF_CSRF_ENABLED=False)
+
+
+def build_world(app) -> tuple[World, dict[str, tuple[User, str | None]]]:
+    with app.app_context(), get_db(app).session_scope() as s:
+        squad_a, squad_b = make_squad(s, "Rendez-vous préfecture"), make_squad(s, "Aides au logement")
+        users = {
+            "no_role": make_user(s),
+            "po": make_user(s, "product_owner", squads=[squad_a]),
+            "po_other_squad": make_user(s, "product_owner", squads=[squad_b]),
+            "squad_member": make_user(s, "squad_member", squads=[squad_a]),
+            "manager": make_user(s, "manager"),
+            "admin": make_user(s, "admin"),
+            "token_other_squad": make_user(s, "squad_member", squads=[squad_b]),
+        }
+        cluster = make_cluster(s, "Rendez-vous introuvables en préfecture", squad_id=squad_a.id, status="planned")
+        free = make_cluster(s, "Formulaire qui refuse un IBAN valide", reports=2)
+        duplicate = make_cluster(s, "Aucun créneau de rendez-vous", reports=2, squad_id=squad_a.id)
+        held = make_report(s, cluster=cluster, moderation=Moderation.PENDING, moderation_reasons=["telephone"])
+        admin = Agent(users["admin"].id, users["admin"].email, frozenset({"admin"}))
+        decisions.merge(s, admin, cluster.id, [duplicate.id])
+        template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
+        s.add(template)
+        tokens = {name: create_token(s, user, "outil") for name, user in users.items()}
+        s.commit()
+        world = World(
+            squad_a=squad_a.id,
+            squad_b=squad_b.id,
+            cluster=cluster.id,
+            version=s.get(Cluster, cluster.id).version,
+            free=free.id,
+            duplicate=duplicate.id,
+            report=held.id,
+            template=template.id,
+            own_token=0,
+        )
+        principals = {name: (user, tokens[name][1]) for name, user in users.items()}
+        token_ids = {name: tokens[name][0].id for name in users}
+    world.own_token = 0
+    return world, {**principals, "_token_ids": token_ids}  # type: ignore[dict-item]
+
+
+SNAPSHOT_QUERIES = {
+    "clusters": "SELECT id, status, version, squad_id, pinned, label, label_locked, duplicate_of_id, routed_to, size "
+    "FROM clusters",
+    "reports": "SELECT id, cluster_id, status, moderation, cluster_locked, abuse_flags FROM reports",
+    "supports": "SELECT id, cluster_id FROM supports",
+    "events": "SELECT id FROM events",
+    "templates": "SELECT id, title, body, squad_id FROM reply_templates",
+    "tokens": "SELECT id, revoked_at FROM api_tokens",
+    "users": "SELECT id, roles, active, session_epoch FROM users",
+    "squads": "SELECT id, name FROM squads",
+    "members": "SELECT squad_id, user_id FROM squad_members",
+}
+
+
+def snapshot(app) -> dict[str, list[tuple[Any, ...]]]:
+    with get_db(app).engine.connect() as conn:
+        return {
+            name: sorted(map(tuple, conn.execute(text(sql)).all()), key=repr) for name, sql in SNAPSHOT_QUERIES.items()
+        }
+
+
+CASES = [
+    (endpoint, who)
+    for endpoint in ROUTES
+    for who in PRINCIPALS
+    if not (who == "token_other_squad" and not ROUTES[endpoint].api)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "who"), CASES)
+def test_route_by_caller(matrix_app, endpoint, who):
+    spec = ROUTES[endpoint]
+    world, principals = build_world(matrix_app)
+    client = matrix_app.test_client()
+    headers: dict[str, str] = {}
+    if who == "token_other_squad":
+        headers["Authorization"] = f"Bearer {principals[who][1]}"
+    elif who != "anonymous":
+        sign_in(client, principals[who][0])
+    if who in principals["_token_ids"]:
+        world.own_token = principals["_token_ids"][who]
+    path = spec.path.format(**vars(world))
+    body = spec.body(world) if spec.body else {}
+    before = snapshot(matrix_app)
+    if spec.api:
+        response = client.open(path, method=spec.method, json=body if spec.method != "GET" else None, headers=headers)
+    else:
+        response = client.open(path, method=spec.method, data=body if spec.method != "GET" else None, headers=headers)
+
+    if who in spec.allowed:
+        assert response.status_code < 400, (response.status_code, response.get_data(as_text=True)[:500])
+        return
+    if who == "anonymous":
+        expected = {401} if spec.api else {302}
+        if not spec.api:
+            assert "/agents/connexion" in response.headers["Location"]
+    else:
+        expected = {403, 404}
+    assert response.status_code in expected, (response.status_code, response.get_data(as_text=True)[:500])
+    if spec.api:
+        assert response.mimetype == "application/problem+json"
+    assert snapshot(matrix_app) == before, "a refused call changed the database"
+
+
+def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app):
+    world, principals = build_world(matrix_app)
+    _admin, raw = principals["admin"]
+    with matrix_app.app_context(), get_db(matrix_app).session_scope() as s:
+        from irritants.db import utcnow
+
+        s.get(ApiToken, principals["_token_ids"]["admin"]).revoked_at = utcnow()
+        s.commit()
+    client = matrix_app.test_client()
+    before = snapshot(matrix_app)
+    for endpoint, spec in ROUTES.items():
+        if not spec.api:
+            continue
+        body = spec.body(world) if spec.body else {}
+        response = client.open(
+            spec.path.format(**vars(world)),
+            method=spec.method,
+            json=body if spec.method != "GET" else None,
+            headers={"Authorization": f"Bearer {raw}"},
+        )
+        assert response.status_code == 401, endpoint
+    assert snapshot(matrix_app) == before
