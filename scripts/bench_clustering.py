@@ -802,10 +802,18 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             f"p50 {pct(latencies, 50):.1f} ms  p95 {pct(latencies, 95):.1f} ms  p99 {pct(latencies, 99):.1f} ms"
             f"  ({bad} non-200, {empty} with no suggestion)"
         )
-        embed_ms = _encode_ms(encoder, texts[5:105])
+        embed_ms = _encode_ms(encoder, [t[: engine.SIMILAR_MAX_CHARS] for t in texts[5:105]])
         print(
-            f"     of which embedding the text (encoder alone, first {len(embed_ms)} texts): "
-            f"p50 {pct(embed_ms, 50):.1f} ms  p95 {pct(embed_ms, 95):.1f} ms"
+            f"     of which embedding the text (encoder alone, first {len(embed_ms)} texts, cut at "
+            f"{engine.SIMILAR_MAX_CHARS} chars as the endpoint does): p50 {pct(embed_ms, 50):.1f} ms  "
+            f"p95 {pct(embed_ms, 95):.1f} ms"
+        )
+        with app.app_context(), db.session_scope() as session:
+            first, shown = _same_top_suggestion(session, app.config, texts[5:105])
+        print(
+            f"     the irritant closest to the whole typed text is the first suggestion for {100 * first:.0f} % of "
+            f"texts and among the 5 shown for {100 * shown:.0f} % (the cut at {engine.SIMILAR_MAX_CHARS} chars "
+            "bounds the embedding time)"
         )
         with app.app_context(), db.session_scope() as session:
             insert_reports(
@@ -831,6 +839,21 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             get_db(app).dispose()
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _same_top_suggestion(session: Any, config: Any, texts: Sequence[str]) -> tuple[float, float]:
+    """Shares of texts whose whole-text best irritant is the endpoint's first suggestion, and among its five."""
+    from irritants.triage import engine
+
+    encoder = engine.current_encoder(session, config)
+    index = engine.centroid_index(session, encoder)
+    first = shown = 0
+    for text in texts:
+        served = [s.cluster_id for s in engine.similar(session, config, text, limit=5, min_similarity=-1.0)]
+        whole = int(index.ids[int(np.argmax(index.matrix @ encoder.encode([text])[0]))])
+        first += bool(served) and served[0] == whole
+        shown += whole in served
+    return first / max(len(texts), 1), shown / max(len(texts), 1)
 
 
 def _encode_ms(encoder: Any, texts: Sequence[str]) -> list[float]:

@@ -32,7 +32,7 @@ _lock = threading.Lock()
 _embedding: EmbeddingEncoder | None = None
 _tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
 INDEX_REFRESH_SECONDS = 3.0
-SIMILAR_MAX_CHARS = 200
+SIMILAR_MAX_CHARS = 160
 HIDDEN_STATUSES = (StatusKind.SPAM, StatusKind.DUPLICATE)
 
 
