@@ -185,6 +185,29 @@ def setup(ctx: click.Context, demo_reports: int) -> None:
         clustered = session.scalar(select(func.count()).select_from(Cluster))
     if not clustered:
         ctx.invoke(recluster_command, seed=None)
+    if demo_reports and current_app.config["ENV"] == "development":
+        _demo_agents()
+
+
+def _demo_agents() -> None:
+    # A newcomer should be able to open the back-office at once: one account per role, passwords shown once
+    # and kept in instance/ (never committed), on the first run only.
+    from irritants.auth.demo import create_demo_agents
+    from irritants.config import PROJECT_ROOT
+
+    with get_db().session_scope() as session:
+        created = create_demo_agents(session)
+        session.commit()
+    if not created:
+        return
+    lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
+    lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
+    path = PROJECT_ROOT / "instance" / "comptes-demo.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo("\n".join(lines))
+    click.echo(f"(gardés dans {path.relative_to(PROJECT_ROOT)})")
 
 
 COMMANDS = (db_group, load_reference, demo_data, import_csv, setup)

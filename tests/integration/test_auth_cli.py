@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -182,3 +183,19 @@ def test_no_new_token_for_a_deactivated_agent(app, runner):
     run(runner, "users", "deactivate", "--email", EMAIL)
     result = run(runner, "tokens", "create", "--email", EMAIL, "--name", "Export")
     assert result.exit_code == 1 and "désactivé" in result.output
+
+
+def test_demo_agents_are_created_once_one_per_role_and_can_sign_in(app, client):
+    from irritants.auth.demo import create_demo_agents
+
+    with app.app_context(), get_db(app).session_scope() as s:
+        created = create_demo_agents(s)
+        s.commit()
+        assert create_demo_agents(s) == []  # only on an empty users table
+        roles = sorted(role for user in s.scalars(select(User)) for role in user.roles)
+    assert roles == ["admin", "manager", "product_owner", "squad_member"]
+    email, _name, password = created[1]
+    page = client.get("/agents/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/agents/connexion", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 303 and client.get("/agents/irritants").status_code == 200

@@ -1,0 +1,40 @@
+"""Demo agents for a newcomer's local service: one account per role, random passwords shown once.
+
+Only `irritants setup` in development calls this, and only on an empty users table.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from irritants.auth.models import User
+from irritants.auth.services import create_user, generate_password
+from irritants.squads.models import Squad, SquadPhase
+
+DEMO_SQUADS = (
+    ("Rendez-vous en préfecture", "rendez-vous-prefecture", SquadPhase.CONSTRUCTION),
+    ("Aides au logement", "aides-logement", SquadPhase.ACCELERATION),
+)
+DEMO_AGENTS = (
+    ("admin@demo.irritants.fr", "Administratrice (démo)", ("admin",), ()),
+    ("responsable@demo.irritants.fr", "Responsable produit (démo)", ("product_owner",), ("rendez-vous-prefecture",)),
+    ("equipe@demo.irritants.fr", "Membre d'équipe (démo)", ("squad_member",), ("rendez-vous-prefecture",)),
+    ("pilotage@demo.irritants.fr", "Pilotage (démo)", ("manager",), ()),
+)
+
+
+def create_demo_agents(session: Session) -> list[tuple[str, str, str]]:
+    """Demo squads and one agent per role when no agent exists yet; returns (email, name, password)."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return []
+    for name, slug, phase in DEMO_SQUADS:
+        if session.scalar(select(Squad.id).where(Squad.slug == slug)) is None:
+            session.add(Squad(name=name, slug=slug, phase=phase))
+    session.flush()
+    created = []
+    for email, name, roles, squads in DEMO_AGENTS:
+        password = generate_password()
+        create_user(session, email, roles, name=name, password=password, squad_slugs=squads)
+        created.append((email, name, password))
+    return created
