@@ -28,13 +28,14 @@ from irritants.triage.models import Cluster, ReportVector
 
 S = StatusKind
 
-# From every open status an irritant may also be routed elsewhere, marked duplicate or spam.
+# From every open status an irritant may also be routed elsewhere, marked duplicate or spam — or closed without a
+# fix (a product owner may decide not to pursue it, with a reason), which the citizen is told as such.
 _SIDE_EXITS = frozenset({S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
 
 TRANSITIONS: dict[StatusKind, frozenset[StatusKind]] = {
     S.NEW: frozenset({S.TRIAGED}) | _SIDE_EXITS,
-    S.TRIAGED: frozenset({S.PLANNED}) | _SIDE_EXITS,
-    S.PLANNED: frozenset({S.IN_PROGRESS}) | _SIDE_EXITS,
+    S.TRIAGED: frozenset({S.PLANNED, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
+    S.PLANNED: frozenset({S.IN_PROGRESS, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
     S.IN_PROGRESS: frozenset({S.FIXED, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
     S.FIXED: frozenset({S.REGRESSED, S.TRIAGED}),
     S.REGRESSED: frozenset({S.IN_PROGRESS}),

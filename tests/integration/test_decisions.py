@@ -53,6 +53,10 @@ def support(session, cluster, person):
 
 def test_allowed_transitions_follow_the_design_workflow():
     assert decisions.allowed_transitions(S.NEW) == [S.TRIAGED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM]
+    # A product owner may decide not to pursue an irritant once it is qualified, with a reason.
+    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.TRIAGED)
+    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.PLANNED)
+    assert S.FIXED not in decisions.allowed_transitions(S.TRIAGED)
     assert decisions.allowed_transitions(S.IN_PROGRESS) == [
         S.FIXED,
         S.CLOSED_NOT_FIXED,
