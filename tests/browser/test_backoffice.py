@@ -1,6 +1,6 @@
 """A product owner's main path in a real browser, with the keyboard: sign in, open the backlog, filter it, open an
-irritant, merge another one into it, give it to a squad. Every page has zero axe-core violations (WCAG 2.1 AA,
-RGAA 4)."""
+irritant, merge another one into it, give it to a squad; then write, edit and delete a reply template. Every page
+has zero axe-core violations (WCAG 2.1 AA, RGAA 4)."""
 
 from __future__ import annotations
 
@@ -133,4 +133,69 @@ def test_a_refused_decision_is_announced_and_takes_the_focus(server, page, data)
     assert page.evaluate("document.activeElement.id") == "fusion-erreur"
     assert page.title().startswith("Erreur : ")
     assert page.locator("#fusion-others").input_value() == str(ids["target"])
+    assert_accessible(page)
+
+
+def test_product_owner_manages_reply_templates_with_the_keyboard(server, page, data):
+    app, ids = data
+    page.goto(server.url + "/agents/connexion")
+    page.fill("#id_email", EMAIL)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Se connecter')")
+    page.wait_for_url(re.compile(r".*/agents/$"))
+
+    # From the agents' home, with the keyboard.
+    tab_to(page, 'a[href="/agents/modeles"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == "Modèles de réponse"
+    assert page.locator("#liste-modeles tbody th").all_inner_texts() == ["Même blocage"]
+    assert_accessible(page)
+
+    # Sent empty: the error summary takes the focus and links to the fields.
+    tab_to(page, "#formulaire-modele button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.title().startswith("Erreur : ")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert "Donnez un titre au modèle." in page.locator("#error-summary").inner_text()
+    assert_accessible(page)
+
+    tab_to(page, "#id_title")
+    page.keyboard.type("Pris en charge")
+    tab_to(page, "#id_body")
+    page.keyboard.type("Votre signalement est pris en charge par la start-up d’État.")
+    tab_to(page, "#id_squad")
+    page.keyboard.press("ArrowDown")  # from « Partagé » to the squad
+    assert page.locator("#id_squad_1").is_checked()
+    tab_to(page, "#formulaire-modele button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Modèle « Pris en charge » créé" in page.locator(".fr-alert--success").inner_text()
+    assert "Rendez-vous préfecture" in page.locator("#liste-modeles").inner_text()
+    assert_accessible(page)
+
+    with get_db(app).session_scope() as s:
+        created = s.scalar(select(ReplyTemplate).where(ReplyTemplate.title == "Pris en charge"))
+        assert created.squad_id == ids["squad"]
+        template_id = created.id
+
+    # Second step of an edit, then of a deletion: the confirmation takes the focus.
+    tab_to(page, f'a[href="/agents/modeles?modifier={template_id}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "formulaire-modele-titre"
+    assert page.locator("#id_title").input_value() == "Pris en charge"
+    assert_accessible(page)
+    page.goto(f"{server.url}/agents/modeles")
+    tab_to(page, f'a[href="/agents/modeles?supprimer={template_id}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "confirmation-suppression"
+    assert_accessible(page)
+    tab_to(page, "#confirmation-suppression button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Modèle « Pris en charge » supprimé" in page.locator(".fr-alert--success").inner_text()
+    assert page.locator("#liste-modeles tbody th").all_inner_texts() == ["Même blocage"]
     assert_accessible(page)

@@ -99,6 +99,17 @@ ROUTES = {
     "backoffice.bulk_action": route(
         "POST", "/agents/irritants/lot", OWNERS, lambda w: {"ids": str(w.cluster), "operation": "pin"}
     ),
+    "backoffice.templates_page": route("GET", "/agents/modeles", HTML_VIEWERS),
+    "backoffice.create_template": route(
+        "POST",
+        "/agents/modeles",
+        SQUAD_WORK,
+        lambda w: {"title": "Relance", "body": "Nous relançons l'administration.", "squad": str(w.squad_a)},
+    ),
+    "backoffice.update_template": route(
+        "POST", "/agents/modeles/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)", "body": "Reçu."}
+    ),
+    "backoffice.delete_template": route("POST", "/agents/modeles/{template}/suppression", SQUAD_WORK, lambda w: {}),
     "moderation.queue": route("GET", "/agents/moderation", MODERATORS - {"token_other_squad"}),
     "moderation.decide": route(
         "POST", "/agents/moderation/{report}", MODERATORS, lambda w: {"decision": "publish", "expected": "pending"}
