@@ -143,10 +143,16 @@ _GREETING = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def headline(text: str, *, max_chars: int = 80) -> str:
-    """A readable title from a representative report: its first sentence, without greetings, cut on a word."""
+def headline(text: str, *, max_chars: int = 80, keywords: Sequence[str] = ()) -> str:
+    """A readable title from a representative report, cut on a word: its first sentence without greetings, or,
+    given the cluster's keywords, its first sentence that holds one (« Je vous écris en dernier recours. » names
+    no irritant)."""
     body = _GREETING.sub("", " ".join(text.split()))
-    first = _SENTENCE_END.split(body, maxsplit=1)[0].strip() or body.strip()
+    sentences = [s.strip() for s in _SENTENCE_END.split(body) if s.strip()] or [body.strip()]
+    first = sentences[0]
+    wanted = {word for keyword in keywords for word in fold(keyword).split() if len(word) >= 4}
+    if wanted:
+        first = next((s for s in sentences if wanted & set(re.findall(r"[\w'-]+", fold(s)))), first)
     if len(first) > max_chars:
         first = first[:max_chars].rsplit(" ", 1)[0].rstrip(",;:-") + "…"
     return first[:1].upper() + first[1:]

@@ -163,7 +163,7 @@ def place_report(
         text = report.description if report.moderation == Moderation.PUBLISHED else redact(report.description)
         words = keywords([text], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
         cluster = Cluster(
-            label=headline(text) or make_label(words),
+            label=headline(text, keywords=words) or make_label(words),
             keywords=list(words),
             excerpt_report_ids=[report.id],
             encoder=encoder.name,

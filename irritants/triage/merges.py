@@ -319,9 +319,11 @@ def split(
 
     claim(session, [cluster])
     facts = _describe(session, kept, ids)
+    # Redacted before the title is cut, so no number split by the cut escapes the redaction.
+    title = headline(redact(facts["headline"]), keywords=facts["moved"])
     new = Cluster(
         status=StatusKind.NEW,
-        label=chosen_label or redact(headline(facts["headline"])) or short_label(facts["moved"]),
+        label=chosen_label or title or short_label(facts["moved"]),
         label_locked=chosen_label is not None,
         keywords=list(facts["moved"]),
         excerpt_report_ids=list(facts["central"]),

@@ -213,7 +213,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         cluster.keywords = list(words.get(position, []))
         if not cluster.label_locked:
             central = reps.get(position) or [int(members[cid][0])]
-            cluster.label = headline(texts[central[0]]) or short_label(cluster.keywords)
+            cluster.label = headline(texts[central[0]], keywords=cluster.keywords) or short_label(cluster.keywords)
         cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
         cluster.centroid = engine.to_bytes(centroids[position])
         cluster.encoder = encoder.name

@@ -252,3 +252,14 @@ def test_headline_is_the_first_sentence_without_greetings_cut_on_a_word():
     assert title.startswith("Zéro créneau pour mon titre de séjour")
     assert title.endswith("…") and len(title) <= 81
     assert headline("MADAME, MONSIEUR impossible de joindre la CAF. Aidez-moi") == "Impossible de joindre la CAF."
+
+
+def test_headline_skips_an_opening_that_names_no_irritant_when_keywords_are_given():
+    from irritants.clustering import headline
+
+    text = "Je vous écris en dernier recours. Aucun rendez-vous disponible en préfecture depuis janvier. Merci."
+    assert headline(text) == "Je vous écris en dernier recours."
+    assert headline(text, keywords=["rendez-vous disponible", "préfecture"]) == (
+        "Aucun rendez-vous disponible en préfecture depuis janvier."
+    )
+    assert headline(text, keywords=["allocation"]) == "Je vous écris en dernier recours."  # nothing better
