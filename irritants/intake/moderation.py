@@ -16,7 +16,7 @@ from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Agent
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import AbuseFlag, Moderation, Report
-from irritants.intake.redaction import finding_kinds
+from irritants.intake.redaction import finding_kinds, redact
 
 ABUSE = "abuse"
 
@@ -76,6 +76,12 @@ def initial_moderation(text: str) -> dict[str, Any]:
     """Column values of a new report: held (PENDING, with the kinds found) if personal data is detected."""
     kinds = finding_kinds(text)
     return {"moderation": Moderation.PENDING if kinds else Moderation.PUBLISHED, "moderation_reasons": kinds}
+
+
+def public_text(text: str, reasons: list[str] | None) -> str:
+    """A report's text fit for public keywords: redacted when personal data was found in it at intake (a report a
+    moderator published is still shown redacted), as is, without the cost of a scan, otherwise."""
+    return redact(text) if reasons else text
 
 
 def reason_labels(reasons: list[str] | None) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from irritants.clustering import (
 )
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
-from irritants.intake.models import Moderation, Report, StatusKind
+from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
@@ -160,7 +160,7 @@ def place_report(
     cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
     if cluster is None:
         # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
-        text = report.description if report.moderation == Moderation.PUBLISHED else redact(report.description)
+        text = redact(report.description)
         words = keywords([text], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
         cluster = Cluster(
             label=headline(text, keywords=words) or make_label(words),

@@ -19,7 +19,8 @@ from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import Moderation, Report, StatusKind
+from irritants.intake.models import Report, StatusKind
+from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.triage import engine
 from irritants.triage.models import Cluster, ReportVector, Support
@@ -265,10 +266,12 @@ def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | Non
 def _describe(session: Session, kept_ids: list[int], moved_ids: list[int]) -> dict[str, Any]:
     """Keywords of both sides, the new side's most central reports, from a sample of texts and stored vectors."""
     sample = kept_ids[:KEYWORD_SAMPLE] + moved_ids[:KEYWORD_SAMPLE]
-    # Keywords and label are public: texts held for moderation (personal data detected) are redacted first.
+    # Keywords are public: texts where personal data was found are redacted first.
     texts = {
-        r.id: r.description if r.moderation == Moderation.PUBLISHED else redact(r.description)
-        for r in session.execute(select(Report.id, Report.description, Report.moderation).where(Report.id.in_(sample)))
+        r.id: public_text(r.description, r.moderation_reasons)
+        for r in session.execute(
+            select(Report.id, Report.description, Report.moderation_reasons).where(Report.id.in_(sample))
+        )
     }
     labels = [0] * len(kept_ids[:KEYWORD_SAMPLE]) + [1] * len(moved_ids[:KEYWORD_SAMPLE])
     words = keywords([texts[i] for i in sample], labels, top_n=8)

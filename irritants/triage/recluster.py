@@ -31,7 +31,8 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Moderation, Report, StatusKind
+from irritants.intake.models import Report, StatusKind
+from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
@@ -155,7 +156,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
             Report.cluster_locked,
             Report.administration_id,
             Report.procedure_id,
-            Report.moderation,
+            Report.moderation_reasons,
             ReportVector.vector,
         )
         .join(ReportVector, ReportVector.report_id == Report.id)
@@ -198,8 +199,8 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         local[members[cid]] = position
     centroids = centroids_of(vectors, local)
     confidence = np.einsum("ij,ij->i", vectors, centroids[local])
-    # Labels and keywords are public: texts where personal data was detected (not published) are redacted first.
-    texts = [r.description if r.moderation == Moderation.PUBLISHED else redact(r.description) for r in rows]
+    # Keywords are public: texts where personal data was found are redacted first.
+    texts = [public_text(r.description, r.moderation_reasons) for r in rows]
     # Keywords from each cluster's most central reports only: the same terms, for a fraction of 100k texts.
     chosen = np.concatenate(
         [members[cid][np.argsort(-confidence[members[cid]], kind="stable")[:KEYWORD_SAMPLE]] for cid in cluster_ids]
@@ -213,7 +214,9 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         cluster.keywords = list(words.get(position, []))
         if not cluster.label_locked:
             central = reps.get(position) or [int(members[cid][0])]
-            cluster.label = headline(texts[central[0]], keywords=cluster.keywords) or short_label(cluster.keywords)
+            # Redacted before the title is cut, so no number split by the cut escapes the redaction.
+            title = headline(redact(texts[central[0]]), keywords=cluster.keywords)
+            cluster.label = title or short_label(cluster.keywords)
         cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
         cluster.centroid = engine.to_bytes(centroids[position])
         cluster.encoder = encoder.name
