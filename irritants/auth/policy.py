@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from irritants.auth.models import Role
 
@@ -42,10 +42,6 @@ class Agent:
 
     def has(self, *roles: Role) -> bool:
         return any(str(role) in self.roles for role in roles)
-
-
-class SquadOwned(Protocol):
-    squad_id: int | None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from irritants.auth.models import ROLE_LABELS, ApiToken, Role, User
 from irritants.auth.policy import Agent
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.intake.services import hash_token
 from irritants.squads.models import Squad, SquadMember
 
 TOKEN_PREFIX = "irr_"  # noqa: S105 - a marker, not a secret
@@ -60,11 +60,6 @@ def agent_for(session: Session, user: User, *, token_name: str | None = None) ->
     )
 
 
-def hash_token(raw: str) -> str:
-    """Stored form of an API token (tokens are 256-bit random: a plain SHA-256 is enough)."""
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def create_token(session: Session, user: User, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
     """A new personal API token; the clear value is returned once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -72,7 +67,7 @@ def create_token(session: Session, user: User, name: str, *, days: int | None = 
     token = ApiToken(
         user_id=user.id,
         name=name.strip()[:100] or "jeton",
-        token_hash=hash_token(raw),
+        token_hash=hash_token(raw),  # as tracking tokens: 256-bit random, so a plain SHA-256 is enough
         prefix=raw[:12],
         created_at=now,
         expires_at=now + dt.timedelta(days=days) if days else None,
