@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401
     from irritants import db, errors, jobs
+    from irritants.api import triage_templates  # noqa: F401  (its routes are on the api_triage blueprint)
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.me import bp as api_me_bp
     from irritants.api.moderation import bp as api_moderation_bp

@@ -20,7 +20,7 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.triage import backlog, decisions, stats
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
 bp = Blueprint(
@@ -361,54 +361,3 @@ def bulk(data: dict[str, Any]) -> Any:
     _commit()
     squads = _squads()
     return {"items": [sch.cluster_item(c, squads) for c in clusters]}, 200, _NO_STORE
-
-
-# --- reply templates --------------------------------------------------------------------------------------
-
-
-@bp.route("/templates", methods=["GET"])
-@bp.response(200, sch.TriageTemplateSchema(many=True))
-@reading
-def list_templates() -> Any:
-    """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
-    return decisions.list_templates(get_session(), _agent()), 200, _NO_STORE
-
-
-@bp.route("/templates", methods=["POST"])
-@bp.arguments(
-    sch.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
-)
-@bp.response(201, sch.TriageTemplateSchema)
-@deciding
-def create_template(data: dict[str, Any]) -> Any:
-    """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""
-    template = decisions.create_template(
-        get_session(), _agent(), data["title"], data["body"], squad_id=data.get("squad_id")
-    )
-    _commit()
-    return template, 201, {"Location": f"{bp.url_prefix}/templates/{template.id}"}
-
-
-@bp.route("/templates/<int:template_id>", methods=["PATCH"])
-@bp.arguments(sch.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
-@bp.response(200, sch.TriageTemplateSchema)
-@deciding
-def update_template(data: dict[str, Any], template_id: int) -> Any:
-    """Modifier le titre ou le texte d'un modèle."""
-    agent, db = _agent(), get_session()
-    current: ReplyTemplate = decisions.get_template(db, agent, min(template_id, MAX_ID))
-    template = decisions.update_template(
-        db, agent, current.id, data.get("title") or current.title, data.get("body") or current.body
-    )
-    _commit()
-    return template
-
-
-@bp.route("/templates/<int:template_id>", methods=["DELETE"])
-@bp.response(204)
-@deciding
-def delete_template(template_id: int) -> Any:
-    """Supprimer un modèle (les motifs déjà écrits restent dans l'historique)."""
-    decisions.delete_template(get_session(), _agent(), min(template_id, MAX_ID))
-    _commit()
-    return "", 204

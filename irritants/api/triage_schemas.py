@@ -10,8 +10,9 @@ from marshmallow import fields, validate
 
 from irritants.intake.models import Moderation, Severity, StatusKind
 from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
-from irritants.triage.merges import MERGE_MAX, SPLIT_MAX
+from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
+from irritants.triage.splits import SPLIT_MAX
 from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX
 
 MAX_ID = 2**31 - 1

@@ -1,4 +1,5 @@
-"""Product owners' decisions on irritants: status, squad, pin, label, bulk actions (merges live in merges.py).
+"""Product owners' decisions on irritants: status, squad, pin, label, bulk actions (merges in merges.py, splits
+and moves in splits.py).
 
 Every function takes the session then the acting agent, asks the policy itself, checks the version the agent
 saw, writes exactly one audit event per changed object, and never commits: the view is the transaction.
@@ -17,8 +18,9 @@ from irritants.errors import IrritantsError, ValidationFailed
 from irritants.intake.models import StatusKind
 from irritants.intake.redaction import redact
 from irritants.squads.models import Squad
-from irritants.triage.merges import merge, move_report, split, unmerge
+from irritants.triage.merges import merge, unmerge
 from irritants.triage.models import Cluster
+from irritants.triage.splits import move_report, split
 from irritants.triage.templates import (
     create_template,
     delete_template,

@@ -1,4 +1,4 @@
-"""Reshaping irritants: merge (reversible), split, move one report. Same contract as decisions.py.
+"""Merging irritants, reversibly. Same contract as decisions.py (splits and moves are in splits.py).
 
 A merge moves the sources' reports and « moi aussi » into the target and records, in the source's merge event,
 exactly which ones moved: unmerge reads them back from there. People are counted once: a support whose person
@@ -10,27 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
-from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
-from irritants.clustering import headline, keywords, representatives, short_label
-from irritants.errors import NotFoundError, ValidationFailed
+from irritants.errors import ValidationFailed
 from irritants.intake.models import Report, StatusKind
-from irritants.intake.moderation import public_text
-from irritants.intake.redaction import redact
-from irritants.triage import engine
-from irritants.triage.models import Cluster, ReportVector, Support
+from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import (
     allow,
     check_transition,
     check_version,
     chunks,
     claim,
-    clean_label,
     clean_reason,
     enter_status,
     flush,
@@ -47,8 +40,6 @@ from irritants.triage.workflow import (
 )
 
 MERGE_MAX = 50
-SPLIT_MAX = 5000
-KEYWORD_SAMPLE = 300
 
 
 def _people_of(session: Session, cluster_id: int) -> set[str]:
@@ -261,146 +252,3 @@ def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | Non
     mirror_status(session, [source.id])
     refresh(session, [source, *holders.values()])
     return source
-
-
-def _describe(session: Session, kept_ids: list[int], moved_ids: list[int]) -> dict[str, Any]:
-    """Keywords of both sides, the new side's most central reports, from a sample of texts and stored vectors."""
-    sample = kept_ids[:KEYWORD_SAMPLE] + moved_ids[:KEYWORD_SAMPLE]
-    # Keywords are public: texts where personal data was found are redacted first.
-    texts = {
-        r.id: public_text(r.description, r.moderation_reasons)
-        for r in session.execute(
-            select(Report.id, Report.description, Report.moderation_reasons).where(Report.id.in_(sample))
-        )
-    }
-    labels = [0] * len(kept_ids[:KEYWORD_SAMPLE]) + [1] * len(moved_ids[:KEYWORD_SAMPLE])
-    words = keywords([texts[i] for i in sample], labels, top_n=8)
-    rows = session.execute(
-        select(ReportVector.report_id, ReportVector.encoder, ReportVector.vector).where(
-            ReportVector.report_id.in_(moved_ids)
-        )
-    ).all()
-    vectors = {r.report_id: r.vector for r in rows}
-    central = moved_ids[:2]
-    if len(rows) == len(moved_ids) and len({r.encoder for r in rows}) == 1:
-        matrix = np.vstack([engine.from_bytes(vectors[i]) for i in moved_ids])
-        best = representatives(matrix, np.zeros(len(moved_ids), dtype=np.int64), per_cluster=2).get(0, [])
-        central = [moved_ids[i] for i in best] or central
-    text = texts.get(central[0]) or session.scalar(select(Report.description).where(Report.id == central[0])) or ""
-    return {"kept": words.get(0, []), "moved": words.get(1, []), "central": central, "headline": text}
-
-
-def split(
-    session: Session,
-    agent: Agent,
-    cluster_id: int,
-    report_ids: list[int],
-    *,
-    label: str | None = None,
-    expected_version: int | None = None,
-    reason: str | None = None,
-) -> Cluster:
-    """Take some reports out of an irritant into a new one, locked there so re-clustering keeps them together."""
-    reason = clean_reason(reason)
-    cluster = get_cluster(session, cluster_id)
-    allow(agent, Action.RESHAPE, cluster)
-    ids = sorted({int(i) for i in report_ids or []})
-    if not ids:
-        raise invalid("report_ids", "Sélectionnez au moins un signalement.")
-    if len(ids) > SPLIT_MAX:
-        raise invalid("report_ids", f"{SPLIT_MAX} signalements au plus.")
-    members = list(session.scalars(select(Report.id).where(Report.cluster_id == cluster.id).order_by(Report.id)))
-    strangers = sorted(set(ids) - set(members))
-    if strangers:
-        listed = ", ".join(f"n° {i}" for i in strangers[:10])
-        raise invalid("report_ids", f"Ces signalements ne font pas partie de l'irritant : {listed}.")
-    kept = [i for i in members if i not in set(ids)]
-    if not kept:
-        raise invalid("report_ids", "Gardez au moins un signalement dans l'irritant d'origine (sinon, renommez-le).")
-    chosen_label = clean_label(label) if label is not None and label.strip() else None
-    check_version(cluster, expected_version)
-
-    claim(session, [cluster])
-    facts = _describe(session, kept, ids)
-    # Redacted before the title is cut, so no number split by the cut escapes the redaction.
-    title = headline(redact(facts["headline"]), keywords=facts["moved"])
-    new = Cluster(
-        status=StatusKind.NEW,
-        label=chosen_label or title or short_label(facts["moved"]),
-        label_locked=chosen_label is not None,
-        keywords=list(facts["moved"]),
-        excerpt_report_ids=list(facts["central"]),
-        encoder=cluster.encoder,
-        main_administration_id=cluster.main_administration_id,
-    )
-    session.add(new)
-    flush(session)
-    set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True, status=new.status)
-    before = {"size": cluster.size, "keywords": list(cluster.keywords or [])}
-    if not cluster.label_locked:
-        cluster.keywords = list(facts["kept"])
-    cluster.excerpt_report_ids = [i for i in cluster.excerpt_report_ids or [] if i in set(kept)] or kept[:2]
-    recompute_centroid(session, cluster)
-    recompute_centroid(session, new)
-    flush(session)
-    refresh(session, [cluster, new])
-    log(
-        session,
-        agent,
-        "cluster.split",
-        cluster,
-        before=before,
-        after={"new_cluster_id": new.id, "reports": ids, "size": cluster.size, "keywords": cluster.keywords},
-        reason=reason,
-    )
-    log(
-        session,
-        agent,
-        "cluster.create",
-        new,
-        after={"split_from": cluster.id, "reports": ids, "label": new.label, "keywords": new.keywords},
-        reason=reason,
-    )
-    return new
-
-
-def move_report(
-    session: Session, agent: Agent, report_id: int, to_cluster_id: int, *, reason: str | None = None
-) -> Report:
-    """Put one report in another irritant by hand; re-clustering then leaves it there."""
-    reason = clean_reason(reason)
-    report = session.get(Report, report_id) if 0 < report_id < 2**31 else None
-    if report is None:
-        raise NotFoundError("Ce signalement n'existe pas.")
-    to = get_cluster(session, to_cluster_id, field="to_cluster_id")
-    origin = session.get(Cluster, report.cluster_id) if report.cluster_id else None
-    allow(agent, Action.RESHAPE, [origin, to])
-    if origin is not None and origin.id == to.id:
-        raise invalid("to_cluster_id", "Ce signalement fait déjà partie de cet irritant.")
-    if to.status == StatusKind.DUPLICATE:
-        root = root_of(session, to)
-        message = f"L'irritant n° {to.id} est un doublon du n° {root.id} : déplacez le signalement dans celui-ci."
-        raise invalid("to_cluster_id", message)
-    claim(session, [origin, to])
-    before = {"cluster_id": report.cluster_id, "cluster_locked": report.cluster_locked, "status": report.status}
-    report.cluster_id, report.cluster_locked, report.status = to.id, True, to.status
-    if origin is not None and report.id in (origin.excerpt_report_ids or []):
-        origin.excerpt_report_ids = [i for i in origin.excerpt_report_ids if i != report.id]
-    flush(session)
-    for cluster in (origin, to):
-        if cluster is not None:
-            recompute_centroid(session, cluster)
-    flush(session)
-    record(
-        session,
-        agent,
-        "report.move",
-        "report",
-        report.id,
-        cluster_id=to.id,
-        before=before,
-        after={"cluster_id": to.id, "cluster_locked": True, "status": to.status},
-        reason=reason,
-    )
-    refresh(session, [origin, to])
-    return report

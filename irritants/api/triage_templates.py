@@ -1,0 +1,60 @@
+"""``/api/v1/triage/templates``: reply templates, on the same blueprint, policy and audit log as the rest of
+``/api/v1/triage`` (split from api/triage.py only to keep modules short)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from irritants.api import triage_schemas as sch
+from irritants.api.triage import _NO_STORE, MAX_ID, _agent, _commit, bp, deciding, reading
+from irritants.db import get_session
+from irritants.triage import decisions
+from irritants.triage.models import ReplyTemplate
+
+
+@bp.route("/templates", methods=["GET"])
+@bp.response(200, sch.TriageTemplateSchema(many=True))
+@reading
+def list_templates() -> Any:
+    """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
+    return decisions.list_templates(get_session(), _agent()), 200, _NO_STORE
+
+
+@bp.route("/templates", methods=["POST"])
+@bp.arguments(
+    sch.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
+)
+@bp.response(201, sch.TriageTemplateSchema)
+@deciding
+def create_template(data: dict[str, Any]) -> Any:
+    """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""
+    template = decisions.create_template(
+        get_session(), _agent(), data["title"], data["body"], squad_id=data.get("squad_id")
+    )
+    _commit()
+    return template, 201, {"Location": f"{bp.url_prefix}/templates/{template.id}"}
+
+
+@bp.route("/templates/<int:template_id>", methods=["PATCH"])
+@bp.arguments(sch.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
+@bp.response(200, sch.TriageTemplateSchema)
+@deciding
+def update_template(data: dict[str, Any], template_id: int) -> Any:
+    """Modifier le titre ou le texte d'un modèle."""
+    agent, db = _agent(), get_session()
+    current: ReplyTemplate = decisions.get_template(db, agent, min(template_id, MAX_ID))
+    template = decisions.update_template(
+        db, agent, current.id, data.get("title") or current.title, data.get("body") or current.body
+    )
+    _commit()
+    return template
+
+
+@bp.route("/templates/<int:template_id>", methods=["DELETE"])
+@bp.response(204)
+@deciding
+def delete_template(template_id: int) -> Any:
+    """Supprimer un modèle (les motifs déjà écrits restent dans l'historique)."""
+    decisions.delete_template(get_session(), _agent(), min(template_id, MAX_ID))
+    _commit()
+    return "", 204
