@@ -190,7 +190,14 @@ def matrix_app(make_app):
     return make_app(WTF_CSRF_ENABLED=False)
 
 
-def build_world(app) -> tuple[World, dict[str, tuple[User, str | None]]]:
+@dataclass
+class Principal:
+    user: User
+    token: str  # the agent's own API token, in clear
+    token_id: int
+
+
+def build_world(app) -> tuple[World, dict[str, Principal]]:
     with app.app_context(), get_db(app).session_scope() as s:
         squad_a, squad_b = make_squad(s, "Rendez-vous préfecture"), make_squad(s, "Aides au logement")
         users = {
@@ -223,10 +230,8 @@ def build_world(app) -> tuple[World, dict[str, tuple[User, str | None]]]:
             template=template.id,
             own_token=0,
         )
-        principals = {name: (user, tokens[name][1]) for name, user in users.items()}
-        token_ids = {name: tokens[name][0].id for name in users}
-    world.own_token = 0
-    return world, {**principals, "_token_ids": token_ids}  # type: ignore[dict-item]
+        principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
+    return world, principals
 
 
 SNAPSHOT_QUERIES = {
@@ -265,11 +270,11 @@ def test_route_by_caller(matrix_app, endpoint, who):
     client = matrix_app.test_client()
     headers: dict[str, str] = {}
     if who == "token_other_squad":
-        headers["Authorization"] = f"Bearer {principals[who][1]}"
+        headers["Authorization"] = f"Bearer {principals[who].token}"
     elif who != "anonymous":
-        sign_in(client, principals[who][0])
-    if who in principals["_token_ids"]:
-        world.own_token = principals["_token_ids"][who]
+        sign_in(client, principals[who].user)
+    if who in principals:
+        world.own_token = principals[who].token_id
     path = spec.path.format(**vars(world))
     body = spec.body(world) if spec.body else {}
     before = snapshot(matrix_app)
@@ -295,11 +300,11 @@ def test_route_by_caller(matrix_app, endpoint, who):
 
 def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app):
     world, principals = build_world(matrix_app)
-    _admin, raw = principals["admin"]
+    raw = principals["admin"].token
     with matrix_app.app_context(), get_db(matrix_app).session_scope() as s:
         from irritants.db import utcnow
 
-        s.get(ApiToken, principals["_token_ids"]["admin"]).revoked_at = utcnow()
+        s.get(ApiToken, principals["admin"].token_id).revoked_at = utcnow()
         s.commit()
     client = matrix_app.test_client()
     before = snapshot(matrix_app)
