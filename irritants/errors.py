@@ -72,8 +72,13 @@ class ServiceUnavailable(IrritantsError):
     status, slug, title = 503, "service-unavailable", "Service momentanément indisponible"
 
 
+class InvalidJson(IrritantsError):
+    status, slug, title = 400, "invalid-json", "JSON invalide"
+
+
 PROBLEM_TYPES = {
-    cls.slug: cls.title for cls in (NotFoundError, ValidationFailed, IdempotencyConflict, ServiceUnavailable)
+    cls.slug: cls.title
+    for cls in (NotFoundError, ValidationFailed, IdempotencyConflict, ServiceUnavailable, InvalidJson)
 }
 
 
@@ -90,7 +95,8 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = "" if key == "_schema" else str(key)
+            # RFC 6901: "~" and "/" inside a member name are escaped.
+            name = "" if key == "_schema" else str(key).replace("~", "~0").replace("/", "~1")
             out.extend(flatten_messages(value, f"{prefix}/{name}" if name else prefix))
     elif isinstance(messages, list | tuple):
         for item in messages:

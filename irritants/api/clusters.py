@@ -6,9 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, request
-from flask_smorest import Blueprint
 
-from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, read_limit, submit_limit

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
@@ -21,6 +20,14 @@ bp = Blueprint(
 
 MAX_ID = 2**31 - 1
 _SECURITY = [{BEARER_AUTH: []}]
+
+
+@bp.before_request
+def _moderators_only() -> None:
+    # Who calls is checked before the view parses its body: an anonymous or unauthorised caller gets 401/403, never
+    # a JSON error, and nothing of the body is read for them.
+    require(Action.MODERATE)
+    protect_api_write()
 
 
 def problem(status: int, description: str) -> Any:
@@ -141,7 +148,6 @@ def list_pending(args: dict[str, Any]) -> Any:
 def decide(data: dict[str, Any], report_id: int) -> Any:
     """Publier ou rejeter un signalement en attente ; la décision est inscrite à l'historique de l'irritant."""
     agent = require(Action.MODERATE)
-    protect_api_write()
     db = get_session()
     report = moderation.decide(
         db,

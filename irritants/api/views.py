@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 from flask import current_app, request, url_for
-from flask_smorest import Blueprint
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.extensions import limiter, read_limit, submit_limit

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
 from irritants.intake.models import Severity, StatusKind
+from irritants.sanitize import clean_text, forbidden_character, refusal
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
 EARLIEST_OCCURRENCE = dt.date(1990, 1, 1)
 # Réunion and Mayotte are the French territories furthest ahead of UTC in the référentiel.
 _AHEAD_ZONES = (ZoneInfo("Europe/Paris"), ZoneInfo("Indian/Reunion"))
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
 
@@ -47,14 +47,22 @@ def paris_today() -> dt.date:
     return max(now.astimezone(zone).date() for zone in _AHEAD_ZONES)
 
 
-def clean_text(value: str) -> str:
-    """Plain text: normalised line breaks, no control or invisible characters, trimmed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL_CHARS.sub("", value)
-    return value.strip()
+class _Text(fields.String):
+    """A string refusing control characters (NUL included), whatever the door: form, API, CSV import."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        char = forbidden_character(result)
+        if char:
+            raise ValidationError(refusal(char))
+        return result
 
 
-class _Slug(fields.String):
+class _Email(_Text, fields.Email):
+    pass
+
+
+class _Slug(_Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs).strip().lower()
         if not _SLUG.match(result):
@@ -73,7 +81,7 @@ class ReportCreateSchema(Schema):
         "type": "Un objet JSON est attendu.",
     }
 
-    description = fields.String(
+    description = _Text(
         required=True,
         error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
         metadata={
@@ -91,7 +99,7 @@ class ReportCreateSchema(Schema):
         error_messages=MESSAGES,
         metadata={"description": "Identifiant de la démarche de cette administration (facultatif)."},
     )
-    territory = fields.String(
+    territory = _Text(
         required=True,
         error_messages=MESSAGES,
         metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."},
@@ -116,7 +124,7 @@ class ReportCreateSchema(Schema):
         error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
         metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."},
     )
-    email = fields.Email(
+    email = _Email(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=254, error="Adresse trop longue."),
