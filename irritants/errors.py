@@ -9,6 +9,8 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from irritants.sanitize import escape_for_log
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -159,7 +161,7 @@ def _http_exception(error: HTTPException) -> Response:
     if status == 429:
         headers.setdefault("Retry-After", str(_retry_after(error)))
     if status >= 500:
-        log.error("HTTP %s on %s %s", status, request.method, request.path)
+        log.error("HTTP %s on %s %s", status, request.method, escape_for_log(request.path))
     if wants_problem_json():
         messages = data.get("messages") or data.get("errors")
         errors = None
@@ -207,7 +209,9 @@ def _domain_error(error: IrritantsError) -> Response:
 
 def _database_unavailable(error: DBAPIError) -> Response:
     # Never leak SQL or parameters (they may hold personal data): log the class only.
-    log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    log.error(
+        "database unavailable on %s %s: %s", request.method, escape_for_log(request.path), type(error.orig).__name__
+    )
     if wants_problem_json():
         return problem_response(503, slug="service-unavailable", headers={"Retry-After": "5"})
     return html_error(503, headers={"Retry-After": "5"})
@@ -216,7 +220,7 @@ def _database_unavailable(error: DBAPIError) -> Response:
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, escape_for_log(request.path))
     return _http_exception(InternalServerError())
 
 

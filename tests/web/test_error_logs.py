@@ -1,5 +1,5 @@
-"""A database error never writes its SQL parameters (nor PostgreSQL's copy of the failing row) to the logs: they
-hold agents' emails, reasons and citizens' texts. Real errors, on whichever database the suite runs."""
+"""What the app logs about errors: never a database error's SQL parameters (nor PostgreSQL's copy of the failing
+row), which hold agents' emails, reasons and citizens' texts; never a forged line from a crafted URL."""
 
 from __future__ import annotations
 
@@ -71,3 +71,19 @@ def test_sql_echo_logs_statements_without_their_parameters(make_app, caplog):
     assert "INSERT INTO report" in caplog.text
     assert EMAIL not in caplog.text
     assert payload["description"] not in caplog.text
+
+
+def test_a_crafted_path_cannot_forge_a_line_in_the_error_log(app, client, caplog):
+    # Control characters never reach a view (the input guard answers 404 first); a line separator or a
+    # bidirectional override can, and some log viewers break lines or reverse text on them.
+    def boom(rest: str) -> str:
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/essai/<path:rest>", "boom", boom)
+    caplog.set_level(logging.INFO)
+    assert client.get("/essai/x%E2%80%A82026-01-01 INFO fake%E2%80%AEelif").status_code == 500
+    messages = [r.getMessage() for r in caplog.records if r.name == "irritants.errors"]
+    assert messages == [
+        "unhandled error on GET /essai/x\\u20282026-01-01 INFO fake\\u202eelif",
+        "HTTP 500 on GET /essai/x\\u20282026-01-01 INFO fake\\u202eelif",
+    ]
