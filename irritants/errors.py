@@ -231,6 +231,30 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DBAPIError, _database_unavailable_or_bug)
     app.register_error_handler(Exception, _unexpected)
+    # Flask runs after_request hooks in reverse order of registration. Registered after the extensions, the
+    # first runs before Flask-Limiter's header hook; inserted first in the list, the second runs after it.
+    app.after_request(_remember_own_retry_after)
+    app.after_request_funcs.setdefault(None, []).insert(0, _restore_own_retry_after)
+
+
+def _remember_own_retry_after(response: Response) -> Response:
+    g.own_retry_after = response.headers.get("Retry-After")
+    return response
+
+
+def _restore_own_retry_after(response: Response) -> Response:
+    """Keep the Retry-After the app chose (5 s on a 503, the lock on a 429…) and none where it chose none.
+
+    Flask-Limiter's header hook sets Retry-After on every response of a rate-limited route, to the later of the
+    existing value and the end of the current window: a 503 "database unavailable" then said 60 instead of 5,
+    and a 201 said when the window resets.
+    """
+    own = g.pop("own_retry_after", None)
+    if own is None:
+        response.headers.pop("Retry-After", None)
+    else:
+        response.headers["Retry-After"] = own
+    return response
 
 
 def _database_unavailable_or_bug(error: DBAPIError) -> Response:
