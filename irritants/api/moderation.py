@@ -13,6 +13,7 @@ from irritants.db import get_session
 from irritants.intake import moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
+from irritants.paging import page_field, page_size_field
 
 bp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
@@ -69,8 +70,8 @@ class ModerationPageSchema(ma.Schema):
 
 
 class ModerationQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = page_field()
+    page_size = page_size_field(20)
 
 
 class DecisionSchema(ma.Schema):

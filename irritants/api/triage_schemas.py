@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from irritants.intake.models import Moderation, Severity, StatusKind
+from irritants.paging import page_field, page_size_field
 from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
 from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
@@ -156,16 +157,8 @@ class TriageTemplatePatchSchema(_Body):
 
 
 class TriageReportsQuerySchema(ma.Schema):
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(min=1, max=100_000, error="Numéro de page invalide."),
-        error_messages={"invalid": "Numéro de page invalide."},
-    )
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(min=1, max=100, error="Entre 1 et 100 signalements par page."),
-        error_messages={"invalid": "Entre 1 et 100 signalements par page."},
-    )
+    page = page_field()
+    page_size = page_size_field(20)
 
 
 # --- answers ----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,9 @@ EARLIEST_OCCURRENCE = dt.date(1990, 1, 1)
 _AHEAD_ZONES = (ZoneInfo("Europe/Paris"), ZoneInfo("Indian/Reunion"))
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
+
+# Per-field messages about unknown references (administration, procedure, territory, channel) in loaded data.
+References = Callable[[dict[str, Any]], dict[str, list[str]]]
 
 REQUIRED = "Ce champ est obligatoire."
 MESSAGES = {
@@ -137,6 +141,11 @@ class ReportCreateSchema(Schema):
         metadata={"description": "Consentement explicite à être recontacté par courriel."},
     )
 
+    def __init__(self, *args: Any, references: References | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Looks the slugs and codes up in the référentiel, so unknown ones come in the same answer as the rest.
+        self.references = references
+
     @pre_load
     def _blank_to_none(self, data: Any, **_: Any) -> Any:
         if isinstance(data, dict):
@@ -172,8 +181,11 @@ class ReportCreateSchema(Schema):
         if value < EARLIEST_OCCURRENCE:
             raise ValidationError("La date semble erronée : indiquez une date après le 1er janvier 1990.")
 
-    @validates_schema
-    def _check_consent(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _check_consent(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        sent = original if isinstance(original, dict) else {}
+        if any(sent.get(name) not in (None, "") and name not in data for name in ("email", "contact_consent")):
+            return  # one of them is already refused on its own: no second message about the pair
         if data.get("email") and not data.get("contact_consent"):
             raise ValidationError(
                 "Cochez cette case pour être recontacté par courriel, ou laissez l'adresse vide.",
@@ -181,6 +193,12 @@ class ReportCreateSchema(Schema):
             )
         if data.get("contact_consent") and not data.get("email"):
             raise ValidationError("Indiquez votre adresse électronique, ou décochez le consentement.", "email")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_references(self, data: dict[str, Any], **_: Any) -> None:
+        errors = self.references(data) if self.references is not None else {}
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

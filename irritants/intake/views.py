@@ -59,6 +59,10 @@ def new_report() -> Any:
     return _render_form({}, {})
 
 
+def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
+    return services.reference_errors(get_session(), data)
+
+
 @bp.post("/")
 @checks_own_form  # the schema refuses control characters field by field, and the form comes back filled in
 @limiter.shared_limit(submit_limit, scope="submissions")
@@ -92,7 +96,7 @@ def submit() -> Any:
         )
         return _render_form(form, {"_form": [message]}, 422)
     try:
-        data = ReportCreateSchema().load(_form_payload(typed))
+        data = ReportCreateSchema(references=_unknown_references).load(_form_payload(typed))
     except ValidationError as err:
         return _render_form(form, _as_field_errors(err.messages), 422)
     db = get_session()
