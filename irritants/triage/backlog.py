@@ -142,7 +142,7 @@ def _search(q: str) -> Any:
         Cluster.label.ilike(f"%{escaped}%", escape="\\"),
         cast(Cluster.keywords, String).ilike(f"%{as_json}%", escape="\\"),
     ]
-    if words.isdigit() and int(words) <= MAX_ID:
+    if words.isdecimal() and int(words) <= MAX_ID:
         conditions.append(Cluster.id == int(words))  # « 123 » finds irritant n° 123
     return or_(*conditions)
 

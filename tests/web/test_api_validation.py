@@ -102,3 +102,15 @@ def test_the_backlog_page_accepts_the_same_page_sizes_and_shows_the_one_asked(cl
     assert re.search(r'<option value="7" selected>7 par page</option>', response.get_data(as_text=True))
     refused = html_lib.unescape(client.get("/agents/irritants?page_size=101").get_data(as_text=True))
     assert PAGE_SIZE_MESSAGE in refused
+
+
+def test_digits_int_cannot_read_are_not_taken_for_numbers(app, client, login):
+    # "²".isdigit() is true but int("²") fails: these were 500s.
+    login("admin")
+    with get_db(app).session_scope() as s:
+        cluster_id = make_cluster(s, reports=1).id
+        s.commit()
+    assert client.get("/agents/irritants?q=%C2%B2").status_code == 200
+    assert client.get(f"/agents/irritants/{cluster_id}?page=%C2%B2").status_code == 200
+    assert client.get("/agents/modeles?modifier=%C2%B2").status_code == 404
+    assert client.get("/api/v1/triage/clusters?q=%C2%B2").status_code == 200
