@@ -95,7 +95,7 @@ class TriageMergeBodySchema(_Versioned):
         values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="Version invalide.")),
         load_default=None,
         allow_none=True,
-        error_messages={"invalid": "Un objet { identifiant : version } est attendu."},
+        error_messages={"invalid": "Un objet {{ identifiant : version }} est attendu."},  # format() braces
         metadata={"description": "Version vue de chaque irritant fusionné, par identifiant"},
     )
 
