@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, request
 
+from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
@@ -61,7 +62,7 @@ class ClusterPageSchema(ma.Schema):
     page_size = ma.fields.Integer()
 
 
-class ClusterQuerySchema(ma.Schema):
+class ClusterQuerySchema(KnownAdministrationMixin):
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
     territory = ma.fields.String(
         validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")

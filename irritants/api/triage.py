@@ -154,7 +154,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.route("/clusters", methods=["GET"])
-@bp.arguments(backlog.BacklogQuerySchema, location="query")
+@bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
 @problem(422, "Filtre invalide")
 @reading

@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from irritants.api.schemas import KnownAdministrationMixin
 from irritants.intake.models import Moderation, Severity, StatusKind
 from irritants.paging import page_field, page_size_field
+from irritants.triage.backlog import BacklogQuerySchema
 from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
 from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
@@ -154,6 +156,10 @@ class TriageTemplateCreateSchema(_Body):
 class TriageTemplatePatchSchema(_Body):
     title = _text("Titre du modèle", 200, least=1)
     body = _text("Texte du modèle", REASON_MAX, least=1)
+
+
+class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):
+    """The backlog's query string (one schema with the back-office page), unknown administration in the same 422."""
 
 
 class TriageReportsQuerySchema(ma.Schema):

@@ -114,3 +114,10 @@ def test_digits_int_cannot_read_are_not_taken_for_numbers(app, client, login):
     assert client.get(f"/agents/irritants/{cluster_id}?page=%C2%B2").status_code == 200
     assert client.get("/agents/modeles?modifier=%C2%B2").status_code == 404
     assert client.get("/api/v1/triage/clusters?q=%C2%B2").status_code == 200
+
+
+def test_an_unknown_administration_filter_comes_with_the_other_errors(client, lists):
+    for url, headers in lists[:2]:
+        errors = pointers(client.get(f"{url}?administration=ministere-inconnu&page_size=500", headers=headers))
+        assert errors == {"#/administration": ["Administration inconnue."], "#/page_size": [PAGE_SIZE_MESSAGE]}, url
+        assert client.get(f"{url}?administration=caf", headers=headers).status_code == 200
