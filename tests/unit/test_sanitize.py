@@ -55,6 +55,24 @@ def test_every_refused_value_is_reported_by_path():
     assert set(problem.errors["a"]) == {"1"} and set(problem.errors["b"]) == {"c", "d"}
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps({"t": "é" * 500 + "\u0000"}),  # among escapes of ordinary letters
+        json.dumps({"t": "é" * 500 + "\x85"}, ensure_ascii=False),  # C1 as is, no escape at all
+        json.dumps({"t": "ok\x7f"}, ensure_ascii=False),
+    ],
+)
+def test_refused_characters_are_found_escaped_or_not(raw):
+    assert refused(raw).errors["t"][0].startswith("Caractère non autorisé")
+
+
+def test_ordinary_bodies_pass_untouched():
+    body = {"t": "é\tà\n" * 300, "n": [1, -2.5, MAX_JSON_INTEGER], "x": None}
+    for ensure_ascii in (True, False):
+        assert parse_json(json.dumps(body, ensure_ascii=ensure_ascii).encode()) == body
+
+
 @pytest.mark.parametrize("raw", [b"\xc3\x28", b"{", b"NaN", b"[Infinity]", b"", b"\xef\xbb\xbf{}"])
 def test_unreadable_json_is_a_400(raw):
     assert refused(raw).status == 400
