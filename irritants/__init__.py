@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401
-    from irritants import db, errors, jobs
+    from irritants import db, errors, inputs, jobs
     from irritants.api import triage_templates  # noqa: F401  (its routes are on the api_triage blueprint)
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.me import bp as api_me_bp
@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.init_app(app)
     oidc.init_app(app)
     limiter.init_app(app)
+    inputs.init_app(app)  # after the limiter: refused requests still count against the limits
     csp = dict(CSP)
     if oidc.provider_origin(app.config):
         # Sign-in and sign-out forms end in a redirect to ProConnect, and form-action also governs redirects.

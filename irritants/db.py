@@ -93,19 +93,39 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _without_row_values(context: Any) -> None:
+    """Drop PostgreSQL's DETAIL line from database errors: it repeats the failing row's values ("Key (email)=(…)
+    already exists", "Failing row contains (…)"), which would otherwise reach the logs with every traceback."""
+    orig = context.original_exception
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None)
+    full = str(orig)
+    if not primary or full == primary:
+        return
+    orig.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None and wrapped.args and isinstance(wrapped.args[0], str):
+        wrapped.args = (wrapped.args[0].replace(full, primary), *wrapped.args[1:])
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine with the project's per-backend settings."""
+    """Create an engine with the project's per-backend settings.
+
+    Statement parameters are never shown (not in error messages, not in echo logs): they hold citizens' texts,
+    agents' emails and reasons.
+    """
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _without_row_values)
+    return engine
 
 
 class Database:

@@ -9,6 +9,8 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from irritants.sanitize import escape_for_log
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -72,8 +74,13 @@ class ServiceUnavailable(IrritantsError):
     status, slug, title = 503, "service-unavailable", "Service momentanément indisponible"
 
 
+class InvalidJson(IrritantsError):
+    status, slug, title = 400, "invalid-json", "JSON invalide"
+
+
 PROBLEM_TYPES = {
-    cls.slug: cls.title for cls in (NotFoundError, ValidationFailed, IdempotencyConflict, ServiceUnavailable)
+    cls.slug: cls.title
+    for cls in (NotFoundError, ValidationFailed, IdempotencyConflict, ServiceUnavailable, InvalidJson)
 }
 
 
@@ -90,7 +97,8 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = "" if key == "_schema" else str(key)
+            # RFC 6901: "~" and "/" inside a member name are escaped.
+            name = "" if key == "_schema" else str(key).replace("~", "~0").replace("/", "~1")
             out.extend(flatten_messages(value, f"{prefix}/{name}" if name else prefix))
     elif isinstance(messages, list | tuple):
         for item in messages:
@@ -153,7 +161,7 @@ def _http_exception(error: HTTPException) -> Response:
     if status == 429:
         headers.setdefault("Retry-After", str(_retry_after(error)))
     if status >= 500:
-        log.error("HTTP %s on %s %s", status, request.method, request.path)
+        log.error("HTTP %s on %s %s", status, request.method, escape_for_log(request.path))
     if wants_problem_json():
         messages = data.get("messages") or data.get("errors")
         errors = None
@@ -201,7 +209,9 @@ def _domain_error(error: IrritantsError) -> Response:
 
 def _database_unavailable(error: DBAPIError) -> Response:
     # Never leak SQL or parameters (they may hold personal data): log the class only.
-    log.error("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    log.error(
+        "database unavailable on %s %s: %s", request.method, escape_for_log(request.path), type(error.orig).__name__
+    )
     if wants_problem_json():
         return problem_response(503, slug="service-unavailable", headers={"Retry-After": "5"})
     return html_error(503, headers={"Retry-After": "5"})
@@ -210,7 +220,7 @@ def _database_unavailable(error: DBAPIError) -> Response:
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, escape_for_log(request.path))
     return _http_exception(InternalServerError())
 
 
@@ -221,6 +231,30 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DBAPIError, _database_unavailable_or_bug)
     app.register_error_handler(Exception, _unexpected)
+    # Flask runs after_request hooks in reverse order of registration. Registered after the extensions, the
+    # first runs before Flask-Limiter's header hook; inserted first in the list, the second runs after it.
+    app.after_request(_remember_own_retry_after)
+    app.after_request_funcs.setdefault(None, []).insert(0, _restore_own_retry_after)
+
+
+def _remember_own_retry_after(response: Response) -> Response:
+    g.own_retry_after = response.headers.get("Retry-After")
+    return response
+
+
+def _restore_own_retry_after(response: Response) -> Response:
+    """Keep the Retry-After the app chose (5 s on a 503, the lock on a 429…) and none where it chose none.
+
+    Flask-Limiter's header hook sets Retry-After on every response of a rate-limited route, to the later of the
+    existing value and the end of the current window: a 503 "database unavailable" then said 60 instead of 5,
+    and a 201 said when the window resets.
+    """
+    own = g.pop("own_retry_after", None)
+    if own is None:
+        response.headers.pop("Retry-After", None)
+    else:
+        response.headers["Retry-After"] = own
+    return response
 
 
 def _database_unavailable_or_bug(error: DBAPIError) -> Response:

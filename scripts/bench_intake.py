@@ -592,7 +592,7 @@ def fresh_postgres_database(base: str) -> Iterator[str]:
     if parsed.get_backend_name() != "postgresql":
         raise SystemExit(f"--postgres expects a postgresql URL, not {parsed.get_backend_name()!r}")
     name = f"{parsed.database or 'postgres'}_irr_bench_{secrets.token_hex(4)}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT", hide_parameters=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -6,13 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, request
-from flask_smorest import Blueprint
 
-from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.api.schemas import KnownAdministrationMixin
+from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, read_limit, submit_limit
 from irritants.intake.models import StatusKind
+from irritants.paging import page_field, page_size_field
 from irritants.referential import services as referential
 from irritants.triage import engine
 from irritants.triage import services as triage
@@ -61,7 +62,7 @@ class ClusterPageSchema(ma.Schema):
     page_size = ma.fields.Integer()
 
 
-class ClusterQuerySchema(ma.Schema):
+class ClusterQuerySchema(KnownAdministrationMixin):
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
     territory = ma.fields.String(
         validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")
@@ -70,8 +71,8 @@ class ClusterQuerySchema(ma.Schema):
     period = ma.fields.String(
         validate=ma.validate.OneOf(list(triage.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
     )
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = page_field()
+    page_size = page_size_field(20)
 
 
 class SimilarQuerySchema(ma.Schema):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.auth import services as accounts
 from irritants.auth.access import current_agent
 from irritants.auth.exceptions import Unauthenticated

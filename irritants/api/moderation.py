@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
 from irritants.intake import moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
+from irritants.paging import page_field, page_size_field
 
 bp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
@@ -21,6 +21,14 @@ bp = Blueprint(
 
 MAX_ID = 2**31 - 1
 _SECURITY = [{BEARER_AUTH: []}]
+
+
+@bp.before_request
+def _moderators_only() -> None:
+    # Who calls is checked before the view parses its body: an anonymous or unauthorised caller gets 401/403, never
+    # a JSON error, and nothing of the body is read for them.
+    require(Action.MODERATE)
+    protect_api_write()
 
 
 def problem(status: int, description: str) -> Any:
@@ -62,8 +70,8 @@ class ModerationPageSchema(ma.Schema):
 
 
 class ModerationQuerySchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = page_field()
+    page_size = page_size_field(20)
 
 
 class DecisionSchema(ma.Schema):
@@ -141,7 +149,6 @@ def list_pending(args: dict[str, Any]) -> Any:
 def decide(data: dict[str, Any], report_id: int) -> Any:
     """Publier ou rejeter un signalement en attente ; la décision est inscrite à l'historique de l'irritant."""
     agent = require(Action.MODERATE)
-    protect_api_write()
     db = get_session()
     report = moderation.decide(
         db,

@@ -5,13 +5,38 @@ from __future__ import annotations
 import http
 from typing import Any
 
+import flask_smorest
 import marshmallow as ma
+from flask import Request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from irritants.inputs import request_json
 
 PROBLEM_JSON = "application/problem+json"
 # Security scheme of agents' personal API tokens; a route documents it with @bp.doc(security=[{BEARER_AUTH: []}]).
 BEARER_AUTH = "bearerAuth"
+
+
+class GuardedParser(FlaskParser):
+    """webargs parser whose JSON comes from the app's one defensive parse (``irritants.inputs.request_json``).
+
+    webargs would otherwise decode ``request.get_data()`` itself with a bare ``json.loads``: a body nested
+    thousands of levels deep, a 5,000-digit integer or a lone surrogate then became a 500.
+    """
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req) or not req.get_data(cache=True):
+            return core.missing  # an empty body: the schema says which fields are required
+        return request_json(req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: arguments are parsed by :class:`GuardedParser`."""
+
+    ARGUMENTS_PARSER = GuardedParser()
 
 
 class ProblemDetailSchema(ma.Schema):

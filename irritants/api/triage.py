@@ -8,11 +8,10 @@ import re
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api import triage_schemas as sch
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.audit.services import timeline
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.exceptions import StaleObject
@@ -80,8 +79,11 @@ def deciding(func: Any) -> Any:
 
 @bp.before_request
 def _agents_only() -> None:
-    # Signed-in agents only; a browser session writing must prove it is this site (CSRF), a token need not.
+    # Signed-in agents only; a browser session writing must prove it is this site (CSRF), a token need not. All of
+    # it before any body is read: a caller who may decide nothing gets 401/403 whatever they sent.
     require(Action.VIEW_BACKLOG)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        require(Action.DECIDE)
     protect_api_write()
     get_session().info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
 
@@ -152,7 +154,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.route("/clusters", methods=["GET"])
-@bp.arguments(backlog.BacklogQuerySchema, location="query")
+@bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
 @problem(422, "Filtre invalide")
 @reading

@@ -8,7 +8,10 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from irritants.api.schemas import KnownAdministrationMixin
 from irritants.intake.models import Moderation, Severity, StatusKind
+from irritants.paging import page_field, page_size_field
+from irritants.triage.backlog import BacklogQuerySchema
 from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
 from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
@@ -94,7 +97,7 @@ class TriageMergeBodySchema(_Versioned):
         values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="Version invalide.")),
         load_default=None,
         allow_none=True,
-        error_messages={"invalid": "Un objet { identifiant : version } est attendu."},
+        error_messages={"invalid": "Un objet {{ identifiant : version }} est attendu."},  # format() braces
         metadata={"description": "Version vue de chaque irritant fusionné, par identifiant"},
     )
 
@@ -155,17 +158,13 @@ class TriageTemplatePatchSchema(_Body):
     body = _text("Texte du modèle", REASON_MAX, least=1)
 
 
+class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):
+    """The backlog's query string (one schema with the back-office page), unknown administration in the same 422."""
+
+
 class TriageReportsQuerySchema(ma.Schema):
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(min=1, max=100_000, error="Numéro de page invalide."),
-        error_messages={"invalid": "Numéro de page invalide."},
-    )
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(min=1, max=100, error="Entre 1 et 100 signalements par page."),
-        error_messages={"invalid": "Entre 1 et 100 signalements par page."},
-    )
+    page = page_field()
+    page_size = page_size_field(20)
 
 
 # --- answers ----------------------------------------------------------------------------------------------

@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 from flask import current_app, request, url_for
-from flask_smorest import Blueprint
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import PROBLEM_JSON, ProblemSchema
+from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.extensions import limiter, read_limit, submit_limit
@@ -41,10 +40,14 @@ class InvalidIdempotencyKey(IrritantsError):
     status, slug, title = 400, "invalid-idempotency-key", "En-tête Idempotency-Key invalide"
 
 
+def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
+    return intake.reference_errors(get_session(), data)
+
+
 @bp.route("/reports", methods=["POST"])
 @limiter.shared_limit(submit_limit, scope="submissions")
 @bp.arguments(
-    ReportCreateSchema,
+    ReportCreateSchema(references=_unknown_references),
     example={
         "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
         "administration": "caf",

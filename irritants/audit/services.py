@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
 from irritants.auth.policy import Agent
+from irritants.sanitize import clean_text
 
 SYSTEM = "système"
 
@@ -50,7 +51,7 @@ def record(
         cluster_id=cluster_id,
         before=_plain(before or {}),
         after=_plain(after or {}),
-        reason=(reason or "").strip() or None,
+        reason=clean_text(reason or "") or None,  # whoever wrote it, readers see no hidden characters
     )
     session.add(event)
     session.flush()

@@ -25,6 +25,7 @@ from joserfc.jws import JWSRegistry
 from werkzeug.wrappers import Response
 
 from irritants.errors import IrritantsError
+from irritants.sanitize import escape_for_log
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def finish_login() -> Identity:
             "Recommencez la connexion depuis la page « Connexion »."
         ) from exc
     except OAuthError as exc:
-        log.info("ProConnect refused the sign-in: %s", exc.error)
+        log.info("ProConnect refused the sign-in: %s", escape_for_log(exc.error))  # from the query string
         raise ProConnectError("ProConnect n'a pas confirmé votre identité. Recommencez la connexion.") from exc
     except JoseError as exc:
         log.warning("ProConnect ID token rejected: %s", type(exc).__name__)

@@ -17,6 +17,7 @@ class Action(enum.StrEnum):
     """Everything the back-office lets an agent do."""
 
     VIEW_BACKLOG = "backlog.view"
+    DECIDE = "backlog.decide"  # any decision at all: asked before a request's body says which, and on what
     EDIT_CLUSTER = "cluster.edit"  # label, keywords, pin
     CHANGE_STATUS = "cluster.status"
     RESHAPE = "cluster.reshape"  # merge, unmerge, split, move reports, duplicate, spam, route elsewhere
@@ -75,6 +76,8 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
     po = agent.has(Role.PRODUCT_OWNER)
     if action == Action.VIEW_BACKLOG:
         return ALLOW if agent.roles & {r.value for r in Role} else _deny("Aucun rôle ne donne accès au suivi.")
+    if action == Action.DECIDE:
+        return ALLOW if po or agent.has(Role.SQUAD_MEMBER) else _deny("Votre rôle ne permet aucune décision.")
     if action in (Action.EDIT_CLUSTER, Action.RESHAPE, Action.ASSIGN_SQUAD):
         targets = target if isinstance(target, list | tuple) else [target]
         if po and all(_owns(agent, t) for t in targets if t is not None):

@@ -18,6 +18,7 @@ from irritants.auth.policy import Agent
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.services import hash_token
+from irritants.sanitize import clean_line
 from irritants.squads.models import Squad, SquadMember
 
 TOKEN_PREFIX = "irr_"  # noqa: S105 - a marker, not a secret
@@ -66,7 +67,7 @@ def create_token(session: Session, user: User, name: str, *, days: int | None = 
     now = utcnow()
     token = ApiToken(
         user_id=user.id,
-        name=name.strip()[:100] or "jeton",
+        name=clean_line(name)[:100] or "jeton",
         token_hash=hash_token(raw),  # as tracking tokens: 256-bit random, so a plain SHA-256 is enough
         prefix=raw[:12],
         created_at=now,
@@ -210,7 +211,7 @@ def create_user(
             raise ValidationFailed(" ".join(problems))
     user = User(
         email=email,
-        name=name.strip()[:200],
+        name=clean_line(name)[:200],
         roles=role_list,
         password_hash=passwords.hash_password(password) if password is not None else None,
     )
@@ -326,9 +327,9 @@ def agent_for_oidc(
         return None
     user.oidc_subject = subject
     after: dict[str, str] = {"oidc": "ProConnect"}
-    if not user.name and name.strip():
+    if not user.name and clean_line(name):
         # Accounts opened for ProConnect often have no name yet: take the one the provider vouches for.
-        user.name = after["name"] = name.strip()[:200]
+        user.name = after["name"] = clean_line(name)[:200]
     session.flush()
     audit.record(session, None, "user.link_oidc", "user", user.id, after=after)
     return user

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from irritants.intake.bulk import ReferenceMaps, fold
 from irritants.intake.models import Report, Severity
 from irritants.intake.schemas import ReportCreateSchema
+from irritants.sanitize import forbidden_character
 
 # Column names of a Services Publics+ experiences export (and common variants), by target field.
 DEFAULT_COLUMNS: dict[str, list[str]] = {
@@ -121,6 +122,13 @@ def plan_import(
             plan.already_imported += 1
             continue
         seen.add(key)
+        refused = {name: char for name, value in raw.items() if (char := forbidden_character(value))}
+        if refused:
+            # Checked on every column, the file's own id included: PostgreSQL text cannot hold NUL.
+            plan.errors.extend(
+                RowError(line, name, f"caractère non autorisé (U+{ord(char):04X})") for name, char in refused.items()
+            )
+            continue
         payload, row_errors = _to_payload(raw, defaults, maps)
         try:
             data = schema.load(payload)

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
 from irritants.intake.models import Severity, StatusKind
+from irritants.sanitize import clean_text, forbidden_character, refusal
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
 EARLIEST_OCCURRENCE = dt.date(1990, 1, 1)
 # Réunion and Mayotte are the French territories furthest ahead of UTC in the référentiel.
 _AHEAD_ZONES = (ZoneInfo("Europe/Paris"), ZoneInfo("Indian/Reunion"))
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$")
+
+# Per-field messages about unknown references (administration, procedure, territory, channel) in loaded data.
+References = Callable[[dict[str, Any]], dict[str, list[str]]]
 
 REQUIRED = "Ce champ est obligatoire."
 MESSAGES = {
@@ -47,14 +51,22 @@ def paris_today() -> dt.date:
     return max(now.astimezone(zone).date() for zone in _AHEAD_ZONES)
 
 
-def clean_text(value: str) -> str:
-    """Plain text: normalised line breaks, no control or invisible characters, trimmed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL_CHARS.sub("", value)
-    return value.strip()
+class _Text(fields.String):
+    """A string refusing control characters (NUL included), whatever the door: form, API, CSV import."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        char = forbidden_character(result)
+        if char:
+            raise ValidationError(refusal(char))
+        return result
 
 
-class _Slug(fields.String):
+class _Email(_Text, fields.Email):
+    pass
+
+
+class _Slug(_Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs).strip().lower()
         if not _SLUG.match(result):
@@ -73,7 +85,7 @@ class ReportCreateSchema(Schema):
         "type": "Un objet JSON est attendu.",
     }
 
-    description = fields.String(
+    description = _Text(
         required=True,
         error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
         metadata={
@@ -91,7 +103,7 @@ class ReportCreateSchema(Schema):
         error_messages=MESSAGES,
         metadata={"description": "Identifiant de la démarche de cette administration (facultatif)."},
     )
-    territory = fields.String(
+    territory = _Text(
         required=True,
         error_messages=MESSAGES,
         metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."},
@@ -116,7 +128,7 @@ class ReportCreateSchema(Schema):
         error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
         metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."},
     )
-    email = fields.Email(
+    email = _Email(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=254, error="Adresse trop longue."),
@@ -128,6 +140,11 @@ class ReportCreateSchema(Schema):
         error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
         metadata={"description": "Consentement explicite à être recontacté par courriel."},
     )
+
+    def __init__(self, *args: Any, references: References | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Looks the slugs and codes up in the référentiel, so unknown ones come in the same answer as the rest.
+        self.references = references
 
     @pre_load
     def _blank_to_none(self, data: Any, **_: Any) -> Any:
@@ -164,8 +181,11 @@ class ReportCreateSchema(Schema):
         if value < EARLIEST_OCCURRENCE:
             raise ValidationError("La date semble erronée : indiquez une date après le 1er janvier 1990.")
 
-    @validates_schema
-    def _check_consent(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _check_consent(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        sent = original if isinstance(original, dict) else {}
+        if any(sent.get(name) not in (None, "") and name not in data for name in ("email", "contact_consent")):
+            return  # one of them is already refused on its own: no second message about the pair
         if data.get("email") and not data.get("contact_consent"):
             raise ValidationError(
                 "Cochez cette case pour être recontacté par courriel, ou laissez l'adresse vide.",
@@ -173,6 +193,12 @@ class ReportCreateSchema(Schema):
             )
         if data.get("contact_consent") and not data.get("email"):
             raise ValidationError("Indiquez votre adresse électronique, ou décochez le consentement.", "email")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_references(self, data: dict[str, Any], **_: Any) -> None:
+        errors = self.references(data) if self.references is not None else {}
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

@@ -67,28 +67,37 @@ def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, int | str | None]:
-    """Map slugs/codes of validated input to reference ids, or raise ValidationFailed with per-field messages."""
+def reference_errors(session: Session, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Unknown administration, démarche, département or canal among what was sent, as per-field French messages.
+
+    Fields missing from ``data`` (absent, or already refused by the schema) are skipped, so the schema can report
+    these together with its own errors in one answer.
+    """
     ref = cache.referential(session)
     errors: dict[str, list[str]] = {}
-    admin = ref.administrations.get(data["administration"])
-    if admin is None:
+    admin = ref.administrations.get(data["administration"]) if isinstance(data.get("administration"), str) else None
+    if isinstance(data.get("administration"), str) and admin is None:
         errors["administration"] = ["Administration inconnue : choisissez-en une dans la liste."]
-    procedure_id = None
-    if data.get("procedure") and admin is not None:
-        procedure_id = ref.procedures.get((admin[0], data["procedure"]))
-        if procedure_id is None:
-            errors["procedure"] = [f"Cette démarche n'existe pas pour « {admin[1]} »."]
-    if data["territory"] not in ref.territories:
+    if data.get("procedure") and admin is not None and (admin[0], data["procedure"]) not in ref.procedures:
+        errors["procedure"] = [f"Cette démarche n'existe pas pour « {admin[1]} »."]
+    territory = data.get("territory")
+    if isinstance(territory, str) and territory.strip().upper() not in ref.territories:
         errors["territory"] = ["Département inconnu."]
-    if data["channel"] not in ref.channels:
+    if isinstance(data.get("channel"), str) and data["channel"] not in ref.channels:
         errors["channel"] = ["Canal inconnu : choisissez-en un dans la liste."]
+    return errors
+
+
+def resolve_references(session: Session, data: dict[str, Any]) -> dict[str, int | str | None]:
+    """Map slugs/codes of validated input to reference ids, or raise ValidationFailed with per-field messages."""
+    errors = reference_errors(session, data)
     if errors:
         raise ValidationFailed("Certains champs sont invalides.", errors=errors)
-    assert admin is not None
+    ref = cache.referential(session)
+    admin_id = ref.administrations[data["administration"]][0]
     return {
-        "administration_id": admin[0],
-        "procedure_id": procedure_id,
+        "administration_id": admin_id,
+        "procedure_id": ref.procedures.get((admin_id, data["procedure"])) if data.get("procedure") else None,
         "territory_code": data["territory"],
         "channel_code": data["channel"],
     }

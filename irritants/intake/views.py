@@ -12,10 +12,12 @@ from marshmallow.fields import Boolean
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, submit_limit
+from irritants.inputs import checks_own_form
 from irritants.intake import antiabuse, services, signals
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.referential import services as referential
+from irritants.sanitize import strip_forbidden
 from irritants.triage import services as triage
 from irritants.triage.services import person_key
 from irritants.triage.views import browser_id, remember_browser
@@ -57,13 +59,20 @@ def new_report() -> Any:
     return _render_form({}, {})
 
 
+def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
+    return services.reference_errors(get_session(), data)
+
+
 @bp.post("/")
+@checks_own_form  # the schema refuses control characters field by field, and the form comes back filled in
 @limiter.shared_limit(submit_limit, scope="submissions")
 def submit() -> Any:
     """Validate, commit, then redirect to the confirmation (post/redirect/get)."""
-    form = request.form.to_dict()
+    typed = request.form.to_dict()
+    # What is shown back: what the citizen typed, without the characters refused (never echoed into the page).
+    form = {key: strip_forbidden(value) for key, value in typed.items()}
     config = current_app.config
-    if form.get(antiabuse.HONEYPOT_FIELD):
+    if typed.get(antiabuse.HONEYPOT_FIELD):
         return _render_form(
             form,
             {
@@ -75,7 +84,7 @@ def submit() -> Any:
             422,
         )
     check = antiabuse.check_form_token(
-        form.get("form_token"),
+        typed.get("form_token"),
         config["SECRET_KEY"],
         min_seconds=config["FORM_MIN_FILL_SECONDS"],
         max_seconds=config["FORM_MAX_AGE_SECONDS"],
@@ -87,7 +96,7 @@ def submit() -> Any:
         )
         return _render_form(form, {"_form": [message]}, 422)
     try:
-        data = ReportCreateSchema().load(_form_payload(form))
+        data = ReportCreateSchema(references=_unknown_references).load(_form_payload(typed))
     except ValidationError as err:
         return _render_form(form, _as_field_errors(err.messages), 422)
     db = get_session()

@@ -19,6 +19,11 @@ def administration_by_slug(session: Session, slug: str) -> Administration | None
     return session.scalar(select(Administration).where(Administration.slug == slug, Administration.active))
 
 
+def administration_exists(session: Session, slug: str) -> bool:
+    """Whether an administration (active or not: old reports keep theirs) has this slug."""
+    return session.scalar(select(Administration.id).where(Administration.slug == slug)) is not None
+
+
 def list_administrations(session: Session) -> list[Administration]:
     """Active administrations with their démarches, by name."""
     stmt = (

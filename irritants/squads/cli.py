@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from irritants.audit import services as audit
 from irritants.db import get_db
+from irritants.sanitize import clean_line
 from irritants.squads.models import SQUAD_PHASE_LABELS, Squad, SquadPhase
 
 PHASE_CHOICE = click.Choice([phase.value for phase in SquadPhase], case_sensitive=False)
@@ -35,7 +36,7 @@ def squads_group() -> None:
 @with_appcontext
 def squads_create(name: str, phase: str, slug: str | None) -> None:
     """Create a squad and print its slug (used by ``users create --squad``)."""
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name or len(name) > 200:
         raise click.BadParameter("le nom doit compter de 1 à 200 caractères.", param_hint="--name")
     slug = slugify(slug or name)

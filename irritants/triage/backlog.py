@@ -20,6 +20,7 @@ from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
 from irritants.intake.redaction import redact
+from irritants.paging import page_field, page_size_field
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.squads.models import Squad
@@ -39,7 +40,7 @@ PERIOD_LABELS: dict[str, str] = {
     "90j": "3 derniers mois",
     "365j": "12 derniers mois",
 }
-PAGE_SIZES = (10, 25, 50, 100)
+PAGE_SIZES = (10, 25, 50, 100)  # offered by the back-office select
 NO_SQUAD = "none"
 # Merged and spam irritants leave the backlog; filtering on their status brings them back.
 HIDDEN_BY_DEFAULT = (StatusKind.DUPLICATE, StatusKind.SPAM)
@@ -88,16 +89,8 @@ class BacklogQuerySchema(ma.Schema):
     squad = ma.fields.String(validate=ma.validate.Regexp(r"^(\d{1,9}|none)$", error="Start-up d'État inconnue."))
     q = ma.fields.String(validate=ma.validate.Length(max=200, error="Recherche trop longue (200 caractères au plus)."))
     sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(list(SORTS), error="Tri inconnu."))
-    page = ma.fields.Integer(
-        load_default=1,
-        validate=ma.validate.Range(min=1, max=100_000, error="Numéro de page invalide."),
-        error_messages={"invalid": "Numéro de page invalide."},
-    )
-    page_size = ma.fields.Integer(
-        load_default=25,
-        validate=ma.validate.OneOf(PAGE_SIZES, error="Nombre d'irritants par page : 10, 25, 50 ou 100."),
-        error_messages={"invalid": "Nombre d'irritants par page : 10, 25, 50 ou 100."},
-    )
+    page = page_field()
+    page_size = page_size_field(25)  # the page's select offers PAGE_SIZES; the API takes any size of the rule
 
     @ma.pre_load
     def _drop_blanks(self, data: Any, **_: Any) -> Any:
@@ -149,7 +142,7 @@ def _search(q: str) -> Any:
         Cluster.label.ilike(f"%{escaped}%", escape="\\"),
         cast(Cluster.keywords, String).ilike(f"%{as_json}%", escape="\\"),
     ]
-    if words.isdigit() and int(words) <= MAX_ID:
+    if words.isdecimal() and int(words) <= MAX_ID:
         conditions.append(Cluster.id == int(words))  # « 123 » finds irritant n° 123
     return or_(*conditions)
 

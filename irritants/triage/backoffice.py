@@ -105,7 +105,7 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         admin_names=administration_names(db, [c.main_administration_id for c in items]),
         territories=referential.list_territories(db),
         sorts=backlog.SORTS,
-        page_sizes=backlog.PAGE_SIZES,
+        page_sizes=sorted({*backlog.PAGE_SIZES, filters.page_size}),
         periods=backlog.PERIOD_LABELS,
         can=can,
         bulk_statuses=[s for s in StatusKind if s not in DEDICATED] if can["status"] else [],
@@ -154,7 +154,7 @@ def cluster_page(cluster_id: int) -> Any:
 
 def _int_arg(name: str, default: int = 1) -> int:
     value = request.args.get(name, "")
-    return min(int(value), 100_000) if value.isdigit() and int(value) > 0 else default
+    return min(int(value), 100_000) if value.isdecimal() and int(value) > 0 else default
 
 
 def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | None = None, status: int = 200) -> Any:
@@ -346,7 +346,7 @@ def unmerge(cluster_id: int) -> Any:
     """Take a merged irritant back out (from its page or the page of the irritant it was merged into)."""
     agent, source = _cluster_for(cluster_id, Action.RESHAPE)
     origin = request.form.get("depuis", "")
-    page_id = int(origin) if origin.isdigit() and 0 < int(origin) <= backlog.MAX_ID else source.id
+    page_id = int(origin) if origin.isdecimal() and 0 < int(origin) <= backlog.MAX_ID else source.id
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         decisions.unmerge(db, agent, source.id, reason=reason)

@@ -17,6 +17,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.intake.models import StatusKind
 from irritants.intake.redaction import redact
+from irritants.sanitize import clean_line
 from irritants.squads.models import Squad
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.models import Cluster
@@ -88,7 +89,7 @@ def _status(value: StatusKind | str) -> StatusKind:
 
 
 def _routed_to(to: StatusKind, routed_to: str | None) -> str | None:
-    text = (routed_to or "").strip()
+    text = clean_line(routed_to or "")
     if to != StatusKind.NOT_OUR_SCOPE:
         if text:
             raise invalid("routed_to", "Le service destinataire ne se précise qu'avec « Hors périmètre ».")
@@ -252,7 +253,7 @@ def set_pinned(
 def _clean_keywords(keywords: list[str]) -> list[str]:
     out: list[str] = []
     for word in keywords or []:
-        text = " ".join(str(word).split())
+        text = clean_line(str(word))
         if not text or text.lower() in (w.lower() for w in out):
             continue
         if len(text) > KEYWORD_MAX_CHARS or redact(text) != text:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent, decide
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.sanitize import clean_line, clean_text
 from irritants.squads.models import Squad
 from irritants.triage.models import ReplyTemplate
 from irritants.triage.workflow import REASON_MAX, allow, clean_reason, invalid
@@ -50,12 +51,12 @@ def reason_with_template(session: Session, agent: Agent, template_id: int | None
     if template_id is None:
         return reason
     body = get_template(session, agent, template_id, field="template_id").body
-    own = (reason or "").strip()
+    own = clean_text(reason or "")
     return clean_reason(f"{body}\n\n{own}" if own else body)
 
 
 def _clean(title: str, body: str) -> tuple[str, str]:
-    title, body = " ".join((title or "").split()), (body or "").strip()
+    title, body = clean_line(title or ""), clean_text(body or "")
     errors: dict[str, list[str]] = {}
     if not title:
         errors["title"] = ["Donnez un titre au modèle."]

@@ -124,7 +124,7 @@ def _step(agent: Agent, name: str) -> ReplyTemplate | None:
     value = request.args.get(name, "")
     if not value:
         return None
-    template = replies.get_template(get_session(), agent, min(int(value), MAX_ID) if value.isdigit() else 0)
+    template = replies.get_template(get_session(), agent, min(int(value), MAX_ID) if value.isdecimal() else 0)
     require(Action.MANAGE_TEMPLATES, template)
     return template
 

@@ -23,6 +23,7 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
 from irritants.ranking import Weights
+from irritants.sanitize import clean_line, clean_text
 from irritants.triage import engine, stats
 from irritants.triage.models import Cluster, ReportVector
 
@@ -103,7 +104,7 @@ def invalid(field: str, message: str) -> ValidationFailed:
 
 def clean_reason(reason: str | None) -> str | None:
     """The decision's reason, trimmed; refused when too long to be a reason."""
-    text = (reason or "").strip()
+    text = clean_text(reason or "")
     if len(text) > REASON_MAX:
         raise invalid("reason", f"Le motif ne doit pas dépasser {REASON_MAX} caractères.")
     return text or None
@@ -196,7 +197,7 @@ def repoint_duplicates(session: Session, agent: Agent, old_id: int, new_id: int,
 
 def clean_label(label: str) -> str:
     """A label agents typed, checked: public text, so no personal data."""
-    text = " ".join((label or "").split())
+    text = clean_line(label or "")
     if len(text) < LABEL_MIN:
         raise invalid("label", f"Le libellé doit compter au moins {LABEL_MIN} caractères.")
     if len(text) > LABEL_MAX:

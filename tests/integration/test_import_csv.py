@@ -109,3 +109,14 @@ def test_dry_run_writes_nothing(app, runner, tmp_path):
     result = runner.invoke(args=["import", str(_write(tmp_path, GOOD)), "--dry-run"])
     assert result.exit_code == 0
     assert _reports(app) == []
+
+
+def test_control_characters_in_any_column_are_refused_row_by_row(app, runner, tmp_path):
+    # PostgreSQL text cannot hold NUL: the file's own id (kept as the external key) was a crash there.
+    bad = ['4\x00,RSA,"Mon dossier de RSA est bloqué depuis trois mois sans réponse.",CAF,,,,59,telephone\n']
+    bad.append('5,RSA,"Mon dossier de RSA est bloqué\x01 depuis trois mois sans réponse.",CAF,,,,59,telephone\n')
+    result = runner.invoke(args=["import", str(_write(tmp_path, [*GOOD, *bad])), "--skip-invalid"])
+    assert result.exit_code == 0, result.output
+    assert "ligne 5 · external_id · caractère non autorisé (U+0000)" in result.output
+    assert "ligne 6 · description · caractère non autorisé (U+0001)" in result.output
+    assert len(_reports(app)) == 3

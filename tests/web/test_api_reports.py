@@ -199,8 +199,17 @@ def test_unknown_api_path_is_a_404_problem(client):
     assert response.mimetype == "application/problem+json"
 
 
-def test_control_characters_are_removed_and_text_kept_plain(app, client):
-    text = "Le site <b>plante</b>\x00 quand je valide\r\nmon dossier de prime d'activité."
+def test_invisible_and_bidirectional_characters_are_removed_and_text_kept_plain(app, client):
+    text = "Le site <b>plante</b>\u200b quand je \u202evalide\u2069\r\nmon dossier de prime\u00ad d'activité.\ufeff"
     body = client.post("/api/v1/reports", json=report_payload(description=text)).get_json()
     view = client.get(f"/api/v1/reports/{body['tracking_token']}").get_json()
     assert view["description"] == "Le site <b>plante</b> quand je valide\nmon dossier de prime d'activité."
+
+
+def test_a_nul_character_in_the_description_is_refused_and_named(client):
+    text = "Le site <b>plante</b>\x00 quand je valide mon dossier de prime d'activité."
+    response = client.post("/api/v1/reports", json=report_payload(description=text))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"pointer": "#/description", "detail": "Caractère non autorisé (U+0000) : retirez-le ou retapez le texte."}
+    ]

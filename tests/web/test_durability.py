@@ -13,6 +13,7 @@ from irritants.db import get_db
 from irritants.intake import signals
 from irritants.intake.models import Report
 from tests.conftest import report_payload
+from tests.web.test_report_form import fill
 
 
 def _count(app) -> int:
@@ -94,3 +95,21 @@ def test_readiness_fails_when_the_database_is_down(app, client, path):
         response = client.get(path)
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
+
+
+def test_a_rate_limited_route_answers_its_own_retry_after_when_the_database_is_down(make_app):
+    # Flask-Limiter used to rewrite Retry-After to the end of its window (60) on every response of the route.
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="3 per minute")
+    client = app.test_client()
+    filled = fill(client)
+    with _Outage(get_db(app).engine):
+        api = client.post("/api/v1/reports", json=report_payload())
+        form = client.post("/", data=filled)
+    assert (api.status_code, api.headers["Retry-After"]) == (503, "5")
+    assert api.headers["X-RateLimit-Limit"] == "3"  # the limiter's own headers stay
+    assert (form.status_code, form.headers["Retry-After"]) == (503, "5")
+    created = client.post("/api/v1/reports", json=report_payload())
+    assert created.status_code == 201
+    assert "Retry-After" not in created.headers  # nothing to retry
+    limited = client.post("/api/v1/reports", json=report_payload())
+    assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
