@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from irritants.auth import oidc, services
 from irritants.auth.access import bearer_token, current_agent
-from irritants.auth.exceptions import Forbidden, Unauthenticated
+from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
 from irritants.auth.policy import Action, decide
 from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS, LoginSchema, TokenCreateSchema
@@ -61,9 +61,7 @@ def start_session(user: User, *, id_token: str | None = None) -> None:
 
 
 def _session_user() -> User:
-    """The agent signed in with a browser session; API tokens do not open the agents' pages."""
-    if bearer_token() is not None:
-        raise Forbidden("Un jeton d'API ne donne pas accès à l'espace agents : connectez-vous.")
+    """The agent signed in with a browser session (API tokens are refused on every page: see access.py)."""
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     return current_user._get_current_object()  # type: ignore[attr-defined, no-any-return]
@@ -99,13 +97,6 @@ def enforce_session_limits() -> Any:
     back = request.method == "GET" and request.endpoint not in ("auth.login", "auth.login_post")
     next_path = safe_next(request.full_path.rstrip("?")) if back else None
     return redirect(url_for("auth.login", next=next_path), code=303)
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Agents' pages show personal data and one-time secrets: never kept by the browser or a proxy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- password sign-in -------------------------------------------------------------------------------------------
