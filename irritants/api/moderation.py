@@ -120,10 +120,13 @@ def _out(report: Report) -> dict[str, Any]:
 def list_pending(args: dict[str, Any]) -> Any:
     """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
 
+    Seulement ceux que l'appelant peut modérer : hors irritant, d'un irritant sans start-up d'État ou d'une de ses
+    start-ups d'État (tous pour les administrateurs).
+
     Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
     """
-    require(Action.MODERATE)
-    items, total = moderation.pending_reports(get_session(), page=args["page"], page_size=args["page_size"])
+    agent = require(Action.MODERATE)
+    items, total = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
     body = {"items": [_out(r) for r in items], "total": total, "page": args["page"], "page_size": args["page_size"]}
     return body, 200, {"Cache-Control": "no-store"}
 
@@ -133,7 +136,11 @@ def list_pending(args: dict[str, Any]) -> Any:
 @bp.response(200, ModerationReportSchema)
 @problem(401, "Jeton ou session d'agent requis")
 @problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
-@problem(403, "Réservé aux responsables produit et aux administrateurs")
+@problem(
+    403,
+    "Réservé aux responsables produit (signalements des irritants de leurs start-ups d'État ou sans "
+    "start-up d'État) et aux administrateurs",
+)
 @problem(404, "Signalement inconnu")
 @problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
 @problem(422, "Champs invalides")

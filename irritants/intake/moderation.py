@@ -7,16 +7,18 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
-from irritants.auth.exceptions import StaleObject
+from irritants.auth import policy
+from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Agent
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.intake.redaction import finding_kinds, redact
+from irritants.triage.models import Cluster
 
 ABUSE = "abuse"
 
@@ -89,17 +91,27 @@ def reason_labels(reasons: list[str] | None) -> list[tuple[str, str]]:
     return [(code, REASON_LABELS.get(code, code)) for code in reasons or []]
 
 
-def pending_reports(session: Session, *, page: int = 1, page_size: int = 20) -> tuple[list[Report], int]:
-    """Reports awaiting moderation, oldest first; returns (page items, total)."""
-    total = session.scalar(select(func.count()).select_from(Report).where(Report.moderation == Moderation.PENDING))
+def pending_reports(session: Session, agent: Agent, *, page: int = 1, page_size: int = 20) -> tuple[list[Report], int]:
+    """Reports awaiting moderation that ``agent`` may moderate, oldest first; returns (page items, total)."""
+    conditions = [Report.moderation == Moderation.PENDING]
+    squads = policy.moderation_scope(agent)
+    if squads is not None:
+        # Same rule as policy.decide: reports in no irritant, irritants with no squad, and the agent's squads'.
+        conditions.append(or_(Cluster.id.is_(None), Cluster.squad_id.is_(None), Cluster.squad_id.in_(squads)))
+    scoped = select(Report).outerjoin(Cluster, Cluster.id == Report.cluster_id).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(scoped.subquery()))
     items = session.scalars(
-        select(Report)
-        .where(Report.moderation == Moderation.PENDING)
-        .order_by(Report.created_at, Report.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        scoped.order_by(Report.created_at, Report.id).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(items), total or 0
+
+
+def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:
+    """Raise the policy's refusal when ``agent`` may not moderate this report (its irritant's squad)."""
+    cluster = session.get(Cluster, report.cluster_id) if report.cluster_id is not None else None
+    decision = policy.decide(agent, policy.Action.MODERATE, cluster)
+    if not decision:
+        raise_for(decision)
 
 
 def parse_decision(decision: Any, expected: Any, reason: Any) -> tuple[Decision, Moderation, str | None]:
@@ -135,6 +147,7 @@ def decide(
     report = session.get(Report, report_id)
     if report is None:
         raise NotFoundError("Ce signalement n'existe pas.")
+    check_may_moderate(session, agent, report)
     before = {"moderation": report.moderation, "moderation_reasons": list(report.moderation_reasons or [])}
     if report.moderation != expected or expected != Moderation.PENDING:
         raise AlreadyDecided(_already(report.moderation))

@@ -43,9 +43,9 @@ def _page() -> int:
 @bp.get("/agents/moderation")
 def queue() -> Any:
     """Reports held for moderation, oldest first, raw text with the detected personal data highlighted."""
-    require(Action.MODERATE)
+    agent = require(Action.MODERATE)
     page = _page()
-    items, total = moderation.pending_reports(get_session(), page=page, page_size=PAGE_SIZE)
+    items, total = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
     rows = [
         {
             "report": report,
