@@ -63,9 +63,12 @@ class BaseConfig:
     AGENT_SESSION_HOURS: int = 12
     PERMANENT_SESSION_LIFETIME: dt.timedelta = dt.timedelta(hours=12)
     REMEMBER_COOKIE_DURATION: dt.timedelta = dt.timedelta(hours=12)
-    # Failed passwords per account before it is locked, and for how long; failed attempts per IP.
+    # Sign-in throttling, never an account lockout (auth/throttle.py): failed passwords on one address from one
+    # network or browser before waits start (1 minute, doubling), the longest wait, and failed passwords on one
+    # address from all browsers that never signed in to it before those wait too. Failed attempts per IP on top.
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCK_MINUTES: int = 15
+    LOGIN_ACCOUNT_MAX_FAILURES: int = 20
     RATELIMIT_LOGIN: str = "10 per minute;50 per hour"
     PASSWORD_MIN_LENGTH: int = 12
     # API tokens created without an explicit lifetime expire after this many days.
@@ -164,6 +167,7 @@ _ENV_KEYS = {
     "AGENT_SESSION_HOURS": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_LOCK_MINUTES": int,
+    "LOGIN_ACCOUNT_MAX_FAILURES": int,
     "RATELIMIT_LOGIN": str,
     "API_TOKEN_DEFAULT_DAYS": int,
     "PROCONNECT_ISSUER": str,

@@ -35,6 +35,7 @@ def _moment(value: str | None) -> dt.datetime:
 def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
     irritant closed. Idempotent: run it daily."""
+    from irritants.auth import throttle
     from irritants.intake import privacy
 
     now = _moment(now_value)
@@ -52,8 +53,10 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
             total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
         ) as bar:
             deleted = privacy.purge(session, plan, progress=bar.update)
+        counters = throttle.forget_idle(session, now)
         session.commit()
     click.echo(f"{deleted} adresses supprimées ({detail}).")
+    click.echo(f"{counters} compteurs de tentatives de connexion supprimés (sans échec depuis 24 heures).")
 
 
 @click.command("purge-contacts")
