@@ -117,6 +117,7 @@ ROUTES = {
     "moderation.decide": route(
         "POST", "/agents/moderation/{report}", OWNERS, lambda w: {"decision": "publish", "expected": "pending"}
     ),
+    "moderation.preview": route("POST", "/agents/moderation/{report}/apercu", OWNERS, lambda w: {"mask": "RSA"}),
     # API.
     "api_me.me": route("GET", "/api/v1/me", SELF_SERVICE | {"token_other_squad"}),
     "api_moderation.list_pending": route("GET", "/api/v1/moderation/reports", MODERATORS),
