@@ -25,7 +25,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,66 +108,60 @@ def delay(failures: int, threshold: int, rule: Rule) -> dt.timedelta | None:
     return min(rule.max_delay, FIRST_DELAY * 2 ** min(failures - threshold, 20))
 
 
-def blocked_until(session: Session, keys: Keys, now: dt.datetime) -> dt.datetime | None:
-    """When the longest wait on these counters ends, if one is running."""
-    wanted = [key for key in (keys.pair, keys.account) if key]
-    ends = session.scalars(
-        select(LoginThrottle.blocked_until).where(LoginThrottle.key.in_(wanted), LoginThrottle.blocked_until > now)
-    ).all()
-    return max(ends, default=None)
-
-
 def password_sign_in(session: Session, email: str, password: str, keys: Keys, rule: Rule, now: dt.datetime) -> Attempt:
-    """Refuse without checking while a wait runs; else check the password and count a failure on every counter."""
-    until = blocked_until(session, keys, now)
-    if until is not None:
-        return Attempt(None, until - now)
-    user = services.authenticate(session, email, password)
-    if user is not None:
-        session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.pair))
-        return Attempt(user)
-    forget_idle(session, now)
-    waits = [
-        _count_failure(session, key, scope, threshold, rule, now)
+    """Refuse without checking while a wait runs; else check the password and count a failure on every counter.
+
+    The counters' rows are locked first (FOR UPDATE on PostgreSQL; SQLite's write transaction already serialises),
+    so a burst of parallel guesses on one pair or one address is checked one at a time: none slips past a wait
+    because the failures before it were not counted yet.
+    """
+    counters = [
+        (_locked(session, key, scope, now), threshold)
         for key, scope, threshold in (
             (keys.pair, PAIR, rule.max_failures),
             (keys.account, ACCOUNT, rule.account_max_failures),
         )
         if key
     ]
-    wait = max((w for w in waits if w is not None), default=None)
-    return Attempt(None, wait)
+    running = [row.blocked_until for row, _ in counters if row.blocked_until is not None and row.blocked_until > now]
+    if running:
+        return Attempt(None, max(running) - now)
+    user = services.authenticate(session, email, password)
+    if user is not None:
+        session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.pair))
+        return Attempt(user)
+    waits = []
+    for row, threshold in counters:
+        row.failures += 1
+        row.updated_at = now
+        wait = delay(row.failures, threshold, rule)
+        if wait is not None:
+            row.blocked_until = now + wait
+            waits.append(wait)
+    session.flush()
+    forget_idle(session, now)
+    return Attempt(None, max(waits, default=None))
 
 
-def _count_failure(
-    session: Session, key: str, scope: str, threshold: int, rule: Rule, now: dt.datetime
-) -> dt.timedelta | None:
-    failures = _increment(session, key, scope, now)
-    wait = delay(failures, threshold, rule)
-    if wait is not None:
-        session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=now + wait))
-    return wait
-
-
-def _increment(session: Session, key: str, scope: str, now: dt.datetime) -> int:
-    # Incremented in SQL: parallel guesses cannot all read the same count. The first failure inserts the row; of two
-    # first failures at once, the loser's insert fails and it increments the winner's row.
-    bump = (
-        update(LoginThrottle)
+def _locked(session: Session, key: str, scope: str, now: dt.datetime) -> LoginThrottle:
+    """The counter's row, created if needed, locked until the transaction ends; a count idle for a day restarts."""
+    query = (
+        select(LoginThrottle)
         .where(LoginThrottle.key == key)
-        .values(failures=LoginThrottle.failures + 1, updated_at=now)
-        .returning(LoginThrottle.failures)
-        .execution_options(synchronize_session=False)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    failures = session.execute(bump).scalar_one_or_none()
-    if failures is not None:
-        return int(failures)
-    try:
-        with session.begin_nested():
-            session.add(LoginThrottle(key=key, scope=scope, failures=1, updated_at=now))
-    except IntegrityError:
-        return int(session.execute(bump).scalar_one())
-    return 1
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(key=key, scope=scope, failures=0, updated_at=now))
+        except IntegrityError:
+            pass  # created meanwhile by a parallel attempt: lock that one
+        row = session.scalars(query).one()
+    elif row.updated_at < now - FORGET_AFTER:
+        row.failures, row.blocked_until, row.updated_at = 0, None, now
+    return row
 
 
 def forget_idle(session: Session, now: dt.datetime) -> int:

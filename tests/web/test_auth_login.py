@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy import text as text_sql
 
+from irritants.auth import services
 from irritants.auth.models import User
 from irritants.db import get_db
 from tests.conftest import PASSWORD, make_user
@@ -224,6 +227,32 @@ def test_a_browser_that_signed_in_before_is_not_slowed_by_guessing_spread_over_m
         usual.environ_base["REMOTE_ADDR"] = "198.51.100.150"  # the agent's browser, from yet another network
         assert post_login(usual).status_code == 303
         assert signed_in(usual)
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_password_checks_than_the_limit(app, monkeypatch):
+    agent(app)
+    checked = []
+    real = services.authenticate
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        checked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "authenticate", counting)
+    burst = 10
+    ready = threading.Barrier(burst)
+
+    def guess(i: int) -> int:
+        client = client_from(app, ATTACKER)
+        data = {"csrf_token": csrf_token(client), "email": EMAIL, "password": f"{WRONG} {i}"}
+        ready.wait()
+        return client.post("/agents/connexion", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=burst) as pool:
+        statuses = list(pool.map(guess, range(burst)))
+
+    assert sorted(statuses) == [422] * 4 + [429] * 6
+    assert len(checked) == 5  # the others were refused without their password being tried
 
 
 def test_counters_name_no_address_nor_ip_and_are_forgotten_after_a_day(app, client, runner):
