@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "irritants.sqlite3"
-# Refused in production (see load_config).
+INSTANCE_PATH = PROJECT_ROOT / "instance"
+DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
+# The development secret of earlier versions, published in this repository: refused everywhere it could sign
+# something that matters (see load_config). Development now generates its own secret in the instance folder.
 INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 
 
 def _bool(value: str) -> bool:
@@ -20,7 +24,10 @@ def _bool(value: str) -> bool:
 class BaseConfig:
     """Settings shared by every environment."""
 
-    SECRET_KEY: str = INSECURE_DEV_SECRET
+    # Empty: development generates one into INSTANCE_PATH on first start, production refuses to start.
+    SECRET_KEY: str = ""
+    # Local state that is never committed: the SQLite database, the generated development secret, demo accounts.
+    INSTANCE_PATH: str = str(INSTANCE_PATH)
     DATABASE_URL: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     DATABASE_ECHO: bool = False
     REDIS_URL: str | None = None
@@ -56,9 +63,12 @@ class BaseConfig:
     AGENT_SESSION_HOURS: int = 12
     PERMANENT_SESSION_LIFETIME: dt.timedelta = dt.timedelta(hours=12)
     REMEMBER_COOKIE_DURATION: dt.timedelta = dt.timedelta(hours=12)
-    # Failed passwords per account before it is locked, and for how long; failed attempts per IP.
+    # Sign-in throttling, never an account lockout (auth/throttle.py): failed passwords on one address from one
+    # network or browser before waits start (1 minute, doubling), the longest wait, and failed passwords on one
+    # address from all browsers that never signed in to it before those wait too. Failed attempts per IP on top.
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCK_MINUTES: int = 15
+    LOGIN_ACCOUNT_MAX_FAILURES: int = 20
     RATELIMIT_LOGIN: str = "10 per minute;50 per hour"
     PASSWORD_MIN_LENGTH: int = 12
     # API tokens created without an explicit lifetime expire after this many days.
@@ -108,6 +118,8 @@ class TestingConfig(BaseConfig):
     """Tests: per-test database, deterministic anti-abuse settings."""
 
     TESTING = True
+    # An explicit, public secret: tests must not depend on (nor write) a developer's instance folder.
+    SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
     JOBS_MODE = "inline"
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
     CLUSTERING_ENCODER = "tfidf"
@@ -155,6 +167,7 @@ _ENV_KEYS = {
     "AGENT_SESSION_HOURS": int,
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_LOCK_MINUTES": int,
+    "LOGIN_ACCOUNT_MAX_FAILURES": int,
     "RATELIMIT_LOGIN": str,
     "API_TOKEN_DEFAULT_DAYS": int,
     "PROCONNECT_ISSUER": str,
@@ -198,7 +211,40 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
         raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")
+    if settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
+        # Development without IRRITANTS_SECRET_KEY: a secret of this machine, never a value anyone can read in the
+        # code (a cookie signed with the published constant would open every back-office page).
+        settings["SECRET_KEY"] = instance_secret(Path(settings["INSTANCE_PATH"]))
     return settings
+
+
+def instance_secret(folder: Path) -> str:
+    """The secret kept in ``folder/secret_key`` (mode 600), generated on first use.
+
+    Several processes may start at once (gunicorn workers): the file is written whole under a private name, then
+    linked into place, which fails if another process got there first; everyone then reads the same file.
+    """
+    path = folder / SECRET_FILE_NAME
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        draft = folder / f".{SECRET_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, secrets.token_urlsafe(48).encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won the race: its secret is the one
+        finally:
+            draft.unlink()
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret) < 32:
+        raise ConfigurationError(f"Le secret de développement {path} est trop court : supprimez ce fichier.")
+    return secret
 
 
 def test_database_url() -> str | None:

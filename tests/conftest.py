@@ -91,6 +91,7 @@ def make_app(database_url: str) -> Iterator[Any]:
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
         for table in (
+            "login_throttles",
             "events",
             "abuse_flags",
             "supports",

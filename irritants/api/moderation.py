@@ -10,7 +10,7 @@ from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSche
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
-from irritants.intake import moderation
+from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
 from irritants.paging import page_field, page_size_field
@@ -57,6 +57,7 @@ class ModerationReportSchema(ma.Schema):
     redacted = ma.fields.String(metadata={"description": "Le texte tel qu'il serait publié"})
     findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     abuse_flags = ma.fields.Integer(metadata={"description": "Signalements « contenu abusif » depuis la publication"})
+    masked = ma.fields.Boolean(metadata={"description": "Des passages ont été masqués par la modération"})
     cluster_id = ma.fields.Integer(allow_none=True)
     administration = ma.fields.String(metadata={"description": "Identifiant de l'administration"})
     territory = ma.fields.String(metadata={"description": "Code du département"})
@@ -89,6 +90,18 @@ class DecisionSchema(ma.Schema):
         ),
         metadata={"description": "Motif facultatif, gardé dans l'historique"},
     )
+    mask = ma.fields.List(
+        ma.fields.String(error_messages={"invalid": "Chaque passage à masquer doit être un texte."}),
+        load_default=list,
+        error_messages={"invalid": "Donnez une liste de passages à masquer.", "null": "Donnez une liste (vide)."},
+        metadata={
+            "description": "Avec « publish » : passages à masquer (un nom que la détection a manqué, un détail qui "
+            "permet de reconnaître quelqu'un). Chacun doit figurer dans le texte (majuscules et espaces "
+            "indifférents) ; chacune de ses occurrences est remplacée par « [masqué] » dans le texte publié. "
+            f"Au plus {masking.MAX_PASSAGES} passages de {masking.PASSAGE_MIN_LENGTH} à "
+            f"{masking.PASSAGE_MAX_LENGTH} caractères.",
+        },
+    )
     expected = ma.fields.String(
         load_default=Moderation.PENDING.value,
         validate=ma.validate.OneOf([Moderation.PENDING.value], error="Seul l'état « pending » peut être attendu."),
@@ -112,6 +125,7 @@ def _out(report: Report) -> dict[str, Any]:
             for f in detect(report.description)
         ],
         "abuse_flags": report.abuse_flags,
+        "masked": report.masked_at is not None,
         "cluster_id": report.cluster_id,
         "administration": report.administration.slug,
         "territory": report.territory_code,
@@ -128,26 +142,40 @@ def _out(report: Report) -> dict[str, Any]:
 def list_pending(args: dict[str, Any]) -> Any:
     """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
 
+    Seulement ceux que l'appelant peut modérer : hors irritant, d'un irritant sans start-up d'État ou d'une de ses
+    start-ups d'État (tous pour les administrateurs).
+
     Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
     """
-    require(Action.MODERATE)
-    items, total = moderation.pending_reports(get_session(), page=args["page"], page_size=args["page_size"])
+    agent = require(Action.MODERATE)
+    items, total = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
     body = {"items": [_out(r) for r in items], "total": total, "page": args["page"], "page_size": args["page_size"]}
     return body, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/moderation/reports/<int:report_id>/decision", methods=["POST"])
-@bp.arguments(DecisionSchema, example={"decision": "publish", "reason": "Données masquées à la publication"})
+@bp.arguments(
+    DecisionSchema,
+    example={"decision": "publish", "mask": ["Jean Dupont"], "reason": "Nom du conseiller masqué à la publication"},
+)
 @bp.response(200, ModerationReportSchema)
 @problem(401, "Jeton ou session d'agent requis")
 @problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
-@problem(403, "Réservé aux responsables produit et aux administrateurs")
+@problem(
+    403,
+    "Réservé aux responsables produit (signalements des irritants de leurs start-ups d'État ou sans "
+    "start-up d'État) et aux administrateurs",
+)
 @problem(404, "Signalement inconnu")
 @problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
 @problem(422, "Champs invalides")
 @bp.doc(security=_SECURITY)
 def decide(data: dict[str, Any], report_id: int) -> Any:
-    """Publier ou rejeter un signalement en attente ; la décision est inscrite à l'historique de l'irritant."""
+    """Publier (en masquant au besoin des passages) ou rejeter un signalement en attente.
+
+    La décision est inscrite à l'historique de l'irritant, avec le nombre de passages masqués (jamais les passages).
+    Le texte d'origine d'un signalement masqué n'est gardé que pendant la durée de conservation.
+    """
     agent = require(Action.MODERATE)
     db = get_session()
     report = moderation.decide(
@@ -157,6 +185,7 @@ def decide(data: dict[str, Any], report_id: int) -> Any:
         moderation.Decision(data["decision"]),
         expected=Moderation(data["expected"]),
         reason=(data.get("reason") or "").strip() or None,
+        masks=masking.parse_passages(data["mask"]),
     )
     db.commit()
     return _out(report), 200, {"Cache-Control": "no-store"}

@@ -192,7 +192,7 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
     db = get_session()
     cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
-    raw = bool(decide(_agent(), Action.MODERATE))
+    raw = bool(decide(_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
     rows, total = backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw)
     body = {"items": rows, "total": total, "page": args["page"], "page_size": args["page_size"], "raw": raw}
     return body, 200, _NO_STORE

@@ -245,6 +245,13 @@ class TriageReportRowSchema(ma.Schema):
     created_at = fields.DateTime()
     text = fields.String(allow_none=True, metadata={"description": "Anonymisé, sauf pour qui peut modérer"})
     hidden = fields.Boolean(metadata={"description": "Texte en attente de modération, non montré"})
+    original = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Texte d'origine d'un signalement dont la modération a masqué des passages : seulement "
+            "pour qui peut modérer, et supprimé après la durée de conservation"
+        },
+    )
     moderation = fields.Enum(Moderation, by_value=True)
     administration = fields.String()
     procedure = fields.String(allow_none=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import session as cookie_session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from irritants.auth import services
-from irritants.auth.exceptions import Unauthenticated, raise_for
+from irritants.auth.exceptions import Forbidden, Unauthenticated, raise_for
 from irritants.auth.models import User
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_db, get_session
@@ -28,6 +29,48 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.request_loader(_load_bearer)
     login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_tokens_are_for_the_api)
+    app.after_request(_no_store_for_agents)
+
+
+API_PREFIX = "/api/"
+BACK_OFFICE_PREFIX = "/agents"
+# API paths whose answers are for agents only (raw texts, names, decisions): never cached, whoever asks.
+AGENT_API_PREFIXES = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
+PAGES_NEED_A_SESSION = "Un jeton d'API ne donne accès qu'à l'API (/api/v1/…) : pour l'espace agents, connectez-vous."
+
+
+def _tokens_are_for_the_api() -> None:
+    """The HTML back-office is for signed-in browser sessions: a request carrying a Bearer token is refused there.
+
+    A token is a long-lived secret kept in scripts and tools; it must not open the pages a person uses (and whose
+    forms are protected by a CSRF token a script never has to fetch).
+    """
+    if bearer_token() is not None and _is_back_office_page(request.path):
+        raise Forbidden(PAGES_NEED_A_SESSION)
+
+
+def _is_back_office_page(path: str) -> bool:
+    return path == BACK_OFFICE_PREFIX or path.startswith(BACK_OFFICE_PREFIX + "/")
+
+
+def _no_store_for_agents(response: Response) -> Response:
+    """Every answer to a signed-in agent, and every back-office page or agents' API answer, is ``no-store``.
+
+    Agents' pages show raw report texts, names and one-time secrets: no browser history, back button after sign-out
+    or shared proxy may keep a copy. Static files stay cacheable (the same for everyone).
+    """
+    if request.endpoint == "static":
+        return response
+    path = request.path
+    if (
+        _is_back_office_page(path)
+        or path.startswith(AGENT_API_PREFIXES)
+        or bearer_token() is not None
+        or "_user_id" in cookie_session
+    ):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _load_user(session_id: str) -> User | None:
@@ -45,8 +88,8 @@ def bearer_token() -> str | None:
 
 def _load_bearer(_request: Any) -> User | None:
     raw = bearer_token()
-    if raw is None:
-        return None
+    if raw is None or not request.path.startswith(API_PREFIX):
+        return None  # tokens authenticate API calls only (see _tokens_are_for_the_api)
     found = services.user_for_token(get_session(), raw)
     if found is None:
         g.bad_token = True

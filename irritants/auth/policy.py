@@ -67,6 +67,12 @@ def _owns(agent: Agent, target: Any) -> bool:
     return squad_id is None or squad_id in agent.squads
 
 
+def moderation_scope(agent: Agent) -> frozenset[int] | None:
+    """Squads whose irritants' reports ``agent`` may moderate, besides irritants with no squad and reports in no
+    irritant; None for every squad (admins). Only meaningful when ``decide(agent, MODERATE)`` allows."""
+    return None if agent.has(Role.ADMIN) else agent.squads
+
+
 def decide(agent: Agent | None, action: Action, target: Any = None, **context: Any) -> Decision:
     """Whether ``agent`` may do ``action`` on ``target`` (an irritant, a report, a template…)."""
     if agent is None:
@@ -93,7 +99,13 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
             return ALLOW
         return _deny("Vous ne pouvez pas changer le statut de cet irritant.")
     if action == Action.MODERATE:
-        return ALLOW if po else _deny("Seuls les responsables produit modèrent les signalements.")
+        # The target is the report's irritant (None: a report not yet in one, or "may moderate at all"): the same
+        # squad rule as triage, since moderating means reading raw NIR, IBAN and phone numbers.
+        if not po:
+            return _deny("Seuls les responsables produit modèrent les signalements.")
+        if _owns(agent, target):
+            return ALLOW
+        return _deny("Ce signalement appartient à un irritant suivi par une autre start-up d'État.")
     if action == Action.MANAGE_TEMPLATES:
         squad_id = getattr(target, "squad_id", None)
         if target is not None and squad_id is not None and squad_id not in agent.squads:

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -258,54 +257,26 @@ def deactivate_user(session: Session, user: User, *, agent: Agent | None = None)
 # --- sign-in ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LoginOutcome:
-    """Result of a password check: the agent when it succeeded, or when the account is locked until."""
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active agent with this email and password, or None.
 
-    user: User | None
-    locked_until: dt.datetime | None = None
-
-
-def authenticate(
-    session: Session, email: str, password: str, *, max_failures: int = 5, lock_minutes: int = 15
-) -> LoginOutcome:
-    """Check a password; count failures per account and lock it for a while after ``max_failures``.
-
-    Unknown, inactive and password-less accounts cost the same Argon2 work and get the same answer as a wrong
-    password, so that the answer never tells which addresses have an account.
+    Unknown, inactive and password-less accounts cost the same Argon2 work and get the same None as a wrong
+    password, so that the answer never tells which addresses have an account. Throttling is throttle.py's.
     """
-    now = utcnow()
     user = find_user(session, email) if len(password) <= PASSWORD_MAX_LENGTH else None
     if user is None or not user.active or user.password_hash is None:
         passwords.verify_password(None, password)
-        return LoginOutcome(None)
-    if user.locked_until is not None and user.locked_until > now:
-        passwords.verify_password(None, password)
-        return LoginOutcome(None, user.locked_until)
+        return None
     if not passwords.verify_password(user.password_hash, password):
-        _count_failure(session, user, now, max_failures=max_failures, lock_minutes=lock_minutes)
-        locked = user.locked_until is not None and user.locked_until > now
-        return LoginOutcome(None, user.locked_until if locked else None)
+        return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     record_login(session, user)
-    return LoginOutcome(user)
-
-
-def _count_failure(session: Session, user: User, now: dt.datetime, *, max_failures: int, lock_minutes: int) -> None:
-    # Incremented in SQL so that parallel guesses cannot all read the same count.
-    session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-    session.refresh(user, ["failed_logins"])
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + dt.timedelta(minutes=lock_minutes)
-        user.failed_logins = 0
-        session.flush()
+    return user
 
 
 def record_login(session: Session, user: User) -> None:
     """Bookkeeping of a successful sign-in (password or ProConnect)."""
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = utcnow()
     session.flush()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+import math
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,16 +12,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants.auth import oidc, services
+from irritants.auth import oidc, services, throttle
 from irritants.auth.access import bearer_token, current_agent
-from irritants.auth.exceptions import Forbidden, Unauthenticated
+from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
 from irritants.auth.policy import Action, decide
 from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS, LoginSchema, TokenCreateSchema
-from irritants.db import get_db, get_session
+from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
 
@@ -30,6 +34,9 @@ MAX_ID = 2**31 - 1
 # seen_at is rewritten at most once a minute: a Set-Cookie on every request would buy no precision.
 SEEN_AT_GRANULARITY_SECONDS = 60
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
+# Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
+DEVICE_COOKIE = "agent_device"
+DEVICE_COOKIE_DAYS = 90
 
 
 def login_limit() -> str:
@@ -61,9 +68,7 @@ def start_session(user: User, *, id_token: str | None = None) -> None:
 
 
 def _session_user() -> User:
-    """The agent signed in with a browser session; API tokens do not open the agents' pages."""
-    if bearer_token() is not None:
-        raise Forbidden("Un jeton d'API ne donne pas accès à l'espace agents : connectez-vous.")
+    """The agent signed in with a browser session (API tokens are refused on every page: see access.py)."""
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     return current_user._get_current_object()  # type: ignore[attr-defined, no-any-return]
@@ -101,13 +106,6 @@ def enforce_session_limits() -> Any:
     return redirect(url_for("auth.login", next=next_path), code=303)
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Agents' pages show personal data and one-time secrets: never kept by the browser or a proxy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- password sign-in -------------------------------------------------------------------------------------------
 
 
@@ -135,7 +133,7 @@ def login() -> Any:
 @bp.post("/connexion")
 @limiter.limit(login_limit, deduct_when=_failed_sign_in)
 def login_post() -> Any:
-    """Check the password (Argon2id), lock the account after repeated failures, start a new session."""
+    """Check the password (Argon2id) unless this address × network or browser must wait, start a new session."""
     form = {"email": request.form.get("email", ""), "next": request.form.get("next", "")}
     try:
         data = LoginSchema().load({"email": form["email"], "password": request.form.get("password", "")})
@@ -143,28 +141,66 @@ def login_post() -> Any:
         errors = {key: [str(m) for m in messages] for key, messages in err.messages_dict.items()}
         return _render_login(form, errors, 422)
     config = current_app.config
+    account = throttle.account_key(config["SECRET_KEY"], data["email"])
+    keys = throttle.keys_for(
+        config["SECRET_KEY"],
+        account,
+        network=throttle.network_of(request.remote_addr),
+        device=_trusted_device(account),
+    )
     db = get_session()
-    outcome = services.authenticate(
-        db,
-        data["email"],
-        data["password"],
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        lock_minutes=config["LOGIN_LOCK_MINUTES"],
+    attempt = throttle.password_sign_in(
+        db, data["email"], data["password"], keys, throttle.Rule.from_config(config), utcnow()
     )
     db.commit()
-    if outcome.locked_until is not None:
-        wait = max(1, int((outcome.locked_until.timestamp() - time.time() + 59) // 60))
+    if attempt.user is None and attempt.wait is not None:
+        # Said the same way whether the address has an account or not: both are counted alike.
+        seconds = math.ceil(attempt.wait.total_seconds())
+        minutes = math.ceil(seconds / 60)
         message = (
-            "Trop de tentatives de connexion infructueuses : par sécurité, ce compte est bloqué pendant "
-            f"{config['LOGIN_LOCK_MINUTES']} minutes. Patientez {wait} minute{'s' if wait > 1 else ''} "
-            "avant de réessayer."
+            "Trop de tentatives de connexion infructueuses avec cette adresse électronique depuis ce réseau ou ce "
+            f"navigateur : par sécurité, patientez {minutes} minute{'s' if minutes > 1 else ''} avant de réessayer."
         )
-        return _render_login(form, {"_form": [message]}, 429, **{"Retry-After": str(wait * 60)})
-    if outcome.user is None:
+        return _render_login(form, {"_form": [message]}, 429, **{"Retry-After": str(seconds)})
+    if attempt.user is None:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
-    start_session(outcome.user)
-    current_app.logger.info("agent %s signed in with a password", outcome.user.id)
-    return redirect(safe_next(form["next"]) or url_for("auth.home"), code=303)
+    start_session(attempt.user)
+    current_app.logger.info("agent %s signed in with a password", attempt.user.id)
+    response = redirect(safe_next(form["next"]) or url_for("auth.home"), code=303)
+    _remember_device(response, account)
+    return response
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_COOKIE)
+
+
+def _trusted_device(account: str) -> str | None:
+    """The nonce of this browser's device cookie when it signed in to this address before (OWASP device cookies)."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if not raw or len(raw) > 500:
+        return None
+    try:
+        payload = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 86400)
+    except BadData:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
+        return None
+    return payload["n"] if hmac.compare_digest(str(payload.get("a", "")), account[:32]) else None
+
+
+def _remember_device(response: Response, account: str) -> None:
+    """Mark this browser as one the agent signed in from: other people's failures never slow it down."""
+    value = _device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path=bp.url_prefix or "/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.post("/deconnexion")

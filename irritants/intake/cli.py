@@ -35,7 +35,8 @@ def _moment(value: str | None) -> dt.datetime:
 def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
     irritant closed. Idempotent: run it daily."""
-    from irritants.intake import privacy
+    from irritants.auth import throttle
+    from irritants.intake import moderation, privacy
 
     now = _moment(now_value)
     months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
@@ -52,8 +53,15 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
             total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
         ) as bar:
             deleted = privacy.purge(session, plan, progress=bar.update)
+        originals = moderation.purge_masked_originals(session, cutoff=plan.cutoff)
+        counters = throttle.forget_idle(session, now)
         session.commit()
     click.echo(f"{deleted} adresses supprimées ({detail}).")
+    click.echo(
+        f"{originals} textes d’origine supprimés (passages masqués par la modération avant le "
+        f"{plan.cutoff.date().isoformat()} : seul le texte publié reste)."
+    )
+    click.echo(f"{counters} compteurs de tentatives de connexion supprimés (sans échec depuis 24 heures).")
 
 
 @click.command("purge-contacts")

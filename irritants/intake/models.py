@@ -132,6 +132,11 @@ class Report(Base):
     # Why it awaits moderation: kinds of personal data detected ("nir", "iban"…) and/or "abuse".
     moderation_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     abuse_flags: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Passages masked by a moderator: ``description`` is the text as published (each one replaced by « [masqué] »),
+    # so nothing that reads it can leak them; the original is kept until the retention period after ``masked_at``
+    # ends (purge-personal-data), then deleted.
+    original_description: Mapped[str | None] = mapped_column(Text)
+    masked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
     administration: Mapped[Administration] = relationship(lazy="joined")
     procedure: Mapped[Procedure | None] = relationship(lazy="joined")

@@ -3,20 +3,25 @@ then published or rejected by a moderator. Services never commit: the caller own
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
-from irritants.auth.exceptions import StaleObject
+from irritants.auth import policy
+from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Agent
+from irritants.db import UTCDateTime, utcnow
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.intake import masking
 from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.intake.redaction import finding_kinds, redact
+from irritants.triage.models import Cluster
 
 ABUSE = "abuse"
 
@@ -89,17 +94,27 @@ def reason_labels(reasons: list[str] | None) -> list[tuple[str, str]]:
     return [(code, REASON_LABELS.get(code, code)) for code in reasons or []]
 
 
-def pending_reports(session: Session, *, page: int = 1, page_size: int = 20) -> tuple[list[Report], int]:
-    """Reports awaiting moderation, oldest first; returns (page items, total)."""
-    total = session.scalar(select(func.count()).select_from(Report).where(Report.moderation == Moderation.PENDING))
+def pending_reports(session: Session, agent: Agent, *, page: int = 1, page_size: int = 20) -> tuple[list[Report], int]:
+    """Reports awaiting moderation that ``agent`` may moderate, oldest first; returns (page items, total)."""
+    conditions = [Report.moderation == Moderation.PENDING]
+    squads = policy.moderation_scope(agent)
+    if squads is not None:
+        # Same rule as policy.decide: reports in no irritant, irritants with no squad, and the agent's squads'.
+        conditions.append(or_(Cluster.id.is_(None), Cluster.squad_id.is_(None), Cluster.squad_id.in_(squads)))
+    scoped = select(Report).outerjoin(Cluster, Cluster.id == Report.cluster_id).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(scoped.subquery()))
     items = session.scalars(
-        select(Report)
-        .where(Report.moderation == Moderation.PENDING)
-        .order_by(Report.created_at, Report.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+        scoped.order_by(Report.created_at, Report.id).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(items), total or 0
+
+
+def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:
+    """Raise the policy's refusal when ``agent`` may not moderate this report (its irritant's squad)."""
+    cluster = session.get(Cluster, report.cluster_id) if report.cluster_id is not None else None
+    decision = policy.decide(agent, policy.Action.MODERATE, cluster)
+    if not decision:
+        raise_for(decision)
 
 
 def parse_decision(decision: Any, expected: Any, reason: Any) -> tuple[Decision, Moderation, str | None]:
@@ -130,24 +145,37 @@ def decide(
     *,
     expected: Moderation = Moderation.PENDING,
     reason: str | None = None,
+    masks: list[str] | None = None,
 ) -> Report:
-    """Publish or reject a held report, with one audit event; AlreadyDecided if its state changed meanwhile."""
-    report = session.get(Report, report_id)
-    if report is None:
-        raise NotFoundError("Ce signalement n'existe pas.")
+    """Publish (with ``masks``: every occurrence of those passages replaced by « [masqué] ») or reject a held
+    report, with one audit event; AlreadyDecided if its state changed meanwhile.
+
+    A masked report's ``description`` becomes the masked text at once, so that every page, export, label and keyword
+    drawn from it is safe; the original is kept apart for the retention period (``purge_masked_originals``). The
+    audit event records how many passages were masked, never the passages: events are kept forever.
+    """
+    report = report_to_moderate(session, agent, report_id)
     before = {"moderation": report.moderation, "moderation_reasons": list(report.moderation_reasons or [])}
     if report.moderation != expected or expected != Moderation.PENDING:
         raise AlreadyDecided(_already(report.moderation))
+    masks = masks or []
+    if masks and decision != Decision.PUBLISH:
+        raise ValidationFailed(errors={"mask": ["On ne masque des passages que pour publier le reste du texte."]})
+    masking.check_passages(report.description, masks)
     outcome = _OUTCOME[decision]
     # Compare-and-set in the database: of two moderators deciding at once, only the first changes the row.
     values: dict[str, Any] = {"moderation": outcome}
+    conditions = [Report.id == report_id, Report.moderation == expected]
     if outcome == Moderation.PUBLISHED:
         values["abuse_flags"] = 0  # a new series of flags is needed to hide it again
+    if masks:
+        conditions.append(Report.description == report.description)  # the text the passages were checked in
+        values["description"] = masking.mask_text(report.description, masks)
+        # Masked again after abuse flags: the first original is the one kept, for the first period.
+        values["original_description"] = func.coalesce(Report.original_description, Report.description)
+        values["masked_at"] = func.coalesce(Report.masked_at, literal(utcnow(), UTCDateTime()))
     changed = session.execute(
-        update(Report)
-        .where(Report.id == report_id, Report.moderation == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(Report).where(*conditions).values(**values).execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
         session.expire(report)
@@ -161,10 +189,71 @@ def decide(
         report_id,
         cluster_id=report.cluster_id,
         before=before,
-        after={"moderation": outcome, "moderation_reasons": before["moderation_reasons"]},
+        after={
+            "moderation": outcome,
+            "moderation_reasons": before["moderation_reasons"],
+            **({"masked_passages": len(masks)} if masks else {}),
+        },
         reason=reason,
     )
+    if masks and report.cluster_id is not None:
+        _scrub_cluster(session, report.cluster_id, masks)
     return report
+
+
+def _scrub_cluster(session: Session, cluster_id: int, masks: list[str]) -> None:
+    # The irritant's label and keywords are public and may have been drawn from this report's text before it was
+    # masked: the passages leave them too (the ORM bumps the irritant's version, so no stale edit brings them back).
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        return
+    label = masking.mask_text(cluster.label or "", masks)
+    keywords = masking.scrub_keywords(list(cluster.keywords or []), masks)
+    if label != (cluster.label or ""):
+        cluster.label = label
+    if keywords != list(cluster.keywords or []):
+        cluster.keywords = keywords
+    session.flush()
+
+
+def report_to_moderate(session: Session, agent: Agent, report_id: int) -> Report:
+    """A report ``agent`` may moderate; NotFoundError, or the policy's refusal (another squad's irritant)."""
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFoundError("Ce signalement n'existe pas.")
+    check_may_moderate(session, agent, report)
+    return report
+
+
+def published_text(report: Report, masks: list[str]) -> str:
+    """The text the public would see once ``report`` is published with these passages masked (a preview)."""
+    masking.check_passages(report.description, masks)
+    return redact(masking.mask_text(report.description, masks))
+
+
+def purge_masked_originals(session: Session, *, cutoff: dt.datetime) -> int:
+    """Delete the original texts of reports masked before ``cutoff`` (the retention period), with one audit event
+    for the run; only the masked text, the one published, remains. Returns how many."""
+    deleted = (
+        session.execute(
+            update(Report)
+            .where(Report.original_description.is_not(None), Report.masked_at <= cutoff)
+            .values(original_description=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
+    if deleted:
+        audit.record(
+            session,
+            None,
+            "report.originals_purged",
+            "report",
+            None,
+            after={"deleted": deleted},
+            reason=f"Durée de conservation écoulée (passages masqués avant le {cutoff.date().isoformat()}).",
+        )
+    return deleted
 
 
 def _already(state: Moderation) -> str:

@@ -11,7 +11,7 @@ from irritants.auth.policy import Action
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.extensions import limiter, submit_limit
-from irritants.intake import moderation
+from irritants.intake import masking, moderation
 from irritants.intake.redaction import segments
 from irritants.triage.services import person_key
 from irritants.triage.views import browser_id, remember_browser
@@ -43,9 +43,9 @@ def _page() -> int:
 @bp.get("/agents/moderation")
 def queue() -> Any:
     """Reports held for moderation, oldest first, raw text with the detected personal data highlighted."""
-    require(Action.MODERATE)
+    agent = require(Action.MODERATE)
     page = _page()
-    items, total = moderation.pending_reports(get_session(), page=page, page_size=PAGE_SIZE)
+    items, total = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
     rows = [
         {
             "report": report,
@@ -73,26 +73,76 @@ def queue() -> Any:
 
 @bp.post("/agents/moderation/<int:report_id>")
 def decide(report_id: int) -> Any:
-    """« Publier » or « Rejeter » a held report (the form carries the state it was shown in)."""
+    """« Publier » (masking the passages listed, if any) or « Rejeter » a held report (the form carries the state it
+    was shown in)."""
     agent = require(Action.MODERATE)
     db = get_session()
     form = request.form
+    report_id = min(report_id, MAX_ID)
+    masks: list[str] = []
     try:
+        masks = masking.parse_passages(form.get("mask", ""))
         decision, expected, reason = moderation.parse_decision(
             form.get("decision"), form.get("expected"), form.get("reason")
         )
-        moderation.decide(db, agent, min(report_id, MAX_ID), decision, expected=expected, reason=reason)
+        moderation.decide(db, agent, report_id, decision, expected=expected, reason=reason, masks=masks)
         db.commit()
     except moderation.AlreadyDecided as err:
         db.rollback()
         flash(err.detail, "warning")
     except ValidationFailed as err:
         db.rollback()
+        if "mask" in (err.errors or {}):
+            # The passages typed are not lost: the preview page shows them again with what is wrong.
+            return _preview_page(report_id, form.get("mask", ""), err, status=422)
         flash(" ".join(m for messages in err.errors.values() for m in messages) or err.detail, "error")
     else:
-        flash(_DONE[decision], "success")
-    page = min(max(form.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    return redirect(url_for("moderation.queue", page=page if page > 1 else None), code=303)
+        flash(_DONE[decision] if not masks else _masked_done(len(masks)), "success")
+    return redirect(url_for("moderation.queue", page=_form_page()), code=303)
+
+
+@bp.post("/agents/moderation/<int:report_id>/apercu")
+def preview(report_id: int) -> Any:
+    """« Prévisualiser » a report with the passages listed masked: the text the public would see; nothing written."""
+    return _preview_page(min(report_id, MAX_ID), request.form.get("mask", ""))
+
+
+def _preview_page(report_id: int, typed: str, failure: ValidationFailed | None = None, status: int = 200) -> Any:
+    agent = require(Action.MODERATE)
+    report = moderation.report_to_moderate(get_session(), agent, report_id)
+    text = None
+    if failure is None:
+        try:
+            text = moderation.published_text(report, masking.parse_passages(typed))
+        except ValidationFailed as err:
+            failure, status = err, 422
+    html = render_template(
+        "moderation/preview.html",
+        report=report,
+        segments=segments(report.description),
+        reasons=moderation.reason_labels(report.moderation_reasons),
+        kind_labels=moderation.REASON_LABELS,
+        preview=text,
+        typed=typed,
+        errors=dict(failure.errors or {"mask": [failure.detail]}) if failure else {},
+        page=_form_page(),
+        reason=(request.form.get("reason") or "")[: moderation.REASON_MAX_LENGTH],
+        reason_max=moderation.REASON_MAX_LENGTH,
+    )
+    return html, status
+
+
+def _form_page() -> int | None:
+    page = min(max(request.form.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    return page if page > 1 else None
+
+
+def _masked_done(count: int) -> str:
+    passages = "passage masqué" if count == 1 else "passages masqués"
+    return (
+        f"Signalement publié avec {count} {passages} : chaque occurrence est remplacée par « [masqué] » sur les "
+        "pages publiques. Le texte d’origine n’est gardé que le temps de la durée de conservation."
+    )
 
 
 @bp.post("/irritants/<int:cluster_id>/extraits/<int:report_id>/abus")

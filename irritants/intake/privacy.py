@@ -167,6 +167,7 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
         .where(Report.id.in_(found.report_ids))
         .values(
             description=ERASED_TEXT,
+            original_description=None,  # the text before a moderator masked passages: theirs too
             person_key=None,
             idempotency_key=None,
             request_fingerprint=None,

@@ -224,6 +224,8 @@ def _report_row(report: Report, *, raw: bool, representative: frozenset[int]) ->
         "created_at": report.created_at,
         "text": None if hidden else (report.description if raw else redact(report.description)),
         "hidden": hidden,
+        # Before a moderator masked passages: for moderators only, until the retention period ends.
+        "original": report.original_description if raw else None,
         "moderation": report.moderation,
         "administration": report.administration.name,
         "procedure": report.procedure.name if report.procedure else None,

@@ -55,3 +55,49 @@ def test_downgrade_to_base_then_upgrade_again(tmp_path) -> None:
     finally:
         engine.dispose()
     command.upgrade(cfg, "head")
+
+
+def test_upgrading_a_populated_sqlite_database_keeps_agents_tokens_and_memberships(tmp_path) -> None:
+    # SQLite's batch mode re-creates a table by dropping it; with foreign keys on, dropping "users" deletes every row
+    # pointing at it through ON DELETE CASCADE. Revisions after 0003 must alter "users" in place.
+    from sqlalchemy import text
+
+    from irritants.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'populated.sqlite3'}"
+    upgrade(url, "0003")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO squads (id, name, slug, phase, created_at) "
+                    "VALUES (1, 'Équipe', 'equipe', 'construction', '2025-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, roles, active, failed_logins, session_epoch, created_at) "
+                    "VALUES (1, 'agent@beta.gouv.fr', 'Agent', '[]', 1, 0, 0, '2025-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at) "
+                    "VALUES (1, 1, 'outil', 'empreinte', 'irr_x', '2025-01-01 00:00:00')"
+                )
+            )
+            conn.execute(text("INSERT INTO squad_members (squad_id, user_id) VALUES (1, 1)"))
+    finally:
+        engine.dispose()
+
+    upgrade(url)
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM squad_members")).scalar() == 1
+    finally:
+        engine.dispose()

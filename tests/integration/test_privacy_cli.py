@@ -218,3 +218,15 @@ def test_a_browser_shared_with_someone_else_does_not_link_supports(app, runner, 
 def test_erase_refuses_something_that_is_not_an_email(runner):
     result = runner.invoke(args=["erase-citizen", "marie"])
     assert result.exit_code == 2 and "adresse électronique attendue" in result.output
+
+
+def test_erase_also_deletes_the_original_of_a_text_a_moderator_masked(app, runner, db, citizen):
+    report = db.get(Report, citizen["first"])
+    report.original_description = report.description
+    report.description = "Je m'appelle [masqué], joignable au 06 12 34 56 78."
+    report.masked_at = NOW
+    db.commit()
+    assert runner.invoke(args=["erase-citizen", EMAIL]).exit_code == 0
+    with get_db(app).session_scope() as s:
+        erased = s.get(Report, citizen["first"])
+        assert erased.description == ERASED_TEXT and erased.original_description is None

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from irritants.auth.policy import Action, Agent, decide
+from irritants.auth.policy import Action, Agent, decide, moderation_scope
 
 
 def agent(*roles: str, squads: tuple[int, ...] = ()) -> Agent:
@@ -75,3 +75,14 @@ def test_admin_may_do_everything():
     admin = agent("admin")
     for action in Action:
         assert decide(admin, action, THEIRS, to="spam")
+
+
+def test_product_owners_moderate_reports_of_their_squads_and_of_no_squad_only():
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.MODERATE)  # a report not yet in an irritant
+    assert decide(po, Action.MODERATE, UNASSIGNED)
+    assert decide(po, Action.MODERATE, OURS)
+    assert decide(po, Action.MODERATE, THEIRS).status == 403
+    assert decide(agent("admin"), Action.MODERATE, THEIRS)
+    assert moderation_scope(po) == frozenset({1})
+    assert moderation_scope(agent("admin")) is None

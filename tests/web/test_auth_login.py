@@ -1,9 +1,12 @@
-"""Password sign-in: the form, generic failures, account lockout, per-IP throttling, safe redirects, new sessions."""
+"""Password sign-in: the form, generic failures, throttling without account lockout (per address × network or
+browser, per address for untrusted browsers, per IP), safe redirects, new sessions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,7 +15,9 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy import text as text_sql
 
+from irritants.auth import services
 from irritants.auth.models import User
 from irritants.db import get_db
 from tests.conftest import PASSWORD, make_user
@@ -76,7 +81,7 @@ def test_good_password_signs_in_and_goes_to_the_agents_space(app, client):
     assert home.status_code == 200
     assert "Espace agents" in home.get_data(as_text=True)
     user = reload(app)
-    assert user.last_login_at is not None and user.failed_logins == 0
+    assert user.last_login_at is not None
     with client.session_transaction() as sess:
         assert sess["_user_id"] == f"{user.id}.{user.session_epoch}"
         assert isinstance(sess["login_at"], float) and sess["login_at"] == sess["seen_at"]
@@ -125,36 +130,153 @@ def test_login_without_csrf_token_is_refused(app, client):
     assert not signed_in(client)
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(app, client):
+WRONG = "mauvais mot de passe"
+UNKNOWN = "camille.marton@beta.gouv.fr"  # no account; as long as EMAIL, so that even Content-Length must match
+ATTACKER = "203.0.113.7"
+AGENT_NETWORK = "198.51.100.20"
+T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def client_from(app: Flask, address: str) -> FlaskClient:
+    """A browser whose requests come from this IP address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_five_failures_from_one_network_make_it_wait_one_minute_then_twice_as_long_up_to_fifteen(app, client):
     agent(app)
-    with time_machine.travel(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+    with time_machine.travel(T0, tick=False) as clock:
         for _ in range(4):
-            assert post_login(client, password="mauvais mot de passe").status_code == 422
-        assert reload(app).failed_logins == 4
+            assert post_login(client, password=WRONG).status_code == 422
 
-        locked = post_login(client, password="mauvais mot de passe")
-        assert locked.status_code == 429
-        assert "ce compte est bloqué pendant 15 minutes" in text(locked)
-        assert "Patientez 15 minutes" in text(locked)
-        assert int(locked.headers["Retry-After"]) == 900
+        fifth = post_login(client, password=WRONG)
+        assert fifth.status_code == 429 and int(fifth.headers["Retry-After"]) == 60
+        assert "patientez 1 minute avant de réessayer" in text(fifth)
+        assert "ce compte est bloqué" not in text(fifth)
+        still = post_login(client)  # during the wait even the right password is not checked
+        assert still.status_code == 429 and not signed_in(client)
 
-        clock.shift(dt.timedelta(minutes=14))
-        still = post_login(client)  # even the right password waits
-        assert still.status_code == 429 and "Patientez 1 minute avant" in text(still)
-        assert not signed_in(client)
+        waits = []
+        for _ in range(5):
+            clock.shift(dt.timedelta(seconds=int(still.headers["Retry-After"]) + 1))
+            still = post_login(client, password=WRONG)
+            waits.append(int(still.headers["Retry-After"]))
+        assert waits == [120, 240, 480, 900, 900]  # doubling, at most LOGIN_LOCK_MINUTES
 
-        clock.shift(dt.timedelta(minutes=1, seconds=1))
+        clock.shift(dt.timedelta(minutes=15, seconds=1))
         assert post_login(client).status_code == 303
-    user = reload(app)
-    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def normalised(response: Any) -> tuple[Any, ...]:
+    """An answer without what differs between any two requests (CSRF token, CSP nonce) nor the echoed address."""
+    body = response.get_data(as_text=True)
+    body = re.sub(r'name="csrf_token" value="[^"]+"', "CSRF", body)
+    body = re.sub(r'nonce="[^"]+"', "NONCE", body)
+    body = body.replace(EMAIL, "ADDRESS").replace(UNKNOWN, "ADDRESS")
+    headers = {k: v for k, v in response.headers.items() if k not in ("Set-Cookie", "Content-Security-Policy")}
+    return response.status_code, headers, body
+
+
+def test_an_unknown_address_and_an_agent_s_address_get_identical_answers_all_along(app):
+    agent(app)
+    known, unknown = app.test_client(), app.test_client()
+    # (password typed on the agent's address, seconds until the next attempt): waits of 60 s then 120 s begin at
+    # the 5th and 6th failures, and the right password is tried while they run.
+    steps = [(WRONG, 0)] * 4 + [(WRONG, 30), (PASSWORD, 31), (WRONG, 119), (PASSWORD, 2), (WRONG, 0)]
+    statuses = []
+    with time_machine.travel(T0, tick=False) as clock:
+        for step, (password, later) in enumerate(steps):
+            answer = normalised(post_login(known, password=password))
+            assert answer == normalised(post_login(unknown, email=UNKNOWN, password=WRONG)), step
+            statuses.append(answer[0])
+            clock.shift(dt.timedelta(seconds=later))
+    assert statuses == [422] * 4 + [429] * 5
+    assert not signed_in(known)
+
+
+def test_the_agent_signs_in_from_another_network_while_an_attacker_is_throttled(app):
+    agent(app)
+    attacker = client_from(app, ATTACKER)
+    with time_machine.travel(T0, tick=False):
+        statuses = [post_login(attacker, password=f"{WRONG} {i}").status_code for i in range(8)]
+        assert statuses == [422] * 4 + [429] * 4
+        assert post_login(attacker).status_code == 429  # the attacker's own network waits, even with the password
+
+        colleague = client_from(app, AGENT_NETWORK)
+        assert post_login(colleague).status_code == 303
+        assert signed_in(colleague)
+
+
+def test_a_browser_that_signed_in_before_is_not_slowed_by_guessing_spread_over_many_networks(make_app):
+    app = make_app(LOGIN_ACCOUNT_MAX_FAILURES=12)
+    agent(app)
+    usual = client_from(app, AGENT_NETWORK)
+    with time_machine.travel(T0, tick=False) as clock:
+        assert post_login(usual).status_code == 303  # the agent's usual browser gets its device cookie
+        usual.post("/agents/deconnexion", data={"csrf_token": csrf_token(usual, "/agents/")})
+        assert usual.get_cookie("agent_device", domain="irritants.test", path="/agents") is not None
+
+        clock.shift(dt.timedelta(days=3))
+        for network in range(4):  # 3 failures from each of 4 networks: no network reaches its own limit
+            botnet = client_from(app, f"192.0.2.{network + 1}")
+            assert [post_login(botnet, password=WRONG).status_code for _ in range(3)][-1] in (422, 429)
+        new_browser = client_from(app, "198.51.100.99")
+        assert post_login(new_browser).status_code == 429  # browsers that never signed in to this address wait
+
+        usual.environ_base["REMOTE_ADDR"] = "198.51.100.150"  # the agent's browser, from yet another network
+        assert post_login(usual).status_code == 303
+        assert signed_in(usual)
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_password_checks_than_the_limit(app, monkeypatch):
+    agent(app)
+    checked = []
+    real = services.authenticate
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        checked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "authenticate", counting)
+    burst = 10
+    ready = threading.Barrier(burst)
+
+    def guess(i: int) -> int:
+        client = client_from(app, ATTACKER)
+        data = {"csrf_token": csrf_token(client), "email": EMAIL, "password": f"{WRONG} {i}"}
+        ready.wait()
+        return client.post("/agents/connexion", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=burst) as pool:
+        statuses = list(pool.map(guess, range(burst)))
+
+    assert sorted(statuses) == [422] * 4 + [429] * 6
+    assert len(checked) == 5  # the others were refused without their password being tried
+
+
+def test_counters_name_no_address_nor_ip_and_are_forgotten_after_a_day(app, client, runner):
+    agent(app)
+    with time_machine.travel(T0, tick=False) as clock:
+        post_login(client, password=WRONG)
+        with get_db(app).session_scope() as s:
+            rows = [tuple(map(str, row)) for row in s.execute(text_sql("SELECT * FROM login_throttles")).all()]
+        assert rows and not any("camille" in v or "127.0.0.1" in v for row in rows for v in row)
+
+        clock.shift(dt.timedelta(hours=25))
+        assert "compteurs de tentatives de connexion supprimés" in runner.invoke(args=["purge-personal-data"]).output
+        with get_db(app).session_scope() as s:
+            assert s.scalar(text_sql("SELECT count(*) FROM login_throttles")) == 0
 
 
 def test_a_success_resets_the_failure_count(app, client):
     agent(app)
-    for _ in range(4):
-        post_login(client, password="mauvais mot de passe")
-    assert post_login(client).status_code == 303
-    assert reload(app).failed_logins == 0
+    with time_machine.travel(T0, tick=False):
+        for _ in range(4):
+            post_login(client, password=WRONG)
+        assert post_login(client).status_code == 303
+        client.post("/agents/deconnexion", data={"csrf_token": csrf_token(client, "/agents/")})
+        assert [post_login(client, password=WRONG).status_code for _ in range(4)] == [422] * 4
 
 
 def test_failed_attempts_are_throttled_per_ip(make_app):
