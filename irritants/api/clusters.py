@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app, jsonify, request, url_for
 from flask_smorest import Blueprint
 
 from irritants.api.spec import PROBLEM_JSON, ProblemSchema
@@ -52,6 +52,11 @@ class ClusterOutSchema(ma.Schema):
 
 class ClusterDetailSchema(ClusterOutSchema):
     excerpts = ma.fields.List(ma.fields.String(), metadata={"description": "Extraits anonymisés"})
+
+
+class MergedIntoSchema(ma.Schema):
+    merged_into = ma.fields.Integer(metadata={"description": "Numéro de l'irritant qui le regroupe désormais"})
+    detail = ma.fields.String()
 
 
 class ClusterPageSchema(ma.Schema):
@@ -118,10 +123,27 @@ def list_clusters(args: dict[str, Any]) -> Any:
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ClusterDetailSchema)
+@bp.alt_response(
+    302,
+    schema=MergedIntoSchema,
+    description="Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
+    "(302 et non 301, car une fusion peut être annulée)",
+    headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
+)
 @problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
-    """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score."""
+    """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
+
+    Un irritant regroupé avec un autre (fusion ou doublon) répond 302 vers celui qui le regroupe."""
     db = get_session()
+    root = triage.merged_into(db, min(cluster_id, MAX_ID))
+    if root is not None:
+        response = jsonify(
+            {"merged_into": root.id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root.id}."}
+        )
+        response.status_code = 302
+        response.headers["Location"] = url_for("api_clusters.get_cluster", cluster_id=root.id)
+        return response
     cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
     return {**triage.cluster_summary(db, cluster), "excerpts": triage.excerpts(db, cluster)}
 

@@ -18,6 +18,7 @@ from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, S
 from irritants.intake.redaction import excerpt
 from irritants.referential.models import Administration
 from irritants.triage.models import Cluster, Support
+from irritants.triage.workflow import root_of
 
 PUBLIC_HIDDEN = (StatusKind.SPAM,)
 PERIODS = {"7j": 7, "30j": 30, "90j": 90, "365j": 365}
@@ -45,6 +46,20 @@ def get_public_cluster(session: Session, cluster_id: int) -> Cluster:
     if cluster is None or cluster.status in PUBLIC_HIDDEN or (cluster.size == 0 and cluster.supporters == 0):
         raise NotFoundError("Cet irritant n'existe pas ou n'est plus public.")
     return cluster
+
+
+def merged_into(session: Session, cluster_id: int) -> Cluster | None:
+    """For a duplicate irritant (merged or marked so), the public irritant its readers are sent on to, if any."""
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None or cluster.status != StatusKind.DUPLICATE or not cluster.duplicate_of_id:
+        return None
+    root = root_of(session, cluster)
+    if root.id == cluster.id:
+        return None
+    try:
+        return get_public_cluster(session, root.id)
+    except NotFoundError:
+        return None
 
 
 def public_label(cluster: Cluster) -> str:

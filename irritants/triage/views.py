@@ -42,6 +42,11 @@ def remember_browser(response: Any, value: str) -> Any:
 def cluster_page(cluster_id: int) -> Any:
     """Public page of an irritant: label, size, breadth, status, anonymised excerpts, score breakdown."""
     db = get_session()
+    root = triage.merged_into(db, min(cluster_id, 2**31 - 1))
+    if root is not None:
+        # 302, not 301: a merge can be undone, and this page then comes back.
+        flash(f"Cet irritant (n° {cluster_id}) a été regroupé avec celui-ci : « {root.label} ».", "info")
+        return redirect(url_for("irritants.cluster_page", cluster_id=root.id), code=302)
     cluster = triage.get_public_cluster(db, min(cluster_id, 2**31 - 1))
     return render_template(
         "triage/cluster.html",
