@@ -39,8 +39,10 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    public_note: str | None = None,
 ) -> Event:
-    """Append one event: who (an agent, or the system when None), what, on which object, before/after, why."""
+    """Append one event: who (an agent, or the system when None), what, on which object, before/after, why (and,
+    for citizens' tracking pages, an optional ``public_note``)."""
     event = Event(
         actor_id=agent.user_id if agent else None,
         actor=agent.label if agent else SYSTEM,
@@ -51,6 +53,7 @@ def record(
         before=_plain(before or {}),
         after=_plain(after or {}),
         reason=(reason or "").strip() or None,
+        public_note=(public_note or "").strip() or None,
     )
     session.add(event)
     session.flush()

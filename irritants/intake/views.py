@@ -19,6 +19,7 @@ from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.referential import services as referential
 from irritants.triage import services as triage
 from irritants.triage.services import person_key
+from irritants.triage.tracking import public_steps
 from irritants.triage.views import browser_id, remember_browser
 
 bp = Blueprint("intake", __name__)
@@ -173,7 +174,7 @@ def tracking(token: str) -> Any:
     report = services.report_by_token(db, token)
     cluster = triage.public_cluster_of(db, report)
     response = current_app.make_response(
-        render_template("intake/tracking.html", report=report, events=[], cluster=cluster)
+        render_template("intake/tracking.html", report=report, steps=public_steps(db, report), cluster=cluster)
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
