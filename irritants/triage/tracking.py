@@ -69,7 +69,9 @@ def _status_step(event: Event, squad: str | None, labels: dict[int, str]) -> Ste
     elif status == StatusKind.CLOSED_NOT_FIXED:
         text = "Clos sans correction"
     elif status == StatusKind.NOT_OUR_SCOPE:
-        text = f"Transmis à « {after.get('routed_to')} »" if after.get("routed_to") else "Transmis à un autre service"
+        # Typed by an agent and never checked as public text before: redacted here.
+        routed = redact(str(after.get("routed_to") or ""))
+        text = f"Transmis à « {routed} »" if routed else "Transmis à un autre service"
     elif status == StatusKind.DUPLICATE:
         target = after.get("duplicate_of_id")
         return Step(event.created_at, "Regroupé avec l’irritant", target, labels.get(target), event.public_note)

@@ -88,6 +88,11 @@ def test_routed_closed_and_reopened_steps(client, db):
     decisions.change_status(db, agent, closed.id, S.TRIAGED)
     db.commit()
     assert steps(client, routed_path)[0] == "Transmis à « CAF du Nord »"
+    # Agents typed it for agents until now: personal data in it is masked on the citizen's page.
+    decisions.change_status(db, agent, routed.id, S.TRIAGED)
+    decisions.change_status(db, agent, routed.id, S.NOT_OUR_SCOPE, routed_to="M. Martin au 06 12 34 56 78")
+    db.commit()
+    assert steps(client, routed_path)[0] == "Transmis à « M. [nom] au [téléphone] »"
     assert steps(client, closed_path)[:2] == ["Rouvert et examiné à nouveau", "Clos sans correction"]
 
 
