@@ -87,6 +87,13 @@ class BaseConfig:
     PERSONAL_DATA_RETENTION_MONTHS: int = 12
     # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
     ABUSE_FLAG_THRESHOLD: int = 3
+    # « Moi aussi » and abuse flags count once per network (keyed hash of the address): kept this many days.
+    SOURCE_RETENTION_DAYS: int = 30
+    # Per-network limits (IPv4 address, IPv6 /64) on « moi aussi » and on abuse flags.
+    RATELIMIT_SUPPORT: str = "20 per minute;200 per day"
+    RATELIMIT_FLAG: str = "10 per minute;50 per day"
+    # API clients' own X-Supporter-Id (not issued by POST /api/v1/supporters) are refused from this date on.
+    UNSIGNED_SUPPORTER_SUNSET: dt.date = dt.date(2027, 3, 3)
 
     # OpenAPI (flask-smorest).
     API_TITLE: str = "irritants"
@@ -158,6 +165,10 @@ _ENV_KEYS = {
     "CONTACT_RETENTION_DAYS": int,
     "PERSONAL_DATA_RETENTION_MONTHS": int,
     "ABUSE_FLAG_THRESHOLD": int,
+    "SOURCE_RETENTION_DAYS": int,
+    "RATELIMIT_SUPPORT": str,
+    "RATELIMIT_FLAG": str,
+    "UNSIGNED_SUPPORTER_SUNSET": dt.date.fromisoformat,
     "JOBS_MODE": str,
     "CLUSTERING_ENCODER": str,
     "CLUSTERING_SEED": int,

@@ -9,11 +9,17 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from irritants.api.spec import ProblemApi
+from irritants.triage.supporters import network_of
 
 
 def client_address() -> str:
     """The client's IP, used only as a rate-limit key (never stored with reports)."""
     return request.remote_addr or "unknown"
+
+
+def client_network() -> str:
+    """The client's network (IPv4 address, IPv6 /64): the key of per-source limits on « moi aussi » and flags."""
+    return network_of(request.remote_addr)
 
 
 def submit_limit() -> str:
@@ -22,6 +28,14 @@ def submit_limit() -> str:
 
 def read_limit() -> str:
     return current_app.config["RATELIMIT_READ"]
+
+
+def support_limit() -> str:
+    return current_app.config["RATELIMIT_SUPPORT"]
+
+
+def flag_limit() -> str:
+    return current_app.config["RATELIMIT_FLAG"]
 
 
 csrf = CSRFProtect()

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app, jsonify, request, url_for
 
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
-from irritants.db import get_session
+from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
-from irritants.extensions import limiter, read_limit, submit_limit
+from irritants.extensions import client_network, limiter, read_limit, support_limit
 from irritants.intake.models import StatusKind
 from irritants.paging import page_field, page_size_field
 from irritants.referential import services as referential
-from irritants.triage import engine
+from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 
 bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
@@ -53,6 +53,11 @@ class ClusterOutSchema(ma.Schema):
 
 class ClusterDetailSchema(ClusterOutSchema):
     excerpts = ma.fields.List(ma.fields.String(), metadata={"description": "Extraits anonymisés"})
+
+
+class MergedIntoSchema(ma.Schema):
+    merged_into = ma.fields.Integer(metadata={"description": "Numéro de l'irritant qui le regroupe désormais"})
+    detail = ma.fields.String()
 
 
 class ClusterPageSchema(ma.Schema):
@@ -119,10 +124,27 @@ def list_clusters(args: dict[str, Any]) -> Any:
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ClusterDetailSchema)
+@bp.alt_response(
+    302,
+    schema=MergedIntoSchema,
+    description="Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
+    "(302 et non 301, car une fusion peut être annulée)",
+    headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
+)
 @problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
-    """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score."""
+    """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
+
+    Un irritant regroupé avec un autre (fusion ou doublon) répond 302 vers celui qui le regroupe."""
     db = get_session()
+    root = triage.merged_into(db, min(cluster_id, MAX_ID))
+    if root is not None:
+        response = jsonify(
+            {"merged_into": root.id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root.id}."}
+        )
+        response.status_code = 302
+        response.headers["Location"] = url_for("api_clusters.get_cluster", cluster_id=root.id)
+        return response
     cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
     return {**triage.cluster_summary(db, cluster), "excerpts": triage.excerpts(db, cluster)}
 
@@ -158,12 +180,62 @@ def similar(args: dict[str, Any]) -> Any:
     return out, 200, {"Cache-Control": "no-store"}
 
 
+class SupporterOutSchema(ma.Schema):
+    supporter_id = ma.fields.String(
+        metadata={"description": "Identifiant signé par le service, pour X-Supporter-Id (jamais une identité)"}
+    )
+
+
+_DEPRECATION_HEADERS = {
+    "Deprecation": {
+        "description": "Seulement pour un X-Supporter-Id non délivré par le service : date de dépréciation (RFC 9745)",
+        "schema": {"type": "string", "example": "@1796256000"},
+    },
+    "Sunset": {
+        "description": "Date après laquelle un tel identifiant sera refusé (400), RFC 8594",
+        "schema": {"type": "string", "example": "Wed, 03 Mar 2027 00:00:00 GMT"},
+    },
+    "Link": {"description": "Documentation (rel=deprecation, rel=sunset)", "schema": {"type": "string"}},
+}
+
+
+@bp.route("/supporters", methods=["POST"])
+@limiter.limit(support_limit, key_func=client_network)
+@bp.response(201, SupporterOutSchema)
+@problem(429, "Trop de demandes depuis ce réseau")
+def new_supporter() -> Any:
+    """Un identifiant de soutien, signé par le service, à garder pour une même personne et à envoyer dans
+    l'en-tête X-Supporter-Id de « C'est aussi mon cas ». Il ne dit rien de la personne."""
+    supporter_id = supporters.issue_supporter_id(current_app.config["SECRET_KEY"])
+    return {"supporter_id": supporter_id}, 201, {"Cache-Control": "no-store"}
+
+
+def _supporter_headers(supporter: str) -> dict[str, str]:
+    """Headers of an accepted X-Supporter-Id: none when the service issued it, the deprecation notice otherwise."""
+    config = current_app.config
+    if not 16 <= len(supporter) <= 100 or not supporter.isascii():
+        raise ValidationFailed(
+            "En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
+            errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]},
+        )
+    if supporters.is_issued(config["SECRET_KEY"], supporter):
+        return {}
+    sunset = config["UNSIGNED_SUPPORTER_SUNSET"]
+    if not supporters.unsigned_allowed(sunset, utcnow()):
+        raise supporters.UnsignedSupporterRefused(
+            "Cet identifiant X-Supporter-Id n'a pas été délivré par le service : demandez-en un avec "
+            "POST /api/v1/supporters et gardez-le pour la même personne."
+        )
+    return supporters.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
+
+
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
-@limiter.shared_limit(submit_limit, scope="submissions")
-@bp.response(201, SupportOutSchema)
-@problem(400, "En-tête X-Supporter-Id manquant ou invalide")
+@limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
+@bp.response(201, SupportOutSchema, headers=_DEPRECATION_HEADERS)
+@problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
 @problem(404, "Irritant inconnu ou non public")
-@problem(429, "Trop de demandes depuis cette adresse")
+@problem(422, "En-tête X-Supporter-Id manquant ou mal formé")
+@problem(429, "Trop de demandes depuis ce réseau")
 @bp.doc(
     parameters=[
         {
@@ -171,23 +243,26 @@ def similar(args: dict[str, Any]) -> Any:
             "name": "X-Supporter-Id",
             "required": True,
             "schema": {"type": "string", "minLength": 16, "maxLength": 100},
-            "description": "Identifiant aléatoire stable de la personne (jamais son identité).",
+            "description": "Identifiant délivré par POST /api/v1/supporters, le même pour une même personne. "
+            "Un identifiant choisi par le client est encore accepté, avec les en-têtes Deprecation et Sunset, "
+            "jusqu'à la date de Sunset, puis refusé (400).",
         }
     ]
 )
 def support(cluster_id: int) -> Any:
-    """« C'est aussi mon cas » : compte une personne de plus, une seule fois par irritant."""
+    """« C'est aussi mon cas » : une personne de plus, une seule fois par irritant ; un même réseau n'ajoute
+    qu'une personne par irritant (counted est faux pour les suivantes)."""
     supporter = request.headers.get("X-Supporter-Id", "")
-    if not 16 <= len(supporter) <= 100 or not supporter.isascii():
-        raise ValidationFailed(
-            "En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
-            errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]},
-        )
+    headers = _supporter_headers(supporter)
+    config = current_app.config
     db = get_session()
-    counted = triage.add_support(
-        db, min(cluster_id, MAX_ID), triage.person_key(current_app.config["SECRET_KEY"], supporter)
+    outcome = triage.add_support(
+        db,
+        min(cluster_id, MAX_ID),
+        triage.person_key(config["SECRET_KEY"], supporter),
+        source=supporters.source_key(config["SECRET_KEY"], request.remote_addr),
     )
-    triage.refresh_one(db, current_app.config, min(cluster_id, MAX_ID))
+    triage.refresh_one(db, config, outcome.cluster_id)
     db.commit()
-    cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
-    return {"counted": counted, "people": cluster.people}, 201
+    cluster = triage.get_public_cluster(db, outcome.cluster_id)
+    return {"counted": outcome.counted, "people": cluster.people}, 201, headers

@@ -230,6 +230,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
         **_why(agent, data),
         routed_to=data.get("routed_to"),
         duplicate_of=data.get("duplicate_of"),
+        public_note=data.get("public_note"),
     )
     _commit()
     return _detail(cluster)

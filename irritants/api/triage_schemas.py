@@ -88,6 +88,11 @@ class TriageStatusBodySchema(_Versioned):
     )
     routed_to = _text("Service à qui l'irritant a été transmis (obligatoire pour not_our_scope)", 500)
     duplicate_of = _id("Irritant dont celui-ci est le doublon (obligatoire pour duplicate)", allow_none=True)
+    public_note = _text(
+        "Note publique, montrée aux usagers sur la page de suivi de leurs signalements (le motif ne l'est jamais) ; "
+        "sans donnée personnelle",
+        1000,
+    )
 
 
 class TriageMergeBodySchema(_Versioned):

@@ -30,6 +30,8 @@ class Event(Base):
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
+    # What citizens may read about this step on their tracking page (status decisions); ``reason`` never is shown.
+    public_note: Mapped[str | None] = mapped_column(Text)
 
 
 class AppendOnlyError(RuntimeError):

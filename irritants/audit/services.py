@@ -40,8 +40,10 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    public_note: str | None = None,
 ) -> Event:
-    """Append one event: who (an agent, or the system when None), what, on which object, before/after, why."""
+    """Append one event: who (an agent, or the system when None), what, on which object, before/after, why (and,
+    for citizens' tracking pages, an optional ``public_note``)."""
     event = Event(
         actor_id=agent.user_id if agent else None,
         actor=agent.label if agent else SYSTEM,
@@ -52,6 +54,7 @@ def record(
         before=_plain(before or {}),
         after=_plain(after or {}),
         reason=clean_text(reason or "") or None,  # whoever wrote it, readers see no hidden characters
+        public_note=clean_text(public_note or "") or None,
     )
     session.add(event)
     session.flush()

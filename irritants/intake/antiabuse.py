@@ -20,6 +20,12 @@ class FormCheck:
     nonce: str | None
     reason: str | None = None
 
+    @property
+    def reusable(self) -> bool:
+        """Genuine and unexpired (if perhaps sent too fast): a re-rendered form carries it on, so the fill time
+        counts from the form's first display, not from its last correction."""
+        return self.ok or self.reason == "too_fast"
+
 
 def issue_form_token(secret_key: str) -> str:
     """A signed, timestamped token put in the form when it is displayed; its nonce doubles as idempotency key."""

@@ -34,12 +34,15 @@ def _moment(value: str | None) -> dt.datetime:
 @with_appcontext
 def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
-    irritant closed. Idempotent: run it daily."""
+    irritant closed; the originals of texts masked by moderators as long after; idle sign-in counters; the network
+    hashes of supports and flags after SOURCE_RETENTION_DAYS. Idempotent: run it daily."""
     from irritants.auth import throttle
     from irritants.intake import moderation, privacy
 
     now = _moment(now_value)
     months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
+    days = current_app.config["SOURCE_RETENTION_DAYS"]
+    sources_detail = f"empreintes de réseau de plus de {days} jours des « C’est aussi mon cas » et signalements d’abus"
     with get_db().session_scope() as session:
         plan = privacy.plan_purge(session, now=now, retention_months=months)
         detail = (
@@ -47,7 +50,9 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
             f"{len(plan.closed)} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
         )
         if dry_run:
+            sources = privacy.sources_to_erase(session, now=now, retention_days=days)
             click.echo(f"Simulation : {plan.total} adresses seraient supprimées ({detail}). Rien n’a été modifié.")
+            click.echo(f"Simulation : {sources} {sources_detail} seraient effacées.")
             return
         with tqdm(
             total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
@@ -55,6 +60,7 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
             deleted = privacy.purge(session, plan, progress=bar.update)
         originals = moderation.purge_masked_originals(session, cutoff=plan.cutoff)
         counters = throttle.forget_idle(session, now)
+        sources = privacy.erase_sources(session, now=now, retention_days=days)
         session.commit()
     click.echo(f"{deleted} adresses supprimées ({detail}).")
     click.echo(
@@ -62,6 +68,7 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
         f"{plan.cutoff.date().isoformat()} : seul le texte publié reste)."
     )
     click.echo(f"{counters} compteurs de tentatives de connexion supprimés (sans échec depuis 24 heures).")
+    click.echo(f"{sources} {sources_detail} effacées.")
 
 
 @click.command("purge-contacts")

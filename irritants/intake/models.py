@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
@@ -181,3 +181,6 @@ class AbuseFlag(Base):
     person_key: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # As on supports: the keyed hash of the network (erased after a while), and whether it counts toward hiding.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

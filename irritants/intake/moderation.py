@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
+from irritants.audit.models import Event
 from irritants.auth import policy
 from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Agent
@@ -71,10 +72,12 @@ class AlreadyDecided(StaleObject):
 
 @dataclass(frozen=True)
 class FlagOutcome:
-    """Result of an abuse flag: whether this person was counted, and whether the report is now hidden."""
+    """Result of an abuse flag: whether it counted toward hiding (``already``: this person had flagged it), and
+    whether the report is now hidden."""
 
     counted: bool
     hidden: bool
+    already: bool = False
 
 
 def initial_moderation(text: str) -> dict[str, Any]:
@@ -271,8 +274,11 @@ def flag_abuse(
     reason: str | None,
     threshold: int,
     cluster_id: int | None = None,
+    source: str | None = None,
 ) -> FlagOutcome:
-    """Count one person's « contenu abusif » flag; at ``threshold`` distinct people the report is hidden."""
+    """Count one person's « contenu abusif » flag; at ``threshold`` distinct people the report is hidden. A flag
+    counts only if no counted flag of this report since it was last published came from the same network
+    (``source``): fresh browser ids from one network hide nothing."""
     if reason is not None and reason not in FLAG_REASONS:
         raise ValidationFailed(errors={"reason": ["Motif inconnu : choisissez un motif dans la liste."]})
     conditions = [Report.id == report_id, Report.moderation == Moderation.PUBLISHED]
@@ -280,10 +286,14 @@ def flag_abuse(
         conditions.append(Report.cluster_id == cluster_id)
     if session.scalar(select(Report.id).where(*conditions)) is None:
         raise NotFoundError("Cet extrait n'existe pas ou n'est plus publié.")
+    counted = source is None or not _source_counted(session, report_id, source)
+    flag = AbuseFlag(report_id=report_id, person_key=person_key, reason=reason, source_hash=source, counted=counted)
     try:
         with session.begin_nested():
-            session.add(AbuseFlag(report_id=report_id, person_key=person_key, reason=reason))
+            session.add(flag)
     except IntegrityError:
+        return FlagOutcome(counted=False, hidden=False, already=True)
+    if not counted:
         return FlagOutcome(counted=False, hidden=False)
     # Incremented in the database: concurrent flags are all counted.
     flags = session.execute(
@@ -296,6 +306,24 @@ def flag_abuse(
     if flags < threshold:
         return FlagOutcome(counted=True, hidden=False)
     return FlagOutcome(counted=True, hidden=_hide(session, report_id, flags))
+
+
+def _source_counted(session: Session, report_id: int, source: str) -> bool:
+    """Whether a flag from this network already counted in the current series (a moderator's publication starts a
+    new one, as it resets the count)."""
+    # Serialise flags on one report (PostgreSQL row lock): two ids of one network at once must not both count.
+    session.execute(select(Report.id).where(Report.id == report_id).with_for_update())
+    since = session.scalar(
+        select(func.max(Event.created_at)).where(
+            Event.subject_type == "report", Event.subject_id == report_id, Event.action == _EVENT[Decision.PUBLISH]
+        )
+    )
+    stmt = select(AbuseFlag.id).where(
+        AbuseFlag.report_id == report_id, AbuseFlag.source_hash == source, AbuseFlag.counted.is_(True)
+    )
+    if since is not None:
+        stmt = stmt.where(AbuseFlag.created_at > since)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def _hide(session: Session, report_id: int, flags: int) -> bool:

@@ -10,11 +10,11 @@ from irritants.auth.access import require
 from irritants.auth.policy import Action
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.extensions import limiter, submit_limit
+from irritants.extensions import client_network, flag_limit, limiter
 from irritants.intake import masking, moderation
 from irritants.intake.redaction import segments
 from irritants.triage.services import person_key
-from irritants.triage.views import browser_id, remember_browser
+from irritants.triage.views import browser_id, remember_browser, request_source
 
 bp = Blueprint("moderation", __name__)
 
@@ -146,7 +146,7 @@ def _masked_done(count: int) -> str:
 
 
 @bp.post("/irritants/<int:cluster_id>/extraits/<int:report_id>/abus")
-@limiter.shared_limit(submit_limit, scope="submissions")
+@limiter.shared_limit(flag_limit, scope="abuse-flags", key_func=client_network)
 def flag(cluster_id: int, report_id: int) -> Any:
     """« Signaler un contenu abusif » on an excerpt: once per person; enough people hide it until reviewed."""
     cluster_id, report_id = min(cluster_id, MAX_ID), min(report_id, MAX_ID)
@@ -161,6 +161,7 @@ def flag(cluster_id: int, report_id: int) -> Any:
             reason=request.form.get("reason") or None,
             threshold=config["ABUSE_FLAG_THRESHOLD"],
             cluster_id=cluster_id,
+            source=request_source(),
         )
         db.commit()
     except ValidationFailed as err:
@@ -172,12 +173,12 @@ def flag(cluster_id: int, report_id: int) -> Any:
     else:
         if outcome.hidden:
             flash("Merci : cet extrait est masqué jusqu’à ce qu’un modérateur l’ait relu.", "success")
-        elif outcome.counted:
+        elif outcome.already:
+            flash("Vous aviez déjà signalé cet extrait : votre signalement est bien pris en compte.", "info")
+        else:
             flash(
                 "Merci : votre signalement a été transmis. L’extrait sera relu s’il est signalé plusieurs fois.",
                 "success",
             )
-        else:
-            flash("Vous aviez déjà signalé cet extrait : votre signalement est bien pris en compte.", "info")
     response = redirect(url_for("irritants.cluster_page", cluster_id=cluster_id), code=303)
     return remember_browser(response, identifier) if new else response

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
@@ -96,6 +96,33 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
             reason=f"Durée de conservation écoulée (irritants clos avant le {plan.cutoff.date().isoformat()}).",
         )
     return deleted
+
+
+def sources_to_erase(session: Session, *, now: dt.datetime, retention_days: int) -> int:
+    """How many « moi aussi » and abuse flags still carry a network hash older than ``retention_days``; reads only."""
+    cutoff = now - dt.timedelta(days=retention_days)
+    return sum(
+        session.scalar(
+            select(func.count()).select_from(model).where(model.source_hash.is_not(None), model.created_at <= cutoff)
+        )
+        or 0
+        for model in (Support, AbuseFlag)
+    )
+
+
+def erase_sources(session: Session, *, now: dt.datetime, retention_days: int) -> int:
+    """Forget the network hash of « moi aussi » and abuse flags past ``retention_days`` (whether they counted stays:
+    the counts do not change); returns how many rows were cleared."""
+    cutoff = now - dt.timedelta(days=retention_days)
+    cleared = 0
+    for model in (Support, AbuseFlag):
+        cleared += session.execute(
+            update(model)
+            .where(model.source_hash.is_not(None), model.created_at <= cutoff)
+            .values(source_hash=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return cleared
 
 
 @dataclass

@@ -17,6 +17,8 @@ from stdnum import iban as stdnum_iban
 from stdnum.fr import nif as stdnum_nif
 from stdnum.fr import nir as stdnum_nir
 
+from irritants.intake import obfuscation
+
 PLACEHOLDERS: dict[str, str] = {
     "email": "[courriel]",
     "url": "[lien]",
@@ -315,13 +317,20 @@ def _names(text: str) -> Iterator[Finding]:
             yield Finding("name", m.start("name"), m.start("name") + kept[-1].end())
 
 
+def _spans(find: Callable[[str], Iterator[tuple[str, int, int]]]) -> Callable[[str], Iterator[Finding]]:
+    return lambda text: (Finding(*span) for span in find(text))
+
+
 _DETECTORS: tuple[Callable[[str], Iterator[Finding]], ...] = (
     _emails,
+    _spans(obfuscation.emails),  # « jean [at] example [dot] com », « … arobase … point fr »
     _urls,
     _ibans,
     _bics,
     _nirs,
+    _spans(obfuscation.phones),  # exactly ten digits, whatever the separators: « 06/12/34/56/78 », « +33 06… »
     _phones,
+    _spans(obfuscation.spelled_phones),  # « zéro six douze trente-quatre… »
     _identifiers,
     _long_numbers,
     _addresses,

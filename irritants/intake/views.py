@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask import session as cookie_session
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from marshmallow.fields import Boolean
 
@@ -20,6 +21,7 @@ from irritants.referential import services as referential
 from irritants.sanitize import strip_forbidden
 from irritants.triage import services as triage
 from irritants.triage.services import person_key
+from irritants.triage.tracking import public_steps
 from irritants.triage.views import browser_id, remember_browser
 
 bp = Blueprint("intake", __name__)
@@ -29,7 +31,19 @@ _CHECKBOXES = tuple(name for name, field in ReportCreateSchema().fields.items() 
 _FORM_FIELDS = tuple(name for name in ReportCreateSchema().fields if name not in _CHECKBOXES)
 
 
-def _render_form(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> tuple[str, int]:
+_TOO_FAST = (
+    "Votre formulaire a été envoyé trop vite après son affichage. Vos réponses sont conservées : vérifiez-les "
+    "puis envoyez à nouveau."
+)
+_EXPIRED = (
+    "Votre formulaire a expiré ou n'a pas pu être vérifié. Vos réponses sont conservées : vérifiez-les puis "
+    "envoyez à nouveau."
+)
+
+
+def _render_form(
+    form: dict[str, Any], errors: dict[str, list[str]], status: int = 200, *, form_token: str | None = None
+) -> tuple[str, int]:
     db = get_session()
     html = render_template(
         "intake/new.html",
@@ -40,7 +54,7 @@ def _render_form(form: dict[str, Any], errors: dict[str, list[str]], status: int
         territories=referential.list_territories(db),
         channels=referential.list_channels(db),
         severities=[(s.value, label) for s, label in SEVERITY_LABELS.items()],
-        form_token=antiabuse.issue_form_token(current_app.config["SECRET_KEY"]),
+        form_token=form_token or antiabuse.issue_form_token(current_app.config["SECRET_KEY"]),
         honeypot_field=antiabuse.HONEYPOT_FIELD,
     )
     return html, status
@@ -72,6 +86,14 @@ def submit() -> Any:
     # What is shown back: what the citizen typed, without the characters refused (never echoed into the page).
     form = {key: strip_forbidden(value) for key, value in typed.items()}
     config = current_app.config
+    check = antiabuse.check_form_token(
+        typed.get("form_token"),
+        config["SECRET_KEY"],
+        min_seconds=config["FORM_MIN_FILL_SECONDS"],
+        max_seconds=config["FORM_MAX_AGE_SECONDS"],
+    )
+    # Every re-render carries the token of the first display on: correcting fast is not sending fast.
+    token = form.get("form_token") if check.reusable else None
     if typed.get(antiabuse.HONEYPOT_FIELD):
         return _render_form(
             form,
@@ -82,23 +104,15 @@ def submit() -> Any:
                 ]
             },
             422,
+            form_token=token,
         )
-    check = antiabuse.check_form_token(
-        typed.get("form_token"),
-        config["SECRET_KEY"],
-        min_seconds=config["FORM_MIN_FILL_SECONDS"],
-        max_seconds=config["FORM_MAX_AGE_SECONDS"],
-    )
-    if not check.ok:
-        message = (
-            "Votre formulaire a expiré ou a été envoyé trop vite. Vos réponses sont conservées : vérifiez-les "
-            "puis envoyez à nouveau."
-        )
-        return _render_form(form, {"_form": [message]}, 422)
+    # Fields first: a citizen who sends too soon sees what to correct, not only « trop vite ».
     try:
         data = ReportCreateSchema(references=_unknown_references).load(_form_payload(typed))
     except ValidationError as err:
-        return _render_form(form, _as_field_errors(err.messages), 422)
+        return _render_form(form, _as_field_errors(err.messages), 422, form_token=token)
+    if not check.ok:
+        return _render_form(form, {"_form": [_TOO_FAST if check.reusable else _EXPIRED]}, 422, form_token=token)
     db = get_session()
     identifier, new_browser = browser_id()
     try:
@@ -114,12 +128,28 @@ def submit() -> Any:
         db.commit()
     except ValidationFailed as err:
         db.rollback()
-        return _render_form(form, err.errors, 422)
+        return _render_form(form, err.errors, 422, form_token=token)
     if submission.created:
         signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
     cookie_session["confirmation"] = {"reference": submission.reference, "token": submission.tracking_token}
     response = redirect(url_for("intake.confirmation"), code=303)
     return remember_browser(response, identifier) if new_browser else response
+
+
+@bp.errorhandler(CSRFError)
+def _session_expired(_error: CSRFError) -> Any:
+    """A refused CSRF token (session cookie expired or cleared) must not cost the citizen what they typed."""
+    if request.method != "POST":
+        return _render_form({}, {}, 400)
+    config = current_app.config
+    check = antiabuse.check_form_token(
+        request.form.get("form_token"), config["SECRET_KEY"], min_seconds=0, max_seconds=config["FORM_MAX_AGE_SECONDS"]
+    )
+    message = (
+        "Votre session a expiré avant l'envoi. Vos réponses sont conservées : vérifiez-les puis envoyez à nouveau."
+    )
+    token = request.form.get("form_token") if check.reusable else None
+    return _render_form(request.form.to_dict(), {"_form": [message]}, 400, form_token=token)
 
 
 def _as_field_errors(messages: Any) -> dict[str, list[str]]:
@@ -153,7 +183,7 @@ def tracking(token: str) -> Any:
     report = services.report_by_token(db, token)
     cluster = triage.public_cluster_of(db, report)
     response = current_app.make_response(
-        render_template("intake/tracking.html", report=report, events=[], cluster=cluster)
+        render_template("intake/tracking.html", report=report, steps=public_steps(db, report), cluster=cluster)
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -153,7 +153,9 @@ def _trend_subquery(now: dt.datetime) -> Any:
     items = (
         select(Report.cluster_id.label("cid"), Report.created_at.label("at"))
         .where(Report.cluster_id.is_not(None), Report.created_at >= older)
-        .union_all(select(Support.cluster_id, Support.created_at).where(Support.created_at >= older))
+        .union_all(
+            select(Support.cluster_id, Support.created_at).where(Support.created_at >= older, Support.counted.is_(True))
+        )
         .subquery()
     )
     last = func.sum(case((items.c.at >= recent, 1.0), else_=0.0))

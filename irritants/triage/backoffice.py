@@ -253,8 +253,9 @@ def change_status(cluster_id: int) -> Any:
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         changed = decisions.change_status(
-            db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason
-        )
+            db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
+            public_note=data.get("note_publique"),
+        )  # fmt: skip
         return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
 
     return _decide(agent, cluster.id, "statut", forms.StatusForm, perform)

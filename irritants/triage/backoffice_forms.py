@@ -15,6 +15,7 @@ from irritants.auth.exceptions import StaleObject
 from irritants.errors import ValidationFailed
 from irritants.intake.models import StatusKind
 from irritants.triage.decisions import BULK_OPERATIONS, KEYWORD_MAX_CHARS, KEYWORDS_MAX, ROUTED_TO_MAX
+from irritants.triage.tracking import PUBLIC_NOTE_MAX
 from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX, STALE_MESSAGE
 
 # The decisions service checks the same limits again; the form says so next to the field first.
@@ -95,6 +96,10 @@ class StatusForm(_Decision):
         by_value=True,
         required=True,
         error_messages={"required": "Choisissez le nouveau statut.", "unknown": "Statut inconnu."},
+    )
+    note_publique = fields.String(
+        load_default=None,
+        validate=validate.Length(max=PUBLIC_NOTE_MAX, error=f"{PUBLIC_NOTE_MAX} caractères au plus."),
     )
 
 
@@ -249,6 +254,7 @@ FIELD_ALIASES = {
     "source_ids": "others",
     "report_ids": "reports",
     "to_cluster_id": "to_cluster",
+    "public_note": "note_publique",
 }
 
 

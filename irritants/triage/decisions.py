@@ -30,6 +30,7 @@ from irritants.triage.templates import (
     reason_with_template,
     update_template,
 )
+from irritants.triage.tracking import clean_public_note
 from irritants.triage.workflow import (
     RESHAPING_STATUSES,
     SQUAD_REQUIRED,
@@ -143,13 +144,15 @@ def _apply_status(
     routed: str | None,
     root: Cluster | None,
     reason: str | None,
+    public_note: str | None = None,
 ) -> None:
     before = status_fields(cluster)
     enter_status(cluster, to)
     cluster.routed_to = routed
     cluster.duplicate_of_id = root.id if root else None
     flush(session)
-    log(session, agent, "cluster.status", cluster, before=before, after=status_fields(cluster), reason=reason)
+    after = status_fields(cluster)
+    log(session, agent, "cluster.status", cluster, before=before, after=after, reason=reason, public_note=public_note)
     if root is not None:
         repoint_duplicates(session, agent, cluster.id, root.id, reason=reason)
     mirror_status(session, [cluster.id])
@@ -165,14 +168,17 @@ def change_status(
     reason: str | None = None,
     routed_to: str | None = None,
     duplicate_of: int | None = None,
+    public_note: str | None = None,
 ) -> Cluster:
-    """Move an irritant along the workflow (routed elsewhere: ``routed_to``; duplicate: ``duplicate_of``)."""
+    """Move an irritant along the workflow (routed elsewhere: ``routed_to``; duplicate: ``duplicate_of``); an
+    optional ``public_note`` is shown to citizens on their tracking pages, the ``reason`` never is."""
     to = _status(to)
     cluster = get_cluster(session, cluster_id)
     reason = clean_reason(reason)
+    public_note = clean_public_note(public_note)
     routed, root = _check_status(session, agent, cluster, to, routed_to, duplicate_of)
     check_version(cluster, expected_version)
-    _apply_status(session, agent, cluster, to, routed, root, reason)
+    _apply_status(session, agent, cluster, to, routed, root, reason, public_note)
     return cluster
 
 

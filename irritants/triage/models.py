@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
@@ -74,6 +86,11 @@ class Support(Base):
     person_key: Mapped[str] = mapped_column(String(64))
     territory_code: Mapped[str | None] = mapped_column(ForeignKey("territories.code"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Keyed HMAC of the network it came from (IPv4 address, IPv6 /64), erased after SOURCE_RETENTION_DAYS: fresh
+    # browser identifiers from one network count once per irritant.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+    # Whether it counts toward the irritant's people (False: an earlier counted support came from the same network).
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class EncoderState(Base):

@@ -18,6 +18,7 @@ from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, S
 from irritants.intake.redaction import excerpt
 from irritants.referential.models import Administration
 from irritants.triage.models import Cluster, Support
+from irritants.triage.workflow import root_of
 
 PUBLIC_HIDDEN = (StatusKind.SPAM,)
 PERIODS = {"7j": 7, "30j": 30, "90j": 90, "365j": 365}
@@ -45,6 +46,20 @@ def get_public_cluster(session: Session, cluster_id: int) -> Cluster:
     if cluster is None or cluster.status in PUBLIC_HIDDEN or (cluster.size == 0 and cluster.supporters == 0):
         raise NotFoundError("Cet irritant n'existe pas ou n'est plus public.")
     return cluster
+
+
+def merged_into(session: Session, cluster_id: int) -> Cluster | None:
+    """For a duplicate irritant (merged or marked so), the public irritant its readers are sent on to, if any."""
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None or cluster.status != StatusKind.DUPLICATE or not cluster.duplicate_of_id:
+        return None
+    root = root_of(session, cluster)
+    if root.id == cluster.id:
+        return None
+    try:
+        return get_public_cluster(session, root.id)
+    except NotFoundError:
+        return None
 
 
 def public_label(cluster: Cluster) -> str:
@@ -117,21 +132,47 @@ def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_
     return list(items), total
 
 
-def add_support(session: Session, cluster_id: int, person: str, *, territory_code: str | None = None) -> bool:
-    """Record « c'est aussi mon cas » once per person and cluster; returns False if already counted."""
-    cluster = get_public_cluster(session, cluster_id)
-    if cluster.status == StatusKind.DUPLICATE and cluster.duplicate_of_id:
-        cluster = get_public_cluster(session, cluster.duplicate_of_id)
+@dataclass(frozen=True)
+class SupportOutcome:
+    """A « moi aussi »: on which irritant, whether this person was new to it (recorded), and whether it adds one to
+    its people (counted: no earlier counted support of that irritant came from the same network)."""
+
+    cluster_id: int
+    recorded: bool
+    counted: bool
+
+
+def add_support(
+    session: Session, cluster_id: int, person: str, *, source: str | None = None, territory_code: str | None = None
+) -> SupportOutcome:
+    """Record « c'est aussi mon cas » once per person and irritant (a merged or duplicate irritant's goes to the one
+    holding it); it counts toward people once per network (``source``, see supporters.source_key)."""
+    cluster = merged_into(session, cluster_id) or get_public_cluster(session, cluster_id)
+    # One at a time per irritant (PostgreSQL row lock; SQLite writers already queue): two ids from one network
+    # arriving together must not both count.
+    session.execute(select(Cluster.id).where(Cluster.id == cluster.id).with_for_update())
     already = session.scalar(select(Support.id).where(Support.cluster_id == cluster.id, Support.person_key == person))
     reporter = session.scalar(select(Report.id).where(Report.cluster_id == cluster.id, Report.person_key == person))
     if already or reporter:
-        return False
+        return SupportOutcome(cluster.id, recorded=False, counted=False)
+    same_source = source is not None and session.scalar(
+        select(Support.id)
+        .where(Support.cluster_id == cluster.id, Support.source_hash == source, Support.counted.is_(True))
+        .limit(1)
+    )
+    support = Support(
+        cluster_id=cluster.id,
+        person_key=person,
+        territory_code=territory_code,
+        source_hash=source,
+        counted=not same_source,
+    )
     try:
         with session.begin_nested():
-            session.add(Support(cluster_id=cluster.id, person_key=person, territory_code=territory_code))
+            session.add(support)
     except IntegrityError:
-        return False
-    return True
+        return SupportOutcome(cluster.id, recorded=False, counted=False)
+    return SupportOutcome(cluster.id, recorded=True, counted=support.counted)
 
 
 def cluster_summary(session: Session, cluster: Cluster) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def refresh(
         )
     ).all()
     support_rows = session.execute(
-        _scope(select(Support.cluster_id, Support.created_at), Support.cluster_id, ids)
+        _scope(select(Support.cluster_id, Support.created_at).where(Support.counted.is_(True)), Support.cluster_id, ids)
     ).all()
     people = dict(session.execute(_people_query(ids)).all())
 
@@ -148,8 +148,11 @@ def _people_query(ids: list[int] | None) -> Any:
         Report.cluster_id,
         ids,
     )
+    # Only supports that counted: fresh browser ids from a network that already supported add nobody.
     supporters = _scope(
-        select(Support.cluster_id.label("cid"), Support.person_key.label("who")), Support.cluster_id, ids
+        select(Support.cluster_id.label("cid"), Support.person_key.label("who")).where(Support.counted.is_(True)),
+        Support.cluster_id,
+        ids,
     )
     everyone = union_all(reporters, supporters).subquery()
     return select(everyone.c.cid, func.count(everyone.c.who.distinct())).group_by(everyone.c.cid)

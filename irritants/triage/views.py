@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from irritants.db import get_session
-from irritants.extensions import limiter, submit_limit
+from irritants.extensions import client_network, limiter, support_limit
 from irritants.triage import services as triage
+from irritants.triage import supporters
 
 bp = Blueprint("irritants", __name__)
 
@@ -18,11 +18,18 @@ PERSON_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def browser_id() -> tuple[str, bool]:
-    """The random identifier of this browser (and whether it is new): counts a person once, anonymously."""
+    """This browser's supporter id, signed by the server (and whether it is new): counts a person once,
+    anonymously. A cookie the server did not sign — made up, or from before ids were signed — gets a fresh id."""
     value = request.cookies.get(PERSON_COOKIE, "")
-    if 20 <= len(value) <= 64 and value.isascii():
+    secret = current_app.config["SECRET_KEY"]
+    if supporters.is_issued(secret, value):
         return value, False
-    return secrets.token_urlsafe(24), True
+    return supporters.issue_supporter_id(secret), True
+
+
+def request_source() -> str:
+    """Keyed hash of the client's network (never the address itself), to count one network once."""
+    return supporters.source_key(current_app.config["SECRET_KEY"], request.remote_addr)
 
 
 def remember_browser(response: Any, value: str) -> Any:
@@ -42,6 +49,11 @@ def remember_browser(response: Any, value: str) -> Any:
 def cluster_page(cluster_id: int) -> Any:
     """Public page of an irritant: label, size, breadth, status, anonymised excerpts, score breakdown."""
     db = get_session()
+    root = triage.merged_into(db, min(cluster_id, 2**31 - 1))
+    if root is not None:
+        # 302, not 301: a merge can be undone, and this page then comes back.
+        flash(f"Cet irritant (n° {cluster_id}) a été regroupé avec celui-ci : « {root.label} ».", "info")
+        return redirect(url_for("irritants.cluster_page", cluster_id=root.id), code=302)
     cluster = triage.get_public_cluster(db, min(cluster_id, 2**31 - 1))
     return render_template(
         "triage/cluster.html",
@@ -52,23 +64,32 @@ def cluster_page(cluster_id: int) -> Any:
 
 
 @bp.post("/irritants/<int:cluster_id>/moi-aussi")
-@limiter.shared_limit(submit_limit, scope="submissions")
+@limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
 def support(cluster_id: int) -> Any:
-    """« C'est aussi mon cas » from a page: counted once per person, then back to the page."""
+    """« C'est aussi mon cas » from a page: counted once per person and network, then back to the page."""
     db = get_session()
     identifier, new = browser_id()
-    counted = triage.add_support(
-        db, min(cluster_id, 2**31 - 1), triage.person_key(current_app.config["SECRET_KEY"], identifier)
+    outcome = triage.add_support(
+        db,
+        min(cluster_id, 2**31 - 1),
+        triage.person_key(current_app.config["SECRET_KEY"], identifier),
+        source=request_source(),
     )
-    triage.refresh_one(db, current_app.config, cluster_id)
+    triage.refresh_one(db, current_app.config, outcome.cluster_id)
     db.commit()
-    if counted:
+    if outcome.counted:
         flash("Merci : nous avons ajouté votre voix à cet irritant.", "success")
+    elif outcome.recorded:
+        flash(
+            "Merci, votre voix est enregistrée. Pour que personne ne soit compté deux fois, une seule voix par "
+            "connexion internet est ajoutée au nombre de personnes concernées.",
+            "info",
+        )
     else:
         flash("Votre voix était déjà comptée pour cet irritant.", "info")
     target = request.form.get("next", "")
     if target != "form":
-        target = url_for("irritants.cluster_page", cluster_id=cluster_id)
+        target = url_for("irritants.cluster_page", cluster_id=outcome.cluster_id)
     else:
         target = url_for("intake.new_report")
     response = redirect(target, code=303)

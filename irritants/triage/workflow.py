@@ -216,11 +216,13 @@ def log(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    public_note: str | None = None,
 ) -> None:
     """One audit event about an irritant, in its timeline."""
     record(
-        session, agent, action, "cluster", cluster.id, cluster_id=cluster.id, before=before, after=after, reason=reason
-    )
+        session, agent, action, "cluster", cluster.id, cluster_id=cluster.id, before=before, after=after, reason=reason,
+        public_note=public_note,
+    )  # fmt: skip
 
 
 def chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:

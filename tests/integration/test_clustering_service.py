@@ -221,9 +221,15 @@ def test_supports_count_each_person_once(tfidf_app):
     run(tfidf_app, "recluster")
     cluster_id = client.get("/api/v1/clusters").get_json()["items"][0]["id"]
     people = client.get(f"/api/v1/clusters/{cluster_id}").get_json()["people"]
-    first = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": "a" * 24})
-    again = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": "a" * 24})
-    other = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": "b" * 24})
+    a, b = (client.post("/api/v1/supporters").get_json()["supporter_id"] for _ in range(2))
+    first = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": a})
+    again = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": a})
+    # Another person, on another network (one network adds one person per irritant).
+    other = client.post(
+        f"/api/v1/clusters/{cluster_id}/supports",
+        headers={"X-Supporter-Id": b},
+        environ_overrides={"REMOTE_ADDR": "198.51.100.2"},
+    )
     assert first.get_json() == {"counted": True, "people": people + 1}
     assert again.get_json()["counted"] is False
     assert other.get_json()["people"] == people + 2

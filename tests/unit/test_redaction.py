@@ -91,6 +91,60 @@ def test_personal_data_is_found_with_its_kind_and_exact_span(text, kind, span):
     assert PLACEHOLDERS[kind] in masked
 
 
+# Obfuscated emails and phone numbers: written so as to slip past a plain pattern, masked all the same.
+OBFUSCATED = [
+    ("Écrivez à jean.dupont [at] example [dot] com svp", "email", "jean.dupont [at] example [dot] com"),
+    ("mail : jean (at) example (dot) fr.", "email", "jean (at) example (dot) fr"),
+    ("jean.dupont(at)example.com", "email", "jean.dupont(at)example.com"),
+    ("jean{at}laposte{dot}net", "email", "jean{at}laposte{dot}net"),
+    ("jean [arobase] free [point] fr", "email", "jean [arobase] free [point] fr"),
+    ("contactez jean arobase example point com merci", "email", "jean arobase example point com"),
+    ("jean.dupont AROBASE orange POINT fr", "email", "jean.dupont AROBASE orange POINT fr"),
+    ("marie point curie arobase orange point fr", "email", "marie point curie arobase orange point fr"),
+    ("écrire à jean at gmail dot com.", "email", "jean at gmail dot com"),
+    ("jean @ example . com", "email", "jean @ example . com"),
+    ("jean.dupont @gmail.com", "email", "jean.dupont @gmail.com"),
+    ("mon adresse jean.dupont arobase gmail, merci", "email", "jean.dupont arobase gmail"),
+    ("06/12/34/56/78", "phone", "06/12/34/56/78"),
+    ("tel 06 - 12 - 34 - 56 - 78 le matin", "phone", "06 - 12 - 34 - 56 - 78"),
+    ("au 0 6 1 2 3 4 5 6 7 8", "phone", "0 6 1 2 3 4 5 6 7 8"),
+    ("au 06 12 3456 78", "phone", "06 12 3456 78"),
+    ("portable 06.12.34.56.78", "phone", "06.12.34.56.78"),
+    ("06_12_34_56_78", "phone", "06_12_34_56_78"),
+    ("O6 12 34 56 78 (lettre O)", "phone", "O6 12 34 56 78"),
+    ("(06) 12 34 56 78", "phone", "(06) 12 34 56 78"),
+    ("+33/6/12/34/56/78", "phone", "+33/6/12/34/56/78"),
+    ("+33 (0) 6 12 34 56 78", "phone", "+33 (0) 6 12 34 56 78"),
+    ("+33 06 12 34 56 78", "phone", "+33 06 12 34 56 78"),
+    (
+        "Appelez le zéro six douze trente-quatre cinquante-six soixante-dix-huit.",
+        "phone",
+        "zéro six douze trente-quatre cinquante-six soixante-dix-huit",
+    ),
+    (
+        "zéro six, douze, trente quatre, cinquante six, soixante dix huit",
+        "phone",
+        "zéro six, douze, trente quatre, cinquante six, soixante dix huit",
+    ),
+    ("zero six un deux trois quatre cinq six sept huit", "phone", "zero six un deux trois quatre cinq six sept huit"),
+    (
+        "fixe zéro un quarante-deux quatre-vingt-dix-sept vingt et un soixante-neuf le soir",
+        "phone",
+        "zéro un quarante-deux quatre-vingt-dix-sept vingt et un soixante-neuf",
+    ),
+    ("appelez le zéro sept 12 34 56 78 svp", "phone", "zéro sept 12 34 56 78"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "span"), OBFUSCATED, ids=[o[2] for o in OBFUSCATED])
+def test_obfuscated_emails_and_phones_are_found_and_masked(text, kind, span):
+    found = [(f.kind, text[f.start : f.end]) for f in detect(text)]
+    assert (kind, span) in found
+    masked = redact(text)
+    assert span not in masked
+    assert PLACEHOLDERS[kind] in masked
+
+
 NEGATIVES = [
     "Il me reste 350 € pour vivre.",
     "Il me reste 350€ et 1 200,50 euros de dettes.",
@@ -117,6 +171,22 @@ NEGATIVES = [
     "sur https://www.caf.fr/allocataires et www.impots.gouv.fr",
     "Mon enfant de 4 ans",
     "14 juillet 2024",
+    # near misses of the obfuscated forms: words, dates and amounts that must stay
+    "De mon point de vue, la CAF point barre.",
+    "le signe arobase est refusé par le formulaire",
+    "arobase",
+    "Le site caf point fr ne marche pas",
+    "RDV @ mairie. Me voilà sans réponse.",
+    "look at home",
+    "J'ai zéro réponse depuis trois mois et deux relances.",
+    "zéro six douze",
+    "trois enfants de six, huit et douze ans",
+    "le 06/12/2023 14 personnes attendaient",
+    "envoyé le 06.12.2023 12 34",
+    "du 01.02.2024 au 03.04.2024",
+    "0,50 € puis 12,30 €",
+    "0 612 345 678 €",
+    "j'ai attendu 06 12 mois",
 ]
 
 

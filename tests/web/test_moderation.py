@@ -360,6 +360,8 @@ def test_enough_distinct_people_hide_an_excerpt_until_reviewed(app, db):
     cluster, reports = public_cluster(db, {"a": CLEAN_TEXT})
     report_id = reports["a"].id
     people = [app.test_client() for _ in range(3)]
+    for number, person in enumerate(people, start=1):
+        person.environ_base["REMOTE_ADDR"] = f"198.51.100.{number}"  # flags count once per network
     first = flag(people[0], cluster.id, report_id, "injurieux")
     assert first.status_code == 303
     assert "votre signalement a été transmis" in people[0].get(first.headers["Location"]).get_data(as_text=True)
@@ -407,7 +409,7 @@ def test_flags_need_csrf_and_a_published_excerpt_of_that_irritant(app, client, d
 
 
 def test_flags_are_rate_limited_like_supports(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FLAG="2 per minute")
     with get_db(app).session_scope() as db:
         cluster, reports = public_cluster(db, {"a": CLEAN_TEXT})
     client = app.test_client()
