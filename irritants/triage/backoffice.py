@@ -114,9 +114,10 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
 def bulk_action() -> Any:
     """Apply one decision to the ticked irritants that can receive it, then back to the same view of the backlog
     with what changed and, for each irritant left as it was, why."""
-    agent = require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
+    agent = require(Action.VIEW_BACKLOG)
     db = _session()
     try:
+        require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
         data = forms.load(forms.BulkForm, request.form)
         result = bulk.apply(
             db,
@@ -173,10 +174,26 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
     return render_template("backoffice/cluster.html", **context, **_common()), status
 
 
+class _Refused(Exception):
+    """The policy refused a decision on an irritant the agent may see: told on its page, not on an error page."""
+
+    def __init__(self, agent: Agent, cluster_id: int, error: Forbidden) -> None:
+        super().__init__(error.detail)
+        self.agent, self.cluster_id, self.error = agent, cluster_id, error
+
+
+@bp.errorhandler(_Refused)
+def _refused(refused: _Refused) -> Any:
+    return _cluster_response(refused.agent, refused.cluster_id, *forms.failure("page", refused.error, request.form))
+
+
 def _cluster_for(cluster_id: int, action: Action, **context: Any) -> tuple[Agent, Cluster]:
     agent = require(Action.VIEW_BACKLOG)  # anonymous: to the login page before anything else
     cluster = backlog.cluster_detail(get_session(), cluster_id)
-    require(action, cluster, **context)
+    try:
+        require(action, cluster, **context)
+    except Forbidden as err:  # e.g. the irritant went to another squad since the page was loaded
+        raise _Refused(agent, cluster.id, err) from err
     return agent, cluster
 
 

@@ -165,3 +165,34 @@ def test_bulk_handing_to_a_squad_one_is_not_in_asks_first_too(app, client, db, l
     response = post(client, BACKLOG + "/lot", {**data, "confirm": "1"}, BACKLOG)
     assert response.status_code == 303
     assert {state(app, c.id)["squad_id"] for c in clusters} == {theirs.id}
+
+
+def test_a_decision_the_policy_refuses_is_told_on_the_irritant_page(app, client, db, login):
+    mine, theirs = make_squad(db, "Ma start-up"), make_squad(db, "Leur start-up")
+    cluster = make_cluster(db, "Allocation suspendue", reports=1, squad_id=mine.id)
+    db.commit()
+    login("product_owner", squads=[mine])
+    page = page_of(cluster.id)
+    seen = form_tokens(client, page)
+    someone_else(app, lambda s, a: decisions.assign_squad(s, a, cluster.id, theirs.id))  # out of their hands
+
+    response = client.post(page + "/epinglage", data={**seen, "pinned": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    alert = html.split('id="page-erreur"')[1].split("</div>")[0]
+    assert "Cet irritant est suivi par une autre start-up d&#39;État." in alert
+    assert f'<a href="{page}" data-adresse-page>Recharger la page</a>' in alert
+    assert "seuls ses responsables produit et les administrateurs peuvent agir dessus ou vous le rendre" in html
+    assert state(app, cluster.id)["pinned"] is False
+
+
+def test_a_bulk_action_the_role_does_not_allow_is_told_on_the_backlog(app, client, db, login):
+    cluster = make_cluster(db, "Allocation suspendue", reports=1)
+    db.commit()
+    login("manager")
+    response = post(client, BACKLOG + "/lot", {"ids": cluster.id, "operation": "pin"}, BACKLOG)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Seuls les responsables produit peuvent prendre cette décision." in html
+    assert f'<a href="{BACKLOG}" data-adresse-page>Recharger la page</a>' in html
+    assert state(app, cluster.id)["pinned"] is False
