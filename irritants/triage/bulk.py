@@ -217,10 +217,10 @@ def _refuse(result: BulkResult, requested: list[Any]) -> None:
     n = len(result.skipped)
     if all(s.by_policy for s in result.skipped):
         message = f"Aucun irritant n'a été modifié : vous ne pouvez pas prendre cette décision sur {_these(n)}."
-        raise Forbidden(message, errors={"cluster_ids": errors})  # type: ignore[dict-item]
+        raise Forbidden(message, errors={"cluster_ids": errors})
     cannot = "ne peut pas" if n < 2 else "ne peuvent pas"
     message = f"Aucun irritant n'a été modifié : {count(n, 'irritant', 'irritants')} {cannot} recevoir cette décision."
-    raise ValidationFailed(message, errors={"cluster_ids": errors})  # type: ignore[dict-item]
+    raise ValidationFailed(message, errors={"cluster_ids": errors})
 
 
 def _these(n: int) -> str:
