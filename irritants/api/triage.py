@@ -5,6 +5,8 @@ token (``X-CSRFToken``) for writes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, request
@@ -19,6 +21,7 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.triage import backlog, decisions, stats
+from irritants.triage import bulk as bulk_decisions
 from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
@@ -289,13 +292,31 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
 def assign(data: dict[str, Any], cluster_id: int) -> Any:
-    """Confier l'irritant à une start-up d'État (null : le reprendre)."""
+    """Confier l'irritant à une start-up d'État (null : le reprendre).
+
+    Le confier à une start-up d'État dont l'agent n'est pas membre lui retire toute décision sur l'irritant (seuls
+    les responsables produit de cette start-up d'État et les administrateurs pourront agir dessus ou le lui
+    rendre) : la demande doit alors porter `"confirm_transfer": true`, sinon elle répond 422 sans rien changer.
+    """
     agent = _agent()
-    cluster = decisions.assign_squad(
-        get_session(), agent, min(cluster_id, MAX_ID), data["squad_id"], **_why(agent, data)
-    )
+    with _transfer_hint():
+        cluster = decisions.assign_squad(
+            get_session(), agent, min(cluster_id, MAX_ID), data["squad_id"], **_why(agent, data),
+            confirm_transfer=data["confirm_transfer"],
+        )  # fmt: skip
     _commit()
     return _detail(cluster)
+
+
+@contextmanager
+def _transfer_hint() -> Iterator[None]:
+    """An unconfirmed transfer, told the API's way: which field confirms it."""
+    try:
+        yield
+    except decisions.TransferNotConfirmed as exc:
+        warning = exc.detail.removesuffix(" Confirmez le transfert pour l'appliquer.")
+        message = f'{warning} Pour confirmer, renvoyez la demande avec "confirm_transfer": true.'
+        raise decisions.TransferNotConfirmed(message, errors={"confirm_transfer": [message]}) from exc
 
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
@@ -349,18 +370,30 @@ def move_report(data: dict[str, Any], report_id: int) -> Any:
 @bp.response(200, sch.TriageBulkResultSchema)
 @deciding
 def bulk(data: dict[str, Any]) -> Any:
-    """Une décision sur plusieurs irritants : tout ou rien (un seul refus et aucun n'est modifié)."""
+    """Une décision sur plusieurs irritants : appliquée à chacun de ceux qui peuvent la recevoir.
+
+    Réponse 200 : `changed` (irritants modifiés, un événement d'historique chacun) et `skipped` (les autres, laissés
+    tels quels, chacun avec sa raison `{id, reason}`). Si aucun n'a pu être modifié : 422 (403 si c'est la politique
+    d'accès qui les refuse tous), avec une entrée d'`errors` par irritant (`#/cluster_ids/<position>`).
+    `assign` vers une start-up d'État dont l'agent n'est pas membre demande `"confirm_transfer": true`.
+    """
     agent = _agent()
-    clusters = decisions.bulk(
-        get_session(),
-        agent,
-        data["cluster_ids"],
-        data["operation"],
-        to=data.get("to"),
-        squad_id=data.get("squad_id"),
-        routed_to=data.get("routed_to"),
-        reason=_reason(agent, data),
-    )
+    with _transfer_hint():
+        result = bulk_decisions.apply(
+            get_session(),
+            agent,
+            data["cluster_ids"],
+            data["operation"],
+            to=data.get("to"),
+            squad_id=data.get("squad_id"),
+            routed_to=data.get("routed_to"),
+            reason=_reason(agent, data),
+            confirm_transfer=data["confirm_transfer"],
+        )
     _commit()
     squads = _squads()
-    return {"items": [sch.cluster_item(c, squads) for c in clusters]}, 200, _NO_STORE
+    body = {
+        "changed": [sch.cluster_item(c, squads) for c in result.changed],
+        "skipped": [{"id": s.cluster_id, "reason": s.reason} for s in result.skipped],
+    }
+    return body, 200, _NO_STORE

@@ -112,8 +112,21 @@ class TriageSplitBodySchema(_Versioned):
     label = _text("Libellé du nouvel irritant (sinon, calculé)", LABEL_MAX)
 
 
+def _confirm_transfer() -> fields.Boolean:
+    return fields.Boolean(
+        load_default=False,
+        error_messages={"invalid": "true ou false attendu."},
+        metadata={
+            "description": "true pour confier l'irritant à une start-up d'État dont l'agent n'est pas membre : il n'y "
+            "pourra plus rien décider (seuls ses responsables produit et les administrateurs le pourront, ou le lui "
+            "rendre). Sans lui, une telle demande répond 422 et ne change rien."
+        },
+    )
+
+
 class TriageAssignBodySchema(_Versioned):
     squad_id = _id("Start-up d'État (null : plus aucune)", required=True, allow_none=True)
+    confirm_transfer = _confirm_transfer()
 
 
 class TriagePinBodySchema(_Versioned):
@@ -139,7 +152,7 @@ class TriageMoveBodySchema(_Decision):
 
 
 class TriageBulkBodySchema(_Decision):
-    cluster_ids = _ids("Irritants concernés (tous ou aucun)", 200)
+    cluster_ids = _ids("Irritants concernés : la décision s'applique à ceux qui peuvent la recevoir", 200)
     operation = fields.String(
         required=True,
         validate=validate.OneOf(BULK_OPERATIONS, error="Action inconnue : " + ", ".join(BULK_OPERATIONS) + "."),
@@ -150,6 +163,7 @@ class TriageBulkBodySchema(_Decision):
     )
     squad_id = _id("Start-up d'État (assign)", allow_none=True, load_default=None)
     routed_to = _text("Service destinataire (status → not_our_scope)", 500)
+    confirm_transfer = _confirm_transfer()
 
 
 class TriageTemplateCreateSchema(_Body):
@@ -240,8 +254,20 @@ class TriageClusterDetailSchema(TriageClusterItemSchema):
     fixed_at = fields.DateTime(allow_none=True)
 
 
+class TriageSkippedSchema(ma.Schema):
+    id = fields.Integer(metadata={"description": "Irritant laissé tel quel"})
+    reason = fields.String(metadata={"description": "Pourquoi il n'a pas reçu la décision (en français)"})
+
+
 class TriageBulkResultSchema(ma.Schema):
-    items = fields.List(fields.Nested(TriageClusterItemSchema))
+    changed = fields.List(
+        fields.Nested(TriageClusterItemSchema),
+        metadata={"description": "Irritants modifiés, dans l'ordre de la demande (un événement d'historique chacun)"},
+    )
+    skipped = fields.List(
+        fields.Nested(TriageSkippedSchema),
+        metadata={"description": "Irritants laissés tels quels, chacun avec sa raison (aucun événement)"},
+    )
 
 
 class TriageReportRowSchema(ma.Schema):

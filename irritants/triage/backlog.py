@@ -6,13 +6,12 @@ Shared by the back-office pages and the API; no Flask here, and nothing is writt
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import marshmallow as ma
 import numpy as np
-from sqlalchemy import String, case, cast, exists, func, or_, select
+from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
@@ -25,7 +24,7 @@ from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.squads.models import Squad
 from irritants.triage import engine
-from irritants.triage.models import Cluster, Support
+from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS
 
 SORTS: dict[str, str] = {
@@ -134,17 +133,15 @@ def _report_conditions(session: Session, filters: BacklogFilters) -> list[Any]:
 
 
 def _search(q: str) -> Any:
+    """Irritants whose label or keywords contain ``q``, ignoring case and accents (or whose number it is)."""
     words = q.strip()
-    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    # Keywords are a JSON list: search its serialised text, the query encoded the same way (accents escaped).
-    as_json = json.dumps(escaped.lower())[1:-1]
-    conditions = [
-        Cluster.label.ilike(f"%{escaped}%", escape="\\"),
-        cast(Cluster.keywords, String).ilike(f"%{as_json}%", escape="\\"),
-    ]
+    folded = search_fold(words)
+    # The query is folded like the stored search_text; LIKE's wildcards in it are literal characters.
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    conditions = [Cluster.search_text.like(f"%{escaped}%", escape="\\")] if folded else []
     if words.isdecimal() and int(words) <= MAX_ID:
         conditions.append(Cluster.id == int(words))  # « 123 » finds irritant n° 123
-    return or_(*conditions)
+    return or_(*conditions) if conditions else false()
 
 
 def _trend_subquery(now: dt.datetime) -> Any:

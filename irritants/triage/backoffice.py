@@ -1,7 +1,9 @@
 """Product owners' back-office: the ranked backlog, an irritant's page, and the forms of their decisions.
 
 Views are short: check the policy, parse the form, call ``decisions`` (which checks again and writes the audit
-event), commit, redirect with a notice. A refused decision shows the page again with the error and the input.
+event), commit, redirect with a notice. A refused decision shows the page again with the error, the input and a
+link to the page's own address (this one is the form's: reloading it would post again); a transfer out of the
+agent's hands shows it again asking for confirmation. The irritant page's content is built in backoffice_page.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from irritants.audit import services as audit
 from irritants.auth.access import require
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
@@ -23,18 +24,16 @@ from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS, StatusKind
 from irritants.referential import services as referential
-from irritants.triage import backlog, decisions, history, stats
+from irritants.triage import backlog, bulk, decisions, stats
 from irritants.triage import backoffice_forms as forms
+from irritants.triage import backoffice_page as irritant_page
 from irritants.triage.models import Cluster
 from irritants.triage.services import administration_names
 
 bp = Blueprint("backoffice", __name__, url_prefix="/agents")
 
-REPORTS_PAGE_SIZE = 20
 # Domain refusals shown on the page itself, the input kept (anything else is an error page).
 SHOWN_ON_PAGE = (ValidationFailed, StaleObject, Forbidden, NotFoundError)
-# Statuses with a form of their own (they need more than a status: where it went, the main irritant).
-DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM)
 BULK_ACTIONS = {
     "status": Action.CHANGE_STATUS,
     "assign": Action.ASSIGN_SQUAD,
@@ -42,13 +41,6 @@ BULK_ACTIONS = {
     "unpin": Action.EDIT_CLUSTER,
     "spam": Action.RESHAPE,
 }
-
-
-def _templates(db: Session, agent: Agent) -> list[Any]:
-    try:
-        return decisions.list_templates(db, agent)
-    except Forbidden:
-        return []
 
 
 def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
@@ -84,6 +76,8 @@ def backlog_page() -> Any:
 def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status: int = 200) -> Any:
     db = get_session()
     filters, filter_errors = backlog.parse_filters(request.args)
+    if failure is not None:
+        failure = replace(failure, reload_url=url_for("backoffice.backlog_page", **filters.as_query()))
     try:
         items, total = backlog.backlog(db, filters)
     except ValidationFailed as err:
@@ -108,8 +102,8 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         page_sizes=sorted({*backlog.PAGE_SIZES, filters.page_size}),
         periods=backlog.PERIOD_LABELS,
         can=can,
-        bulk_statuses=[s for s in StatusKind if s not in DEDICATED] if can["status"] else [],
-        templates=_templates(db, agent) if any(can.values()) else [],
+        bulk_statuses=[s for s in StatusKind if s not in irritant_page.DEDICATED] if can["status"] else [],
+        templates=irritant_page.templates_for(db, agent) if any(can.values()) else [],
         failure=failure,
         **_common(),
     )
@@ -118,12 +112,14 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
 
 @bp.post("/irritants/lot")
 def bulk_action() -> Any:
-    """Apply one decision to the ticked irritants, all or nothing, then back to the same view of the backlog."""
-    agent = require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
+    """Apply one decision to the ticked irritants that can receive it, then back to the same view of the backlog
+    with what changed and, for each irritant left as it was, why."""
+    agent = require(Action.VIEW_BACKLOG)
     db = _session()
     try:
+        require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
         data = forms.load(forms.BulkForm, request.form)
-        changed = decisions.bulk(
+        result = bulk.apply(
             db,
             agent,
             data["ids"],
@@ -131,13 +127,19 @@ def bulk_action() -> Any:
             to=data["to"],
             squad_id=data["squad_id"],
             reason=_reason(db, agent, data),
+            confirm_transfer=data["confirm"],
         )
         db.commit()
+    except decisions.TransferNotConfirmed as err:
+        db.rollback()
+        return _backlog_response(agent, *forms.confirmation("lot", err, request.form))
     except (*SHOWN_ON_PAGE, StaleDataError) as err:
         db.rollback()
         return _backlog_response(agent, *forms.failure("lot", err, request.form))
-    count = len(changed)
-    flash(f"{count} irritant{'s' if count > 1 else ''} modifié{'s' if count > 1 else ''}.", "success")
+    flash(result.summary(), "success")
+    if result.skipped:
+        head, lines = result.skipped_summary()
+        flash({"text": head, "items": lines}, "warning")
     filters, _ = backlog.parse_filters(request.args)
     return redirect(url_for("backoffice.backlog_page", **filters.as_query()), 303)
 
@@ -158,61 +160,40 @@ def _int_arg(name: str, default: int = 1) -> int:
 
 
 def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | None = None, status: int = 200) -> Any:
-    db = get_session()
-    cluster = backlog.cluster_detail(db, cluster_id)
-    raw = bool(decide(agent, Action.MODERATE, cluster))
-    page = _int_arg("page")
-    reports, total_reports = backlog.cluster_reports(db, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
-    query = request.args.get("cherche", "").strip()[:200]
-    search = backlog.search_clusters(db, query, exclude=cluster.id) if query else []
-    similar = backlog.similar_clusters(db, cluster, config=current_app.config)
-    linked = backlog.clusters_by_ids(db, [cluster.duplicate_of_id or 0])
-    squads = backlog.list_squads(db)
-    allowed = decisions.allowed_transitions(cluster.status)
-    reshape = bool(decide(agent, Action.RESHAPE, cluster))
-    can = {
-        "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
-        "assign": bool(decide(agent, Action.ASSIGN_SQUAD, cluster)),
-        "reshape": reshape,
-        "duplicate": reshape and StatusKind.DUPLICATE in allowed,
-        "route": reshape and StatusKind.NOT_OUR_SCOPE in allowed,
-        "spam": reshape and StatusKind.SPAM in allowed,
-    }
-    statuses = [s for s in allowed if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)]
-    html = render_template(
-        "backoffice/cluster.html",
-        cluster=cluster,
-        raw=raw,
-        reports=reports,
-        total_reports=total_reports,
-        page=page,
-        pages=max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
-        representative=backlog.representative_reports(db, cluster, raw=raw),
-        territories=backlog.territorial_breakdown(db, cluster),
-        similar=similar,
-        query=query,
-        search=search,
-        merged=backlog.merged_into(db, cluster),
-        duplicate_of=linked.get(cluster.duplicate_of_id or 0),
-        main_administration=administration_names(db, [cluster.main_administration_id]).get(
-            cluster.main_administration_id or 0
-        ),
-        squads=squads,
-        squad_names={s.id: s.name for s in squads},
-        statuses=statuses,
-        can=can,
-        templates=_templates(db, agent) if statuses or any(can.values()) else [],
-        events=history.entries(audit.timeline(db, cluster.id), squad_names={s.id: s.name for s in squads}),
+    context = irritant_page.cluster_context(
+        get_session(),
+        agent,
+        cluster_id,
+        page=_int_arg("page"),
+        page_given="page" in request.args,
+        query=request.args.get("cherche", "").strip()[:200],
+        config=current_app.config,
         failure=failure,
-        **_common(),
+        reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
     )
-    return html, status
+    return render_template("backoffice/cluster.html", **context, **_common()), status
+
+
+class _Refused(Exception):
+    """The policy refused a decision on an irritant the agent may see: told on its page, not on an error page."""
+
+    def __init__(self, agent: Agent, cluster_id: int, error: Forbidden) -> None:
+        super().__init__(error.detail)
+        self.agent, self.cluster_id, self.error = agent, cluster_id, error
+
+
+@bp.errorhandler(_Refused)
+def _refused(refused: _Refused) -> Any:
+    return _cluster_response(refused.agent, refused.cluster_id, *forms.failure("page", refused.error, request.form))
 
 
 def _cluster_for(cluster_id: int, action: Action, **context: Any) -> tuple[Agent, Cluster]:
     agent = require(Action.VIEW_BACKLOG)  # anonymous: to the login page before anything else
     cluster = backlog.cluster_detail(get_session(), cluster_id)
-    require(action, cluster, **context)
+    try:
+        require(action, cluster, **context)
+    except Forbidden as err:  # e.g. the irritant went to another squad since the page was loaded
+        raise _Refused(agent, cluster.id, err) from err
     return agent, cluster
 
 
@@ -226,6 +207,9 @@ def _decide(agent: Agent, page_id: int, form: str, schema: type, perform: Perfor
         data = forms.load(schema, request.form)
         message, target_id = perform(db, data, _reason(db, agent, data))
         db.commit()
+    except decisions.TransferNotConfirmed as err:
+        db.rollback()
+        return _cluster_response(agent, page_id, *forms.confirmation(form, err, request.form))
     except (*SHOWN_ON_PAGE, StaleDataError) as err:
         db.rollback()
         return _cluster_response(agent, page_id, *forms.failure(form, err, request.form))
@@ -267,12 +251,16 @@ def assign_squad(cluster_id: int) -> Any:
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         decisions.assign_squad(
-            db, agent, cluster.id, data["squad_id"], expected_version=data["expected_version"], reason=reason
-        )
+            db, agent, cluster.id, data["squad_id"], expected_version=data["expected_version"], reason=reason,
+            confirm_transfer=data["confirm"],
+        )  # fmt: skip
         if data["squad_id"] is None:
             return "L'irritant n'est plus confié à une start-up d'État.", cluster.id
         name = {s.id: s.name for s in backlog.list_squads(db)}.get(data["squad_id"], "")
-        return f"Irritant confié à la start-up d'État « {name} ».", cluster.id
+        notice = f"Irritant confié à la start-up d'État « {name} »."
+        if not decide(agent, Action.ASSIGN_SQUAD, cluster):  # handed over (confirmed): say who holds it now
+            notice += " Seuls ses responsables produit et les administrateurs peuvent désormais agir dessus."
+        return notice, cluster.id
 
     return _decide(agent, cluster.id, "start-up", forms.SquadForm, perform)
 

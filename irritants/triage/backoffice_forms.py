@@ -104,6 +104,7 @@ class StatusForm(_Decision):
 
 
 class SquadForm(_Decision):
+    confirm = fields.Boolean(load_default=False, error_messages={"invalid": "Confirmation invalide."})
     squad = fields.String(
         required=True,
         validate=validate.Regexp(r"^(\d{1,9}|none)$", error="Start-up d'État inconnue."),
@@ -185,6 +186,7 @@ class ReportsForm(_Decision):
 
 
 class BulkForm(_Decision):
+    confirm = fields.Boolean(load_default=False, error_messages={"invalid": "Confirmation invalide."})
     ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list)
     operation = fields.String(
         required=True,
@@ -242,6 +244,9 @@ class Failure:
     message: str
     errors: dict[str, list[str]] = field(default_factory=dict)
     values: Any = field(default_factory=MultiDict)
+    # The page's own (GET) address: the refused page is shown at the form's address, where reloading posts again.
+    reload_url: str = ""
+    kind: str = "error"  # or "confirm": nothing is wrong, but the decision needs the agent's confirmation first
 
 
 # Field names of the decisions service → names of the form fields, so that messages sit next to their field.
@@ -275,3 +280,8 @@ def failure(form: str, error: Exception, values: Any) -> tuple[Failure, int]:
     if isinstance(error, ValidationFailed) and detail == ValidationFailed.title and errors:
         detail = "La décision a été refusée : voir le détail ci-dessous."
     return Failure(form, detail, errors, values), getattr(error, "status", 409)
+
+
+def confirmation(form: str, error: Exception, values: Any) -> tuple[Failure, int]:
+    """A decision that needs the agent's confirmation (e.g. a transfer out of their hands): the page asks, 200."""
+    return Failure(form, getattr(error, "detail", str(error)), {}, values, kind="confirm"), 200

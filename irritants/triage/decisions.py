@@ -7,14 +7,11 @@ saw, writes exactly one audit event per changed object, and never commits: the v
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent
-from irritants.errors import IrritantsError, ValidationFailed
+from irritants.errors import ValidationFailed
 from irritants.intake.models import StatusKind
 from irritants.intake.redaction import redact
 from irritants.sanitize import clean_line
@@ -60,7 +57,6 @@ __all__ = [
     "TRANSITIONS",
     "allowed_transitions",
     "assign_squad",
-    "bulk",
     "change_status",
     "create_template",
     "delete_template",
@@ -69,6 +65,7 @@ __all__ = [
     "list_templates",
     "merge",
     "move_report",
+    "needs_transfer_confirmation",
     "reason_with_template",
     "set_pinned",
     "split",
@@ -82,14 +79,14 @@ ROUTED_TO_MAX = 500
 KEYWORDS_MAX, KEYWORD_MAX_CHARS = 12, 60
 
 
-def _status(value: StatusKind | str) -> StatusKind:
+def parse_status(value: StatusKind | str) -> StatusKind:
     try:
         return StatusKind(value)
     except ValueError:
         raise invalid("to", "Statut inconnu.") from None
 
 
-def _routed_to(to: StatusKind, routed_to: str | None) -> str | None:
+def check_routed_to(to: StatusKind, routed_to: str | None) -> str | None:
     text = clean_line(routed_to or "")
     if to != StatusKind.NOT_OUR_SCOPE:
         if text:
@@ -122,13 +119,20 @@ def _duplicate_target(session: Session, cluster: Cluster, to: StatusKind, duplic
     return root
 
 
-def _check_status(
-    session: Session, agent: Agent, cluster: Cluster, to: StatusKind, routed_to: str | None, duplicate_of: int | None
+def check_status(
+    session: Session,
+    agent: Agent,
+    cluster: Cluster,
+    to: StatusKind,
+    routed_to: str | None,
+    duplicate_of: int | None,
+    expected_version: int | None = None,
 ) -> tuple[str | None, Cluster | None]:
     """Everything that may refuse a status change, before anything is written."""
     allow(agent, Action.RESHAPE if to in RESHAPING_STATUSES else Action.CHANGE_STATUS, cluster, to=to)
+    check_version(cluster, expected_version)
     check_transition(cluster.status, to)
-    routed = _routed_to(to, routed_to)
+    routed = check_routed_to(to, routed_to)
     root = _duplicate_target(session, cluster, to, duplicate_of)
     if to in SQUAD_REQUIRED and cluster.squad_id is None:
         message = f"Pour passer à {quoted(to)}, affectez d'abord l'irritant à une start-up d'État."
@@ -136,7 +140,7 @@ def _check_status(
     return routed, root
 
 
-def _apply_status(
+def apply_status(
     session: Session,
     agent: Agent,
     cluster: Cluster,
@@ -172,17 +176,16 @@ def change_status(
 ) -> Cluster:
     """Move an irritant along the workflow (routed elsewhere: ``routed_to``; duplicate: ``duplicate_of``); an
     optional ``public_note`` is shown to citizens on their tracking pages, the ``reason`` never is."""
-    to = _status(to)
+    to = parse_status(to)
     cluster = get_cluster(session, cluster_id)
     reason = clean_reason(reason)
     public_note = clean_public_note(public_note)
-    routed, root = _check_status(session, agent, cluster, to, routed_to, duplicate_of)
-    check_version(cluster, expected_version)
-    _apply_status(session, agent, cluster, to, routed, root, reason, public_note)
+    routed, root = check_status(session, agent, cluster, to, routed_to, duplicate_of, expected_version)
+    apply_status(session, agent, cluster, to, routed, root, reason, public_note)
     return cluster
 
 
-def _squad(session: Session, squad_id: int | None) -> Squad | None:
+def get_squad(session: Session, squad_id: int | None) -> Squad | None:
     if squad_id is None:
         return None
     squad = session.get(Squad, squad_id) if 0 < squad_id < 2**31 else None
@@ -191,9 +194,10 @@ def _squad(session: Session, squad_id: int | None) -> Squad | None:
     return squad
 
 
-def _check_assign(agent: Agent, cluster: Cluster, squad: Squad | None) -> bool:
+def check_assign(agent: Agent, cluster: Cluster, squad: Squad | None, expected_version: int | None = None) -> bool:
     """Whether assigning changes anything; refuses what the policy or the workflow forbids."""
     allow(agent, Action.ASSIGN_SQUAD, cluster)
+    check_version(cluster, expected_version)
     if squad is None and cluster.status in SQUAD_REQUIRED:
         message = (
             f"Un irritant {quoted(cluster.status)} reste suivi par une start-up d'État : changez d'abord son statut."
@@ -202,7 +206,34 @@ def _check_assign(agent: Agent, cluster: Cluster, squad: Squad | None) -> bool:
     return cluster.squad_id != (squad.id if squad else None)
 
 
-def _apply_assign(session: Session, agent: Agent, cluster: Cluster, squad: Squad | None, reason: str | None) -> None:
+class TransferNotConfirmed(ValidationFailed):
+    """A product owner would hand an irritant to a squad they are not in, and lose every action on it: ask first."""
+
+    slug = "transfer-not-confirmed"
+
+
+def needs_transfer_confirmation(agent: Agent, squad: Squad | None) -> bool:
+    """Whether giving irritants to ``squad`` takes them out of this agent's hands (the policy: ``_owns``)."""
+    return squad is not None and not agent.has(Role.ADMIN) and squad.id not in agent.squads
+
+
+def transfer_warning(squad: Squad, *, many: bool = False) -> str:
+    """What the agent must know before confirming: who may act on the irritant, or give it back, afterwards."""
+    what, back = ("ces irritants", "vous les rendre") if many else ("cet irritant", "vous le rendre")
+    return (
+        f"Vous ne faites pas partie de la start-up d'État « {squad.name} ». Après ce transfert, seuls les responsables "
+        f"produit de « {squad.name} » et les administrateurs pourront agir sur {what} ou {back}."
+    )
+
+
+def check_transfer(agent: Agent, squad: Squad | None, confirmed: bool, *, many: bool = False) -> None:
+    """Refuse (422, nothing changed) a transfer out of the agent's hands that they have not confirmed."""
+    if squad is not None and needs_transfer_confirmation(agent, squad) and not confirmed:
+        message = f"{transfer_warning(squad, many=many)} Confirmez le transfert pour l'appliquer."
+        raise TransferNotConfirmed(message, errors={"confirm_transfer": [message]})
+
+
+def apply_assign(session: Session, agent: Agent, cluster: Cluster, squad: Squad | None, reason: str | None) -> None:
     before = {"squad_id": cluster.squad_id}
     cluster.squad_id = squad.id if squad else None
     flush(session)
@@ -218,19 +249,23 @@ def assign_squad(
     *,
     expected_version: int | None = None,
     reason: str | None = None,
+    confirm_transfer: bool = False,
 ) -> Cluster:
-    """Give an irritant to a squad (None: take it back); no event when it already has that squad."""
+    """Give an irritant to a squad (None: take it back); no event when it already has that squad.
+
+    Handing it to a squad the agent is not in needs ``confirm_transfer``: they would lose every action on it.
+    """
     cluster = get_cluster(session, cluster_id)
     reason = clean_reason(reason)
-    squad = _squad(session, squad_id)
-    changes = _check_assign(agent, cluster, squad)
-    check_version(cluster, expected_version)
+    squad = get_squad(session, squad_id)
+    changes = check_assign(agent, cluster, squad, expected_version)
     if changes:
-        _apply_assign(session, agent, cluster, squad, reason)
+        check_transfer(agent, squad, confirm_transfer)
+        apply_assign(session, agent, cluster, squad, reason)
     return cluster
 
 
-def _apply_pin(session: Session, agent: Agent, cluster: Cluster, pinned: bool, reason: str | None) -> None:
+def apply_pin(session: Session, agent: Agent, cluster: Cluster, pinned: bool, reason: str | None) -> None:
     before = {"pinned": cluster.pinned}
     cluster.pinned = pinned
     flush(session)
@@ -252,7 +287,7 @@ def set_pinned(
     allow(agent, Action.EDIT_CLUSTER, cluster)
     check_version(cluster, expected_version)
     if cluster.pinned != bool(pinned):
-        _apply_pin(session, agent, cluster, bool(pinned), reason)
+        apply_pin(session, agent, cluster, bool(pinned), reason)
     return cluster
 
 
@@ -284,8 +319,8 @@ def edit_label(
     cluster = get_cluster(session, cluster_id)
     reason = clean_reason(reason)
     allow(agent, Action.EDIT_CLUSTER, cluster)
-    label, words = clean_label(label), _clean_keywords(keywords)
     check_version(cluster, expected_version)
+    label, words = clean_label(label), _clean_keywords(keywords)
     if (cluster.label, list(cluster.keywords or []), cluster.label_locked) == (label, words, True):
         return cluster
     before = {"label": cluster.label, "keywords": list(cluster.keywords or []), "label_locked": cluster.label_locked}
@@ -301,93 +336,3 @@ def edit_label(
         reason=reason,
     )
     return cluster
-
-
-def _bulk_ids(cluster_ids: list[int]) -> list[int]:
-    ids = list(dict.fromkeys(int(i) for i in cluster_ids or []))
-    if not ids:
-        raise invalid("cluster_ids", "Sélectionnez au moins un irritant.")
-    if len(ids) > BULK_MAX:
-        raise invalid("cluster_ids", f"{BULK_MAX} irritants au plus par action groupée.")
-    return ids
-
-
-def bulk(
-    session: Session,
-    agent: Agent,
-    cluster_ids: list[int],
-    operation: str,
-    *,
-    to: StatusKind | str | None = None,
-    squad_id: int | None = None,
-    reason: str | None = None,
-    routed_to: str | None = None,
-) -> list[Cluster]:
-    """One decision on many irritants, all or nothing: every irritant is checked before any is changed."""
-    if operation not in BULK_OPERATIONS:
-        raise invalid("operation", "Action groupée inconnue.")
-    reason = clean_reason(reason)
-    ids = _bulk_ids(cluster_ids)
-    found = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        messages = [f"Irritant n° {i} introuvable." for i in missing]
-        raise ValidationFailed(messages[0], errors={"cluster_ids": messages})
-    clusters = [found[i] for i in ids]
-    if operation in ("status", "spam"):
-        target = StatusKind.SPAM if operation == "spam" else _status(to) if to is not None else None
-        if target is None:
-            raise invalid("to", "Choisissez le nouveau statut.")
-        if target == StatusKind.DUPLICATE:
-            raise invalid("to", "Les doublons se fusionnent irritant par irritant.")
-        plans = _each(clusters, lambda c: _check_status(session, agent, c, target, routed_to, None))
-
-        def apply(cluster: Cluster, plan: Any) -> None:
-            _apply_status(session, agent, cluster, target, plan[0], plan[1], reason)
-
-    elif operation == "assign":
-        squad = _squad(session, squad_id)
-        plans = _each(clusters, lambda c: _check_assign(agent, c, squad))
-
-        def apply(cluster: Cluster, plan: Any) -> None:
-            if plan:
-                _apply_assign(session, agent, cluster, squad, reason)
-
-    else:
-        pinned = operation == "pin"
-
-        def check_pin(cluster: Cluster) -> bool:
-            allow(agent, Action.EDIT_CLUSTER, cluster)
-            return cluster.pinned != pinned
-
-        plans = _each(clusters, check_pin)
-
-        def apply(cluster: Cluster, plan: Any) -> None:
-            if plan:
-                _apply_pin(session, agent, cluster, pinned, reason)
-
-    # Everything was checked above; the savepoint also undoes a half-done run if the database refuses midway.
-    with session.begin_nested():
-        for cluster, plan in zip(clusters, plans, strict=True):
-            apply(cluster, plan)
-    return clusters
-
-
-def _each(clusters: list[Cluster], check: Callable[[Cluster], Any]) -> list[Any]:
-    """Run ``check`` on every irritant; one refusal refuses the whole action, naming each irritant at fault."""
-    plans: list[Any] = []
-    problems: dict[str, list[str]] = {}
-    for position, cluster in enumerate(clusters):
-        try:
-            plans.append(check(cluster))
-        except ValidationFailed as exc:
-            messages = [m for ms in exc.errors.values() for m in ms] or [exc.detail]
-            problems[str(position)] = [f"Irritant n° {cluster.id} : {m}" for m in messages]
-        except IrritantsError as exc:  # refused by the policy: say which irritant, change none
-            raise type(exc)(f"Irritant n° {cluster.id} : {exc.detail} Aucun irritant n'a été modifié.") from exc
-    if problems:
-        raise ValidationFailed(
-            f"Aucun irritant n'a été modifié : {len(problems)} ne peuvent pas recevoir cette décision.",
-            errors={"cluster_ids": problems},
-        )
-    return plans

@@ -90,9 +90,9 @@ def merge(
     target = get_cluster(session, target_id)
     sources = [get_cluster(session, i, field="source_ids") for i in ids]
     allow(agent, Action.RESHAPE, [target, *sources])
-    _check_merge(session, target, sources)
-    for cluster in (target, *sources):
+    for cluster in (target, *sources):  # stale first: the checks below read the state the agent did not see
         check_version(cluster, (expected_versions or {}).get(cluster.id))
+    _check_merge(session, target, sources)
 
     claim(session, [target, *sources])
     people = _people_of(session, target.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -16,12 +18,30 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
 from irritants.intake.models import StatusKind
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'", "ʼ": "'", "‘": "'"})
+
+
+def search_fold(text: str | None) -> str:
+    """Text as searched: case and accents folded, ligatures spelt out, spaces collapsed (« Préfecture » → prefecture).
+
+    Both sides of a search are folded the same way, in Python, so SQLite and PostgreSQL give the same answers
+    without relying on a database collation or extension.
+    """
+    text = unicodedata.normalize("NFKD", (text or "").casefold().translate(_LIGATURES))
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).split())
+
+
+def search_text(label: str | None, keywords: Iterable[str] | None) -> str:
+    """What the backlog's text search looks in: label and keywords folded, one per line (a query never spans two)."""
+    return "\n".join(search_fold(part) for part in (label, *(keywords or [])) if part)
 
 
 class Cluster(Base):
@@ -32,6 +52,8 @@ class Cluster(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Label and keywords folded for search (search_text()); kept in step by the events below, never set by hand.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     excerpt_report_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     status: Mapped[StatusKind] = mapped_column(str_enum(StatusKind), default=StatusKind.NEW, index=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,6 +82,16 @@ class Cluster(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+
+@event.listens_for(Cluster.label, "set")
+def _label_set(cluster: Cluster, value: str | None, _old: Any, _initiator: Any) -> None:
+    cluster.search_text = search_text(value, cluster.keywords)
+
+
+@event.listens_for(Cluster.keywords, "set")
+def _keywords_set(cluster: Cluster, value: list[str] | None, _old: Any, _initiator: Any) -> None:
+    cluster.search_text = search_text(cluster.label, value)
 
 
 class ReportVector(Base):

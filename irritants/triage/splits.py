@@ -80,6 +80,7 @@ def split(
     reason = clean_reason(reason)
     cluster = get_cluster(session, cluster_id)
     allow(agent, Action.RESHAPE, cluster)
+    check_version(cluster, expected_version)  # before the checks of membership, which read the current state
     ids = sorted({int(i) for i in report_ids or []})
     if not ids:
         raise invalid("report_ids", "Sélectionnez au moins un signalement.")
@@ -94,7 +95,6 @@ def split(
     if not kept:
         raise invalid("report_ids", "Gardez au moins un signalement dans l'irritant d'origine (sinon, renommez-le).")
     chosen_label = clean_label(label) if label is not None and label.strip() else None
-    check_version(cluster, expected_version)
 
     claim(session, [cluster])
     facts = _describe(session, kept, ids)

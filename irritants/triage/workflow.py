@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.audit.services import record
@@ -24,6 +24,7 @@ from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
 from irritants.ranking import Weights
 from irritants.sanitize import clean_line, clean_text
+from irritants.squads.models import Squad
 from irritants.triage import engine, stats
 from irritants.triage.models import Cluster, ReportVector
 
@@ -67,7 +68,11 @@ STATUS_LABELS_AGENT: dict[StatusKind, str] = {
     S.SPAM: "Indésirable",
 }
 
-STALE_MESSAGE = "Cet irritant a été modifié entre-temps par quelqu'un d'autre : rechargez la page."
+# No « rechargez la page »: at the address of a refused form, reloading would send the form again.
+STALE_MESSAGE = (
+    "Cet irritant a été modifié entre-temps par quelqu'un d'autre : votre décision n'a pas été appliquée. "
+    "Vérifiez son état actuel avant de décider de nouveau."
+)
 REASON_MAX = 2000
 LABEL_MIN, LABEL_MAX = 3, 200
 _ORDER = list(StatusKind)
@@ -89,12 +94,10 @@ def check_transition(current: StatusKind, to: StatusKind) -> None:
     if to in TRANSITIONS[current]:
         return
     if current == to:
-        why = "l'irritant a déjà ce statut."
-    else:
-        choices = ", ".join(quoted(s) for s in allowed_transitions(current))
-        why = f"depuis {quoted(current)}, les statuts possibles sont : {choices}."
-    message = f"Passage de {quoted(current)} à {quoted(to)} impossible : {why}"
-    raise invalid("to", message)
+        raise invalid("to", f"L'irritant est déjà {quoted(to)} : rien n'a changé.")
+    choices = ", ".join(quoted(s) for s in allowed_transitions(current))
+    why = f"depuis {quoted(current)}, les statuts possibles sont : {choices}."
+    raise invalid("to", f"Passage de {quoted(current)} à {quoted(to)} impossible : {why}")
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
@@ -128,9 +131,24 @@ def get_cluster(session: Session, cluster_id: int, *, field: str | None = None) 
 
 
 def check_version(cluster: Cluster, expected_version: int | None) -> None:
-    """The agent decided on the version they saw: anything else means someone acted meanwhile."""
+    """The agent decided on the version they saw: anything else means someone acted meanwhile.
+
+    Checked right after the policy and before anything that depends on the irritant's state, so that a form
+    loaded before someone else's decision says so (with what the irritant is now) instead of, say, refusing
+    a move from « Qualifié » to « Qualifié ».
+    """
     if expected_version is not None and expected_version != cluster.version:
-        raise StaleObject(STALE_MESSAGE)
+        raise StaleObject(
+            f"Cet irritant a été modifié entre-temps par quelqu'un d'autre : il est maintenant {quoted(cluster.status)}"
+            f"{_and_squad(cluster)}. Votre décision n'a pas été appliquée : vérifiez son état actuel avant de "
+            "décider de nouveau."
+        )
+
+
+def _and_squad(cluster: Cluster) -> str:
+    session = object_session(cluster)
+    squad = session.get(Squad, cluster.squad_id) if session is not None and cluster.squad_id is not None else None
+    return f" et confié à la start-up d'État « {squad.name} »" if squad is not None else ""
 
 
 def flush(session: Session) -> None:

@@ -43,7 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reports", schema=None) as batch_op:
+    with op.batch_alter_table("reports", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_masked_at"))
         batch_op.drop_column("masked_at")
         batch_op.drop_column("original_description")
@@ -52,6 +52,6 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
 
-    with op.batch_alter_table("login_throttles", schema=None) as batch_op:
+    with op.batch_alter_table("login_throttles", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_throttles_updated_at"))
     op.drop_table("login_throttles")

@@ -27,9 +27,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("events") as batch_op:
+    with op.batch_alter_table("events", recreate="never") as batch_op:
         batch_op.drop_column("public_note")
     for table in ("abuse_flags", "supports"):
-        with op.batch_alter_table(table) as batch_op:
+        with op.batch_alter_table(table, recreate="never") as batch_op:
             batch_op.drop_column("counted")
             batch_op.drop_column("source_hash")

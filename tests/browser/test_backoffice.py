@@ -40,6 +40,15 @@ def data(make_app):
     yield app, ids
 
 
+def open_section(page, section: str) -> None:
+    """Open a section of the irritant page with the keyboard: Tab to its button, Enter."""
+    button = f'button[aria-controls="{section}-contenu"]'
+    tab_to(page, button)
+    page.keyboard.press("Enter")
+    page.wait_for_function("(s) => document.querySelector(s).getAttribute('aria-expanded') === 'true'", arg=button)
+    page.locator(f"#{section}-contenu").wait_for(state="visible")
+
+
 def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server, page, data):
     app, ids = data
     page.goto(server.url + "/agents/irritants?sort=size")
@@ -73,6 +82,11 @@ def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server
     assert page.locator("h1").inner_text() == "Titre de séjour : aucun rendez-vous disponible"
     assert_accessible(page)
 
+    # The page opens with its sections closed; open « Fusion, doublon… » with the keyboard.
+    assert page.locator("#cherche").is_hidden()
+    open_section(page, "remodeler")
+    assert_accessible(page)
+
     # Find the other irritant, tick it in the merge form, pick a reply template (it fills the reason), merge.
     tab_to(page, "#cherche")
     page.keyboard.type("créneau")
@@ -93,7 +107,8 @@ def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server
     assert page.locator("#chiffre-signalements").inner_text() == "5"
     assert_accessible(page)
 
-    # Give it to the squad.
+    # Give it to the squad (theirs: no confirmation asked), from the « Décisions » section.
+    open_section(page, "decisions")
     tab_to(page, "#start-up-squad")
     page.keyboard.type("Rendez")
     assert page.locator("#start-up-squad").input_value() == str(ids["squad"])
@@ -103,6 +118,7 @@ def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server
     assert page.url.endswith(f"/agents/irritants/{ids['target']}")
     assert "Irritant confié à la start-up" in page.locator(".fr-alert--success").inner_text()
     assert page.locator("#start-up-actuelle").inner_text() == "Rendez-vous préfecture"
+    open_section(page, "historique")
     history = page.locator("#liste-historique").inner_text()
     assert "Start-up d’État" in history and "Fusion d’autres irritants dans celui-ci" in history
     assert TEMPLATE_BODY in history
@@ -123,6 +139,7 @@ def test_a_refused_decision_is_announced_and_takes_the_focus(server, page, data)
     page.click("button:has-text('Se connecter')")
     page.goto(f"{server.url}/agents/irritants/{ids['target']}")
 
+    open_section(page, "remodeler")
     tab_to(page, "#fusion-others")
     page.keyboard.type(str(ids["target"]))
     tab_to(page, "#fusion button[type=submit]")
@@ -133,6 +150,10 @@ def test_a_refused_decision_is_announced_and_takes_the_focus(server, page, data)
     assert page.evaluate("document.activeElement.id") == "fusion-erreur"
     assert page.title().startswith("Erreur : ")
     assert page.locator("#fusion-others").input_value() == str(ids["target"])
+    # Its section is open; the address is the irritant's own (reloading does not send the form again).
+    assert page.locator('button[aria-controls="remodeler-contenu"]').get_attribute("aria-expanded") == "true"
+    assert page.url == f"{server.url}/agents/irritants/{ids['target']}"
+    assert page.locator("#fusion-erreur a[data-adresse-page]").inner_text() == "Recharger la page"
     assert_accessible(page)
 
 

@@ -13,7 +13,7 @@ from irritants.audit.models import AppendOnlyError, Event
 from irritants.auth.services import agent_for
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report, StatusKind
-from irritants.triage import decisions
+from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, ReplyTemplate, Support
 from tests.conftest import make_cluster, make_report, make_squad, make_user
 
@@ -111,7 +111,13 @@ DECISIONS = {
     "merge": (lambda w, s: decisions.merge(s, w["owner"], w["a"], [w["b"]]), ["a", "b", "dup"]),
     "split": (lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])[:1]), ["c", "new"]),
     "move": (lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["d"]), ["report"]),
-    "bulk": (lambda w, s: decisions.bulk(s, w["owner"], [w["c"], w["d"]], "pin"), ["c", "d"]),
+    "bulk": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["d"]], "pin"), ["c", "d"]),
+    # Applied to those that can change: events on them only, none on the irritants skipped.
+    "bulk with one illegal": (
+        lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["fixed"]], "spam"),
+        ["c"],
+    ),
+    "bulk with one forbidden": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["theirs"]], "pin"), ["c"]),
     "template update": (
         lambda w, s: decisions.update_template(s, w["owner"], w["template"], "Pris en compte", "Merci !"),
         ["template"],
@@ -194,8 +200,8 @@ FAILURES = {
     "unmerge what was never merged": lambda w, s: decisions.unmerge(s, w["owner"], w["dup"]),
     "split everything": lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])),
     "move into a duplicate": lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["dup"]),
-    "bulk with one illegal": lambda w, s: decisions.bulk(s, w["owner"], [w["c"], w["fixed"]], "status", to=S.PLANNED),
-    "bulk with one forbidden": lambda w, s: decisions.bulk(s, w["owner"], [w["c"], w["theirs"]], "pin"),
+    "bulk where none may change": lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["fixed"]], "status", to=S.PLANNED),
+    "bulk where all are forbidden": lambda w, s: bulk.apply(s, w["owner"], [w["theirs"]], "pin"),
     "template of another squad": lambda w, s: decisions.create_template(
         s, w["owner"], "Titre", "Texte", squad_id=w["other"].id
     ),

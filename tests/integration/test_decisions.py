@@ -11,7 +11,7 @@ from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.services import agent_for
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report, StatusKind
-from irritants.triage import decisions
+from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, Support
 from tests.conftest import make_cluster, make_report, make_squad, make_user
 
@@ -120,8 +120,38 @@ def test_an_illegal_transition_names_both_statuses_and_changes_nothing(session):
 def test_same_status_is_refused_too(session):
     owner = po(session)
     cluster = make_cluster(session)
-    with pytest.raises(ValidationFailed, match="déjà ce statut"):
+    with pytest.raises(ValidationFailed) as caught:
         decisions.change_status(session, owner, cluster.id, S.NEW)
+    assert caught.value.detail == "L'irritant est déjà « Nouveau » : rien n'a changé."
+
+
+def test_a_stale_form_says_changed_meanwhile_and_what_it_is_now_before_any_workflow_check(session):
+    squad = make_squad(session, "Titres de séjour")
+    owner = po(session, squads=[squad])
+    cluster = make_cluster(session)
+    session.commit()
+    seen = cluster.version
+    decisions.change_status(session, owner, cluster.id, S.TRIAGED)  # someone else, meanwhile
+    decisions.assign_squad(session, owner, cluster.id, squad.id)
+    session.commit()
+    # The same decision from a page loaded before: not « Passage de « Qualifié » à « Qualifié » impossible ».
+    with pytest.raises(StaleObject) as caught:
+        decisions.change_status(session, owner, cluster.id, S.TRIAGED, expected_version=seen)
+    message = caught.value.detail
+    assert "modifié entre-temps" in message and "Passage de" not in message
+    assert "il est maintenant « Qualifié » et confié à la start-up d'État « Titres de séjour »" in message
+    assert "rechargez" not in message.lower()
+    # Every decision checks the version before what depends on the state.
+    for attempt in (
+        lambda: decisions.change_status(session, owner, cluster.id, S.FIXED, expected_version=seen),
+        lambda: decisions.assign_squad(session, owner, cluster.id, None, expected_version=seen),
+        lambda: decisions.edit_label(session, owner, cluster.id, "x", [], expected_version=seen),
+        lambda: decisions.merge(session, owner, cluster.id, [cluster.id], expected_versions={cluster.id: seen}),
+        lambda: decisions.split(session, owner, cluster.id, [987_654], expected_version=seen),
+    ):
+        with pytest.raises(StaleObject, match="modifié entre-temps"):
+            attempt()
+    assert count_events(session) == 2
 
 
 def test_unknown_status_and_unknown_irritant(session):
@@ -631,15 +661,44 @@ def test_move_report_locks_it_and_mirrors_the_new_status(session):
 def test_bulk_status_applies_to_all_with_one_event_each(session):
     owner = po(session)
     clusters = [make_cluster(session, f"Irritant {i}", reports=1) for i in range(3)]
-    changed = decisions.bulk(session, owner, [c.id for c in clusters], "status", to=S.TRIAGED, reason="Revue")
+    result = bulk.apply(session, owner, [c.id for c in clusters], "status", to=S.TRIAGED, reason="Revue")
     session.commit()
-    assert [c.status for c in changed] == [S.TRIAGED] * 3
+    assert [c.status for c in result.changed] == [S.TRIAGED] * 3 and result.skipped == []
+    assert result.summary() == "3 irritants modifiés."
     for cluster in clusters:
         [event] = events_of(session, cluster.id)
         assert (event.action, event.reason) == ("cluster.status", "Revue")
 
 
-def test_bulk_is_all_or_nothing(session):
+def test_bulk_applies_to_those_that_can_change_and_says_why_for_the_others(session):
+    squad = make_squad(session, "Autre équipe")
+    owner = po(session)
+    good = make_cluster(session, "Bon", reports=1, status=S.TRIAGED)
+    closed = make_cluster(session, "Clos", reports=1, status=S.CLOSED_NOT_FIXED)
+    theirs = make_cluster(session, "Autre équipe", reports=1, squad_id=squad.id, status=S.TRIAGED)
+    session.commit()
+    ids = [good.id, closed.id, theirs.id, 999_999]
+    result = bulk.apply(session, owner, ids, "status", to=S.CLOSED_NOT_FIXED, reason="Hors feuille de route")
+    session.commit()
+    assert [c.id for c in result.changed] == [good.id]
+    reasons = {s.cluster_id: s.reason for s in result.skipped}
+    assert reasons == {
+        closed.id: "L'irritant est déjà « Clos sans correction » : rien n'a changé.",
+        theirs.id: "Vous ne pouvez pas changer le statut de cet irritant.",
+        999_999: "Irritant introuvable.",
+    }
+    assert session.get(Cluster, good.id).status == S.CLOSED_NOT_FIXED
+    assert session.get(Cluster, theirs.id).status == S.TRIAGED
+    # One event for the irritant changed, none for those left as they were.
+    assert [e.action for e in events_of(session, good.id)] == ["cluster.status"]
+    assert events_of(session, closed.id) == [] and events_of(session, theirs.id) == [] and count_events(session) == 1
+    assert result.summary() == "1 irritant modifié."
+    head, lines = result.skipped_summary()
+    assert head == "3 irritants n'ont pas été modifiés :"
+    assert lines[0] == f"n° {closed.id} — L'irritant est déjà « Clos sans correction » : rien n'a changé."
+
+
+def test_bulk_that_changes_nothing_is_refused_with_each_reason(session):
     squad = make_squad(session)
     owner = po(session)
     good = make_cluster(session, "Bon", reports=1)
@@ -647,14 +706,23 @@ def test_bulk_is_all_or_nothing(session):
     theirs = make_cluster(session, "Autre équipe", reports=1, squad_id=squad.id)
     session.commit()
     with pytest.raises(ValidationFailed) as caught:
-        decisions.bulk(session, owner, [good.id, closed.id], "status", to=S.PLANNED)
+        bulk.apply(session, owner, [good.id, closed.id], "status", to=S.PLANNED)
+    assert caught.value.detail == "Aucun irritant n'a été modifié : 2 irritants ne peuvent pas recevoir cette décision."
     assert set(caught.value.errors["cluster_ids"]) == {"0", "1"}
+    assert "Passage de « Nouveau » à « Planifié » impossible" in caught.value.errors["cluster_ids"]["0"][0]
     session.rollback()
-    with pytest.raises(Forbidden, match=f"n° {theirs.id}"):
-        decisions.bulk(session, owner, [good.id, theirs.id], "spam")
+    with pytest.raises(ValidationFailed, match="1 irritant ne peut pas recevoir"):
+        bulk.apply(session, owner, [closed.id], "status", to=S.PLANNED)
     session.rollback()
-    with pytest.raises(ValidationFailed):
-        decisions.bulk(session, owner, [good.id, 999_999], "pin")
+    # Refused by the policy for every one of them: the agent has no right here, 403.
+    with pytest.raises(Forbidden, match="sur cet irritant") as caught:
+        bulk.apply(session, owner, [theirs.id], "spam")
+    assert caught.value.errors["cluster_ids"]["0"] == [
+        f"Irritant n° {theirs.id} : Cet irritant est suivi par une autre start-up d'État."
+    ]
+    session.rollback()
+    with pytest.raises(Forbidden):
+        bulk.apply(session, agent(session, "manager"), [good.id, closed.id], "pin")
     session.rollback()
     assert count_events(session) == 0
     assert session.get(Cluster, good.id).status == S.NEW and not session.get(Cluster, good.id).pinned
@@ -665,21 +733,82 @@ def test_bulk_assign_pin_unpin_and_spam(session):
     owner = po(session, squads=[squad])
     clusters = [make_cluster(session, f"Irritant {i}", reports=1) for i in range(2)]
     ids = [c.id for c in clusters]
-    decisions.bulk(session, owner, ids, "assign", squad_id=squad.id)
-    decisions.bulk(session, owner, ids, "pin")
-    decisions.bulk(session, owner, ids, "unpin")
-    decisions.bulk(session, owner, ids, "spam", reason="Publicité")
+    bulk.apply(session, owner, ids, "assign", squad_id=squad.id)
+    bulk.apply(session, owner, ids, "pin")
+    again = bulk.apply(session, owner, [*ids, ids[0]], "unpin")
+    assert len(again.changed) == 2  # an id given twice counts once
+    with pytest.raises(ValidationFailed) as caught:
+        bulk.apply(session, owner, ids, "unpin")
+    assert caught.value.errors["cluster_ids"]["1"] == [f"Irritant n° {ids[1]} : Il n'est pas épinglé."]
+    bulk.apply(session, owner, ids, "spam", reason="Publicité")
     session.commit()
     for cluster in clusters:
         assert (cluster.squad_id, cluster.pinned, cluster.status) == (squad.id, False, S.SPAM)
         actions = [e.action for e in events_of(session, cluster.id)]
         assert actions == ["cluster.assign", "cluster.pin", "cluster.pin", "cluster.status"]
     with pytest.raises(ValidationFailed):
-        decisions.bulk(session, owner, ids, "delete")
+        bulk.apply(session, owner, ids, "delete")
     with pytest.raises(ValidationFailed):
-        decisions.bulk(session, owner, ids, "status", to=S.DUPLICATE)
+        bulk.apply(session, owner, ids, "status", to=S.DUPLICATE)
     with pytest.raises(ValidationFailed):
-        decisions.bulk(session, owner, ids, "status")
+        bulk.apply(session, owner, ids, "status")
+    with pytest.raises(ValidationFailed) as caught:  # a fault of the request itself is said once
+        bulk.apply(session, owner, ids, "status", to=S.NOT_OUR_SCOPE)
+    assert list(caught.value.errors) == ["routed_to"]
+
+
+def test_bulk_skips_an_irritant_changed_concurrently_and_applies_the_others(app, session):
+    from irritants.db import get_db
+
+    owner, other_owner = po(session), po(session)
+    first, second = make_cluster(session, "Premier", reports=1), make_cluster(session, "Second", reports=1)
+    session.commit()
+    other = get_db(app).write_sessions()
+    try:
+        # The bulk request has read both irritants when someone else's change to the second one commits.
+        ids = list(other.scalars(select(Cluster.id).where(Cluster.id.in_([first.id, second.id])).order_by(Cluster.id)))
+        loaded = list(other.scalars(select(Cluster).where(Cluster.id.in_(ids))))  # kept: the identity map is weak
+        other.commit()
+        decisions.set_pinned(session, owner, second.id, True)
+        session.commit()
+        result = bulk.apply(other, other_owner, ids, "status", to=S.TRIAGED)
+        other.commit()
+        assert [c.id for c in result.changed] == [first.id]
+        assert [(s.cluster_id, "modifié entre-temps" in s.reason) for s in result.skipped] == [(second.id, True)]
+        assert len(loaded) == 2
+    finally:
+        other.close()
+    session.expire_all()
+    assert (session.get(Cluster, first.id).status, session.get(Cluster, second.id).status) == (S.TRIAGED, S.NEW)
+    assert [e.action for e in events_of(session, second.id)] == ["cluster.pin"]
+
+
+def test_handing_an_irritant_to_a_squad_one_is_not_in_needs_confirmation(session):
+    mine, theirs = make_squad(session, "Ma start-up"), make_squad(session, "Leur start-up")
+    owner = po(session, squads=[mine])
+    cluster = make_cluster(session, reports=1)
+    session.commit()
+    with pytest.raises(decisions.TransferNotConfirmed) as caught:
+        decisions.assign_squad(session, owner, cluster.id, theirs.id)
+    assert caught.value.status == 422
+    assert (
+        "Après ce transfert, seuls les responsables produit de « Leur start-up » et les administrateurs pourront "
+        "agir sur cet irritant ou vous le rendre."
+    ) in caught.value.detail
+    assert session.get(Cluster, cluster.id).squad_id is None and count_events(session) == 0
+    with pytest.raises(decisions.TransferNotConfirmed, match="agir sur ces irritants ou vous les rendre"):
+        bulk.apply(session, owner, [cluster.id], "assign", squad_id=theirs.id)
+    # Their own squad, none, or an administrator: no question asked.
+    decisions.assign_squad(session, owner, cluster.id, mine.id)
+    decisions.assign_squad(session, owner, cluster.id, None)
+    admin = agent(session, "admin")
+    decisions.assign_squad(session, admin, cluster.id, theirs.id)
+    decisions.assign_squad(session, admin, cluster.id, None)
+    decisions.assign_squad(session, owner, cluster.id, theirs.id, confirm_transfer=True)
+    session.commit()
+    assert session.get(Cluster, cluster.id).squad_id == theirs.id
+    with pytest.raises(Forbidden):  # and indeed, it is out of their hands now
+        decisions.set_pinned(session, owner, cluster.id, True)
 
 
 # --- reply templates --------------------------------------------------------------------------------------

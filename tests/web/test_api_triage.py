@@ -307,8 +307,68 @@ def test_split_move_and_bulk(app, client, po):
     )
     assert {e["pointer"] for e in refused["errors"]} == {"#/cluster_ids/0", "#/cluster_ids/1"}
     done = client.post(f"{API}/bulk", json={"cluster_ids": [origin, other], "operation": "pin"}, headers=bearer(po))
-    assert [c["pinned"] for c in done.get_json()["items"]] == [True, True]
+    assert [c["pinned"] for c in done.get_json()["changed"]] == [True, True] and done.get_json()["skipped"] == []
     assert not read(app, closed).pinned
+
+
+def test_bulk_changes_those_that_can_change_and_lists_the_others_with_why(app, client, po, squad):
+    ours, new = cluster(app, "À qualifier", status=S.TRIAGED), cluster(app, "Nouveau")
+    theirs = cluster(app, "Ailleurs", squad_id=make_other_squad(app).id, status=S.TRIAGED)
+    before = event_count(app)
+    response = client.post(
+        f"{API}/bulk",
+        json={"cluster_ids": [ours, new, theirs], "operation": "status", "to": "closed_not_fixed", "reason": "Non"},
+        headers=bearer(po),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert [c["id"] for c in body["changed"]] == [ours] and body["changed"][0]["status"] == "closed_not_fixed"
+    assert body["skipped"] == [
+        {
+            "id": new,
+            "reason": "Passage de « Nouveau » à « Clos sans correction » impossible : depuis « Nouveau », les statuts "
+            "possibles sont : « Qualifié », « Hors périmètre », « Doublon », « Indésirable ».",
+        },
+        {"id": theirs, "reason": "Vous ne pouvez pas changer le statut de cet irritant."},
+    ]
+    assert event_count(app) == before + 1
+    assert (read(app, new).status, read(app, theirs).status) == (S.NEW, S.TRIAGED)
+    # Nothing the policy lets this agent touch: 403, each irritant said.
+    refused = is_problem(client.post(f"{API}/bulk", json={"cluster_ids": [theirs], "operation": "pin"},
+                                     headers=bearer(po)), 403)  # fmt: skip
+    assert refused["errors"] == [
+        {
+            "pointer": "#/cluster_ids/0",
+            "detail": f"Irritant n° {theirs} : Cet irritant est suivi par une autre start-up d'État.",
+        }
+    ]
+    assert event_count(app) == before + 1
+
+
+def test_assigning_to_a_squad_one_is_not_in_needs_confirm_transfer(app, client, po, squad):
+    theirs = make_other_squad(app)
+    cluster_id = cluster(app)
+    refused = is_problem(
+        client.post(f"{API}/clusters/{cluster_id}/assign", json={"squad_id": theirs.id}, headers=bearer(po)), 422
+    )
+    assert "seuls les responsables produit de « Autre équipe » et les administrateurs" in refused["detail"]
+    assert '"confirm_transfer": true' in refused["detail"]
+    assert [e["pointer"] for e in refused["errors"]] == ["#/confirm_transfer"]
+    is_problem(
+        client.post(f"{API}/bulk", json={"cluster_ids": [cluster_id], "operation": "assign", "squad_id": theirs.id},
+                    headers=bearer(po)), 422,
+    )  # fmt: skip
+    assert read(app, cluster_id).squad_id is None and event_count(app) == 0
+    # Their own squad needs no confirmation; another one does, and then it is out of their hands.
+    mine = client.post(f"{API}/clusters/{cluster_id}/assign", json={"squad_id": squad.id}, headers=bearer(po))
+    assert mine.status_code == 200
+    confirmed = client.post(
+        f"{API}/clusters/{cluster_id}/assign",
+        json={"squad_id": theirs.id, "confirm_transfer": True},
+        headers=bearer(po),
+    )
+    assert confirmed.status_code == 200 and confirmed.get_json()["squad"]["id"] == theirs.id
+    is_problem(client.post(f"{API}/clusters/{cluster_id}/pin", json={"pinned": True}, headers=bearer(po)), 403)
 
 
 def test_reply_templates_crud_and_use_as_reason(app, client, po, squad):
@@ -361,6 +421,12 @@ def test_the_openapi_document_describes_the_triage_api(client):
     assert "application/problem+json" in status["responses"]["409"]["content"]
     for path in ("/clusters", "/clusters/{cluster_id}/events", "/bulk", "/templates/{template_id}"):
         assert f"/api/v1/triage{path}" in spec["paths"]
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["TriageBulkResult"]["properties"]) == {"changed", "skipped"}
+    assert set(schemas["TriageSkipped"]["properties"]) == {"id", "reason"}
+    assert "confirm_transfer" in schemas["TriageAssignBody"]["properties"]
+    assert "confirm_transfer" in schemas["TriageBulkBody"]["properties"]
+    assert "confirm_transfer" in spec["paths"]["/api/v1/triage/clusters/{cluster_id}/assign"]["post"]["description"]
 
 
 def test_a_signed_in_session_reads_without_a_token(app, client):

@@ -79,7 +79,7 @@ ROUTES = {
         "POST", "/agents/irritants/{cluster}/statut", SQUAD_WORK, lambda w: {"to": "in_progress"}
     ),
     "backoffice.assign_squad": route(
-        "POST", "/agents/irritants/{cluster}/start-up", OWNERS, lambda w: {"squad": str(w.squad_b)}
+        "POST", "/agents/irritants/{cluster}/start-up", OWNERS, lambda w: {"squad": str(w.squad_b), "confirm": "1"}
     ),
     "backoffice.set_pinned": route("POST", "/agents/irritants/{cluster}/epinglage", OWNERS, lambda w: {"pinned": "1"}),
     "backoffice.mark_duplicate": route(
@@ -139,7 +139,11 @@ ROUTES = {
         "POST", "/api/v1/triage/clusters/{cluster}/split", OWNERS, lambda w: {"report_ids": [w.report]}
     ),
     "api_triage.assign": route(
-        "POST", "/api/v1/triage/clusters/{cluster}/assign", OWNERS, lambda w: {"squad_id": w.squad_b}
+        "POST",
+        "/api/v1/triage/clusters/{cluster}/assign",
+        OWNERS,
+        # Squad B is not the product owner's: handing the irritant over needs the confirmation.
+        lambda w: {"squad_id": w.squad_b, "confirm_transfer": True},
     ),
     "api_triage.pin": route("POST", "/api/v1/triage/clusters/{cluster}/pin", OWNERS, lambda w: {"pinned": True}),
     "api_triage.label": route(

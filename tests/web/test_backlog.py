@@ -403,10 +403,11 @@ def test_duplicate_merge_unmerge_split_and_move(app, client, db, login):
     assert ("report.move", None) in events(app, elsewhere.id)
 
 
-def test_bulk_actions_are_all_or_nothing(app, client, db, login):
+def test_bulk_actions_apply_to_those_that_can_change_and_say_why_for_the_others(app, client, db, login):
     squad = make_squad(db, "Aides sociales")
     first = make_cluster(db, "RSA suspendu", reports=1)
     second = make_cluster(db, "APL en retard", reports=1)
+    done = make_cluster(db, "Prime d'activité", reports=1, status=StatusKind.TRIAGED)
     db.commit()
     login("product_owner", squads=[squad])
     ids = [first.id, second.id]
@@ -416,12 +417,25 @@ def test_bulk_actions_are_all_or_nothing(app, client, db, login):
     assert {state(app, i)["squad_id"] for i in ids} == {squad.id}
     assert "2 irritants modifiés." in client.get(BACKLOG).get_data(as_text=True)
 
-    # Refused for one, refused for all: the page says why and keeps the selection.
+    # Some can change, one cannot: the others change, the page says which one did not and why.
+    data = {"ids": [first.id, done.id, second.id], "operation": "status", "to": "triaged"}
+    response = post(client, BACKLOG + "/lot", data, BACKLOG)
+    assert response.status_code == 303
+    html = client.get(BACKLOG).get_data(as_text=True)
+    assert "2 irritants modifiés." in html
+    assert "1 irritant n&#39;a pas été modifié :" in html
+    assert f"<li>n° {done.id} — L&#39;irritant est déjà « Qualifié » : rien n&#39;a changé.</li>" in html
+    assert "Aucun irritant" not in html
+    assert {state(app, i)["status"] for i in ids} == {StatusKind.TRIAGED}
+    assert events(app, done.id) == [] and len(events(app)) == 4  # 2 assignments, then 2 status changes
+
+    # None can change: refused, the page says why for each and keeps the selection.
     response = post(client, BACKLOG + "/lot", {"ids": ids, "operation": "status", "to": "fixed"}, BACKLOG)
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Aucun irritant n&#39;a été modifié" in html
+    assert response.status_code == 422
+    assert "Aucun irritant n&#39;a été modifié : 2 irritants ne peuvent pas recevoir cette décision." in html
     assert f'value="{first.id}" checked' in html
-    assert {state(app, i)["status"] for i in ids} == {StatusKind.NEW}
+    assert {state(app, i)["status"] for i in ids} == {StatusKind.TRIAGED}
 
     response = post(client, BACKLOG + "/lot", {"operation": "pin"}, BACKLOG)
     assert response.status_code == 422 and "Sélectionnez au moins un irritant" in response.get_data(as_text=True)

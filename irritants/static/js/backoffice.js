@@ -19,3 +19,42 @@ for (const select of document.querySelectorAll("select[data-motif]")) {
     }
   });
 }
+
+// A refused decision is shown at the address its form was posted to, where reloading would post it again: put
+// the page's own address in the address bar (without JavaScript, the alert's « Recharger la page » link does it).
+const pageAddress = document.querySelector("a[data-adresse-page]");
+if (pageAddress && window.history && window.history.replaceState) {
+  window.history.replaceState(window.history.state, "", pageAddress.getAttribute("href"));
+}
+
+// Sections of an irritant page are DSFR accordions: a link to something inside a closed one (the key actions at
+// the top, an address ending in #…) opens it first, through its own button so that the DSFR keeps its state.
+function reveal(id) {
+  const target = id ? document.getElementById(id) : null;
+  const collapse = target ? target.closest(".fr-collapse") : null;
+  if (!collapse || collapse.classList.contains("fr-collapse--expanded")) {
+    return;
+  }
+  const button = document.querySelector(`[aria-controls="${CSS.escape(collapse.id)}"]`);
+  if (button && button.getAttribute("aria-expanded") !== "true") {
+    button.click();
+  }
+}
+
+function hashId(hash) {
+  try {
+    return decodeURIComponent(hash.slice(1));
+  } catch {
+    return "";
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest('a[href^="#"]');
+  if (link) {
+    reveal(hashId(link.hash));
+  }
+});
+window.addEventListener("hashchange", () => reveal(hashId(window.location.hash)));
+// The DSFR starts its accordions once the page is parsed; by "load" they answer their buttons.
+window.addEventListener("load", () => reveal(hashId(window.location.hash)));

@@ -1,0 +1,157 @@
+"""What an irritant's back-office page shows, for one agent: the data of each section, the decisions the policy
+lets them take, which sections start open, and where a refused decision is told. No Flask here: the view passes
+the request's arguments and renders ``backoffice/cluster.html`` with this context."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from irritants.audit import services as audit
+from irritants.auth.exceptions import Forbidden
+from irritants.auth.models import Role
+from irritants.auth.policy import Action, Agent, decide
+from irritants.intake.models import StatusKind
+from irritants.triage import backlog, decisions, history
+from irritants.triage.backoffice_forms import Failure
+from irritants.triage.services import administration_names
+
+REPORTS_PAGE_SIZE = 20
+# Statuses with a form of their own (they need more than a status: where it went, the main irritant).
+DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM)
+# The page's sections, in order (id → title); each decision form lives in one of them.
+SECTIONS = {
+    "decisions": "Décisions",
+    "remodeler": "Fusion, doublon, hors périmètre, indésirable",
+    "signalements": "Signalements",
+    "score": "Détail du score",
+    "territoires": "Territoires et irritants proches",
+    "historique": "Historique",
+}
+SECTION_OF_FORM = {
+    "statut": "decisions",
+    "start-up": "decisions",
+    "libelle": "decisions",
+    "epinglage": "decisions",
+    "doublon": "remodeler",
+    "fusion": "remodeler",
+    "hors-perimetre": "remodeler",
+    "indesirable": "remodeler",
+    "signalements": "signalements",
+}
+
+
+def templates_for(session: Session, agent: Agent) -> list[Any]:
+    """Reply templates this agent may use (none when they may not use any)."""
+    try:
+        return decisions.list_templates(session, agent)
+    except Forbidden:
+        return []
+
+
+def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
+    allowed = decisions.allowed_transitions(cluster.status)
+    reshape = bool(decide(agent, Action.RESHAPE, cluster))
+    return {
+        "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
+        "assign": bool(decide(agent, Action.ASSIGN_SQUAD, cluster)),
+        "reshape": reshape,
+        "duplicate": reshape and StatusKind.DUPLICATE in allowed,
+        "merge": reshape and cluster.status not in (StatusKind.DUPLICATE, StatusKind.SPAM),
+        "route": reshape and StatusKind.NOT_OUR_SCOPE in allowed,
+        "spam": reshape and StatusKind.SPAM in allowed,
+    }
+
+
+def _forms_shown(can: dict[str, bool], statuses: list[Any], reports: list[Any], merged: list[Any]) -> dict[str, bool]:
+    """Which decision forms the page holds (the same conditions as the templates)."""
+    return {
+        "statut": bool(statuses),
+        "start-up": can["assign"],
+        "libelle": can["edit"],
+        "epinglage": can["edit"],
+        "doublon": can["duplicate"],
+        "fusion": can["merge"],
+        "hors-perimetre": can["route"],
+        "indesirable": can["spam"],
+        "signalements": can["reshape"] and bool(reports),
+        **{f"defusion-{other.id}": can["reshape"] for other in merged},
+    }
+
+
+def cluster_context(
+    session: Session,
+    agent: Agent,
+    cluster_id: int,
+    *,
+    page: int,
+    page_given: bool = False,
+    query: str,
+    config: Any,
+    failure: Failure | None = None,
+    reload_url: str = "",
+) -> dict[str, Any]:
+    """Everything ``backoffice/cluster.html`` shows (see its header for the names)."""
+    cluster = backlog.cluster_detail(session, cluster_id)
+    raw = bool(decide(agent, Action.MODERATE, cluster))
+    reports, total_reports = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    squads = backlog.list_squads(session)
+    squad_names = {s.id: s.name for s in squads}
+    can = _can(agent, cluster)
+    statuses = [
+        s
+        for s in decisions.allowed_transitions(cluster.status)
+        if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)
+    ]
+    merged = backlog.merged_into(session, cluster)
+    shown = _forms_shown(can, statuses, reports, merged)
+
+    # A refused decision is told inside its form, in an open section; if the form is gone (the irritant changed
+    # meanwhile, or the agent's rights did), at the top of the page instead, never silently.
+    opened, lost = set(), None
+    if failure is not None:
+        failure = replace(failure, reload_url=reload_url)
+        if shown.get(failure.form):
+            opened.add("remodeler" if failure.form.startswith("defusion-") else SECTION_OF_FORM[failure.form])
+        else:
+            lost = replace(failure, form="page", errors={})
+    if query:
+        opened.add("remodeler")  # the results of « Chercher un irritant » are there
+    if page_given:
+        opened.add("signalements")  # the reports' pagination links come back here
+    linked = backlog.clusters_by_ids(session, [cluster.duplicate_of_id or 0])
+    return {
+        "cluster": cluster,
+        "raw": raw,
+        "reports": reports,
+        "total_reports": total_reports,
+        "page": page,
+        "pages": max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
+        "representative": backlog.representative_reports(session, cluster, raw=raw),
+        "territories": backlog.territorial_breakdown(session, cluster),
+        "similar": backlog.similar_clusters(session, cluster, config=config),
+        "query": query,
+        "search": backlog.search_clusters(session, query, exclude=cluster.id) if query else [],
+        "merged": merged,
+        "duplicate_of": linked.get(cluster.duplicate_of_id or 0),
+        "main_administration": administration_names(session, [cluster.main_administration_id]).get(
+            cluster.main_administration_id or 0
+        ),
+        "squads": squads,
+        "squad_names": squad_names,
+        "statuses": statuses,
+        "can": can,
+        # A product owner looking at another squad's irritant: say who may act on it (or give it back).
+        "held_by": squad_names.get(cluster.squad_id or 0)
+        if agent.has(Role.PRODUCT_OWNER) and not can["assign"]
+        else None,
+        "templates": templates_for(session, agent) if statuses or any(can.values()) else [],
+        "events": history.entries(audit.timeline(session, cluster.id), squad_names=squad_names),
+        "sections": SECTIONS,
+        "opened": opened,
+        "failure": failure,
+        "lost_failure": lost,
+    }
