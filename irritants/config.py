@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
 # something that matters (see load_config). Development now generates its own secret in the instance folder.
 INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+RATELIMIT_FILE_NAME = "ratelimits.sqlite3"
 
 
 def _bool(value: str) -> bool:
@@ -36,8 +39,11 @@ class BaseConfig:
     MAX_CONTENT_LENGTH: int = 64 * 1024
 
     # Anti-abuse on public endpoints (Flask-Limiter syntax).
+    # Counters are shared by every worker: empty means Redis when REDIS_URL is set, else the counters file
+    # instance/ratelimits.sqlite3 (irritants/ratelimit_store.py). "memory://" counts per process: one worker only.
     RATELIMIT_ENABLED: bool = True
-    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_STORAGE_URI: str = ""
+    RATELIMIT_KEY_PREFIX: str = "irritants"
     RATELIMIT_HEADERS_ENABLED: bool = True
     RATELIMIT_SUBMIT: str = "5 per minute;30 per hour;100 per day"
     RATELIMIT_READ: str = "120 per minute"
@@ -132,6 +138,8 @@ class TestingConfig(BaseConfig):
     CLUSTERING_ENCODER = "tfidf"
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
+    # Each test app counts alone (a test that switches limits on must not share counters with another).
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(BaseConfig):
@@ -156,6 +164,8 @@ _ENV_KEYS = {
     "REDIS_URL": str,
     "RATELIMIT_ENABLED": _bool,
     "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_KEY_PREFIX": str,
+    "INSTANCE_PATH": str,
     "RATELIMIT_SUBMIT": str,
     "RATELIMIT_READ": str,
     "FORM_MIN_FILL_SECONDS": float,
@@ -206,14 +216,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raw = os.environ.get(f"IRRITANTS_{key}")
         if raw is not None and raw != "":
             settings[key] = cast(raw)
-    if settings.get("REDIS_URL"):
-        if settings["RATELIMIT_STORAGE_URI"] == "memory://":
-            settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
-        if "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
-            settings["JOBS_MODE"] = "worker"
+    if settings.get("REDIS_URL") and "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
+        settings["JOBS_MODE"] = "worker"
     if overrides:
         settings.update(overrides)
     explicit = overrides or {}
+    if not settings["RATELIMIT_STORAGE_URI"]:
+        counters = Path(settings["INSTANCE_PATH"]).resolve() / RATELIMIT_FILE_NAME
+        settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"
     # One source for the absolute session length; the remember cookie (never set) is never looser.
     if "PERMANENT_SESSION_LIFETIME" not in explicit:
         settings["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=settings["AGENT_SESSION_HOURS"])
@@ -261,3 +271,39 @@ def instance_secret(folder: Path) -> str:
 def test_database_url() -> str | None:
     """The database URL the test-suite should use (IRRITANTS_TEST_DATABASE_URL), if any."""
     return os.environ.get("IRRITANTS_TEST_DATABASE_URL") or None
+
+
+@dataclass(frozen=True)
+class WebServer:
+    """How many gunicorn processes and threads serve the web app (read by ``gunicorn.conf.py``)."""
+
+    workers: int
+    threads: int
+    reason: str
+
+
+def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
+    """The worker model for the configured database; ``WORKERS`` and ``THREADS`` override it.
+
+    SQLite has one writer at a time: one process whose threads take turns for it in-process (irritants.db) keeps
+    the tail latency of writes low, where threads of several processes wait in SQLite's busy handler. PostgreSQL
+    takes concurrent writers: two processes of four threads. Rate-limit counters are shared by all processes
+    (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
+    ``memory://`` counters, which count per process and are refused with more than one worker.
+    """
+    env = os.environ if environ is None else environ
+    url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
+    if url.startswith("sqlite"):
+        workers, threads, reason = 1, 8, "SQLite : un processus, ses fils d'exécution écrivent chacun à leur tour"
+    else:
+        workers, threads, reason = 2, 4, "PostgreSQL : deux processus de quatre fils d'exécution"
+    workers = int(env.get("WORKERS") or workers)
+    threads = int(env.get("THREADS") or threads)
+    if workers < 1 or threads < 1:
+        raise ConfigurationError("WORKERS et THREADS doivent valoir au moins 1.")
+    if workers > 1 and env.get("IRRITANTS_RATELIMIT_STORAGE_URI", "").startswith("memory://"):
+        raise ConfigurationError(
+            "IRRITANTS_RATELIMIT_STORAGE_URI=memory:// compte par processus : avec plusieurs processus (WORKERS), "
+            "les limites seraient multipliées. Laissez la valeur par défaut (fichier de compteurs partagé) ou Redis."
+        )
+    return WebServer(workers, threads, reason)

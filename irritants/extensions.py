@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
+from irritants import ratelimit_store  # noqa: F401 - registers the irritants+sqlite:// limiter storage
 from irritants.api.spec import ProblemApi
 from irritants.triage.supporters import network_of
 
