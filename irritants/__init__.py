@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage import loading as encoder_loading
     from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
     from irritants.triage.backoffice import bp as backoffice_bp
     from irritants.triage.jobs import on_report_accepted
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_triage_bp)  # its before_request calls protect_api_write()
 
     jobs.init_app(app)
+    encoder_loading.init_app(app)  # in the background: never delays the start nor a request
     report_accepted.connect(on_report_accepted, sender=app, weak=False)
 
     errors.register_error_handlers(app)

@@ -115,6 +115,8 @@ class BaseConfig:
     CLUSTERING_SEED: int = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
     EMBEDDING_THREADS: int = 0
+    # Load the embedding model in the background as soon as a web process starts (see triage/loading.py).
+    PRELOAD_ENCODER: bool = True
     RANKING_WEIGHTS: str = ""
 
     SERVICE_NAME: str = "Irritants"
@@ -136,6 +138,8 @@ class TestingConfig(BaseConfig):
     JOBS_MODE = "inline"
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
     CLUSTERING_ENCODER = "tfidf"
+    # Tests that need the model load it (or a stand-in) themselves.
+    PRELOAD_ENCODER = False
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
     # Each test app counts alone (a test that switches limits on must not share counters with another).
@@ -183,6 +187,7 @@ _ENV_KEYS = {
     "CLUSTERING_ENCODER": str,
     "CLUSTERING_SEED": int,
     "EMBEDDING_THREADS": int,
+    "PRELOAD_ENCODER": _bool,
     "RANKING_WEIGHTS": str,
     "AGENT_IDLE_MINUTES": int,
     "AGENT_SESSION_HOURS": int,

@@ -23,8 +23,18 @@ bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irri
 MAX_ID = 2**31 - 1
 
 
-def problem(status: int, description: str) -> Any:
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+def problem(status: int, description: str, headers: dict[str, Any] | None = None) -> Any:
+    return bp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, headers=headers
+    )
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de redemander (2 pendant le chargement du modèle)",
+        "schema": {"type": "integer", "example": 2},
+    }
+}
 
 
 class TermSchema(ma.Schema):
@@ -154,8 +164,18 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.arguments(SimilarQuerySchema, location="query")
 @bp.response(200, SimilarOutSchema(many=True))
 @problem(422, "Paramètres invalides")
+@problem(
+    503,
+    "Pas encore prêt (type /api/v1/problems/suggestions-not-ready) : le modèle de comparaison des textes se "
+    "charge, quelques secondes après un démarrage. Redemander après Retry-After ; une liste vide, elle, veut "
+    "dire qu'aucun irritant ne ressemble au texte.",
+    headers=_RETRY_AFTER,
+)
 def similar(args: dict[str, Any]) -> Any:
-    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
+    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons.
+
+    Juste après un démarrage, tant que le modèle de comparaison se charge, la réponse est 503 avec Retry-After
+    (jamais une liste vide, qui dirait à tort que rien ne ressemble)."""
     db = get_session()
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
     suggestions = engine.similar(db, current_app.config, args["text"], administration_id=admin.id if admin else None)

@@ -5,6 +5,7 @@ Shared by the back-office pages and the API; no Flask here, and nothing is writt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -299,7 +300,9 @@ def similar_clusters(
             sims = index.matrix @ centroid
             ids = [int(index.ids[i]) for i in np.argsort(-sims, kind="stable")[: limit + 1]]
     elif config is not None and cluster.label:
-        ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
+        # Not ready a few seconds after a start only: the page is not worth failing for it.
+        with contextlib.suppress(engine.EncoderNotReady):
+            ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
     ids = [i for i in ids if i != cluster.id]
     if not ids:
         return []
