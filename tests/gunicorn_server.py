@@ -43,6 +43,8 @@ class Gunicorn:
             "IRRITANTS_SECRET_KEY": "gunicorn-test-secret",
             "IRRITANTS_RATELIMIT_ENABLED": "false",
             "IRRITANTS_ENV": "development",
+            # Workers start without loading the embedding model unless a test asks (its own tests do).
+            "IRRITANTS_PRELOAD_ENCODER": "false",
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -50,6 +50,7 @@ def starting(database_url, make_app, tmp_path) -> Iterator[Starting]:
         "IRRITANTS_EMBEDDING_THREADS": "1",
         "IRRITANTS_FORM_MIN_FILL_SECONDS": "1",
         "IRRITANTS_JOBS_MODE": "worker",  # no Redis: reports stay pending, nothing else asks for the model
+        "IRRITANTS_PRELOAD_ENCODER": "true",
     }
     with Gunicorn(database_url, workers=1, threads=4, env=env, app="tests.browser.gated_model_wsgi:app") as server:
         yield Starting(server, gate, cluster.id)

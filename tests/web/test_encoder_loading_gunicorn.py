@@ -36,7 +36,11 @@ def test_a_gunicorn_worker_loads_the_model_before_the_first_request_for_suggesti
         cluster = make_cluster(s, LABEL, encoder=e5.name, centroid=engine.to_bytes(e5.encode([LABEL])[0]))
         s.commit()
 
-    env = {"IRRITANTS_CLUSTERING_ENCODER": "embedding", "IRRITANTS_EMBEDDING_THREADS": "1"}
+    env = {
+        "IRRITANTS_CLUSTERING_ENCODER": "embedding",
+        "IRRITANTS_EMBEDDING_THREADS": "1",
+        "IRRITANTS_PRELOAD_ENCODER": "true",
+    }
     with Gunicorn(database_url, workers=1, threads=2, env=env) as server:
         (worker,) = server.worker_pids()
         deadline = time.monotonic() + 30
