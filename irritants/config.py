@@ -290,16 +290,17 @@ class WebServer:
 def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
     """The worker model for the configured database; ``WORKERS`` and ``THREADS`` override it.
 
-    SQLite has one writer at a time: one process whose threads take turns for it in-process (irritants.db) keeps
-    the tail latency of writes low, where threads of several processes wait in SQLite's busy handler. PostgreSQL
-    takes concurrent writers: two processes of four threads. Rate-limit counters are shared by all processes
-    (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
+    SQLite has one writer at a time: two single-threaded processes (sync workers), whose writers take turns through
+    the database's turn file (irritants.db.WriterQueue), keep the tail latency of writes that of a bare app; threads
+    in a process interleave their requests under the interpreter lock and stretch it. PostgreSQL takes concurrent
+    writers and waits on the network: two processes of four threads. Rate-limit counters are shared by all
+    processes (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
     ``memory://`` counters, which count per process and are refused with more than one worker.
     """
     env = os.environ if environ is None else environ
     url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
     if url.startswith("sqlite"):
-        workers, threads, reason = 1, 8, "SQLite : un processus, ses fils d'exécution écrivent chacun à leur tour"
+        workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
     else:
         workers, threads, reason = 2, 4, "PostgreSQL : deux processus de quatre fils d'exécution"
     workers = int(env.get("WORKERS") or workers)
