@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from irritants import migrate
 from irritants.db import get_db
+from irritants.french import plural
 
 
 @click.group("db")
@@ -39,7 +40,13 @@ def load_reference() -> None:
     with get_db().session_scope() as session:
         counts = load_reference_data(session)
         session.commit()
-    click.echo("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    words = {
+        "territories": ("territoire", "territoires"),
+        "administrations": ("administration", "administrations"),
+        "procedures": ("démarche", "démarches"),
+        "channels": ("canal", "canaux"),
+    }
+    click.echo("Référentiel chargé : " + ", ".join(plural(n, *words[table]) for table, n in counts.items()) + ".")
 
 
 @click.command("demo-data")
@@ -80,7 +87,7 @@ def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
                 progress=bar,
             )
         session.commit()
-    click.echo(f"{count} signalements de démonstration créés.")
+    click.echo(f"{plural(count, 'signalement de démonstration créé', 'signalements de démonstration créés')}.")
 
 
 @click.command("import")
@@ -131,11 +138,12 @@ def import_csv(
         for error in plan.errors[:200]:
             click.echo(f"ligne {error.line} · {error.field} · {error.reason}", err=True)
         if len(plan.errors) > 200:
-            click.echo(f"… et {len(plan.errors) - 200} autres erreurs.", err=True)
+            click.echo(f"… et {plural(len(plan.errors) - 200, 'autre erreur', 'autres erreurs')}.", err=True)
         bad_lines = len({e.line for e in plan.errors})
         summary = (
-            f"{plan.total} lignes : {len(plan.rows)} valides, {bad_lines} invalides, "
-            f"{plan.already_imported} déjà importées."
+            f"{plural(plan.total, 'ligne', 'lignes')} : {plural(len(plan.rows), 'valide', 'valides')}, "
+            f"{plural(bad_lines, 'invalide', 'invalides')}, "
+            f"{plural(plan.already_imported, 'déjà importée', 'déjà importées')}."
         )
         if plan.errors and not skip_invalid:
             raise click.ClickException(
@@ -155,7 +163,7 @@ def import_csv(
                 progress=bar,
             )
         session.commit()
-    click.echo(f"{summary} {count} signalements importés.")
+    click.echo(f"{summary} {plural(count, 'signalement importé', 'signalements importés')}.")
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from irritants.db import get_db
+from irritants.french import number, plural
 
 
 class _Bars:
@@ -59,9 +60,12 @@ def recluster_command(seed: int | None) -> None:
         finally:
             bars.close()
     click.echo(
-        f"{result.reports} signalements en {result.clusters} irritants ({result.kept} conservés, {result.created} "
-        f"nouveaux, {result.emptied} vides supprimés, {result.vectorised} vecteurs calculés) "
-        f"en {time.monotonic() - started:.1f} s."
+        f"{plural(result.reports, 'signalement', 'signalements')} "
+        f"en {plural(result.clusters, 'irritant', 'irritants')} "
+        f"({plural(result.kept, 'conservé', 'conservés')}, {plural(result.created, 'nouveau', 'nouveaux')}, "
+        f"{plural(result.emptied, 'vide supprimé', 'vides supprimés')}, "
+        f"{plural(result.vectorised, 'vecteur calculé', 'vecteurs calculés')}) "
+        f"en {number(time.monotonic() - started, 1)} s."
     )
 
 
@@ -74,7 +78,7 @@ def rerank_command() -> None:
     with get_db().session_scope() as session:
         count = stats.refresh(session, stats.weights_from_config(current_app.config["RANKING_WEIGHTS"]))
         session.commit()
-    click.echo(f"{count} irritants reclassés.")
+    click.echo(f"{plural(count, 'irritant reclassé', 'irritants reclassés')}.")
 
 
 @click.command("process-pending")
@@ -92,7 +96,8 @@ def process_pending_command() -> None:
             chunk = pending[start : start + BATCH_SIZE]
             placed += process_report(current_app._get_current_object(), *chunk)
             bar.update(len(chunk))
-    click.echo(f"{placed} signalements rattachés à un irritant sur {len(pending)} en attente.")
+    placed_text = plural(placed, "signalement rattaché", "signalements rattachés")
+    click.echo(f"{placed_text} à un irritant sur {number(len(pending))} en attente.")
 
 
 @click.command("worker")
@@ -144,8 +149,9 @@ def cluster_file_command(
     frame["cluster_label"] = [summaries[int(c)].label for c in labels]
     frame.to_csv(output_path, index=False)
     click.echo(
-        f"{len(texts)} textes, {len(summaries)} groupes ({model.name}) ; vecteurs {encoded - started:.1f} s, "
-        f"regroupement {time.monotonic() - encoded:.1f} s → {output_path}"
+        f"{plural(len(texts), 'texte', 'textes')}, {plural(len(summaries), 'groupe', 'groupes')} ({model.name}) ; "
+        f"vecteurs {number(encoded - started, 1)} s, regroupement {number(time.monotonic() - encoded, 1)} s "
+        f"→ {output_path}"
     )
     if label_column:
         if label_column not in frame.columns:
