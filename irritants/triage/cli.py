@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -128,6 +127,7 @@ def cluster_file_command(
     encoder: str,
 ) -> None:
     """Cluster any CSV without touching the database; writes every row plus cluster_id and cluster_label."""
+    import numpy as np
     import pandas as pd
 
     from irritants.clustering import cluster_vectors, describe, get_encoder, scores
