@@ -15,25 +15,34 @@ from tqdm import tqdm
 from irritants.db import get_db
 from irritants.french import number, plural
 
+# Stage of a batch run: (label, unit); a stage without a unit is one step, whose "rate" would mean nothing.
+_STAGES = {
+    "vectors": ("Vecteurs", " textes"),
+    "clustering": ("Regroupement", None),
+    "saving": ("Enregistrement", " sig."),
+}
+
 
 class _Bars:
-    """One tqdm bar per stage of a long run."""
+    """One tqdm bar per stage of a long run, one after the other; each counts its own items from 0."""
 
     def __init__(self) -> None:
-        self.bars: dict[str, tqdm] = {}
+        self.stage: str | None = None
+        self.bar: tqdm | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        bar = self.bars.get(stage)
-        if bar is None:
-            labels = {"vectors": "Vecteurs", "clustering": "Regroupement", "saving": "Enregistrement"}
-            bar = self.bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), file=sys.stderr, unit=" ")
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if stage != self.stage or self.bar is None:
+            self.close()
+            label, unit = _STAGES.get(stage, (stage, " "))
+            options = {"unit": unit} if unit else {"bar_format": "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]"}
+            self.stage, self.bar = stage, tqdm(total=total, desc=label, file=sys.stderr, **options)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
+        if self.bar is not None:
+            self.bar.close()
+        self.stage, self.bar = None, None
 
 
 @click.command("recluster")
