@@ -253,7 +253,7 @@ def _create_app() -> Flask:
 
 class IrritantsGroup(FlaskGroup):
     """``irritants``: FlaskGroup builds the whole app (seconds of imports) to list its commands; this group knows
-    them beforehand, so ``--help`` and the start of every command stay quick. Commands build the app when they run.
+    them beforehand, so ``--help`` needs none of it. A command builds the app when it runs (``with_appcontext``).
     """
 
     def __init__(self, **extra: object) -> None:
@@ -270,7 +270,7 @@ class IrritantsGroup(FlaskGroup):
         if command is None and name in EXTENSION_COMMANDS:
             module, attribute = EXTENSION_COMMANDS[name]
             command = getattr(importlib.import_module(module), attribute)
-        return command or super().get_command(ctx, name)
+        return command if command is not None else super().get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         builtin = click.Group.list_commands(self, ctx)  # run, shell, routes
