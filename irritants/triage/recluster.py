@@ -104,14 +104,21 @@ def vectorise_missing(session: Session, config: dict[str, Any], progress: Progre
             .order_by(Report.id)
         ).all()
     )
-    for start in range(0, len(missing), 256):
+    total = len(missing)
+    if not total:
+        return 0
+    # Every stage reports 0 before its work starts, then items as they are done: a progress bar's rate is honest.
+    progress("vectors", 0, total)
+    for start in range(0, total, 256):
         chunk = missing[start : start + 256]
-        vectors = encoder.encode([r.description for r in chunk])
+        vectors = encoder.encode(
+            [r.description for r in chunk],
+            progress=lambda done, _n, start=start: progress("vectors", start + done, total),
+        )
         for row, vector in zip(chunk, vectors, strict=True):
             engine.store_vector(session, row.id, encoder, vector)
         session.flush()
-        progress("vectors", start + len(chunk), len(missing))
-    return len(missing)
+    return total
 
 
 def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -> int:
@@ -119,6 +126,7 @@ def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -
     rows = session.execute(select(Report.id, Report.description).order_by(Report.id)).all()
     if not rows:
         return 0
+    progress("vectors", 0, len(rows))
     encoder = TfidfEncoder(seed=config["CLUSTERING_SEED"], min_df=2 if len(rows) > 50 else 1)
     encoder.fit([r.description for r in rows])
     vectors = encoder.encode([r.description for r in rows])
