@@ -251,9 +251,11 @@ def test_excerpt_is_redacted_on_one_line_and_never_cut_inside_a_placeholder():
     ids=["letters", "numbers", "iban-like", "keywords", "mixed", "symbols"],
 )
 def test_hostile_inputs_of_maximum_length_stay_fast(text):
+    # A guard against catastrophic backtracking (seconds to minutes on 4,000 characters), not a speed goal: the
+    # bound leaves room for a busy machine (the cost per report is measured by scripts/bench_redaction.py).
     started = time.perf_counter()
     redact(text)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0
 
 
 @settings(max_examples=300, deadline=None)
