@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from irritants import settings
 from irritants.config import load_config
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application: configuration, extensions, blueprints, CLI and error handlers."""
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
+    settings.init_app(app)
 
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401

@@ -1,14 +1,27 @@
-"""Configuration classes; the only module that reads ``os.environ``."""
+"""Settings: each declared once, typed; ``IRRITANTS_<NAME>`` overrides parsed by that type and checked at boot.
+
+The only module that reads ``os.environ``. A setting annotated ``Env[...]`` may be overridden by the environment
+variable ``IRRITANTS_<NAME>``; its annotation says how the text is read (bool, int, float, str, date, an enum, the
+ranking ``Weights``) and ``Min`` the least value it may take. A value that does not fit stops the start with a
+``ConfigurationError`` naming the variable. Services get the typed per-concern objects of ``irritants.settings``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import math
 import os
 import secrets
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from irritants.ranking import DEFAULT_WEIGHTS, Weights
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -18,45 +31,90 @@ DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
 INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 RATELIMIT_FILE_NAME = "ratelimits.sqlite3"
+ENV_PREFIX = "IRRITANTS_"
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class ConfigurationError(RuntimeError):
+    """The configuration is unusable (e.g. production without a secret, a variable that does not parse)."""
+
+
+class JobsMode(enum.StrEnum):
+    """How new reports are clustered after their commit (irritants/jobs.py)."""
+
+    THREAD = "thread"
+    """A low-priority thread inside each web process (embedded default)."""
+    WORKER = "worker"
+    """Separate ``irritants worker`` processes, woken through Redis when it is configured."""
+    INLINE = "inline"
+    """In the request, right after the commit (tests)."""
+
+
+class ClusteringEncoder(enum.StrEnum):
+    """Text encoder for clustering."""
+
+    AUTO = "auto"
+    """Sentence embeddings when the model is installed, else TF-IDF."""
+    EMBEDDING = "embedding"
+    TFIDF = "tfidf"
+
+
+@dataclass(frozen=True)
+class Min:
+    """Annotation metadata: the least value a number setting may take."""
+
+    value: float
+
+
+class _FromEnvironment:
+    def __repr__(self) -> str:
+        return "FROM_ENVIRONMENT"
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
+T = TypeVar("T")
+#: A setting that ``IRRITANTS_<NAME>`` may override, e.g. ``CONTACT_RETENTION_DAYS: Env[Count] = 365``.
+Env = Annotated[T, FROM_ENVIRONMENT]
+#: A whole number, zero or more.
+Count = Annotated[int, Min(0)]
+#: A whole number, one or more.
+Positive = Annotated[int, Min(1)]
+#: A number of seconds, zero or more.
+Seconds = Annotated[float, Min(0)]
 
 
 class BaseConfig:
-    """Settings shared by every environment."""
+    """Settings shared by every environment: the one declaration of each (name, type, default)."""
 
     # Empty: development generates one into INSTANCE_PATH on first start, production refuses to start.
-    SECRET_KEY: str = ""
+    SECRET_KEY: Env[str] = ""
     # Local state that is never committed: the SQLite database, the generated development secret, demo accounts.
-    INSTANCE_PATH: str = str(INSTANCE_PATH)
-    DATABASE_URL: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    DATABASE_ECHO: bool = False
-    REDIS_URL: str | None = None
+    INSTANCE_PATH: Env[str] = str(INSTANCE_PATH)
+    DATABASE_URL: Env[str] = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    DATABASE_ECHO: Env[bool] = False
+    REDIS_URL: Env[str | None] = None
 
     # Bodies are small: a report is at most 4,000 characters of text.
-    MAX_CONTENT_LENGTH: int = 64 * 1024
+    MAX_CONTENT_LENGTH: Positive = 64 * 1024
 
     # Anti-abuse on public endpoints (Flask-Limiter syntax).
     # Counters are shared by every worker: empty means Redis when REDIS_URL is set, else the counters file
     # instance/ratelimits.sqlite3 (irritants/ratelimit_store.py). "memory://" counts per process: one worker only.
-    RATELIMIT_ENABLED: bool = True
-    RATELIMIT_STORAGE_URI: str = ""
-    RATELIMIT_KEY_PREFIX: str = "irritants"
+    RATELIMIT_ENABLED: Env[bool] = True
+    RATELIMIT_STORAGE_URI: Env[str] = ""
+    RATELIMIT_KEY_PREFIX: Env[str] = "irritants"
     RATELIMIT_HEADERS_ENABLED: bool = True
-    RATELIMIT_SUBMIT: str = "5 per minute;30 per hour;100 per day"
-    RATELIMIT_READ: str = "120 per minute"
-    FORM_MIN_FILL_SECONDS: float = 3.0
-    FORM_MAX_AGE_SECONDS: float = 24 * 3600
-    PROXY_FIX_COUNT: int = 0
+    RATELIMIT_SUBMIT: Env[str] = "5 per minute;30 per hour;100 per day"
+    RATELIMIT_READ: Env[str] = "120 per minute"
+    FORM_MIN_FILL_SECONDS: Env[Seconds] = 3.0
+    FORM_MAX_AGE_SECONDS: Seconds = 24 * 3600
+    PROXY_FIX_COUNT: Env[Count] = 0
 
     # Security headers and cookies.
-    FORCE_HTTPS: bool = False
-    SESSION_COOKIE_SECURE: bool = False
+    FORCE_HTTPS: Env[bool] = False
+    SESSION_COOKIE_SECURE: Env[bool] = False
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
-    WTF_CSRF_TIME_LIMIT: int | None = 24 * 3600
+    WTF_CSRF_TIME_LIMIT: Positive | None = 24 * 3600
     # No "remember me" is offered; should a remember cookie ever be set, it is as locked down as the session.
     REMEMBER_COOKIE_SECURE: bool = False
     REMEMBER_COOKIE_HTTPONLY: bool = True
@@ -65,41 +123,41 @@ class BaseConfig:
 
     # Agents' sign-in: sessions end after this idle time and, whatever the activity, after this many hours
     # (PERMANENT_SESSION_LIFETIME, the signed cookie's maximum age, follows AGENT_SESSION_HOURS).
-    AGENT_IDLE_MINUTES: int = 30
-    AGENT_SESSION_HOURS: int = 12
+    AGENT_IDLE_MINUTES: Env[Positive] = 30
+    AGENT_SESSION_HOURS: Env[Positive] = 12
     PERMANENT_SESSION_LIFETIME: dt.timedelta = dt.timedelta(hours=12)
     REMEMBER_COOKIE_DURATION: dt.timedelta = dt.timedelta(hours=12)
     # Sign-in throttling, never an account lockout (auth/throttle.py): failed passwords on one address from one
     # network or browser before waits start (1 minute, doubling), the longest wait, and failed passwords on one
     # address from all browsers that never signed in to it before those wait too. Failed attempts per IP on top.
-    LOGIN_MAX_FAILURES: int = 5
-    LOGIN_LOCK_MINUTES: int = 15
-    LOGIN_ACCOUNT_MAX_FAILURES: int = 20
-    RATELIMIT_LOGIN: str = "10 per minute;50 per hour"
-    PASSWORD_MIN_LENGTH: int = 12
+    LOGIN_MAX_FAILURES: Env[Positive] = 5
+    LOGIN_LOCK_MINUTES: Env[Positive] = 15
+    LOGIN_ACCOUNT_MAX_FAILURES: Env[Positive] = 20
+    RATELIMIT_LOGIN: Env[str] = "10 per minute;50 per hour"
+    PASSWORD_MIN_LENGTH: Positive = 12
     # API tokens created without an explicit lifetime expire after this many days.
-    API_TOKEN_DEFAULT_DAYS: int = 90
+    API_TOKEN_DEFAULT_DAYS: Env[Positive] = 90
 
     # ProConnect (OpenID Connect), switched on when the issuer and client id are set. The issuer is the
     # discovery base, e.g. https://auth.agentconnect.gouv.fr/api/v2 (".well-known/openid-configuration" added).
-    PROCONNECT_ISSUER: str = ""
-    PROCONNECT_CLIENT_ID: str = ""
-    PROCONNECT_CLIENT_SECRET: str = ""
-    PROCONNECT_SCOPES: str = "openid email given_name usual_name"
+    PROCONNECT_ISSUER: Env[str] = ""
+    PROCONNECT_CLIENT_ID: Env[str] = ""
+    PROCONNECT_CLIENT_SECRET: Env[str] = ""
+    PROCONNECT_SCOPES: Env[str] = "openid email given_name usual_name"
 
     # Contact data is purged after this many days (RGPD minimisation).
-    CONTACT_RETENTION_DAYS: int = 365
+    CONTACT_RETENTION_DAYS: Env[Count] = 365
     # …and, once the report's irritant is closed, this many months after closing (`purge-personal-data`).
-    PERSONAL_DATA_RETENTION_MONTHS: int = 12
+    PERSONAL_DATA_RETENTION_MONTHS: Env[Count] = 12
     # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
-    ABUSE_FLAG_THRESHOLD: int = 3
+    ABUSE_FLAG_THRESHOLD: Env[Positive] = 3
     # « Moi aussi » and abuse flags count once per network (keyed hash of the address): kept this many days.
-    SOURCE_RETENTION_DAYS: int = 30
+    SOURCE_RETENTION_DAYS: Env[Count] = 30
     # Per-network limits (IPv4 address, IPv6 /64) on « moi aussi » and on abuse flags.
-    RATELIMIT_SUPPORT: str = "20 per minute;200 per day"
-    RATELIMIT_FLAG: str = "10 per minute;50 per day"
+    RATELIMIT_SUPPORT: Env[str] = "20 per minute;200 per day"
+    RATELIMIT_FLAG: Env[str] = "10 per minute;50 per day"
     # API clients' own X-Supporter-Id (not issued by POST /api/v1/supporters) are refused from this date on.
-    UNSIGNED_SUPPORTER_SUNSET: dt.date = dt.date(2027, 3, 3)
+    UNSIGNED_SUPPORTER_SUNSET: Env[dt.date] = dt.date(2027, 3, 3)
 
     # OpenAPI (flask-smorest).
     API_TITLE: str = "irritants"
@@ -108,14 +166,14 @@ class BaseConfig:
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
-    # Clustering of new reports: "thread" (embedded default), "worker" (`irritants worker`), "inline" (tests).
-    JOBS_MODE: str = "thread"
-    # Text encoder for clustering: "auto" (sentence embeddings when installed, else TF-IDF), "embedding", "tfidf".
-    CLUSTERING_ENCODER: str = "auto"
-    CLUSTERING_SEED: int = 42
+    # Clustering of new reports (JobsMode); "worker" by default when REDIS_URL is set (except in tests).
+    JOBS_MODE: Env[JobsMode] = JobsMode.THREAD
+    CLUSTERING_ENCODER: Env[ClusteringEncoder] = ClusteringEncoder.AUTO
+    CLUSTERING_SEED: Env[Count] = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
-    EMBEDDING_THREADS: int = 0
-    RANKING_WEIGHTS: str = ""
+    EMBEDDING_THREADS: Env[Count] = 0
+    # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
+    RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
 
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
@@ -133,9 +191,9 @@ class TestingConfig(BaseConfig):
     TESTING = True
     # An explicit, public secret: tests must not depend on (nor write) a developer's instance folder.
     SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
-    JOBS_MODE = "inline"
+    JOBS_MODE = JobsMode.INLINE
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
-    CLUSTERING_ENCODER = "tfidf"
+    CLUSTERING_ENCODER = ClusteringEncoder.TFIDF
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
     # Each test app counts alone (a test that switches limits on must not share counters with another).
@@ -156,71 +214,145 @@ CONFIGS: dict[str, type[BaseConfig]] = {
     "production": ProductionConfig,
 }
 
-# IRRITANTS_<NAME> environment variables override these keys, converted to the type of the default.
-_ENV_KEYS = {
-    "SECRET_KEY": str,
-    "DATABASE_URL": str,
-    "DATABASE_ECHO": _bool,
-    "REDIS_URL": str,
-    "RATELIMIT_ENABLED": _bool,
-    "RATELIMIT_STORAGE_URI": str,
-    "RATELIMIT_KEY_PREFIX": str,
-    "INSTANCE_PATH": str,
-    "RATELIMIT_SUBMIT": str,
-    "RATELIMIT_READ": str,
-    "FORM_MIN_FILL_SECONDS": float,
-    "PROXY_FIX_COUNT": int,
-    "FORCE_HTTPS": _bool,
-    "SESSION_COOKIE_SECURE": _bool,
-    "CONTACT_RETENTION_DAYS": int,
-    "PERSONAL_DATA_RETENTION_MONTHS": int,
-    "ABUSE_FLAG_THRESHOLD": int,
-    "SOURCE_RETENTION_DAYS": int,
-    "RATELIMIT_SUPPORT": str,
-    "RATELIMIT_FLAG": str,
-    "UNSIGNED_SUPPORTER_SUNSET": dt.date.fromisoformat,
-    "JOBS_MODE": str,
-    "CLUSTERING_ENCODER": str,
-    "CLUSTERING_SEED": int,
-    "EMBEDDING_THREADS": int,
-    "RANKING_WEIGHTS": str,
-    "AGENT_IDLE_MINUTES": int,
-    "AGENT_SESSION_HOURS": int,
-    "LOGIN_MAX_FAILURES": int,
-    "LOGIN_LOCK_MINUTES": int,
-    "LOGIN_ACCOUNT_MAX_FAILURES": int,
-    "RATELIMIT_LOGIN": str,
-    "API_TOKEN_DEFAULT_DAYS": int,
-    "PROCONNECT_ISSUER": str,
-    "PROCONNECT_CLIENT_ID": str,
-    "PROCONNECT_CLIENT_SECRET": str,
-    "PROCONNECT_SCOPES": str,
-}
+
+# --- reading values by their annotation ----------------------------------------------------------------------------
 
 
-class ConfigurationError(RuntimeError):
-    """The configuration is unusable (e.g. production without a secret)."""
+@dataclass(frozen=True)
+class Declared:
+    """What the annotation of a setting says: its type, whether it may be None, its least value, its variable."""
+
+    kind: Any
+    optional: bool = False
+    least: float | None = None
+    from_environment: bool = False
+
+
+@cache
+def declarations() -> dict[str, Declared]:
+    """Every setting of BaseConfig, from its annotation (the one list of settings and their types)."""
+    out = {}
+    for name, hint in typing.get_type_hints(BaseConfig, include_extras=True).items():
+        kind, meta = _strip(hint)
+        optional = False
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):
+            members = [m for m in typing.get_args(kind) if m is not type(None)]
+            optional = len(members) < len(typing.get_args(kind))
+            if len(members) != 1:
+                raise TypeError(f"{name}: une seule sorte de valeur par paramètre")
+            kind, more = _strip(members[0])
+            meta = (*meta, *more)
+        least = next((m.value for m in meta if isinstance(m, Min)), None)
+        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta))
+    return out
+
+
+def _strip(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    if typing.get_origin(hint) is Annotated:
+        return hint.__origin__, tuple(hint.__metadata__)
+    return hint, ()
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def parse(declared: Declared, raw: str) -> Any:
+    """The value of a setting written as text (an environment variable); ValueError in French when it does not fit."""
+    kind, text = declared.kind, raw.strip()
+    if kind is str:
+        value: Any = raw
+    elif kind is bool:
+        if text.lower() not in _TRUE | _FALSE:
+            raise ValueError(f"oui/non attendu (true, false, 1, 0, yes, no, on, off), reçu {raw!r}")
+        value = text.lower() in _TRUE
+    elif kind is int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"nombre entier attendu, reçu {raw!r}") from None
+    elif kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"nombre attendu, reçu {raw!r}") from None
+    elif kind is dt.date:
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"date AAAA-MM-JJ attendue, reçu {raw!r}") from None
+    elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+        value = _member(kind, text)
+    elif kind is Weights:
+        value = Weights.from_json(text)
+    else:
+        raise ValueError(f"ne peut pas être lu d'une variable d'environnement ({kind!r})")
+    return check(declared, value)
+
+
+def check(declared: Declared, value: Any) -> Any:
+    """A value given in Python (defaults, create_app's overrides), converted where the conversion is lossless."""
+    kind = declared.kind
+    if value is None and declared.optional:
+        return None
+    if isinstance(value, str) and not isinstance(value, kind):
+        return parse(declared, value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif isinstance(kind, type) and issubclass(kind, enum.Enum) and not isinstance(value, kind):
+        value = _member(kind, value)
+    elif kind is Weights and isinstance(value, Mapping):
+        value = Weights.from_mapping(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{_KIND_NAMES.get(kind, getattr(kind, '__name__', kind))} attendu, reçu {value!r}")
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"nombre fini attendu, reçu {value!r}")
+    if declared.least is not None and value < declared.least:
+        raise ValueError(f"au moins {declared.least:g} attendu, reçu {value!r}")
+    return value
+
+
+_KIND_NAMES = {str: "texte", bool: "oui/non", int: "nombre entier", float: "nombre", dt.date: "date"}
+
+
+def _member(kind: type[enum.Enum], value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in kind)
+        raise ValueError(f"une valeur parmi {allowed} attendue, reçu {value!r}") from None
+
+
+def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
+    try:
+        return convert(declared, value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} invalide : {exc}") from exc
+
+
+# --- loading -------------------------------------------------------------------------------------------------------
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
+    """Return the checked settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
     env_name = os.environ.get("IRRITANTS_ENV", "development")
     if overrides and "ENV" in overrides:
         env_name = overrides["ENV"]
     cls = CONFIGS.get(env_name)
     if cls is None:
         raise ConfigurationError(f"IRRITANTS_ENV inconnu : {env_name!r}")
-    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    declared = declarations()
+    settings = {name: _checked(name, how, check, getattr(cls, name)) for name, how in declared.items()}
     settings["ENV"] = env_name
-    for key, cast in _ENV_KEYS.items():
-        raw = os.environ.get(f"IRRITANTS_{key}")
-        if raw is not None and raw != "":
-            settings[key] = cast(raw)
-    if settings.get("REDIS_URL") and "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
-        settings["JOBS_MODE"] = "worker"
-    if overrides:
-        settings.update(overrides)
+    for name, how in declared.items():
+        raw = os.environ.get(ENV_PREFIX + name)
+        if how.from_environment and raw is not None and raw != "":
+            settings[name] = _checked(ENV_PREFIX + name, how, parse, raw)
+    if settings.get("REDIS_URL") and f"{ENV_PREFIX}JOBS_MODE" not in os.environ and env_name != "testing":
+        settings["JOBS_MODE"] = JobsMode.WORKER
     explicit = overrides or {}
+    for name, value in explicit.items():
+        # Keys that are not settings of this application (SERVER_NAME, LOCK_DIR…) go to Flask as they are.
+        settings[name] = _checked(name, declared[name], check, value) if name in declared else value
     if not settings["RATELIMIT_STORAGE_URI"]:
         counters = Path(settings["INSTANCE_PATH"]).resolve() / RATELIMIT_FILE_NAME
         settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"

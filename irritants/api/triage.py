@@ -20,7 +20,8 @@ from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.triage import backlog, decisions, stats
+from irritants.settings import settings_of
+from irritants.triage import backlog, decisions
 from irritants.triage import bulk as bulk_decisions
 from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
@@ -88,7 +89,7 @@ def _agents_only() -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         require(Action.DECIDE)
     protect_api_write()
-    get_session().info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
+    get_session().info["ranking_weights"] = settings_of(current_app).ranking.weights
 
 
 def _agent() -> Agent:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -126,6 +127,17 @@ class Weights:
             _refuse_unknown(factors, SEVERITIES)
             values["severity_factors"] = SeverityFactors(**factors)
         return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Weights:
+        """Weights from a JSON object (IRRITANTS_RANKING_WEIGHTS); empty text gives the defaults."""
+        if not text.strip():
+            return cls()
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON illisible ({exc.msg}, caractère {exc.pos + 1}).") from None
+        return cls.from_mapping(raw)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain mapping accepted back by from_mapping."""

@@ -24,7 +24,8 @@ from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS, StatusKind
 from irritants.referential import services as referential
-from irritants.triage import backlog, bulk, decisions, stats
+from irritants.settings import settings_of
+from irritants.triage import backlog, bulk, decisions
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage.models import Cluster
@@ -55,7 +56,7 @@ def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
 def _session() -> Session:
     """The request's session, set up for decisions: they rescore irritants with the configured weights."""
     db = get_session()
-    db.info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
+    db.info["ranking_weights"] = settings_of(current_app).ranking.weights
     return db
 
 
@@ -167,7 +168,7 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
         page=_int_arg("page"),
         page_given="page" in request.args,
         query=request.args.get("cherche", "").strip()[:200],
-        config=current_app.config,
+        clustering=settings_of(current_app).clustering,
         failure=failure,
         reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
     )

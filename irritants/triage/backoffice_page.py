@@ -15,6 +15,7 @@ from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
 from irritants.intake.models import StatusKind
+from irritants.settings import ClusteringSettings
 from irritants.triage import backlog, decisions, history
 from irritants.triage.backoffice_forms import Failure
 from irritants.triage.services import administration_names
@@ -90,7 +91,7 @@ def cluster_context(
     page: int,
     page_given: bool = False,
     query: str,
-    config: Any,
+    clustering: ClusteringSettings,
     failure: Failure | None = None,
     reload_url: str = "",
 ) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def cluster_context(
         "pages": max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
         "representative": backlog.representative_reports(session, cluster, raw=raw),
         "territories": backlog.territorial_breakdown(session, cluster),
-        "similar": backlog.similar_clusters(session, cluster, config=config),
+        "similar": backlog.similar_clusters(session, cluster, clustering=clustering),
         "query": query,
         "search": backlog.search_clusters(session, query, exclude=cluster.id) if query else [],
         "merged": merged,

@@ -23,9 +23,11 @@ from irritants.clustering import (
     keywords,
 )
 from irritants.clustering import short_label as make_label
+from irritants.config import ClusteringEncoder
 from irritants.db import utcnow
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
+from irritants.settings import ClusteringSettings
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
 _lock = threading.Lock()
@@ -36,12 +38,11 @@ SIMILAR_MAX_CHARS = 160
 HIDDEN_STATUSES = (StatusKind.SPAM, StatusKind.DUPLICATE)
 
 
-def encoder_kind(config: dict[str, Any]) -> str:
+def encoder_kind(clustering: ClusteringSettings) -> ClusteringEncoder:
     """The configured encoder, "auto" resolved: embeddings when the model is installed, else TF-IDF."""
-    kind = config["CLUSTERING_ENCODER"]
-    if kind == "auto":
-        return "embedding" if embedding_available() else "tfidf"
-    return kind
+    if clustering.encoder == ClusteringEncoder.AUTO:
+        return ClusteringEncoder.EMBEDDING if embedding_available() else ClusteringEncoder.TFIDF
+    return clustering.encoder
 
 
 def _load_embedding(threads: int) -> EmbeddingEncoder:
@@ -52,20 +53,19 @@ def _load_embedding(threads: int) -> EmbeddingEncoder:
         return _embedding
 
 
-def current_encoder(session: Session, config: dict[str, Any], *, wait: bool = True) -> Encoder | None:
+def current_encoder(session: Session, clustering: ClusteringSettings, *, wait: bool = True) -> Encoder | None:
     """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any).
 
     With ``wait=False`` a model still loading gives None at once (loading goes on in the background), so a
     request never waits seconds for it.
     """
-    if encoder_kind(config) == "embedding":
+    if encoder_kind(clustering) == ClusteringEncoder.EMBEDDING:
+        threads = clustering.embedding_threads
         if _embedding is None and not wait:
             if not _lock.locked():
-                threading.Thread(
-                    target=_load_embedding, args=(config["EMBEDDING_THREADS"],), name="irritants-model", daemon=True
-                ).start()
+                threading.Thread(target=_load_embedding, args=(threads,), name="irritants-model", daemon=True).start()
             return None
-        return _load_embedding(config["EMBEDDING_THREADS"])
+        return _load_embedding(threads)
     state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
     if state is None:
         return None
@@ -147,9 +147,7 @@ def forget_indexes() -> None:
     _indexes.clear()
 
 
-def place_report(
-    session: Session, config: dict[str, Any], encoder: Encoder, report_id: int, vector: np.ndarray
-) -> Cluster | None:
+def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.ndarray) -> Cluster | None:
     """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits)."""
     report = session.get(Report, report_id)
     if report is None or report.cluster_id is not None:
@@ -222,7 +220,7 @@ class Suggestion:
 
 def similar(
     session: Session,
-    config: dict[str, Any],
+    clustering: ClusteringSettings,
     text: str,
     *,
     administration_id: int | None = None,
@@ -230,7 +228,7 @@ def similar(
     min_similarity: float | None = None,
 ) -> list[Suggestion]:
     """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
-    encoder = current_encoder(session, config, wait=False)
+    encoder = current_encoder(session, clustering, wait=False)
     if encoder is None:
         return []
     index = centroid_index(session, encoder)

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, delete, select, text, update
@@ -29,11 +28,13 @@ from irritants.clustering import (
     representatives,
     short_label,
 )
+from irritants.config import ClusteringEncoder
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.settings import ClusteringSettings
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
 
@@ -89,12 +90,11 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def vectorise_missing(session: Session, config: dict[str, Any], progress: Progress = _noop) -> int:
+def vectorise_missing(session: Session, clustering: ClusteringSettings, progress: Progress = _noop) -> int:
     """Compute and store vectors of reports that have none (or another encoder's); returns how many."""
-    kind = engine.encoder_kind(config)
-    if kind == "tfidf":
-        return _refit_tfidf(session, config, progress)
-    encoder = engine.current_encoder(session, config)
+    if engine.encoder_kind(clustering) == ClusteringEncoder.TFIDF:
+        return _refit_tfidf(session, clustering, progress)
+    encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
     missing = list(
         session.execute(
@@ -114,12 +114,12 @@ def vectorise_missing(session: Session, config: dict[str, Any], progress: Progre
     return len(missing)
 
 
-def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -> int:
+def _refit_tfidf(session: Session, clustering: ClusteringSettings, progress: Progress) -> int:
     # TF-IDF vectors depend on the corpus: refit on every report, then store the encoder for incremental use.
     rows = session.execute(select(Report.id, Report.description).order_by(Report.id)).all()
     if not rows:
         return 0
-    encoder = TfidfEncoder(seed=config["CLUSTERING_SEED"], min_df=2 if len(rows) > 50 else 1)
+    encoder = TfidfEncoder(seed=clustering.seed, min_df=2 if len(rows) > 50 else 1)
     encoder.fit([r.description for r in rows])
     vectors = encoder.encode([r.description for r in rows])
     session.execute(delete(ReportVector))
@@ -143,10 +143,12 @@ def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -
     return len(rows)
 
 
-def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: Progress = _noop) -> ReclusterResult:
+def recluster(
+    session: Session, clustering: ClusteringSettings, *, seed: int, progress: Progress = _noop
+) -> ReclusterResult:
     """Recompute every report's cluster from stored vectors and swap it in (the caller commits)."""
-    vectorised = vectorise_missing(session, config, progress)
-    encoder = engine.current_encoder(session, config)
+    vectorised = vectorise_missing(session, clustering, progress)
+    encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
     rows = session.execute(
         select(
