@@ -17,6 +17,7 @@ from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
 from irritants.intake.models import Report, StatusKind
+from irritants.settings import RankingSettings
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import (
     allow,
@@ -77,6 +78,7 @@ def merge(
     target_id: int,
     source_ids: list[int],
     *,
+    ranking: RankingSettings,
     expected_versions: dict[int, int] | None = None,
     reason: str | None = None,
 ) -> Cluster:
@@ -130,7 +132,7 @@ def merge(
     before = {"size": target.size, "supporters": target.supporters, "people": target.people}
     recompute_centroid(session, target)
     flush(session)
-    refresh(session, [target, *sources])
+    refresh(session, ranking, [target, *sources])
     after = {"merged": ids, "size": target.size, "supporters": target.supporters, "people": target.people}
     log(session, agent, "cluster.absorb", target, before=before, after=after, reason=reason)
     return target
@@ -155,7 +157,9 @@ def _when(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | None = None) -> Cluster:
+def unmerge(
+    session: Session, agent: Agent, source_id: int, *, ranking: RankingSettings, reason: str | None = None
+) -> Cluster:
     """Undo a merge: the source gets back exactly the reports and supports it gave, and its former status."""
     reason = clean_reason(reason)
     source = get_cluster(session, source_id)
@@ -250,5 +254,5 @@ def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | Non
     recompute_centroid(session, source)
     flush(session)
     mirror_status(session, [source.id])
-    refresh(session, [source, *holders.values()])
+    refresh(session, ranking, [source, *holders.values()])
     return source

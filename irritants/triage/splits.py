@@ -17,6 +17,7 @@ from irritants.errors import NotFoundError
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.settings import RankingSettings
 from irritants.triage import engine
 from irritants.triage.models import Cluster, ReportVector
 from irritants.triage.workflow import (
@@ -72,6 +73,7 @@ def split(
     cluster_id: int,
     report_ids: list[int],
     *,
+    ranking: RankingSettings,
     label: str | None = None,
     expected_version: int | None = None,
     reason: str | None = None,
@@ -119,7 +121,7 @@ def split(
     recompute_centroid(session, cluster)
     recompute_centroid(session, new)
     flush(session)
-    refresh(session, [cluster, new])
+    refresh(session, ranking, [cluster, new])
     log(
         session,
         agent,
@@ -141,7 +143,13 @@ def split(
 
 
 def move_report(
-    session: Session, agent: Agent, report_id: int, to_cluster_id: int, *, reason: str | None = None
+    session: Session,
+    agent: Agent,
+    report_id: int,
+    to_cluster_id: int,
+    *,
+    ranking: RankingSettings,
+    reason: str | None = None,
 ) -> Report:
     """Put one report in another irritant by hand; re-clustering then leaves it there."""
     reason = clean_reason(reason)
@@ -178,5 +186,5 @@ def move_report(
         after={"cluster_id": to.id, "cluster_locked": True, "status": to.status},
         reason=reason,
     )
-    refresh(session, [origin, to])
+    refresh(session, ranking, [origin, to])
     return report

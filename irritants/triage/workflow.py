@@ -22,8 +22,8 @@ from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
-from irritants.ranking import Weights
 from irritants.sanitize import clean_line, clean_text
+from irritants.settings import RankingSettings
 from irritants.squads.models import Squad
 from irritants.triage import engine, stats
 from irritants.triage.models import Cluster, ReportVector
@@ -302,17 +302,11 @@ def mirror_status(session: Session, cluster_ids: Iterable[int]) -> None:
         )
 
 
-def ranking_weights(session: Session) -> Weights:
-    """Weights a view put in ``session.info["ranking_weights"]`` (from configuration), else the defaults."""
-    weights = session.info.get("ranking_weights")
-    return weights if isinstance(weights, Weights) else Weights()
-
-
-def refresh(session: Session, clusters: Iterable[Cluster]) -> None:
-    """Recompute counts and scores of touched irritants, then reload them."""
+def refresh(session: Session, ranking: RankingSettings, clusters: Iterable[Cluster]) -> None:
+    """Recompute counts and scores of touched irritants with the configured weights, then reload them."""
     touched = [c for c in clusters if c is not None]
     flush(session)
-    stats.refresh(session, ranking_weights(session), [c.id for c in touched])
+    stats.refresh(session, ranking.weights, [c.id for c in touched])
     for cluster in touched:
         session.expire(cluster)
 
