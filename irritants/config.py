@@ -2,26 +2,34 @@
 
 The only module that reads ``os.environ``. A setting annotated ``Env[...]`` may be overridden by the environment
 variable ``IRRITANTS_<NAME>``; its annotation says how the text is read (bool, int, float, str, date, an enum, the
-ranking ``Weights``) and ``Min`` the least value it may take. A value that does not fit stops the start with a
-``ConfigurationError`` naming the variable. Services get the typed per-concern objects of ``irritants.settings``.
+ranking ``Weights``; see ``irritants.settings``) and the least value it may take. A value that does not fit stops
+the start with a ``ConfigurationError`` naming the variable. Services get the typed per-concern objects of
+``irritants.settings``, never this mapping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import math
 import os
 import secrets
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
+from irritants.settings import (
+    ClusteringEncoder,
+    Count,
+    Declared,
+    Env,
+    JobsMode,
+    Positive,
+    Seconds,
+    check,
+    declarations_of,
+    parse,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -36,50 +44,6 @@ ENV_PREFIX = "IRRITANTS_"
 
 class ConfigurationError(RuntimeError):
     """The configuration is unusable (e.g. production without a secret, a variable that does not parse)."""
-
-
-class JobsMode(enum.StrEnum):
-    """How new reports are clustered after their commit (irritants/jobs.py)."""
-
-    THREAD = "thread"
-    """A low-priority thread inside each web process (embedded default)."""
-    WORKER = "worker"
-    """Separate ``irritants worker`` processes, woken through Redis when it is configured."""
-    INLINE = "inline"
-    """In the request, right after the commit (tests)."""
-
-
-class ClusteringEncoder(enum.StrEnum):
-    """Text encoder for clustering."""
-
-    AUTO = "auto"
-    """Sentence embeddings when the model is installed, else TF-IDF."""
-    EMBEDDING = "embedding"
-    TFIDF = "tfidf"
-
-
-@dataclass(frozen=True)
-class Min:
-    """Annotation metadata: the least value a number setting may take."""
-
-    value: float
-
-
-class _FromEnvironment:
-    def __repr__(self) -> str:
-        return "FROM_ENVIRONMENT"
-
-
-FROM_ENVIRONMENT = _FromEnvironment()
-T = TypeVar("T")
-#: A setting that ``IRRITANTS_<NAME>`` may override, e.g. ``CONTACT_RETENTION_DAYS: Env[Count] = 365``.
-Env = Annotated[T, FROM_ENVIRONMENT]
-#: A whole number, zero or more.
-Count = Annotated[int, Min(0)]
-#: A whole number, one or more.
-Positive = Annotated[int, Min(1)]
-#: A number of seconds, zero or more.
-Seconds = Annotated[float, Min(0)]
 
 
 class BaseConfig:
@@ -215,111 +179,12 @@ CONFIGS: dict[str, type[BaseConfig]] = {
 }
 
 
-# --- reading values by their annotation ----------------------------------------------------------------------------
+# --- loading -------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Declared:
-    """What the annotation of a setting says: its type, whether it may be None, its least value, its variable."""
-
-    kind: Any
-    optional: bool = False
-    least: float | None = None
-    from_environment: bool = False
-
-
-@cache
 def declarations() -> dict[str, Declared]:
     """Every setting of BaseConfig, from its annotation (the one list of settings and their types)."""
-    out = {}
-    for name, hint in typing.get_type_hints(BaseConfig, include_extras=True).items():
-        kind, meta = _strip(hint)
-        optional = False
-        if typing.get_origin(kind) in (typing.Union, types.UnionType):
-            members = [m for m in typing.get_args(kind) if m is not type(None)]
-            optional = len(members) < len(typing.get_args(kind))
-            if len(members) != 1:
-                raise TypeError(f"{name}: une seule sorte de valeur par paramètre")
-            kind, more = _strip(members[0])
-            meta = (*meta, *more)
-        least = next((m.value for m in meta if isinstance(m, Min)), None)
-        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta))
-    return out
-
-
-def _strip(hint: Any) -> tuple[Any, tuple[Any, ...]]:
-    if typing.get_origin(hint) is Annotated:
-        return hint.__origin__, tuple(hint.__metadata__)
-    return hint, ()
-
-
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def parse(declared: Declared, raw: str) -> Any:
-    """The value of a setting written as text (an environment variable); ValueError in French when it does not fit."""
-    kind, text = declared.kind, raw.strip()
-    if kind is str:
-        value: Any = raw
-    elif kind is bool:
-        if text.lower() not in _TRUE | _FALSE:
-            raise ValueError(f"oui/non attendu (true, false, 1, 0, yes, no, on, off), reçu {raw!r}")
-        value = text.lower() in _TRUE
-    elif kind is int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"nombre entier attendu, reçu {raw!r}") from None
-    elif kind is float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"nombre attendu, reçu {raw!r}") from None
-    elif kind is dt.date:
-        try:
-            value = dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"date AAAA-MM-JJ attendue, reçu {raw!r}") from None
-    elif isinstance(kind, type) and issubclass(kind, enum.Enum):
-        value = _member(kind, text)
-    elif kind is Weights:
-        value = Weights.from_json(text)
-    else:
-        raise ValueError(f"ne peut pas être lu d'une variable d'environnement ({kind!r})")
-    return check(declared, value)
-
-
-def check(declared: Declared, value: Any) -> Any:
-    """A value given in Python (defaults, create_app's overrides), converted where the conversion is lossless."""
-    kind = declared.kind
-    if value is None and declared.optional:
-        return None
-    if isinstance(value, str) and not isinstance(value, kind):
-        return parse(declared, value)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    elif isinstance(kind, type) and issubclass(kind, enum.Enum) and not isinstance(value, kind):
-        value = _member(kind, value)
-    elif kind is Weights and isinstance(value, Mapping):
-        value = Weights.from_mapping(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValueError(f"{_KIND_NAMES.get(kind, getattr(kind, '__name__', kind))} attendu, reçu {value!r}")
-    if kind is float and not math.isfinite(value):
-        raise ValueError(f"nombre fini attendu, reçu {value!r}")
-    if declared.least is not None and value < declared.least:
-        raise ValueError(f"au moins {declared.least:g} attendu, reçu {value!r}")
-    return value
-
-
-_KIND_NAMES = {str: "texte", bool: "oui/non", int: "nombre entier", float: "nombre", dt.date: "date"}
-
-
-def _member(kind: type[enum.Enum], value: Any) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in kind)
-        raise ValueError(f"une valeur parmi {allowed} attendue, reçu {value!r}") from None
+    return declarations_of(BaseConfig)
 
 
 def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
@@ -327,9 +192,6 @@ def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
         return convert(declared, value)
     except ValueError as exc:
         raise ConfigurationError(f"{name} invalide : {exc}") from exc
-
-
-# --- loading -------------------------------------------------------------------------------------------------------
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

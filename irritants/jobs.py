@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask
 
-from irritants.config import JobsMode
+from irritants.settings import JobsMode
 
 log = logging.getLogger(__name__)
 WAKE_KEY = "irritants:wake"

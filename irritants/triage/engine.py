@@ -23,11 +23,10 @@ from irritants.clustering import (
     keywords,
 )
 from irritants.clustering import short_label as make_label
-from irritants.config import ClusteringEncoder
 from irritants.db import utcnow
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.redaction import redact
-from irritants.settings import ClusteringSettings
+from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
 _lock = threading.Lock()

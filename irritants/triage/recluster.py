@@ -28,13 +28,12 @@ from irritants.clustering import (
     representatives,
     short_label,
 )
-from irritants.config import ClusteringEncoder
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report, StatusKind
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
-from irritants.settings import ClusteringSettings
+from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
 

@@ -9,14 +9,16 @@ import datetime as dt
 import pytest
 
 from irritants import config
-from irritants.config import (
-    ClusteringEncoder,
-    ConfigurationError,
-    JobsMode,
-    load_config,
-)
+from irritants.config import ConfigurationError, load_config
 from irritants.ranking import SeverityFactors, Weights
-from irritants.settings import ClusteringSettings, LoginSettings, RankingSettings, Settings
+from irritants.settings import (
+    ClusteringEncoder,
+    ClusteringSettings,
+    JobsMode,
+    LoginSettings,
+    RankingSettings,
+    Settings,
+)
 
 # Every variable the service has read so far: none may disappear (deployments set them).
 VARIABLES = {
