@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
 from irritants.intake.services import derive_tracking_token, email_hmac, hash_token, new_reference
 from irritants.referential.models import Administration, Channel, Procedure, Territory
+from irritants.status import StatusKind
 
 BATCH_SIZE = 2000
 

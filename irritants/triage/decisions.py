@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
-from irritants.intake.models import StatusKind
 from irritants.intake.redaction import redact
 from irritants.sanitize import clean_line
 from irritants.squads.models import Squad
+from irritants.status import RESHAPING_STATUSES, SQUAD_REQUIRED, StatusKind
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.models import Cluster
 from irritants.triage.splits import move_report, split
@@ -29,12 +29,7 @@ from irritants.triage.templates import (
 )
 from irritants.triage.tracking import clean_public_note
 from irritants.triage.workflow import (
-    RESHAPING_STATUSES,
-    SQUAD_REQUIRED,
-    STATUS_LABELS_AGENT,
-    TRANSITIONS,
     allow,
-    allowed_transitions,
     check_transition,
     check_version,
     clean_label,
@@ -53,9 +48,6 @@ from irritants.triage.workflow import (
 
 __all__ = [
     "BULK_OPERATIONS",
-    "STATUS_LABELS_AGENT",
-    "TRANSITIONS",
-    "allowed_transitions",
     "assign_squad",
     "change_status",
     "create_template",

@@ -24,8 +24,9 @@ from irritants.clustering import (
 )
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage.models import Cluster, EncoderState, ReportVector
 
 _lock = threading.Lock()

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import (
     allow,

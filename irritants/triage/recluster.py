@@ -31,9 +31,10 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
 

@@ -14,9 +14,10 @@ from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
 from irritants.errors import NotFoundError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, ReportVector
 from irritants.triage.workflow import (
