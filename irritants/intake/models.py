@@ -69,6 +69,8 @@ class Report(Base):
     severity: Mapped[Severity] = mapped_column(str_enum(Severity))
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its irritant's status (« new » while in none), for the tracking page and the API: written only by
+    # triage.report_status.sync_report_statuses (docs/architecture.md, « Statuses »).
     status: Mapped[StatusKind] = mapped_column(str_enum(StatusKind), default=StatusKind.NEW, index=True)
     source: Mapped[Source] = mapped_column(str_enum(Source, 10), default=Source.WEB)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)

@@ -119,7 +119,6 @@ def report_values(
         "severity": data["severity"],
         "occurred_on": data.get("occurred_on"),
         "assisted": bool(data.get("assisted")),
-        "status": StatusKind.NEW,
         "source": source,
         "cluster_locked": False,
         # Held for a moderator when personal data is detected; the submission itself is never refused.

@@ -18,6 +18,7 @@ from irritants.squads.models import Squad
 from irritants.status import RESHAPING_STATUSES, SQUAD_REQUIRED, StatusKind
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.models import Cluster
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.splits import move_report, split
 from irritants.triage.templates import (
     create_template,
@@ -39,7 +40,6 @@ from irritants.triage.workflow import (
     get_cluster,
     invalid,
     log,
-    mirror_status,
     quoted,
     repoint_duplicates,
     root_of,
@@ -151,7 +151,7 @@ def apply_status(
     log(session, agent, "cluster.status", cluster, before=before, after=after, reason=reason, public_note=public_note)
     if root is not None:
         repoint_duplicates(session, agent, cluster.id, root.id, reason=reason)
-    mirror_status(session, [cluster.id])
+    sync_report_statuses(session, cluster_ids=[cluster.id])
 
 
 def change_status(

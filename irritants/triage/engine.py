@@ -28,6 +28,7 @@ from irritants.intake.models import Report
 from irritants.intake.redaction import redact
 from irritants.status import StatusKind
 from irritants.triage.models import Cluster, EncoderState, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 
 _lock = threading.Lock()
 _embedding: EmbeddingEncoder | None = None
@@ -185,8 +186,8 @@ def place_report(
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
-    report.status = cluster.status  # what the citizen's tracking page shows
     session.flush()
+    sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
     _remember(session, encoder, index, cluster)
     return cluster
 

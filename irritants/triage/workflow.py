@@ -246,19 +246,6 @@ def enter_status(cluster: Cluster, to: StatusKind) -> None:
         cluster.duplicate_of_id = None
 
 
-def mirror_status(session: Session, cluster_ids: Iterable[int]) -> None:
-    """Reports show their irritant's status to citizens (tracking page, API): copy it onto them."""
-    for cluster_id, status in session.execute(
-        select(Cluster.id, Cluster.status).where(Cluster.id.in_(sorted(set(cluster_ids))))
-    ).all():
-        session.execute(
-            update(Report)
-            .where(Report.cluster_id == cluster_id, Report.status != status)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
-
-
 def ranking_weights(session: Session) -> Weights:
     """Weights a view put in ``session.info["ranking_weights"]`` (from configuration), else the defaults."""
     weights = session.info.get("ranking_weights")
