@@ -12,9 +12,9 @@ from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
-from irritants.intake.models import StatusKind
 from irritants.paging import page_field, page_size_field
 from irritants.referential import services as referential
+from irritants.status import StatusKind
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
+from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import page_field, page_size_field
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS

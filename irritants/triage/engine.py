@@ -22,11 +22,13 @@ from irritants.clustering import (
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
 from irritants.errors import ServiceUnavailable
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import loading
 from irritants.triage.loading import encoder_kind
 from irritants.triage.models import Cluster, EncoderState, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 
 _tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
 INDEX_REFRESH_SECONDS = 3.0
@@ -167,8 +169,8 @@ def place_report(
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
-    report.status = cluster.status  # what the citizen's tracking page shows
     session.flush()
+    sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
     _remember(session, encoder, index, cluster)
     return cluster
 

@@ -31,11 +31,13 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
+from irritants.triage.report_status import sync_report_statuses
 
 Progress = Callable[[str, int, int], None]
 _ADVISORY_KEY = 0x1EE17A57
@@ -243,13 +245,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         session.connection().execute(stmt, payload[start : start + _BATCH])
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
     # A report shows its irritant's status on the citizen's tracking page: it follows the report when it moves.
-    status = select(Cluster.status).where(Cluster.id == Report.cluster_id).scalar_subquery()
-    session.execute(
-        update(Report)
-        .where(Report.cluster_id.is_not(None), Report.status != status)
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
+    sync_report_statuses(session)
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 
