@@ -136,6 +136,8 @@ class BaseConfig:
     CLUSTERING_SEED: Env[Count] = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
     EMBEDDING_THREADS: Env[Count] = 0
+    # Load the embedding model in the background as soon as a web process starts (see triage/loading.py).
+    PRELOAD_ENCODER: Env[bool] = True
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
     RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
 
@@ -158,6 +160,8 @@ class TestingConfig(BaseConfig):
     JOBS_MODE = JobsMode.INLINE
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
     CLUSTERING_ENCODER = ClusteringEncoder.TFIDF
+    # Tests that need the model load it (or a stand-in) themselves.
+    PRELOAD_ENCODER = False
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
     # Each test app counts alone (a test that switches limits on must not share counters with another).
@@ -279,16 +283,17 @@ class WebServer:
 def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
     """The worker model for the configured database; ``WORKERS`` and ``THREADS`` override it.
 
-    SQLite has one writer at a time: one process whose threads take turns for it in-process (irritants.db) keeps
-    the tail latency of writes low, where threads of several processes wait in SQLite's busy handler. PostgreSQL
-    takes concurrent writers: two processes of four threads. Rate-limit counters are shared by all processes
-    (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
+    SQLite has one writer at a time: two single-threaded processes (sync workers), whose writers take turns through
+    the database's turn file (irritants.db.WriterQueue), keep the tail latency of writes that of a bare app; threads
+    in a process interleave their requests under the interpreter lock and stretch it. PostgreSQL takes concurrent
+    writers and waits on the network: two processes of four threads. Rate-limit counters are shared by all
+    processes (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
     ``memory://`` counters, which count per process and are refused with more than one worker.
     """
     env = os.environ if environ is None else environ
     url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
     if url.startswith("sqlite"):
-        workers, threads, reason = 1, 8, "SQLite : un processus, ses fils d'exécution écrivent chacun à leur tour"
+        workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
     else:
         workers, threads, reason = 2, 4, "PostgreSQL : deux processus de quatre fils d'exécution"
     workers = int(env.get("WORKERS") or workers)

@@ -12,10 +12,10 @@ from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
-from irritants.intake.models import StatusKind
 from irritants.paging import page_field, page_size_field
 from irritants.referential import services as referential
 from irritants.settings import settings_of
+from irritants.status import StatusKind
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 
@@ -24,8 +24,18 @@ bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irri
 MAX_ID = 2**31 - 1
 
 
-def problem(status: int, description: str) -> Any:
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
+def problem(status: int, description: str, headers: dict[str, Any] | None = None) -> Any:
+    return bp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, headers=headers
+    )
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de redemander (2 pendant le chargement du modèle)",
+        "schema": {"type": "integer", "example": 2},
+    }
+}
 
 
 class TermSchema(ma.Schema):
@@ -155,8 +165,18 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.arguments(SimilarQuerySchema, location="query")
 @bp.response(200, SimilarOutSchema(many=True))
 @problem(422, "Paramètres invalides")
+@problem(
+    503,
+    "Pas encore prêt (type /api/v1/problems/suggestions-not-ready) : le modèle de comparaison des textes se "
+    "charge, quelques secondes après un démarrage. Redemander après Retry-After ; une liste vide, elle, veut "
+    "dire qu'aucun irritant ne ressemble au texte.",
+    headers=_RETRY_AFTER,
+)
 def similar(args: dict[str, Any]) -> Any:
-    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
+    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons.
+
+    Juste après un démarrage, tant que le modèle de comparaison se charge, la réponse est 503 avec Retry-After
+    (jamais une liste vide, qui dirait à tort que rien ne ressemble)."""
     db = get_session()
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
     clustering = settings_of(current_app).clustering

@@ -5,6 +5,7 @@ Shared by the back-office pages and the API; no Flask here, and nothing is writt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,13 +18,14 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
+from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import page_field, page_size_field
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.settings import ClusteringSettings
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS
@@ -301,7 +303,9 @@ def similar_clusters(
             sims = index.matrix @ centroid
             ids = [int(index.ids[i]) for i in np.argsort(-sims, kind="stable")[: limit + 1]]
     elif clustering is not None and cluster.label:
-        ids = [s.cluster_id for s in engine.similar(session, clustering, cluster.label, limit=limit + 1)]
+        # Not ready a few seconds after a start only: the page is not worth failing for it.
+        with contextlib.suppress(engine.EncoderNotReady):
+            ids = [s.cluster_id for s in engine.similar(session, clustering, cluster.label, limit=limit + 1)]
     ids = [i for i in ids if i != cluster.id]
     if not ids:
         return []

@@ -22,9 +22,10 @@ from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, StatusKind
+from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage import backlog, bulk, decisions
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
@@ -59,7 +60,7 @@ def _ranking() -> RankingSettings:
 
 
 def _common() -> dict[str, Any]:
-    return {"status_labels": decisions.STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
+    return {"status_labels": STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
 
 
 # --- backlog ------------------------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def change_status(cluster_id: int) -> Any:
             db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
             public_note=data.get("note_publique"),
         )  # fmt: skip
-        return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
+        return f"Statut changé : « {STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
 
     return _decide(agent, cluster.id, "statut", forms.StatusForm, perform)
 
