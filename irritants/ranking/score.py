@@ -8,9 +8,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SEVERITIES: tuple[str, ...] = ("gene", "perte_de_temps", "blocage", "rupture_de_droits")
 TERM_LABELS: dict[str, str] = {
@@ -194,6 +195,8 @@ class ClusterSignals:
         _refuse_unknown(self.severity_counts, SEVERITIES)
         counts = {s: _count_input(s, self.severity_counts.get(s, 0)) for s in SEVERITIES}
         object.__setattr__(self, "severity_counts", counts)
+        import numpy as np  # here, not at import: settings (and so ``irritants --help``) read Weights without numpy
+
         ages = np.asarray(self.report_ages_days, dtype=np.float64)
         if ages.ndim != 1 or not np.isfinite(ages).all():
             raise ValueError("«\u00a0report_ages_days\u00a0» doit être une suite de nombres finis.")
@@ -249,6 +252,8 @@ def decayed_mass(ages_days: Sequence[float] | np.ndarray, half_life_days: float)
     """Sum of 2^(−age / half-life): a fresh item counts 1, an item one half-life old counts ½."""
     if not (math.isfinite(half_life_days) and half_life_days > 0):
         raise ValueError("La demi-vie doit être un nombre strictement positif.")
+    import numpy as np  # see ClusterSignals.__post_init__
+
     ages = np.asarray(ages_days, dtype=np.float64)
     if ages.size == 0:
         return 0.0
