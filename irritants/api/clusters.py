@@ -12,9 +12,10 @@ from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
-from irritants.intake.models import StatusKind
 from irritants.paging import page_field, page_size_field
 from irritants.referential import services as referential
+from irritants.settings import settings_of
+from irritants.status import StatusKind
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 
@@ -178,7 +179,8 @@ def similar(args: dict[str, Any]) -> Any:
     (jamais une liste vide, qui dirait à tort que rien ne ressemble)."""
     db = get_session()
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
-    suggestions = engine.similar(db, current_app.config, args["text"], administration_id=admin.id if admin else None)
+    clustering = settings_of(current_app).clustering
+    suggestions = engine.similar(db, clustering, args["text"], administration_id=admin.id if admin else None)
     clusters = {c.id: c for c in triage.clusters_by_ids(db, [s.cluster_id for s in suggestions])}
     out = []
     for suggestion in suggestions:
@@ -282,7 +284,7 @@ def support(cluster_id: int) -> Any:
         triage.person_key(config["SECRET_KEY"], supporter),
         source=supporters.source_key(config["SECRET_KEY"], request.remote_addr),
     )
-    triage.refresh_one(db, config, outcome.cluster_id)
+    triage.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
     cluster = triage.get_public_cluster(db, outcome.cluster_id)
     return {"counted": outcome.counted, "people": cluster.people}, 201, headers

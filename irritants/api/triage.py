@@ -20,7 +20,9 @@ from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.triage import backlog, decisions, stats
+from irritants.settings import RankingSettings, settings_of
+from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
+from irritants.triage import backlog, decisions
 from irritants.triage import bulk as bulk_decisions
 from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
@@ -88,11 +90,15 @@ def _agents_only() -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         require(Action.DECIDE)
     protect_api_write()
-    get_session().info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
 
 
 def _agent() -> Agent:
     return require(Action.VIEW_BACKLOG)
+
+
+def _ranking() -> RankingSettings:
+    """Merges, unmerges, splits and moves rescore irritants with the configured weights."""
+    return settings_of(current_app).ranking
 
 
 def _commit() -> None:
@@ -141,8 +147,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
         "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
         "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
         "allowed_transitions": [
-            {"status": s, "label": decisions.STATUS_LABELS_AGENT[s]}
-            for s in decisions.allowed_transitions(cluster.status)
+            {"status": s, "label": STATUS_LABELS_AGENT[s]} for s in allowed_transitions(cluster.status)
         ],
         "score_breakdown": cluster.score_breakdown or {},
         "territorial_breakdown": backlog.territorial_breakdown(db, cluster),
@@ -253,8 +258,9 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
     if expected is not None:
         versions[target_id] = expected
     cluster = decisions.merge(
-        get_session(), agent, target_id, data["source_ids"], expected_versions=versions, reason=_reason(agent, data)
-    )
+        get_session(), agent, target_id, data["source_ids"], ranking=_ranking(), expected_versions=versions,
+        reason=_reason(agent, data),
+    )  # fmt: skip
     _commit()
     return _detail(cluster)
 
@@ -266,7 +272,9 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
     agent = _agent()
-    cluster = decisions.unmerge(get_session(), agent, min(cluster_id, MAX_ID), reason=_reason(agent, data))
+    cluster = decisions.unmerge(
+        get_session(), agent, min(cluster_id, MAX_ID), ranking=_ranking(), reason=_reason(agent, data)
+    )
     _commit()
     return _detail(cluster)
 
@@ -280,7 +288,9 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
     """Séparer des signalements dans un nouvel irritant (le regroupement automatique les y laissera)."""
     agent = _agent()
     db, ids = get_session(), data["report_ids"]
-    cluster = decisions.split(db, agent, min(cluster_id, MAX_ID), ids, label=data.get("label"), **_why(agent, data))
+    cluster = decisions.split(
+        db, agent, min(cluster_id, MAX_ID), ids, ranking=_ranking(), label=data.get("label"), **_why(agent, data)
+    )
     _commit()
     body, _, headers = _detail(cluster)
     return body, 201, {**headers, "Location": f"{bp.url_prefix}/clusters/{cluster.id}"}
@@ -358,8 +368,9 @@ def move_report(data: dict[str, Any], report_id: int) -> Any:
     """Déplacer un signalement dans un autre irritant (il y restera au prochain regroupement)."""
     agent = _agent()
     report = decisions.move_report(
-        get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], reason=_reason(agent, data)
-    )
+        get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], ranking=_ranking(),
+        reason=_reason(agent, data),
+    )  # fmt: skip
     _commit()
     body = {"id": report.id, "cluster_id": report.cluster_id, "cluster_locked": True, "status": report.status}
     return body, 200, _NO_STORE

@@ -9,10 +9,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from irritants.api.schemas import KnownAdministrationMixin
-from irritants.intake.models import Moderation, Severity, StatusKind
+from irritants.intake.models import Moderation, Severity
 from irritants.paging import page_field, page_size_field
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage.backlog import BacklogQuerySchema
-from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
+from irritants.triage.decisions import BULK_OPERATIONS
 from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
 from irritants.triage.splits import SPLIT_MAX

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
-from irritants.intake.models import Severity, StatusKind
+from irritants.intake.models import Severity
 from irritants.sanitize import clean_text, forbidden_character, refusal
+from irritants.status import StatusKind
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000

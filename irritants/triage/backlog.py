@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
+from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import page_field, page_size_field
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
+from irritants.settings import ClusteringSettings
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS
@@ -289,9 +291,10 @@ class _EncoderRef:
 
 
 def similar_clusters(
-    session: Session, cluster: Cluster, limit: int = 5, *, config: dict[str, Any] | None = None
+    session: Session, cluster: Cluster, limit: int = 5, *, clustering: ClusteringSettings | None = None
 ) -> list[Cluster]:
-    """Irritants closest to this one: centroid cosine; by its label when it has no centroid and ``config`` is given."""
+    """Irritants closest to this one: centroid cosine; by its label when it has no centroid and ``clustering`` is
+    given."""
     ids: list[int] = []
     if cluster.centroid and cluster.encoder:
         centroid = engine.from_bytes(cluster.centroid)
@@ -299,10 +302,10 @@ def similar_clusters(
         if index.ids.size and index.matrix.shape[1] == centroid.shape[0]:
             sims = index.matrix @ centroid
             ids = [int(index.ids[i]) for i in np.argsort(-sims, kind="stable")[: limit + 1]]
-    elif config is not None and cluster.label:
+    elif clustering is not None and cluster.label:
         # Not ready a few seconds after a start only: the page is not worth failing for it.
         with contextlib.suppress(engine.EncoderNotReady):
-            ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
+            ids = [s.cluster_id for s in engine.similar(session, clustering, cluster.label, limit=limit + 1)]
     ids = [i for i in ids if i != cluster.id]
     if not ids:
         return []

@@ -22,9 +22,11 @@ from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, StatusKind
+from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
-from irritants.triage import backlog, bulk, decisions, stats
+from irritants.settings import RankingSettings, settings_of
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
+from irritants.triage import backlog, bulk, decisions
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage.models import Cluster
@@ -52,15 +54,13 @@ def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
     return None
 
 
-def _session() -> Session:
-    """The request's session, set up for decisions: they rescore irritants with the configured weights."""
-    db = get_session()
-    db.info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
-    return db
+def _ranking() -> RankingSettings:
+    """Merges, unmerges, splits and moves rescore irritants with the configured weights."""
+    return settings_of(current_app).ranking
 
 
 def _common() -> dict[str, Any]:
-    return {"status_labels": decisions.STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
+    return {"status_labels": STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
 
 
 # --- backlog ------------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def bulk_action() -> Any:
     """Apply one decision to the ticked irritants that can receive it, then back to the same view of the backlog
     with what changed and, for each irritant left as it was, why."""
     agent = require(Action.VIEW_BACKLOG)
-    db = _session()
+    db = get_session()
     try:
         require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
         data = forms.load(forms.BulkForm, request.form)
@@ -167,7 +167,7 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
         page=_int_arg("page"),
         page_given="page" in request.args,
         query=request.args.get("cherche", "").strip()[:200],
-        config=current_app.config,
+        clustering=settings_of(current_app).clustering,
         failure=failure,
         reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
     )
@@ -202,7 +202,7 @@ Perform = Callable[[Session, dict[str, Any], str | None], tuple[str, int]]
 
 def _decide(agent: Agent, page_id: int, form: str, schema: type, perform: Perform) -> Any:
     """Parse, perform, commit, then redirect with a notice; or the page again with the error and the input."""
-    db = _session()
+    db = get_session()
     try:
         data = forms.load(schema, request.form)
         message, target_id = perform(db, data, _reason(db, agent, data))
@@ -240,7 +240,7 @@ def change_status(cluster_id: int) -> Any:
             db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
             public_note=data.get("note_publique"),
         )  # fmt: skip
-        return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
+        return f"Statut changé : « {STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
 
     return _decide(agent, cluster.id, "statut", forms.StatusForm, perform)
 
@@ -323,7 +323,9 @@ def merge(cluster_id: int) -> Any:
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         versions = {cluster.id: data["expected_version"]} if data["expected_version"] else None
-        decisions.merge(db, agent, cluster.id, data["sources"], expected_versions=versions, reason=reason)
+        decisions.merge(
+            db, agent, cluster.id, data["sources"], ranking=_ranking(), expected_versions=versions, reason=reason
+        )
         numbers = ", ".join(f"n° {i}" for i in data["sources"])
         return f"Fusion faite : {numbers} regroupé{'s' if len(data['sources']) > 1 else ''} ici.", cluster.id
 
@@ -338,7 +340,7 @@ def unmerge(cluster_id: int) -> Any:
     page_id = int(origin) if origin.isdecimal() and 0 < int(origin) <= backlog.MAX_ID else source.id
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
-        decisions.unmerge(db, agent, source.id, reason=reason)
+        decisions.unmerge(db, agent, source.id, ranking=_ranking(), reason=reason)
         return f"Fusion annulée : l'irritant n° {source.id} est de nouveau séparé.", page_id
 
     return _decide(agent, page_id, f"defusion-{source.id}", forms.ReasonOnlyForm, perform)
@@ -357,10 +359,10 @@ def reshape_reports(cluster_id: int) -> Any:
             if data["to_cluster"] is None:
                 raise forms.FormInvalid(errors={"to_cluster": ["Indiquez le numéro de l'irritant de destination."]})
             for report_id in data["reports"]:
-                decisions.move_report(db, agent, report_id, data["to_cluster"], reason=reason)
+                decisions.move_report(db, agent, report_id, data["to_cluster"], ranking=_ranking(), reason=reason)
             return f"{count} signalement{plural} déplacé{plural} vers l'irritant n° {data['to_cluster']}.", cluster.id
         created = decisions.split(
-            db, agent, cluster.id, data["reports"], label=data["new_label"],
+            db, agent, cluster.id, data["reports"], ranking=_ranking(), label=data["new_label"],
             expected_version=data["expected_version"], reason=reason,
         )  # fmt: skip
         return f"Nouvel irritant n° {created.id} créé avec {count} signalement{plural}.", created.id

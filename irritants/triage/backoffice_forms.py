@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from irritants.auth.exceptions import StaleObject
 from irritants.errors import ValidationFailed
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind
 from irritants.triage.decisions import BULK_OPERATIONS, KEYWORD_MAX_CHARS, KEYWORDS_MAX, ROUTED_TO_MAX
 from irritants.triage.tracking import PUBLIC_NOTE_MAX
 from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX, STALE_MESSAGE

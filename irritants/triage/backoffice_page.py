@@ -14,7 +14,8 @@ from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
-from irritants.intake.models import StatusKind
+from irritants.settings import ClusteringSettings
+from irritants.status import StatusKind, allowed_transitions
 from irritants.triage import backlog, decisions, history
 from irritants.triage.backoffice_forms import Failure
 from irritants.triage.services import administration_names
@@ -53,7 +54,7 @@ def templates_for(session: Session, agent: Agent) -> list[Any]:
 
 
 def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
-    allowed = decisions.allowed_transitions(cluster.status)
+    allowed = allowed_transitions(cluster.status)
     reshape = bool(decide(agent, Action.RESHAPE, cluster))
     return {
         "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
@@ -90,7 +91,7 @@ def cluster_context(
     page: int,
     page_given: bool = False,
     query: str,
-    config: Any,
+    clustering: ClusteringSettings,
     failure: Failure | None = None,
     reload_url: str = "",
 ) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def cluster_context(
     can = _can(agent, cluster)
     statuses = [
         s
-        for s in decisions.allowed_transitions(cluster.status)
+        for s in allowed_transitions(cluster.status)
         if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)
     ]
     merged = backlog.merged_into(session, cluster)
@@ -132,7 +133,7 @@ def cluster_context(
         "pages": max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
         "representative": backlog.representative_reports(session, cluster, raw=raw),
         "territories": backlog.territorial_breakdown(session, cluster),
-        "similar": backlog.similar_clusters(session, cluster, config=config),
+        "similar": backlog.similar_clusters(session, cluster, clustering=clustering),
         "query": query,
         "search": backlog.search_clusters(session, query, exclude=cluster.id) if query else [],
         "merged": merged,

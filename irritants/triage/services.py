@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, StatusKind
+from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import excerpt
 from irritants.referential.models import Administration
+from irritants.settings import RankingSettings
+from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import root_of
 
@@ -202,12 +204,12 @@ def clusters_by_ids(session: Session, ids: list[int]) -> list[Cluster]:
     return list(session.scalars(select(Cluster).where(Cluster.id.in_(ids), Cluster.status.not_in(PUBLIC_HIDDEN))))
 
 
-def refresh_one(session: Session, config: dict[str, Any], cluster_id: int) -> None:
+def refresh_one(session: Session, ranking: RankingSettings, cluster_id: int) -> None:
     """Recompute one cluster's counts and score after a change."""
     from irritants.triage import stats
 
     session.flush()
-    stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]), [cluster_id])
+    stats.refresh(session, ranking.weights, [cluster_id])
     session.expire_all()
 
 
