@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import current_app, jsonify, request, url_for
 
 from irritants.api.schemas import KnownAdministrationMixin
-from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import Blueprint
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
@@ -21,10 +21,6 @@ from irritants.triage import services as triage
 bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
 
 MAX_ID = 2**31 - 1
-
-
-def problem(status: int, description: str) -> Any:
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
 
 class TermSchema(ma.Schema):
@@ -105,7 +101,7 @@ class SupportOutSchema(ma.Schema):
 @limiter.limit(read_limit)
 @bp.arguments(ClusterQuerySchema, location="query")
 @bp.response(200, ClusterPageSchema)
-@problem(422, "Filtre invalide")
+@bp.problem(422, "Filtre invalide")
 def list_clusters(args: dict[str, Any]) -> Any:
     """Irritants classés par score (le détail du score accompagne chaque irritant)."""
     filters = triage.ClusterFilters(
@@ -131,7 +127,7 @@ def list_clusters(args: dict[str, Any]) -> Any:
     "(302 et non 301, car une fusion peut être annulée)",
     headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
 )
-@problem(404, "Irritant inconnu ou non public")
+@bp.problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
 
@@ -153,7 +149,7 @@ def get_cluster(cluster_id: int) -> Any:
 @limiter.limit(read_limit)
 @bp.arguments(SimilarQuerySchema, location="query")
 @bp.response(200, SimilarOutSchema(many=True))
-@problem(422, "Paramètres invalides")
+@bp.problem(422, "Paramètres invalides")
 def similar(args: dict[str, Any]) -> Any:
     """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
     db = get_session()
@@ -202,7 +198,7 @@ _DEPRECATION_HEADERS = {
 @bp.route("/supporters", methods=["POST"])
 @limiter.limit(support_limit, key_func=client_network)
 @bp.response(201, SupporterOutSchema)
-@problem(429, "Trop de demandes depuis ce réseau")
+@bp.problem(429, "Trop de demandes depuis ce réseau")
 def new_supporter() -> Any:
     """Un identifiant de soutien, signé par le service, à garder pour une même personne et à envoyer dans
     l'en-tête X-Supporter-Id de « C'est aussi mon cas ». Il ne dit rien de la personne."""
@@ -232,10 +228,10 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
 @limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
 @bp.response(201, SupportOutSchema, headers=_DEPRECATION_HEADERS)
-@problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
-@problem(404, "Irritant inconnu ou non public")
-@problem(422, "En-tête X-Supporter-Id manquant ou mal formé")
-@problem(429, "Trop de demandes depuis ce réseau")
+@bp.problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
+@bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(422, "En-tête X-Supporter-Id manquant ou mal formé")
+@bp.problem(429, "Trop de demandes depuis ce réseau")
 @bp.doc(
     parameters=[
         {

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
@@ -29,11 +29,6 @@ def _moderators_only() -> None:
     # a JSON error, and nothing of the body is read for them.
     require(Action.MODERATE)
     protect_api_write()
-
-
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
 
 class FindingSchema(ma.Schema):
@@ -135,9 +130,9 @@ def _out(report: Report) -> dict[str, Any]:
 @bp.route("/moderation/reports", methods=["GET"])
 @bp.arguments(ModerationQuerySchema, location="query")
 @bp.response(200, ModerationPageSchema)
-@problem(401, "Jeton ou session d'agent requis")
-@problem(403, "Réservé aux responsables produit et aux administrateurs")
-@problem(422, "Paramètres invalides")
+@bp.problem(401, "Jeton ou session d'agent requis")
+@bp.problem(403, "Réservé aux responsables produit et aux administrateurs")
+@bp.problem(422, "Paramètres invalides")
 @bp.doc(security=_SECURITY)
 def list_pending(args: dict[str, Any]) -> Any:
     """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
@@ -159,16 +154,16 @@ def list_pending(args: dict[str, Any]) -> Any:
     example={"decision": "publish", "mask": ["Jean Dupont"], "reason": "Nom du conseiller masqué à la publication"},
 )
 @bp.response(200, ModerationReportSchema)
-@problem(401, "Jeton ou session d'agent requis")
-@problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
-@problem(
+@bp.problem(401, "Jeton ou session d'agent requis")
+@bp.problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
+@bp.problem(
     403,
     "Réservé aux responsables produit (signalements des irritants de leurs start-ups d'État ou sans "
     "start-up d'État) et aux administrateurs",
 )
-@problem(404, "Signalement inconnu")
-@problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
-@problem(422, "Champs invalides")
+@bp.problem(404, "Signalement inconnu")
+@bp.problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
+@bp.problem(422, "Champs invalides")
 @bp.doc(security=_SECURITY)
 def decide(data: dict[str, Any], report_id: int) -> Any:
     """Publier (en masquant au besoin des passages) ou rejeter un signalement en attente.

@@ -13,7 +13,7 @@ from flask import current_app, request
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api import triage_schemas as sch
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.audit.services import timeline
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.exceptions import StaleObject
@@ -49,16 +49,11 @@ class InvalidIfMatch(IrritantsError):
     status, slug, title = 400, "invalid-if-match", "En-tête If-Match invalide"
 
 
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
-
-
 def reading(func: Any) -> Any:
     """Errors every read may answer, and the security scheme."""
     for decorator in (
-        problem(401, "Jeton ou session d'agent requis"),
-        problem(403, "Aucun rôle d'agent"),
+        bp.problem(401, "Jeton ou session d'agent requis"),
+        bp.problem(403, "Aucun rôle d'agent"),
         bp.doc(security=_SECURITY),
     ):
         func = decorator(func)
@@ -68,12 +63,12 @@ def reading(func: Any) -> Any:
 def deciding(func: Any) -> Any:
     """Errors every decision may answer, and the security scheme."""
     for decorator in (
-        problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
-        problem(401, "Jeton ou session d'agent requis"),
-        problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
-        problem(404, "Irritant, signalement ou modèle inconnu"),
-        problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
-        problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
+        bp.problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
+        bp.problem(401, "Jeton ou session d'agent requis"),
+        bp.problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
+        bp.problem(404, "Irritant, signalement ou modèle inconnu"),
+        bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
+        bp.problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
         bp.doc(security=_SECURITY),
     ):
         func = decorator(func)
@@ -159,7 +154,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.route("/clusters", methods=["GET"])
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
-@problem(422, "Filtre invalide")
+@bp.problem(422, "Filtre invalide")
 @reading
 def list_clusters(filters: backlog.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
@@ -178,7 +173,7 @@ def list_clusters(filters: backlog.BacklogFilters) -> Any:
 @bp.response(
     200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
 )
-@problem(404, "Irritant inconnu")
+@bp.problem(404, "Irritant inconnu")
 @reading
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
@@ -188,8 +183,8 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
 @bp.arguments(sch.TriageReportsQuerySchema, location="query")
 @bp.response(200, sch.TriageReportPageSchema)
-@problem(404, "Irritant inconnu")
-@problem(422, "Pagination invalide")
+@bp.problem(404, "Irritant inconnu")
+@bp.problem(422, "Pagination invalide")
 @reading
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
@@ -203,7 +198,7 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
 @bp.response(200, sch.TriageEventSchema(many=True))
-@problem(404, "Irritant inconnu")
+@bp.problem(404, "Irritant inconnu")
 @reading
 def cluster_events(cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""

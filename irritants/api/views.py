@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, request, url_for
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import Blueprint
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.extensions import limiter, read_limit, submit_limit
@@ -29,11 +29,6 @@ _IDEMPOTENCY_DOC = {
     "description": "Clé unique choisie par le client (ex. un UUID). Un nouvel envoi avec la même clé et le même "
     "contenu renvoie le même signalement, sans doublon ; avec un autre contenu : 422.",
 }
-
-
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
 
 class InvalidIdempotencyKey(IrritantsError):
@@ -61,11 +56,11 @@ def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
 @bp.response(
     201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}}}
 )
-@problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
-@problem(413, "Corps trop volumineux")
-@problem(422, "Champs invalides (détail par champ dans « errors »)")
-@problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
-@problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
+@bp.problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
+@bp.problem(413, "Corps trop volumineux")
+@bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
+@bp.problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
+@bp.problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
 @bp.doc(parameters=[_IDEMPOTENCY_DOC])
 def create_report(data: dict[str, Any]) -> Any:
     """Déposer un signalement.
@@ -110,8 +105,8 @@ def create_report(data: dict[str, Any]) -> Any:
 @bp.route("/reports/<string:token>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ReportPublicSchema)
-@problem(404, "Aucun signalement pour ce jeton")
-@problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
+@bp.problem(404, "Aucun signalement pour ce jeton")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_report(token: str) -> Any:
     """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
     return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
