@@ -13,7 +13,7 @@ from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
 from irritants.intake.models import StatusKind
-from irritants.paging import page_field, page_size_field
+from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
@@ -56,14 +56,10 @@ class MergedIntoSchema(ma.Schema):
     detail = ma.fields.String()
 
 
-class ClusterPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ClusterOutSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+ClusterPageSchema = page_schema(ClusterOutSchema, "ClusterPage", "Irritants, du score le plus élevé au plus faible")
 
 
-class ClusterQuerySchema(KnownAdministrationMixin):
+class ClusterQuerySchema(KnownAdministrationMixin, PageQuerySchema):
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
     territory = ma.fields.String(
         validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")
@@ -72,8 +68,6 @@ class ClusterQuerySchema(KnownAdministrationMixin):
     period = ma.fields.String(
         validate=ma.validate.OneOf(list(triage.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
     )
-    page = page_field()
-    page_size = page_size_field(20)
 
 
 class SimilarQuerySchema(ma.Schema):
@@ -108,13 +102,8 @@ def list_clusters(args: dict[str, Any]) -> Any:
         args.get("administration"), args.get("territory"), args.get("status"), args.get("period")
     )
     db = get_session()
-    items, total = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
-    return {
-        "items": [triage.cluster_summary(db, c) for c in items],
-        "total": total,
-        "page": args["page"],
-        "page_size": args["page_size"],
-    }
+    listed = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
+    return listed.map(lambda c: triage.cluster_summary(db, c))
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -150,6 +139,7 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.arguments(SimilarQuerySchema, location="query")
 @bp.response(200, SimilarOutSchema(many=True))
 @bp.problem(422, "Paramètres invalides")
+@bp.doc(**unpaged("Les 5 irritants les plus proches au plus, pas une liste à parcourir"))
 def similar(args: dict[str, Any]) -> Any:
     """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
     db = get_session()

@@ -13,7 +13,7 @@ from irritants.db import get_session
 from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
-from irritants.paging import page_field, page_size_field
+from irritants.paging import PageQuerySchema, page_schema
 
 bp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
@@ -58,16 +58,9 @@ class ModerationReportSchema(ma.Schema):
     territory = ma.fields.String(metadata={"description": "Code du département"})
 
 
-class ModerationPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ModerationReportSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
-
-
-class ModerationQuerySchema(ma.Schema):
-    page = page_field()
-    page_size = page_size_field(20)
+ModerationPageSchema = page_schema(
+    ModerationReportSchema, "ModerationPage", "Signalements en attente, du plus ancien au plus récent"
+)
 
 
 class DecisionSchema(ma.Schema):
@@ -128,7 +121,7 @@ def _out(report: Report) -> dict[str, Any]:
 
 
 @bp.route("/moderation/reports", methods=["GET"])
-@bp.arguments(ModerationQuerySchema, location="query")
+@bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, ModerationPageSchema)
 @bp.problem(401, "Jeton ou session d'agent requis")
 @bp.problem(403, "Réservé aux responsables produit et aux administrateurs")
@@ -143,9 +136,8 @@ def list_pending(args: dict[str, Any]) -> Any:
     Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
     """
     agent = require(Action.MODERATE)
-    items, total = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
-    body = {"items": [_out(r) for r in items], "total": total, "page": args["page"], "page_size": args["page_size"]}
-    return body, 200, {"Cache-Control": "no-store"}
+    listed = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
+    return listed.map(_out), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/moderation/reports/<int:report_id>/decision", methods=["POST"])

@@ -14,12 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api import triage_schemas as sch
 from irritants.api.spec import BEARER_AUTH, Blueprint
-from irritants.audit.services import timeline
+from irritants.audit.services import timeline_page
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
+from irritants.paging import PageQuerySchema
 from irritants.triage import backlog, decisions, stats
 from irritants.triage import bulk as bulk_decisions
 from irritants.triage.models import Cluster
@@ -158,15 +159,8 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 @reading
 def list_clusters(filters: backlog.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
-    items, total = backlog.backlog(get_session(), filters)
     squads = _squads()
-    body = {
-        "items": [sch.cluster_item(c, squads) for c in items],
-        "total": total,
-        "page": filters.page,
-        "page_size": filters.page_size,
-    }
-    return body, 200, _NO_STORE
+    return backlog.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -181,7 +175,7 @@ def get_cluster(cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
-@bp.arguments(sch.TriageReportsQuerySchema, location="query")
+@bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, sch.TriageReportPageSchema)
 @bp.problem(404, "Irritant inconnu")
 @bp.problem(422, "Pagination invalide")
@@ -191,20 +185,20 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     db = get_session()
     cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
     raw = bool(decide(_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    rows, total = backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw)
-    body = {"items": rows, "total": total, "page": args["page"], "page_size": args["page_size"], "raw": raw}
-    return body, 200, _NO_STORE
+    return backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
-@bp.response(200, sch.TriageEventSchema(many=True))
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, sch.TriageEventPageSchema)
 @bp.problem(404, "Irritant inconnu")
+@bp.problem(422, "Pagination invalide")
 @reading
-def cluster_events(cluster_id: int) -> Any:
+def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
     db = get_session()
     cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
-    return timeline(db, cluster.id), 200, _NO_STORE
+    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
 # --- decisions --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.intake.models import Moderation, Severity, StatusKind
-from irritants.paging import page_field, page_size_field
+from irritants.paging import page_schema
 from irritants.triage.backlog import BacklogQuerySchema
 from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
 from irritants.triage.merges import MERGE_MAX
@@ -181,11 +181,6 @@ class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):
     """The backlog's query string (one schema with the back-office page), unknown administration in the same 422."""
 
 
-class TriageReportsQuerySchema(ma.Schema):
-    page = page_field()
-    page_size = page_size_field(20)
-
-
 # --- answers ----------------------------------------------------------------------------------------------
 
 
@@ -224,11 +219,7 @@ class TriageClusterItemSchema(ma.Schema):
     updated_at = fields.DateTime()
 
 
-class TriageClusterPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(TriageClusterItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+TriageClusterPageSchema = page_schema(TriageClusterItemSchema, "TriageClusterPage", "Irritants dans l'ordre demandé")
 
 
 class TriageTerritoryShareSchema(ma.Schema):
@@ -275,6 +266,7 @@ class TriageReportRowSchema(ma.Schema):
     reference = fields.String()
     created_at = fields.DateTime()
     text = fields.String(allow_none=True, metadata={"description": "Anonymisé, sauf pour qui peut modérer"})
+    raw = fields.Boolean(metadata={"description": "Texte brut (droit de modération sur l'irritant) ou anonymisé"})
     hidden = fields.Boolean(metadata={"description": "Texte en attente de modération, non montré"})
     original = fields.String(
         allow_none=True,
@@ -296,12 +288,7 @@ class TriageReportRowSchema(ma.Schema):
     representative = fields.Boolean()
 
 
-class TriageReportPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(TriageReportRowSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
-    raw = fields.Boolean(metadata={"description": "Textes bruts (droit de modération) ou anonymisés"})
+TriageReportPageSchema = page_schema(TriageReportRowSchema, "TriageReportPage", "Du plus récent au plus ancien")
 
 
 class TriageMovedReportSchema(ma.Schema):
@@ -323,6 +310,9 @@ class TriageEventSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
+TriageEventPageSchema = page_schema(TriageEventSchema, "TriageEventPage", "Du plus récent au plus ancien")
+
+
 class TriageTemplateSchema(ma.Schema):
     id = fields.Integer()
     title = fields.String()
@@ -330,6 +320,11 @@ class TriageTemplateSchema(ma.Schema):
     squad_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+TriageTemplatePageSchema = page_schema(
+    TriageTemplateSchema, "TriageTemplatePage", "Modèles partagés, puis ceux des start-ups d'État, par titre"
+)
 
 
 def cluster_item(cluster: Cluster, squads: dict[int, str]) -> dict[str, Any]:

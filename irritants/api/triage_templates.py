@@ -8,16 +8,20 @@ from typing import Any
 from irritants.api import triage_schemas as sch
 from irritants.api.triage import _NO_STORE, MAX_ID, _agent, _commit, bp, deciding, reading
 from irritants.db import get_session
+from irritants.paging import Page, PageQuerySchema
 from irritants.triage import decisions
 from irritants.triage.models import ReplyTemplate
 
 
 @bp.route("/templates", methods=["GET"])
-@bp.response(200, sch.TriageTemplateSchema(many=True))
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, sch.TriageTemplatePageSchema)
+@bp.problem(422, "Pagination invalide")
 @reading
-def list_templates() -> Any:
+def list_templates(args: dict[str, Any]) -> Any:
     """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
-    return decisions.list_templates(get_session(), _agent()), 200, _NO_STORE
+    usable = decisions.list_templates(get_session(), _agent())
+    return Page.of(usable, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
 @bp.route("/templates", methods=["POST"])

@@ -16,6 +16,7 @@ from irritants.intake import services as intake
 from irritants.intake import signals
 from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreatedSchema, ReportCreateSchema, ReportPublicSchema
+from irritants.paging import unpaged
 from irritants.referential import services as referential
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Signalements et référentiels")
@@ -114,6 +115,7 @@ def get_report(token: str) -> Any:
 
 @bp.route("/administrations", methods=["GET"])
 @bp.response(200, AdministrationOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
 def list_administrations() -> Any:
     """Administrations et leurs démarches (identifiants à utiliser dans un signalement)."""
     return referential.list_administrations(get_session())
@@ -121,6 +123,7 @@ def list_administrations() -> Any:
 
 @bp.route("/territories", methods=["GET"])
 @bp.response(200, TerritoryOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel fixe (101 départements), donné en entier pour construire un formulaire"))
 def list_territories() -> Any:
     """Les 101 départements (code INSEE, nom, région)."""
     return referential.list_territories(get_session())
@@ -128,6 +131,7 @@ def list_territories() -> Any:
 
 @bp.route("/channels", methods=["GET"])
 @bp.response(200, ChannelOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
 def list_channels() -> Any:
     """Canaux de contact avec l'administration."""
     return referential.list_channels(get_session())

@@ -45,23 +45,22 @@ def queue() -> Any:
     """Reports held for moderation, oldest first, raw text with the detected personal data highlighted."""
     agent = require(Action.MODERATE)
     page = _page()
-    items, total = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
+    listed = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
     rows = [
         {
             "report": report,
             "segments": segments(report.description),
             "reasons": moderation.reason_labels(report.moderation_reasons),
         }
-        for report in items
+        for report in listed.items
     ]
-    pages = max(1, -(-total // PAGE_SIZE))
     response = current_app.make_response(
         render_template(
             "moderation/queue.html",
             rows=rows,
-            total=total,
+            total=listed.total,
             page=page,
-            pages=pages,
+            pages=listed.pages,
             kind_labels=moderation.REASON_LABELS,
             reason_max=moderation.REASON_MAX_LENGTH,
         )

@@ -8,7 +8,6 @@ agent's hands shows it again asking for confirmation. The irritant page's conten
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -79,11 +78,12 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
     if failure is not None:
         failure = replace(failure, reload_url=url_for("backoffice.backlog_page", **filters.as_query()))
     try:
-        items, total = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters)
     except ValidationFailed as err:
         filter_errors.update(err.errors)
         filters = replace(filters, administration=None)
-        items, total = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters)
+    items = listed.items
     squads = backlog.list_squads(db)
     can = {op: bool(decide(agent, action)) for op, action in BULK_ACTIONS.items()}
     html = render_template(
@@ -91,8 +91,8 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         filters=filters,
         filter_errors=filter_errors,
         items=items,
-        total=total,
-        pages=max(1, math.ceil(total / filters.page_size)),
+        total=listed.total,
+        pages=listed.pages,
         squads=squads,
         squad_names={s.id: s.name for s in squads},
         administrations=referential.list_administrations(db),

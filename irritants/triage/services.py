@@ -8,7 +8,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, StatusKind
 from irritants.intake.redaction import excerpt
+from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import root_of
@@ -106,8 +107,8 @@ def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
     return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
 
 
-def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> tuple[list[Cluster], int]:
-    """Public clusters ranked by score, filtered and paginated; returns (page items, total)."""
+def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
+    """Public clusters ranked by score, filtered, one page of them."""
     # A duplicate keeps its public page (it points to the original) but is not listed twice.
     stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
     report_conditions = []
@@ -125,11 +126,7 @@ def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_
         stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
     if filters.status:
         stmt = stmt.where(Cluster.status == filters.status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(
-        stmt.order_by(Cluster.score.desc(), Cluster.id).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total
+    return paginate(session, stmt.order_by(Cluster.score.desc(), Cluster.id), page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)
