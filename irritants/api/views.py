@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
 from irritants.api.spec import Blueprint
 from irritants.db import get_session
-from irritants.errors import IrritantsError, ValidationFailed
+from irritants.errors import IrritantsError
 from irritants.extensions import limiter, read_limit, submit_limit
 from irritants.intake import services as intake
-from irritants.intake import signals
+from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
-from irritants.intake.schemas import ReportCreatedSchema, ReportCreateSchema, ReportPublicSchema
+from irritants.intake.schemas import ReportCreatedSchema, ReportPublicSchema
 from irritants.paging import unpaged
 from irritants.referential import services as referential
 
@@ -36,14 +36,10 @@ class InvalidIdempotencyKey(IrritantsError):
     status, slug, title = 400, "invalid-idempotency-key", "En-tête Idempotency-Key invalide"
 
 
-def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
-    return intake.reference_errors(get_session(), data)
-
-
 @bp.route("/reports", methods=["POST"])
 @limiter.shared_limit(submit_limit, scope="submissions")
 @bp.arguments(
-    ReportCreateSchema(references=_unknown_references),
+    report_schema(),
     example={
         "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
         "administration": "caf",
@@ -72,23 +68,7 @@ def create_report(data: dict[str, Any]) -> Any:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise InvalidIdempotencyKey("Idempotency-Key : 1 à 200 caractères ASCII imprimables, sans espace.")
-    config = current_app.config
-    db = get_session()
-    try:
-        submission = intake.submit_report(
-            db,
-            data,
-            source=Source.API,
-            secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"],
-            idempotency_key=f"api:{key}" if key else None,
-        )
-        db.commit()
-    except ValidationFailed:
-        db.rollback()
-        raise
-    if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+    submission = accept_report(data, source=Source.API, idempotency_key=f"api:{key}" if key else None)
     location = url_for("api.get_report", token=submission.tracking_token, _external=True)
     body = {
         "reference": submission.reference,
