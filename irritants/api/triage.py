@@ -23,6 +23,7 @@ from irritants.errors import IrritantsError, ValidationFailed
 from irritants.paging import PageQuerySchema
 from irritants.triage import backlog, decisions, stats
 from irritants.triage import bulk as bulk_decisions
+from irritants.triage import schemas as inputs
 from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
@@ -206,7 +207,7 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/status", methods=["POST"])
 @bp.arguments(
-    sch.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
+    inputs.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
@@ -229,7 +230,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/merge", methods=["POST"])
-@bp.arguments(sch.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
+@bp.arguments(inputs.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -249,7 +250,7 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
-@bp.arguments(sch.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
+@bp.arguments(inputs.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @deciding
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
@@ -261,7 +262,7 @@ def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/split", methods=["POST"])
-@bp.arguments(sch.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
+@bp.arguments(inputs.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
 @bp.response(201, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -276,7 +277,7 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/assign", methods=["POST"])
-@bp.arguments(sch.TriageAssignBodySchema, example={"squad_id": 2})
+@bp.arguments(inputs.TriageAssignBodySchema, example={"squad_id": 2})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -309,7 +310,7 @@ def _transfer_hint() -> Iterator[None]:
 
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
-@bp.arguments(sch.TriagePinBodySchema, example={"pinned": True})
+@bp.arguments(inputs.TriagePinBodySchema, example={"pinned": True})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -323,7 +324,7 @@ def pin(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/label", methods=["POST"])
 @bp.arguments(
-    sch.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
+    inputs.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
@@ -340,7 +341,7 @@ def label(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/reports/<int:report_id>/move", methods=["POST"])
-@bp.arguments(sch.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
+@bp.arguments(inputs.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
 @bp.response(200, sch.TriageMovedReportSchema)
 @deciding
 def move_report(data: dict[str, Any], report_id: int) -> Any:
@@ -355,7 +356,7 @@ def move_report(data: dict[str, Any], report_id: int) -> Any:
 
 
 @bp.route("/bulk", methods=["POST"])
-@bp.arguments(sch.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
+@bp.arguments(inputs.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
 @bp.response(200, sch.TriageBulkResultSchema)
 @deciding
 def bulk(data: dict[str, Any]) -> Any:

@@ -10,6 +10,7 @@ from irritants.api.triage import _NO_STORE, MAX_ID, _agent, _commit, bp, decidin
 from irritants.db import get_session
 from irritants.paging import Page, PageQuerySchema
 from irritants.triage import decisions
+from irritants.triage import schemas as inputs
 from irritants.triage.models import ReplyTemplate
 
 
@@ -26,7 +27,7 @@ def list_templates(args: dict[str, Any]) -> Any:
 
 @bp.route("/templates", methods=["POST"])
 @bp.arguments(
-    sch.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
+    inputs.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
 )
 @bp.response(201, sch.TriageTemplateSchema)
 @deciding
@@ -40,7 +41,7 @@ def create_template(data: dict[str, Any]) -> Any:
 
 
 @bp.route("/templates/<int:template_id>", methods=["PATCH"])
-@bp.arguments(sch.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
+@bp.arguments(inputs.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
 @bp.response(200, sch.TriageTemplateSchema)
 @deciding
 def update_template(data: dict[str, Any], template_id: int) -> Any:
