@@ -13,6 +13,7 @@ from irritants.db import get_session
 from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
+from irritants.intake.schemas import ModerationDecisionSchema
 from irritants.paging import PageQuerySchema, page_schema
 
 bp = Blueprint(
@@ -63,43 +64,6 @@ ModerationPageSchema = page_schema(
 )
 
 
-class DecisionSchema(ma.Schema):
-    decision = ma.fields.String(
-        required=True,
-        validate=ma.validate.OneOf([d.value for d in moderation.Decision], error="Choisir « publish » ou « reject »."),
-        metadata={"description": "« publish » : publier (anonymisé) ; « reject » : ne jamais publier le texte"},
-    )
-    reason = ma.fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(
-            max=moderation.REASON_MAX_LENGTH,
-            error=f"Le motif ne doit pas dépasser {moderation.REASON_MAX_LENGTH} caractères.",
-        ),
-        metadata={"description": "Motif facultatif, gardé dans l'historique"},
-    )
-    mask = ma.fields.List(
-        ma.fields.String(error_messages={"invalid": "Chaque passage à masquer doit être un texte."}),
-        load_default=list,
-        error_messages={"invalid": "Donnez une liste de passages à masquer.", "null": "Donnez une liste (vide)."},
-        metadata={
-            "description": "Avec « publish » : passages à masquer (un nom que la détection a manqué, un détail qui "
-            "permet de reconnaître quelqu'un). Chacun doit figurer dans le texte (majuscules et espaces "
-            "indifférents) ; chacune de ses occurrences est remplacée par « [masqué] » dans le texte publié. "
-            f"Au plus {masking.MAX_PASSAGES} passages de {masking.PASSAGE_MIN_LENGTH} à "
-            f"{masking.PASSAGE_MAX_LENGTH} caractères.",
-        },
-    )
-    expected = ma.fields.String(
-        load_default=Moderation.PENDING.value,
-        validate=ma.validate.OneOf([Moderation.PENDING.value], error="Seul l'état « pending » peut être attendu."),
-        metadata={
-            "description": "État dans lequel le client a vu le signalement : une autre décision prise "
-            "entre-temps donne 409 au lieu d'être écrasée"
-        },
-    )
-
-
 def _out(report: Report) -> dict[str, Any]:
     return {
         "id": report.id,
@@ -142,7 +106,7 @@ def list_pending(args: dict[str, Any]) -> Any:
 
 @bp.route("/moderation/reports/<int:report_id>/decision", methods=["POST"])
 @bp.arguments(
-    DecisionSchema,
+    ModerationDecisionSchema,
     example={"decision": "publish", "mask": ["Jean Dupont"], "reason": "Nom du conseiller masqué à la publication"},
 )
 @bp.response(200, ModerationReportSchema)
@@ -171,7 +135,7 @@ def decide(data: dict[str, Any], report_id: int) -> Any:
         min(report_id, MAX_ID),
         moderation.Decision(data["decision"]),
         expected=Moderation(data["expected"]),
-        reason=(data.get("reason") or "").strip() or None,
+        reason=(data["reason"] or "").strip() or None,
         masks=masking.parse_passages(data["mask"]),
     )
     db.commit()

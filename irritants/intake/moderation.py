@@ -117,26 +117,6 @@ def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:
         raise_for(decision)
 
 
-def parse_decision(decision: Any, expected: Any, reason: Any) -> tuple[Decision, Moderation, str | None]:
-    """Validate a moderator's form or JSON input; French messages per field."""
-    errors: dict[str, list[str]] = {}
-    try:
-        chosen = Decision(str(decision or ""))
-    except ValueError:
-        errors["decision"] = ["Choisissez « publier » ou « rejeter »."]
-    try:
-        state = Moderation(str(expected or Moderation.PENDING))
-    except ValueError:
-        errors["expected"] = ["État attendu inconnu : rechargez la page."]
-    if reason is not None and not isinstance(reason, str):
-        errors["reason"] = ["Le motif doit être un texte."]
-    elif reason and len(reason) > REASON_MAX_LENGTH:
-        errors["reason"] = [f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères."]
-    if errors:
-        raise ValidationFailed("Certains champs sont invalides.", errors=errors)
-    return chosen, state, (reason or "").strip() or None
-
-
 def decide(
     session: Session,
     agent: Agent,

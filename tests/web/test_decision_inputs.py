@@ -13,8 +13,9 @@ from sqlalchemy import select
 from irritants.auth.services import create_token
 from irritants.db import get_db
 from irritants.intake.models import Report
+from irritants.intake.schemas import ModerationDecisionSchema
 from irritants.triage import schemas
-from tests.conftest import make_cluster, make_user
+from tests.conftest import make_cluster, make_report, make_user
 from tests.web.test_backlog import BACKLOG, form_tokens
 
 API = "/api/v1/triage"
@@ -185,11 +186,27 @@ def test_a_reply_template_refused_through_the_form_and_the_api_says_the_same(cli
         assert f'<a href="#id_{field}">' in page and htmllib.escape(messages[0]) in page
 
 
+def test_a_moderation_decision_refused_through_the_form_and_the_api_says_the_same(app, client, world):
+    with get_db(app).session_scope() as s:
+        held = make_report(s, description="Rappelez-moi au 06 12 34 56 78, mon dossier est bloqué.")
+        s.commit()
+        held_id = held.id
+    token = {"Authorization": f"Bearer {world['token']}"}
+    url = f"/agents/moderation/{held_id}"
+    answer = client.post(
+        f"/api/v1/moderation/reports/{held_id}/decision", json={"decision": "peut-être"}, headers=token
+    )
+    [message] = api_messages(answer.get_json())["decision"]
+    page = client.post(url, data={**form_tokens(client, "/agents/moderation"), "decision": "peut-être"})
+    assert htmllib.escape(message) in client.get(page.headers["Location"]).get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "schema",
     [
         *(getattr(schemas, name) for name in dir(schemas) if name.startswith("Triage") and name.endswith("Schema")),
         schemas.MoveReportsSchema,
+        ModerationDecisionSchema,
     ],
 )
 def test_every_form_name_of_a_decision_schema_is_one_of_its_fields(schema):
