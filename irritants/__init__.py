@@ -39,7 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401
-    from irritants import db, errors, inputs, jobs
+    from irritants import db, errors, inputs, jobs, status
     from irritants.api import triage_templates  # noqa: F401  (its routes are on the api_triage blueprint)
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.me import bp as api_me_bp
@@ -49,11 +49,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.auth import access, oidc
     from irritants.auth.views import bp as auth_bp
     from irritants.extensions import api, csrf, limiter, talisman
-    from irritants.intake.models import CITIZEN_STATUS_LABELS, STATUS_BADGES
     from irritants.intake.moderation_views import bp as moderation_bp
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage import loading as encoder_loading
     from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
     from irritants.triage.backoffice import bp as backoffice_bp
     from irritants.triage.jobs import on_report_accepted
@@ -102,12 +102,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_triage_bp)  # its before_request calls protect_api_write()
 
     jobs.init_app(app)
+    encoder_loading.init_app(app)  # in the background: never delays the start nor a request
     report_accepted.connect(on_report_accepted, sender=app, weak=False)
 
     errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time
-    app.jinja_env.globals["status_badge"] = lambda kind: STATUS_BADGES.get(kind, "info")
-    app.jinja_env.globals["citizen_status"] = lambda kind: CITIZEN_STATUS_LABELS.get(kind, "Reçu")
+    app.jinja_env.globals["status_badge"] = status.badge
+    app.jinja_env.globals["citizen_status"] = status.citizen_label
 
     from irritants.cli import register_commands
 

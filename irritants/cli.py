@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import click
@@ -12,8 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from irritants import migrate
 from irritants.db import get_db
+from irritants.french import plural
 
 
 @click.group("db")
@@ -26,6 +28,8 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database."""
+    from irritants import migrate
+
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données à jour ({migrate.head_revision()}).")
 
@@ -39,7 +43,13 @@ def load_reference() -> None:
     with get_db().session_scope() as session:
         counts = load_reference_data(session)
         session.commit()
-    click.echo("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    words = {
+        "territories": ("territoire", "territoires"),
+        "administrations": ("administration", "administrations"),
+        "procedures": ("démarche", "démarches"),
+        "channels": ("canal", "canaux"),
+    }
+    click.echo("Référentiel chargé : " + ", ".join(plural(n, *words[table]) for table, n in counts.items()) + ".")
 
 
 @click.command("demo-data")
@@ -80,7 +90,7 @@ def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
                 progress=bar,
             )
         session.commit()
-    click.echo(f"{count} signalements de démonstration créés.")
+    click.echo(f"{plural(count, 'signalement de démonstration créé', 'signalements de démonstration créés')}.")
 
 
 @click.command("import")
@@ -131,11 +141,12 @@ def import_csv(
         for error in plan.errors[:200]:
             click.echo(f"ligne {error.line} · {error.field} · {error.reason}", err=True)
         if len(plan.errors) > 200:
-            click.echo(f"… et {len(plan.errors) - 200} autres erreurs.", err=True)
+            click.echo(f"… et {plural(len(plan.errors) - 200, 'autre erreur', 'autres erreurs')}.", err=True)
         bad_lines = len({e.line for e in plan.errors})
         summary = (
-            f"{plan.total} lignes : {len(plan.rows)} valides, {bad_lines} invalides, "
-            f"{plan.already_imported} déjà importées."
+            f"{plural(plan.total, 'ligne', 'lignes')} : {plural(len(plan.rows), 'valide', 'valides')}, "
+            f"{plural(bad_lines, 'invalide', 'invalides')}, "
+            f"{plural(plan.already_imported, 'déjà importée', 'déjà importées')}."
         )
         if plan.errors and not skip_invalid:
             raise click.ClickException(
@@ -155,7 +166,7 @@ def import_csv(
                 progress=bar,
             )
         session.commit()
-    click.echo(f"{summary} {count} signalements importés.")
+    click.echo(f"{summary} {plural(count, 'signalement importé', 'signalements importés')}.")
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -211,16 +222,26 @@ def _demo_agents() -> None:
 
 
 COMMANDS = (db_group, load_reference, demo_data, import_csv, setup)
+# Modules whose COMMANDS the app registers; each imports only what its commands' signatures need.
+COMMAND_MODULES = (
+    "irritants.cli",
+    "irritants.intake.cli",
+    "irritants.triage.cli",
+    "irritants.auth.cli",
+    "irritants.squads.cli",
+)
+# Commands that extensions add to app.cli when the app is built, found here without building it.
+EXTENSION_COMMANDS = {"openapi": ("flask_smorest.spec", "openapi_cli")}
+
+
+def project_commands() -> list[click.Command]:
+    """Every command of the project, without building the app."""
+    return [command for module in COMMAND_MODULES for command in importlib.import_module(module).COMMANDS]
 
 
 def register_commands(app: Flask) -> None:
-    """Attach the project's commands to ``app.cli``."""
-    from irritants.auth.cli import COMMANDS as AUTH_COMMANDS
-    from irritants.intake.cli import COMMANDS as PRIVACY_COMMANDS
-    from irritants.squads.cli import COMMANDS as SQUAD_COMMANDS
-    from irritants.triage.cli import COMMANDS as TRIAGE_COMMANDS
-
-    for command in (*COMMANDS, *PRIVACY_COMMANDS, *TRIAGE_COMMANDS, *AUTH_COMMANDS, *SQUAD_COMMANDS):
+    """Attach the project's commands to ``app.cli`` (for ``flask --app irritants``)."""
+    for command in project_commands():
         app.cli.add_command(command)
 
 
@@ -230,4 +251,34 @@ def _create_app() -> Flask:
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, help="irritants — signalements et irritants du service public.")
+class IrritantsGroup(FlaskGroup):
+    """``irritants``: FlaskGroup builds the whole app (seconds of imports) to list its commands; this group knows
+    them beforehand, so ``--help`` needs none of it. A command builds the app when it runs (``with_appcontext``).
+    """
+
+    def __init__(self, **extra: object) -> None:
+        super().__init__(create_app=_create_app, add_version_option=False, **extra)  # type: ignore[arg-type]
+        self._own: dict[str, click.Command] | None = None
+
+    def _own_commands(self) -> dict[str, click.Command]:
+        if self._own is None:
+            self._own = {command.name: command for command in project_commands() if command.name}
+        return self._own
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = self._own_commands().get(name)
+        if command is None and name in EXTENSION_COMMANDS:
+            module, attribute = EXTENSION_COMMANDS[name]
+            command = getattr(importlib.import_module(module), attribute)
+        return command if command is not None else super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        builtin = click.Group.list_commands(self, ctx)  # run, shell, routes
+        plugins = [entry.name for entry in metadata.entry_points(group="flask.commands")]
+        return sorted({*builtin, *plugins, *self._own_commands(), *EXTENSION_COMMANDS})
+
+
+# The version of the installed package (importlib.metadata), read when asked: Flask's own --version is left out.
+main = click.version_option(package_name="irritants", prog_name="irritants", message="%(prog)s %(version)s")(
+    IrritantsGroup(help="irritants — signalements et irritants du service public.")
+)

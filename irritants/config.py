@@ -115,6 +115,8 @@ class BaseConfig:
     CLUSTERING_SEED: int = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
     EMBEDDING_THREADS: int = 0
+    # Load the embedding model in the background as soon as a web process starts (see triage/loading.py).
+    PRELOAD_ENCODER: bool = True
     RANKING_WEIGHTS: str = ""
 
     SERVICE_NAME: str = "Irritants"
@@ -136,6 +138,8 @@ class TestingConfig(BaseConfig):
     JOBS_MODE = "inline"
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
     CLUSTERING_ENCODER = "tfidf"
+    # Tests that need the model load it (or a stand-in) themselves.
+    PRELOAD_ENCODER = False
     FORM_MIN_FILL_SECONDS = 0.0
     RATELIMIT_ENABLED = False
     # Each test app counts alone (a test that switches limits on must not share counters with another).
@@ -183,6 +187,7 @@ _ENV_KEYS = {
     "CLUSTERING_ENCODER": str,
     "CLUSTERING_SEED": int,
     "EMBEDDING_THREADS": int,
+    "PRELOAD_ENCODER": _bool,
     "RANKING_WEIGHTS": str,
     "AGENT_IDLE_MINUTES": int,
     "AGENT_SESSION_HOURS": int,
@@ -285,16 +290,17 @@ class WebServer:
 def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
     """The worker model for the configured database; ``WORKERS`` and ``THREADS`` override it.
 
-    SQLite has one writer at a time: one process whose threads take turns for it in-process (irritants.db) keeps
-    the tail latency of writes low, where threads of several processes wait in SQLite's busy handler. PostgreSQL
-    takes concurrent writers: two processes of four threads. Rate-limit counters are shared by all processes
-    (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
+    SQLite has one writer at a time: two single-threaded processes (sync workers), whose writers take turns through
+    the database's turn file (irritants.db.WriterQueue), keep the tail latency of writes that of a bare app; threads
+    in a process interleave their requests under the interpreter lock and stretch it. PostgreSQL takes concurrent
+    writers and waits on the network: two processes of four threads. Rate-limit counters are shared by all
+    processes (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
     ``memory://`` counters, which count per process and are refused with more than one worker.
     """
     env = os.environ if environ is None else environ
     url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
     if url.startswith("sqlite"):
-        workers, threads, reason = 1, 8, "SQLite : un processus, ses fils d'exécution écrivent chacun à leur tour"
+        workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
     else:
         workers, threads, reason = 2, 4, "PostgreSQL : deux processus de quatre fils d'exécution"
     workers = int(env.get("WORKERS") or workers)

@@ -9,17 +9,19 @@ SQLite has one writer at a time. Threads of one process that wait for it in SQLi
 growing steps (up to 100 ms) and miss the moment it frees: under load that made the p99 of intake six times the
 baseline's. So the threads of a process take turns in a queue of their own (:class:`WriterQueue`) before
 ``BEGIN IMMEDIATE`` and leave it once their COMMIT or ROLLBACK returned; a waiting thread is woken at once.
-Between processes the busy timeout still applies, which is why the embedded default runs one web process
-(``gunicorn.conf.py``).
+Processes of the machine take turns through a lock file next to the database, polled at a fine grain.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import fcntl
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,33 +90,62 @@ def utcnow() -> dt.datetime:
 
 
 class WriterQueue:
-    """The turn of each thread of this process for an SQLite database's single writer.
+    """The turn of each writer of this machine for an SQLite database's single writer.
 
-    Held from ``BEGIN IMMEDIATE`` until the end of COMMIT or ROLLBACK (so the next writer starts once the disk
-    has synced), by at most one DBAPI connection. A thread that waits longer than the busy timeout goes on
-    without its turn and leaves it to SQLite's busy handler, so a forgotten turn can slow writers, never stop them.
+    Threads of a process queue on a lock (woken at once when it frees); the one at the head then takes the
+    database's turn file (``<database>.writers``, an ``flock`` shared by the processes of the machine), polled
+    every 2 ms at most where SQLite's busy handler sleeps up to 100 ms. The turn is held from ``BEGIN IMMEDIATE``
+    until COMMIT or ROLLBACK has returned (the next writer starts once the disk has synced), by at most one DBAPI
+    connection. A writer that waits longer than the busy timeout goes on without its turn and leaves it to
+    SQLite's busy handler, so a forgotten turn can slow writers, never stop them.
     """
 
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
+    def __init__(self, timeout_s: float, lock_path: Path | None = None) -> None:
+        self.timeout_s, self.lock_path = timeout_s, lock_path
         self._lock = threading.Lock()
         self._holder: int | None = None
+        self._file: int | None = None  # this process's descriptor of the turn file, opened on first use
+        self._holds_file = False
         _WRITER_QUEUES.add(self)
 
     def acquire(self, dbapi_connection: Any) -> None:
-        if self._lock.acquire(timeout=self.timeout_s):
-            self._holder = id(dbapi_connection)
-        else:
+        deadline = time.monotonic() + self.timeout_s
+        if not self._lock.acquire(timeout=self.timeout_s):
             log.warning("SQLite write turn not obtained in %.0f s: waiting in SQLite's busy handler", self.timeout_s)
+            return
+        self._holder = id(dbapi_connection)
+        if self.lock_path is not None:
+            self._holds_file = self._take_file(deadline)
+
+    def _take_file(self, deadline: float) -> bool:
+        if self._file is None:
+            self._file = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # type: ignore[arg-type]
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    log.warning("SQLite write turn of the machine not obtained: waiting in SQLite's busy handler")
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def release(self, dbapi_connection: Any) -> None:
         if self._holder is not None and self._holder == id(dbapi_connection):
-            self._holder = None
+            if self._holds_file and self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._holds_file, self._holder = False, None
             self._lock.release()
 
     def _after_fork(self) -> None:
-        # A forked child has none of its parent's threads: a turn held in the parent means nothing here.
-        self._lock, self._holder = threading.Lock(), None
+        # A forked child has none of its parent's threads, and must not share its parent's turn file description
+        # (flock locks belong to it): start afresh.
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._file)
+        self._lock, self._holder, self._file, self._holds_file = threading.Lock(), None, None, False
 
 
 _WRITER_QUEUES: weakref.WeakSet[WriterQueue] = weakref.WeakSet()
@@ -138,7 +169,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 
-    queue = WriterQueue(SQLITE_BUSY_TIMEOUT_MS / 1000)
+    database = engine.url.database
+    turn_file = Path(f"{database}.writers") if database and database != ":memory:" else None
+    queue = WriterQueue(SQLITE_BUSY_TIMEOUT_MS / 1000, turn_file)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -51,6 +51,8 @@ class IrritantsError(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Requête invalide"
+    # Seconds a client should wait before asking again, sent as Retry-After on a 503.
+    retry_after: int = 5
 
     def __init__(self, detail: str | None = None, *, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(detail or self.title)
@@ -196,7 +198,7 @@ def _retry_after(error: HTTPException) -> int:
 def _domain_error(error: IrritantsError) -> Response:
     if wants_problem_json():
         errors = flatten_messages(error.errors) if error.errors else None
-        headers = {"Retry-After": "5"} if error.status == 503 else {}
+        headers = {"Retry-After": str(error.retry_after)} if error.status == 503 else {}
         if error.status == 401:
             # RFC 6750: name the scheme API clients must use, and say when the token they sent was refused.
             refused = ', error="invalid_token"' if g.get("bad_token") else ""

@@ -16,9 +16,18 @@ ensure_venv() {
   local digest
   digest="$(cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
-    echo "→ Installation des dépendances${extra:+ ($extra)}"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT${extra:+[$extra]}"
+    # pip's output (hundreds of lines) goes to a log, shown only when something fails.
+    local log="$VENV/install.log"
+    echo "→ Installation des dépendances${extra:+ ($extra)} : une à deux minutes (journal : .venv/install.log)"
+    if ! {
+      "$VENV/bin/python" -m pip install --progress-bar off --upgrade pip &&
+        "$VENV/bin/python" -m pip install --progress-bar off -e "$ROOT${extra:+[$extra]}"
+    } >"$log" 2>&1; then
+      echo "✗ L'installation des dépendances a échoué. Fin du journal ($log) :" >&2
+      tail -n 40 "$log" >&2
+      echo "✗ Corrigez la cause ci-dessus puis relancez la même commande." >&2
+      exit 1
+    fi
     echo "$digest" > "$stamp"
   fi
 }

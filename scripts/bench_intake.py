@@ -10,7 +10,7 @@ What is measured
       :func:`irritants.db.make_engine` (so WAL, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` on SQLite). It is
       the ceiling of the stack for a durable write on this machine.
     * ``intake`` — the real app (``wsgi:app``) as ``./scripts/run`` serves it: ``gunicorn.conf.py``'s worker
-      model for the database (on SQLite 1 process × 8 threads, on PostgreSQL 2 × 4; ``--workers``/``--threads``
+      model for the database (on SQLite 2 sync workers, on PostgreSQL 2 × 4 threads; ``--workers``/``--threads``
       override it), the same body sent to ``POST /api/v1/reports`` with a unique ``Idempotency-Key``; the report
       is committed before the 201. Rate limits are on, with ceilings no client reaches, so the shared counters
       (the instance's counters file, or Redis when IRRITANTS_REDIS_URL is set) are paid for as in production.

@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# Importing the app takes a few seconds per worker; much more when the suite runs in two processes on a busy machine.
+START_TIMEOUT_S = 60
 
 
 def free_port() -> int:
@@ -43,6 +45,8 @@ class Gunicorn:
             "IRRITANTS_SECRET_KEY": "gunicorn-test-secret",
             "IRRITANTS_RATELIMIT_ENABLED": "false",
             "IRRITANTS_ENV": "development",
+            # Workers start without loading the embedding model unless a test asks (its own tests do).
+            "IRRITANTS_PRELOAD_ENCODER": "false",
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -68,7 +72,7 @@ class Gunicorn:
         ]
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
@@ -79,7 +83,7 @@ class Gunicorn:
                 self.log.seek(0)
                 raise RuntimeError(self.log.read().decode(errors="replace"))
         self.__exit__()
-        raise RuntimeError("gunicorn did not start in 30 s")
+        raise RuntimeError(f"gunicorn did not start in {START_TIMEOUT_S} s")
 
     def worker_pids(self, min_age_s: float = 0.0) -> list[int]:
         """PIDs of the current workers (children of the master) started at least ``min_age_s`` ago."""

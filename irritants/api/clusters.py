@@ -12,15 +12,23 @@ from irritants.api.spec import Blueprint
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
-from irritants.intake.models import StatusKind
 from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
+from irritants.status import StatusKind
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 
 bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
 
 MAX_ID = 2**31 - 1
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de redemander (2 pendant le chargement du modèle)",
+        "schema": {"type": "integer", "example": 2},
+    }
+}
 
 
 class TermSchema(ma.Schema):
@@ -140,8 +148,18 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.response(200, SimilarOutSchema(many=True))
 @bp.problem(422, "Paramètres invalides")
 @bp.doc(**unpaged("Les 5 irritants les plus proches au plus, pas une liste à parcourir"))
+@bp.problem(
+    503,
+    "Pas encore prêt (type /api/v1/problems/suggestions-not-ready) : le modèle de comparaison des textes se "
+    "charge, quelques secondes après un démarrage. Redemander après Retry-After ; une liste vide, elle, veut "
+    "dire qu'aucun irritant ne ressemble au texte.",
+    headers=_RETRY_AFTER,
+)
 def similar(args: dict[str, Any]) -> Any:
-    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons."""
+    """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons.
+
+    Juste après un démarrage, tant que le modèle de comparaison se charge, la réponse est 503 avec Retry-After
+    (jamais une liste vide, qui dirait à tort que rien ne ressemble)."""
     db = get_session()
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
     suggestions = engine.similar(db, current_app.config, args["text"], administration_id=admin.id if admin else None)

@@ -21,6 +21,7 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.paging import PageQuerySchema
+from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
 from irritants.triage import backlog, decisions, stats
 from irritants.triage import bulk as bulk_decisions
 from irritants.triage import schemas as inputs
@@ -138,8 +139,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
         "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
         "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
         "allowed_transitions": [
-            {"status": s, "label": decisions.STATUS_LABELS_AGENT[s]}
-            for s in decisions.allowed_transitions(cluster.status)
+            {"status": s, "label": STATUS_LABELS_AGENT[s]} for s in allowed_transitions(cluster.status)
         ],
         "score_breakdown": cluster.score_breakdown or {},
         "territorial_breakdown": backlog.territorial_breakdown(db, cluster),

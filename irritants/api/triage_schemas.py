@@ -10,10 +10,10 @@ import marshmallow as ma
 from marshmallow import fields
 
 from irritants.api.schemas import KnownAdministrationMixin
-from irritants.intake.models import Moderation, Severity, StatusKind
+from irritants.intake.models import Moderation, Severity
 from irritants.paging import page_schema
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage.backlog import BacklogQuerySchema
-from irritants.triage.decisions import STATUS_LABELS_AGENT
 from irritants.triage.models import Cluster
 
 

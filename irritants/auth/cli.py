@@ -13,7 +13,6 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from irritants import to_paris_time
-from irritants.auth import services
 from irritants.auth.models import Role
 from irritants.db import get_db
 from irritants.errors import IrritantsError
@@ -36,6 +35,8 @@ def _when(moment: dt.datetime | None, empty: str = "—") -> str:
 
 
 def _password_checker(email: str) -> Callable[[str], str]:
+    from irritants.auth import services
+
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
 
     def check(value: str) -> str:
@@ -68,6 +69,8 @@ def users_create(
     email: str, roles: tuple[str, ...], squads: tuple[str, ...], name: str, generate_password: bool, no_password: bool
 ) -> None:
     """Create an agent; the password is asked twice (hidden) unless generated or not wanted."""
+    from irritants.auth import services
+
     if generate_password and no_password:
         raise click.UsageError("Choisissez --generate-password ou --no-password, pas les deux.")
     email = services.normalise_email(email)
@@ -101,6 +104,8 @@ def users_create(
 @with_appcontext
 def users_list() -> None:
     """List agents: email, roles, state, last sign-in."""
+    from irritants.auth import services
+
     with _transaction() as session:
         users = services.list_users(session)
         if not users:
@@ -120,6 +125,8 @@ def users_list() -> None:
 @with_appcontext
 def users_deactivate(email: str) -> None:
     """Deactivate an account: its sessions end at once and its API tokens stop working."""
+    from irritants.auth import services
+
     with _transaction() as session:
         user = services.get_user(session, email)
         changed = services.deactivate_user(session, user)
@@ -133,6 +140,8 @@ def users_deactivate(email: str) -> None:
 @with_appcontext
 def users_roles(email: str, roles: tuple[str, ...]) -> None:
     """Replace an agent's roles."""
+    from irritants.auth import services
+
     with _transaction() as session:
         user = services.get_user(session, email)
         changed = services.set_roles(session, user, roles)
@@ -161,6 +170,8 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(email: str, name: str, days: int | None) -> None:
     """Create a token and print it once."""
+    from irritants.auth import services
+
     if not name.strip() or len(name.strip()) > 100:
         raise click.BadParameter("le nom du jeton doit compter de 1 à 100 caractères.", param_hint="--name")
     lifetime = current_app.config["API_TOKEN_DEFAULT_DAYS"] if days is None else days
@@ -181,6 +192,8 @@ def tokens_create(email: str, name: str, days: int | None) -> None:
 @with_appcontext
 def tokens_list(email: str) -> None:
     """List an agent's tokens (never their value)."""
+    from irritants.auth import services
+
     states = {"active": "actif", "expired": "expiré", "revoked": "révoqué"}
     with _transaction() as session:
         user = services.get_user(session, email)
@@ -200,6 +213,8 @@ def tokens_list(email: str) -> None:
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token: API calls with it are refused from now on."""
+    from irritants.auth import services
+
     with _transaction() as session:
         changed = services.revoke_token(session, token_id)
         session.commit()

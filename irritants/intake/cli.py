@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from irritants.db import get_db, utcnow
+from irritants.french import agree, number, plural
 
 # Below this many rows a progress bar is noise.
 PROGRESS_MIN = 1000
@@ -42,17 +43,18 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     now = _moment(now_value)
     months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
     days = current_app.config["SOURCE_RETENTION_DAYS"]
-    sources_detail = f"empreintes de réseau de plus de {days} jours des « C’est aussi mon cas » et signalements d’abus"
     with get_db().session_scope() as session:
         plan = privacy.plan_purge(session, now=now, retention_months=months)
         detail = (
-            f"{len(plan.expired)} dont la date de conservation est passée, "
-            f"{len(plan.closed)} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
+            f"{number(len(plan.expired))} dont la date de conservation est passée, "
+            f"{number(len(plan.closed))} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
         )
         if dry_run:
             sources = privacy.sources_to_erase(session, now=now, retention_days=days)
-            click.echo(f"Simulation : {plan.total} adresses seraient supprimées ({detail}). Rien n’a été modifié.")
-            click.echo(f"Simulation : {sources} {sources_detail} seraient effacées.")
+            addresses = plural(plan.total, "adresse serait supprimée", "adresses seraient supprimées")
+            click.echo(f"Simulation : {addresses} ({detail}). Rien n’a été modifié.")
+            erased = agree(sources, "serait effacée", "seraient effacées")
+            click.echo(f"Simulation : {_sources(sources, days)} {erased}.")
             return
         with tqdm(
             total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
@@ -62,13 +64,23 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
         counters = throttle.forget_idle(session, now)
         sources = privacy.erase_sources(session, now=now, retention_days=days)
         session.commit()
-    click.echo(f"{deleted} adresses supprimées ({detail}).")
+    click.echo(f"{plural(deleted, 'adresse supprimée', 'adresses supprimées')} ({detail}).")
     click.echo(
-        f"{originals} textes d’origine supprimés (passages masqués par la modération avant le "
-        f"{plan.cutoff.date().isoformat()} : seul le texte publié reste)."
+        f"{plural(originals, 'texte d’origine supprimé', 'textes d’origine supprimés')} (passages masqués par la "
+        f"modération avant le {plan.cutoff.date().isoformat()} : seul le texte publié reste)."
     )
-    click.echo(f"{counters} compteurs de tentatives de connexion supprimés (sans échec depuis 24 heures).")
-    click.echo(f"{sources} {sources_detail} effacées.")
+    click.echo(
+        f"{plural(counters, 'compteur', 'compteurs')} de tentatives de connexion "
+        f"{agree(counters, 'supprimé', 'supprimés')} (sans échec depuis 24 heures)."
+    )
+    click.echo(f"{_sources(sources, days)} {agree(sources, 'effacée', 'effacées')}.")
+
+
+def _sources(n: int, days: int) -> str:
+    return (
+        f"{plural(n, 'empreinte', 'empreintes')} de réseau de plus de {plural(days, 'jour', 'jours')} "
+        "des « C’est aussi mon cas » et signalements d’abus"
+    )
 
 
 @click.command("purge-contacts")
@@ -106,9 +118,12 @@ def erase_citizen(email: str, dry_run: bool) -> None:
         )
         return
     what = (
-        f"{len(found.report_ids)} signalement(s) anonymisé(s) (n° {', '.join(map(str, found.report_ids))}), "
-        f"{found.contacts} adresse(s) supprimée(s), {found.supports} « C’est aussi mon cas » supprimé(s), "
-        f"{found.abuse_flags} signalement(s) de contenu abusif supprimé(s)"
+        f"{plural(len(found.report_ids), 'signalement anonymisé', 'signalements anonymisés')} "
+        f"(n° {', '.join(map(str, found.report_ids))}), "
+        f"{plural(found.contacts, 'adresse supprimée', 'adresses supprimées')}, "
+        f"{number(found.supports)} « C’est aussi mon cas » {agree(found.supports, 'supprimé', 'supprimés')}, "
+        f"{plural(found.abuse_flags, 'signalement', 'signalements')} de contenu abusif "
+        f"{agree(found.abuse_flags, 'supprimé', 'supprimés')}"
     )
     if dry_run:
         click.echo(f"Simulation : seraient effacés {what}. Rien n’a été modifié.")

@@ -141,7 +141,6 @@ def _build(
 
     national = pool(tuple(territories))
     given_territories = set(territories)
-    max_pop = max(pop.get(c, _UNKNOWN_TERRITORY_POP) for c in territories)
     known = cat["administrations"]
     # Canonical orders keep ids and output independent of how the caller happened to order its référentiel.
     admin_order = [a for a in known if a in administrations] + sorted(a for a in administrations if a not in known)
@@ -160,18 +159,19 @@ def _build(
                 procs = list(given_procs)
             else:
                 procs = [p for p in spec if p in given_procs]
+            # One irritant per theme and démarche, however many départements it covers: copies of a theme that
+            # differ only by the town they name cannot be told apart, and an irritant grouping them would be titled
+            # after one local office while spanning many départements. Only themes of one département name a place.
             wanted = theme.get("territories")
             if wanted is None:
-                areas = [national]
+                area = national
             else:
                 present = tuple(t for t in wanted if t in given_territories)
                 if not present:
                     continue
-                areas = [pool((t,)) for t in present] if theme.get("split_territories") else [pool(present)]
-            for proc, area in itertools.product(procs, areas):
+                area = pool(present)
+            for proc in procs:
                 score = meta.get("weight", _UNKNOWN_ADMIN_WEIGHT) * theme.get("weight", 1.0)
-                if len(area[0]) == 1 and theme.get("split_territories"):
-                    score *= pop.get(area[0][0], _UNKNOWN_TERRITORY_POP) / max_pop
                 scores.append(score * rng.lognormvariate(0.0, 0.5))
                 burst = None
                 if theme.get("burst"):

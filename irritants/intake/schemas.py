@@ -13,9 +13,10 @@ from werkzeug.datastructures import MultiDict
 
 from irritants.forms import InputSchema
 from irritants.intake.masking import MAX_PASSAGES, PASSAGE_MAX_LENGTH, PASSAGE_MIN_LENGTH
-from irritants.intake.models import Moderation, Severity, StatusKind
+from irritants.intake.models import Moderation, Severity
 from irritants.intake.moderation import REASON_MAX_LENGTH, Decision
 from irritants.sanitize import clean_text, forbidden_character, refusal
+from irritants.status import StatusKind
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000

@@ -5,6 +5,7 @@ Shared by the back-office pages and the API; no Flask here, and nothing is writt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,12 +18,13 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
+from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import Page, PageQuerySchema, page_size_field, paginate
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS
@@ -295,7 +297,9 @@ def similar_clusters(
             sims = index.matrix @ centroid
             ids = [int(index.ids[i]) for i in np.argsort(-sims, kind="stable")[: limit + 1]]
     elif config is not None and cluster.label:
-        ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
+        # Not ready a few seconds after a start only: the page is not worth failing for it.
+        with contextlib.suppress(engine.EncoderNotReady):
+            ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
     ids = [i for i in ids if i != cluster.id]
     if not ids:
         return []

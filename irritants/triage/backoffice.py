@@ -21,8 +21,9 @@ from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, StatusKind
+from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage import backlog, bulk, decisions, stats
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
@@ -61,7 +62,7 @@ def _session() -> Session:
 
 
 def _common() -> dict[str, Any]:
-    return {"status_labels": decisions.STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
+    return {"status_labels": STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
 
 
 # --- backlog ------------------------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ def change_status(cluster_id: int) -> Any:
             db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
             public_note=data["public_note"],
         )  # fmt: skip
-        return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
+        return f"Statut changé : « {STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
 
     return _decide(agent, cluster.id, "statut", inputs.TriageStatusBodySchema, perform)
 

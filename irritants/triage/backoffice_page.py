@@ -13,7 +13,7 @@ from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind, allowed_transitions
 from irritants.triage import backlog, decisions, history
 from irritants.triage.backoffice_forms import Failure
 from irritants.triage.services import administration_names
@@ -52,7 +52,7 @@ def templates_for(session: Session, agent: Agent) -> list[Any]:
 
 
 def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
-    allowed = decisions.allowed_transitions(cluster.status)
+    allowed = allowed_transitions(cluster.status)
     reshape = bool(decide(agent, Action.RESHAPE, cluster))
     return {
         "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
@@ -103,7 +103,7 @@ def cluster_context(
     can = _can(agent, cluster)
     statuses = [
         s
-        for s in decisions.allowed_transitions(cluster.status)
+        for s in allowed_transitions(cluster.status)
         if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)
     ]
     merged = backlog.merged_into(session, cluster)

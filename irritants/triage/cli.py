@@ -7,33 +7,42 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from tqdm import tqdm
 
 from irritants.db import get_db
+from irritants.french import number, plural
+
+# Stage of a batch run: (label, unit); a stage without a unit is one step, whose "rate" would mean nothing.
+_STAGES = {
+    "vectors": ("Vecteurs", " textes"),
+    "clustering": ("Regroupement", None),
+    "saving": ("Enregistrement", " sig."),
+}
 
 
 class _Bars:
-    """One tqdm bar per stage of a long run."""
+    """One tqdm bar per stage of a long run, one after the other; each counts its own items from 0."""
 
     def __init__(self) -> None:
-        self.bars: dict[str, tqdm] = {}
+        self.stage: str | None = None
+        self.bar: tqdm | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        bar = self.bars.get(stage)
-        if bar is None:
-            labels = {"vectors": "Vecteurs", "clustering": "Regroupement", "saving": "Enregistrement"}
-            bar = self.bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), file=sys.stderr, unit=" ")
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if stage != self.stage or self.bar is None:
+            self.close()
+            label, unit = _STAGES.get(stage, (stage, " "))
+            options = {"unit": unit} if unit else {"bar_format": "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]"}
+            self.stage, self.bar = stage, tqdm(total=total, desc=label, file=sys.stderr, **options)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
+        if self.bar is not None:
+            self.bar.close()
+        self.stage, self.bar = None, None
 
 
 @click.command("recluster")
@@ -59,9 +68,12 @@ def recluster_command(seed: int | None) -> None:
         finally:
             bars.close()
     click.echo(
-        f"{result.reports} signalements en {result.clusters} irritants ({result.kept} conservés, {result.created} "
-        f"nouveaux, {result.emptied} vides supprimés, {result.vectorised} vecteurs calculés) "
-        f"en {time.monotonic() - started:.1f} s."
+        f"{plural(result.reports, 'signalement', 'signalements')} "
+        f"en {plural(result.clusters, 'irritant', 'irritants')} "
+        f"({plural(result.kept, 'conservé', 'conservés')}, {plural(result.created, 'nouveau', 'nouveaux')}, "
+        f"{plural(result.emptied, 'vide supprimé', 'vides supprimés')}, "
+        f"{plural(result.vectorised, 'vecteur calculé', 'vecteurs calculés')}) "
+        f"en {number(time.monotonic() - started, 1)} s."
     )
 
 
@@ -74,7 +86,7 @@ def rerank_command() -> None:
     with get_db().session_scope() as session:
         count = stats.refresh(session, stats.weights_from_config(current_app.config["RANKING_WEIGHTS"]))
         session.commit()
-    click.echo(f"{count} irritants reclassés.")
+    click.echo(f"{plural(count, 'irritant reclassé', 'irritants reclassés')}.")
 
 
 @click.command("process-pending")
@@ -92,7 +104,8 @@ def process_pending_command() -> None:
             chunk = pending[start : start + BATCH_SIZE]
             placed += process_report(current_app._get_current_object(), *chunk)
             bar.update(len(chunk))
-    click.echo(f"{placed} signalements rattachés à un irritant sur {len(pending)} en attente.")
+    placed_text = plural(placed, "signalement rattaché", "signalements rattachés")
+    click.echo(f"{placed_text} à un irritant sur {number(len(pending))} en attente.")
 
 
 @click.command("worker")
@@ -123,6 +136,7 @@ def cluster_file_command(
     encoder: str,
 ) -> None:
     """Cluster any CSV without touching the database; writes every row plus cluster_id and cluster_label."""
+    import numpy as np
     import pandas as pd
 
     from irritants.clustering import cluster_vectors, describe, get_encoder, scores
@@ -144,8 +158,9 @@ def cluster_file_command(
     frame["cluster_label"] = [summaries[int(c)].label for c in labels]
     frame.to_csv(output_path, index=False)
     click.echo(
-        f"{len(texts)} textes, {len(summaries)} groupes ({model.name}) ; vecteurs {encoded - started:.1f} s, "
-        f"regroupement {time.monotonic() - encoded:.1f} s → {output_path}"
+        f"{plural(len(texts), 'texte', 'textes')}, {plural(len(summaries), 'groupe', 'groupes')} ({model.name}) ; "
+        f"vecteurs {number(encoded - started, 1)} s, regroupement {number(time.monotonic() - encoded, 1)} s "
+        f"→ {output_path}"
     )
     if label_column:
         if label_column not in frame.columns:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pickle
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,58 +13,44 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from irritants.clustering import (
-    EmbeddingEncoder,
     Encoder,
     assign,
     default_threshold,
-    embedding_available,
     headline,
     keywords,
 )
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
-from irritants.intake.models import Report, StatusKind
+from irritants.errors import ServiceUnavailable
+from irritants.intake.models import Report
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
+from irritants.triage import loading
+from irritants.triage.loading import encoder_kind
 from irritants.triage.models import Cluster, EncoderState, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 
-_lock = threading.Lock()
-_embedding: EmbeddingEncoder | None = None
 _tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
 INDEX_REFRESH_SECONDS = 3.0
 SIMILAR_MAX_CHARS = 160
 HIDDEN_STATUSES = (StatusKind.SPAM, StatusKind.DUPLICATE)
 
 
-def encoder_kind(config: dict[str, Any]) -> str:
-    """The configured encoder, "auto" resolved: embeddings when the model is installed, else TF-IDF."""
-    kind = config["CLUSTERING_ENCODER"]
-    if kind == "auto":
-        return "embedding" if embedding_available() else "tfidf"
-    return kind
+class EncoderNotReady(ServiceUnavailable):
+    """The text encoder of this process is still loading (a few seconds after a start)."""
 
-
-def _load_embedding(threads: int) -> EmbeddingEncoder:
-    global _embedding
-    with _lock:
-        if _embedding is None:
-            _embedding = EmbeddingEncoder(threads=threads or None)
-        return _embedding
+    slug, title = "suggestions-not-ready", "Suggestions pas encore prêtes"
+    retry_after = 2
 
 
 def current_encoder(session: Session, config: dict[str, Any], *, wait: bool = True) -> Encoder | None:
     """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any).
 
     With ``wait=False`` a model still loading gives None at once (loading goes on in the background), so a
-    request never waits seconds for it.
+    request never waits for it.
     """
     if encoder_kind(config) == "embedding":
-        if _embedding is None and not wait:
-            if not _lock.locked():
-                threading.Thread(
-                    target=_load_embedding, args=(config["EMBEDDING_THREADS"],), name="irritants-model", daemon=True
-                ).start()
-            return None
-        return _load_embedding(config["EMBEDDING_THREADS"])
+        return loading.loader.get(config["EMBEDDING_THREADS"], wait=wait)
     state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
     if state is None:
         return None
@@ -184,8 +169,8 @@ def place_report(
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
-    report.status = cluster.status  # what the citizen's tracking page shows
     session.flush()
+    sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
     _remember(session, encoder, index, cluster)
     return cluster
 
@@ -232,7 +217,10 @@ def similar(
     """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
     encoder = current_encoder(session, config, wait=False)
     if encoder is None:
-        return []
+        if encoder_kind(config) == "embedding":
+            # Not "nothing is similar": the model is loading; the caller says so and when to ask again.
+            raise EncoderNotReady("La recherche d'irritants semblables démarre : réessayez dans quelques secondes.")
+        return []  # TF-IDF never fitted: there is no irritant to compare with yet
     index = centroid_index(session, encoder)
     if index.ids.size == 0:
         return []

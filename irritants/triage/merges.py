@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage.models import Cluster, Support
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_transition,
@@ -30,7 +32,6 @@ from irritants.triage.workflow import (
     get_cluster,
     invalid,
     log,
-    mirror_status,
     recompute_centroid,
     refresh,
     repoint_duplicates,
@@ -109,7 +110,7 @@ def merge(
         people |= {r.person_key for r in reports if r.person_key} | {s.person_key for s in supports}
         report_ids = [r.id for r in reports]
         # The product owner said these belong to the target: re-clustering must not pull them out again.
-        set_rows(session, Report, report_ids, cluster_id=target.id, cluster_locked=True, status=target.status)
+        set_rows(session, Report, report_ids, cluster_id=target.id, cluster_locked=True)
         set_rows(session, Support, moved_supports, cluster_id=target.id)
         before = status_fields(source)
         enter_status(source, StatusKind.DUPLICATE)
@@ -127,6 +128,7 @@ def merge(
         }
         log(session, agent, "cluster.merge", source, before=before, after=after, reason=reason)
 
+    sync_report_statuses(session, cluster_ids=[target.id])
     before = {"size": target.size, "supporters": target.supporters, "people": target.people}
     recompute_centroid(session, target)
     flush(session)
@@ -249,6 +251,6 @@ def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | Non
             )
     recompute_centroid(session, source)
     flush(session)
-    mirror_status(session, [source.id])
+    sync_report_statuses(session, cluster_ids=[source.id])
     refresh(session, [source, *holders.values()])
     return source

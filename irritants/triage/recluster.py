@@ -31,11 +31,13 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
+from irritants.triage.report_status import sync_report_statuses
 
 Progress = Callable[[str, int, int], None]
 _ADVISORY_KEY = 0x1EE17A57
@@ -104,14 +106,21 @@ def vectorise_missing(session: Session, config: dict[str, Any], progress: Progre
             .order_by(Report.id)
         ).all()
     )
-    for start in range(0, len(missing), 256):
+    total = len(missing)
+    if not total:
+        return 0
+    # Every stage reports 0 before its work starts, then items as they are done: a progress bar's rate is honest.
+    progress("vectors", 0, total)
+    for start in range(0, total, 256):
         chunk = missing[start : start + 256]
-        vectors = encoder.encode([r.description for r in chunk])
+        vectors = encoder.encode(
+            [r.description for r in chunk],
+            progress=lambda done, _n, start=start: progress("vectors", start + done, total),
+        )
         for row, vector in zip(chunk, vectors, strict=True):
             engine.store_vector(session, row.id, encoder, vector)
         session.flush()
-        progress("vectors", start + len(chunk), len(missing))
-    return len(missing)
+    return total
 
 
 def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -> int:
@@ -119,6 +128,7 @@ def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -
     rows = session.execute(select(Report.id, Report.description).order_by(Report.id)).all()
     if not rows:
         return 0
+    progress("vectors", 0, len(rows))
     encoder = TfidfEncoder(seed=config["CLUSTERING_SEED"], min_df=2 if len(rows) > 50 else 1)
     encoder.fit([r.description for r in rows])
     vectors = encoder.encode([r.description for r in rows])
@@ -235,13 +245,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         session.connection().execute(stmt, payload[start : start + _BATCH])
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
     # A report shows its irritant's status on the citizen's tracking page: it follows the report when it moves.
-    status = select(Cluster.status).where(Cluster.id == Report.cluster_id).scalar_subquery()
-    session.execute(
-        update(Report)
-        .where(Report.cluster_id.is_not(None), Report.status != status)
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
+    sync_report_statuses(session)
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 

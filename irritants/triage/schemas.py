@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from irritants.forms import InputSchema, typed_number
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind
 from irritants.triage.decisions import BULK_MAX, BULK_OPERATIONS, KEYWORD_MAX_CHARS, KEYWORDS_MAX, ROUTED_TO_MAX
 from irritants.triage.merges import MERGE_MAX
 from irritants.triage.splits import SPLIT_MAX

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, StatusKind
+from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import excerpt
 from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
+from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import root_of
 

@@ -14,11 +14,13 @@ from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
 from irritants.errors import NotFoundError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_version,
@@ -111,7 +113,8 @@ def split(
     )
     session.add(new)
     flush(session)
-    set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True, status=new.status)
+    set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True)
+    sync_report_statuses(session, cluster_ids=[new.id])
     before = {"size": cluster.size, "keywords": list(cluster.keywords or [])}
     if not cluster.label_locked:
         cluster.keywords = list(facts["kept"])
@@ -159,10 +162,11 @@ def move_report(
         raise invalid("to_cluster_id", message)
     claim(session, [origin, to])
     before = {"cluster_id": report.cluster_id, "cluster_locked": report.cluster_locked, "status": report.status}
-    report.cluster_id, report.cluster_locked, report.status = to.id, True, to.status
+    report.cluster_id, report.cluster_locked = to.id, True
     if origin is not None and report.id in (origin.excerpt_report_ids or []):
         origin.excerpt_report_ids = [i for i in origin.excerpt_report_ids if i != report.id]
     flush(session)
+    sync_report_statuses(session, report_ids=[report.id])
     for cluster in (origin, to):
         if cluster is not None:
             recompute_centroid(session, cluster)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from irritants.audit.models import AppendOnlyError, Event
 from irritants.auth.services import agent_for
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, ReplyTemplate, Support
 from tests.conftest import make_cluster, make_report, make_squad, make_user

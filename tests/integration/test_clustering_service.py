@@ -83,7 +83,7 @@ def test_recluster_is_idempotent_and_keeps_cluster_identity(tfidf_app):
         s.commit()
     post_reports(tfidf_app.test_client(), per_theme=2)
     output = run(tfidf_app, "recluster").output
-    assert "3 conservés, 0 nouveaux" in output
+    assert "3 conservés, 0 nouveau," in output
     assert clusters_by_theme(tfidf_app, refs) == first
     with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
         assert s.get(Cluster, next(iter(first["rsa"]))).status.value == "triaged"
@@ -277,7 +277,7 @@ def test_pending_reports_are_caught_up_by_process_pending(make_app):
     with app.app_context(), get_db(app).session_scope() as s:
         assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) is None
     output = run(app, "process-pending").output
-    assert "1 signalements rattachés" in output
+    assert "1 signalement rattaché à un irritant" in output
     rdv = clusters_by_theme(app, refs)["rdv"]
     with app.app_context(), get_db(app).session_scope() as s:
         assert s.scalar(select(Report.cluster_id).where(Report.reference == late["reference"])) in rdv

@@ -10,7 +10,8 @@ from irritants.audit.models import Event
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.services import agent_for
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, Support
 from tests.conftest import make_cluster, make_report, make_squad, make_user
@@ -49,26 +50,6 @@ def support(session, cluster, person):
 
 
 # --- the typed workflow -----------------------------------------------------------------------------------
-
-
-def test_allowed_transitions_follow_the_design_workflow():
-    assert decisions.allowed_transitions(S.NEW) == [S.TRIAGED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM]
-    # A product owner may decide not to pursue an irritant once it is qualified, with a reason.
-    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.TRIAGED)
-    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.PLANNED)
-    assert S.FIXED not in decisions.allowed_transitions(S.TRIAGED)
-    assert decisions.allowed_transitions(S.IN_PROGRESS) == [
-        S.FIXED,
-        S.CLOSED_NOT_FIXED,
-        S.NOT_OUR_SCOPE,
-        S.DUPLICATE,
-        S.SPAM,
-    ]
-    assert decisions.allowed_transitions(S.FIXED) == [S.TRIAGED, S.REGRESSED]
-    assert decisions.allowed_transitions(S.REGRESSED) == [S.IN_PROGRESS]
-    for closed in (S.CLOSED_NOT_FIXED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM):
-        assert decisions.allowed_transitions(closed) == [S.TRIAGED]
-    assert set(decisions.STATUS_LABELS_AGENT) == set(StatusKind)
 
 
 def test_the_whole_life_of_an_irritant_with_one_event_per_step_and_reports_mirroring_it(session):

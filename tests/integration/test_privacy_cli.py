@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from irritants.audit.models import Event
 from irritants.db import get_db
-from irritants.intake.models import AbuseFlag, Report, ReportContact, Severity, StatusKind
+from irritants.intake.models import AbuseFlag, Report, ReportContact, Severity
 from irritants.intake.privacy import ERASED_TEXT, months_before
 from irritants.intake.services import email_hmac
+from irritants.status import StatusKind
 from irritants.triage.models import Support
 from irritants.triage.services import person_key
 from tests.conftest import TEST_SECRET, make_cluster, make_report
@@ -100,7 +101,7 @@ def test_purge_deletes_contacts_past_retention_once_and_is_idempotent(app, runne
     assert first.exit_code == 0, first.output
     assert first.output.startswith("2 adresses supprimées")
     assert contact_ids(app) == {retention_case["recent"], retention_case["reopened"], retention_case["open"]}
-    assert second.output.startswith("0 adresses supprimées")
+    assert second.output.startswith("0 adresse supprimée ")
     [event] = all_events(app)
     assert (event.action, event.actor, event.after) == (
         "contacts.purged",
@@ -163,8 +164,8 @@ def citizen(db):
 def test_erase_dry_run_says_what_it_would_do_and_changes_nothing(app, runner, citizen):
     result = runner.invoke(args=["erase-citizen", EMAIL, "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "Simulation" in result.output and "2 signalement(s) anonymisé(s)" in result.output
-    assert "1 « C’est aussi mon cas » supprimé(s)" in result.output
+    assert "Simulation" in result.output and "2 signalements anonymisés" in result.output
+    assert "1 « C’est aussi mon cas » supprimé," in result.output
     assert EMAIL.lower() not in result.output.lower()
     assert contact_ids(app) == {citizen["first"], citizen["second"], citizen["other"]}
     assert all_events(app) == []
@@ -209,7 +210,7 @@ def test_a_browser_shared_with_someone_else_does_not_link_supports(app, runner, 
     contact(db, shared, "voisin@example.org", purge_after=NOW + dt.timedelta(days=100))
     db.commit()
     result = runner.invoke(args=["erase-citizen", EMAIL])
-    assert "0 « C’est aussi mon cas » supprimé(s)" in result.output
+    assert "0 « C’est aussi mon cas » supprimé," in result.output
     with get_db(app).session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Support)) == 1
         assert s.get(Report, shared.id).description == "Autre personne, même ordinateur."

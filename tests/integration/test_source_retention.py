@@ -55,7 +55,7 @@ def test_network_hashes_are_erased_after_the_retention_and_counts_stay(app, runn
         again = runner.invoke(args=["purge-personal-data"])
     assert result.exit_code == 0, result.output
     assert "4 empreintes de réseau de plus de 30 jours" in result.output
-    assert "0 empreintes de réseau" in again.output
+    assert "0 empreinte de réseau" in again.output
     expected = [(None, True), (None, False), (SOURCE, True)]
     assert sources(app, Support) == expected
     assert sources(app, AbuseFlag) == expected

@@ -105,3 +105,40 @@ def test_readers_do_not_queue_behind_a_writer(engine):
         thread.start()
         thread.join(5)
         assert seen == [0]  # answered while the writer still held its turn, without its uncommitted change
+
+
+def _writer_process(url: str, n: int, queue) -> None:
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_conn, _record):
+        dbapi_conn.execute("PRAGMA busy_timeout = 0")
+
+    failures = 0
+    for _ in range(n):
+        try:
+            with engine.begin() as conn:
+                value = conn.execute(text("SELECT value FROM counter WHERE id = 1")).scalar_one()
+                conn.execute(text("UPDATE counter SET value = :v WHERE id = 1"), {"v": value + 1})
+        except Exception:
+            failures += 1
+    engine.dispose()
+    queue.put(failures)
+
+
+def test_writers_of_several_processes_take_turns_too(engine):
+    import multiprocessing as mp
+
+    url = str(engine.url)
+    engine.dispose()
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_writer_process, args=(url, 60, queue)) for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    failures = [queue.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(10)
+    assert failures == [0, 0, 0]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM counter")).scalar_one() == 180

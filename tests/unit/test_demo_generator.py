@@ -231,3 +231,59 @@ def test_catalogue_matches_the_referential() -> None:
     for theme in [t for m in catalogue["administrations"].values() for t in m["themes"]] + catalogue["generic_themes"]:
         for template in theme["templates"]:
             assert {f for _, f, _, _ in string.Formatter().parse(template) if f} <= slots, template
+
+
+# --- local offices stay in their département ------------------------------------------------------------------
+
+_OFFICE = r"(?:prefecture|mairie|pmi|france services|agence|accueil|crous)"
+
+
+def _fold(text: str) -> str:
+    return _demo().noise.strip_accents(text).lower()
+
+
+@functools.cache
+def _cities() -> tuple[dict[str, str], str]:
+    """Folded name of each département's préfecture town → its code, and a pattern finding one in a text."""
+    towns = {_fold(town): code for code, town in _demo()._catalogue()["cities"].items()}
+    alternation = "|".join(re.escape(t) for t in sorted(towns, key=len, reverse=True))
+    return towns, rf"(?<![\w-])({alternation})(?![\w-])"
+
+
+def test_a_named_prefecture_is_the_one_of_the_reports_departement() -> None:
+    towns, town = _cities()
+    named = re.compile(rf"prefecture (?:de|d'|du) {town}")
+    checked = 0
+    for report in _big_sample():
+        for town in named.findall(_fold(report["description"])):
+            checked += 1
+            assert towns[town] == report["territory"], report
+    assert checked > 20  # Bobigny and Mamoudzou: préfectures named in their own département
+
+
+def _told_in(towns_in: str) -> dict[str, set[str]]:
+    """Reports whose complaint names a town (a pattern on the text, the town as <ville>) → their départements."""
+    _, town = _cities()
+    pattern, wanted = re.compile(town), re.compile(towns_in)
+    departements: dict[str, set[str]] = {}
+    for report in _big_sample():
+        # Where the citizen lives (« j'habite près de <ville> ») is context, not the complaint.
+        signature = " ".join(pattern.sub("<ville>", _fold(report["description"])).split())
+        if wanted.search(signature.replace("habite pres de <ville>", "")):
+            departements.setdefault(signature, set()).add(report["territory"])
+    return departements
+
+
+def test_one_complaint_about_a_local_office_is_not_told_in_several_departements() -> None:
+    # A clustering groups reports by what they say: when the same words about « the préfecture of <town> » come
+    # from sixteen départements, the irritant is titled after one préfecture and spans sixteen départements.
+    departements = _told_in(rf"{_OFFICE}[^.!?\n]{{0,25}}<ville>")
+    assert len(departements) > 20
+    spread = {text: sorted(codes) for text, codes in departements.items() if len(codes) > 1}
+    assert not spread, list(spread.items())[:3]
+
+
+def test_no_complaint_names_a_town_in_several_departements() -> None:
+    # The same for any town: « Je viens d'emménager à Lille… » titled an irritant of 21 départements.
+    spread = {text: sorted(codes) for text, codes in _told_in("<ville>").items() if len(codes) > 1}
+    assert not spread, list(spread.items())[:3]

@@ -10,7 +10,7 @@ import pytest
 
 from irritants.auth.services import agent_for
 from irritants.db import get_db
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind
 from irritants.triage import decisions
 from tests.conftest import make_cluster, make_squad, make_user
 from tests.web.test_backlog import BACKLOG, events, form_tokens, page_of, post, state

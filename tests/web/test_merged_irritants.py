@@ -7,7 +7,7 @@ import pytest
 
 from irritants.auth.services import agent_for
 from irritants.db import get_db
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind
 from irritants.triage import decisions
 from tests.conftest import make_cluster, make_user
 

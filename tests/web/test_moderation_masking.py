@@ -179,12 +179,12 @@ def test_the_original_text_is_deleted_when_the_retention_period_ends(make_app, h
         )
 
         clock.move_to(T0 + dt.timedelta(days=180))  # 6 months later, a day short
-        assert "0 textes d’origine supprimés" in runner.invoke(args=["purge-personal-data"]).output
+        assert "0 texte d’origine supprimé " in runner.invoke(args=["purge-personal-data"]).output
         assert stored(app, held["report"]).original_description == TEXT
 
         clock.move_to(T0 + dt.timedelta(days=182))
         result = runner.invoke(args=["purge-personal-data"])
-        assert "1 textes d’origine supprimés" in result.output, result.output
+        assert "1 texte d’origine supprimé " in result.output, result.output
     report = stored(app, held["report"])
     assert report.original_description is None
     assert report.description.startswith("Le conseiller [masqué] de Roubaix")  # only the published text remains

@@ -118,11 +118,11 @@ def test_redis_shares_the_counters_between_two_workers(database_url, make_app, t
 def test_per_process_counters_are_refused_with_several_workers():
     with pytest.raises(config.ConfigurationError, match="par processus"):
         config.web_server({"WORKERS": "2", "IRRITANTS_RATELIMIT_STORAGE_URI": "memory://"})
-    assert config.web_server({"IRRITANTS_RATELIMIT_STORAGE_URI": "memory://"}).workers == 1
+    assert config.web_server({"WORKERS": "1", "IRRITANTS_RATELIMIT_STORAGE_URI": "memory://"}).workers == 1
 
 
 def test_the_worker_model_follows_the_database():
-    assert (config.web_server({}).workers, config.web_server({}).threads) == (1, 8)
+    assert (config.web_server({}).workers, config.web_server({}).threads) == (2, 1)
     postgres = config.web_server({"IRRITANTS_DATABASE_URL": "postgresql+psycopg://db/irritants"})
     assert (postgres.workers, postgres.threads) == (2, 4)
     assert config.web_server({"WORKERS": "3", "THREADS": "2"}) == config.WebServer(3, 2, config.web_server({}).reason)

@@ -130,7 +130,9 @@ def test_a_new_flag_series_after_a_moderator_publishes_counts_the_same_network_a
 
 
 @pytest.mark.parametrize(
-    "cookie", ["a" * 24, "forged-value.not-our-signature", supporters.issue_supporter_id("x" * 20)]
+    "cookie",
+    ["a" * 24, "forged-value.not-our-signature", supporters.issue_supporter_id("x" * 20)],
+    ids=["unsigned", "forged", "signed-with-another-secret"],
 )
 def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, cookie):
     cluster_id, _ = irritant

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from irritants.auth.services import agent_for
 from irritants.db import get_db
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import decisions
 from tests.conftest import make_cluster, make_squad, make_user, report_payload
 from tests.web.test_backlog import page_of, post

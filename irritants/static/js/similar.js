@@ -6,12 +6,18 @@
 // Each one links to its public page (new window) and has a « C'est aussi mon cas » button that posts the
 // web form of that irritant, coming back to this form; the text typed so far is kept in sessionStorage for
 // that trip and restored on return. Server data is only ever inserted as text.
+//
+// Right after the service starts, the server may answer 503 with Retry-After while its text model loads: the
+// search is then asked once more after that delay (bounded), and if it is still not ready the suggestions are
+// quietly left out — they are only a help, and the form never depends on them.
 
 const MIN_LENGTH = 30;
 const DELAY_MS = 500;
 const MAX_ITEMS = 5;
 const DRAFT_KEY = "irritants:brouillon-signalement";
 const SUPPORT_FORM_ID = "similar-support-form";
+const RETRY_DEFAULT_MS = 2000;
+const RETRY_MAX_MS = 5000;
 
 // Badge colour by status kind, as on the tracking and irritant pages.
 const BADGE_KINDS = {
@@ -175,7 +181,16 @@ function render(items) {
   shownKey = key;
 }
 
-async function search() {
+// Delay before asking again, from a Retry-After in seconds: at least 0.5 s, at most RETRY_MAX_MS.
+function retryDelay(response) {
+  const seconds = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+  if (!Number.isFinite(seconds)) {
+    return RETRY_DEFAULT_MS;
+  }
+  return Math.min(Math.max(seconds * 1000, 500), RETRY_MAX_MS);
+}
+
+async function search(retried = false) {
   const text = description.value.trim();
   if (text.length < MIN_LENGTH) {
     return;
@@ -195,6 +210,15 @@ async function search() {
       credentials: "same-origin",
       signal: current.signal,
     });
+    if (response.status === 503 && !retried) {
+      // Not ready yet (the server is starting): ask once more, unless the citizen types meanwhile, which
+      // starts a new search (schedule() clears this timer).
+      if (controller === current) {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(() => search(true), retryDelay(response));
+      }
+      return;
+    }
     const items = response.ok ? await response.json() : [];
     if (controller === current) {
       render(Array.isArray(items) ? items : []);
