@@ -4,7 +4,6 @@ the request's arguments and renders ``backoffice/cluster.html`` with this contex
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -98,7 +97,8 @@ def cluster_context(
     """Everything ``backoffice/cluster.html`` shows (see its header for the names)."""
     cluster = backlog.cluster_detail(session, cluster_id)
     raw = bool(decide(agent, Action.MODERATE, cluster))
-    reports, total_reports = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    listed = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    reports = listed.items
     squads = backlog.list_squads(session)
     squad_names = {s.id: s.name for s in squads}
     can = _can(agent, cluster)
@@ -128,9 +128,9 @@ def cluster_context(
         "cluster": cluster,
         "raw": raw,
         "reports": reports,
-        "total_reports": total_reports,
+        "total_reports": listed.total,
         "page": page,
-        "pages": max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
+        "pages": listed.pages,
         "representative": backlog.representative_reports(session, cluster, raw=raw),
         "territories": backlog.territorial_breakdown(session, cluster),
         "similar": backlog.similar_clusters(session, cluster, clustering=clustering),

@@ -85,7 +85,7 @@ def check_routed_to(to: StatusKind, routed_to: str | None) -> str | None:
             raise invalid("routed_to", "Le service destinataire ne se précise qu'avec « Hors périmètre ».")
         return None
     if not text:
-        message = "Précisez à quel service ou administration l'irritant a été transmis."
+        message = "Indiquez le service ou l'organisme à qui l'irritant a été transmis."
         raise invalid("routed_to", message)
     if len(text) > ROUTED_TO_MAX:
         raise invalid("routed_to", f"{ROUTED_TO_MAX} caractères au plus.")

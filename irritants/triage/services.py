@@ -8,7 +8,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import excerpt
+from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
 from irritants.settings import RankingSettings
 from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
@@ -108,8 +109,8 @@ def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
     return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
 
 
-def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> tuple[list[Cluster], int]:
-    """Public clusters ranked by score, filtered and paginated; returns (page items, total)."""
+def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
+    """Public clusters ranked by score, filtered, one page of them."""
     # A duplicate keeps its public page (it points to the original) but is not listed twice.
     stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
     report_conditions = []
@@ -127,11 +128,7 @@ def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_
         stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
     if filters.status:
         stmt = stmt.where(Cluster.status == filters.status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(
-        stmt.order_by(Cluster.score.desc(), Cluster.id).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total
+    return paginate(session, stmt.order_by(Cluster.score.desc(), Cluster.id), page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)

@@ -361,7 +361,7 @@ def test_raw_texts_of_an_irritant_only_for_who_may_moderate_it(matrix_app):
         token = {"Authorization": f"Bearer {principals[who].token}"}
         body = matrix_app.test_client().get(path, headers=token).get_json()
         held = next(item for item in body["items"] if item["id"] == world.report)
-        assert body["raw"] is raw, who
+        assert {item["raw"] for item in body["items"]} == {raw}, who
         assert (held["text"] is not None) is raw, who  # a held report's text is not even redacted-shown
         browser = matrix_app.test_client()
         sign_in(browser, principals[who].user)
