@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from irritants import settings
 from irritants.config import load_config
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -36,10 +37,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application: configuration, extensions, blueprints, CLI and error handlers."""
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
+    settings.init_app(app)
 
     # Every domain's models, so that foreign keys between domains resolve in any process.
     import irritants.models  # noqa: F401
-    from irritants import db, errors, inputs, jobs
+    from irritants import db, errors, inputs, jobs, status
     from irritants.api import triage_templates  # noqa: F401  (its routes are on the api_triage blueprint)
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.me import bp as api_me_bp
@@ -49,7 +51,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.auth import access, oidc
     from irritants.auth.views import bp as auth_bp
     from irritants.extensions import api, csrf, limiter, talisman
-    from irritants.intake.models import CITIZEN_STATUS_LABELS, STATUS_BADGES
     from irritants.intake.moderation_views import bp as moderation_bp
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
@@ -108,8 +109,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time
-    app.jinja_env.globals["status_badge"] = lambda kind: STATUS_BADGES.get(kind, "info")
-    app.jinja_env.globals["citizen_status"] = lambda kind: CITIZEN_STATUS_LABELS.get(kind, "Reçu")
+    app.jinja_env.globals["status_badge"] = status.badge
+    app.jinja_env.globals["citizen_status"] = status.citizen_label
 
     from irritants.cli import register_commands
 

@@ -247,8 +247,13 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from irritants import create_app
+    from irritants.config import ConfigurationError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        # The message names the variable to fix: say it, without a traceback, and exit with an error status.
+        raise click.ClickException(str(exc)) from exc
 
 
 class IrritantsGroup(FlaskGroup):

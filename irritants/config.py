@@ -1,4 +1,11 @@
-"""Configuration classes; the only module that reads ``os.environ``."""
+"""Settings: each declared once, typed; ``IRRITANTS_<NAME>`` overrides parsed by that type and checked at boot.
+
+The only module that reads ``os.environ``. A setting annotated ``Env[...]`` may be overridden by the environment
+variable ``IRRITANTS_<NAME>``; its annotation says how the text is read (bool, int, float, str, date, an enum, the
+ranking ``Weights``; see ``irritants.settings``) and the least value it may take. A value that does not fit stops
+the start with a ``ConfigurationError`` naming the variable. Services get the typed per-concern objects of
+``irritants.settings``, never this mapping.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from irritants.ranking import DEFAULT_WEIGHTS, Weights
+from irritants.settings import (
+    ClusteringEncoder,
+    Count,
+    Declared,
+    Env,
+    JobsMode,
+    Positive,
+    Seconds,
+    check,
+    declarations_of,
+    parse,
+)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
 DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
@@ -18,45 +39,46 @@ DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
 INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 RATELIMIT_FILE_NAME = "ratelimits.sqlite3"
+ENV_PREFIX = "IRRITANTS_"
 
 
-def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+class ConfigurationError(RuntimeError):
+    """The configuration is unusable (e.g. production without a secret, a variable that does not parse)."""
 
 
 class BaseConfig:
-    """Settings shared by every environment."""
+    """Settings shared by every environment: the one declaration of each (name, type, default)."""
 
     # Empty: development generates one into INSTANCE_PATH on first start, production refuses to start.
-    SECRET_KEY: str = ""
+    SECRET_KEY: Env[str] = ""
     # Local state that is never committed: the SQLite database, the generated development secret, demo accounts.
-    INSTANCE_PATH: str = str(INSTANCE_PATH)
-    DATABASE_URL: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    DATABASE_ECHO: bool = False
-    REDIS_URL: str | None = None
+    INSTANCE_PATH: Env[str] = str(INSTANCE_PATH)
+    DATABASE_URL: Env[str] = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    DATABASE_ECHO: Env[bool] = False
+    REDIS_URL: Env[str | None] = None
 
     # Bodies are small: a report is at most 4,000 characters of text.
-    MAX_CONTENT_LENGTH: int = 64 * 1024
+    MAX_CONTENT_LENGTH: Positive = 64 * 1024
 
     # Anti-abuse on public endpoints (Flask-Limiter syntax).
     # Counters are shared by every worker: empty means Redis when REDIS_URL is set, else the counters file
     # instance/ratelimits.sqlite3 (irritants/ratelimit_store.py). "memory://" counts per process: one worker only.
-    RATELIMIT_ENABLED: bool = True
-    RATELIMIT_STORAGE_URI: str = ""
-    RATELIMIT_KEY_PREFIX: str = "irritants"
+    RATELIMIT_ENABLED: Env[bool] = True
+    RATELIMIT_STORAGE_URI: Env[str] = ""
+    RATELIMIT_KEY_PREFIX: Env[str] = "irritants"
     RATELIMIT_HEADERS_ENABLED: bool = True
-    RATELIMIT_SUBMIT: str = "5 per minute;30 per hour;100 per day"
-    RATELIMIT_READ: str = "120 per minute"
-    FORM_MIN_FILL_SECONDS: float = 3.0
-    FORM_MAX_AGE_SECONDS: float = 24 * 3600
-    PROXY_FIX_COUNT: int = 0
+    RATELIMIT_SUBMIT: Env[str] = "5 per minute;30 per hour;100 per day"
+    RATELIMIT_READ: Env[str] = "120 per minute"
+    FORM_MIN_FILL_SECONDS: Env[Seconds] = 3.0
+    FORM_MAX_AGE_SECONDS: Seconds = 24 * 3600
+    PROXY_FIX_COUNT: Env[Count] = 0
 
     # Security headers and cookies.
-    FORCE_HTTPS: bool = False
-    SESSION_COOKIE_SECURE: bool = False
+    FORCE_HTTPS: Env[bool] = False
+    SESSION_COOKIE_SECURE: Env[bool] = False
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
-    WTF_CSRF_TIME_LIMIT: int | None = 24 * 3600
+    WTF_CSRF_TIME_LIMIT: Positive | None = 24 * 3600
     # No "remember me" is offered; should a remember cookie ever be set, it is as locked down as the session.
     REMEMBER_COOKIE_SECURE: bool = False
     REMEMBER_COOKIE_HTTPONLY: bool = True
@@ -65,41 +87,41 @@ class BaseConfig:
 
     # Agents' sign-in: sessions end after this idle time and, whatever the activity, after this many hours
     # (PERMANENT_SESSION_LIFETIME, the signed cookie's maximum age, follows AGENT_SESSION_HOURS).
-    AGENT_IDLE_MINUTES: int = 30
-    AGENT_SESSION_HOURS: int = 12
+    AGENT_IDLE_MINUTES: Env[Positive] = 30
+    AGENT_SESSION_HOURS: Env[Positive] = 12
     PERMANENT_SESSION_LIFETIME: dt.timedelta = dt.timedelta(hours=12)
     REMEMBER_COOKIE_DURATION: dt.timedelta = dt.timedelta(hours=12)
     # Sign-in throttling, never an account lockout (auth/throttle.py): failed passwords on one address from one
     # network or browser before waits start (1 minute, doubling), the longest wait, and failed passwords on one
     # address from all browsers that never signed in to it before those wait too. Failed attempts per IP on top.
-    LOGIN_MAX_FAILURES: int = 5
-    LOGIN_LOCK_MINUTES: int = 15
-    LOGIN_ACCOUNT_MAX_FAILURES: int = 20
-    RATELIMIT_LOGIN: str = "10 per minute;50 per hour"
-    PASSWORD_MIN_LENGTH: int = 12
+    LOGIN_MAX_FAILURES: Env[Positive] = 5
+    LOGIN_LOCK_MINUTES: Env[Positive] = 15
+    LOGIN_ACCOUNT_MAX_FAILURES: Env[Positive] = 20
+    RATELIMIT_LOGIN: Env[str] = "10 per minute;50 per hour"
+    PASSWORD_MIN_LENGTH: Positive = 12
     # API tokens created without an explicit lifetime expire after this many days.
-    API_TOKEN_DEFAULT_DAYS: int = 90
+    API_TOKEN_DEFAULT_DAYS: Env[Positive] = 90
 
     # ProConnect (OpenID Connect), switched on when the issuer and client id are set. The issuer is the
     # discovery base, e.g. https://auth.agentconnect.gouv.fr/api/v2 (".well-known/openid-configuration" added).
-    PROCONNECT_ISSUER: str = ""
-    PROCONNECT_CLIENT_ID: str = ""
-    PROCONNECT_CLIENT_SECRET: str = ""
-    PROCONNECT_SCOPES: str = "openid email given_name usual_name"
+    PROCONNECT_ISSUER: Env[str] = ""
+    PROCONNECT_CLIENT_ID: Env[str] = ""
+    PROCONNECT_CLIENT_SECRET: Env[str] = ""
+    PROCONNECT_SCOPES: Env[str] = "openid email given_name usual_name"
 
     # Contact data is purged after this many days (RGPD minimisation).
-    CONTACT_RETENTION_DAYS: int = 365
+    CONTACT_RETENTION_DAYS: Env[Count] = 365
     # …and, once the report's irritant is closed, this many months after closing (`purge-personal-data`).
-    PERSONAL_DATA_RETENTION_MONTHS: int = 12
+    PERSONAL_DATA_RETENTION_MONTHS: Env[Count] = 12
     # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
-    ABUSE_FLAG_THRESHOLD: int = 3
+    ABUSE_FLAG_THRESHOLD: Env[Positive] = 3
     # « Moi aussi » and abuse flags count once per network (keyed hash of the address): kept this many days.
-    SOURCE_RETENTION_DAYS: int = 30
+    SOURCE_RETENTION_DAYS: Env[Count] = 30
     # Per-network limits (IPv4 address, IPv6 /64) on « moi aussi » and on abuse flags.
-    RATELIMIT_SUPPORT: str = "20 per minute;200 per day"
-    RATELIMIT_FLAG: str = "10 per minute;50 per day"
+    RATELIMIT_SUPPORT: Env[str] = "20 per minute;200 per day"
+    RATELIMIT_FLAG: Env[str] = "10 per minute;50 per day"
     # API clients' own X-Supporter-Id (not issued by POST /api/v1/supporters) are refused from this date on.
-    UNSIGNED_SUPPORTER_SUNSET: dt.date = dt.date(2027, 3, 3)
+    UNSIGNED_SUPPORTER_SUNSET: Env[dt.date] = dt.date(2027, 3, 3)
 
     # OpenAPI (flask-smorest).
     API_TITLE: str = "irritants"
@@ -108,16 +130,16 @@ class BaseConfig:
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
-    # Clustering of new reports: "thread" (embedded default), "worker" (`irritants worker`), "inline" (tests).
-    JOBS_MODE: str = "thread"
-    # Text encoder for clustering: "auto" (sentence embeddings when installed, else TF-IDF), "embedding", "tfidf".
-    CLUSTERING_ENCODER: str = "auto"
-    CLUSTERING_SEED: int = 42
+    # Clustering of new reports (JobsMode); "worker" by default when REDIS_URL is set (except in tests).
+    JOBS_MODE: Env[JobsMode] = JobsMode.THREAD
+    CLUSTERING_ENCODER: Env[ClusteringEncoder] = ClusteringEncoder.AUTO
+    CLUSTERING_SEED: Env[Count] = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
-    EMBEDDING_THREADS: int = 0
+    EMBEDDING_THREADS: Env[Count] = 0
     # Load the embedding model in the background as soon as a web process starts (see triage/loading.py).
-    PRELOAD_ENCODER: bool = True
-    RANKING_WEIGHTS: str = ""
+    PRELOAD_ENCODER: Env[bool] = True
+    # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
+    RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
 
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
@@ -135,9 +157,9 @@ class TestingConfig(BaseConfig):
     TESTING = True
     # An explicit, public secret: tests must not depend on (nor write) a developer's instance folder.
     SECRET_KEY = "testing-secret-not-for-production"  # noqa: S105
-    JOBS_MODE = "inline"
+    JOBS_MODE = JobsMode.INLINE
     # Fast and model-free by default in tests; clustering tests ask for embeddings explicitly.
-    CLUSTERING_ENCODER = "tfidf"
+    CLUSTERING_ENCODER = ClusteringEncoder.TFIDF
     # Tests that need the model load it (or a stand-in) themselves.
     PRELOAD_ENCODER = False
     FORM_MIN_FILL_SECONDS = 0.0
@@ -160,72 +182,43 @@ CONFIGS: dict[str, type[BaseConfig]] = {
     "production": ProductionConfig,
 }
 
-# IRRITANTS_<NAME> environment variables override these keys, converted to the type of the default.
-_ENV_KEYS = {
-    "SECRET_KEY": str,
-    "DATABASE_URL": str,
-    "DATABASE_ECHO": _bool,
-    "REDIS_URL": str,
-    "RATELIMIT_ENABLED": _bool,
-    "RATELIMIT_STORAGE_URI": str,
-    "RATELIMIT_KEY_PREFIX": str,
-    "INSTANCE_PATH": str,
-    "RATELIMIT_SUBMIT": str,
-    "RATELIMIT_READ": str,
-    "FORM_MIN_FILL_SECONDS": float,
-    "PROXY_FIX_COUNT": int,
-    "FORCE_HTTPS": _bool,
-    "SESSION_COOKIE_SECURE": _bool,
-    "CONTACT_RETENTION_DAYS": int,
-    "PERSONAL_DATA_RETENTION_MONTHS": int,
-    "ABUSE_FLAG_THRESHOLD": int,
-    "SOURCE_RETENTION_DAYS": int,
-    "RATELIMIT_SUPPORT": str,
-    "RATELIMIT_FLAG": str,
-    "UNSIGNED_SUPPORTER_SUNSET": dt.date.fromisoformat,
-    "JOBS_MODE": str,
-    "CLUSTERING_ENCODER": str,
-    "CLUSTERING_SEED": int,
-    "EMBEDDING_THREADS": int,
-    "PRELOAD_ENCODER": _bool,
-    "RANKING_WEIGHTS": str,
-    "AGENT_IDLE_MINUTES": int,
-    "AGENT_SESSION_HOURS": int,
-    "LOGIN_MAX_FAILURES": int,
-    "LOGIN_LOCK_MINUTES": int,
-    "LOGIN_ACCOUNT_MAX_FAILURES": int,
-    "RATELIMIT_LOGIN": str,
-    "API_TOKEN_DEFAULT_DAYS": int,
-    "PROCONNECT_ISSUER": str,
-    "PROCONNECT_CLIENT_ID": str,
-    "PROCONNECT_CLIENT_SECRET": str,
-    "PROCONNECT_SCOPES": str,
-}
+
+# --- loading -------------------------------------------------------------------------------------------------------
 
 
-class ConfigurationError(RuntimeError):
-    """The configuration is unusable (e.g. production without a secret)."""
+def declarations() -> dict[str, Declared]:
+    """Every setting of BaseConfig, from its annotation (the one list of settings and their types)."""
+    return declarations_of(BaseConfig)
+
+
+def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
+    try:
+        return convert(declared, value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} invalide : {exc}") from exc
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
+    """Return the checked settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
     env_name = os.environ.get("IRRITANTS_ENV", "development")
     if overrides and "ENV" in overrides:
         env_name = overrides["ENV"]
     cls = CONFIGS.get(env_name)
     if cls is None:
         raise ConfigurationError(f"IRRITANTS_ENV inconnu : {env_name!r}")
-    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    declared = declarations()
+    settings = {name: _checked(name, how, check, getattr(cls, name)) for name, how in declared.items()}
     settings["ENV"] = env_name
-    for key, cast in _ENV_KEYS.items():
-        raw = os.environ.get(f"IRRITANTS_{key}")
-        if raw is not None and raw != "":
-            settings[key] = cast(raw)
-    if settings.get("REDIS_URL") and "IRRITANTS_JOBS_MODE" not in os.environ and env_name != "testing":
-        settings["JOBS_MODE"] = "worker"
-    if overrides:
-        settings.update(overrides)
+    for name, how in declared.items():
+        raw = os.environ.get(ENV_PREFIX + name)
+        if how.from_environment and raw is not None and raw != "":
+            settings[name] = _checked(ENV_PREFIX + name, how, parse, raw)
+    if settings.get("REDIS_URL") and f"{ENV_PREFIX}JOBS_MODE" not in os.environ and env_name != "testing":
+        settings["JOBS_MODE"] = JobsMode.WORKER
     explicit = overrides or {}
+    for name, value in explicit.items():
+        # Keys that are not settings of this application (SERVER_NAME, LOCK_DIR…) go to Flask as they are.
+        settings[name] = _checked(name, declared[name], check, value) if name in declared else value
     if not settings["RATELIMIT_STORAGE_URI"]:
         counters = Path(settings["INSTANCE_PATH"]).resolve() / RATELIMIT_FILE_NAME
         settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"

@@ -22,6 +22,8 @@ from typing import Any
 
 from flask import Flask
 
+from irritants.settings import JobsMode
+
 log = logging.getLogger(__name__)
 WAKE_KEY = "irritants:wake"
 IDLE_POLL_SECONDS = 30.0
@@ -141,9 +143,9 @@ def run_worker(app: Flask, url: str | None, work: Work = _clustering_work) -> No
 def init_app(app: Flask) -> None:
     """Choose how new reports are clustered from ``JOBS_MODE`` (thread, worker, inline)."""
     mode = app.config["JOBS_MODE"]
-    if mode == "worker":
+    if mode == JobsMode.WORKER:
         runner: Any = RedisWaker(app, app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
-    elif mode == "inline":
+    elif mode == JobsMode.INLINE:
         runner = InlineRunner(app)
     else:
         runner = ThreadRunner(app)

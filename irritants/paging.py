@@ -1,14 +1,30 @@
-"""The one paging rule of every list, back-office pages and API alike: which pages and page sizes are accepted."""
+"""The one paging rule of every list, back-office pages and API alike: which pages and page sizes are accepted
+(``PageQuerySchema``), how a page is read (``paginate``), and the one envelope a list answers with (``Page``,
+documented by ``page_schema``): ``items``, ``total``, ``page``, ``page_size``."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
 import marshmallow as ma
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 # Bounded so an OFFSET never overflows SQLite's 64-bit integers (an unbounded page number was a 500).
 PAGE_MAX = 100_000
 PAGE_SIZE_MAX = 100
+PAGE_SIZE_DEFAULT = 20
 PAGE_MESSAGE = f"Numéro de page invalide. Attendu : de 1 à {PAGE_MAX:,}.".replace(",", " ")
 PAGE_SIZE_MESSAGE = f"Nombre d'éléments par page invalide. Attendu : de 1 à {PAGE_SIZE_MAX}."
+ENVELOPE = ("items", "total", "page", "page_size")
+# OpenAPI extension of a GET that answers a whole, bounded list instead of a page (reference lists, suggestions).
+UNPAGED = "x-unpaged"
 
 
 def page_field() -> ma.fields.Integer:
@@ -21,7 +37,7 @@ def page_field() -> ma.fields.Integer:
     )
 
 
-def page_size_field(default: int) -> ma.fields.Integer:
+def page_size_field(default: int = PAGE_SIZE_DEFAULT) -> ma.fields.Integer:
     """``page_size``: ``default`` when absent, 1 to PAGE_SIZE_MAX."""
     return ma.fields.Integer(
         load_default=default,
@@ -29,3 +45,65 @@ def page_size_field(default: int) -> ma.fields.Integer:
         error_messages={"invalid": PAGE_SIZE_MESSAGE},
         metadata={"description": f"Éléments par page (1 à {PAGE_SIZE_MAX}, {default} par défaut)"},
     )
+
+
+class PageQuerySchema(ma.Schema):
+    """The query string of a list: ``page`` and ``page_size`` (a list with other filters extends it, and may
+    redeclare ``page_size`` with another default)."""
+
+    page = page_field()
+    page_size = page_size_field()
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, and the envelope every list answers with."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the list has (at least one, even empty)."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page, each item converted (e.g. a row into what the API shows of it)."""
+        return Page([convert(item) for item in self.items], self.total, self.page, self.page_size)
+
+    @classmethod
+    def of(cls, everything: Sequence[T], *, page: int, page_size: int) -> Page[T]:
+        """One page of a list already in memory (short lists filtered by the policy in Python)."""
+        start = (page - 1) * page_size
+        return cls(list(everything[start : start + page_size]), len(everything), page, page_size)
+
+
+def paginate(
+    session: Session, stmt: Select[Any], *, page: int, page_size: int, counted: Select[Any] | None = None
+) -> Page[Any]:
+    """One page of ``stmt`` (ordered) and the total; ``counted``: the same rows without what only orders them
+    (joins for sorting), when counting ``stmt`` itself would be slower."""
+    base = counted if counted is not None else stmt
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.offset((page - 1) * page_size).limit(page_size)))
+    return Page(items, total, page, page_size)
+
+
+def page_schema(item: type[ma.Schema], name: str, description: str = "") -> type[ma.Schema]:
+    """The envelope of a list of ``item`` (OpenAPI component ``name``): items, total, page, page_size."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item), metadata={"description": description or "Éléments"}),
+            "total": ma.fields.Integer(metadata={"description": "Nombre total d'éléments, toutes pages comprises"}),
+            "page": ma.fields.Integer(metadata={"description": "Numéro de cette page (à partir de 1)"}),
+            "page_size": ma.fields.Integer(metadata={"description": "Éléments par page demandés"}),
+        },
+        name=f"{name}Schema",
+    )
+
+
+def unpaged(reason: str) -> dict[str, str]:
+    """Documentation of a GET answering a whole list, not a page (for ``bp.doc``): why it needs no paging."""
+    return {UNPAGED: reason}

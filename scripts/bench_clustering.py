@@ -693,6 +693,7 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.models import Report, Source
     from irritants.referential.services import load_reference_data
+    from irritants.settings import settings_of
     from irritants.triage import engine
     from irritants.triage import jobs as triage_jobs
     from irritants.triage.models import ReportVector
@@ -733,7 +734,7 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             check = [session.get(Report, ids[i]).description == rows[i]["description"] for i in (0, n // 2, n - 1)]
             if len(ids) != n or not all(check):
                 raise RuntimeError("reports were not stored in stream order")
-            encoder = engine.current_encoder(session, app.config)
+            encoder = engine.current_encoder(session, settings_of(app).clustering)
             vectors = synthesise(synth.payload(n), 0, n)
             t0 = time.perf_counter()
             table = ReportVector.__table__
@@ -809,7 +810,7 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             f"p95 {pct(embed_ms, 95):.1f} ms"
         )
         with app.app_context(), db.session_scope() as session:
-            first, shown = _same_top_suggestion(session, app.config, texts[5:105])
+            first, shown = _same_top_suggestion(session, settings_of(app).clustering, texts[5:105])
         print(
             f"     the irritant closest to the whole typed text is the first suggestion for {100 * first:.0f} % of "
             f"texts and among the 5 shown for {100 * shown:.0f} % (the cut at {engine.SIMILAR_MAX_CHARS} chars "
@@ -841,15 +842,15 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     return out
 
 
-def _same_top_suggestion(session: Any, config: Any, texts: Sequence[str]) -> tuple[float, float]:
+def _same_top_suggestion(session: Any, clustering: Any, texts: Sequence[str]) -> tuple[float, float]:
     """Shares of texts whose whole-text best irritant is the endpoint's first suggestion, and among its five."""
     from irritants.triage import engine
 
-    encoder = engine.current_encoder(session, config)
+    encoder = engine.current_encoder(session, clustering)
     index = engine.centroid_index(session, encoder)
     first = shown = 0
     for text in texts:
-        served = [s.cluster_id for s in engine.similar(session, config, text, limit=5, min_similarity=-1.0)]
+        served = [s.cluster_id for s in engine.similar(session, clustering, text, limit=5, min_similarity=-1.0)]
         whole = int(index.ids[int(np.argmax(index.matrix @ encoder.encode([text])[0]))])
         first += bool(served) and served[0] == whole
         shown += whole in served

@@ -18,8 +18,11 @@ from irritants import create_app, migrate
 from irritants.config import test_database_url
 from irritants.db import get_db
 from irritants.referential.services import load_reference_data
+from irritants.settings import RankingSettings
 
 TEST_SECRET = "test-secret-key-for-the-suite"
+#: What test apps rescore with (no RANKING_WEIGHTS: the default weights), for decisions called without a request.
+RANKING = RankingSettings()
 
 
 @pytest.fixture(scope="session")

@@ -8,25 +8,20 @@ import marshmallow as ma
 from flask import current_app, jsonify, request, url_for
 
 from irritants.api.schemas import KnownAdministrationMixin
-from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import Blueprint
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
-from irritants.intake.models import StatusKind
-from irritants.paging import page_field, page_size_field
+from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
+from irritants.settings import settings_of
+from irritants.status import StatusKind
 from irritants.triage import engine, supporters
 from irritants.triage import services as triage
 
 bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
 
 MAX_ID = 2**31 - 1
-
-
-def problem(status: int, description: str, headers: dict[str, Any] | None = None) -> Any:
-    return bp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, headers=headers
-    )
 
 
 _RETRY_AFTER = {
@@ -70,14 +65,10 @@ class MergedIntoSchema(ma.Schema):
     detail = ma.fields.String()
 
 
-class ClusterPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ClusterOutSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+ClusterPageSchema = page_schema(ClusterOutSchema, "ClusterPage", "Irritants, du score le plus élevé au plus faible")
 
 
-class ClusterQuerySchema(KnownAdministrationMixin):
+class ClusterQuerySchema(KnownAdministrationMixin, PageQuerySchema):
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
     territory = ma.fields.String(
         validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")
@@ -86,8 +77,6 @@ class ClusterQuerySchema(KnownAdministrationMixin):
     period = ma.fields.String(
         validate=ma.validate.OneOf(list(triage.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
     )
-    page = page_field()
-    page_size = page_size_field(20)
 
 
 class SimilarQuerySchema(ma.Schema):
@@ -115,20 +104,15 @@ class SupportOutSchema(ma.Schema):
 @limiter.limit(read_limit)
 @bp.arguments(ClusterQuerySchema, location="query")
 @bp.response(200, ClusterPageSchema)
-@problem(422, "Filtre invalide")
+@bp.problem(422, "Filtre invalide")
 def list_clusters(args: dict[str, Any]) -> Any:
     """Irritants classés par score (le détail du score accompagne chaque irritant)."""
     filters = triage.ClusterFilters(
         args.get("administration"), args.get("territory"), args.get("status"), args.get("period")
     )
     db = get_session()
-    items, total = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
-    return {
-        "items": [triage.cluster_summary(db, c) for c in items],
-        "total": total,
-        "page": args["page"],
-        "page_size": args["page_size"],
-    }
+    listed = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
+    return listed.map(lambda c: triage.cluster_summary(db, c))
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -141,7 +125,7 @@ def list_clusters(args: dict[str, Any]) -> Any:
     "(302 et non 301, car une fusion peut être annulée)",
     headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
 )
-@problem(404, "Irritant inconnu ou non public")
+@bp.problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
 
@@ -163,8 +147,9 @@ def get_cluster(cluster_id: int) -> Any:
 @limiter.limit(read_limit)
 @bp.arguments(SimilarQuerySchema, location="query")
 @bp.response(200, SimilarOutSchema(many=True))
-@problem(422, "Paramètres invalides")
-@problem(
+@bp.problem(422, "Paramètres invalides")
+@bp.doc(**unpaged("Les 5 irritants les plus proches au plus, pas une liste à parcourir"))
+@bp.problem(
     503,
     "Pas encore prêt (type /api/v1/problems/suggestions-not-ready) : le modèle de comparaison des textes se "
     "charge, quelques secondes après un démarrage. Redemander après Retry-After ; une liste vide, elle, veut "
@@ -178,7 +163,8 @@ def similar(args: dict[str, Any]) -> Any:
     (jamais une liste vide, qui dirait à tort que rien ne ressemble)."""
     db = get_session()
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
-    suggestions = engine.similar(db, current_app.config, args["text"], administration_id=admin.id if admin else None)
+    clustering = settings_of(current_app).clustering
+    suggestions = engine.similar(db, clustering, args["text"], administration_id=admin.id if admin else None)
     clusters = {c.id: c for c in triage.clusters_by_ids(db, [s.cluster_id for s in suggestions])}
     out = []
     for suggestion in suggestions:
@@ -222,7 +208,7 @@ _DEPRECATION_HEADERS = {
 @bp.route("/supporters", methods=["POST"])
 @limiter.limit(support_limit, key_func=client_network)
 @bp.response(201, SupporterOutSchema)
-@problem(429, "Trop de demandes depuis ce réseau")
+@bp.problem(429, "Trop de demandes depuis ce réseau")
 def new_supporter() -> Any:
     """Un identifiant de soutien, signé par le service, à garder pour une même personne et à envoyer dans
     l'en-tête X-Supporter-Id de « C'est aussi mon cas ». Il ne dit rien de la personne."""
@@ -252,10 +238,10 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
 @limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
 @bp.response(201, SupportOutSchema, headers=_DEPRECATION_HEADERS)
-@problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
-@problem(404, "Irritant inconnu ou non public")
-@problem(422, "En-tête X-Supporter-Id manquant ou mal formé")
-@problem(429, "Trop de demandes depuis ce réseau")
+@bp.problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
+@bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(422, "En-tête X-Supporter-Id manquant ou mal formé")
+@bp.problem(429, "Trop de demandes depuis ce réseau")
 @bp.doc(
     parameters=[
         {
@@ -282,7 +268,7 @@ def support(cluster_id: int) -> Any:
         triage.person_key(config["SECRET_KEY"], supporter),
         source=supporters.source_key(config["SECRET_KEY"], request.remote_addr),
     )
-    triage.refresh_one(db, config, outcome.cluster_id)
+    triage.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
     cluster = triage.get_public_cluster(db, outcome.cluster_id)
     return {"counted": outcome.counted, "people": cluster.people}, 201, headers

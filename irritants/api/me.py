@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth import services as accounts
 from irritants.auth.access import current_agent
 from irritants.auth.exceptions import Unauthenticated
@@ -17,12 +17,7 @@ bp = Blueprint("api_me", __name__, url_prefix="/api/v1", description="Agents : i
 
 @bp.route("/me", methods=["GET"])
 @bp.response(200, MeSchema)
-@bp.alt_response(
-    401,
-    schema=ProblemSchema,
-    content_type=PROBLEM_JSON,
-    description="Jeton absent, inconnu, expiré ou révoqué (en-tête WWW-Authenticate: Bearer)",
-)
+@bp.problem(401, "Jeton absent, inconnu, expiré ou révoqué (en-tête WWW-Authenticate: Bearer)")
 @bp.doc(security=[{BEARER_AUTH: []}])
 def me() -> Any:
     """L'agent qui appelle : adresse électronique, rôles et start-ups d'État.

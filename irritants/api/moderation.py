@@ -6,14 +6,15 @@ from typing import Any
 
 import marshmallow as ma
 
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
 from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
-from irritants.paging import page_field, page_size_field
+from irritants.intake.schemas import ModerationDecisionSchema
+from irritants.paging import PageQuerySchema, page_schema
 
 bp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
@@ -29,11 +30,6 @@ def _moderators_only() -> None:
     # a JSON error, and nothing of the body is read for them.
     require(Action.MODERATE)
     protect_api_write()
-
-
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
 
 
 class FindingSchema(ma.Schema):
@@ -63,53 +59,9 @@ class ModerationReportSchema(ma.Schema):
     territory = ma.fields.String(metadata={"description": "Code du département"})
 
 
-class ModerationPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ModerationReportSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
-
-
-class ModerationQuerySchema(ma.Schema):
-    page = page_field()
-    page_size = page_size_field(20)
-
-
-class DecisionSchema(ma.Schema):
-    decision = ma.fields.String(
-        required=True,
-        validate=ma.validate.OneOf([d.value for d in moderation.Decision], error="Choisir « publish » ou « reject »."),
-        metadata={"description": "« publish » : publier (anonymisé) ; « reject » : ne jamais publier le texte"},
-    )
-    reason = ma.fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(
-            max=moderation.REASON_MAX_LENGTH,
-            error=f"Le motif ne doit pas dépasser {moderation.REASON_MAX_LENGTH} caractères.",
-        ),
-        metadata={"description": "Motif facultatif, gardé dans l'historique"},
-    )
-    mask = ma.fields.List(
-        ma.fields.String(error_messages={"invalid": "Chaque passage à masquer doit être un texte."}),
-        load_default=list,
-        error_messages={"invalid": "Donnez une liste de passages à masquer.", "null": "Donnez une liste (vide)."},
-        metadata={
-            "description": "Avec « publish » : passages à masquer (un nom que la détection a manqué, un détail qui "
-            "permet de reconnaître quelqu'un). Chacun doit figurer dans le texte (majuscules et espaces "
-            "indifférents) ; chacune de ses occurrences est remplacée par « [masqué] » dans le texte publié. "
-            f"Au plus {masking.MAX_PASSAGES} passages de {masking.PASSAGE_MIN_LENGTH} à "
-            f"{masking.PASSAGE_MAX_LENGTH} caractères.",
-        },
-    )
-    expected = ma.fields.String(
-        load_default=Moderation.PENDING.value,
-        validate=ma.validate.OneOf([Moderation.PENDING.value], error="Seul l'état « pending » peut être attendu."),
-        metadata={
-            "description": "État dans lequel le client a vu le signalement : une autre décision prise "
-            "entre-temps donne 409 au lieu d'être écrasée"
-        },
-    )
+ModerationPageSchema = page_schema(
+    ModerationReportSchema, "ModerationPage", "Signalements en attente, du plus ancien au plus récent"
+)
 
 
 def _out(report: Report) -> dict[str, Any]:
@@ -133,11 +85,11 @@ def _out(report: Report) -> dict[str, Any]:
 
 
 @bp.route("/moderation/reports", methods=["GET"])
-@bp.arguments(ModerationQuerySchema, location="query")
+@bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, ModerationPageSchema)
-@problem(401, "Jeton ou session d'agent requis")
-@problem(403, "Réservé aux responsables produit et aux administrateurs")
-@problem(422, "Paramètres invalides")
+@bp.problem(401, "Jeton ou session d'agent requis")
+@bp.problem(403, "Réservé aux responsables produit et aux administrateurs")
+@bp.problem(422, "Paramètres invalides")
 @bp.doc(security=_SECURITY)
 def list_pending(args: dict[str, Any]) -> Any:
     """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
@@ -148,27 +100,26 @@ def list_pending(args: dict[str, Any]) -> Any:
     Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
     """
     agent = require(Action.MODERATE)
-    items, total = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
-    body = {"items": [_out(r) for r in items], "total": total, "page": args["page"], "page_size": args["page_size"]}
-    return body, 200, {"Cache-Control": "no-store"}
+    listed = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
+    return listed.map(_out), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/moderation/reports/<int:report_id>/decision", methods=["POST"])
 @bp.arguments(
-    DecisionSchema,
+    ModerationDecisionSchema,
     example={"decision": "publish", "mask": ["Jean Dupont"], "reason": "Nom du conseiller masqué à la publication"},
 )
 @bp.response(200, ModerationReportSchema)
-@problem(401, "Jeton ou session d'agent requis")
-@problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
-@problem(
+@bp.problem(401, "Jeton ou session d'agent requis")
+@bp.problem(400, "Jeton CSRF manquant ou invalide (appel avec une session de navigateur, sans jeton d'API)")
+@bp.problem(
     403,
     "Réservé aux responsables produit (signalements des irritants de leurs start-ups d'État ou sans "
     "start-up d'État) et aux administrateurs",
 )
-@problem(404, "Signalement inconnu")
-@problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
-@problem(422, "Champs invalides")
+@bp.problem(404, "Signalement inconnu")
+@bp.problem(409, "Déjà traité entre-temps par quelqu'un d'autre : rien n'a été changé")
+@bp.problem(422, "Champs invalides")
 @bp.doc(security=_SECURITY)
 def decide(data: dict[str, Any], report_id: int) -> Any:
     """Publier (en masquant au besoin des passages) ou rejeter un signalement en attente.
@@ -184,7 +135,7 @@ def decide(data: dict[str, Any], report_id: int) -> Any:
         min(report_id, MAX_ID),
         moderation.Decision(data["decision"]),
         expected=Moderation(data["expected"]),
-        reason=(data.get("reason") or "").strip() or None,
+        reason=(data["reason"] or "").strip() or None,
         masks=masking.parse_passages(data["mask"]),
     )
     db.commit()

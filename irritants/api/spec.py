@@ -34,9 +34,16 @@ class GuardedParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """The API's blueprints: arguments are parsed by :class:`GuardedParser`."""
+    """The API's blueprints: arguments are parsed by :class:`GuardedParser`; errors are documented with
+    :meth:`problem`."""
 
     ARGUMENTS_PARSER = GuardedParser()
+
+    def problem(self, status: int, description: str, **kwargs: Any) -> Any:
+        """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``)."""
+        return self.alt_response(
+            status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, **kwargs
+        )
 
 
 class ProblemDetailSchema(ma.Schema):

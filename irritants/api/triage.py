@@ -13,15 +13,19 @@ from flask import current_app, request
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api import triage_schemas as sch
-from irritants.api.spec import BEARER_AUTH, PROBLEM_JSON, Blueprint, ProblemSchema
-from irritants.audit.services import timeline
+from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.audit.services import timeline_page
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.triage import backlog, decisions, stats
+from irritants.paging import PageQuerySchema
+from irritants.settings import RankingSettings, settings_of
+from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
+from irritants.triage import backlog, decisions
 from irritants.triage import bulk as bulk_decisions
+from irritants.triage import schemas as inputs
 from irritants.triage.models import Cluster
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
@@ -49,16 +53,11 @@ class InvalidIfMatch(IrritantsError):
     status, slug, title = 400, "invalid-if-match", "En-tête If-Match invalide"
 
 
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
-
-
 def reading(func: Any) -> Any:
     """Errors every read may answer, and the security scheme."""
     for decorator in (
-        problem(401, "Jeton ou session d'agent requis"),
-        problem(403, "Aucun rôle d'agent"),
+        bp.problem(401, "Jeton ou session d'agent requis"),
+        bp.problem(403, "Aucun rôle d'agent"),
         bp.doc(security=_SECURITY),
     ):
         func = decorator(func)
@@ -68,12 +67,12 @@ def reading(func: Any) -> Any:
 def deciding(func: Any) -> Any:
     """Errors every decision may answer, and the security scheme."""
     for decorator in (
-        problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
-        problem(401, "Jeton ou session d'agent requis"),
-        problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
-        problem(404, "Irritant, signalement ou modèle inconnu"),
-        problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
-        problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
+        bp.problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
+        bp.problem(401, "Jeton ou session d'agent requis"),
+        bp.problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
+        bp.problem(404, "Irritant, signalement ou modèle inconnu"),
+        bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
+        bp.problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
         bp.doc(security=_SECURITY),
     ):
         func = decorator(func)
@@ -88,11 +87,15 @@ def _agents_only() -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         require(Action.DECIDE)
     protect_api_write()
-    get_session().info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
 
 
 def _agent() -> Agent:
     return require(Action.VIEW_BACKLOG)
+
+
+def _ranking() -> RankingSettings:
+    """Merges, unmerges, splits and moves rescore irritants with the configured weights."""
+    return settings_of(current_app).ranking
 
 
 def _commit() -> None:
@@ -141,8 +144,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
         "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
         "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
         "allowed_transitions": [
-            {"status": s, "label": decisions.STATUS_LABELS_AGENT[s]}
-            for s in decisions.allowed_transitions(cluster.status)
+            {"status": s, "label": STATUS_LABELS_AGENT[s]} for s in allowed_transitions(cluster.status)
         ],
         "score_breakdown": cluster.score_breakdown or {},
         "territorial_breakdown": backlog.territorial_breakdown(db, cluster),
@@ -159,26 +161,19 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.route("/clusters", methods=["GET"])
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
-@problem(422, "Filtre invalide")
+@bp.problem(422, "Filtre invalide")
 @reading
 def list_clusters(filters: backlog.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
-    items, total = backlog.backlog(get_session(), filters)
     squads = _squads()
-    body = {
-        "items": [sch.cluster_item(c, squads) for c in items],
-        "total": total,
-        "page": filters.page,
-        "page_size": filters.page_size,
-    }
-    return body, 200, _NO_STORE
+    return backlog.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
 @bp.response(
     200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
 )
-@problem(404, "Irritant inconnu")
+@bp.problem(404, "Irritant inconnu")
 @reading
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
@@ -186,30 +181,30 @@ def get_cluster(cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
-@bp.arguments(sch.TriageReportsQuerySchema, location="query")
+@bp.arguments(PageQuerySchema, location="query")
 @bp.response(200, sch.TriageReportPageSchema)
-@problem(404, "Irritant inconnu")
-@problem(422, "Pagination invalide")
+@bp.problem(404, "Irritant inconnu")
+@bp.problem(422, "Pagination invalide")
 @reading
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
     db = get_session()
     cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
     raw = bool(decide(_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    rows, total = backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw)
-    body = {"items": rows, "total": total, "page": args["page"], "page_size": args["page_size"], "raw": raw}
-    return body, 200, _NO_STORE
+    return backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
-@bp.response(200, sch.TriageEventSchema(many=True))
-@problem(404, "Irritant inconnu")
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, sch.TriageEventPageSchema)
+@bp.problem(404, "Irritant inconnu")
+@bp.problem(422, "Pagination invalide")
 @reading
-def cluster_events(cluster_id: int) -> Any:
+def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
     db = get_session()
     cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
-    return timeline(db, cluster.id), 200, _NO_STORE
+    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
 # --- decisions --------------------------------------------------------------------------------------------
@@ -217,7 +212,7 @@ def cluster_events(cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/status", methods=["POST"])
 @bp.arguments(
-    sch.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
+    inputs.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
@@ -240,7 +235,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/merge", methods=["POST"])
-@bp.arguments(sch.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
+@bp.arguments(inputs.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -253,26 +248,29 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
     if expected is not None:
         versions[target_id] = expected
     cluster = decisions.merge(
-        get_session(), agent, target_id, data["source_ids"], expected_versions=versions, reason=_reason(agent, data)
-    )
+        get_session(), agent, target_id, data["source_ids"], ranking=_ranking(), expected_versions=versions,
+        reason=_reason(agent, data),
+    )  # fmt: skip
     _commit()
     return _detail(cluster)
 
 
 @bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
-@bp.arguments(sch.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
+@bp.arguments(inputs.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @deciding
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
     agent = _agent()
-    cluster = decisions.unmerge(get_session(), agent, min(cluster_id, MAX_ID), reason=_reason(agent, data))
+    cluster = decisions.unmerge(
+        get_session(), agent, min(cluster_id, MAX_ID), ranking=_ranking(), reason=_reason(agent, data)
+    )
     _commit()
     return _detail(cluster)
 
 
 @bp.route("/clusters/<int:cluster_id>/split", methods=["POST"])
-@bp.arguments(sch.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
+@bp.arguments(inputs.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
 @bp.response(201, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -280,14 +278,16 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
     """Séparer des signalements dans un nouvel irritant (le regroupement automatique les y laissera)."""
     agent = _agent()
     db, ids = get_session(), data["report_ids"]
-    cluster = decisions.split(db, agent, min(cluster_id, MAX_ID), ids, label=data.get("label"), **_why(agent, data))
+    cluster = decisions.split(
+        db, agent, min(cluster_id, MAX_ID), ids, ranking=_ranking(), label=data.get("label"), **_why(agent, data)
+    )
     _commit()
     body, _, headers = _detail(cluster)
     return body, 201, {**headers, "Location": f"{bp.url_prefix}/clusters/{cluster.id}"}
 
 
 @bp.route("/clusters/<int:cluster_id>/assign", methods=["POST"])
-@bp.arguments(sch.TriageAssignBodySchema, example={"squad_id": 2})
+@bp.arguments(inputs.TriageAssignBodySchema, example={"squad_id": 2})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -320,7 +320,7 @@ def _transfer_hint() -> Iterator[None]:
 
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
-@bp.arguments(sch.TriagePinBodySchema, example={"pinned": True})
+@bp.arguments(inputs.TriagePinBodySchema, example={"pinned": True})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding
@@ -334,7 +334,7 @@ def pin(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/label", methods=["POST"])
 @bp.arguments(
-    sch.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
+    inputs.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
@@ -351,22 +351,23 @@ def label(data: dict[str, Any], cluster_id: int) -> Any:
 
 
 @bp.route("/reports/<int:report_id>/move", methods=["POST"])
-@bp.arguments(sch.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
+@bp.arguments(inputs.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
 @bp.response(200, sch.TriageMovedReportSchema)
 @deciding
 def move_report(data: dict[str, Any], report_id: int) -> Any:
     """Déplacer un signalement dans un autre irritant (il y restera au prochain regroupement)."""
     agent = _agent()
     report = decisions.move_report(
-        get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], reason=_reason(agent, data)
-    )
+        get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], ranking=_ranking(),
+        reason=_reason(agent, data),
+    )  # fmt: skip
     _commit()
     body = {"id": report.id, "cluster_id": report.cluster_id, "cluster_locked": True, "status": report.status}
     return body, 200, _NO_STORE
 
 
 @bp.route("/bulk", methods=["POST"])
-@bp.arguments(sch.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
+@bp.arguments(inputs.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
 @bp.response(200, sch.TriageBulkResultSchema)
 @deciding
 def bulk(data: dict[str, Any]) -> Any:

@@ -1,189 +1,24 @@
-"""Schemas of ``/api/v1/triage``: JSON bodies of the decisions (French messages, unknown fields refused)
-and the back-office views of irritants, reports, events and reply templates."""
+"""Schemas of ``/api/v1/triage``: the back-office views of irritants, reports, events and reply templates. The
+decisions' bodies are the triage domain's schemas (``irritants.triage.schemas``), one per input with the
+back-office forms."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from irritants.api.schemas import KnownAdministrationMixin
-from irritants.intake.models import Moderation, Severity, StatusKind
-from irritants.paging import page_field, page_size_field
+from irritants.intake.models import Moderation, Severity
+from irritants.paging import page_schema
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage.backlog import BacklogQuerySchema
-from irritants.triage.decisions import BULK_OPERATIONS, STATUS_LABELS_AGENT
-from irritants.triage.merges import MERGE_MAX
 from irritants.triage.models import Cluster
-from irritants.triage.splits import SPLIT_MAX
-from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX
-
-MAX_ID = 2**31 - 1
-REQUIRED = "Ce champ est obligatoire."
-
-
-def _id(description: str, *, required: bool = False, allow_none: bool = False, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(
-        required=required,
-        allow_none=allow_none,
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_ID, error="Identifiant invalide."),
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Un identifiant entier est attendu."},
-        metadata={"description": description},
-        **kwargs,
-    )
-
-
-def _ids(description: str, most: int) -> fields.List:
-    return fields.List(
-        _id("Identifiant"),
-        required=True,
-        validate=validate.Length(min=1, max=most, error=f"Entre 1 et {most} identifiants."),
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Une liste d'identifiants est attendue."},
-        metadata={"description": description},
-    )
-
-
-def _text(description: str, most: int, *, required: bool = False, least: int = 0) -> fields.String:
-    message = f"Entre {least} et {most} caractères." if least else f"{most} caractères au plus."
-    return fields.String(
-        required=required,
-        allow_none=not required,
-        load_default=None if not required else ma.missing,
-        validate=validate.Length(min=least, max=most, error=message),
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Un texte est attendu."},
-        metadata={"description": description},
-    )
-
-
-class _Body(ma.Schema):
-    """A JSON object; a field the API does not know is an error (422), never silently ignored."""
-
-    error_messages: ClassVar[dict[str, str]] = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
-
-
-class _Decision(_Body):
-    reason = _text("Motif, gardé dans l'historique de l'irritant", REASON_MAX)
-    template_id = _id("Modèle de réponse dont le texte sert de motif (suivi du motif s'il y en a un)", allow_none=True)
-
-
-class _Versioned(_Decision):
-    expected_version = _id(
-        "Version de l'irritant sur laquelle l'agent a décidé (ou en-tête If-Match) : 409 si elle a changé",
-        allow_none=True,
-    )
-
-
-class TriageReasonBodySchema(_Decision):
-    """Unmerge: nothing but the reason."""
-
-
-class TriageStatusBodySchema(_Versioned):
-    to = fields.Enum(
-        StatusKind,
-        by_value=True,
-        required=True,
-        error_messages={"required": "Choisissez le nouveau statut.", "null": REQUIRED, "unknown": "Statut inconnu."},
-        metadata={"description": "Nouveau statut (voir `allowed_transitions` du détail)"},
-    )
-    routed_to = _text("Service à qui l'irritant a été transmis (obligatoire pour not_our_scope)", 500)
-    duplicate_of = _id("Irritant dont celui-ci est le doublon (obligatoire pour duplicate)", allow_none=True)
-    public_note = _text(
-        "Note publique, montrée aux usagers sur la page de suivi de leurs signalements (le motif ne l'est jamais) ; "
-        "sans donnée personnelle",
-        1000,
-    )
-
-
-class TriageMergeBodySchema(_Versioned):
-    source_ids = _ids("Irritants fusionnés dans celui-ci (ils deviennent ses doublons)", MERGE_MAX)
-    expected_versions = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^\d{1,10}$", error="Identifiant invalide.")),
-        values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="Version invalide.")),
-        load_default=None,
-        allow_none=True,
-        error_messages={"invalid": "Un objet {{ identifiant : version }} est attendu."},  # format() braces
-        metadata={"description": "Version vue de chaque irritant fusionné, par identifiant"},
-    )
-
-
-class TriageSplitBodySchema(_Versioned):
-    report_ids = _ids("Signalements qui forment le nouvel irritant", SPLIT_MAX)
-    label = _text("Libellé du nouvel irritant (sinon, calculé)", LABEL_MAX)
-
-
-def _confirm_transfer() -> fields.Boolean:
-    return fields.Boolean(
-        load_default=False,
-        error_messages={"invalid": "true ou false attendu."},
-        metadata={
-            "description": "true pour confier l'irritant à une start-up d'État dont l'agent n'est pas membre : il n'y "
-            "pourra plus rien décider (seuls ses responsables produit et les administrateurs le pourront, ou le lui "
-            "rendre). Sans lui, une telle demande répond 422 et ne change rien."
-        },
-    )
-
-
-class TriageAssignBodySchema(_Versioned):
-    squad_id = _id("Start-up d'État (null : plus aucune)", required=True, allow_none=True)
-    confirm_transfer = _confirm_transfer()
-
-
-class TriagePinBodySchema(_Versioned):
-    pinned = fields.Boolean(
-        required=True,
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "true ou false attendu."},
-        metadata={"description": "Épinglé : le regroupement automatique garde ses signalements ensemble"},
-    )
-
-
-class TriageLabelBodySchema(_Versioned):
-    label = _text("Nouveau libellé (verrouillé ensuite)", LABEL_MAX, required=True, least=LABEL_MIN)
-    keywords = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60, error="Entre 1 et 60 caractères.")),
-        load_default=list,
-        validate=validate.Length(max=12, error="12 mots-clés au plus."),
-        error_messages={"invalid": "Une liste de mots-clés est attendue."},
-    )
-
-
-class TriageMoveBodySchema(_Decision):
-    to_cluster_id = _id("Irritant qui reçoit le signalement", required=True)
-
-
-class TriageBulkBodySchema(_Decision):
-    cluster_ids = _ids("Irritants concernés : la décision s'applique à ceux qui peuvent la recevoir", 200)
-    operation = fields.String(
-        required=True,
-        validate=validate.OneOf(BULK_OPERATIONS, error="Action inconnue : " + ", ".join(BULK_OPERATIONS) + "."),
-        error_messages={"required": REQUIRED, "null": REQUIRED},
-    )
-    to = fields.Enum(
-        StatusKind, by_value=True, load_default=None, allow_none=True, error_messages={"unknown": "Statut inconnu."}
-    )
-    squad_id = _id("Start-up d'État (assign)", allow_none=True, load_default=None)
-    routed_to = _text("Service destinataire (status → not_our_scope)", 500)
-    confirm_transfer = _confirm_transfer()
-
-
-class TriageTemplateCreateSchema(_Body):
-    title = _text("Titre du modèle", 200, required=True, least=1)
-    body = _text("Texte du modèle", REASON_MAX, required=True, least=1)
-    squad_id = _id("Start-up d'État (absent ou null : modèle partagé)", allow_none=True, load_default=None)
-
-
-class TriageTemplatePatchSchema(_Body):
-    title = _text("Titre du modèle", 200, least=1)
-    body = _text("Texte du modèle", REASON_MAX, least=1)
 
 
 class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):
     """The backlog's query string (one schema with the back-office page), unknown administration in the same 422."""
-
-
-class TriageReportsQuerySchema(ma.Schema):
-    page = page_field()
-    page_size = page_size_field(20)
 
 
 # --- answers ----------------------------------------------------------------------------------------------
@@ -224,11 +59,7 @@ class TriageClusterItemSchema(ma.Schema):
     updated_at = fields.DateTime()
 
 
-class TriageClusterPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(TriageClusterItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+TriageClusterPageSchema = page_schema(TriageClusterItemSchema, "TriageClusterPage", "Irritants dans l'ordre demandé")
 
 
 class TriageTerritoryShareSchema(ma.Schema):
@@ -275,6 +106,7 @@ class TriageReportRowSchema(ma.Schema):
     reference = fields.String()
     created_at = fields.DateTime()
     text = fields.String(allow_none=True, metadata={"description": "Anonymisé, sauf pour qui peut modérer"})
+    raw = fields.Boolean(metadata={"description": "Texte brut (droit de modération sur l'irritant) ou anonymisé"})
     hidden = fields.Boolean(metadata={"description": "Texte en attente de modération, non montré"})
     original = fields.String(
         allow_none=True,
@@ -296,12 +128,7 @@ class TriageReportRowSchema(ma.Schema):
     representative = fields.Boolean()
 
 
-class TriageReportPageSchema(ma.Schema):
-    items = fields.List(fields.Nested(TriageReportRowSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
-    raw = fields.Boolean(metadata={"description": "Textes bruts (droit de modération) ou anonymisés"})
+TriageReportPageSchema = page_schema(TriageReportRowSchema, "TriageReportPage", "Du plus récent au plus ancien")
 
 
 class TriageMovedReportSchema(ma.Schema):
@@ -323,6 +150,9 @@ class TriageEventSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
+TriageEventPageSchema = page_schema(TriageEventSchema, "TriageEventPage", "Du plus récent au plus ancien")
+
+
 class TriageTemplateSchema(ma.Schema):
     id = fields.Integer()
     title = fields.String()
@@ -330,6 +160,11 @@ class TriageTemplateSchema(ma.Schema):
     squad_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+TriageTemplatePageSchema = page_schema(
+    TriageTemplateSchema, "TriageTemplatePage", "Modèles partagés, puis ceux des start-ups d'État, par titre"
+)
 
 
 def cluster_item(cluster: Cluster, squads: dict[int, str]) -> dict[str, Any]:

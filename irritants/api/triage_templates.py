@@ -8,21 +8,26 @@ from typing import Any
 from irritants.api import triage_schemas as sch
 from irritants.api.triage import _NO_STORE, MAX_ID, _agent, _commit, bp, deciding, reading
 from irritants.db import get_session
+from irritants.paging import Page, PageQuerySchema
 from irritants.triage import decisions
+from irritants.triage import schemas as inputs
 from irritants.triage.models import ReplyTemplate
 
 
 @bp.route("/templates", methods=["GET"])
-@bp.response(200, sch.TriageTemplateSchema(many=True))
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, sch.TriageTemplatePageSchema)
+@bp.problem(422, "Pagination invalide")
 @reading
-def list_templates() -> Any:
+def list_templates(args: dict[str, Any]) -> Any:
     """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
-    return decisions.list_templates(get_session(), _agent()), 200, _NO_STORE
+    usable = decisions.list_templates(get_session(), _agent())
+    return Page.of(usable, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
 @bp.route("/templates", methods=["POST"])
 @bp.arguments(
-    sch.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
+    inputs.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
 )
 @bp.response(201, sch.TriageTemplateSchema)
 @deciding
@@ -36,7 +41,7 @@ def create_template(data: dict[str, Any]) -> Any:
 
 
 @bp.route("/templates/<int:template_id>", methods=["PATCH"])
-@bp.arguments(sch.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
+@bp.arguments(inputs.TriageTemplatePatchSchema, example={"body": "Merci : nous avons transmis votre signalement."})
 @bp.response(200, sch.TriageTemplateSchema)
 @deciding
 def update_template(data: dict[str, Any], template_id: int) -> Any:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import PROBLEM_JSON, Blueprint, ProblemSchema
+from irritants.api.spec import Blueprint
 from irritants.db import get_session
-from irritants.errors import IrritantsError, ValidationFailed
+from irritants.errors import IrritantsError
 from irritants.extensions import limiter, read_limit, submit_limit
 from irritants.intake import services as intake
-from irritants.intake import signals
+from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
-from irritants.intake.schemas import ReportCreatedSchema, ReportCreateSchema, ReportPublicSchema
+from irritants.intake.schemas import ReportCreatedSchema, ReportPublicSchema
+from irritants.paging import unpaged
 from irritants.referential import services as referential
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Signalements et référentiels")
@@ -31,23 +32,14 @@ _IDEMPOTENCY_DOC = {
 }
 
 
-def problem(status: int, description: str) -> Any:
-    """Document an error answer of a route as RFC 9457 problem+json."""
-    return bp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description)
-
-
 class InvalidIdempotencyKey(IrritantsError):
     status, slug, title = 400, "invalid-idempotency-key", "En-tête Idempotency-Key invalide"
-
-
-def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
-    return intake.reference_errors(get_session(), data)
 
 
 @bp.route("/reports", methods=["POST"])
 @limiter.shared_limit(submit_limit, scope="submissions")
 @bp.arguments(
-    ReportCreateSchema(references=_unknown_references),
+    report_schema(),
     example={
         "description": "Mon dossier de RSA est bloqué depuis trois mois, personne ne répond au téléphone.",
         "administration": "caf",
@@ -61,11 +53,11 @@ def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
 @bp.response(
     201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}}}
 )
-@problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
-@problem(413, "Corps trop volumineux")
-@problem(422, "Champs invalides (détail par champ dans « errors »)")
-@problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
-@problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
+@bp.problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
+@bp.problem(413, "Corps trop volumineux")
+@bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
+@bp.problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
+@bp.problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
 @bp.doc(parameters=[_IDEMPOTENCY_DOC])
 def create_report(data: dict[str, Any]) -> Any:
     """Déposer un signalement.
@@ -76,23 +68,7 @@ def create_report(data: dict[str, Any]) -> Any:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise InvalidIdempotencyKey("Idempotency-Key : 1 à 200 caractères ASCII imprimables, sans espace.")
-    config = current_app.config
-    db = get_session()
-    try:
-        submission = intake.submit_report(
-            db,
-            data,
-            source=Source.API,
-            secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"],
-            idempotency_key=f"api:{key}" if key else None,
-        )
-        db.commit()
-    except ValidationFailed:
-        db.rollback()
-        raise
-    if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+    submission = accept_report(data, source=Source.API, idempotency_key=f"api:{key}" if key else None)
     location = url_for("api.get_report", token=submission.tracking_token, _external=True)
     body = {
         "reference": submission.reference,
@@ -110,8 +86,8 @@ def create_report(data: dict[str, Any]) -> Any:
 @bp.route("/reports/<string:token>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ReportPublicSchema)
-@problem(404, "Aucun signalement pour ce jeton")
-@problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
+@bp.problem(404, "Aucun signalement pour ce jeton")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_report(token: str) -> Any:
     """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
     return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
@@ -119,6 +95,7 @@ def get_report(token: str) -> Any:
 
 @bp.route("/administrations", methods=["GET"])
 @bp.response(200, AdministrationOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
 def list_administrations() -> Any:
     """Administrations et leurs démarches (identifiants à utiliser dans un signalement)."""
     return referential.list_administrations(get_session())
@@ -126,6 +103,7 @@ def list_administrations() -> Any:
 
 @bp.route("/territories", methods=["GET"])
 @bp.response(200, TerritoryOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel fixe (101 départements), donné en entier pour construire un formulaire"))
 def list_territories() -> Any:
     """Les 101 départements (code INSEE, nom, région)."""
     return referential.list_territories(get_session())
@@ -133,6 +111,7 @@ def list_territories() -> Any:
 
 @bp.route("/channels", methods=["GET"])
 @bp.response(200, ChannelOutSchema(many=True))
+@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
 def list_channels() -> Any:
     """Canaux de contact avec l'administration."""
     return referential.list_channels(get_session())

@@ -6,11 +6,12 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
 from irritants.auth.policy import Agent
+from irritants.paging import Page, paginate
 from irritants.sanitize import clean_text
 
 SYSTEM = "système"
@@ -61,7 +62,15 @@ def record(
     return event
 
 
+def _timeline(cluster_id: int) -> Select[tuple[Event]]:
+    return select(Event).where(Event.cluster_id == cluster_id).order_by(Event.created_at.desc(), Event.id.desc())
+
+
 def timeline(session: Session, cluster_id: int, *, limit: int = 200) -> list[Event]:
     """The events of an irritant, newest first."""
-    stmt = select(Event).where(Event.cluster_id == cluster_id).order_by(Event.created_at.desc(), Event.id.desc())
-    return list(session.scalars(stmt.limit(limit)))
+    return list(session.scalars(_timeline(cluster_id).limit(limit)))
+
+
+def timeline_page(session: Session, cluster_id: int, *, page: int, page_size: int) -> Page[Event]:
+    """One page of the events of an irritant, newest first."""
+    return paginate(session, _timeline(cluster_id), page=page, page_size=page_size)

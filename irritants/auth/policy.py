@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irritants.auth.models import Role
+from irritants.status import SQUAD_STATUSES
 
 
 class Action(enum.StrEnum):
@@ -25,10 +26,6 @@ class Action(enum.StrEnum):
     MODERATE = "report.moderate"  # read raw texts, publish or reject
     MANAGE_TEMPLATES = "template.manage"
     MANAGE_USERS = "user.manage"
-
-
-# Statuses a squad member may set on an irritant of their own squad: the progress of their work.
-SQUAD_STATUSES = frozenset({"planned", "in_progress", "fixed", "regressed"})
 
 
 @dataclass(frozen=True)

@@ -31,27 +31,16 @@ from sqlalchemy.orm import Session
 
 from irritants.auth import services
 from irritants.auth.models import LoginThrottle, User
+from irritants.settings import LoginSettings
 
 FIRST_DELAY = dt.timedelta(minutes=1)
 FORGET_AFTER = dt.timedelta(hours=24)
 PAIR, ACCOUNT = "pair", "account"
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How many failures before waits begin (per pair, per address for untrusted browsers) and the longest wait."""
-
-    max_failures: int = 5
-    account_max_failures: int = 20
-    max_delay: dt.timedelta = dt.timedelta(minutes=15)
-
-    @classmethod
-    def from_config(cls, config: dict) -> Rule:
-        return cls(
-            max_failures=config["LOGIN_MAX_FAILURES"],
-            account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
-            max_delay=dt.timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
-        )
+#: How many failures before waits begin (per pair, per address for untrusted browsers) and the longest wait: the
+#: sign-in settings (LOGIN_MAX_FAILURES, LOGIN_ACCOUNT_MAX_FAILURES, LOGIN_LOCK_MINUTES).
+Rule = LoginSettings
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS,
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
+from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
 
@@ -150,7 +151,7 @@ def login_post() -> Any:
     )
     db = get_session()
     attempt = throttle.password_sign_in(
-        db, data["email"], data["password"], keys, throttle.Rule.from_config(config), utcnow()
+        db, data["email"], data["password"], keys, settings_of(current_app).login, utcnow()
     )
     db.commit()
     if attempt.user is None and attempt.wait is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
 from irritants.intake.services import derive_tracking_token, email_hmac, hash_token, new_reference
 from irritants.referential.models import Administration, Channel, Procedure, Territory
@@ -100,7 +100,6 @@ def insert_reports(
                     "severity": row["severity"],
                     "occurred_on": row.get("occurred_on"),
                     "assisted": bool(row.get("assisted")),
-                    "status": StatusKind.NEW,
                     "source": source,
                     "external_key": row.get("external_key"),
                     **initial_moderation(row["description"]),

@@ -98,6 +98,7 @@ def erase_citizen(email: str, dry_run: bool) -> None:
     """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
     statistics. The address itself is never printed nor stored."""
     from irritants.intake import privacy
+    from irritants.settings import settings_of
     from irritants.triage import stats
 
     if "@" not in email or len(email) > 254:
@@ -109,7 +110,7 @@ def erase_citizen(email: str, dry_run: bool) -> None:
         else:
             found = privacy.erase_citizen(session, config["SECRET_KEY"], email)
             if found.cluster_ids:
-                stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]), found.cluster_ids)
+                stats.refresh(session, settings_of(current_app).ranking.weights, found.cluster_ids)
             session.commit()
     if not found.report_ids:
         click.echo(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
 from irritants.referential.models import Administration, Channel, Procedure, Territory
+from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 
 
 class Severity(enum.StrEnum):
@@ -26,50 +27,6 @@ SEVERITY_LABELS: dict[Severity, str] = {
     Severity.PERTE_DE_TEMPS: "Perte de temps",
     Severity.BLOCAGE: "Blocage de ma démarche",
     Severity.RUPTURE_DE_DROITS: "Rupture de droits (aide, revenu, titre…)",
-}
-
-
-class StatusKind(enum.StrEnum):
-    """The fixed kinds of public status, whatever wording a team shows."""
-
-    NEW = "new"
-    TRIAGED = "triaged"
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    FIXED = "fixed"
-    REGRESSED = "regressed"
-    CLOSED_NOT_FIXED = "closed_not_fixed"
-    NOT_OUR_SCOPE = "not_our_scope"
-    DUPLICATE = "duplicate"
-    SPAM = "spam"
-
-
-CITIZEN_STATUS_LABELS: dict[StatusKind, str] = {
-    StatusKind.NEW: "Reçu",
-    StatusKind.TRIAGED: "Examiné",
-    StatusKind.PLANNED: "Pris en charge par une équipe",
-    StatusKind.IN_PROGRESS: "Correction en cours",
-    StatusKind.FIXED: "Corrigé",
-    StatusKind.REGRESSED: "Réapparu après correction",
-    StatusKind.CLOSED_NOT_FIXED: "Clos sans correction",
-    StatusKind.NOT_OUR_SCOPE: "Transmis à un autre service",
-    StatusKind.DUPLICATE: "Regroupé avec un autre irritant",
-    StatusKind.SPAM: "Non retenu",
-}
-
-
-# DSFR badge colour of each status kind, shared by every page that shows a status.
-STATUS_BADGES: dict[StatusKind, str] = {
-    StatusKind.NEW: "new",
-    StatusKind.TRIAGED: "info",
-    StatusKind.PLANNED: "info",
-    StatusKind.IN_PROGRESS: "info",
-    StatusKind.FIXED: "success",
-    StatusKind.REGRESSED: "warning",
-    StatusKind.CLOSED_NOT_FIXED: "warning",
-    StatusKind.NOT_OUR_SCOPE: "info",
-    StatusKind.DUPLICATE: "info",
-    StatusKind.SPAM: "error",
 }
 
 
@@ -112,6 +69,8 @@ class Report(Base):
     severity: Mapped[Severity] = mapped_column(str_enum(Severity))
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its irritant's status (« new » while in none), for the tracking page and the API: written only by
+    # triage.report_status.sync_report_statuses (docs/architecture.md, « Statuses »).
     status: Mapped[StatusKind] = mapped_column(str_enum(StatusKind), default=StatusKind.NEW, index=True)
     source: Mapped[Source] = mapped_column(str_enum(Source, 10), default=Source.WEB)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)

@@ -22,6 +22,7 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake import masking
 from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.intake.redaction import finding_kinds, redact
+from irritants.paging import Page, paginate
 from irritants.triage.models import Cluster
 
 ABUSE = "abuse"
@@ -97,19 +98,15 @@ def reason_labels(reasons: list[str] | None) -> list[tuple[str, str]]:
     return [(code, REASON_LABELS.get(code, code)) for code in reasons or []]
 
 
-def pending_reports(session: Session, agent: Agent, *, page: int = 1, page_size: int = 20) -> tuple[list[Report], int]:
-    """Reports awaiting moderation that ``agent`` may moderate, oldest first; returns (page items, total)."""
+def pending_reports(session: Session, agent: Agent, *, page: int = 1, page_size: int = 20) -> Page[Report]:
+    """Reports awaiting moderation that ``agent`` may moderate, oldest first, one page of them."""
     conditions = [Report.moderation == Moderation.PENDING]
     squads = policy.moderation_scope(agent)
     if squads is not None:
         # Same rule as policy.decide: reports in no irritant, irritants with no squad, and the agent's squads'.
         conditions.append(or_(Cluster.id.is_(None), Cluster.squad_id.is_(None), Cluster.squad_id.in_(squads)))
     scoped = select(Report).outerjoin(Cluster, Cluster.id == Report.cluster_id).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(scoped.subquery()))
-    items = session.scalars(
-        scoped.order_by(Report.created_at, Report.id).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total or 0
+    return paginate(session, scoped.order_by(Report.created_at, Report.id), page=page, page_size=page_size)
 
 
 def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:
@@ -118,26 +115,6 @@ def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:
     decision = policy.decide(agent, policy.Action.MODERATE, cluster)
     if not decision:
         raise_for(decision)
-
-
-def parse_decision(decision: Any, expected: Any, reason: Any) -> tuple[Decision, Moderation, str | None]:
-    """Validate a moderator's form or JSON input; French messages per field."""
-    errors: dict[str, list[str]] = {}
-    try:
-        chosen = Decision(str(decision or ""))
-    except ValueError:
-        errors["decision"] = ["Choisissez « publier » ou « rejeter »."]
-    try:
-        state = Moderation(str(expected or Moderation.PENDING))
-    except ValueError:
-        errors["expected"] = ["État attendu inconnu : rechargez la page."]
-    if reason is not None and not isinstance(reason, str):
-        errors["reason"] = ["Le motif doit être un texte."]
-    elif reason and len(reason) > REASON_MAX_LENGTH:
-        errors["reason"] = [f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères."]
-    if errors:
-        raise ValidationFailed("Certains champs sont invalides.", errors=errors)
-    return chosen, state, (reason or "").strip() or None
 
 
 def decide(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from irritants.auth.access import require
@@ -12,7 +13,9 @@ from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.extensions import client_network, flag_limit, limiter
 from irritants.intake import masking, moderation
+from irritants.intake.models import Moderation
 from irritants.intake.redaction import segments
+from irritants.intake.schemas import ModerationDecisionSchema
 from irritants.triage.services import person_key
 from irritants.triage.views import browser_id, remember_browser, request_source
 
@@ -45,23 +48,22 @@ def queue() -> Any:
     """Reports held for moderation, oldest first, raw text with the detected personal data highlighted."""
     agent = require(Action.MODERATE)
     page = _page()
-    items, total = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
+    listed = moderation.pending_reports(get_session(), agent, page=page, page_size=PAGE_SIZE)
     rows = [
         {
             "report": report,
             "segments": segments(report.description),
             "reasons": moderation.reason_labels(report.moderation_reasons),
         }
-        for report in items
+        for report in listed.items
     ]
-    pages = max(1, -(-total // PAGE_SIZE))
     response = current_app.make_response(
         render_template(
             "moderation/queue.html",
             rows=rows,
-            total=total,
+            total=listed.total,
             page=page,
-            pages=pages,
+            pages=listed.pages,
             kind_labels=moderation.REASON_LABELS,
             reason_max=moderation.REASON_MAX_LENGTH,
         )
@@ -81,11 +83,13 @@ def decide(report_id: int) -> Any:
     report_id = min(report_id, MAX_ID)
     masks: list[str] = []
     try:
-        masks = masking.parse_passages(form.get("mask", ""))
-        decision, expected, reason = moderation.parse_decision(
-            form.get("decision"), form.get("expected"), form.get("reason")
+        data = _load_decision(form)
+        masks = masking.parse_passages(data["mask"])
+        decision = moderation.Decision(data["decision"])
+        reason = (data["reason"] or "").strip() or None
+        moderation.decide(
+            db, agent, report_id, decision, expected=Moderation(data["expected"]), reason=reason, masks=masks
         )
-        moderation.decide(db, agent, report_id, decision, expected=expected, reason=reason, masks=masks)
         db.commit()
     except moderation.AlreadyDecided as err:
         db.rollback()
@@ -99,6 +103,14 @@ def decide(report_id: int) -> Any:
     else:
         flash(_DONE[decision] if not masks else _masked_done(len(masks)), "success")
     return redirect(url_for("moderation.queue", page=_form_page()), code=303)
+
+
+def _load_decision(form: Any) -> dict[str, Any]:
+    """The posted form, read by the decision's one schema (shared with the API)."""
+    try:
+        return ModerationDecisionSchema().load(form)
+    except ma.ValidationError as err:
+        raise ValidationFailed("Certains champs sont invalides.", errors=err.normalized_messages()) from err
 
 
 @bp.post("/agents/moderation/<int:report_id>/apercu")

@@ -12,18 +12,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
-from irritants.intake.models import AbuseFlag, Report, ReportContact, StatusKind
+from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.intake.services import email_hmac
+from irritants.status import CLOSED_STATUSES
 from irritants.triage.models import Cluster, Support
 
-# Statuses after which an irritant is closed: contact data is kept a while for follow-up, then purged.
-CLOSED = (
-    StatusKind.FIXED,
-    StatusKind.CLOSED_NOT_FIXED,
-    StatusKind.NOT_OUR_SCOPE,
-    StatusKind.DUPLICATE,
-    StatusKind.SPAM,
-)
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
 ERASURE_REASON = "Effacement demandé par la personne (RGPD, article 17)"
 _BATCH = 1000
@@ -64,7 +57,7 @@ def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> 
             .join(Cluster, Cluster.id == Report.cluster_id)
             .where(
                 ReportContact.purge_after > now,
-                Cluster.status.in_(CLOSED),
+                Cluster.status.in_(sorted(CLOSED_STATUSES)),
                 Cluster.closed_at.is_not(None),
                 Cluster.closed_at <= cutoff,
             )

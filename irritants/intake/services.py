@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import IdempotencyConflict, NotFoundError, ValidationFailed
-from irritants.intake.models import Report, ReportContact, Source, StatusKind
+from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
 from irritants.referential import cache
+from irritants.status import StatusKind
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud over the phone
 TOKEN_MAX_LENGTH = 64
@@ -118,7 +119,6 @@ def report_values(
         "severity": data["severity"],
         "occurred_on": data.get("occurred_on"),
         "assisted": bool(data.get("assisted")),
-        "status": StatusKind.NEW,
         "source": source,
         "cluster_locked": False,
         # Held for a moderator when personal data is detected; the submission itself is never refused.

@@ -14,7 +14,8 @@ from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, submit_limit
 from irritants.inputs import checks_own_form
-from irritants.intake import antiabuse, services, signals
+from irritants.intake import antiabuse, services
+from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.referential import services as referential
@@ -73,10 +74,6 @@ def new_report() -> Any:
     return _render_form({}, {})
 
 
-def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
-    return services.reference_errors(get_session(), data)
-
-
 @bp.post("/")
 @checks_own_form  # the schema refuses control characters field by field, and the form comes back filled in
 @limiter.shared_limit(submit_limit, scope="submissions")
@@ -108,29 +105,21 @@ def submit() -> Any:
         )
     # Fields first: a citizen who sends too soon sees what to correct, not only « trop vite ».
     try:
-        data = ReportCreateSchema(references=_unknown_references).load(_form_payload(typed))
+        data = report_schema().load(_form_payload(typed))
     except ValidationError as err:
         return _render_form(form, _as_field_errors(err.messages), 422, form_token=token)
     if not check.ok:
         return _render_form(form, {"_form": [_TOO_FAST if check.reusable else _EXPIRED]}, 422, form_token=token)
-    db = get_session()
     identifier, new_browser = browser_id()
     try:
-        submission = services.submit_report(
-            db,
+        submission = accept_report(
             data,
             source=Source.WEB,
-            secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"],
             idempotency_key=f"web:{check.nonce}",
             person_key=person_key(config["SECRET_KEY"], identifier),
         )
-        db.commit()
     except ValidationFailed as err:
-        db.rollback()
         return _render_form(form, err.errors, 422, form_token=token)
-    if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
     cookie_session["confirmation"] = {"reference": submission.reference, "token": submission.tracking_token}
     response = redirect(url_for("intake.confirmation"), code=303)
     return remember_browser(response, identifier) if new_browser else response

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SEVERITIES: tuple[str, ...] = ("gene", "perte_de_temps", "blocage", "rupture_de_droits")
 TERM_LABELS: dict[str, str] = {
@@ -127,6 +129,17 @@ class Weights:
             values["severity_factors"] = SeverityFactors(**factors)
         return cls(**values)
 
+    @classmethod
+    def from_json(cls, text: str) -> Weights:
+        """Weights from a JSON object (IRRITANTS_RANKING_WEIGHTS); empty text gives the defaults."""
+        if not text.strip():
+            return cls()
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"JSON illisible ({exc.msg}, caractère {exc.pos + 1}).") from None
+        return cls.from_mapping(raw)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain mapping accepted back by from_mapping."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -182,6 +195,8 @@ class ClusterSignals:
         _refuse_unknown(self.severity_counts, SEVERITIES)
         counts = {s: _count_input(s, self.severity_counts.get(s, 0)) for s in SEVERITIES}
         object.__setattr__(self, "severity_counts", counts)
+        import numpy as np  # here, not at import: settings (and so ``irritants --help``) read Weights without numpy
+
         ages = np.asarray(self.report_ages_days, dtype=np.float64)
         if ages.ndim != 1 or not np.isfinite(ages).all():
             raise ValueError("«\u00a0report_ages_days\u00a0» doit être une suite de nombres finis.")
@@ -237,6 +252,8 @@ def decayed_mass(ages_days: Sequence[float] | np.ndarray, half_life_days: float)
     """Sum of 2^(−age / half-life): a fresh item counts 1, an item one half-life old counts ½."""
     if not (math.isfinite(half_life_days) and half_life_days > 0):
         raise ValueError("La demi-vie doit être un nombre strictement positif.")
+    import numpy as np  # see ClusterSignals.__post_init__
+
     ages = np.asarray(ages_days, dtype=np.float64)
     if ages.size == 0:
         return 0.0

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity, StatusKind
+from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
-from irritants.paging import page_field, page_size_field
+from irritants.paging import Page, PageQuerySchema, page_size_field, paginate
 from irritants.ranking.score import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
+from irritants.settings import ClusteringSettings
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, Support, search_fold
 from irritants.triage.services import PERIODS
@@ -74,7 +76,7 @@ class BacklogFilters:
         return any((self.administration, self.territory, self.status, self.severity, self.period, self.squad, self.q))
 
 
-class BacklogQuerySchema(ma.Schema):
+class BacklogQuerySchema(PageQuerySchema):
     """The backlog's query string (back-office form and API), with French messages."""
 
     administration = ma.fields.String(validate=ma.validate.Length(max=60, error="Administration inconnue."))
@@ -89,7 +91,6 @@ class BacklogQuerySchema(ma.Schema):
     squad = ma.fields.String(validate=ma.validate.Regexp(r"^(\d{1,9}|none)$", error="Start-up d'État inconnue."))
     q = ma.fields.String(validate=ma.validate.Length(max=200, error="Recherche trop longue (200 caractères au plus)."))
     sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(list(SORTS), error="Tri inconnu."))
-    page = page_field()
     page_size = page_size_field(25)  # the page's select offers PAGE_SIZES; the API takes any size of the rule
 
     @ma.pre_load
@@ -164,8 +165,8 @@ def _trend_subquery(now: dt.datetime) -> Any:
     )
 
 
-def backlog(session: Session, filters: BacklogFilters) -> tuple[list[Cluster], int]:
-    """Irritants for agents, filtered, sorted and paginated; returns (page items, total)."""
+def backlog(session: Session, filters: BacklogFilters) -> Page[Cluster]:
+    """Irritants for agents, filtered, sorted, one page of them."""
     stmt = select(Cluster)
     if filters.status is not None:
         stmt = stmt.where(Cluster.status == filters.status)
@@ -180,8 +181,7 @@ def backlog(session: Session, filters: BacklogFilters) -> tuple[list[Cluster], i
         stmt = stmt.where(Cluster.squad_id == filters.squad)
     if filters.q and filters.q.strip():
         stmt = stmt.where(_search(filters.q))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
+    counted = stmt
     if filters.sort == "size":
         stmt = stmt.order_by(Cluster.size.desc(), Cluster.score.desc(), Cluster.id)
     elif filters.sort == "recent":
@@ -203,8 +203,7 @@ def backlog(session: Session, filters: BacklogFilters) -> tuple[list[Cluster], i
         stmt = stmt.outerjoin(trend, trend.c.cid == Cluster.id).order_by(ratio.desc(), Cluster.score.desc(), Cluster.id)
     else:
         stmt = stmt.order_by(Cluster.score.desc(), Cluster.id)
-    offset = (filters.page - 1) * filters.page_size
-    return list(session.scalars(stmt.offset(offset).limit(filters.page_size))), total
+    return paginate(session, stmt, page=filters.page, page_size=filters.page_size, counted=counted)
 
 
 def cluster_detail(session: Session, cluster_id: int) -> Cluster:
@@ -223,6 +222,7 @@ def _report_row(report: Report, *, raw: bool, representative: frozenset[int]) ->
         "reference": report.reference,
         "created_at": report.created_at,
         "text": None if hidden else (report.description if raw else redact(report.description)),
+        "raw": raw,
         "hidden": hidden,
         # Before a moderator masked passages: for moderators only, until the retention period ends.
         "original": report.original_description if raw else None,
@@ -242,14 +242,12 @@ def _report_row(report: Report, *, raw: bool, representative: frozenset[int]) ->
 
 def cluster_reports(
     session: Session, cluster: Cluster, *, page: int = 1, page_size: int = 20, raw: bool = False
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[dict[str, Any]]:
     """An irritant's reports, newest first, one page of them; texts redacted unless ``raw``."""
-    where = Report.cluster_id == cluster.id
-    total = session.scalar(select(func.count(Report.id)).where(where)) or 0
-    stmt = select(Report).where(where).order_by(Report.created_at.desc(), Report.id.desc())
-    reports = session.scalars(stmt.offset((max(page, 1) - 1) * page_size).limit(page_size))
+    stmt = select(Report).where(Report.cluster_id == cluster.id).order_by(Report.created_at.desc(), Report.id.desc())
     representative = frozenset(cluster.excerpt_report_ids or [])
-    return [_report_row(r, raw=raw, representative=representative) for r in reports], total
+    reports = paginate(session, stmt, page=max(page, 1), page_size=page_size)
+    return reports.map(lambda r: _report_row(r, raw=raw, representative=representative))
 
 
 def representative_reports(session: Session, cluster: Cluster, *, raw: bool = False) -> list[dict[str, Any]]:
@@ -289,9 +287,10 @@ class _EncoderRef:
 
 
 def similar_clusters(
-    session: Session, cluster: Cluster, limit: int = 5, *, config: dict[str, Any] | None = None
+    session: Session, cluster: Cluster, limit: int = 5, *, clustering: ClusteringSettings | None = None
 ) -> list[Cluster]:
-    """Irritants closest to this one: centroid cosine; by its label when it has no centroid and ``config`` is given."""
+    """Irritants closest to this one: centroid cosine; by its label when it has no centroid and ``clustering`` is
+    given."""
     ids: list[int] = []
     if cluster.centroid and cluster.encoder:
         centroid = engine.from_bytes(cluster.centroid)
@@ -299,10 +298,10 @@ def similar_clusters(
         if index.ids.size and index.matrix.shape[1] == centroid.shape[0]:
             sims = index.matrix @ centroid
             ids = [int(index.ids[i]) for i in np.argsort(-sims, kind="stable")[: limit + 1]]
-    elif config is not None and cluster.label:
+    elif clustering is not None and cluster.label:
         # Not ready a few seconds after a start only: the page is not worth failing for it.
         with contextlib.suppress(engine.EncoderNotReady):
-            ids = [s.cluster_id for s in engine.similar(session, config, cluster.label, limit=limit + 1)]
+            ids = [s.cluster_id for s in engine.similar(session, clustering, cluster.label, limit=limit + 1)]
     ids = [i for i in ids if i != cluster.id]
     if not ids:
         return []

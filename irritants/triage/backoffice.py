@@ -8,7 +8,6 @@ agent's hands shows it again asking for confirmation. The irritant page's conten
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -22,11 +21,14 @@ from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import SEVERITY_LABELS, StatusKind
+from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
-from irritants.triage import backlog, bulk, decisions, stats
+from irritants.settings import RankingSettings, settings_of
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
+from irritants.triage import backlog, bulk, decisions
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
+from irritants.triage import schemas as inputs
 from irritants.triage.models import Cluster
 from irritants.triage.services import administration_names
 
@@ -44,23 +46,22 @@ BULK_ACTIONS = {
 
 
 def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
-    """The typed reason; else the body of the chosen reply template (the page works without JavaScript)."""
-    if data.get("motif"):
-        return data["motif"]
-    if data.get("modele"):
-        return decisions.get_template(db, agent, data["modele"], field="modele").body
+    """The typed reason; else the body of the chosen reply template (the page works without JavaScript: with it,
+    choosing a template fills the reason, so the API's « template, then reason » would say it twice)."""
+    if data.get("reason"):
+        return data["reason"]
+    if data.get("template_id"):
+        return decisions.get_template(db, agent, data["template_id"], field="template_id").body
     return None
 
 
-def _session() -> Session:
-    """The request's session, set up for decisions: they rescore irritants with the configured weights."""
-    db = get_session()
-    db.info["ranking_weights"] = stats.weights_from_config(current_app.config["RANKING_WEIGHTS"])
-    return db
+def _ranking() -> RankingSettings:
+    """Merges, unmerges, splits and moves rescore irritants with the configured weights."""
+    return settings_of(current_app).ranking
 
 
 def _common() -> dict[str, Any]:
-    return {"status_labels": decisions.STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
+    return {"status_labels": STATUS_LABELS_AGENT, "severity_labels": SEVERITY_LABELS}
 
 
 # --- backlog ------------------------------------------------------------------------------------------------
@@ -79,11 +80,12 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
     if failure is not None:
         failure = replace(failure, reload_url=url_for("backoffice.backlog_page", **filters.as_query()))
     try:
-        items, total = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters)
     except ValidationFailed as err:
         filter_errors.update(err.errors)
         filters = replace(filters, administration=None)
-        items, total = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters)
+    items = listed.items
     squads = backlog.list_squads(db)
     can = {op: bool(decide(agent, action)) for op, action in BULK_ACTIONS.items()}
     html = render_template(
@@ -91,8 +93,8 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         filters=filters,
         filter_errors=filter_errors,
         items=items,
-        total=total,
-        pages=max(1, math.ceil(total / filters.page_size)),
+        total=listed.total,
+        pages=listed.pages,
         squads=squads,
         squad_names={s.id: s.name for s in squads},
         administrations=referential.list_administrations(db),
@@ -115,19 +117,20 @@ def bulk_action() -> Any:
     """Apply one decision to the ticked irritants that can receive it, then back to the same view of the backlog
     with what changed and, for each irritant left as it was, why."""
     agent = require(Action.VIEW_BACKLOG)
-    db = _session()
+    db = get_session()
     try:
         require(BULK_ACTIONS.get(request.form.get("operation", ""), Action.CHANGE_STATUS))
-        data = forms.load(forms.BulkForm, request.form)
+        data = forms.load(inputs.TriageBulkBodySchema, request.form)
         result = bulk.apply(
             db,
             agent,
-            data["ids"],
+            data["cluster_ids"],
             data["operation"],
             to=data["to"],
-            squad_id=data["squad_id"],
+            squad_id=data.get("squad_id"),
+            routed_to=data["routed_to"],
             reason=_reason(db, agent, data),
-            confirm_transfer=data["confirm"],
+            confirm_transfer=data["confirm_transfer"],
         )
         db.commit()
     except decisions.TransferNotConfirmed as err:
@@ -135,7 +138,7 @@ def bulk_action() -> Any:
         return _backlog_response(agent, *forms.confirmation("lot", err, request.form))
     except (*SHOWN_ON_PAGE, StaleDataError) as err:
         db.rollback()
-        return _backlog_response(agent, *forms.failure("lot", err, request.form))
+        return _backlog_response(agent, *forms.failure("lot", err, request.form, inputs.TriageBulkBodySchema))
     flash(result.summary(), "success")
     if result.skipped:
         head, lines = result.skipped_summary()
@@ -167,7 +170,7 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
         page=_int_arg("page"),
         page_given="page" in request.args,
         query=request.args.get("cherche", "").strip()[:200],
-        config=current_app.config,
+        clustering=settings_of(current_app).clustering,
         failure=failure,
         reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
     )
@@ -200,11 +203,13 @@ def _cluster_for(cluster_id: int, action: Action, **context: Any) -> tuple[Agent
 Perform = Callable[[Session, dict[str, Any], str | None], tuple[str, int]]
 
 
-def _decide(agent: Agent, page_id: int, form: str, schema: type, perform: Perform) -> Any:
+def _decide(
+    agent: Agent, page_id: int, form: str, schema: type[inputs.InputSchema], perform: Perform, **fixed: str
+) -> Any:
     """Parse, perform, commit, then redirect with a notice; or the page again with the error and the input."""
-    db = _session()
+    db = get_session()
     try:
-        data = forms.load(schema, request.form)
+        data = forms.load(schema, request.form, **fixed)
         message, target_id = perform(db, data, _reason(db, agent, data))
         db.commit()
     except decisions.TransferNotConfirmed as err:
@@ -212,7 +217,7 @@ def _decide(agent: Agent, page_id: int, form: str, schema: type, perform: Perfor
         return _cluster_response(agent, page_id, *forms.confirmation(form, err, request.form))
     except (*SHOWN_ON_PAGE, StaleDataError) as err:
         db.rollback()
-        return _cluster_response(agent, page_id, *forms.failure(form, err, request.form))
+        return _cluster_response(agent, page_id, *forms.failure(form, err, request.form, schema))
     flash(message, "success")
     return redirect(url_for("backoffice.cluster_page", cluster_id=target_id), 303)
 
@@ -228,7 +233,7 @@ def edit_label(cluster_id: int) -> Any:
         )  # fmt: skip
         return "Libellé et mots-clés enregistrés : un nouveau regroupement les conservera.", cluster.id
 
-    return _decide(agent, cluster.id, "libelle", forms.LabelForm, perform)
+    return _decide(agent, cluster.id, "libelle", inputs.TriageLabelBodySchema, perform)
 
 
 @bp.post("/irritants/<int:cluster_id>/statut")
@@ -238,11 +243,11 @@ def change_status(cluster_id: int) -> Any:
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         changed = decisions.change_status(
             db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
-            public_note=data.get("note_publique"),
+            public_note=data["public_note"],
         )  # fmt: skip
-        return f"Statut changé : « {decisions.STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
+        return f"Statut changé : « {STATUS_LABELS_AGENT[changed.status]} ».", cluster.id
 
-    return _decide(agent, cluster.id, "statut", forms.StatusForm, perform)
+    return _decide(agent, cluster.id, "statut", inputs.TriageStatusBodySchema, perform)
 
 
 @bp.post("/irritants/<int:cluster_id>/start-up")
@@ -252,7 +257,7 @@ def assign_squad(cluster_id: int) -> Any:
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         decisions.assign_squad(
             db, agent, cluster.id, data["squad_id"], expected_version=data["expected_version"], reason=reason,
-            confirm_transfer=data["confirm"],
+            confirm_transfer=data["confirm_transfer"],
         )  # fmt: skip
         if data["squad_id"] is None:
             return "L'irritant n'est plus confié à une start-up d'État.", cluster.id
@@ -262,7 +267,7 @@ def assign_squad(cluster_id: int) -> Any:
             notice += " Seuls ses responsables produit et les administrateurs peuvent désormais agir dessus."
         return notice, cluster.id
 
-    return _decide(agent, cluster.id, "start-up", forms.SquadForm, perform)
+    return _decide(agent, cluster.id, "start-up", inputs.TriageAssignBodySchema, perform)
 
 
 @bp.post("/irritants/<int:cluster_id>/epinglage")
@@ -277,44 +282,38 @@ def set_pinned(cluster_id: int) -> Any:
             return "Irritant épinglé : un nouveau regroupement ne le modifiera pas.", cluster.id
         return "Irritant désépinglé.", cluster.id
 
-    return _decide(agent, cluster.id, "epinglage", forms.PinForm, perform)
+    return _decide(agent, cluster.id, "epinglage", inputs.TriagePinBodySchema, perform)
 
 
-def _status_form(cluster_id: int, form: str, schema: type, to: StatusKind, message: str, **keys: str) -> Any:
-    """Duplicate, not our scope, spam: a status with what it needs, on their own forms."""
+def _status_form(cluster_id: int, form: str, to: StatusKind, message: str) -> Any:
+    """Duplicate, not our scope, spam: a status change with what it needs, on their own forms."""
     agent, cluster = _cluster_for(cluster_id, Action.RESHAPE)
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
-        extra = {name: data[key] for name, key in keys.items()}
         decisions.change_status(
-            db, agent, cluster.id, to, expected_version=data["expected_version"], reason=reason, **extra
-        )
+            db, agent, cluster.id, data["to"], expected_version=data["expected_version"], reason=reason,
+            routed_to=data["routed_to"], duplicate_of=data["duplicate_of"],
+        )  # fmt: skip
         return message, cluster.id
 
-    return _decide(agent, cluster.id, form, schema, perform)
+    return _decide(agent, cluster.id, form, inputs.TriageStatusBodySchema, perform, to=to.value)
 
 
 @bp.post("/irritants/<int:cluster_id>/doublon")
 def mark_duplicate(cluster_id: int) -> Any:
-    return _status_form(
-        cluster_id, "doublon", forms.DuplicateForm, StatusKind.DUPLICATE,
-        "Irritant marqué comme doublon.", duplicate_of="duplicate_of",
-    )  # fmt: skip
+    return _status_form(cluster_id, "doublon", StatusKind.DUPLICATE, "Irritant marqué comme doublon.")
 
 
 @bp.post("/irritants/<int:cluster_id>/hors-perimetre")
 def not_our_scope(cluster_id: int) -> Any:
     return _status_form(
-        cluster_id, "hors-perimetre", forms.RouteForm, StatusKind.NOT_OUR_SCOPE,
-        "Irritant noté hors périmètre et transmis.", routed_to="routed_to",
-    )  # fmt: skip
+        cluster_id, "hors-perimetre", StatusKind.NOT_OUR_SCOPE, "Irritant noté hors périmètre et transmis."
+    )
 
 
 @bp.post("/irritants/<int:cluster_id>/indesirable")
 def mark_spam(cluster_id: int) -> Any:
-    return _status_form(
-        cluster_id, "indesirable", forms.ReasonOnlyForm, StatusKind.SPAM, "Irritant marqué comme indésirable."
-    )
+    return _status_form(cluster_id, "indesirable", StatusKind.SPAM, "Irritant marqué comme indésirable.")
 
 
 @bp.post("/irritants/<int:cluster_id>/fusion")
@@ -323,11 +322,13 @@ def merge(cluster_id: int) -> Any:
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         versions = {cluster.id: data["expected_version"]} if data["expected_version"] else None
-        decisions.merge(db, agent, cluster.id, data["sources"], expected_versions=versions, reason=reason)
-        numbers = ", ".join(f"n° {i}" for i in data["sources"])
-        return f"Fusion faite : {numbers} regroupé{'s' if len(data['sources']) > 1 else ''} ici.", cluster.id
+        decisions.merge(
+            db, agent, cluster.id, data["source_ids"], ranking=_ranking(), expected_versions=versions, reason=reason
+        )
+        numbers = ", ".join(f"n° {i}" for i in data["source_ids"])
+        return f"Fusion faite : {numbers} regroupé{'s' if len(data['source_ids']) > 1 else ''} ici.", cluster.id
 
-    return _decide(agent, cluster.id, "fusion", forms.MergeForm, perform)
+    return _decide(agent, cluster.id, "fusion", inputs.TriageMergeBodySchema, perform)
 
 
 @bp.post("/irritants/<int:cluster_id>/defusion")
@@ -338,10 +339,10 @@ def unmerge(cluster_id: int) -> Any:
     page_id = int(origin) if origin.isdecimal() and 0 < int(origin) <= backlog.MAX_ID else source.id
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
-        decisions.unmerge(db, agent, source.id, reason=reason)
+        decisions.unmerge(db, agent, source.id, ranking=_ranking(), reason=reason)
         return f"Fusion annulée : l'irritant n° {source.id} est de nouveau séparé.", page_id
 
-    return _decide(agent, page_id, f"defusion-{source.id}", forms.ReasonOnlyForm, perform)
+    return _decide(agent, page_id, f"defusion-{source.id}", inputs.TriageReasonBodySchema, perform)
 
 
 @bp.post("/irritants/<int:cluster_id>/signalements")
@@ -351,18 +352,18 @@ def reshape_reports(cluster_id: int) -> Any:
     moving = request.form.get("action") == "deplacer"
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
-        count = len(data["reports"])
+        count = len(data["report_ids"])
         plural = "s" if count > 1 else ""
         if moving:
-            if data["to_cluster"] is None:
-                raise forms.FormInvalid(errors={"to_cluster": ["Indiquez le numéro de l'irritant de destination."]})
-            for report_id in data["reports"]:
-                decisions.move_report(db, agent, report_id, data["to_cluster"], reason=reason)
-            return f"{count} signalement{plural} déplacé{plural} vers l'irritant n° {data['to_cluster']}.", cluster.id
+            target = data["to_cluster_id"]
+            for report_id in data["report_ids"]:
+                decisions.move_report(db, agent, report_id, target, ranking=_ranking(), reason=reason)
+            return f"{count} signalement{plural} déplacé{plural} vers l'irritant n° {target}.", cluster.id
         created = decisions.split(
-            db, agent, cluster.id, data["reports"], label=data["new_label"],
+            db, agent, cluster.id, data["report_ids"], ranking=_ranking(), label=data["label"],
             expected_version=data["expected_version"], reason=reason,
         )  # fmt: skip
         return f"Nouvel irritant n° {created.id} créé avec {count} signalement{plural}.", created.id
 
-    return _decide(agent, cluster.id, "signalements", forms.ReportsForm, perform)
+    schema = inputs.MoveReportsSchema if moving else inputs.TriageSplitBodySchema
+    return _decide(agent, cluster.id, "signalements", schema, perform)

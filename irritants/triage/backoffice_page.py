@@ -4,7 +4,6 @@ the request's arguments and renders ``backoffice/cluster.html`` with this contex
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +13,8 @@ from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
-from irritants.intake.models import StatusKind
+from irritants.settings import ClusteringSettings
+from irritants.status import StatusKind, allowed_transitions
 from irritants.triage import backlog, decisions, history
 from irritants.triage.backoffice_forms import Failure
 from irritants.triage.services import administration_names
@@ -53,7 +53,7 @@ def templates_for(session: Session, agent: Agent) -> list[Any]:
 
 
 def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
-    allowed = decisions.allowed_transitions(cluster.status)
+    allowed = allowed_transitions(cluster.status)
     reshape = bool(decide(agent, Action.RESHAPE, cluster))
     return {
         "edit": bool(decide(agent, Action.EDIT_CLUSTER, cluster)),
@@ -90,20 +90,21 @@ def cluster_context(
     page: int,
     page_given: bool = False,
     query: str,
-    config: Any,
+    clustering: ClusteringSettings,
     failure: Failure | None = None,
     reload_url: str = "",
 ) -> dict[str, Any]:
     """Everything ``backoffice/cluster.html`` shows (see its header for the names)."""
     cluster = backlog.cluster_detail(session, cluster_id)
     raw = bool(decide(agent, Action.MODERATE, cluster))
-    reports, total_reports = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    listed = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
+    reports = listed.items
     squads = backlog.list_squads(session)
     squad_names = {s.id: s.name for s in squads}
     can = _can(agent, cluster)
     statuses = [
         s
-        for s in decisions.allowed_transitions(cluster.status)
+        for s in allowed_transitions(cluster.status)
         if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)
     ]
     merged = backlog.merged_into(session, cluster)
@@ -127,12 +128,12 @@ def cluster_context(
         "cluster": cluster,
         "raw": raw,
         "reports": reports,
-        "total_reports": total_reports,
+        "total_reports": listed.total,
         "page": page,
-        "pages": max(1, math.ceil(total_reports / REPORTS_PAGE_SIZE)),
+        "pages": listed.pages,
         "representative": backlog.representative_reports(session, cluster, raw=raw),
         "territories": backlog.territorial_breakdown(session, cluster),
-        "similar": backlog.similar_clusters(session, cluster, config=config),
+        "similar": backlog.similar_clusters(session, cluster, clustering=clustering),
         "query": query,
         "search": backlog.search_clusters(session, query, exclude=cluster.id) if query else [],
         "merged": merged,

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.intake.models import StatusKind
 from irritants.squads.models import Squad
+from irritants.status import StatusKind
 from irritants.triage.decisions import (
     BULK_MAX,
     BULK_OPERATIONS,

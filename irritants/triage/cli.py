@@ -50,18 +50,20 @@ class _Bars:
 @with_appcontext
 def recluster_command(seed: int | None) -> None:
     """Re-cluster every report from stored vectors and swap the result in one transaction (idempotent)."""
+    from irritants.settings import settings_of
     from irritants.triage import recluster, stats
 
-    config = current_app.config
+    config, settings = current_app.config, settings_of(current_app)
     started = time.monotonic()
     bars = _Bars()
     with get_db().session_scope() as session:
         try:
             with recluster.exclusive_run(session, Path(config.get("LOCK_DIR") or Path(current_app.instance_path))):
+                clustering = settings.clustering
                 result = recluster.recluster(
-                    session, config, seed=config["CLUSTERING_SEED"] if seed is None else seed, progress=bars
+                    session, clustering, seed=clustering.seed if seed is None else seed, progress=bars
                 )
-                stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]))
+                stats.refresh(session, settings.ranking.weights)
                 session.commit()
         except recluster.ReclusterRunning as exc:
             raise click.ClickException(exc.detail) from exc
@@ -81,10 +83,11 @@ def recluster_command(seed: int | None) -> None:
 @with_appcontext
 def rerank_command() -> None:
     """Recompute every cluster's statistics and explainable score."""
+    from irritants.settings import settings_of
     from irritants.triage import stats
 
     with get_db().session_scope() as session:
-        count = stats.refresh(session, stats.weights_from_config(current_app.config["RANKING_WEIGHTS"]))
+        count = stats.refresh(session, settings_of(current_app).ranking.weights)
         session.commit()
     click.echo(f"{plural(count, 'irritant reclassé', 'irritants reclassés')}.")
 

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
-from irritants.intake.models import StatusKind
 from irritants.intake.redaction import redact
 from irritants.sanitize import clean_line
 from irritants.squads.models import Squad
+from irritants.status import RESHAPING_STATUSES, SQUAD_REQUIRED, StatusKind
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.models import Cluster
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.splits import move_report, split
 from irritants.triage.templates import (
     create_template,
@@ -29,12 +30,7 @@ from irritants.triage.templates import (
 )
 from irritants.triage.tracking import clean_public_note
 from irritants.triage.workflow import (
-    RESHAPING_STATUSES,
-    SQUAD_REQUIRED,
-    STATUS_LABELS_AGENT,
-    TRANSITIONS,
     allow,
-    allowed_transitions,
     check_transition,
     check_version,
     clean_label,
@@ -44,7 +40,6 @@ from irritants.triage.workflow import (
     get_cluster,
     invalid,
     log,
-    mirror_status,
     quoted,
     repoint_duplicates,
     root_of,
@@ -53,9 +48,6 @@ from irritants.triage.workflow import (
 
 __all__ = [
     "BULK_OPERATIONS",
-    "STATUS_LABELS_AGENT",
-    "TRANSITIONS",
-    "allowed_transitions",
     "assign_squad",
     "change_status",
     "create_template",
@@ -93,7 +85,7 @@ def check_routed_to(to: StatusKind, routed_to: str | None) -> str | None:
             raise invalid("routed_to", "Le service destinataire ne se précise qu'avec « Hors périmètre ».")
         return None
     if not text:
-        message = "Précisez à quel service ou administration l'irritant a été transmis."
+        message = "Indiquez le service ou l'organisme à qui l'irritant a été transmis."
         raise invalid("routed_to", message)
     if len(text) > ROUTED_TO_MAX:
         raise invalid("routed_to", f"{ROUTED_TO_MAX} caractères au plus.")
@@ -159,7 +151,7 @@ def apply_status(
     log(session, agent, "cluster.status", cluster, before=before, after=after, reason=reason, public_note=public_note)
     if root is not None:
         repoint_duplicates(session, agent, cluster.id, root.id, reason=reason)
-    mirror_status(session, [cluster.id])
+    sync_report_statuses(session, cluster_ids=[cluster.id])
 
 
 def change_status(

@@ -22,11 +22,14 @@ from irritants.clustering import (
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
 from irritants.errors import ServiceUnavailable
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.redaction import redact
+from irritants.settings import ClusteringEncoder, ClusteringSettings
+from irritants.status import StatusKind
 from irritants.triage import loading
 from irritants.triage.loading import encoder_kind
 from irritants.triage.models import Cluster, EncoderState, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 
 _tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
 INDEX_REFRESH_SECONDS = 3.0
@@ -41,14 +44,14 @@ class EncoderNotReady(ServiceUnavailable):
     retry_after = 2
 
 
-def current_encoder(session: Session, config: dict[str, Any], *, wait: bool = True) -> Encoder | None:
+def current_encoder(session: Session, clustering: ClusteringSettings, *, wait: bool = True) -> Encoder | None:
     """The process-wide encoder; for TF-IDF the one fitted by the last batch run (None before any).
 
     With ``wait=False`` a model still loading gives None at once (loading goes on in the background), so a
     request never waits for it.
     """
-    if encoder_kind(config) == "embedding":
-        return loading.loader.get(config["EMBEDDING_THREADS"], wait=wait)
+    if encoder_kind(clustering) == ClusteringEncoder.EMBEDDING:
+        return loading.loader.get(clustering.embedding_threads, wait=wait)
     state = session.scalar(select(EncoderState).order_by(EncoderState.fitted_at.desc()).limit(1))
     if state is None:
         return None
@@ -130,9 +133,7 @@ def forget_indexes() -> None:
     _indexes.clear()
 
 
-def place_report(
-    session: Session, config: dict[str, Any], encoder: Encoder, report_id: int, vector: np.ndarray
-) -> Cluster | None:
+def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.ndarray) -> Cluster | None:
     """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits)."""
     report = session.get(Report, report_id)
     if report is None or report.cluster_id is not None:
@@ -167,8 +168,8 @@ def place_report(
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
     report.cluster_confidence = round(float(confidence), 4)
-    report.status = cluster.status  # what the citizen's tracking page shows
     session.flush()
+    sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
     _remember(session, encoder, index, cluster)
     return cluster
 
@@ -205,7 +206,7 @@ class Suggestion:
 
 def similar(
     session: Session,
-    config: dict[str, Any],
+    clustering: ClusteringSettings,
     text: str,
     *,
     administration_id: int | None = None,
@@ -213,9 +214,9 @@ def similar(
     min_similarity: float | None = None,
 ) -> list[Suggestion]:
     """Top clusters for a text: cosine to centroids, a small bonus when the administration matches."""
-    encoder = current_encoder(session, config, wait=False)
+    encoder = current_encoder(session, clustering, wait=False)
     if encoder is None:
-        if encoder_kind(config) == "embedding":
+        if encoder_kind(clustering) == ClusteringEncoder.EMBEDDING:
             # Not "nothing is similar": the model is loading; the caller says so and when to ask again.
             raise EncoderNotReady("La recherche d'irritants semblables démarre : réessayez dans quelques secondes.")
         return []  # TF-IDF never fitted: there is no irritant to compare with yet

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from irritants.audit.models import Event
-from irritants.intake.models import StatusKind
-from irritants.triage.workflow import STATUS_LABELS_AGENT
+from irritants.status import STATUS_LABELS_AGENT, StatusKind
 
 TITLES = {
     "cluster.status": "Changement de statut",

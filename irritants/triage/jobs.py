@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants import jobs
 from irritants.db import get_db
 from irritants.intake.models import Report
+from irritants.settings import settings_of
 from irritants.triage import engine, stats
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,9 @@ def process_pending_batch(app: Flask) -> int:
 
 def process_report(app: Flask, *report_ids: int) -> int:
     """Assign reports to clusters and refresh those clusters' scores; retried on write conflicts."""
-    database = get_db(app)
+    database, settings = get_db(app), settings_of(app)
     with database.read_sessions() as reader:
-        encoder = engine.current_encoder(reader, app.config)
+        encoder = engine.current_encoder(reader, settings.clustering)
         if encoder is None:
             return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
         pending = list(
@@ -55,17 +56,16 @@ def process_report(app: Flask, *report_ids: int) -> int:
         return 0
     # Vectorise outside any write transaction: it is the slow part, and SQLite has a single writer.
     vectors = encoder.encode([row.description for row in pending])
-    weights = stats.weights_from_config(app.config["RANKING_WEIGHTS"])
     for attempt in range(1, _ATTEMPTS + 1):
         with database.session_scope() as session:
             try:
                 touched = set()
                 for row, vector in zip(pending, vectors, strict=True):
-                    cluster = engine.place_report(session, app.config, encoder, row.id, vector)
+                    cluster = engine.place_report(session, encoder, row.id, vector)
                     if cluster is not None:
                         touched.add(cluster.id)
                 session.flush()
-                stats.refresh(session, weights, touched)
+                stats.refresh(session, settings.ranking.weights, touched)
                 session.commit()
                 return len(pending)
             except (StaleDataError, IntegrityError, OperationalError):

@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import Flask
@@ -23,6 +22,7 @@ from flask.cli import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
 from irritants.clustering import EmbeddingEncoder, Encoder, embedding_available
+from irritants.settings import ClusteringEncoder, ClusteringSettings, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,11 @@ RETRY_AFTER_FAILURE_SECONDS = 60.0
 WARM_UP_TEXT = "Mon dossier est bloqué depuis trois mois."
 
 
-def encoder_kind(config: dict[str, Any]) -> str:
+def encoder_kind(clustering: ClusteringSettings) -> ClusteringEncoder:
     """The configured encoder, "auto" resolved: embeddings when the model is installed, else TF-IDF."""
-    kind = config["CLUSTERING_ENCODER"]
-    if kind == "auto":
-        return "embedding" if embedding_available() else "tfidf"
-    return kind
+    if clustering.encoder == ClusteringEncoder.AUTO:
+        return ClusteringEncoder.EMBEDDING if embedding_available() else ClusteringEncoder.TFIDF
+    return clustering.encoder
 
 
 def _embedding_encoder(threads: int) -> Encoder:
@@ -112,8 +111,9 @@ if hasattr(os, "register_at_fork"):
 def start_loading(app: Flask) -> None:
     """Start loading this process's encoder in the background when the app uses embeddings (e.g. from gunicorn's
     ``post_worker_init``); returns at once, and does nothing if it is loaded or loading already."""
-    if encoder_kind(app.config) == "embedding":
-        loader.start(app.config["EMBEDDING_THREADS"])
+    clustering = settings_of(app).clustering
+    if encoder_kind(clustering) == ClusteringEncoder.EMBEDDING:
+        loader.start(clustering.embedding_threads)
 
 
 def serving_process() -> bool:

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
 from irritants.errors import ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.settings import RankingSettings
+from irritants.status import StatusKind
 from irritants.triage.models import Cluster, Support
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_transition,
@@ -30,7 +33,6 @@ from irritants.triage.workflow import (
     get_cluster,
     invalid,
     log,
-    mirror_status,
     recompute_centroid,
     refresh,
     repoint_duplicates,
@@ -77,6 +79,7 @@ def merge(
     target_id: int,
     source_ids: list[int],
     *,
+    ranking: RankingSettings,
     expected_versions: dict[int, int] | None = None,
     reason: str | None = None,
 ) -> Cluster:
@@ -109,7 +112,7 @@ def merge(
         people |= {r.person_key for r in reports if r.person_key} | {s.person_key for s in supports}
         report_ids = [r.id for r in reports]
         # The product owner said these belong to the target: re-clustering must not pull them out again.
-        set_rows(session, Report, report_ids, cluster_id=target.id, cluster_locked=True, status=target.status)
+        set_rows(session, Report, report_ids, cluster_id=target.id, cluster_locked=True)
         set_rows(session, Support, moved_supports, cluster_id=target.id)
         before = status_fields(source)
         enter_status(source, StatusKind.DUPLICATE)
@@ -127,10 +130,11 @@ def merge(
         }
         log(session, agent, "cluster.merge", source, before=before, after=after, reason=reason)
 
+    sync_report_statuses(session, cluster_ids=[target.id])
     before = {"size": target.size, "supporters": target.supporters, "people": target.people}
     recompute_centroid(session, target)
     flush(session)
-    refresh(session, [target, *sources])
+    refresh(session, ranking, [target, *sources])
     after = {"merged": ids, "size": target.size, "supporters": target.supporters, "people": target.people}
     log(session, agent, "cluster.absorb", target, before=before, after=after, reason=reason)
     return target
@@ -155,7 +159,9 @@ def _when(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | None = None) -> Cluster:
+def unmerge(
+    session: Session, agent: Agent, source_id: int, *, ranking: RankingSettings, reason: str | None = None
+) -> Cluster:
     """Undo a merge: the source gets back exactly the reports and supports it gave, and its former status."""
     reason = clean_reason(reason)
     source = get_cluster(session, source_id)
@@ -249,6 +255,6 @@ def unmerge(session: Session, agent: Agent, source_id: int, *, reason: str | Non
             )
     recompute_centroid(session, source)
     flush(session)
-    mirror_status(session, [source.id])
-    refresh(session, [source, *holders.values()])
+    sync_report_statuses(session, cluster_ids=[source.id])
+    refresh(session, ranking, [source, *holders.values()])
     return source

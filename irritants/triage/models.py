@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
-from irritants.intake.models import StatusKind
+from irritants.status import StatusKind
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'", "ʼ": "'", "‘": "'"})
 

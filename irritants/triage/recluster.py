@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, delete, select, text, update
@@ -31,11 +30,14 @@ from irritants.clustering import (
 )
 from irritants.db import utcnow
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.settings import ClusteringEncoder, ClusteringSettings
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
+from irritants.triage.report_status import sync_report_statuses
 
 Progress = Callable[[str, int, int], None]
 _ADVISORY_KEY = 0x1EE17A57
@@ -89,12 +91,11 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def vectorise_missing(session: Session, config: dict[str, Any], progress: Progress = _noop) -> int:
+def vectorise_missing(session: Session, clustering: ClusteringSettings, progress: Progress = _noop) -> int:
     """Compute and store vectors of reports that have none (or another encoder's); returns how many."""
-    kind = engine.encoder_kind(config)
-    if kind == "tfidf":
-        return _refit_tfidf(session, config, progress)
-    encoder = engine.current_encoder(session, config)
+    if engine.encoder_kind(clustering) == ClusteringEncoder.TFIDF:
+        return _refit_tfidf(session, clustering, progress)
+    encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
     missing = list(
         session.execute(
@@ -121,13 +122,13 @@ def vectorise_missing(session: Session, config: dict[str, Any], progress: Progre
     return total
 
 
-def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -> int:
+def _refit_tfidf(session: Session, clustering: ClusteringSettings, progress: Progress) -> int:
     # TF-IDF vectors depend on the corpus: refit on every report, then store the encoder for incremental use.
     rows = session.execute(select(Report.id, Report.description).order_by(Report.id)).all()
     if not rows:
         return 0
     progress("vectors", 0, len(rows))
-    encoder = TfidfEncoder(seed=config["CLUSTERING_SEED"], min_df=2 if len(rows) > 50 else 1)
+    encoder = TfidfEncoder(seed=clustering.seed, min_df=2 if len(rows) > 50 else 1)
     encoder.fit([r.description for r in rows])
     vectors = encoder.encode([r.description for r in rows])
     session.execute(delete(ReportVector))
@@ -151,10 +152,12 @@ def _refit_tfidf(session: Session, config: dict[str, Any], progress: Progress) -
     return len(rows)
 
 
-def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: Progress = _noop) -> ReclusterResult:
+def recluster(
+    session: Session, clustering: ClusteringSettings, *, seed: int, progress: Progress = _noop
+) -> ReclusterResult:
     """Recompute every report's cluster from stored vectors and swap it in (the caller commits)."""
-    vectorised = vectorise_missing(session, config, progress)
-    encoder = engine.current_encoder(session, config)
+    vectorised = vectorise_missing(session, clustering, progress)
+    encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
     rows = session.execute(
         select(
@@ -243,13 +246,7 @@ def recluster(session: Session, config: dict[str, Any], *, seed: int, progress: 
         session.connection().execute(stmt, payload[start : start + _BATCH])
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
     # A report shows its irritant's status on the citizen's tracking page: it follows the report when it moves.
-    status = select(Cluster.status).where(Cluster.id == Report.cluster_id).scalar_subquery()
-    session.execute(
-        update(Report)
-        .where(Report.cluster_id.is_not(None), Report.status != status)
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
+    sync_report_statuses(session)
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 

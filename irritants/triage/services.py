@@ -8,15 +8,18 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import CITIZEN_STATUS_LABELS, Moderation, Report, StatusKind
+from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import excerpt
+from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
+from irritants.settings import RankingSettings
+from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 from irritants.triage.models import Cluster, Support
 from irritants.triage.workflow import root_of
 
@@ -106,8 +109,8 @@ def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
     return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
 
 
-def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> tuple[list[Cluster], int]:
-    """Public clusters ranked by score, filtered and paginated; returns (page items, total)."""
+def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
+    """Public clusters ranked by score, filtered, one page of them."""
     # A duplicate keeps its public page (it points to the original) but is not listed twice.
     stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
     report_conditions = []
@@ -125,11 +128,7 @@ def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_
         stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
     if filters.status:
         stmt = stmt.where(Cluster.status == filters.status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(
-        stmt.order_by(Cluster.score.desc(), Cluster.id).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return list(items), total
+    return paginate(session, stmt.order_by(Cluster.score.desc(), Cluster.id), page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)
@@ -202,12 +201,12 @@ def clusters_by_ids(session: Session, ids: list[int]) -> list[Cluster]:
     return list(session.scalars(select(Cluster).where(Cluster.id.in_(ids), Cluster.status.not_in(PUBLIC_HIDDEN))))
 
 
-def refresh_one(session: Session, config: dict[str, Any], cluster_id: int) -> None:
+def refresh_one(session: Session, ranking: RankingSettings, cluster_id: int) -> None:
     """Recompute one cluster's counts and score after a change."""
     from irritants.triage import stats
 
     session.flush()
-    stats.refresh(session, stats.weights_from_config(config["RANKING_WEIGHTS"]), [cluster_id])
+    stats.refresh(session, ranking.weights, [cluster_id])
     session.expire_all()
 
 

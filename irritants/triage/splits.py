@@ -14,11 +14,14 @@ from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
 from irritants.errors import NotFoundError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.settings import RankingSettings
+from irritants.status import StatusKind
 from irritants.triage import engine
 from irritants.triage.models import Cluster, ReportVector
+from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_version,
@@ -72,6 +75,7 @@ def split(
     cluster_id: int,
     report_ids: list[int],
     *,
+    ranking: RankingSettings,
     label: str | None = None,
     expected_version: int | None = None,
     reason: str | None = None,
@@ -111,7 +115,8 @@ def split(
     )
     session.add(new)
     flush(session)
-    set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True, status=new.status)
+    set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True)
+    sync_report_statuses(session, cluster_ids=[new.id])
     before = {"size": cluster.size, "keywords": list(cluster.keywords or [])}
     if not cluster.label_locked:
         cluster.keywords = list(facts["kept"])
@@ -119,7 +124,7 @@ def split(
     recompute_centroid(session, cluster)
     recompute_centroid(session, new)
     flush(session)
-    refresh(session, [cluster, new])
+    refresh(session, ranking, [cluster, new])
     log(
         session,
         agent,
@@ -141,7 +146,13 @@ def split(
 
 
 def move_report(
-    session: Session, agent: Agent, report_id: int, to_cluster_id: int, *, reason: str | None = None
+    session: Session,
+    agent: Agent,
+    report_id: int,
+    to_cluster_id: int,
+    *,
+    ranking: RankingSettings,
+    reason: str | None = None,
 ) -> Report:
     """Put one report in another irritant by hand; re-clustering then leaves it there."""
     reason = clean_reason(reason)
@@ -159,10 +170,11 @@ def move_report(
         raise invalid("to_cluster_id", message)
     claim(session, [origin, to])
     before = {"cluster_id": report.cluster_id, "cluster_locked": report.cluster_locked, "status": report.status}
-    report.cluster_id, report.cluster_locked, report.status = to.id, True, to.status
+    report.cluster_id, report.cluster_locked = to.id, True
     if origin is not None and report.id in (origin.excerpt_report_ids or []):
         origin.excerpt_report_ids = [i for i in origin.excerpt_report_ids if i != report.id]
     flush(session)
+    sync_report_statuses(session, report_ids=[report.id])
     for cluster in (origin, to):
         if cluster is not None:
             recompute_centroid(session, cluster)
@@ -178,5 +190,5 @@ def move_report(
         after={"cluster_id": to.id, "cluster_locked": True, "status": to.status},
         reason=reason,
     )
-    refresh(session, [origin, to])
+    refresh(session, ranking, [origin, to])
     return report

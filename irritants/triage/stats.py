@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -16,11 +15,6 @@ from irritants.db import utcnow
 from irritants.intake.models import Report
 from irritants.ranking import ClusterSignals, Weights, score_cluster
 from irritants.triage.models import Cluster, Support
-
-
-def weights_from_config(raw: str) -> Weights:
-    """Ranking weights from IRRITANTS_RANKING_WEIGHTS (JSON), defaults otherwise."""
-    return Weights.from_mapping(json.loads(raw)) if raw else Weights()
 
 
 def _scope(stmt: Any, column: Any, cluster_ids: Iterable[int] | None) -> Any:

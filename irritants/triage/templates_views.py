@@ -13,7 +13,6 @@ from typing import Any
 
 import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
-from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 
 from irritants.auth.access import require
@@ -26,66 +25,18 @@ from irritants.triage import backlog
 from irritants.triage import templates as replies
 from irritants.triage.backoffice import bp
 from irritants.triage.models import ReplyTemplate
+from irritants.triage.schemas import TriageTemplateCreateSchema
 
 MAX_ID = 2**31 - 1
-SHARED = "partage"
+SHARED = TriageTemplateCreateSchema.SHARED
 SHARED_LABEL = "Partagé (toutes les équipes)"
 LABELS = {"title": "Titre", "body": "Texte du modèle", "squad": "Destinataires"}
-# The service names the squad ``squad_id``; the form field is ``squad``.
-FIELD_ALIASES = {"squad_id": "squad"}
-
-_TITLE_MISSING = "Donnez un titre au modèle."
-_BODY_MISSING = "Rédigez le texte du modèle."
-_SQUAD_MISSING = "Choisissez à qui le modèle est destiné."
 
 
-class TemplateEditForm(ma.Schema):
-    """Title and text of a template (the service checks the same limits again)."""
-
-    title = fields.String(
-        required=True,
-        validate=validate.Length(
-            max=replies.TITLE_MAX, error=f"Le titre ne doit pas dépasser {replies.TITLE_MAX} caractères."
-        ),
-        error_messages={"required": _TITLE_MISSING, "null": _TITLE_MISSING, "invalid": _TITLE_MISSING},
-    )
-    body = fields.String(
-        required=True,
-        validate=validate.Length(
-            max=replies.BODY_MAX, error=f"Le texte ne doit pas dépasser {replies.BODY_MAX} caractères."
-        ),
-        error_messages={"required": _BODY_MISSING, "null": _BODY_MISSING, "invalid": _BODY_MISSING},
-    )
-
-    @ma.pre_load
-    def _blanks(self, data: Any, **_: Any) -> Any:
-        # Blank text boxes are missing values; titles are kept on one line, as the service stores them.
-        cleaned = {k: v.strip() for k, v in data.items() if isinstance(v, str)}
-        if "title" in cleaned:
-            cleaned["title"] = " ".join(cleaned["title"].split())
-        return {k: v for k, v in cleaned.items() if v}
-
-
-class TemplateCreateForm(TemplateEditForm):
-    """A new template: for everyone (« partage ») or for one squad."""
-
-    squad = fields.String(
-        required=True,
-        validate=validate.Regexp(rf"^({SHARED}|\d{{1,9}})$", error="Choisissez les destinataires dans la liste."),
-        error_messages={"required": _SQUAD_MISSING, "null": _SQUAD_MISSING, "invalid": _SQUAD_MISSING},
-    )
-
-    @ma.post_load
-    def _squad_id(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        squad = data.pop("squad")
-        data["squad_id"] = None if squad == SHARED else int(squad)
-        return data
-
-
-def _load(schema: type[ma.Schema]) -> dict[str, Any]:
-    data = {name: request.form.get(name, "") for name in schema().fields}
+def _load(schema: ma.Schema) -> dict[str, Any]:
+    """The posted form, read by the template's one schema (shared with the API)."""
     try:
-        return schema().load(data)
+        return schema.load(request.form)
     except ma.ValidationError as err:
         raise ValidationFailed("Le formulaire contient des erreurs.", errors=err.normalized_messages()) from err
 
@@ -94,7 +45,7 @@ def _errors(error: ValidationFailed) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name, messages in (error.errors or {"_form": [error.detail]}).items():
         items = messages if isinstance(messages, list | tuple) else [messages]
-        errors.setdefault(FIELD_ALIASES.get(name, name), []).extend(str(m) for m in items)
+        errors.setdefault(TriageTemplateCreateSchema.form_name(name), []).extend(str(m) for m in items)
     return errors
 
 
@@ -185,7 +136,7 @@ def create_template() -> Any:
     if not _audiences(agent, backlog.list_squads(db)):
         raise Forbidden("Vous ne pouvez pas créer de modèle de réponse.")
     try:
-        data = _load(TemplateCreateForm)
+        data = _load(TriageTemplateCreateSchema())
         template = replies.create_template(db, agent, data["title"], data["body"], squad_id=data["squad_id"])
         db.commit()
     except ValidationFailed as err:
@@ -210,7 +161,7 @@ def update_template(template_id: int) -> Any:
     template = _managed(agent, template_id)
     before = (template.title, template.body)
     try:
-        data = _load(TemplateEditForm)
+        data = _load(TriageTemplateCreateSchema(only=("title", "body")))  # whom it is for stays
         template = replies.update_template(db, agent, template.id, data["title"], data["body"])
         db.commit()
     except ValidationFailed as err:

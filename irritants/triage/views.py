@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from irritants.db import get_session
 from irritants.extensions import client_network, limiter, support_limit
+from irritants.settings import settings_of
 from irritants.triage import services as triage
 from irritants.triage import supporters
 
@@ -75,7 +76,7 @@ def support(cluster_id: int) -> Any:
         triage.person_key(current_app.config["SECRET_KEY"], identifier),
         source=request_source(),
     )
-    triage.refresh_one(db, current_app.config, outcome.cluster_id)
+    triage.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
     if outcome.counted:
         flash("Merci : nous avons ajouté votre voix à cet irritant.", "success")

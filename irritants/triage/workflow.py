@@ -1,8 +1,8 @@
-"""The typed workflow of an irritant's status, and the helpers every triage decision shares.
+"""Taking a step in an irritant's workflow, and the helpers every triage decision shares.
 
-The transition table is the single source of truth: the decisions service refuses anything it does not list,
-and the back-office shows ``allowed_transitions`` as the only choices. Who may take a transition is the
-policy's business (``auth/policy.py``), not this module's.
+The transition table (``irritants/status.py``) is the single source of truth: the decisions service refuses
+anything it does not list, and the back-office shows ``allowed_transitions`` as the only choices. Who may take a
+transition is the policy's business (``auth/policy.py``), not this module's.
 """
 
 from __future__ import annotations
@@ -20,53 +20,16 @@ from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Action, Agent, decide
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
 from irritants.intake.redaction import redact
-from irritants.ranking import Weights
 from irritants.sanitize import clean_line, clean_text
+from irritants.settings import RankingSettings
 from irritants.squads.models import Squad
+from irritants.status import CLOSED_STATUSES, STATUS_LABELS_AGENT, TRANSITIONS, StatusKind, allowed_transitions
 from irritants.triage import engine, stats
 from irritants.triage.models import Cluster, ReportVector
 
 S = StatusKind
-
-# From every open status an irritant may also be routed elsewhere, marked duplicate or spam — or closed without a
-# fix (a product owner may decide not to pursue it, with a reason), which the citizen is told as such.
-_SIDE_EXITS = frozenset({S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
-
-TRANSITIONS: dict[StatusKind, frozenset[StatusKind]] = {
-    S.NEW: frozenset({S.TRIAGED}) | _SIDE_EXITS,
-    S.TRIAGED: frozenset({S.PLANNED, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
-    S.PLANNED: frozenset({S.IN_PROGRESS, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
-    S.IN_PROGRESS: frozenset({S.FIXED, S.CLOSED_NOT_FIXED}) | _SIDE_EXITS,
-    S.FIXED: frozenset({S.REGRESSED, S.TRIAGED}),
-    S.REGRESSED: frozenset({S.IN_PROGRESS}),
-    # Closed irritants can be reopened (the policy keeps that to product owners).
-    S.CLOSED_NOT_FIXED: frozenset({S.TRIAGED}),
-    S.NOT_OUR_SCOPE: frozenset({S.TRIAGED}),
-    S.DUPLICATE: frozenset({S.TRIAGED}),
-    S.SPAM: frozenset({S.TRIAGED}),
-}
-
-# Reaching one of these starts the retention clock of contact data (closed_at).
-CLOSED_STATUSES = frozenset({S.FIXED, S.CLOSED_NOT_FIXED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
-# A squad does this work: an irritant in these statuses must stay linked to one.
-SQUAD_REQUIRED = frozenset({S.PLANNED, S.IN_PROGRESS})
-# Decisions on an irritant's shape rather than on the progress of work (policy: Action.RESHAPE).
-RESHAPING_STATUSES = frozenset({S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM})
-
-STATUS_LABELS_AGENT: dict[StatusKind, str] = {
-    S.NEW: "Nouveau",
-    S.TRIAGED: "Qualifié",
-    S.PLANNED: "Planifié",
-    S.IN_PROGRESS: "En cours",
-    S.FIXED: "Corrigé",
-    S.REGRESSED: "Réapparu",
-    S.CLOSED_NOT_FIXED: "Clos sans correction",
-    S.NOT_OUR_SCOPE: "Hors périmètre",
-    S.DUPLICATE: "Doublon",
-    S.SPAM: "Indésirable",
-}
 
 # No « rechargez la page »: at the address of a refused form, reloading would send the form again.
 STALE_MESSAGE = (
@@ -75,12 +38,6 @@ STALE_MESSAGE = (
 )
 REASON_MAX = 2000
 LABEL_MIN, LABEL_MAX = 3, 200
-_ORDER = list(StatusKind)
-
-
-def allowed_transitions(status: StatusKind) -> list[StatusKind]:
-    """Statuses reachable from ``status``, in workflow order."""
-    return sorted(TRANSITIONS.get(StatusKind(status), frozenset()), key=_ORDER.index)
 
 
 def quoted(status: StatusKind) -> str:
@@ -289,30 +246,11 @@ def enter_status(cluster: Cluster, to: StatusKind) -> None:
         cluster.duplicate_of_id = None
 
 
-def mirror_status(session: Session, cluster_ids: Iterable[int]) -> None:
-    """Reports show their irritant's status to citizens (tracking page, API): copy it onto them."""
-    for cluster_id, status in session.execute(
-        select(Cluster.id, Cluster.status).where(Cluster.id.in_(sorted(set(cluster_ids))))
-    ).all():
-        session.execute(
-            update(Report)
-            .where(Report.cluster_id == cluster_id, Report.status != status)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def ranking_weights(session: Session) -> Weights:
-    """Weights a view put in ``session.info["ranking_weights"]`` (from configuration), else the defaults."""
-    weights = session.info.get("ranking_weights")
-    return weights if isinstance(weights, Weights) else Weights()
-
-
-def refresh(session: Session, clusters: Iterable[Cluster]) -> None:
-    """Recompute counts and scores of touched irritants, then reload them."""
+def refresh(session: Session, ranking: RankingSettings, clusters: Iterable[Cluster]) -> None:
+    """Recompute counts and scores of touched irritants with the configured weights, then reload them."""
     touched = [c for c in clusters if c is not None]
     flush(session)
-    stats.refresh(session, ranking_weights(session), [c.id for c in touched])
+    stats.refresh(session, ranking.weights, [c.id for c in touched])
     for cluster in touched:
         session.expire(cluster)
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from irritants.db import get_db
-from irritants.intake.models import StatusKind
 from irritants.ranking import Weights
+from irritants.status import StatusKind
 from irritants.triage import stats
 from irritants.triage.models import Cluster, ReplyTemplate
 from tests.browser.test_report_form import assert_accessible, tab_to

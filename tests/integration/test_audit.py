@@ -12,10 +12,11 @@ from sqlalchemy import select
 from irritants.audit.models import AppendOnlyError, Event
 from irritants.auth.services import agent_for
 from irritants.errors import IrritantsError
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, ReplyTemplate, Support
-from tests.conftest import make_cluster, make_report, make_squad, make_user
+from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
 S = StatusKind
 DECIDED = ("status", "squad_id", "pinned", "label", "label_locked", "duplicate_of_id", "routed_to", "closed_at")
@@ -108,9 +109,15 @@ DECISIONS = {
     "assign": (lambda w, s: decisions.assign_squad(s, w["owner"], w["c"], w["squad"].id), ["c"]),
     "pin": (lambda w, s: decisions.set_pinned(s, w["owner"], w["c"], True), ["c"]),
     "label": (lambda w, s: decisions.edit_label(s, w["owner"], w["c"], "IBAN refusé", ["iban"]), ["c"]),
-    "merge": (lambda w, s: decisions.merge(s, w["owner"], w["a"], [w["b"]]), ["a", "b", "dup"]),
-    "split": (lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])[:1]), ["c", "new"]),
-    "move": (lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["d"]), ["report"]),
+    "merge": (lambda w, s: decisions.merge(s, w["owner"], w["a"], [w["b"]], ranking=RANKING), ["a", "b", "dup"]),
+    "split": (
+        lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])[:1], ranking=RANKING),
+        ["c", "new"],
+    ),
+    "move": (
+        lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["d"], ranking=RANKING),
+        ["report"],
+    ),
     "bulk": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["d"]], "pin"), ["c", "d"]),
     # Applied to those that can change: events on them only, none on the irritants skipped.
     "bulk with one illegal": (
@@ -168,10 +175,10 @@ def test_each_decision_writes_exactly_one_event_per_changed_object(world, name):
 
 def test_unmerge_writes_one_event_on_each_side(world):
     session = world["session"]
-    decisions.merge(session, world["owner"], world["a"], [world["c"]])
+    decisions.merge(session, world["owner"], world["a"], [world["c"]], ranking=RANKING)
     session.commit()
     since = last_event_id(session)
-    decisions.unmerge(session, world["owner"], world["c"], reason="Erreur")
+    decisions.unmerge(session, world["owner"], world["c"], reason="Erreur", ranking=RANKING)
     session.commit()
     subjects = Counter((e.action, e.subject_id) for e in new_events(session, since))
     assert subjects == Counter({("cluster.unmerge", world["c"]): 1, ("cluster.release", world["a"]): 1})
@@ -194,12 +201,14 @@ FAILURES = {
     "stale version": lambda w, s: decisions.edit_label(s, w["owner"], w["a"], "Libellé", [], expected_version=99),
     "unknown irritant": lambda w, s: decisions.assign_squad(s, w["owner"], 987_654, None),
     "personal data in a label": lambda w, s: decisions.edit_label(s, w["owner"], w["a"], "Tél. 0612345678", []),
-    "merge into a duplicate": lambda w, s: decisions.merge(s, w["owner"], w["dup"], [w["c"]]),
-    "merge a fixed irritant": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["fixed"]]),
-    "merge another squad's": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["theirs"]]),
-    "unmerge what was never merged": lambda w, s: decisions.unmerge(s, w["owner"], w["dup"]),
-    "split everything": lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])),
-    "move into a duplicate": lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["dup"]),
+    "merge into a duplicate": lambda w, s: decisions.merge(s, w["owner"], w["dup"], [w["c"]], ranking=RANKING),
+    "merge a fixed irritant": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["fixed"]], ranking=RANKING),
+    "merge another squad's": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["theirs"]], ranking=RANKING),
+    "unmerge what was never merged": lambda w, s: decisions.unmerge(s, w["owner"], w["dup"], ranking=RANKING),
+    "split everything": lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"]), ranking=RANKING),
+    "move into a duplicate": lambda w, s: decisions.move_report(
+        s, w["owner"], first_report(s, w["c"]), w["dup"], ranking=RANKING
+    ),
     "bulk where none may change": lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["fixed"]], "status", to=S.PLANNED),
     "bulk where all are forbidden": lambda w, s: bulk.apply(s, w["owner"], [w["theirs"]], "pin"),
     "template of another squad": lambda w, s: decisions.create_template(
@@ -248,7 +257,7 @@ def test_report_level_event_appears_in_the_destination_timeline(world):
 
     session = world["session"]
     report_id = make_report(session, cluster=session.get(Cluster, world["c"])).id
-    decisions.move_report(session, world["owner"], report_id, world["d"], reason="Mauvais irritant")
+    decisions.move_report(session, world["owner"], report_id, world["d"], reason="Mauvais irritant", ranking=RANKING)
     session.commit()
     [event] = [e for e in timeline(session, world["d"]) if e.subject_type == "report"]
     assert (event.subject_id, event.reason, event.before["cluster_id"]) == (report_id, "Mauvais irritant", world["c"])

@@ -10,10 +10,11 @@ from irritants.audit.models import Event
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.services import agent_for
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import bulk, decisions
 from irritants.triage.models import Cluster, Support
-from tests.conftest import make_cluster, make_report, make_squad, make_user
+from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
 S = StatusKind
 
@@ -49,26 +50,6 @@ def support(session, cluster, person):
 
 
 # --- the typed workflow -----------------------------------------------------------------------------------
-
-
-def test_allowed_transitions_follow_the_design_workflow():
-    assert decisions.allowed_transitions(S.NEW) == [S.TRIAGED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM]
-    # A product owner may decide not to pursue an irritant once it is qualified, with a reason.
-    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.TRIAGED)
-    assert S.CLOSED_NOT_FIXED in decisions.allowed_transitions(S.PLANNED)
-    assert S.FIXED not in decisions.allowed_transitions(S.TRIAGED)
-    assert decisions.allowed_transitions(S.IN_PROGRESS) == [
-        S.FIXED,
-        S.CLOSED_NOT_FIXED,
-        S.NOT_OUR_SCOPE,
-        S.DUPLICATE,
-        S.SPAM,
-    ]
-    assert decisions.allowed_transitions(S.FIXED) == [S.TRIAGED, S.REGRESSED]
-    assert decisions.allowed_transitions(S.REGRESSED) == [S.IN_PROGRESS]
-    for closed in (S.CLOSED_NOT_FIXED, S.NOT_OUR_SCOPE, S.DUPLICATE, S.SPAM):
-        assert decisions.allowed_transitions(closed) == [S.TRIAGED]
-    assert set(decisions.STATUS_LABELS_AGENT) == set(StatusKind)
 
 
 def test_the_whole_life_of_an_irritant_with_one_event_per_step_and_reports_mirroring_it(session):
@@ -146,8 +127,10 @@ def test_a_stale_form_says_changed_meanwhile_and_what_it_is_now_before_any_workf
         lambda: decisions.change_status(session, owner, cluster.id, S.FIXED, expected_version=seen),
         lambda: decisions.assign_squad(session, owner, cluster.id, None, expected_version=seen),
         lambda: decisions.edit_label(session, owner, cluster.id, "x", [], expected_version=seen),
-        lambda: decisions.merge(session, owner, cluster.id, [cluster.id], expected_versions={cluster.id: seen}),
-        lambda: decisions.split(session, owner, cluster.id, [987_654], expected_version=seen),
+        lambda: decisions.merge(
+            session, owner, cluster.id, [cluster.id], expected_versions={cluster.id: seen}, ranking=RANKING
+        ),
+        lambda: decisions.split(session, owner, cluster.id, [987_654], expected_version=seen, ranking=RANKING),
     ):
         with pytest.raises(StaleObject, match="modifié entre-temps"):
             attempt()
@@ -417,14 +400,14 @@ def test_concurrent_merges_into_one_irritant_never_interleave_on_postgresql(app,
 
     def act() -> None:
         try:
-            decisions.merge(second, other, ids[0], [ids[2]])
+            decisions.merge(second, other, ids[0], [ids[2]], ranking=RANKING)
             second.commit()
             outcome["result"] = "committed"
         except Exception as exc:
             second.rollback()
             outcome["result"] = exc
 
-    decisions.merge(session, owner, ids[0], [ids[1]])  # flushed, not committed: holds the target's row
+    decisions.merge(session, owner, ids[0], [ids[1]], ranking=RANKING)  # flushed, not committed: holds the target's row
     worker = threading.Thread(target=act)
     worker.start()
     worker.join(0.5)
@@ -471,7 +454,7 @@ def test_merge_moves_reports_and_supports_and_counts_each_person_once(session):
     assert (target.people, source.people) == (4, 5)
     source_reports = set(session.scalars(select(Report.id).where(Report.cluster_id == source.id)))
 
-    merged = decisions.merge(session, owner, target.id, [source.id], reason="Même blocage")
+    merged = decisions.merge(session, owner, target.id, [source.id], reason="Même blocage", ranking=RANKING)
     session.commit()
     assert merged.id == target.id
     # p1, p2, p3, the anonymous reporter, s1 and s4: six people, each once.
@@ -504,9 +487,9 @@ def test_unmerge_restores_exactly_what_moved(session):
         "source_supports": set(session.scalars(select(Support.id).where(Support.cluster_id == source.id))),
         "counts": [(c.size, c.people, c.supporters) for c in (target, source)],
     }
-    decisions.merge(session, owner, target.id, [source.id])
+    decisions.merge(session, owner, target.id, [source.id], ranking=RANKING)
     session.commit()
-    restored = decisions.unmerge(session, owner, source.id, reason="Fusion par erreur")
+    restored = decisions.unmerge(session, owner, source.id, reason="Fusion par erreur", ranking=RANKING)
     session.commit()
     session.expire_all()
     assert set(session.scalars(select(Report.id).where(Report.cluster_id == target.id))) == before["target_reports"]
@@ -524,7 +507,7 @@ def test_unmerge_restores_exactly_what_moved(session):
     assert [e.action for e in events_of(session, source.id)] == ["cluster.status", "cluster.merge", "cluster.unmerge"]
     assert [e.action for e in events_of(session, target.id)] == ["cluster.absorb", "cluster.release"]
     with pytest.raises(ValidationFailed, match="rien à défaire"):
-        decisions.unmerge(session, owner, source.id)
+        decisions.unmerge(session, owner, source.id, ranking=RANKING)
 
 
 def test_unmerge_after_the_target_itself_was_merged_finds_the_reports_in_the_new_root(session):
@@ -533,11 +516,11 @@ def test_unmerge_after_the_target_itself_was_merged_finds_the_reports_in_the_new
     t = make_cluster(session, "T", reports=1)
     u = make_cluster(session, "U", reports=1)
     a_reports = set(session.scalars(select(Report.id).where(Report.cluster_id == a.id)))
-    decisions.merge(session, owner, t.id, [a.id])
-    decisions.merge(session, owner, u.id, [t.id])
+    decisions.merge(session, owner, t.id, [a.id], ranking=RANKING)
+    decisions.merge(session, owner, u.id, [t.id], ranking=RANKING)
     session.expire_all()
     assert session.get(Cluster, a.id).duplicate_of_id == u.id  # re-pointed to the root
-    decisions.unmerge(session, owner, a.id)
+    decisions.unmerge(session, owner, a.id, ranking=RANKING)
     session.commit()
     assert set(session.scalars(select(Report.id).where(Report.cluster_id == a.id))) == a_reports
     assert session.get(Cluster, a.id).status == S.NEW
@@ -553,18 +536,18 @@ def test_merge_refusals_change_nothing(session):
     theirs = make_cluster(session, "Autre équipe", squad_id=squad.id)
     session.commit()
     with pytest.raises(ValidationFailed, match="lui-même"):
-        decisions.merge(session, owner, target.id, [target.id])
+        decisions.merge(session, owner, target.id, [target.id], ranking=RANKING)
     with pytest.raises(ValidationFailed, match="indésirable"):
-        decisions.merge(session, owner, spam.id, [target.id])
+        decisions.merge(session, owner, spam.id, [target.id], ranking=RANKING)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.merge(session, owner, target.id, [fixed.id])
+        decisions.merge(session, owner, target.id, [fixed.id], ranking=RANKING)
     assert "Passage de « Corrigé » à « Doublon » impossible" in caught.value.errors["source_ids"]["0"][0]
     with pytest.raises(Forbidden):
-        decisions.merge(session, owner, target.id, [theirs.id])
+        decisions.merge(session, owner, target.id, [theirs.id], ranking=RANKING)
     with pytest.raises(ValidationFailed):
-        decisions.merge(session, owner, target.id, [])
+        decisions.merge(session, owner, target.id, [], ranking=RANKING)
     with pytest.raises(Exception) as stale:
-        decisions.merge(session, owner, target.id, [fixed.id - 1], expected_versions={target.id: 7})
+        decisions.merge(session, owner, target.id, [fixed.id - 1], expected_versions={target.id: 7}, ranking=RANKING)
     assert getattr(stale.value, "status", None) in (409, 422)
     session.rollback()
     assert count_events(session) == 0
@@ -576,7 +559,7 @@ def test_a_duplicate_cannot_receive_a_merge(session):
     root, dup, other = make_cluster(session, "Racine"), make_cluster(session, "Doublon"), make_cluster(session, "Autre")
     decisions.change_status(session, owner, dup.id, S.DUPLICATE, duplicate_of=root.id)
     with pytest.raises(ValidationFailed, match=f"n° {root.id}"):
-        decisions.merge(session, owner, dup.id, [other.id])
+        decisions.merge(session, owner, dup.id, [other.id], ranking=RANKING)
 
 
 # --- split and move ---------------------------------------------------------------------------------------
@@ -599,7 +582,7 @@ def mixed_cluster(session, n=3):
 def test_split_makes_a_new_locked_irritant_with_its_own_label_and_keywords(session):
     owner = po(session)
     cluster, _, iban = mixed_cluster(session)
-    new = decisions.split(session, owner, cluster.id, [r.id for r in iban], reason="Deux sujets")
+    new = decisions.split(session, owner, cluster.id, [r.id for r in iban], reason="Deux sujets", ranking=RANKING)
     session.commit()
     assert new.id != cluster.id and new.status == S.NEW
     assert (new.size, session.get(Cluster, cluster.id).size) == (3, 3)
@@ -616,7 +599,7 @@ def test_split_makes_a_new_locked_irritant_with_its_own_label_and_keywords(sessi
 def test_split_with_a_chosen_label_locks_it(session):
     owner = po(session)
     cluster, _, iban = mixed_cluster(session, n=2)
-    new = decisions.split(session, owner, cluster.id, [iban[0].id], label="IBAN refusé")
+    new = decisions.split(session, owner, cluster.id, [iban[0].id], label="IBAN refusé", ranking=RANKING)
     assert (new.label, new.label_locked) == ("IBAN refusé", True)
 
 
@@ -625,12 +608,12 @@ def test_split_refusals(session):
     cluster, rdv, iban = mixed_cluster(session, n=1)
     stranger = make_report(session)
     with pytest.raises(ValidationFailed, match="au moins"):
-        decisions.split(session, owner, cluster.id, [])
+        decisions.split(session, owner, cluster.id, [], ranking=RANKING)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.split(session, owner, cluster.id, [stranger.id])
+        decisions.split(session, owner, cluster.id, [stranger.id], ranking=RANKING)
     assert "ne font pas partie" in caught.value.errors["report_ids"][0]
     with pytest.raises(ValidationFailed, match="Gardez au moins"):
-        decisions.split(session, owner, cluster.id, [rdv[0].id, iban[0].id])
+        decisions.split(session, owner, cluster.id, [rdv[0].id, iban[0].id], ranking=RANKING)
 
 
 def test_move_report_locks_it_and_mirrors_the_new_status(session):
@@ -639,7 +622,7 @@ def test_move_report_locks_it_and_mirrors_the_new_status(session):
     destination = make_cluster(session, "Destination", reports=1, status=S.TRIAGED)
     refreshed(session, origin, destination)
     report = session.scalars(select(Report).where(Report.cluster_id == origin.id)).first()
-    moved = decisions.move_report(session, owner, report.id, destination.id, reason="Mauvais irritant")
+    moved = decisions.move_report(session, owner, report.id, destination.id, reason="Mauvais irritant", ranking=RANKING)
     session.commit()
     assert (moved.cluster_id, moved.cluster_locked, moved.status) == (destination.id, True, S.TRIAGED)
     assert (session.get(Cluster, origin.id).size, session.get(Cluster, destination.id).size) == (1, 2)
@@ -647,12 +630,12 @@ def test_move_report_locks_it_and_mirrors_the_new_status(session):
     assert event.action == "report.move" and event.cluster_id == destination.id
     assert event.before["cluster_id"] == origin.id and event.after["cluster_id"] == destination.id
     with pytest.raises(ValidationFailed, match="déjà partie"):
-        decisions.move_report(session, owner, report.id, destination.id)
+        decisions.move_report(session, owner, report.id, destination.id, ranking=RANKING)
     with pytest.raises(NotFoundError):
-        decisions.move_report(session, owner, 999_999, destination.id)
+        decisions.move_report(session, owner, 999_999, destination.id, ranking=RANKING)
     decisions.change_status(session, owner, origin.id, S.DUPLICATE, duplicate_of=destination.id)
     with pytest.raises(ValidationFailed, match="doublon"):
-        decisions.move_report(session, owner, report.id, origin.id)
+        decisions.move_report(session, owner, report.id, origin.id, ranking=RANKING)
 
 
 # --- bulk -------------------------------------------------------------------------------------------------
@@ -887,7 +870,9 @@ def test_a_split_survives_reclustering(make_app):
         for i in range(4):
             make_report(s, cluster=other, description=IBAN.format(n=i))
         # Texts the clustering would put back together: only the decision keeps them apart.
-        new = decisions.split(s, owner, cluster.id, [reports[0].id, reports[1].id], label="Créneaux du lundi")
+        new = decisions.split(
+            s, owner, cluster.id, [reports[0].id, reports[1].id], label="Créneaux du lundi", ranking=RANKING
+        )
         s.commit()
         origin_id, new_id, split_ids = cluster.id, new.id, {reports[0].id, reports[1].id}
     recluster(app)
@@ -918,7 +903,7 @@ def test_spam_and_merged_away_irritants_are_not_resurrected_nor_fed(make_app):
             make_report(s, description=RDV.format(n=f"nouveau {i}"), administration="prefecture").id for i in range(3)
         }
         decisions.change_status(s, owner, spam.id, S.SPAM)
-        decisions.merge(s, owner, rdv.id, [iban.id])
+        decisions.merge(s, owner, rdv.id, [iban.id], ranking=RANKING)
         decisions.change_status(s, owner, rdv.id, S.TRIAGED)
         s.commit()
         ids = {"rdv": rdv.id, "iban": iban.id, "spam": spam.id}

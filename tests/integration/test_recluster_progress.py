@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from irritants.db import get_db
+from irritants.settings import ClusteringEncoder, settings_of
 from irritants.triage import recluster as batch
 from tests.conftest import make_report
 
@@ -48,10 +49,10 @@ def test_vectors_start_at_zero_before_any_encoding_and_advance_batch_by_batch(ap
     add_reports(app, 25)
     log: list = []
     encoder = SlowEncoder(log)
-    monkeypatch.setattr(batch.engine, "encoder_kind", lambda config: "embedding")
-    monkeypatch.setattr(batch.engine, "current_encoder", lambda session, config, **kwargs: encoder)
+    monkeypatch.setattr(batch.engine, "encoder_kind", lambda clustering: ClusteringEncoder.EMBEDDING)
+    monkeypatch.setattr(batch.engine, "current_encoder", lambda session, clustering, **kwargs: encoder)
     with app.app_context(), get_db(app).session_scope() as session:
-        assert batch.vectorise_missing(session, app.config, lambda *event: log.append(event)) == 25
+        assert batch.vectorise_missing(session, settings_of(app).clustering, lambda *event: log.append(event)) == 25
     # Before the fix the first event was ("vectors", 25, 25), after the whole chunk was encoded: a bar created
     # then counted the slow first batch as instantaneous (millions of texts per second).
     assert log[0] == ("vectors", 0, 25)

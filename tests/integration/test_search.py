@@ -17,7 +17,7 @@ from tests.conftest import _fresh_postgres_database, make_cluster, make_user
 
 
 def found(session, q: str) -> set[str]:
-    items, _ = backlog.backlog(session, BacklogFilters(q=q, page_size=100))
+    items = backlog.backlog(session, BacklogFilters(q=q, page_size=100)).items
     return {c.label for c in items}
 
 

@@ -13,7 +13,7 @@ from irritants.intake.models import AbuseFlag
 from irritants.triage import stats
 from irritants.triage.models import Cluster, Support
 from irritants.triage.supporters import source_key
-from tests.conftest import TEST_SECRET, make_cluster, make_report
+from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 NOW = dt.datetime(2027, 1, 15, 12, 0, tzinfo=dt.UTC)
 SOURCE = source_key(TEST_SECRET, "203.0.113.7")
@@ -33,7 +33,7 @@ def seed(app) -> int:
                 AbuseFlag(report_id=report.id, person_key=f"p{n}", source_hash=SOURCE, counted=counted, created_at=at)
             )
         s.flush()
-        stats.refresh(s, stats.weights_from_config(""), [cluster.id])
+        stats.refresh(s, RANKING.weights, [cluster.id])
         s.commit()
         return cluster.id
 
@@ -60,7 +60,7 @@ def test_network_hashes_are_erased_after_the_retention_and_counts_stay(app, runn
     assert sources(app, Support) == expected
     assert sources(app, AbuseFlag) == expected
     with get_db(app).session_scope() as s:
-        stats.refresh(s, stats.weights_from_config(""), [cluster_id])
+        stats.refresh(s, RANKING.weights, [cluster_id])
         assert s.get(Cluster, cluster_id).people == people == 3  # the reporter and two counted supports
 
 

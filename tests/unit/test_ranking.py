@@ -299,6 +299,14 @@ def test_weights_from_configuration_keep_defaults_and_round_trip():
     assert Weights.from_mapping({}) == Weights()
 
 
+def test_weights_from_json_text_as_the_environment_gives_them():
+    assert Weights.from_json('{"people": 12}') == Weights(people=12)
+    assert Weights.from_json("  ") == Weights()
+    for bad in ('{"people": 12', "[1]", '{"people": "12"}', '{"people": NaN}', '{"popularity": 1}'):
+        with pytest.raises(ValueError):
+            Weights.from_json(bad)
+
+
 def test_severity_codes_match_the_report_vocabulary():
     assert tuple(s.value for s in Severity) == SEVERITIES
 

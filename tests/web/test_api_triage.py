@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from irritants.audit.models import Event
 from irritants.auth.services import create_token
 from irritants.db import get_db
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage.models import Cluster, ReplyTemplate
 from tests.conftest import make_cluster, make_report, make_squad, make_user, sign_in
 
@@ -142,7 +143,7 @@ def test_reports_are_raw_for_moderators_and_redacted_for_others(app, client, po,
         cluster_id = made.id
     raw = client.get(f"{API}/clusters/{cluster_id}/reports", headers=bearer(po)).get_json()
     redacted = client.get(f"{API}/clusters/{cluster_id}/reports", headers=bearer(member)).get_json()
-    assert raw["raw"] is True and redacted["raw"] is False
+    assert {r["raw"] for r in raw["items"]} == {True} and {r["raw"] for r in redacted["items"]} == {False}
     assert any("06 12 34 56 78" in r["text"] for r in raw["items"])
     assert not any("06 12 34 56 78" in (r["text"] or "") for r in redacted["items"])
     paged = client.get(f"{API}/clusters/{cluster_id}/reports?page=2&page_size=2", headers=bearer(po)).get_json()
@@ -154,7 +155,9 @@ def test_events_are_the_timeline_newest_first(app, client, po):
     cluster_id = cluster(app)
     client.post(f"{API}/clusters/{cluster_id}/status", json={"to": "triaged", "reason": "Vu"}, headers=bearer(po))
     client.post(f"{API}/clusters/{cluster_id}/pin", json={"pinned": True}, headers=bearer(po))
-    events = client.get(f"{API}/clusters/{cluster_id}/events", headers=bearer(po)).get_json()
+    listed = client.get(f"{API}/clusters/{cluster_id}/events", headers=bearer(po)).get_json()
+    assert (listed["total"], listed["page"], listed["page_size"]) == (2, 1, 20)
+    events = listed["items"]
     assert [e["action"] for e in events] == ["cluster.pin", "cluster.status"]
     assert events[1]["before"]["status"] == "new" and events[1]["after"]["status"] == "triaged"
     assert events[1]["reason"] == "Vu" and "(jeton tests)" in events[1]["actor"]
@@ -386,8 +389,11 @@ def test_reply_templates_crud_and_use_as_reason(app, client, po, squad):
     ).get_json()["id"]
     is_problem(client.post(f"{API}/templates", json={"title": "", "body": "x"}, headers=bearer(po)), 422)
     is_problem(client.post(f"{API}/templates", json={"title": "Partagé", "body": "x"}, headers=bearer(member)), 403)
-    assert [t["id"] for t in client.get(f"{API}/templates", headers=bearer(member)).get_json()] == [shared, ours]
-    assert [t["id"] for t in client.get(f"{API}/templates", headers=bearer(outsider)).get_json()] == [shared]
+    usable = client.get(f"{API}/templates", headers=bearer(member)).get_json()
+    assert [t["id"] for t in usable["items"]] == [shared, ours] and usable["total"] == 2
+    assert [t["id"] for t in client.get(f"{API}/templates", headers=bearer(outsider)).get_json()["items"]] == [shared]
+    second = client.get(f"{API}/templates?page=2&page_size=1", headers=bearer(member)).get_json()
+    assert ([t["id"] for t in second["items"]], second["total"], second["page"]) == ([ours], 2, 2)
     is_problem(client.patch(f"{API}/templates/{ours}", json={"title": "Piraté"}, headers=bearer(outsider)), 404)
     patched = client.patch(f"{API}/templates/{ours}", json={"body": "L'équipe corrige."}, headers=bearer(member))
     assert patched.get_json()["title"] == "Équipe" and patched.get_json()["body"] == "L'équipe corrige."
@@ -398,7 +404,7 @@ def test_reply_templates_crud_and_use_as_reason(app, client, po, squad):
         json={"to": "triaged", "template_id": shared, "reason": "Priorité."},
         headers=bearer(po),
     )
-    events = client.get(f"{API}/clusters/{cluster_id}/events", headers=bearer(po)).get_json()
+    events = client.get(f"{API}/clusters/{cluster_id}/events", headers=bearer(po)).get_json()["items"]
     assert events[0]["reason"] == "Nous avons transmis.\n\nPriorité."
     assert client.delete(f"{API}/templates/{shared}", headers=bearer(po)).status_code == 204
     with get_db(app).session_scope() as s:

@@ -22,7 +22,7 @@ from irritants.db import get_db
 from irritants.intake.models import Moderation
 from irritants.triage import decisions
 from irritants.triage.models import Cluster, ReplyTemplate
-from tests.conftest import make_cluster, make_report, make_squad, make_user, sign_in
+from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user, sign_in
 
 PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
 VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
@@ -222,7 +222,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         duplicate = make_cluster(s, "Aucun créneau de rendez-vous", reports=2, squad_id=squad_a.id)
         held = make_report(s, cluster=cluster, moderation=Moderation.PENDING, moderation_reasons=["telephone"])
         admin = Agent(users["admin"].id, users["admin"].email, frozenset({"admin"}))
-        decisions.merge(s, admin, cluster.id, [duplicate.id])
+        decisions.merge(s, admin, cluster.id, [duplicate.id], ranking=RANKING)
         template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
         s.add(template)
         tokens = {name: create_token(s, user, "outil") for name, user in users.items()}
@@ -361,7 +361,7 @@ def test_raw_texts_of_an_irritant_only_for_who_may_moderate_it(matrix_app):
         token = {"Authorization": f"Bearer {principals[who].token}"}
         body = matrix_app.test_client().get(path, headers=token).get_json()
         held = next(item for item in body["items"] if item["id"] == world.report)
-        assert body["raw"] is raw, who
+        assert {item["raw"] for item in body["items"]} == {raw}, who
         assert (held["text"] is not None) is raw, who  # a held report's text is not even redacted-shown
         browser = matrix_app.test_client()
         sign_in(browser, principals[who].user)

@@ -16,7 +16,7 @@ from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.triage import supporters
 from irritants.triage.models import Cluster, Support
 from irritants.triage.views import PERSON_COOKIE
-from tests.conftest import TEST_SECRET, make_cluster, make_report
+from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 TEXT = "Aucun rendez-vous disponible en préfecture depuis trois mois pour mon titre de séjour."
 BEFORE_SUNSET = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
@@ -157,7 +157,7 @@ def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant
     cluster_id, _ = irritant
     with get_db(app).session_scope() as s:
         source = make_cluster(s, "Rendez-vous introuvables, bis", reports=1)
-        decisions.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id])
+        decisions.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id], ranking=RANKING)
         s.commit()
         source_id = source.id
     before = people(app, cluster_id)

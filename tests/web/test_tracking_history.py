@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from irritants.auth.services import agent_for
 from irritants.db import get_db
-from irritants.intake.models import Report, StatusKind
+from irritants.intake.models import Report
+from irritants.status import StatusKind
 from irritants.triage import decisions
-from tests.conftest import make_cluster, make_squad, make_user, report_payload
+from tests.conftest import RANKING, make_cluster, make_squad, make_user, report_payload
 from tests.web.test_backlog import page_of, post
 
 S = StatusKind
@@ -102,7 +103,7 @@ def test_a_merged_away_irritant_leads_on_to_the_one_it_joined(client, db):
     agent = admin(db)
     decisions.change_status(db, agent, source.id, S.TRIAGED)
     decisions.change_status(db, agent, target.id, S.TRIAGED)  # before the merge: the target's own story
-    decisions.merge(db, agent, target.id, [source.id])
+    decisions.merge(db, agent, target.id, [source.id], ranking=RANKING)
     decisions.change_status(db, agent, target.id, S.CLOSED_NOT_FIXED, public_note="Le décret ne le permet pas.")
     db.commit()
     assert db.get(Report, report_id).cluster_id == target.id

@@ -1,0 +1,54 @@
+"""The one path of a new report, for the public form and the API alike.
+
+The door validates what was sent with ``report_schema()`` (which also cleans the text and checks the references),
+then calls ``accept_report``: insert — a replay of the same idempotency key gives back the first report —, commit,
+then wake the clustering. Each door keeps its own edge: CSRF token and fill time for the form, the
+``Idempotency-Key`` header for the API. This is the transaction boundary both views share (services never commit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from irritants.db import get_session
+from irritants.errors import ValidationFailed
+from irritants.intake import services, signals
+from irritants.intake.models import Source
+from irritants.intake.schemas import ReportCreateSchema
+from irritants.intake.services import Submission
+
+
+def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
+    return services.reference_errors(get_session(), data)
+
+
+def report_schema() -> ReportCreateSchema:
+    """What a new report must be, unknown administrations, démarches, départements and canals included."""
+    return ReportCreateSchema(references=_unknown_references)
+
+
+def accept_report(
+    data: dict[str, Any], *, source: Source, idempotency_key: str | None, person_key: str | None = None
+) -> Submission:
+    """Record a validated report and commit it, then wake the clustering (not for a replay): the one submit path."""
+    config = current_app.config
+    db = get_session()
+    try:
+        submission = services.submit_report(
+            db,
+            data,
+            source=source,
+            secret_key=config["SECRET_KEY"],
+            retention_days=config["CONTACT_RETENTION_DAYS"],
+            idempotency_key=idempotency_key,
+            person_key=person_key,
+        )
+        db.commit()
+    except ValidationFailed:
+        db.rollback()
+        raise
+    if submission.created:
+        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+    return submission

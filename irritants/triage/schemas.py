@@ -1,0 +1,405 @@
+"""What each decision over irritants takes: one schema per input, for the back-office forms and the API alike
+(``irritants.forms.InputSchema``: a posted form is read into the same fields, under its French field names). The
+same rules give the same French messages whichever door the input came through; the decisions service checks the
+same limits again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from werkzeug.datastructures import MultiDict
+
+from irritants.forms import InputSchema, typed_number
+from irritants.status import StatusKind
+from irritants.triage.decisions import BULK_MAX, BULK_OPERATIONS, KEYWORD_MAX_CHARS, KEYWORDS_MAX, ROUTED_TO_MAX
+from irritants.triage.merges import MERGE_MAX
+from irritants.triage.splits import SPLIT_MAX
+from irritants.triage.templates import BODY_MAX, TITLE_MAX
+from irritants.triage.tracking import PUBLIC_NOTE_MAX
+from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX
+
+MAX_ID = 2**31 - 1
+REQUIRED = "Ce champ est obligatoire."
+NUMBER = "Indiquez un numéro d'irritant (des chiffres uniquement)."
+NO_SQUAD = "none"  # the back-office's « Aucune » start-up d'État (null in JSON)
+CHOOSE_SQUAD = "Choisissez une start-up d'État, ou « Aucune »."
+
+
+def _id(
+    description: str, *, invalid: str = "Identifiant invalide.", required: str | None = None, **kwargs: Any
+) -> fields.Integer:
+    """An identifier: required when ``required`` (its message) is given."""
+    return fields.Integer(
+        strict=True,
+        required=required is not None,
+        validate=validate.Range(min=1, max=MAX_ID, error=invalid),
+        error_messages={"required": required or REQUIRED, "null": required or REQUIRED, "invalid": invalid},
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def _ids(description: str, *, least: str, most: int, too_many: str, invalid: str = "Identifiant invalide.") -> Any:
+    return fields.List(
+        _id("Identifiant", invalid=invalid),
+        required=True,
+        validate=[validate.Length(min=1, error=least), validate.Length(max=most, error=too_many)],
+        error_messages={"required": least, "null": least, "invalid": "Une liste d'identifiants est attendue."},
+        metadata={"description": description},
+    )
+
+
+def _text(
+    description: str, most: int, *, too_long: str = "", required: str = "", least: int = 0, short: str = ""
+) -> fields.String:
+    """A text field: optional (null allowed) unless ``required`` (its message) is given."""
+    checks = [validate.Length(max=most, error=too_long or f"{most} caractères au plus.")]
+    if least:
+        checks.insert(0, validate.Length(min=least, error=short or f"{least} caractères au moins."))
+    return fields.String(
+        required=bool(required),
+        allow_none=not required,
+        load_default=ma.missing if required else None,
+        validate=checks,
+        error_messages={
+            "required": required or REQUIRED,
+            "null": required or REQUIRED,
+            "invalid": "Un texte est attendu.",
+        },
+        metadata={"description": description},
+    )
+
+
+def _confirm_transfer() -> fields.Boolean:
+    return fields.Boolean(
+        load_default=False,
+        error_messages={"invalid": "true ou false attendu."},
+        metadata={
+            "description": "true pour confier l'irritant à une start-up d'État dont l'agent n'est pas membre : il n'y "
+            "pourra plus rien décider (seuls ses responsables produit et les administrateurs le pourront, ou le lui "
+            "rendre). Sans lui, une telle demande répond 422 et ne change rien."
+        },
+    )
+
+
+def _squad_from_form(form: MultiDict, data: dict[str, Any]) -> None:
+    # « Aucune » start-up d'État is null in JSON.
+    if form.get("squad", "").strip() == NO_SQUAD:
+        data["squad_id"] = None
+
+
+class _Decision(InputSchema):
+    reason = _text(
+        "Motif, gardé dans l'historique de l'irritant",
+        REASON_MAX,
+        too_long=f"Le motif ne doit pas dépasser {REASON_MAX} caractères.",
+    )
+    template_id = _id(
+        "Modèle de réponse dont le texte sert de motif (suivi du motif s'il y en a un)",
+        invalid="Modèle de réponse inconnu.",
+        allow_none=True,
+        load_default=None,
+    )
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {"reason": "motif", "template_id": "modele"}
+
+
+class _Versioned(_Decision):
+    expected_version = _id(
+        "Version de l'irritant sur laquelle l'agent a décidé (ou en-tête If-Match) : 409 si elle a changé",
+        invalid="Version invalide.",
+        allow_none=True,
+        load_default=None,
+    )
+
+
+class TriageReasonBodySchema(_Decision):
+    """Unmerge: nothing but the reason."""
+
+
+class TriageStatusBodySchema(_Versioned):
+    """A status change: any status of the circuit (and on the back-office's own forms: duplicate, not our scope,
+    spam, the view setting ``to``)."""
+
+    to = fields.Enum(
+        StatusKind,
+        by_value=True,
+        required=True,
+        error_messages={"required": "Choisissez le nouveau statut.", "null": REQUIRED, "unknown": "Statut inconnu."},
+        metadata={"description": "Nouveau statut (voir `allowed_transitions` du détail)"},
+    )
+    routed_to = _text("Service à qui l'irritant a été transmis (obligatoire pour not_our_scope)", ROUTED_TO_MAX)
+    duplicate_of = _id(
+        "Irritant dont celui-ci est le doublon (obligatoire pour duplicate)",
+        invalid=NUMBER,
+        allow_none=True,
+        load_default=None,
+    )
+    public_note = _text(
+        "Note publique, montrée aux usagers sur la page de suivi de leurs signalements (le motif ne l'est jamais) ; "
+        "sans donnée personnelle",
+        PUBLIC_NOTE_MAX,
+    )
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {
+        **_Versioned.FORM_NAMES,
+        "public_note": "note_publique",
+        "duplicate_of": "number",
+    }
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        # The duplicate form: a typed number wins over the candidate ticked in the list.
+        candidate = form.get("candidate", "").strip()
+        if "duplicate_of" not in data and candidate:
+            data["duplicate_of"] = typed_number(candidate)
+        return data
+
+
+class TriageMergeBodySchema(_Versioned):
+    source_ids = _ids(
+        "Irritants fusionnés dans celui-ci (ils deviennent ses doublons)",
+        least="Choisissez au moins un irritant à fusionner dans celui-ci.",
+        most=MERGE_MAX,
+        too_many=f"{MERGE_MAX} irritants au plus par fusion.",
+        invalid=NUMBER,
+    )
+    expected_versions = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^\d{1,10}$", error="Identifiant invalide.")),
+        values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID, error="Version invalide.")),
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "Un objet {{ identifiant : version }} est attendu."},  # format() braces
+        metadata={"description": "Version vue de chaque irritant fusionné, par identifiant"},
+    )
+
+    # The form: irritants ticked among the candidates (« sources ») and numbers typed (« others »).
+    FORM_NAMES: ClassVar[dict[str, str]] = {**_Versioned.FORM_NAMES, "source_ids": "others"}
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(MultiDict([(k, v) for k, v in form.items(multi=True) if k != "others"]))
+        typed = form.get("others", "")
+        if re.search(r"[^\d\s,;n°º#]", typed):  # « 12, 34 ; n° 56 »: numbers and separators only
+            raise ma.ValidationError("Séparez les numéros d'irritants par des virgules (ex. 12, 34).", "source_ids")
+        ticked = [typed_number(v.strip()) for v in form.getlist("sources") if v.strip()]
+        ids = list(dict.fromkeys([*ticked, *(typed_number(n) for n in re.findall(r"\d+", typed))]))
+        if ids:
+            data["source_ids"] = ids
+        return data
+
+
+def _report_ids(description: str) -> fields.List:
+    return _ids(
+        description,
+        least="Sélectionnez au moins un signalement.",
+        most=SPLIT_MAX,
+        too_many=f"{SPLIT_MAX} signalements au plus.",
+    )
+
+
+class TriageSplitBodySchema(_Versioned):
+    report_ids = _report_ids("Signalements qui forment le nouvel irritant")
+    label = _text(
+        "Libellé du nouvel irritant (sinon, calculé)",
+        LABEL_MAX,
+        least=LABEL_MIN,
+        too_long=f"Le libellé doit compter entre {LABEL_MIN} et {LABEL_MAX} caractères.",
+        short=f"Le libellé doit compter entre {LABEL_MIN} et {LABEL_MAX} caractères.",
+    )
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {**_Versioned.FORM_NAMES, "report_ids": "reports", "label": "new_label"}
+
+
+class TriageMoveBodySchema(_Decision):
+    to_cluster_id = _id(
+        "Irritant qui reçoit le signalement",
+        invalid=NUMBER,
+        required="Indiquez le numéro de l'irritant de destination.",
+    )
+    # The API names the report in the address; the back-office moves those ticked (MoveReportsSchema).
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {**_Decision.FORM_NAMES, "to_cluster_id": "to_cluster"}
+
+
+class MoveReportsSchema(TriageMoveBodySchema):
+    """The back-office's move: the reports ticked on the irritant's page, each moved as the API moves one."""
+
+    report_ids = _report_ids("Signalements déplacés")
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {**TriageMoveBodySchema.FORM_NAMES, "report_ids": "reports"}
+
+
+class TriageAssignBodySchema(_Versioned):
+    squad_id = _id(
+        "Start-up d'État (null : plus aucune)",
+        invalid="Start-up d'État inconnue.",
+        required=CHOOSE_SQUAD,
+        allow_none=True,
+    )
+    confirm_transfer = _confirm_transfer()
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {
+        **_Versioned.FORM_NAMES,
+        "squad_id": "squad",
+        "confirm_transfer": "confirm",
+    }
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        _squad_from_form(form, data)
+        return data
+
+
+class TriagePinBodySchema(_Versioned):
+    pinned = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": "Choix d'épinglage manquant.",
+            "null": REQUIRED,
+            "invalid": "true ou false attendu.",
+        },
+        metadata={"description": "Épinglé : le regroupement automatique garde ses signalements ensemble"},
+    )
+
+
+class TriageLabelBodySchema(_Versioned):
+    label = _text(
+        "Nouveau libellé (verrouillé ensuite)",
+        LABEL_MAX,
+        required="Indiquez le libellé de l'irritant.",
+        least=LABEL_MIN,
+        too_long=f"Le libellé doit compter entre {LABEL_MIN} et {LABEL_MAX} caractères.",
+        short=f"Le libellé doit compter entre {LABEL_MIN} et {LABEL_MAX} caractères.",
+    )
+    keywords = fields.List(
+        fields.String(
+            validate=validate.Length(
+                min=1, max=KEYWORD_MAX_CHARS, error=f"Chaque mot-clé compte {KEYWORD_MAX_CHARS} caractères au plus."
+            ),
+            error_messages={"invalid": "Un texte est attendu."},
+        ),
+        load_default=list,
+        validate=validate.Length(max=KEYWORDS_MAX, error=f"{KEYWORDS_MAX} mots-clés au plus."),
+        error_messages={"invalid": "Une liste de mots-clés est attendue."},
+    )
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(MultiDict([(k, v) for k, v in form.items(multi=True) if k != "keywords"]))
+        # One text box: keywords separated by commas, semicolons or lines, each once.
+        words = [w.strip() for w in re.split(r"[,;\n]", form.get("keywords", "")) if w.strip()]
+        if words:
+            data["keywords"] = list(dict.fromkeys(words))
+        return data
+
+
+class TriageBulkBodySchema(_Decision):
+    cluster_ids = _ids(
+        "Irritants concernés : la décision s'applique à ceux qui peuvent la recevoir",
+        least="Sélectionnez au moins un irritant.",
+        most=BULK_MAX,
+        too_many=f"{BULK_MAX} irritants au plus par action groupée.",
+    )
+    operation = fields.String(
+        required=True,
+        validate=validate.OneOf(BULK_OPERATIONS, error="Action inconnue : " + ", ".join(BULK_OPERATIONS) + "."),
+        error_messages={"required": "Choisissez l'action à appliquer.", "null": REQUIRED},
+    )
+    to = fields.Enum(
+        StatusKind, by_value=True, load_default=None, allow_none=True, error_messages={"unknown": "Statut inconnu."}
+    )
+    squad_id = _id(
+        "Start-up d'État (assign ; null : plus aucune)", invalid="Start-up d'État inconnue.", allow_none=True
+    )
+    routed_to = _text("Service destinataire (status → not_our_scope)", ROUTED_TO_MAX)
+    confirm_transfer = _confirm_transfer()
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {
+        **_Decision.FORM_NAMES,
+        "cluster_ids": "ids",
+        "squad_id": "squad",
+        "confirm_transfer": "confirm",
+    }
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        _squad_from_form(form, data)
+        return data
+
+    @ma.validates_schema
+    def _assign_says_to_whom(self, data: dict[str, Any], **_: Any) -> None:
+        # As for one irritant, taking irritants back from their squad is said (null), never implied by an omission.
+        if data["operation"] == "assign" and "squad_id" not in data:
+            raise ma.ValidationError(CHOOSE_SQUAD, "squad_id")
+
+
+# --- reply templates --------------------------------------------------------------------------------------
+
+
+def _title(**kwargs: Any) -> fields.String:
+    return _text(
+        "Titre du modèle",
+        TITLE_MAX,
+        least=1,
+        short="Donnez un titre au modèle.",
+        too_long=f"Le titre ne doit pas dépasser {TITLE_MAX} caractères.",
+        **kwargs,
+    )
+
+
+def _body(**kwargs: Any) -> fields.String:
+    return _text(
+        "Texte du modèle",
+        BODY_MAX,
+        least=1,
+        short="Rédigez le texte du modèle.",
+        too_long=f"Le texte ne doit pas dépasser {BODY_MAX} caractères.",
+        **kwargs,
+    )
+
+
+class _TemplateText(InputSchema):
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        if "title" in data:
+            data["title"] = " ".join(data["title"].split())  # one line, as the service stores it
+        return data
+
+
+class TriageTemplateCreateSchema(_TemplateText):
+    """A new reply template: for everyone (``squad_id`` absent or null; the form's « partage ») or for one squad."""
+
+    title = _title(required="Donnez un titre au modèle.")
+    body = _body(required="Rédigez le texte du modèle.")
+    squad_id = _id(
+        "Start-up d'État (absent ou null : modèle partagé)",
+        invalid="Choisissez les destinataires dans la liste.",
+        allow_none=True,
+        load_default=None,
+    )
+
+    SHARED: ClassVar[str] = "partage"
+    FORM_NAMES: ClassVar[dict[str, str]] = {"squad_id": "squad"}
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        if form.get("squad", "").strip() == self.SHARED:
+            data["squad_id"] = None
+        return data
+
+    @ma.validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _form_says_for_whom(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        # The form always offers whom the template is for (no blank choice); JSON may leave it out: shared. (The edit
+        # form loads this schema with only=("title", "body"): a template keeps whom it was written for.)
+        if "squad_id" in self.fields and isinstance(original, MultiDict) and not original.get("squad", "").strip():
+            raise ma.ValidationError("Choisissez à qui le modèle est destiné.", "squad_id")
+
+
+class TriageTemplatePatchSchema(_TemplateText):
+    """A template's new title or text (each optional in JSON: absent, unchanged; the form sends both)."""
+
+    title = _title()
+    body = _body()
