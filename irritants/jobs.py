@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 WAKE_KEY = "irritants:wake"
 IDLE_POLL_SECONDS = 30.0
 WAKE_INTERVAL_SECONDS = 0.5
+QUIET_SECONDS = 0.3
+"""The thread runner starts a batch once its process has served no request for this long..."""
+MAX_DEFER_SECONDS = 20.0
+"""...or once the work has waited this long: under a sustained burst, clustering still moves on, batch by batch."""
 
 Work = Callable[[Flask], int]
 
@@ -38,10 +42,12 @@ def _clustering_work(app: Flask) -> int:
     return process_pending_batch(app)
 
 
-def drain(app: Flask, work: Work) -> int:
-    """Run ``work`` until it reports nothing left; failures are logged, never raised."""
+def drain(app: Flask, work: Work, *, batches: int | None = None) -> int:
+    """Run ``work`` until it reports nothing left (or ``batches`` times); failures are logged, never raised."""
     total = 0
-    while True:
+    while batches is None or batches > 0:
+        if batches is not None:
+            batches -= 1
         try:
             with app.app_context():
                 done = work(app)
@@ -51,17 +57,36 @@ def drain(app: Flask, work: Work) -> int:
         total += done
         if not done:
             return total
+    return total
 
 
 class ThreadRunner:
-    """One daemon thread per web process; only one process at a time works (a lock file)."""
+    """One daemon thread per web process; only one process at a time works (a lock file).
 
-    def __init__(self, app: Flask, work: Work = _clustering_work) -> None:
+    Background work yields to requests: encoding a report costs more CPU than accepting it, so during a burst the
+    thread waits until its process has been quiet for ``quiet`` seconds, and never longer than ``max_defer``
+    since the work became due. Nothing waits in memory: the database is the queue.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        work: Work = _clustering_work,
+        *,
+        quiet: float = QUIET_SECONDS,
+        max_defer: float = MAX_DEFER_SECONDS,
+    ) -> None:
         self.app, self.work = app, work
+        self.quiet, self.max_defer = quiet, max_defer
         self.event = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.lock_path = Path(app.instance_path) / "jobs.lock"
+        self.last_request = 0.0
+
+    def note_request(self) -> None:
+        """Called at the start of every request of this process (one clock read)."""
+        self.last_request = time.monotonic()
 
     def wake(self) -> None:
         with self._lock:
@@ -69,6 +94,14 @@ class ThreadRunner:
                 self._thread = threading.Thread(target=self._loop, name="irritants-jobs", daemon=True)
                 self._thread.start()
         self.event.set()
+
+    def _wait_for_quiet(self, due: float) -> None:
+        while True:
+            now = time.monotonic()
+            idle = now - self.last_request
+            if idle >= self.quiet or now - due >= self.max_defer:
+                return
+            time.sleep(min(self.quiet - idle, due + self.max_defer - now, 0.1))
 
     def _loop(self) -> None:
         # Background work must never slow the requests of the same process: lowest CPU priority.
@@ -78,15 +111,24 @@ class ThreadRunner:
         while True:
             self.event.wait(IDLE_POLL_SECONDS)
             self.event.clear()
+            due = time.monotonic()
             with open(self.lock_path, "w") as handle:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # another process is already on it
                 try:
-                    drain(self.app, self.work)
+                    self._drain_between_requests(due)
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _drain_between_requests(self, due: float) -> None:
+        # One batch at a time, each started in a lull, until nothing is left; once the work is overdue, batches
+        # follow one another (at the thread's low priority) so that a sustained load cannot starve it.
+        while True:
+            self._wait_for_quiet(due)
+            if not drain(self.app, self.work, batches=1):
+                return
 
 
 class InlineRunner:
@@ -150,6 +192,8 @@ def init_app(app: Flask) -> None:
     else:
         runner = ThreadRunner(app)
     app.extensions["irritants.jobs"] = runner
+    if isinstance(runner, ThreadRunner):
+        app.before_request(runner.note_request)
 
 
 def wake(app: Flask) -> None:

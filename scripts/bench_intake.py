@@ -19,6 +19,11 @@ What is measured
     it with N concurrent clients (threads using keep-alive ``http.client`` connections, spread over a few
     client processes) for ``--warmup`` + ``--duration`` seconds. Only requests completed inside the
     ``--duration`` window count. Both phases load the same ``gunicorn.conf.py`` (access log included).
+    After each intake phase the server stays up until the background clustering has placed every report (at most
+    ``--catch-up`` seconds): the round's line says how many reports were waiting and how fast they were placed. In the
+    embedded default (``JOBS_MODE=thread``) clustering yields to requests (irritants/jobs.py: it waits for a
+    lull, at most ``MAX_DEFER_SECONDS``), so a burst shorter than that is measured without it and the catch-up
+    shows its cost; ``--duration`` above it measures intake and clustering sharing the cores.
 
 How to read it
     ``req/s`` counts 2xx answers per second; ``errors`` are non-2xx answers or transport failures (their
@@ -412,6 +417,12 @@ class PhaseResult:
     peak_rss_mb: float = 0.0
     restarted_workers: bool = False
     failure: str | None = None
+    pending_after: int | None = None
+    """Intake only: reports not yet clustered when the clients stopped."""
+    pending_left: int | None = None
+    """Intake only: reports still not clustered at the end of the wait that follows the phase."""
+    catch_up_s: float = 0.0
+    """Intake only: how long that wait lasted (it ends early once every report is clustered)."""
 
     def absorb(self, other: PhaseResult) -> None:
         """Add another round of the same phase to this one."""
@@ -506,6 +517,30 @@ def drive(
                 proc.terminate()
             proc.join(timeout=5)
         queue.close()
+
+
+def pending_reports(url: str) -> int:
+    """Reports the background clustering has not placed yet (the database is its queue)."""
+    from sqlalchemy import text
+
+    from irritants.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM reports WHERE cluster_id IS NULL")).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def wait_for_clustering(url: str, result: PhaseResult, timeout: float) -> None:
+    """After the burst, with the server still up: how many reports wait, and how long until none does."""
+    started = time.monotonic()
+    result.pending_after = pending = pending_reports(url)
+    while pending and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+        pending = pending_reports(url)
+    result.pending_left, result.catch_up_s = pending, time.monotonic() - started
 
 
 def preflight(server: GunicornServer, path: str) -> None:
@@ -696,6 +731,22 @@ def print_results(results: list[PhaseResult], cores: int) -> None:
     )
 
 
+def _clustering_note(result: PhaseResult) -> str:
+    if result.pending_after is None or result.pending_left is None:
+        return ""
+    done = result.pending_after - result.pending_left
+    rate = done / result.catch_up_s if result.catch_up_s else 0.0
+    if result.pending_left:
+        return (
+            f"\n      clustering: {result.pending_after} reports waiting when the clients stopped, {done} placed in "
+            f"the next {result.catch_up_s:.0f} s ({rate:.1f}/s)"
+        )
+    return (
+        f"\n      clustering: {result.pending_after} reports waiting when the clients stopped, all placed "
+        f"{result.catch_up_s:.1f} s later ({rate:.1f}/s)"
+    )
+
+
 def print_errors(result: PhaseResult) -> None:
     if result.errors:
         print(f"  {result.n_errors} errors in {result.backend}/{result.clients}/{result.endpoint}:")
@@ -749,6 +800,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="before each phase, wait up to this long for other processes to leave the machine "
         "idle (default 0: do not wait)",
+    )
+    parser.add_argument(
+        "--catch-up",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="after each intake phase, wait up to this long for the background clustering to place every report, "
+        "and report how fast it went (default 30; 0 skips it)",
     )
     parser.add_argument("--postgres", metavar="URL", help="also run against a fresh database next to this URL")
     parser.add_argument("--skip-sqlite", action="store_true", help="only run PostgreSQL (needs --postgres)")
@@ -811,13 +870,15 @@ def run_backend(
                             duration=args.duration,
                             pg_database=pg_database,
                         )
+                        if endpoint == "intake" and args.catch_up > 0:
+                            wait_for_clustering(url, result, args.catch_up)
                 except PhaseError as exc:
                     result.failure = str(exc)
                     print(f"FAILED\n{exc}")
                 else:
                     print(
                         f"{result.rps:.1f} req/s, p99 {_fmt(result.percentile_ms(0.99), '.1f')} ms, "
-                        f"other CPU {100 * result.other_cpu_s / result.duration:.0f} %"
+                        f"other CPU {100 * result.other_cpu_s / result.duration:.0f} %{_clustering_note(result)}"
                     )
                 on_result(result)
                 merged[endpoint].absorb(result)

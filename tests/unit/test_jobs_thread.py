@@ -1,0 +1,68 @@
+"""The web process's background thread yields to requests, and cannot be starved by them (irritants/jobs.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask
+
+from irritants.jobs import ThreadRunner
+
+
+class CountingWork:
+    """Stands for the clustering: each call is one batch; returns how many reports it placed."""
+
+    def __init__(self, batches: list[int]) -> None:
+        self.batches = list(batches)
+        self.calls = 0
+        self.done = threading.Event()
+
+    def __call__(self, app: Flask) -> int:
+        self.calls += 1
+        placed = self.batches.pop(0) if self.batches else 0
+        if not placed:
+            self.done.set()
+        return placed
+
+
+def _app(tmp_path: Path) -> Flask:
+    return Flask(__name__, instance_path=str(tmp_path))
+
+
+def test_the_thread_waits_for_a_lull_in_requests_before_working(tmp_path: Path) -> None:
+    work = CountingWork([3, 0])
+    runner = ThreadRunner(_app(tmp_path), work, quiet=60.0, max_defer=60.0)
+    runner.note_request()
+    runner.wake()
+    time.sleep(0.5)
+    assert work.calls == 0  # its process served a request less than a minute ago
+
+    runner.last_request = 0.0  # the process has been quiet for a long time
+    assert work.done.wait(10.0)
+    assert work.calls == 2
+
+
+def test_a_sustained_load_cannot_starve_the_work(tmp_path: Path) -> None:
+    work = CountingWork([2, 2, 2, 0])
+    runner = ThreadRunner(_app(tmp_path), work, quiet=60.0, max_defer=0.2)
+    runner.last_request = time.monotonic() + 3600  # requests never stop
+    started = time.monotonic()
+    runner.wake()
+    assert work.done.wait(10.0)
+    assert time.monotonic() - started >= 0.2
+    assert work.calls == 4  # once overdue, batches follow one another until nothing is left
+
+
+def test_every_request_of_the_app_is_noted(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    app.config.update(JOBS_MODE="thread")
+    from irritants import jobs
+
+    jobs.init_app(app)
+    app.add_url_rule("/ping", "ping", lambda: "pong")
+    runner = app.extensions["irritants.jobs"]
+    before = time.monotonic()
+    assert app.test_client().get("/ping").status_code == 200
+    assert runner.last_request >= before
