@@ -130,7 +130,7 @@ class WriterQueue:
                     log.warning("SQLite write turn of the machine not obtained: waiting in SQLite's busy handler")
                     return False
                 time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+                pause = min(pause * 2, 0.0004)
 
     def release(self, dbapi_connection: Any) -> None:
         if self._holder is not None and self._holder == id(dbapi_connection):

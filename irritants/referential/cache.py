@@ -26,12 +26,12 @@ class Referential:
 
 
 _lock = threading.Lock()
-_cache: dict[str, Referential] = {}
+_cache: dict[object, Referential] = {}
 
 
 def referential(session: Session) -> Referential:
     """The cached référentiel of this database, re-read after TTL_SECONDS or an invalidation."""
-    key = str(session.get_bind().url)
+    key = session.get_bind().url  # an immutable, hashable URL: no rendering on the hot path
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached.loaded_at < TTL_SECONDS:
         return cached
