@@ -89,12 +89,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_TURN_POLL_MAX_S = 0.0004
+
+
 class WriterQueue:
     """The turn of each writer of this machine for an SQLite database's single writer.
 
     Threads of a process queue on a lock (woken at once when it frees); the one at the head then takes the
     database's turn file (``<database>.writers``, an ``flock`` shared by the processes of the machine), polled
-    every 2 ms at most where SQLite's busy handler sleeps up to 100 ms. The turn is held from ``BEGIN IMMEDIATE``
+    every 0.4 ms at most where SQLite's busy handler sleeps up to 100 ms (a turn lasts about a disk sync: a
+    coarser poll leaves the turn idle). The turn is held from ``BEGIN IMMEDIATE``
     until COMMIT or ROLLBACK has returned (the next writer starts once the disk has synced), by at most one DBAPI
     connection. A writer that waits longer than the busy timeout goes on without its turn and leaves it to
     SQLite's busy handler, so a forgotten turn can slow writers, never stop them.
@@ -130,7 +134,7 @@ class WriterQueue:
                     log.warning("SQLite write turn of the machine not obtained: waiting in SQLite's busy handler")
                     return False
                 time.sleep(pause)
-                pause = min(pause * 2, 0.0004)
+                pause = min(pause * 2, _TURN_POLL_MAX_S)
 
     def release(self, dbapi_connection: Any) -> None:
         if self._holder is not None and self._holder == id(dbapi_connection):
