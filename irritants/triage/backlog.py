@@ -21,7 +21,7 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import Page, PageQuerySchema, page_size_field, paginate
-from irritants.ranking.score import GROWTH_PSEUDOCOUNT
+from irritants.ranking import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.settings import ClusteringSettings
 from irritants.squads.models import Squad
