@@ -94,21 +94,23 @@ class SQLiteStorage(Storage):
             conn.execute("DELETE FROM counters WHERE expires_at <= ?", (now,))
         return int(row[0])
 
-    def get(self, key: str) -> int:
-        row = (
+    def _live(self, key: str) -> tuple[int, float] | None:
+        """(hits, expires_at) of the counter of ``key`` while its window lasts."""
+        return (
             self._connection()
-            .execute("SELECT hits FROM counters WHERE key = ? AND expires_at > ?", (_hashed(key), time.time()))
+            .execute(
+                "SELECT hits, expires_at FROM counters WHERE key = ? AND expires_at > ?", (_hashed(key), time.time())
+            )
             .fetchone()
         )
+
+    def get(self, key: str) -> int:
+        row = self._live(key)
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
-        row = (
-            self._connection()
-            .execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?", (_hashed(key), time.time()))
-            .fetchone()
-        )
-        return float(row[0]) if row else time.time()
+        row = self._live(key)
+        return float(row[1]) if row else time.time()
 
     def check(self) -> bool:
         try:
