@@ -86,12 +86,6 @@ def _confirm_transfer() -> fields.Boolean:
     )
 
 
-def _squad_from_form(form: MultiDict, data: dict[str, Any]) -> None:
-    # « Aucune » start-up d'État is null in JSON.
-    if form.get("squad", "").strip() == NO_SQUAD:
-        data["squad_id"] = None
-
-
 class _Decision(InputSchema):
     reason = _text(
         "Motif, gardé dans l'historique de l'irritant",
@@ -115,6 +109,22 @@ class _Versioned(_Decision):
         allow_none=True,
         load_default=None,
     )
+
+
+class _SquadChoice(InputSchema):
+    """The part of a decision that hands irritants to a start-up d'État (or takes them back: null, the form's
+    « Aucune »), with the confirmation a hand-over to a squad the agent is not in needs. Each decision declares its
+    own ``squad_id``: whether it must be given depends on the decision."""
+
+    confirm_transfer = _confirm_transfer()
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {"squad_id": "squad", "confirm_transfer": "confirm"}
+
+    def read_form(self, form: MultiDict) -> dict[str, Any]:
+        data = super().read_form(form)
+        if form.get("squad", "").strip() == NO_SQUAD:
+            data["squad_id"] = None
+        return data
 
 
 class TriageReasonBodySchema(_Decision):
@@ -233,25 +243,15 @@ class MoveReportsSchema(TriageMoveBodySchema):
     FORM_NAMES: ClassVar[dict[str, str]] = {**TriageMoveBodySchema.FORM_NAMES, "report_ids": "reports"}
 
 
-class TriageAssignBodySchema(_Versioned):
+class TriageAssignBodySchema(_SquadChoice, _Versioned):
     squad_id = _id(
         "Start-up d'État (null : plus aucune)",
         invalid="Start-up d'État inconnue.",
         required=CHOOSE_SQUAD,
         allow_none=True,
     )
-    confirm_transfer = _confirm_transfer()
 
-    FORM_NAMES: ClassVar[dict[str, str]] = {
-        **_Versioned.FORM_NAMES,
-        "squad_id": "squad",
-        "confirm_transfer": "confirm",
-    }
-
-    def read_form(self, form: MultiDict) -> dict[str, Any]:
-        data = super().read_form(form)
-        _squad_from_form(form, data)
-        return data
+    FORM_NAMES: ClassVar[dict[str, str]] = {**_Versioned.FORM_NAMES, **_SquadChoice.FORM_NAMES}
 
 
 class TriagePinBodySchema(_Versioned):
@@ -296,7 +296,7 @@ class TriageLabelBodySchema(_Versioned):
         return data
 
 
-class TriageBulkBodySchema(_Decision):
+class TriageBulkBodySchema(_SquadChoice, _Decision):
     cluster_ids = _ids(
         "Irritants concernés : la décision s'applique à ceux qui peuvent la recevoir",
         least="Sélectionnez au moins un irritant.",
@@ -315,19 +315,8 @@ class TriageBulkBodySchema(_Decision):
         "Start-up d'État (assign ; null : plus aucune)", invalid="Start-up d'État inconnue.", allow_none=True
     )
     routed_to = _text("Service destinataire (status → not_our_scope)", ROUTED_TO_MAX)
-    confirm_transfer = _confirm_transfer()
 
-    FORM_NAMES: ClassVar[dict[str, str]] = {
-        **_Decision.FORM_NAMES,
-        "cluster_ids": "ids",
-        "squad_id": "squad",
-        "confirm_transfer": "confirm",
-    }
-
-    def read_form(self, form: MultiDict) -> dict[str, Any]:
-        data = super().read_form(form)
-        _squad_from_form(form, data)
-        return data
+    FORM_NAMES: ClassVar[dict[str, str]] = {**_Decision.FORM_NAMES, **_SquadChoice.FORM_NAMES, "cluster_ids": "ids"}
 
     @ma.validates_schema
     def _assign_says_to_whom(self, data: dict[str, Any], **_: Any) -> None:
