@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants import jobs
 from irritants.db import get_db
 from irritants.intake.models import Report
+from irritants.intake.signals import report_accepted
 from irritants.settings import settings_of
 from irritants.triage import engine, stats
 
@@ -20,6 +21,12 @@ _ATTEMPTS = 3
 
 
 BATCH_SIZE = 64
+
+
+def init_app(app: Flask) -> None:
+    """Plug the clustering job in: every runner runs it, and every accepted report wakes the runner."""
+    jobs.register(app, "clustering", process_pending_batch)
+    report_accepted.connect(on_report_accepted, sender=app, weak=False)
 
 
 def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
