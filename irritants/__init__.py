@@ -52,13 +52,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.auth.views import bp as auth_bp
     from irritants.extensions import api, csrf, limiter, talisman
     from irritants.intake.moderation_views import bp as moderation_bp
-    from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.triage import jobs as clustering_jobs
     from irritants.triage import loading as encoder_loading
     from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
     from irritants.triage.backoffice import bp as backoffice_bp
-    from irritants.triage.jobs import on_report_accepted
     from irritants.triage.views import bp as triage_bp
 
     if app.config["PROXY_FIX_COUNT"]:
@@ -105,7 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     jobs.init_app(app)
     encoder_loading.init_app(app)  # in the background: never delays the start nor a request
-    report_accepted.connect(on_report_accepted, sender=app, weak=False)
+    clustering_jobs.init_app(app)  # registers the clustering job, woken by every accepted report
 
     errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time

@@ -217,7 +217,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         settings["JOBS_MODE"] = JobsMode.WORKER
     explicit = overrides or {}
     for name, value in explicit.items():
-        # Keys that are not settings of this application (SERVER_NAME, LOCK_DIR…) go to Flask as they are.
+        # Keys that are not settings of this application (SERVER_NAME…) go to Flask as they are.
         settings[name] = _checked(name, declared[name], check, value) if name in declared else value
     if not settings["RATELIMIT_STORAGE_URI"]:
         counters = Path(settings["INSTANCE_PATH"]).resolve() / RATELIMIT_FILE_NAME

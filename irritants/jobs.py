@@ -1,27 +1,31 @@
-"""Clustering of new reports right after their commit, off the request path.
+"""Background jobs, off the request path: the runners, and the registry of the jobs they run.
 
-The database is the queue: a report without a cluster is pending work, so a lost wake-up or a crashed
-worker never loses anything (``irritants process-pending`` and every batch run catch up). Requests only
-wake a worker:
+A domain registers its jobs from its ``init_app`` (``register(app, "clustering", process_pending_batch)``); this
+module imports no domain. A job is a function ``job(app) -> int`` that does one batch of its work and returns how
+much it did (0: nothing left). The database is the queue: a report without a cluster is pending work, so a lost
+wake-up or a crashed worker never loses anything (``irritants process-pending`` and every batch run catch up).
+Requests only wake a runner, which runs every registered job until none has anything left:
 - ``thread`` (embedded default): a low-priority thread inside each web process, woken by an in-memory event;
-- ``worker`` (at scale): separate ``irritants worker`` processes, woken through a Redis list (one LPUSH);
+  one web process at a time works (``one_at_a_time(engine, "jobs-thread", wait=False)``);
+- ``worker`` (at scale): separate ``irritants worker`` processes, woken through a Redis list (one LPUSH) or
+  polling; any number of them may run: each job shares its work safely between them (see the clustering's);
 - ``inline`` (tests): the work runs in the request, right after the commit.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Flask
 
+from irritants.db import LockBusy, get_db, one_at_a_time
 from irritants.settings import JobsMode
 
 log = logging.getLogger(__name__)
@@ -33,16 +37,34 @@ QUIET_SECONDS = 0.3
 MAX_DEFER_SECONDS = 20.0
 """...or once the work has waited this long: under a sustained burst, clustering still moves on, batch by batch."""
 
+THREAD_LOCK = "jobs-thread"
+
 Work = Callable[[Flask], int]
+_REGISTRY = "irritants.jobs.registry"
 
 
-def _clustering_work(app: Flask) -> int:
-    from irritants.triage.jobs import process_pending_batch
+def register(app: Flask, name: str, work: Work) -> None:
+    """Add a background job to ``app``: every runner calls ``work(app)`` (one batch) until it returns 0."""
+    app.extensions.setdefault(_REGISTRY, {})[name] = work
 
-    return process_pending_batch(app)
+
+def registered(app: Flask) -> dict[str, Work]:
+    """The jobs registered on ``app``, by name."""
+    return dict(app.extensions.get(_REGISTRY, {}))
 
 
-def drain(app: Flask, work: Work, *, batches: int | None = None) -> int:
+def run_registered(app: Flask) -> int:
+    """One batch of every registered job; a failing job is logged and the others still run."""
+    total = 0
+    for name, work in registered(app).items():
+        try:
+            total += work(app)
+        except Exception:
+            log.exception("background job %r failed; its pending work stays pending", name)
+    return total
+
+
+def drain(app: Flask, work: Work = run_registered, *, batches: int | None = None) -> int:
     """Run ``work`` until it reports nothing left (or ``batches`` times); failures are logged, never raised."""
     total = 0
     while batches is None or batches > 0:
@@ -52,7 +74,7 @@ def drain(app: Flask, work: Work, *, batches: int | None = None) -> int:
             with app.app_context():
                 done = work(app)
         except Exception:
-            log.exception("background clustering failed; pending reports stay pending")
+            log.exception("background work failed; pending work stays pending")
             return total
         total += done
         if not done:
@@ -60,8 +82,17 @@ def drain(app: Flask, work: Work, *, batches: int | None = None) -> int:
     return total
 
 
+Exclusive = Callable[[], AbstractContextManager[Any]]
+
+
+def database_lock(app: Flask, name: str = THREAD_LOCK) -> Exclusive:
+    """A lock, for the whole of a drain, shared by every process on ``app``'s database (raises LockBusy)."""
+    return lambda: one_at_a_time(get_db(app).engine, name, wait=False)
+
+
 class ThreadRunner:
-    """One daemon thread per web process; only one process at a time works (a lock file).
+    """One daemon thread per web process; with ``exclusive`` (a lock shared by the processes, given by
+    ``init_app``), only one process at a time works.
 
     Background work yields to requests: encoding a report costs more CPU than accepting it, so during a burst the
     thread waits until its process has been quiet for ``quiet`` seconds, and never longer than ``max_defer``
@@ -71,17 +102,18 @@ class ThreadRunner:
     def __init__(
         self,
         app: Flask,
-        work: Work = _clustering_work,
+        work: Work = run_registered,
         *,
         quiet: float = QUIET_SECONDS,
         max_defer: float = MAX_DEFER_SECONDS,
+        exclusive: Exclusive | None = None,
     ) -> None:
         self.app, self.work = app, work
         self.quiet, self.max_defer = quiet, max_defer
+        self.exclusive: Exclusive = exclusive or contextlib.nullcontext
         self.event = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.lock_path = Path(app.instance_path) / "jobs.lock"
         self.last_request = 0.0
 
     def note_request(self) -> None:
@@ -107,20 +139,17 @@ class ThreadRunner:
         # Background work must never slow the requests of the same process: lowest CPU priority.
         with contextlib.suppress(OSError, AttributeError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             self.event.wait(IDLE_POLL_SECONDS)
             self.event.clear()
             due = time.monotonic()
-            with open(self.lock_path, "w") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # another process is already on it
-                try:
+            try:
+                with self.exclusive():
                     self._drain_between_requests(due)
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+            except LockBusy:
+                continue  # another process is already on it
+            except Exception:
+                log.exception("background thread: lock unavailable; the work waits for the next wake-up")
 
     def _drain_between_requests(self, due: float) -> None:
         # One batch at a time, each started in a lull, until nothing is left; once the work is overdue, batches
@@ -134,7 +163,7 @@ class ThreadRunner:
 class InlineRunner:
     """Runs the work at once in the caller's thread (tests)."""
 
-    def __init__(self, app: Flask, work: Work = _clustering_work) -> None:
+    def __init__(self, app: Flask, work: Work = run_registered) -> None:
         self.app, self.work = app, work
 
     def wake(self) -> None:
@@ -163,8 +192,10 @@ class RedisWaker:
             log.warning("Redis unavailable: new reports wait for the worker's next poll")
 
 
-def run_worker(app: Flask, url: str | None, work: Work = _clustering_work) -> None:
-    """Loop of ``irritants worker``: work on every wake-up, and at least every IDLE_POLL_SECONDS."""
+def run_worker(
+    app: Flask, url: str | None, work: Work = run_registered, *, poll_seconds: float = IDLE_POLL_SECONDS
+) -> None:
+    """Loop of ``irritants worker``: work on every wake-up, and at least every ``poll_seconds``."""
     redis = None
     if url:
         from redis import Redis
@@ -173,24 +204,24 @@ def run_worker(app: Flask, url: str | None, work: Work = _clustering_work) -> No
     while True:
         drain(app, work)
         if redis is None:
-            threading.Event().wait(IDLE_POLL_SECONDS)
+            threading.Event().wait(poll_seconds)
             continue
         try:
-            redis.blpop([WAKE_KEY], timeout=int(IDLE_POLL_SECONDS))
+            redis.blpop([WAKE_KEY], timeout=max(1, round(poll_seconds)))
         except Exception:
             log.warning("Redis unavailable: polling the database instead")
-            threading.Event().wait(IDLE_POLL_SECONDS)
+            threading.Event().wait(poll_seconds)
 
 
 def init_app(app: Flask) -> None:
-    """Choose how new reports are clustered from ``JOBS_MODE`` (thread, worker, inline)."""
+    """Choose how registered jobs run from ``JOBS_MODE`` (thread, worker, inline)."""
     mode = app.config["JOBS_MODE"]
     if mode == JobsMode.WORKER:
         runner: Any = RedisWaker(app, app.config["REDIS_URL"]) if app.config.get("REDIS_URL") else None
     elif mode == JobsMode.INLINE:
         runner = InlineRunner(app)
     else:
-        runner = ThreadRunner(app)
+        runner = ThreadRunner(app, exclusive=database_lock(app))
     app.extensions["irritants.jobs"] = runner
     if isinstance(runner, ThreadRunner):
         app.before_request(runner.note_request)

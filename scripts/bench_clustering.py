@@ -713,7 +713,6 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             "CLUSTERING_SEED": args.seed,
             "JOBS_MODE": "inline",
             "RATELIMIT_ENABLED": False,
-            "LOCK_DIR": str(tmp),
         }
         migrate.upgrade(url)
         app = create_app(config)

@@ -9,7 +9,15 @@ from irritants.clustering.encoders import (
     get_encoder,
     l2_normalise,
 )
-from irritants.clustering.incremental import DEFAULT_THRESHOLDS, CentroidIndex, assign, default_threshold
+from irritants.clustering.incremental import (
+    DEFAULT_THRESHOLDS,
+    CentroidIndex,
+    Placement,
+    assign,
+    default_threshold,
+    joined_centroid,
+    place,
+)
 from irritants.clustering.labels import ClusterSummary, describe, headline, keywords, representatives, short_label
 from irritants.clustering.metrics import accuracy, ari, nmi, scores
 from irritants.clustering.text import fold, normalise, tokens
@@ -21,6 +29,7 @@ __all__ = [
     "ClusterSummary",
     "EmbeddingEncoder",
     "Encoder",
+    "Placement",
     "TfidfEncoder",
     "accuracy",
     "ari",
@@ -33,10 +42,12 @@ __all__ = [
     "fold",
     "get_encoder",
     "headline",
+    "joined_centroid",
     "keywords",
     "l2_normalise",
     "nmi",
     "normalise",
+    "place",
     "representatives",
     "scores",
     "short_label",

@@ -1,6 +1,13 @@
-"""Incremental mode: a new report joins the nearest irritant when similar enough, or starts a new one."""
+"""Incremental mode: a new report joins the nearest irritant when similar enough, or starts a new one.
+
+:func:`place` is the one rule, used in production (``triage/engine.place_report``) and by :class:`CentroidIndex`
+(tests, benchmark): join the nearest centroid when its similarity reaches the threshold, else start a new one; a
+joined centroid becomes the running mean of unit vectors, re-normalised.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,12 +48,54 @@ def assign(vector: np.ndarray, centroids: np.ndarray, *, threshold: float) -> tu
     return best_index, confidence
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float64)
+    return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+
+
+def joined_centroid(centroid: np.ndarray, size: int, vector: np.ndarray) -> np.ndarray:
+    """Unit centroid of a cluster of ``size`` vectors (unit centroid ``centroid``) once ``vector`` joins it.
+
+    The running mean of unit vectors, re-normalised: cheap, and order-independent enough between batch runs.
+    """
+    return _unit(np.asarray(centroid, dtype=np.float64) * max(int(size), 1) + np.asarray(vector, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a vector goes: ``cluster`` (a row of the centroids) or a new cluster when None."""
+
+    cluster: int | None
+    confidence: float
+    """How clearly it belongs (see :func:`assign`); 1 for a new cluster, which holds only this vector."""
+    centroid: np.ndarray
+    """The unit centroid of that cluster once the vector is in it."""
+    size: int
+    """The number of vectors in that cluster once the vector is in it."""
+
+    @property
+    def created(self) -> bool:
+        return self.cluster is None
+
+
+def place(vector: np.ndarray, centroids: np.ndarray, sizes: np.ndarray, *, threshold: float) -> Placement:
+    """The incremental rule: join the nearest centroid if it reaches ``threshold``, else start a new cluster.
+
+    ``centroids`` are unit rows, ``sizes`` their numbers of vectors, ``vector`` is unit.
+    """
+    cluster, confidence = assign(vector, centroids, threshold=threshold)
+    if cluster is None:
+        return Placement(None, 1.0, _unit(vector), 1)
+    size = max(int(sizes[cluster]), 1)
+    return Placement(cluster, confidence, joined_centroid(centroids[cluster], size, vector), size + 1)
+
+
 class CentroidIndex:
-    """Running means of cluster vectors, kept normalised for one matrix–vector product per query."""
+    """Unit centroids and sizes of clusters, grown and updated by :func:`place`, for one matrix–vector product per
+    query."""
 
     def __init__(self, dim: int, *, capacity: int = 1024) -> None:
         self.dim = dim
-        self._sums = np.zeros((capacity, dim), dtype=np.float64)
         self._unit = np.zeros((capacity, dim), dtype=np.float32)
         self._counts = np.zeros(capacity, dtype=np.int64)
         self._size = 0
@@ -58,10 +107,12 @@ class CentroidIndex:
         k = int(labels.max(initial=-1)) + 1
         index = cls(vectors.shape[1], capacity=max(k, 16))
         keep = labels >= 0
-        np.add.at(index._sums, labels[keep], vectors[keep].astype(np.float64))
+        sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+        np.add.at(sums, labels[keep], vectors[keep].astype(np.float64))
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        index._unit[:k] = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
         index._counts[:k] = np.bincount(labels[keep], minlength=k)
         index._size = k
-        index._refresh(np.arange(k))
         return index
 
     def __len__(self) -> int:
@@ -77,14 +128,9 @@ class CentroidIndex:
         """Number of vectors per cluster."""
         return self._counts[: self._size]
 
-    def _refresh(self, rows: np.ndarray) -> None:
-        sums = self._sums[rows]
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self._unit[rows] = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
-
     def _grow(self) -> None:
-        capacity = self._sums.shape[0] * 2
-        for name in ("_sums", "_unit", "_counts"):
+        capacity = self._unit.shape[0] * 2
+        for name in ("_unit", "_counts"):
             old = getattr(self, name)
             new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
             new[: old.shape[0]] = old
@@ -97,19 +143,24 @@ class CentroidIndex:
     def add(self, vector: np.ndarray, cluster: int | None = None) -> int:
         """Add a vector to a cluster (a new one when cluster is None) and return the cluster index."""
         if cluster is None:
-            if self._size == self._sums.shape[0]:
+            return self._keep(None, Placement(None, 1.0, _unit(vector), 1))
+        if not 0 <= cluster < self._size:
+            raise IndexError(f"no cluster {cluster}")
+        size = max(int(self._counts[cluster]), 1)
+        joined = joined_centroid(self._unit[cluster], size, vector)
+        return self._keep(cluster, Placement(cluster, 1.0, joined, size + 1))
+
+    def assign_and_add(self, vector: np.ndarray, *, threshold: float) -> tuple[int, bool, float]:
+        """Incremental step (:func:`place`): join or create, then update; returns (cluster, created, confidence)."""
+        placement = place(vector, self.centroids, self.counts, threshold=threshold)
+        return self._keep(placement.cluster, placement), placement.created, placement.confidence
+
+    def _keep(self, cluster: int | None, placement: Placement) -> int:
+        if cluster is None:
+            if self._size == self._unit.shape[0]:
                 self._grow()
             cluster = self._size
             self._size += 1
-        elif not 0 <= cluster < self._size:
-            raise IndexError(f"no cluster {cluster}")
-        self._sums[cluster] += np.asarray(vector, dtype=np.float64)
-        self._counts[cluster] += 1
-        self._refresh(np.array([cluster]))
+        self._unit[cluster] = placement.centroid
+        self._counts[cluster] = placement.size
         return cluster
-
-    def assign_and_add(self, vector: np.ndarray, *, threshold: float) -> tuple[int, bool, float]:
-        """Incremental step: join or create, then update; returns (cluster, created, confidence)."""
-        cluster, confidence = self.assign(vector, threshold=threshold)
-        created = cluster is None
-        return self.add(vector, cluster), created, confidence

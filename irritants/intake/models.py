@@ -76,6 +76,9 @@ class Report(Base):
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)
     # Cosine similarity to the cluster's centroid when it was assigned (None: not yet clustered).
     cluster_confidence: Mapped[float | None] = mapped_column(Float)
+    # Lease of the background worker encoding it while it has no cluster (None: nobody's); once expired (the worker
+    # died), another worker takes it (irritants/triage/jobs.py).
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Moved by a product owner: re-clustering keeps it where it was put.
     cluster_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Keyed HMAC identifying the same person across reports and supports (browser id or email), if known.

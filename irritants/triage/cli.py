@@ -53,12 +53,12 @@ def recluster_command(seed: int | None) -> None:
     from irritants.settings import settings_of
     from irritants.triage import recluster, stats
 
-    config, settings = current_app.config, settings_of(current_app)
+    settings = settings_of(current_app)
     started = time.monotonic()
     bars = _Bars()
     with get_db().session_scope() as session:
         try:
-            with recluster.exclusive_run(session, Path(config.get("LOCK_DIR") or Path(current_app.instance_path))):
+            with recluster.exclusive_run(session):
                 clustering = settings.clustering
                 result = recluster.recluster(
                     session, clustering, seed=clustering.seed if seed is None else seed, progress=bars
@@ -112,13 +112,35 @@ def process_pending_command() -> None:
 
 
 @click.command("worker")
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    help="Look for pending work at least this often (default: 30 s; woken at once through Redis when configured).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="WARNING",
+    show_default=True,
+    help="INFO logs each batch: the reports encoded, the placement turn.",
+)
 @with_appcontext
-def worker_command() -> None:
-    """Cluster new reports in the background (JOBS_MODE=worker); woken through Redis when configured."""
-    from irritants.jobs import run_worker
+def worker_command(poll_seconds: float | None, log_level: str) -> None:
+    """Run the background jobs (JOBS_MODE=worker): any number of workers share the work safely."""
+    import logging
 
+    from irritants.jobs import IDLE_POLL_SECONDS, run_worker
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s", force=True
+    )
     click.echo("Worker démarré (Ctrl+C pour arrêter).")
-    run_worker(current_app._get_current_object(), current_app.config.get("REDIS_URL"))
+    run_worker(
+        current_app._get_current_object(),
+        current_app.config.get("REDIS_URL"),
+        poll_seconds=IDLE_POLL_SECONDS if poll_seconds is None else poll_seconds,
+    )
 
 
 @click.command("cluster-file")

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from irritants.clustering import (
     Encoder,
-    assign,
     default_threshold,
     headline,
     keywords,
+    place,
 )
 from irritants.clustering import short_label as make_label
 from irritants.db import utcnow
@@ -88,6 +88,7 @@ class CentroidIndex:
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
     admin: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     generation: tuple[Any, ...] = ()
     checked_at: float = 0.0
 
@@ -95,12 +96,16 @@ class CentroidIndex:
 _indexes: dict[str, CentroidIndex] = {}
 
 
-def centroid_index(session: Session, encoder: Encoder) -> CentroidIndex:
-    """The centroid index for ``encoder``, re-read from the database when clusters changed."""
+def centroid_index(session: Session, encoder: Encoder, *, fresh: bool = False) -> CentroidIndex:
+    """The centroid index for ``encoder``, re-read from the database when clusters changed.
+
+    Checked at most every INDEX_REFRESH_SECONDS, unless ``fresh``: then checked now, in ``session``'s transaction
+    (the placement does so under its lock, so that it sees the irritants other workers just created).
+    """
     key = f"{session.get_bind().url}|{encoder.name}"
     index = _indexes.get(key)
     now = time.monotonic()
-    if index is not None and now - index.checked_at < INDEX_REFRESH_SECONDS:
+    if index is not None and not fresh and now - index.checked_at < INDEX_REFRESH_SECONDS:
         return index
     generation = tuple(
         session.execute(
@@ -111,7 +116,7 @@ def centroid_index(session: Session, encoder: Encoder) -> CentroidIndex:
         index.checked_at = now
         return index
     rows = session.execute(
-        select(Cluster.id, Cluster.centroid, Cluster.main_administration_id)
+        select(Cluster.id, Cluster.centroid, Cluster.main_administration_id, Cluster.size)
         .where(Cluster.encoder == encoder.name, Cluster.centroid.is_not(None), Cluster.status.not_in(HIDDEN_STATUSES))
         .order_by(Cluster.id)
     ).all()
@@ -121,6 +126,7 @@ def centroid_index(session: Session, encoder: Encoder) -> CentroidIndex:
         ids=np.array([r.id for r in rows], dtype=np.int64),
         matrix=matrix,
         admin=np.array([r.main_administration_id or 0 for r in rows], dtype=np.int64),
+        sizes=np.array([r.size or 0 for r in rows], dtype=np.int64),
         generation=generation,
         checked_at=now,
     )
@@ -134,14 +140,18 @@ def forget_indexes() -> None:
 
 
 def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.ndarray) -> Cluster | None:
-    """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits)."""
+    """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits).
+
+    The rule is the pure core's (``clustering.place``), applied to this process's centroid index: the caller
+    makes it fresh (``centroid_index(..., fresh=True)``) under the placement lock before a batch.
+    """
     report = session.get(Report, report_id)
     if report is None or report.cluster_id is not None:
         return None
     store_vector(session, report.id, encoder, vector)
     index = centroid_index(session, encoder)
-    position, confidence = assign(vector, index.matrix, threshold=default_threshold(_family(encoder)))
-    cluster = session.get(Cluster, int(index.ids[position])) if position is not None else None
+    placement = place(vector, index.matrix, index.sizes, threshold=default_threshold(_family(encoder)))
+    cluster = session.get(Cluster, int(index.ids[placement.cluster])) if placement.cluster is not None else None
     if cluster is None:
         # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
         text = redact(report.description)
@@ -157,17 +167,12 @@ def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.
         )
         session.add(cluster)
         session.flush()
-        confidence = 1.0
     else:
-        # Running mean of unit vectors, re-normalised: cheap and order-independent enough between batch runs.
-        current = from_bytes(cluster.centroid) if cluster.centroid else vector
-        n = max(cluster.size, 1)
-        merged = current * n + vector
-        cluster.centroid = to_bytes(merged / max(float(np.linalg.norm(merged)), 1e-12))
-        cluster.size = n + 1
+        cluster.centroid = to_bytes(placement.centroid)
+        cluster.size = placement.size
         cluster.updated_at = utcnow()
     report.cluster_id = cluster.id
-    report.cluster_confidence = round(float(confidence), 4)
+    report.cluster_confidence = round(float(placement.confidence), 4)
     session.flush()
     sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
     _remember(session, encoder, index, cluster)
@@ -181,15 +186,16 @@ def _remember(session: Session, encoder: Encoder, index: CentroidIndex, cluster:
     centroid = from_bytes(cluster.centroid)
     hit = np.flatnonzero(index.ids == cluster.id)
     if hit.size:
-        matrix = index.matrix.copy()
-        matrix[hit[0]] = centroid
+        matrix, sizes = index.matrix.copy(), index.sizes.copy()
+        matrix[hit[0]], sizes[hit[0]] = centroid, cluster.size
         ids, admin = index.ids, index.admin
     else:
         matrix = np.vstack([index.matrix.reshape(-1, centroid.shape[0]), centroid])
         ids = np.append(index.ids, cluster.id)
         admin = np.append(index.admin, cluster.main_administration_id or 0)
+        sizes = np.append(index.sizes, cluster.size)
     key = f"{session.get_bind().url}|{encoder.name}"
-    _indexes[key] = replace(index, ids=ids, matrix=matrix, admin=admin)
+    _indexes[key] = replace(index, ids=ids, matrix=matrix, admin=admin, sizes=sizes)
 
 
 def _family(encoder: Encoder) -> str:

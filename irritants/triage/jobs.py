@@ -1,25 +1,59 @@
-"""Jobs run right after a report is committed: vectorise it and put it in a cluster."""
+"""The clustering job: put each new report in an irritant, shared safely by any number of workers.
+
+A batch goes through three steps, so that N workers (``irritants worker`` processes, web processes' threads) never
+encode the same report twice nor create twin irritants:
+
+1. **Claim** (a short write transaction): up to BATCH_SIZE pending reports — no cluster, and nobody's live claim —
+   get a lease, ``reports.claimed_until = now + CLAIM_SECONDS``. On PostgreSQL they are read ``FOR UPDATE SKIP
+   LOCKED``, so concurrent claimers pass each other's rows instead of waiting for them; on SQLite the claim's
+   ``BEGIN IMMEDIATE`` makes claims take turns. A lease rather than row locks held until the placement: the
+   encoding (the slow part, ≈ 50 ms a report with the embedding model) then runs outside any transaction, and a
+   worker that dies loses nothing — its claim expires and another worker takes the reports again.
+2. **Encode**, outside any transaction.
+3. **Place** (one write transaction) under ``one_at_a_time(session, "clustering")``: the centroids are read fresh
+   inside the lock, so a worker sees the irritants another one has just created; each report joins the nearest
+   or starts one (``engine.place_report``), its status follows (``sync_report_statuses``, same transaction), the
+   touched irritants are re-scored, and the transaction commits. A write conflict retries the placement with the
+   same vectors; a placement that gives up gives its claims back.
+
+Each batch logs one INFO line with the encoded report ids, and one with the placement turn's start and end (wall
+clock), which is what ``tests/integration/test_shared_workers.py`` counts.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
+from collections.abc import Sequence
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants import jobs
-from irritants.db import get_db
+from irritants.clustering import Encoder
+from irritants.db import Database, get_db, one_at_a_time, utcnow
 from irritants.intake.models import Report
+from irritants.intake.signals import report_accepted
 from irritants.settings import settings_of
 from irritants.triage import engine, stats
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3
-
-
 BATCH_SIZE = 64
+CLAIM_SECONDS = 300.0
+"""A claim's lease: many times the encoding of a batch (64 long texts ≈ 10 s on 2 busy cores); after it, the
+reports of a worker that died are taken again."""
+PLACEMENT_LOCK = "clustering"
+
+
+def init_app(app: Flask) -> None:
+    """Plug the clustering job in: every runner runs it, and every accepted report wakes the runner."""
+    jobs.register(app, "clustering", process_pending_batch)
+    report_accepted.connect(on_report_accepted, sender=app, weak=False)
 
 
 def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
@@ -28,50 +62,104 @@ def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
 
 
 def process_pending_batch(app: Flask) -> int:
-    """Cluster up to BATCH_SIZE reports that have no cluster yet; returns how many were placed."""
-    with get_db(app).read_sessions() as reader:
-        ids = list(
-            reader.scalars(select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id).limit(BATCH_SIZE))
-        )
-    if not ids:
-        return 0
-    return process_report(app, *ids)
+    """Claim, encode and place up to BATCH_SIZE reports that have no cluster yet; returns how many it handled."""
+    return _process(app, None)
 
 
 def process_report(app: Flask, *report_ids: int) -> int:
-    """Assign reports to clusters and refresh those clusters' scores; retried on write conflicts."""
+    """Claim, encode and place these reports (those still pending and unclaimed); retried on write conflicts."""
+    return _process(app, report_ids)
+
+
+def _process(app: Flask, report_ids: Sequence[int] | None) -> int:
     database, settings = get_db(app), settings_of(app)
     with database.read_sessions() as reader:
         encoder = engine.current_encoder(reader, settings.clustering)
-        if encoder is None:
-            return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
-        pending = list(
-            reader.execute(
-                select(Report.id, Report.description)
-                .where(Report.id.in_(report_ids), Report.cluster_id.is_(None))
-                .order_by(Report.id)
-            ).all()
-        )
+    if encoder is None:
+        return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
+    pending = _claim(database, report_ids)
     if not pending:
         return 0
-    # Vectorise outside any write transaction: it is the slow part, and SQLite has a single writer.
+    # Vectorise outside any transaction: it is the slow part, and SQLite has a single writer.
     vectors = encoder.encode([row.description for row in pending])
-    for attempt in range(1, _ATTEMPTS + 1):
+    log.info("encoded %d reports: %s", len(pending), ",".join(str(row.id) for row in pending))
+    if not _place(app, database, encoder, pending, vectors):
+        _release(database, [row.id for row in pending])
+        log.warning("%s reports left for the next batch run", len(pending))
+        return 0
+    return len(pending)
+
+
+def _claim(database: Database, report_ids: Sequence[int] | None) -> list[Any]:
+    """Lease up to BATCH_SIZE pending reports to this worker (committed); returns their ids and texts."""
+    now = utcnow()
+    with database.session_scope() as session:
+        query = (
+            select(Report.id)
+            .where(
+                Report.cluster_id.is_(None),
+                or_(Report.claimed_until.is_(None), Report.claimed_until < now),
+            )
+            .order_by(Report.id)
+            .limit(BATCH_SIZE)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises claims
+        )
+        if report_ids is not None:
+            query = query.where(Report.id.in_(report_ids))
+        ids = list(session.scalars(query))
+        if not ids:
+            return []
+        session.execute(
+            update(Report)
+            .where(Report.id.in_(ids))
+            .values(claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False)
+        )
+        rows = list(
+            session.execute(select(Report.id, Report.description).where(Report.id.in_(ids)).order_by(Report.id))
+        )
+        session.commit()
+    return rows
+
+
+def _release(database: Database, ids: list[int]) -> None:
+    """Give back the claims of reports that could not be placed, so that the next run takes them at once."""
+    try:
+        with database.session_scope() as session:
+            session.execute(
+                update(Report)
+                .where(Report.id.in_(ids), Report.cluster_id.is_(None))
+                .values(claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+    except OperationalError:
+        log.warning("claims of %s reports kept until their lease ends", len(ids))
+
+
+def _place(app: Flask, database: Database, encoder: Encoder, pending: list[Any], vectors: Any) -> bool:
+    """Place encoded reports in one transaction under the placement lock; False once every attempt failed."""
+    weights = settings_of(app).ranking.weights
+    for _attempt in range(_ATTEMPTS):
         with database.session_scope() as session:
             try:
-                touched = set()
-                for row, vector in zip(pending, vectors, strict=True):
-                    cluster = engine.place_report(session, encoder, row.id, vector)
-                    if cluster is not None:
-                        touched.add(cluster.id)
-                session.flush()
-                stats.refresh(session, settings.ranking.weights, touched)
-                session.commit()
-                return len(pending)
+                # Taken before the transaction writes anything (on SQLite: before its write turn).
+                with one_at_a_time(session, PLACEMENT_LOCK):
+                    started = time.time()
+                    engine.centroid_index(session, encoder, fresh=True)  # what other workers just placed
+                    touched, placed = set(), 0
+                    for row, vector in zip(pending, vectors, strict=True):
+                        cluster = engine.place_report(session, encoder, row.id, vector)
+                        if cluster is not None:
+                            touched.add(cluster.id)
+                            placed += 1
+                    session.flush()
+                    stats.refresh(session, weights, touched)
+                    # Logged before the commit, which ends the lock on PostgreSQL: turns never seem to overlap.
+                    log.info("placement turn %.6f %.6f: %d reports placed", started, time.time(), placed)
+                    session.commit()
+                return True
             except (StaleDataError, IntegrityError, OperationalError):
                 session.rollback()
                 engine.forget_indexes()  # they were patched with what was just rolled back
-                if attempt == _ATTEMPTS:
-                    log.warning("%s reports left for the next batch run", len(pending))
-                    return 0
-    return 0
+    return False

@@ -8,15 +8,13 @@ of a spam or duplicate one, and reports a product owner moved, merged or split o
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import pickle
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from irritants.clustering import (
@@ -28,7 +26,7 @@ from irritants.clustering import (
     representatives,
     short_label,
 )
-from irritants.db import utcnow
+from irritants.db import LockBusy, one_at_a_time, utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
@@ -40,7 +38,7 @@ from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
 from irritants.triage.report_status import sync_report_statuses
 
 Progress = Callable[[str, int, int], None]
-_ADVISORY_KEY = 0x1EE17A57
+RECLUSTER_LOCK = "recluster"
 _BATCH = 2000
 KEYWORD_SAMPLE = 300
 
@@ -62,29 +60,14 @@ class ReclusterResult:
 
 
 @contextlib.contextmanager
-def exclusive_run(session: Session, lock_dir: Path) -> Iterator[None]:
-    """Only one batch run at a time: a PostgreSQL advisory lock, or a lock file next to the SQLite database."""
-    engine = session.get_bind()
-    if engine.dialect.name == "postgresql":
-        # A connection of its own holds the (session-level) lock while the work commits on another.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar():
-                raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.")
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
-        return
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / "recluster.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.") from exc
-        try:
+def exclusive_run(session: Session) -> Iterator[None]:
+    """Only one batch run at a time, on any machine: the lock of ``session``'s transaction (the caller commits
+    inside the block), taken before anything is written."""
+    try:
+        with one_at_a_time(session, RECLUSTER_LOCK, wait=False):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except LockBusy as exc:
+        raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.") from exc
 
 
 def _noop(stage: str, done: int, total: int) -> None:

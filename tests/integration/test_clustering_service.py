@@ -127,13 +127,13 @@ def test_pinned_cluster_and_moved_report_survive_a_recluster(tfidf_app):
     assert members == set(refs["rdv"]) | {refs["rsa"][0]}
 
 
-def test_two_batch_runs_never_run_at_once(tfidf_app, tmp_path):
+def test_two_batch_runs_never_run_at_once(tfidf_app):
     post_reports(tfidf_app.test_client(), per_theme=2)
     entered, release = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 
     def first_run():
-        with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s, batch.exclusive_run(s, tmp_path):
+        with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s, batch.exclusive_run(s):
             entered.set()
             release.wait(10)
             outcome["first"] = "ran"
@@ -146,7 +146,7 @@ def test_two_batch_runs_never_run_at_once(tfidf_app, tmp_path):
             tfidf_app.app_context(),
             get_db(tfidf_app).session_scope() as s,
             pytest.raises(batch.ReclusterRunning),
-            batch.exclusive_run(s, tmp_path),
+            batch.exclusive_run(s),
         ):
             outcome["second"] = "ran"
     finally:
