@@ -189,8 +189,8 @@ def setup(ctx: click.Context, demo_reports: int) -> None:
     ctx.invoke(load_reference)
     if demo_reports:
         ctx.invoke(demo_data, n_reports=demo_reports, seed=42, if_empty=True)
-    from irritants.triage.cli import recluster_command
-    from irritants.triage.models import Cluster
+    from irritants.clusters.cli import recluster_command
+    from irritants.clusters.models import Cluster
 
     with get_db().session_scope() as session:
         clustered = session.scalar(select(func.count()).select_from(Cluster))
@@ -226,7 +226,7 @@ COMMANDS = (db_group, load_reference, demo_data, import_csv, setup)
 COMMAND_MODULES = (
     "irritants.cli",
     "irritants.intake.cli",
-    "irritants.triage.cli",
+    "irritants.clusters.cli",
     "irritants.auth.cli",
     "irritants.squads.cli",
 )

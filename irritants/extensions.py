@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from irritants import ratelimit_store  # noqa: F401 - registers the irritants+sqlite:// limiter storage
 from irritants.api.spec import ProblemApi
-from irritants.triage.supporters import network_of
+from irritants.clusters.supporters import network_of
 
 
 def client_address() -> str:

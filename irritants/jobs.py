@@ -33,7 +33,7 @@ Work = Callable[[Flask], int]
 
 
 def _clustering_work(app: Flask) -> int:
-    from irritants.triage.jobs import process_pending_batch
+    from irritants.clusters.jobs import process_pending_batch
 
     return process_pending_batch(app)
 

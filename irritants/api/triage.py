@@ -18,16 +18,14 @@ from irritants.audit.services import timeline_page
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters.models import Cluster
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.paging import PageQuerySchema
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
-from irritants.triage import backlog, decisions
-from irritants.triage import bulk as bulk_decisions
 from irritants.triage import schemas as inputs
-from irritants.triage.models import Cluster
-from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
+from irritants.triage import services as triage
 
 bp = Blueprint(
     "api_triage",
@@ -103,7 +101,7 @@ def _commit() -> None:
         get_session().commit()
     except StaleDataError as exc:
         get_session().rollback()
-        raise StaleObject(STALE_MESSAGE) from exc
+        raise StaleObject(triage.STALE_MESSAGE) from exc
 
 
 def _expected(data: dict[str, Any]) -> int | None:
@@ -123,7 +121,7 @@ def _expected(data: dict[str, Any]) -> int | None:
 
 
 def _reason(agent: Agent, data: dict[str, Any]) -> str | None:
-    return decisions.reason_with_template(get_session(), agent, data.get("template_id"), data.get("reason"))
+    return triage.reason_with_template(get_session(), agent, data.get("template_id"), data.get("reason"))
 
 
 def _why(agent: Agent, data: dict[str, Any]) -> dict[str, Any]:
@@ -132,22 +130,22 @@ def _why(agent: Agent, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _squads() -> dict[int, str]:
-    return {s.id: s.name for s in backlog.list_squads(get_session())}
+    return {s.id: s.name for s in triage.list_squads(get_session())}
 
 
 def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
     db = get_session()
-    linked = backlog.clusters_by_ids(db, [cluster.duplicate_of_id] if cluster.duplicate_of_id else [])
+    linked = triage.clusters_by_ids(db, [cluster.duplicate_of_id] if cluster.duplicate_of_id else [])
     body = {
         **sch.cluster_item(cluster, _squads()),
         "routed_to": cluster.routed_to,
         "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
-        "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
+        "duplicates": [sch.linked(c) for c in triage.duplicates_of(db, cluster.id)],
         "allowed_transitions": [
             {"status": s, "label": STATUS_LABELS_AGENT[s]} for s in allowed_transitions(cluster.status)
         ],
         "score_breakdown": cluster.score_breakdown or {},
-        "territorial_breakdown": backlog.territorial_breakdown(db, cluster),
+        "territorial_breakdown": triage.territorial_breakdown(db, cluster),
         "created_at": cluster.created_at,
         "closed_at": cluster.closed_at,
         "fixed_at": cluster.fixed_at,
@@ -163,10 +161,10 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.response(200, sch.TriageClusterPageSchema)
 @bp.problem(422, "Filtre invalide")
 @reading
-def list_clusters(filters: backlog.BacklogFilters) -> Any:
+def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
     squads = _squads()
-    return backlog.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, _NO_STORE
+    return triage.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -177,7 +175,7 @@ def list_clusters(filters: backlog.BacklogFilters) -> Any:
 @reading
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
-    return _detail(backlog.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
+    return _detail(triage.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
@@ -189,9 +187,9 @@ def get_cluster(cluster_id: int) -> Any:
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
     db = get_session()
-    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
+    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
     raw = bool(decide(_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    return backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, _NO_STORE
+    return triage.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, _NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
@@ -203,7 +201,7 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
 def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
     db = get_session()
-    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
+    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
     return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
@@ -220,7 +218,7 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 def change_status(data: dict[str, Any], cluster_id: int) -> Any:
     """Changer le statut selon le circuit : nouveau → qualifié → planifié → en cours → corrigé, etc."""
     agent = _agent()
-    cluster = decisions.change_status(
+    cluster = triage.change_status(
         get_session(),
         agent,
         min(cluster_id, MAX_ID),
@@ -247,7 +245,7 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
     expected = _expected(data)
     if expected is not None:
         versions[target_id] = expected
-    cluster = decisions.merge(
+    cluster = triage.merge(
         get_session(), agent, target_id, data["source_ids"], ranking=_ranking(), expected_versions=versions,
         reason=_reason(agent, data),
     )  # fmt: skip
@@ -262,7 +260,7 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
     agent = _agent()
-    cluster = decisions.unmerge(
+    cluster = triage.unmerge(
         get_session(), agent, min(cluster_id, MAX_ID), ranking=_ranking(), reason=_reason(agent, data)
     )
     _commit()
@@ -278,7 +276,7 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
     """Séparer des signalements dans un nouvel irritant (le regroupement automatique les y laissera)."""
     agent = _agent()
     db, ids = get_session(), data["report_ids"]
-    cluster = decisions.split(
+    cluster = triage.split(
         db, agent, min(cluster_id, MAX_ID), ids, ranking=_ranking(), label=data.get("label"), **_why(agent, data)
     )
     _commit()
@@ -300,7 +298,7 @@ def assign(data: dict[str, Any], cluster_id: int) -> Any:
     """
     agent = _agent()
     with _transfer_hint():
-        cluster = decisions.assign_squad(
+        cluster = triage.assign_squad(
             get_session(), agent, min(cluster_id, MAX_ID), data["squad_id"], **_why(agent, data),
             confirm_transfer=data["confirm_transfer"],
         )  # fmt: skip
@@ -313,10 +311,10 @@ def _transfer_hint() -> Iterator[None]:
     """An unconfirmed transfer, told the API's way: which field confirms it."""
     try:
         yield
-    except decisions.TransferNotConfirmed as exc:
+    except triage.TransferNotConfirmed as exc:
         warning = exc.detail.removesuffix(" Confirmez le transfert pour l'appliquer.")
         message = f'{warning} Pour confirmer, renvoyez la demande avec "confirm_transfer": true.'
-        raise decisions.TransferNotConfirmed(message, errors={"confirm_transfer": [message]}) from exc
+        raise triage.TransferNotConfirmed(message, errors={"confirm_transfer": [message]}) from exc
 
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
@@ -327,7 +325,7 @@ def _transfer_hint() -> Iterator[None]:
 def pin(data: dict[str, Any], cluster_id: int) -> Any:
     """Épingler (ou désépingler) : le regroupement automatique ne touche plus à ses signalements."""
     agent = _agent()
-    cluster = decisions.set_pinned(get_session(), agent, min(cluster_id, MAX_ID), data["pinned"], **_why(agent, data))
+    cluster = triage.set_pinned(get_session(), agent, min(cluster_id, MAX_ID), data["pinned"], **_why(agent, data))
     _commit()
     return _detail(cluster)
 
@@ -343,7 +341,7 @@ def label(data: dict[str, Any], cluster_id: int) -> Any:
     """Renommer l'irritant et fixer ses mots-clés ; le libellé est ensuite verrouillé."""
     agent = _agent()
     words = data["keywords"]
-    cluster = decisions.edit_label(
+    cluster = triage.edit_label(
         get_session(), agent, min(cluster_id, MAX_ID), data["label"], words, **_why(agent, data)
     )
     _commit()
@@ -357,7 +355,7 @@ def label(data: dict[str, Any], cluster_id: int) -> Any:
 def move_report(data: dict[str, Any], report_id: int) -> Any:
     """Déplacer un signalement dans un autre irritant (il y restera au prochain regroupement)."""
     agent = _agent()
-    report = decisions.move_report(
+    report = triage.move_report(
         get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], ranking=_ranking(),
         reason=_reason(agent, data),
     )  # fmt: skip
@@ -380,7 +378,7 @@ def bulk(data: dict[str, Any]) -> Any:
     """
     agent = _agent()
     with _transfer_hint():
-        result = bulk_decisions.apply(
+        result = triage.apply_bulk(
             get_session(),
             agent,
             data["cluster_ids"],

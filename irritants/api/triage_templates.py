@@ -9,8 +9,8 @@ from irritants.api import triage_schemas as sch
 from irritants.api.triage import _NO_STORE, MAX_ID, _agent, _commit, bp, deciding, reading
 from irritants.db import get_session
 from irritants.paging import Page, PageQuerySchema
-from irritants.triage import decisions
 from irritants.triage import schemas as inputs
+from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
 
 
@@ -21,7 +21,7 @@ from irritants.triage.models import ReplyTemplate
 @reading
 def list_templates(args: dict[str, Any]) -> Any:
     """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
-    usable = decisions.list_templates(get_session(), _agent())
+    usable = triage.list_templates(get_session(), _agent())
     return Page.of(usable, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
 
 
@@ -33,7 +33,7 @@ def list_templates(args: dict[str, Any]) -> Any:
 @deciding
 def create_template(data: dict[str, Any]) -> Any:
     """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""
-    template = decisions.create_template(
+    template = triage.create_template(
         get_session(), _agent(), data["title"], data["body"], squad_id=data.get("squad_id")
     )
     _commit()
@@ -47,8 +47,8 @@ def create_template(data: dict[str, Any]) -> Any:
 def update_template(data: dict[str, Any], template_id: int) -> Any:
     """Modifier le titre ou le texte d'un modèle."""
     agent, db = _agent(), get_session()
-    current: ReplyTemplate = decisions.get_template(db, agent, min(template_id, MAX_ID))
-    template = decisions.update_template(
+    current: ReplyTemplate = triage.get_template(db, agent, min(template_id, MAX_ID))
+    template = triage.update_template(
         db, agent, current.id, data.get("title") or current.title, data.get("body") or current.body
     )
     _commit()
@@ -60,6 +60,6 @@ def update_template(data: dict[str, Any], template_id: int) -> Any:
 @deciding
 def delete_template(template_id: int) -> Any:
     """Supprimer un modèle (les motifs déjà écrits restent dans l'historique)."""
-    decisions.delete_template(get_session(), _agent(), min(template_id, MAX_ID))
+    triage.delete_template(get_session(), _agent(), min(template_id, MAX_ID))
     _commit()
     return "", 204

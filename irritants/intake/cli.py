@@ -97,9 +97,9 @@ def purge_contacts(ctx: click.Context) -> None:
 def erase_citizen(email: str, dry_run: bool) -> None:
     """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
     statistics. The address itself is never printed nor stored."""
+    from irritants.clusters import stats
     from irritants.intake import privacy
     from irritants.settings import settings_of
-    from irritants.triage import stats
 
     if "@" not in email or len(email) > 254:
         raise click.BadParameter("adresse électronique attendue", param_hint="EMAIL")

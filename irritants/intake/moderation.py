@@ -17,13 +17,13 @@ from irritants.audit.models import Event
 from irritants.auth import policy
 from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Agent
+from irritants.clusters.models import Cluster
 from irritants.db import UTCDateTime, utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake import masking
 from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.intake.redaction import finding_kinds, redact
 from irritants.paging import Page, paginate
-from irritants.triage.models import Cluster
 
 ABUSE = "abuse"
 

@@ -1,1 +1,1 @@
-"""Clusters (irritants): persistence, clustering and ranking orchestration, product-owner decisions."""
+"""Triage: product owners' decisions over irritants (workflow, merges and splits, back-office, reply templates)."""

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
+from irritants.clusters.models import Cluster, Support
+from irritants.clusters.report_status import sync_report_statuses
+from irritants.clusters.services import root_of
 from irritants.errors import ValidationFailed
 from irritants.intake.models import Report
 from irritants.settings import RankingSettings
 from irritants.status import StatusKind
-from irritants.triage.models import Cluster, Support
-from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_transition,
@@ -36,7 +37,6 @@ from irritants.triage.workflow import (
     recompute_centroid,
     refresh,
     repoint_duplicates,
-    root_of,
     set_rows,
     status_fields,
 )

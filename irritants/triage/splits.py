@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
+from irritants.clusters import engine
+from irritants.clusters.models import Cluster, ReportVector
+from irritants.clusters.report_status import sync_report_statuses
+from irritants.clusters.services import root_of
 from irritants.errors import NotFoundError
 from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.settings import RankingSettings
 from irritants.status import StatusKind
-from irritants.triage import engine
-from irritants.triage.models import Cluster, ReportVector
-from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_version,
@@ -34,7 +35,6 @@ from irritants.triage.workflow import (
     log,
     recompute_centroid,
     refresh,
-    root_of,
     set_rows,
 )
 

@@ -10,12 +10,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from irritants.clusters import supporters
+from irritants.clusters.models import Cluster, Support
+from irritants.clusters.views import PERSON_COOKIE
 from irritants.config import load_config
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Moderation, Report
-from irritants.triage import supporters
-from irritants.triage.models import Cluster, Support
-from irritants.triage.views import PERSON_COOKIE
 from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 TEXT = "Aucun rendez-vous disponible en préfecture depuis trois mois pour mon titre de séjour."
@@ -151,13 +151,13 @@ def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, 
 
 def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant):
     from irritants.auth.services import agent_for
-    from irritants.triage import decisions
+    from irritants.triage import services as triage
     from tests.conftest import make_user
 
     cluster_id, _ = irritant
     with get_db(app).session_scope() as s:
         source = make_cluster(s, "Rendez-vous introuvables, bis", reports=1)
-        decisions.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id], ranking=RANKING)
+        triage.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id], ranking=RANKING)
         s.commit()
         source_id = source.id
     before = people(app, cluster_id)

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from irritants.clusters import services as clusters
+from irritants.clusters import supporters
 from irritants.db import get_session
 from irritants.extensions import client_network, limiter, support_limit
 from irritants.settings import settings_of
-from irritants.triage import services as triage
-from irritants.triage import supporters
 
 bp = Blueprint("irritants", __name__)
 
@@ -50,17 +50,17 @@ def remember_browser(response: Any, value: str) -> Any:
 def cluster_page(cluster_id: int) -> Any:
     """Public page of an irritant: label, size, breadth, status, anonymised excerpts, score breakdown."""
     db = get_session()
-    root = triage.merged_into(db, min(cluster_id, 2**31 - 1))
+    root = clusters.merged_into(db, min(cluster_id, 2**31 - 1))
     if root is not None:
         # 302, not 301: a merge can be undone, and this page then comes back.
         flash(f"Cet irritant (n° {cluster_id}) a été regroupé avec celui-ci : « {root.label} ».", "info")
         return redirect(url_for("irritants.cluster_page", cluster_id=root.id), code=302)
-    cluster = triage.get_public_cluster(db, min(cluster_id, 2**31 - 1))
+    cluster = clusters.get_public_cluster(db, min(cluster_id, 2**31 - 1))
     return render_template(
         "triage/cluster.html",
         cluster=cluster,
-        summary=triage.cluster_summary(db, cluster),
-        excerpts=triage.public_excerpts(db, cluster),
+        summary=clusters.cluster_summary(db, cluster),
+        excerpts=clusters.public_excerpts(db, cluster),
     )
 
 
@@ -70,13 +70,13 @@ def support(cluster_id: int) -> Any:
     """« C'est aussi mon cas » from a page: counted once per person and network, then back to the page."""
     db = get_session()
     identifier, new = browser_id()
-    outcome = triage.add_support(
+    outcome = clusters.add_support(
         db,
         min(cluster_id, 2**31 - 1),
-        triage.person_key(current_app.config["SECRET_KEY"], identifier),
+        clusters.person_key(current_app.config["SECRET_KEY"], identifier),
         source=request_source(),
     )
-    triage.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
+    clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
     if outcome.counted:
         flash("Merci : nous avons ajouté votre voix à cet irritant.", "success")

@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants import jobs
+from irritants.clusters import engine, stats
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.settings import settings_of
-from irritants.triage import engine, stats
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3

@@ -1,0 +1,1 @@
+"""Clusters (irritants): grouping reports, placing new ones, re-clustering, statistics and scores, « moi aussi »."""
