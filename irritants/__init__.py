@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from irritants import settings
 from irritants.config import load_config
-
-PARIS = ZoneInfo("Europe/Paris")
+from irritants.french import to_paris_time
 
 CSP = {
     "default-src": "'self'",
@@ -28,11 +25,6 @@ CSP = {
 }
 
 
-def to_paris_time(moment: dt.datetime) -> dt.datetime:
-    """Show stored UTC times in the time of metropolitan France."""
-    return moment.astimezone(PARIS)
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application: configuration, extensions, blueprints, CLI and error handlers."""
     app = Flask(__name__, instance_relative_config=False)
@@ -46,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.api.clusters import bp as api_clusters_bp
     from irritants.api.me import bp as api_me_bp
     from irritants.api.moderation import bp as api_moderation_bp
+    from irritants.api.spec import api
     from irritants.api.triage import bp as api_triage_bp
     from irritants.api.views import bp as api_bp
     from irritants.auth import access, oidc
@@ -53,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.clusters import loading as encoder_loading
     from irritants.clusters.jobs import on_report_accepted
     from irritants.clusters.views import bp as triage_bp
-    from irritants.extensions import api, csrf, limiter, talisman
+    from irritants.extensions import csrf, limiter, talisman
     from irritants.intake.moderation_views import bp as moderation_bp
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp

@@ -7,9 +7,10 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, jsonify, request, url_for
 
+from irritants import people
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
-from irritants.clusters import engine, supporters
+from irritants.clusters import engine
 from irritants.clusters import services as clusters
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
@@ -212,7 +213,7 @@ _DEPRECATION_HEADERS = {
 def new_supporter() -> Any:
     """Un identifiant de soutien, signé par le service, à garder pour une même personne et à envoyer dans
     l'en-tête X-Supporter-Id de « C'est aussi mon cas ». Il ne dit rien de la personne."""
-    supporter_id = supporters.issue_supporter_id(current_app.config["SECRET_KEY"])
+    supporter_id = people.issue_supporter_id(current_app.config["SECRET_KEY"])
     return {"supporter_id": supporter_id}, 201, {"Cache-Control": "no-store"}
 
 
@@ -224,15 +225,15 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
             "En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
             errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]},
         )
-    if supporters.is_issued(config["SECRET_KEY"], supporter):
+    if people.is_issued(config["SECRET_KEY"], supporter):
         return {}
     sunset = config["UNSIGNED_SUPPORTER_SUNSET"]
-    if not supporters.unsigned_allowed(sunset, utcnow()):
-        raise supporters.UnsignedSupporterRefused(
+    if not people.unsigned_allowed(sunset, utcnow()):
+        raise people.UnsignedSupporterRefused(
             "Cet identifiant X-Supporter-Id n'a pas été délivré par le service : demandez-en un avec "
             "POST /api/v1/supporters et gardez-le pour la même personne."
         )
-    return supporters.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
+    return people.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
 
 
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
@@ -265,8 +266,8 @@ def support(cluster_id: int) -> Any:
     outcome = clusters.add_support(
         db,
         min(cluster_id, MAX_ID),
-        clusters.person_key(config["SECRET_KEY"], supporter),
-        source=supporters.source_key(config["SECRET_KEY"], request.remote_addr),
+        people.person_key(config["SECRET_KEY"], supporter),
+        source=people.source_key(config["SECRET_KEY"], request.remote_addr),
     )
     clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()

@@ -9,8 +9,6 @@ builds its decisions on top of all of them. Functions take the session first and
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +38,6 @@ class ClusterFilters:
     territory: str | None = None
     status: StatusKind | None = None
     period: str | None = None
-
-
-def person_key(secret_key: str, browser_id: str) -> str:
-    """Keyed HMAC of a random browser identifier: the same person, never who they are."""
-    key = hashlib.sha256(f"person-key:{secret_key}".encode()).digest()
-    return hmac.new(key, browser_id.encode(), hashlib.sha256).hexdigest()
 
 
 def get_public_cluster(session: Session, cluster_id: int) -> Cluster:
@@ -162,7 +154,7 @@ def add_support(
     session: Session, cluster_id: int, person: str, *, source: str | None = None, territory_code: str | None = None
 ) -> SupportOutcome:
     """Record « c'est aussi mon cas » once per person and irritant (a merged or duplicate irritant's goes to the one
-    holding it); it counts toward people once per network (``source``, see supporters.source_key)."""
+    holding it); it counts toward people once per network (``source``, see people.source_key)."""
     cluster = merged_into(session, cluster_id) or get_public_cluster(session, cluster_id)
     # One at a time per irritant (PostgreSQL row lock; SQLite writers already queue): two ids from one network
     # arriving together must not both count.

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from irritants import people
 from irritants.clusters import services as clusters
-from irritants.clusters import supporters
 from irritants.db import get_session
 from irritants.extensions import client_network, limiter, support_limit
 from irritants.settings import settings_of
@@ -23,14 +23,14 @@ def browser_id() -> tuple[str, bool]:
     anonymously. A cookie the server did not sign — made up, or from before ids were signed — gets a fresh id."""
     value = request.cookies.get(PERSON_COOKIE, "")
     secret = current_app.config["SECRET_KEY"]
-    if supporters.is_issued(secret, value):
+    if people.is_issued(secret, value):
         return value, False
-    return supporters.issue_supporter_id(secret), True
+    return people.issue_supporter_id(secret), True
 
 
 def request_source() -> str:
     """Keyed hash of the client's network (never the address itself), to count one network once."""
-    return supporters.source_key(current_app.config["SECRET_KEY"], request.remote_addr)
+    return people.source_key(current_app.config["SECRET_KEY"], request.remote_addr)
 
 
 def remember_browser(response: Any, value: str) -> Any:
@@ -73,7 +73,7 @@ def support(cluster_id: int) -> Any:
     outcome = clusters.add_support(
         db,
         min(cluster_id, 2**31 - 1),
-        clusters.person_key(current_app.config["SECRET_KEY"], identifier),
+        people.person_key(current_app.config["SECRET_KEY"], identifier),
         source=request_source(),
     )
     clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)

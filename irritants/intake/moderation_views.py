@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from irritants.auth.access import require
 from irritants.auth.policy import Action
-from irritants.clusters.services import person_key
 from irritants.clusters.views import browser_id, remember_browser, request_source
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
@@ -18,6 +17,7 @@ from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation
 from irritants.intake.redaction import segments
 from irritants.intake.schemas import ModerationDecisionSchema
+from irritants.people import person_key
 
 bp = Blueprint("moderation", __name__)
 

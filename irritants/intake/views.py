@@ -11,7 +11,6 @@ from marshmallow import ValidationError
 from marshmallow.fields import Boolean
 
 from irritants.clusters import services as clusters
-from irritants.clusters.services import person_key
 from irritants.clusters.views import browser_id, remember_browser
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
@@ -21,6 +20,7 @@ from irritants.intake import antiabuse, services
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
+from irritants.people import person_key
 from irritants.referential import services as referential
 from irritants.sanitize import strip_forbidden
 from irritants.triage import services as triage

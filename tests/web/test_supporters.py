@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from irritants.clusters import supporters
+from irritants import people as anonymous
 from irritants.clusters.models import Cluster, Support
 from irritants.clusters.views import PERSON_COOKIE
 from irritants.config import load_config
@@ -131,7 +131,7 @@ def test_a_new_flag_series_after_a_moderator_publishes_counts_the_same_network_a
 
 @pytest.mark.parametrize(
     "cookie",
-    ["a" * 24, "forged-value.not-our-signature", supporters.issue_supporter_id("x" * 20)],
+    ["a" * 24, "forged-value.not-our-signature", anonymous.issue_supporter_id("x" * 20)],
     ids=["unsigned", "forged", "signed-with-another-secret"],
 )
 def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, cookie):
@@ -141,7 +141,7 @@ def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, 
     response = support(jar, cluster_id)
     [set_cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{PERSON_COOKIE}=")]
     issued = re.match(rf"{PERSON_COOKIE}=([^;]+)", set_cookie).group(1)
-    assert issued != cookie and supporters.is_issued(TEST_SECRET, issued)
+    assert issued != cookie and anonymous.is_issued(TEST_SECRET, issued)
     assert "HttpOnly" in set_cookie
     # A signed cookie is kept: the same person is not counted twice.
     again = support(jar, cluster_id)
@@ -167,7 +167,7 @@ def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/irritants/{cluster_id}")
     assert people(app, cluster_id) == before + 1
     api = person(app, "198.51.100.9").post(
-        f"/api/v1/clusters/{source_id}/supports", headers={"X-Supporter-Id": supporters.issue_supporter_id(TEST_SECRET)}
+        f"/api/v1/clusters/{source_id}/supports", headers={"X-Supporter-Id": anonymous.issue_supporter_id(TEST_SECRET)}
     )
     assert api.status_code == 201 and api.get_json() == {"counted": True, "people": before + 2}
 
@@ -179,7 +179,7 @@ def test_the_api_issues_signed_supporter_ids(client):
     response = client.post("/api/v1/supporters")
     assert response.status_code == 201
     supporter_id = response.get_json()["supporter_id"]
-    assert supporters.is_issued(TEST_SECRET, supporter_id) and 16 <= len(supporter_id) <= 100
+    assert anonymous.is_issued(TEST_SECRET, supporter_id) and 16 <= len(supporter_id) <= 100
     assert client.post("/api/v1/supporters").get_json()["supporter_id"] != supporter_id
     assert response.headers["Cache-Control"] == "no-store"
 
