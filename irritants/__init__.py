@@ -47,9 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.clusters.jobs import on_report_accepted
     from irritants.clusters.views import bp as triage_bp
     from irritants.extensions import csrf, limiter, talisman
-    from irritants.intake.moderation_views import bp as moderation_bp
     from irritants.intake.signals import report_accepted
     from irritants.intake.views import bp as intake_bp
+    from irritants.moderation.views import bp as moderation_bp
     from irritants.pages.views import bp as pages_bp
     from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
     from irritants.triage.backoffice import bp as backoffice_bp

@@ -225,7 +225,7 @@ COMMANDS = (db_group, load_reference, demo_data, import_csv, setup)
 # Modules whose COMMANDS the app registers; each imports only what its commands' signatures need.
 COMMAND_MODULES = (
     "irritants.cli",
-    "irritants.intake.cli",
+    "irritants.privacy.cli",
     "irritants.clusters.cli",
     "irritants.auth.cli",
     "irritants.squads.cli",

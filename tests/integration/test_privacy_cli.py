@@ -13,9 +13,9 @@ from irritants.audit.models import Event
 from irritants.clusters.models import Support
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Report, ReportContact, Severity
-from irritants.intake.privacy import ERASED_TEXT, months_before
 from irritants.intake.services import email_hmac
 from irritants.people import person_key
+from irritants.privacy.services import ERASED_TEXT, months_before
 from irritants.status import StatusKind
 from tests.conftest import TEST_SECRET, make_cluster, make_report
 

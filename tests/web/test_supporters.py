@@ -115,7 +115,7 @@ def test_an_ipv6_network_is_its_64(app, irritant):
 
 def test_a_new_flag_series_after_a_moderator_publishes_counts_the_same_network_again(app, irritant):
     from irritants.auth.services import agent_for
-    from irritants.intake import moderation
+    from irritants.moderation import services as moderation
     from tests.conftest import make_user
 
     cluster_id, report_id = irritant

@@ -38,7 +38,8 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     irritant closed; the originals of texts masked by moderators as long after; idle sign-in counters; the network
     hashes of supports and flags after SOURCE_RETENTION_DAYS. Idempotent: run it daily."""
     from irritants.auth import throttle
-    from irritants.intake import moderation, privacy
+    from irritants.moderation import services as moderation
+    from irritants.privacy import services as privacy
 
     now = _moment(now_value)
     months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
@@ -98,7 +99,7 @@ def erase_citizen(email: str, dry_run: bool) -> None:
     """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
     statistics. The address itself is never printed nor stored."""
     from irritants.clusters import stats
-    from irritants.intake import privacy
+    from irritants.privacy import services as privacy
     from irritants.settings import settings_of
 
     if "@" not in email or len(email) > 254:

@@ -13,10 +13,11 @@ from irritants.clusters.views import browser_id, remember_browser, request_sourc
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.extensions import client_network, flag_limit, limiter
-from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation
 from irritants.intake.redaction import segments
-from irritants.intake.schemas import ModerationDecisionSchema
+from irritants.moderation import masking
+from irritants.moderation import services as moderation
+from irritants.moderation.schemas import ModerationDecisionSchema
 from irritants.people import person_key
 
 bp = Blueprint("moderation", __name__)

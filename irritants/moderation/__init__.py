@@ -1,0 +1,1 @@
+"""Moderation: moderators' queue and decisions on held report texts, and citizens' abuse flags on excerpts."""
