@@ -45,12 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.auth.views import bp as auth_bp
     from irritants.clusters import loading as encoder_loading
     from irritants.clusters.jobs import on_report_accepted
-    from irritants.clusters.views import bp as triage_bp
     from irritants.extensions import csrf, limiter, talisman
     from irritants.intake.signals import report_accepted
-    from irritants.intake.views import bp as intake_bp
     from irritants.moderation.views import bp as moderation_bp
     from irritants.pages.views import bp as pages_bp
+    from irritants.public.irritants import bp as triage_bp
+    from irritants.public.reports import bp as intake_bp
     from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
     from irritants.triage.backoffice import bp as backoffice_bp
 

@@ -179,7 +179,7 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_start",
     "auth.proconnect_callback",
     "auth.proconnect_logged_out",
-    "moderation.flag",
+    "irritants.flag",
 }
 BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 

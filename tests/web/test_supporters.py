@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from irritants import people as anonymous
 from irritants.clusters.models import Cluster, Support
-from irritants.clusters.views import PERSON_COOKIE
 from irritants.config import load_config
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Moderation, Report
+from irritants.public.browser import PERSON_COOKIE
 from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 TEXT = "Aucun rendez-vous disponible en préfecture depuis trois mois pour mon titre de séjour."

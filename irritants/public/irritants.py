@@ -1,4 +1,4 @@
-"""Public pages of irritants: the cluster page and « C'est aussi mon cas »."""
+"""Public pages of irritants: the irritant's page, « C'est aussi mon cas » and « Signaler un contenu abusif »."""
 
 from __future__ import annotations
 
@@ -9,41 +9,15 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from irritants import people
 from irritants.clusters import services as clusters
 from irritants.db import get_session
-from irritants.extensions import client_network, limiter, support_limit
+from irritants.errors import NotFoundError, ValidationFailed
+from irritants.extensions import client_network, flag_limit, limiter, support_limit
+from irritants.moderation import services as moderation
+from irritants.public.browser import browser_id, remember_browser, request_source
 from irritants.settings import settings_of
 
 bp = Blueprint("irritants", __name__)
 
-PERSON_COOKIE = "irritants_personne"
-PERSON_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def browser_id() -> tuple[str, bool]:
-    """This browser's supporter id, signed by the server (and whether it is new): counts a person once,
-    anonymously. A cookie the server did not sign — made up, or from before ids were signed — gets a fresh id."""
-    value = request.cookies.get(PERSON_COOKIE, "")
-    secret = current_app.config["SECRET_KEY"]
-    if people.is_issued(secret, value):
-        return value, False
-    return people.issue_supporter_id(secret), True
-
-
-def request_source() -> str:
-    """Keyed hash of the client's network (never the address itself), to count one network once."""
-    return people.source_key(current_app.config["SECRET_KEY"], request.remote_addr)
-
-
-def remember_browser(response: Any, value: str) -> Any:
-    """Set the browser identifier cookie (first-party, HttpOnly, one year)."""
-    response.set_cookie(
-        PERSON_COOKIE,
-        value,
-        max_age=PERSON_COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
-    return response
+MAX_ID = 2**31 - 1
 
 
 @bp.get("/irritants/<int:cluster_id>")
@@ -94,4 +68,49 @@ def support(cluster_id: int) -> Any:
     else:
         target = url_for("intake.new_report")
     response = redirect(target, code=303)
+    return remember_browser(response, identifier) if new else response
+
+
+@bp.app_template_global("abuse_flag_reasons")
+def abuse_flag_reasons() -> list[tuple[str, str]]:
+    """(value, French label) of the reasons a citizen may give when flagging an excerpt."""
+    return list(moderation.FLAG_REASONS.items())
+
+
+@bp.post("/irritants/<int:cluster_id>/extraits/<int:report_id>/abus")
+@limiter.shared_limit(flag_limit, scope="abuse-flags", key_func=client_network)
+def flag(cluster_id: int, report_id: int) -> Any:
+    """« Signaler un contenu abusif » on an excerpt: once per person; enough people hide it until reviewed."""
+    cluster_id, report_id = min(cluster_id, MAX_ID), min(report_id, MAX_ID)
+    config = current_app.config
+    db = get_session()
+    identifier, new = browser_id()
+    try:
+        outcome = moderation.flag_abuse(
+            db,
+            report_id,
+            people.person_key(config["SECRET_KEY"], identifier),
+            reason=request.form.get("reason") or None,
+            threshold=config["ABUSE_FLAG_THRESHOLD"],
+            cluster_id=cluster_id,
+            source=request_source(),
+        )
+        db.commit()
+    except ValidationFailed as err:
+        db.rollback()
+        flash(" ".join(m for messages in err.errors.values() for m in messages) or err.detail, "error")
+    except NotFoundError:
+        db.rollback()
+        flash("Cet extrait n’est plus publié : il a déjà été retiré ou attend d’être relu par un modérateur.", "info")
+    else:
+        if outcome.hidden:
+            flash("Merci : cet extrait est masqué jusqu’à ce qu’un modérateur l’ait relu.", "success")
+        elif outcome.already:
+            flash("Vous aviez déjà signalé cet extrait : votre signalement est bien pris en compte.", "info")
+        else:
+            flash(
+                "Merci : votre signalement a été transmis. L’extrait sera relu s’il est signalé plusieurs fois.",
+                "success",
+            )
+    response = redirect(url_for("irritants.cluster_page", cluster_id=cluster_id), code=303)
     return remember_browser(response, identifier) if new else response

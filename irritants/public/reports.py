@@ -1,4 +1,5 @@
-"""Public pages: the report form, its confirmation and the tracking page."""
+"""Public pages: the report form, its confirmation and the tracking page (blueprint ``intake``, as its endpoints
+have always been named)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from marshmallow import ValidationError
 from marshmallow.fields import Boolean
 
 from irritants.clusters import services as clusters
-from irritants.clusters.views import browser_id, remember_browser
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, submit_limit
@@ -21,6 +21,7 @@ from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.people import person_key
+from irritants.public.browser import browser_id, remember_browser
 from irritants.referential import services as referential
 from irritants.sanitize import strip_forbidden
 from irritants.triage import services as triage
