@@ -45,8 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from irritants.auth.views import bp as auth_bp
     from irritants.clusters import loading as encoder_loading
     from irritants.clusters.jobs import on_report_accepted
+    from irritants.events import report_accepted
     from irritants.extensions import csrf, limiter, talisman
-    from irritants.intake.signals import report_accepted
     from irritants.moderation.views import bp as moderation_bp
     from irritants.pages.views import bp as pages_bp
     from irritants.public.irritants import bp as triage_bp

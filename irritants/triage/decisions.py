@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
@@ -123,6 +124,9 @@ def apply_status(
     if root is not None:
         repoint_duplicates(session, agent, cluster.id, root.id, reason=reason)
     sync_report_statuses(session, cluster_ids=[cluster.id])
+    events.status_changed.send(
+        session, cluster_id=cluster.id, before=before["status"], after=to, agent=agent, public_note=public_note
+    )
 
 
 def change_status(
@@ -202,6 +206,9 @@ def apply_assign(session: Session, agent: Agent, cluster: Cluster, squad: Squad 
     flush(session)
     after = {"squad_id": cluster.squad_id, "squad": squad.name if squad else None}
     log(session, agent, "cluster.assign", cluster, before=before, after=after, reason=reason)
+    events.squad_assigned.send(
+        session, cluster_id=cluster.id, before=before["squad_id"], after=cluster.squad_id, agent=agent
+    )
 
 
 def assign_squad(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster, Support
@@ -137,6 +138,7 @@ def merge(
     refresh(session, ranking, [target, *sources])
     after = {"merged": ids, "size": target.size, "supporters": target.supporters, "people": target.people}
     log(session, agent, "cluster.absorb", target, before=before, after=after, reason=reason)
+    events.clusters_merged.send(session, target_id=target.id, source_ids=ids, agent=agent)
     return target
 
 
@@ -257,4 +259,5 @@ def unmerge(
     flush(session)
     sync_report_statuses(session, cluster_ids=[source.id])
     refresh(session, ranking, [source, *holders.values()])
+    events.merge_undone.send(session, source_id=source.id, target_id=into.id if into else None, agent=agent)
     return source

@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
@@ -142,6 +143,7 @@ def split(
         after={"split_from": cluster.id, "reports": ids, "label": new.label, "keywords": new.keywords},
         reason=reason,
     )
+    events.cluster_split.send(session, cluster_id=cluster.id, new_cluster_id=new.id, report_ids=ids, agent=agent)
     return new
 
 
@@ -191,4 +193,7 @@ def move_report(
         reason=reason,
     )
     refresh(session, ranking, [origin, to])
+    events.report_moved.send(
+        session, report_id=report.id, from_cluster_id=before["cluster_id"], to_cluster_id=to.id, agent=agent
+    )
     return report
