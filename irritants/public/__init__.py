@@ -4,3 +4,18 @@ Above intake, clusters, triage and moderation (and, later, squads): these pages 
 them imports a page. Blueprint and endpoint names are those the templates have always used (``intake.*``,
 ``irritants.*``).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The form, confirmation and tracking pages (blueprint ``intake``) and the irritants' pages (``irritants``)."""
+    from irritants.public import irritants, reports
+
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(irritants.bp)

@@ -27,7 +27,7 @@ from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage import backlog, bulk, decisions, merges, splits
+from irritants.triage import backlog, bulk, decisions, merges, splits, templates_views
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage import schemas as inputs
@@ -368,3 +368,7 @@ def reshape_reports(cluster_id: int) -> Any:
 
     schema = inputs.MoveReportsSchema if moving else inputs.TriageSplitBodySchema
     return _decide(agent, cluster.id, "signalements", schema, perform)
+
+
+# The reply templates' pages (templates_views.py, apart to keep modules short) are on this blueprint too.
+templates_views.add_routes(bp)

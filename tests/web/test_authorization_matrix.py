@@ -159,17 +159,17 @@ ROUTES = {
     "api_triage.bulk": route(
         "POST", "/api/v1/triage/bulk", OWNERS, lambda w: {"cluster_ids": [w.cluster], "operation": "pin"}
     ),
-    "api_triage.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
-    "api_triage.create_template": route(
+    "api_triage.templates.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
+    "api_triage.templates.create_template": route(
         "POST",
         "/api/v1/triage/templates",
         SQUAD_WORK,
         lambda w: {"title": "Relance", "body": "Nous relançons l'administration.", "squad_id": w.squad_a},
     ),
-    "api_triage.update_template": route(
+    "api_triage.templates.update_template": route(
         "PATCH", "/api/v1/triage/templates/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)"}
     ),
-    "api_triage.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
+    "api_triage.templates.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
