@@ -33,14 +33,6 @@ _RETRY_AFTER = {
 }
 
 
-class TermSchema(ma.Schema):
-    name = ma.fields.String()
-    label = ma.fields.String()
-    value = ma.fields.String()
-    contribution = ma.fields.Float()
-    explanation = ma.fields.String()
-
-
 class ClusterOutSchema(ma.Schema):
     id = ma.fields.Integer()
     label = ma.fields.String()
