@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from irritants import settings
 from irritants.config import load_config
+from irritants.french import to_paris_time
 
-PARIS = ZoneInfo("Europe/Paris")
+if TYPE_CHECKING:
+    import click
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A domain package: its ``init_app(app)`` plugs it in (blueprints, signal receivers, template globals,
+    background jobs); ``commands`` names the module whose ``COMMANDS`` it adds, which the ``irritants`` command
+    lists without building the app (so without importing the domain's views)."""
+
+    package: str
+    commands: str | None = None
+
+
+# Every domain, listed once, from the citizens' and agents' doors down to the reference data (docs/architecture.md).
+DOMAINS = (
+    Domain("irritants.public"),
+    Domain("irritants.pages"),
+    Domain("irritants.api"),
+    Domain("irritants.moderation"),
+    Domain("irritants.privacy", commands="irritants.privacy.cli"),
+    Domain("irritants.triage"),
+    Domain("irritants.clusters", commands="irritants.clusters.cli"),
+    Domain("irritants.intake", commands="irritants.intake.cli"),
+    Domain("irritants.auth", commands="irritants.auth.cli"),
+    Domain("irritants.squads", commands="irritants.squads.cli"),
+    Domain("irritants.referential", commands="irritants.referential.cli"),
+    Domain("irritants.audit"),
+)
+APP_COMMANDS = "irritants.commands"  # db upgrade, setup: the app's own, over every domain
 
 CSP = {
     "default-src": "'self'",
@@ -28,46 +58,43 @@ CSP = {
 }
 
 
-def to_paris_time(moment: dt.datetime) -> dt.datetime:
-    """Show stored UTC times in the time of metropolitan France."""
-    return moment.astimezone(PARIS)
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask application: configuration, extensions, blueprints, CLI and error handlers."""
+    """Build the Flask application: configuration, what every request goes through, then each domain."""
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
     settings.init_app(app)
+    import irritants.models  # noqa: F401  (every domain's models: foreign keys between domains resolve)
+    from irritants import errors, jobs
 
-    # Every domain's models, so that foreign keys between domains resolve in any process.
-    import irritants.models  # noqa: F401
-    from irritants import db, errors, inputs, jobs, status
-    from irritants.api import triage_templates  # noqa: F401  (its routes are on the api_triage blueprint)
-    from irritants.api.clusters import bp as api_clusters_bp
-    from irritants.api.me import bp as api_me_bp
-    from irritants.api.moderation import bp as api_moderation_bp
-    from irritants.api.triage import bp as api_triage_bp
-    from irritants.api.views import bp as api_bp
+    _init_web(app)
+    jobs.init_app(app)
+    for domain in DOMAINS:
+        importlib.import_module(domain.package).init_app(app)
+    for command in project_commands():
+        app.cli.add_command(command)
+    errors.register_error_handlers(app)  # last: overrides the extensions' handlers
+    return app
+
+
+def project_commands() -> list[click.Command]:
+    """Every command of the project (the app's own, then the domains'), without building the app."""
+    modules = [APP_COMMANDS, *(domain.commands for domain in DOMAINS if domain.commands)]
+    return [command for module in modules for command in importlib.import_module(module).COMMANDS]
+
+
+def _init_web(app: Flask) -> None:
+    """What every request goes through, in this order: proxy headers, the database session, CSRF, who is asking,
+    rate limits, input checks, security headers; and the template globals every page uses."""
+    from irritants import db, inputs, status
     from irritants.auth import access, oidc
-    from irritants.auth.views import bp as auth_bp
-    from irritants.extensions import api, csrf, limiter, talisman
-    from irritants.intake.moderation_views import bp as moderation_bp
-    from irritants.intake.views import bp as intake_bp
-    from irritants.pages.views import bp as pages_bp
-    from irritants.triage import jobs as clustering_jobs
-    from irritants.triage import loading as encoder_loading
-    from irritants.triage import templates_views  # noqa: F401  (its routes are on the back-office blueprint)
-    from irritants.triage.backoffice import bp as backoffice_bp
-    from irritants.triage.views import bp as triage_bp
+    from irritants.extensions import csrf, limiter, talisman
 
     if app.config["PROXY_FIX_COUNT"]:
         n = app.config["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     db.init_app(app)
     csrf.init_app(app)
     access.init_app(app)
-    oidc.init_app(app)
     limiter.init_app(app)
     inputs.init_app(app)  # after the limiter: refused requests still count against the limits
     csp = dict(CSP)
@@ -84,34 +111,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         referrer_policy="same-origin",
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
-    api.init_app(app)
-
-    app.register_blueprint(intake_bp)
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(triage_bp)
-    app.register_blueprint(moderation_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(backoffice_bp)
-    api.register_blueprint(api_bp)
-    api.register_blueprint(api_clusters_bp)
-    api.register_blueprint(api_me_bp)
-    api.register_blueprint(api_moderation_bp)
-    api.register_blueprint(api_triage_bp)
-    csrf.exempt(api_bp)
-    csrf.exempt(api_clusters_bp)
-    csrf.exempt(api_moderation_bp)  # protect_api_write(): CSRF for browser sessions, not for tokens
-    csrf.exempt(api_triage_bp)  # its before_request calls protect_api_write()
-
-    jobs.init_app(app)
-    encoder_loading.init_app(app)  # in the background: never delays the start nor a request
-    clustering_jobs.init_app(app)  # registers the clustering job, woken by every accepted report
-
-    errors.register_error_handlers(app)
     app.jinja_env.globals["localtime"] = to_paris_time
     app.jinja_env.globals["status_badge"] = status.badge
     app.jinja_env.globals["citizen_status"] = status.citizen_label
-
-    from irritants.cli import register_commands
-
-    register_commands(app)
-    return app

@@ -9,8 +9,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from irritants import ratelimit_store  # noqa: F401 - registers the irritants+sqlite:// limiter storage
-from irritants.api.spec import ProblemApi
-from irritants.triage.supporters import network_of
+from irritants.people import network_of
 
 
 def client_address() -> str:
@@ -43,4 +42,3 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=client_address, default_limits=[])
 talisman = Talisman()
-api = ProblemApi()

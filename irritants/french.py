@@ -1,8 +1,13 @@
-"""French wording for messages: numbers with French separators, and plurals (« 1 texte », « 2 textes »)."""
+"""French wording for messages: numbers with French separators, plurals (« 1 texte », « 2 textes ») and times as
+read in metropolitan France."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 NNBSP = "\u202f"  # narrow no-break space: the French thousands separator
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def number(value: float, decimals: int = 0) -> str:
@@ -18,3 +23,8 @@ def agree(n: float, singular: str, several: str) -> str:
 def plural(n: float, singular: str, several: str) -> str:
     """« 0 texte », « 1 texte », « 2 textes »."""
     return f"{number(n)} {agree(n, singular, several)}"
+
+
+def to_paris_time(moment: dt.datetime) -> dt.datetime:
+    """Show stored UTC times in the time of metropolitan France."""
+    return moment.astimezone(PARIS)

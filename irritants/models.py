@@ -2,11 +2,12 @@
 
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
+from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember
-from irritants.triage.models import Cluster, ReplyTemplate, ReportVector, Support
+from irritants.triage.models import ReplyTemplate
 
 __all__ = [
     "AbuseFlag",

@@ -417,16 +417,16 @@ def _recluster_child(p: dict[str, Any]) -> dict[str, Any]:
     """``irritants recluster`` through the CLI, in a fresh process (model load and DB I/O included); the
     command's progress callback is wrapped to time its stages."""
     from irritants import create_app
-    from irritants.triage import cli as triage_cli
+    from irritants.clusters import cli as clusters_cli
 
     marks: list[tuple[str, int, float]] = []
 
-    class TimedBars(triage_cli._Bars):
+    class TimedBars(clusters_cli._Bars):
         def __call__(self, stage: str, done: int, total: int) -> None:
             marks.append((stage, done, time.perf_counter()))
             super().__call__(stage, done, total)
 
-    triage_cli._Bars = TimedBars
+    clusters_cli._Bars = TimedBars
     app = create_app(p["config"])
     runner = app.test_cli_runner()
     rss = status_mb("VmRSS")
@@ -689,14 +689,14 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
 
     from irritants import create_app, migrate
     from irritants.clustering import nmi
+    from irritants.clusters import engine
+    from irritants.clusters import jobs as cluster_jobs
+    from irritants.clusters.models import ReportVector
     from irritants.db import get_db, utcnow
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.models import Report, Source
     from irritants.referential.services import load_reference_data
     from irritants.settings import settings_of
-    from irritants.triage import engine
-    from irritants.triage import jobs as triage_jobs
-    from irritants.triage.models import ReportVector
 
     n = args.http_reports
     section(f"5. End to end through the app at {n:,} reports (temporary SQLite database)")
@@ -825,7 +825,7 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
         with app.app_context():
             for rid in new_ids:
                 t0 = time.perf_counter()
-                triage_jobs.process_report(app, rid)
+                cluster_jobs.process_report(app, rid)
                 job_ms.append((time.perf_counter() - t0) * 1000)
         out["job_ms"] = job_ms
         embed_ms = _encode_ms(encoder, [r["description"] for r in rows[n:]])
@@ -843,7 +843,7 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
 
 def _same_top_suggestion(session: Any, clustering: Any, texts: Sequence[str]) -> tuple[float, float]:
     """Shares of texts whose whole-text best irritant is the endpoint's first suggestion, and among its five."""
-    from irritants.triage import engine
+    from irritants.clusters import engine
 
     encoder = engine.current_encoder(session, clustering)
     index = engine.centroid_index(session, encoder)

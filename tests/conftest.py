@@ -202,7 +202,7 @@ def make_cluster(
     session: Session, label: str = "Rendez-vous introuvables en préfecture", *, reports: int = 3, **fields
 ):
     """A cluster with ``reports`` reports in it (counts refreshed), flushed."""
-    from irritants.triage.models import Cluster
+    from irritants.clusters.models import Cluster
 
     cluster = Cluster(label=label, keywords=label.lower().split()[:4], **fields)
     session.add(cluster)

@@ -7,8 +7,11 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, jsonify, request, url_for
 
+from irritants import people
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
+from irritants.clusters import engine
+from irritants.clusters import services as clusters
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
@@ -16,8 +19,6 @@ from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
 from irritants.settings import settings_of
 from irritants.status import StatusKind
-from irritants.triage import engine, supporters
-from irritants.triage import services as triage
 
 bp = Blueprint("api_clusters", __name__, url_prefix="/api/v1", description="Irritants (groupes de signalements)")
 
@@ -30,14 +31,6 @@ _RETRY_AFTER = {
         "schema": {"type": "integer", "example": 2},
     }
 }
-
-
-class TermSchema(ma.Schema):
-    name = ma.fields.String()
-    label = ma.fields.String()
-    value = ma.fields.String()
-    contribution = ma.fields.Float()
-    explanation = ma.fields.String()
 
 
 class ClusterOutSchema(ma.Schema):
@@ -75,7 +68,7 @@ class ClusterQuerySchema(KnownAdministrationMixin, PageQuerySchema):
     )
     status = ma.fields.Enum(StatusKind, by_value=True)
     period = ma.fields.String(
-        validate=ma.validate.OneOf(list(triage.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
+        validate=ma.validate.OneOf(list(clusters.PERIODS)), metadata={"description": "7j, 30j, 90j ou 365j"}
     )
 
 
@@ -107,12 +100,12 @@ class SupportOutSchema(ma.Schema):
 @bp.problem(422, "Filtre invalide")
 def list_clusters(args: dict[str, Any]) -> Any:
     """Irritants classés par score (le détail du score accompagne chaque irritant)."""
-    filters = triage.ClusterFilters(
+    filters = clusters.ClusterFilters(
         args.get("administration"), args.get("territory"), args.get("status"), args.get("period")
     )
     db = get_session()
-    listed = triage.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
-    return listed.map(lambda c: triage.cluster_summary(db, c))
+    listed = clusters.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
+    return listed.map(lambda c: clusters.cluster_summary(db, c))
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -131,7 +124,7 @@ def get_cluster(cluster_id: int) -> Any:
 
     Un irritant regroupé avec un autre (fusion ou doublon) répond 302 vers celui qui le regroupe."""
     db = get_session()
-    root = triage.merged_into(db, min(cluster_id, MAX_ID))
+    root = clusters.merged_into(db, min(cluster_id, MAX_ID))
     if root is not None:
         response = jsonify(
             {"merged_into": root.id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root.id}."}
@@ -139,8 +132,8 @@ def get_cluster(cluster_id: int) -> Any:
         response.status_code = 302
         response.headers["Location"] = url_for("api_clusters.get_cluster", cluster_id=root.id)
         return response
-    cluster = triage.get_public_cluster(db, min(cluster_id, MAX_ID))
-    return {**triage.cluster_summary(db, cluster), "excerpts": triage.excerpts(db, cluster)}
+    cluster = clusters.get_public_cluster(db, min(cluster_id, MAX_ID))
+    return {**clusters.cluster_summary(db, cluster), "excerpts": clusters.excerpts(db, cluster)}
 
 
 @bp.route("/similar", methods=["GET"])
@@ -165,10 +158,10 @@ def similar(args: dict[str, Any]) -> Any:
     admin = referential.administration_by_slug(db, args["administration"]) if args.get("administration") else None
     clustering = settings_of(current_app).clustering
     suggestions = engine.similar(db, clustering, args["text"], administration_id=admin.id if admin else None)
-    clusters = {c.id: c for c in triage.clusters_by_ids(db, [s.cluster_id for s in suggestions])}
+    by_id = {c.id: c for c in clusters.clusters_by_ids(db, [s.cluster_id for s in suggestions])}
     out = []
     for suggestion in suggestions:
-        cluster = clusters.get(suggestion.cluster_id)
+        cluster = by_id.get(suggestion.cluster_id)
         if cluster is None or cluster.size == 0:
             continue
         out.append(
@@ -178,7 +171,7 @@ def similar(args: dict[str, Any]) -> Any:
                 "size": cluster.size,
                 "people": cluster.people,
                 "status": cluster.status,
-                "status_label": triage.public_label(cluster),
+                "status_label": clusters.public_label(cluster),
                 "similarity": suggestion.similarity,
                 "url": f"/irritants/{cluster.id}",
             }
@@ -212,7 +205,7 @@ _DEPRECATION_HEADERS = {
 def new_supporter() -> Any:
     """Un identifiant de soutien, signé par le service, à garder pour une même personne et à envoyer dans
     l'en-tête X-Supporter-Id de « C'est aussi mon cas ». Il ne dit rien de la personne."""
-    supporter_id = supporters.issue_supporter_id(current_app.config["SECRET_KEY"])
+    supporter_id = people.issue_supporter_id(current_app.config["SECRET_KEY"])
     return {"supporter_id": supporter_id}, 201, {"Cache-Control": "no-store"}
 
 
@@ -224,15 +217,15 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
             "En-tête X-Supporter-Id : 16 à 100 caractères ASCII.",
             errors={"X-Supporter-Id": ["16 à 100 caractères ASCII attendus."]},
         )
-    if supporters.is_issued(config["SECRET_KEY"], supporter):
+    if people.is_issued(config["SECRET_KEY"], supporter):
         return {}
     sunset = config["UNSIGNED_SUPPORTER_SUNSET"]
-    if not supporters.unsigned_allowed(sunset, utcnow()):
-        raise supporters.UnsignedSupporterRefused(
+    if not people.unsigned_allowed(sunset, utcnow()):
+        raise people.UnsignedSupporterRefused(
             "Cet identifiant X-Supporter-Id n'a pas été délivré par le service : demandez-en un avec "
             "POST /api/v1/supporters et gardez-le pour la même personne."
         )
-    return supporters.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
+    return people.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
 
 
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
@@ -262,13 +255,13 @@ def support(cluster_id: int) -> Any:
     headers = _supporter_headers(supporter)
     config = current_app.config
     db = get_session()
-    outcome = triage.add_support(
+    outcome = clusters.add_support(
         db,
         min(cluster_id, MAX_ID),
-        triage.person_key(config["SECRET_KEY"], supporter),
-        source=supporters.source_key(config["SECRET_KEY"], request.remote_addr),
+        people.person_key(config["SECRET_KEY"], supporter),
+        source=people.source_key(config["SECRET_KEY"], request.remote_addr),
     )
-    triage.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
+    clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
-    cluster = triage.get_public_cluster(db, outcome.cluster_id)
+    cluster = clusters.get_public_cluster(db, outcome.cluster_id)
     return {"counted": outcome.counted, "people": cluster.people}, 201, headers

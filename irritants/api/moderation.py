@@ -10,10 +10,11 @@ from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
 from irritants.db import get_session
-from irritants.intake import masking, moderation
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import detect, redact
-from irritants.intake.schemas import ModerationDecisionSchema
+from irritants.moderation import masking
+from irritants.moderation import services as moderation
+from irritants.moderation.schemas import ModerationDecisionSchema
 from irritants.paging import PageQuerySchema, page_schema
 
 bp = Blueprint(

@@ -99,3 +99,7 @@ class ProblemApi(Api):
     def _register_error_handlers(self) -> None:
         # irritants.errors installs the one set of handlers for the whole app.
         return None
+
+
+# The app's one flask-smorest Api (bound in irritants.api.init_app): its blueprints and the OpenAPI document.
+api = ProblemApi()

@@ -10,36 +10,34 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, request
-from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api import triage_schemas as sch
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api import triage_templates
+from irritants.api.spec import Blueprint
+from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
 from irritants.audit.services import timeline_page
-from irritants.auth.access import protect_api_write, require
-from irritants.auth.exceptions import StaleObject
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters.models import Cluster
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.paging import PageQuerySchema
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
-from irritants.triage import backlog, decisions
-from irritants.triage import bulk as bulk_decisions
 from irritants.triage import schemas as inputs
-from irritants.triage.models import Cluster
-from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
+from irritants.triage import services as triage
 
 bp = Blueprint(
     "api_triage",
     __name__,
-    url_prefix="/api/v1/triage",
+    url_prefix=PREFIX,
     description="Suivi des irritants par les agents : backlog, décisions, modèles de réponse",
 )
+bp.before_request(agents_only)
+# The reply templates' routes (triage_templates.py, apart to keep modules short) are a blueprint nested in this one:
+# the same prefix, guard and OpenAPI tag.
+bp.register_blueprint(triage_templates.bp)
 
-MAX_ID = 2**31 - 1
-_SECURITY = [{BEARER_AUTH: []}]
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
-_NO_STORE = {"Cache-Control": "no-store"}
 _IF_MATCH_DOC = {
     "in": "header",
     "name": "If-Match",
@@ -53,57 +51,9 @@ class InvalidIfMatch(IrritantsError):
     status, slug, title = 400, "invalid-if-match", "En-tête If-Match invalide"
 
 
-def reading(func: Any) -> Any:
-    """Errors every read may answer, and the security scheme."""
-    for decorator in (
-        bp.problem(401, "Jeton ou session d'agent requis"),
-        bp.problem(403, "Aucun rôle d'agent"),
-        bp.doc(security=_SECURITY),
-    ):
-        func = decorator(func)
-    return func
-
-
-def deciding(func: Any) -> Any:
-    """Errors every decision may answer, and the security scheme."""
-    for decorator in (
-        bp.problem(400, "Jeton CSRF manquant (appel avec une session de navigateur) ou en-tête If-Match invalide"),
-        bp.problem(401, "Jeton ou session d'agent requis"),
-        bp.problem(403, "Décision refusée à cet agent (rôle, start-up d'État) : rien n'a été changé"),
-        bp.problem(404, "Irritant, signalement ou modèle inconnu"),
-        bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé"),
-        bp.problem(422, "Champs invalides ou décision impossible (ex. passage de statut non prévu)"),
-        bp.doc(security=_SECURITY),
-    ):
-        func = decorator(func)
-    return func
-
-
-@bp.before_request
-def _agents_only() -> None:
-    # Signed-in agents only; a browser session writing must prove it is this site (CSRF), a token need not. All of
-    # it before any body is read: a caller who may decide nothing gets 401/403 whatever they sent.
-    require(Action.VIEW_BACKLOG)
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        require(Action.DECIDE)
-    protect_api_write()
-
-
-def _agent() -> Agent:
-    return require(Action.VIEW_BACKLOG)
-
-
 def _ranking() -> RankingSettings:
     """Merges, unmerges, splits and moves rescore irritants with the configured weights."""
     return settings_of(current_app).ranking
-
-
-def _commit() -> None:
-    try:
-        get_session().commit()
-    except StaleDataError as exc:
-        get_session().rollback()
-        raise StaleObject(STALE_MESSAGE) from exc
 
 
 def _expected(data: dict[str, Any]) -> int | None:
@@ -123,7 +73,7 @@ def _expected(data: dict[str, Any]) -> int | None:
 
 
 def _reason(agent: Agent, data: dict[str, Any]) -> str | None:
-    return decisions.reason_with_template(get_session(), agent, data.get("template_id"), data.get("reason"))
+    return triage.reason_with_template(get_session(), agent, data.get("template_id"), data.get("reason"))
 
 
 def _why(agent: Agent, data: dict[str, Any]) -> dict[str, Any]:
@@ -132,27 +82,27 @@ def _why(agent: Agent, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _squads() -> dict[int, str]:
-    return {s.id: s.name for s in backlog.list_squads(get_session())}
+    return {s.id: s.name for s in triage.list_squads(get_session())}
 
 
 def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
     db = get_session()
-    linked = backlog.clusters_by_ids(db, [cluster.duplicate_of_id] if cluster.duplicate_of_id else [])
+    linked = triage.clusters_by_ids(db, [cluster.duplicate_of_id] if cluster.duplicate_of_id else [])
     body = {
         **sch.cluster_item(cluster, _squads()),
         "routed_to": cluster.routed_to,
         "duplicate_of": sch.linked(linked[cluster.duplicate_of_id]) if cluster.duplicate_of_id in linked else None,
-        "duplicates": [sch.linked(c) for c in duplicates_of(db, cluster.id)],
+        "duplicates": [sch.linked(c) for c in triage.duplicates_of(db, cluster.id)],
         "allowed_transitions": [
             {"status": s, "label": STATUS_LABELS_AGENT[s]} for s in allowed_transitions(cluster.status)
         ],
         "score_breakdown": cluster.score_breakdown or {},
-        "territorial_breakdown": backlog.territorial_breakdown(db, cluster),
+        "territorial_breakdown": triage.territorial_breakdown(db, cluster),
         "created_at": cluster.created_at,
         "closed_at": cluster.closed_at,
         "fixed_at": cluster.fixed_at,
     }
-    return body, 200, {**_NO_STORE, "ETag": f'"{cluster.version}"'}
+    return body, 200, {**NO_STORE, "ETag": f'"{cluster.version}"'}
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -162,11 +112,11 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
 @bp.problem(422, "Filtre invalide")
-@reading
-def list_clusters(filters: backlog.BacklogFilters) -> Any:
+@reading(bp)
+def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
     squads = _squads()
-    return backlog.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, _NO_STORE
+    return triage.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
@@ -174,10 +124,10 @@ def list_clusters(filters: backlog.BacklogFilters) -> Any:
     200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
 )
 @bp.problem(404, "Irritant inconnu")
-@reading
+@reading(bp)
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
-    return _detail(backlog.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
+    return _detail(triage.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
@@ -185,13 +135,13 @@ def get_cluster(cluster_id: int) -> Any:
 @bp.response(200, sch.TriageReportPageSchema)
 @bp.problem(404, "Irritant inconnu")
 @bp.problem(422, "Pagination invalide")
-@reading
+@reading(bp)
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
     db = get_session()
-    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
-    raw = bool(decide(_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    return backlog.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, _NO_STORE
+    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
+    raw = bool(decide(current_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
+    return triage.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
@@ -199,12 +149,12 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
 @bp.response(200, sch.TriageEventPageSchema)
 @bp.problem(404, "Irritant inconnu")
 @bp.problem(422, "Pagination invalide")
-@reading
+@reading(bp)
 def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
     db = get_session()
-    cluster = backlog.cluster_detail(db, min(cluster_id, MAX_ID))
-    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, _NO_STORE
+    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
+    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, NO_STORE
 
 
 # --- decisions --------------------------------------------------------------------------------------------
@@ -216,11 +166,11 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def change_status(data: dict[str, Any], cluster_id: int) -> Any:
     """Changer le statut selon le circuit : nouveau → qualifié → planifié → en cours → corrigé, etc."""
-    agent = _agent()
-    cluster = decisions.change_status(
+    agent = current_agent()
+    cluster = triage.change_status(
         get_session(),
         agent,
         min(cluster_id, MAX_ID),
@@ -230,7 +180,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
         duplicate_of=data.get("duplicate_of"),
         public_note=data.get("public_note"),
     )
-    _commit()
+    commit()
     return _detail(cluster)
 
 
@@ -238,34 +188,34 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(inputs.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def merge(data: dict[str, Any], cluster_id: int) -> Any:
     """Fusionner des irritants dans celui-ci : signalements et soutiens y passent, chaque personne comptée une fois."""
-    agent = _agent()
+    agent = current_agent()
     target_id = min(cluster_id, MAX_ID)
     versions = {int(k): v for k, v in (data.get("expected_versions") or {}).items()}
     expected = _expected(data)
     if expected is not None:
         versions[target_id] = expected
-    cluster = decisions.merge(
+    cluster = triage.merge(
         get_session(), agent, target_id, data["source_ids"], ranking=_ranking(), expected_versions=versions,
         reason=_reason(agent, data),
     )  # fmt: skip
-    _commit()
+    commit()
     return _detail(cluster)
 
 
 @bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
 @bp.arguments(inputs.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
 @bp.response(200, sch.TriageClusterDetailSchema)
-@deciding
+@deciding(bp)
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
-    agent = _agent()
-    cluster = decisions.unmerge(
+    agent = current_agent()
+    cluster = triage.unmerge(
         get_session(), agent, min(cluster_id, MAX_ID), ranking=_ranking(), reason=_reason(agent, data)
     )
-    _commit()
+    commit()
     return _detail(cluster)
 
 
@@ -273,15 +223,15 @@ def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(inputs.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
 @bp.response(201, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def split(data: dict[str, Any], cluster_id: int) -> Any:
     """Séparer des signalements dans un nouvel irritant (le regroupement automatique les y laissera)."""
-    agent = _agent()
+    agent = current_agent()
     db, ids = get_session(), data["report_ids"]
-    cluster = decisions.split(
+    cluster = triage.split(
         db, agent, min(cluster_id, MAX_ID), ids, ranking=_ranking(), label=data.get("label"), **_why(agent, data)
     )
-    _commit()
+    commit()
     body, _, headers = _detail(cluster)
     return body, 201, {**headers, "Location": f"{bp.url_prefix}/clusters/{cluster.id}"}
 
@@ -290,7 +240,7 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(inputs.TriageAssignBodySchema, example={"squad_id": 2})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def assign(data: dict[str, Any], cluster_id: int) -> Any:
     """Confier l'irritant à une start-up d'État (null : le reprendre).
 
@@ -298,13 +248,13 @@ def assign(data: dict[str, Any], cluster_id: int) -> Any:
     les responsables produit de cette start-up d'État et les administrateurs pourront agir dessus ou le lui
     rendre) : la demande doit alors porter `"confirm_transfer": true`, sinon elle répond 422 sans rien changer.
     """
-    agent = _agent()
+    agent = current_agent()
     with _transfer_hint():
-        cluster = decisions.assign_squad(
+        cluster = triage.assign_squad(
             get_session(), agent, min(cluster_id, MAX_ID), data["squad_id"], **_why(agent, data),
             confirm_transfer=data["confirm_transfer"],
         )  # fmt: skip
-    _commit()
+    commit()
     return _detail(cluster)
 
 
@@ -313,22 +263,22 @@ def _transfer_hint() -> Iterator[None]:
     """An unconfirmed transfer, told the API's way: which field confirms it."""
     try:
         yield
-    except decisions.TransferNotConfirmed as exc:
+    except triage.TransferNotConfirmed as exc:
         warning = exc.detail.removesuffix(" Confirmez le transfert pour l'appliquer.")
         message = f'{warning} Pour confirmer, renvoyez la demande avec "confirm_transfer": true.'
-        raise decisions.TransferNotConfirmed(message, errors={"confirm_transfer": [message]}) from exc
+        raise triage.TransferNotConfirmed(message, errors={"confirm_transfer": [message]}) from exc
 
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
 @bp.arguments(inputs.TriagePinBodySchema, example={"pinned": True})
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def pin(data: dict[str, Any], cluster_id: int) -> Any:
     """Épingler (ou désépingler) : le regroupement automatique ne touche plus à ses signalements."""
-    agent = _agent()
-    cluster = decisions.set_pinned(get_session(), agent, min(cluster_id, MAX_ID), data["pinned"], **_why(agent, data))
-    _commit()
+    agent = current_agent()
+    cluster = triage.set_pinned(get_session(), agent, min(cluster_id, MAX_ID), data["pinned"], **_why(agent, data))
+    commit()
     return _detail(cluster)
 
 
@@ -338,38 +288,38 @@ def pin(data: dict[str, Any], cluster_id: int) -> Any:
 )
 @bp.response(200, sch.TriageClusterDetailSchema)
 @bp.doc(parameters=[_IF_MATCH_DOC])
-@deciding
+@deciding(bp)
 def label(data: dict[str, Any], cluster_id: int) -> Any:
     """Renommer l'irritant et fixer ses mots-clés ; le libellé est ensuite verrouillé."""
-    agent = _agent()
+    agent = current_agent()
     words = data["keywords"]
-    cluster = decisions.edit_label(
+    cluster = triage.edit_label(
         get_session(), agent, min(cluster_id, MAX_ID), data["label"], words, **_why(agent, data)
     )
-    _commit()
+    commit()
     return _detail(cluster)
 
 
 @bp.route("/reports/<int:report_id>/move", methods=["POST"])
 @bp.arguments(inputs.TriageMoveBodySchema, example={"to_cluster_id": 7, "reason": "Mauvais irritant"})
 @bp.response(200, sch.TriageMovedReportSchema)
-@deciding
+@deciding(bp)
 def move_report(data: dict[str, Any], report_id: int) -> Any:
     """Déplacer un signalement dans un autre irritant (il y restera au prochain regroupement)."""
-    agent = _agent()
-    report = decisions.move_report(
+    agent = current_agent()
+    report = triage.move_report(
         get_session(), agent, min(report_id, MAX_ID), data["to_cluster_id"], ranking=_ranking(),
         reason=_reason(agent, data),
     )  # fmt: skip
-    _commit()
+    commit()
     body = {"id": report.id, "cluster_id": report.cluster_id, "cluster_locked": True, "status": report.status}
-    return body, 200, _NO_STORE
+    return body, 200, NO_STORE
 
 
 @bp.route("/bulk", methods=["POST"])
 @bp.arguments(inputs.TriageBulkBodySchema, example={"cluster_ids": [3, 4, 9], "operation": "status", "to": "triaged"})
 @bp.response(200, sch.TriageBulkResultSchema)
-@deciding
+@deciding(bp)
 def bulk(data: dict[str, Any]) -> Any:
     """Une décision sur plusieurs irritants : appliquée à chacun de ceux qui peuvent la recevoir.
 
@@ -378,9 +328,9 @@ def bulk(data: dict[str, Any]) -> Any:
     d'accès qui les refuse tous), avec une entrée d'`errors` par irritant (`#/cluster_ids/<position>`).
     `assign` vers une start-up d'État dont l'agent n'est pas membre demande `"confirm_transfer": true`.
     """
-    agent = _agent()
+    agent = current_agent()
     with _transfer_hint():
-        result = bulk_decisions.apply(
+        result = triage.apply_bulk(
             get_session(),
             agent,
             data["cluster_ids"],
@@ -391,10 +341,10 @@ def bulk(data: dict[str, Any]) -> Any:
             reason=_reason(agent, data),
             confirm_transfer=data["confirm_transfer"],
         )
-    _commit()
+    commit()
     squads = _squads()
     body = {
         "changed": [sch.cluster_item(c, squads) for c in result.changed],
         "skipped": [{"id": s.cluster_id, "reason": s.reason} for s in result.skipped],
     }
-    return body, 200, _NO_STORE
+    return body, 200, NO_STORE

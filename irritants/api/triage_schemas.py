@@ -10,11 +10,11 @@ import marshmallow as ma
 from marshmallow import fields
 
 from irritants.api.schemas import KnownAdministrationMixin
+from irritants.clusters.models import Cluster
 from irritants.intake.models import Moderation, Severity
 from irritants.paging import page_schema
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage.backlog import BacklogQuerySchema
-from irritants.triage.models import Cluster
+from irritants.triage.services import BacklogQuerySchema
 
 
 class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):

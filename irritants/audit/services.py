@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
-from irritants.auth.policy import Agent
 from irritants.paging import Page, paginate
 from irritants.sanitize import clean_text
 
@@ -30,9 +29,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class Actor(Protocol):
+    """Who acted, as the log records it: ``auth.policy.Agent`` is one. Audit sits below every domain (all of them
+    record events), so it knows the shape of an actor, not the auth domain."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
+
+
 def record(
     session: Session,
-    agent: Agent | None,
+    agent: Actor | None,
     action: str,
     subject_type: str,
     subject_id: int | None,

@@ -12,10 +12,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from irritants import to_paris_time
 from irritants.auth.models import Role
 from irritants.db import get_db
 from irritants.errors import IrritantsError
+from irritants.french import to_paris_time
 
 ROLE_CHOICE = click.Choice([role.value for role in Role], case_sensitive=False)
 

@@ -62,10 +62,6 @@ class User(Base):
     def get_id(self) -> str:
         return f"{self.id}.{self.session_epoch}"
 
-    def has_role(self, *roles: Role | str) -> bool:
-        """True when the agent holds any of these roles."""
-        return any(str(role) in (self.roles or []) for role in roles)
-
     def __repr__(self) -> str:
         return f"<User {self.id}>"
 

@@ -16,9 +16,9 @@ from irritants.auth.models import ROLE_LABELS, ApiToken, Role, User
 from irritants.auth.policy import Agent
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.services import hash_token
 from irritants.sanitize import clean_line
 from irritants.squads.models import Squad, SquadMember
+from irritants.tokens import hash_token
 
 TOKEN_PREFIX = "irr_"  # noqa: S105 - a marker, not a secret
 PASSWORD_MAX_LENGTH = 1024  # Argon2 hashes anything, but a megabyte "password" is only a way to burn CPU

@@ -1,6 +1,6 @@
 """Incremental mode: a new report joins the nearest irritant when similar enough, or starts a new one.
 
-:func:`place` is the one rule, used in production (``triage/engine.place_report``) and by :class:`CentroidIndex`
+:func:`place` is the one rule, used in production (``clusters/engine.place_report``) and by :class:`CentroidIndex`
 (tests, benchmark): join the nearest centroid when its similarity reaches the threshold, else start a new one; a
 joined centroid becomes the running mean of unit vectors, re-normalised.
 """

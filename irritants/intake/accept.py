@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import current_app
 
+from irritants import events
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
-from irritants.intake import services, signals
+from irritants.intake import services
 from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreateSchema
 from irritants.intake.services import Submission
@@ -50,5 +51,5 @@ def accept_report(
         db.rollback()
         raise
     if submission.created:
-        signals.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+        events.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
     return submission

@@ -1,135 +1,146 @@
-"""Commands on citizens' personal data: purge-personal-data (daily), erase-citizen (on request)."""
+"""Commands that bring reports in without the form: demo-data (realistic French reports), import (a CSV file)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 from tqdm import tqdm
 
-from irritants.db import get_db, utcnow
-from irritants.french import agree, number, plural
-
-# Below this many rows a progress bar is noise.
-PROGRESS_MIN = 1000
+from irritants.db import get_db
+from irritants.french import plural
 
 
-def _moment(value: str | None) -> dt.datetime:
-    if not value:
-        return utcnow()
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"date ISO 8601 attendue, par exemple 2025-01-31T00:00:00+00:00 (reçu « {value} »)", param_hint="--now"
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-@click.command("purge-personal-data")
-@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
-@click.option("--now", "now_value", metavar="ISO", default=None, help="Purge as of this moment (default: now).")
+@click.command("demo-data")
+@click.option("--reports", "n_reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing when reports already exist (first run only).")
 @with_appcontext
-def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
-    """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
-    irritant closed; the originals of texts masked by moderators as long after; idle sign-in counters; the network
-    hashes of supports and flags after SOURCE_RETENTION_DAYS. Idempotent: run it daily."""
-    from irritants.auth import throttle
-    from irritants.intake import moderation, privacy
+def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
+    """Generate realistic French demo reports (deterministic for a seed)."""
+    from irritants.intake.bulk import ReferenceMaps, insert_reports
+    from irritants.intake.demo import generate_reports
+    from irritants.intake.models import Report, Source
 
-    now = _moment(now_value)
-    months = current_app.config["PERSONAL_DATA_RETENTION_MONTHS"]
-    days = current_app.config["SOURCE_RETENTION_DAYS"]
-    with get_db().session_scope() as session:
-        plan = privacy.plan_purge(session, now=now, retention_months=months)
-        detail = (
-            f"{number(len(plan.expired))} dont la date de conservation est passée, "
-            f"{number(len(plan.closed))} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
-        )
-        if dry_run:
-            sources = privacy.sources_to_erase(session, now=now, retention_days=days)
-            addresses = plural(plan.total, "adresse serait supprimée", "adresses seraient supprimées")
-            click.echo(f"Simulation : {addresses} ({detail}). Rien n’a été modifié.")
-            erased = agree(sources, "serait effacée", "seraient effacées")
-            click.echo(f"Simulation : {_sources(sources, days)} {erased}.")
-            return
-        with tqdm(
-            total=plan.total, desc="Adresses", unit=" adr.", file=sys.stderr, disable=plan.total < PROGRESS_MIN
-        ) as bar:
-            deleted = privacy.purge(session, plan, progress=bar.update)
-        originals = moderation.purge_masked_originals(session, cutoff=plan.cutoff)
-        counters = throttle.forget_idle(session, now)
-        sources = privacy.erase_sources(session, now=now, retention_days=days)
-        session.commit()
-    click.echo(f"{plural(deleted, 'adresse supprimée', 'adresses supprimées')} ({detail}).")
-    click.echo(
-        f"{plural(originals, 'texte d’origine supprimé', 'textes d’origine supprimés')} (passages masqués par la "
-        f"modération avant le {plan.cutoff.date().isoformat()} : seul le texte publié reste)."
-    )
-    click.echo(
-        f"{plural(counters, 'compteur', 'compteurs')} de tentatives de connexion "
-        f"{agree(counters, 'supprimé', 'supprimés')} (sans échec depuis 24 heures)."
-    )
-    click.echo(f"{_sources(sources, days)} {agree(sources, 'effacée', 'effacées')}.")
-
-
-def _sources(n: int, days: int) -> str:
-    return (
-        f"{plural(n, 'empreinte', 'empreintes')} de réseau de plus de {plural(days, 'jour', 'jours')} "
-        "des « C’est aussi mon cas » et signalements d’abus"
-    )
-
-
-@click.command("purge-contacts")
-@click.pass_context
-def purge_contacts(ctx: click.Context) -> None:
-    """Alias of purge-personal-data (kept for existing cron jobs)."""
-    ctx.invoke(purge_personal_data, dry_run=False, now_value=None)
-
-
-@click.command("erase-citizen")
-@click.argument("email")
-@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
-@with_appcontext
-def erase_citizen(email: str, dry_run: bool) -> None:
-    """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
-    statistics. The address itself is never printed nor stored."""
-    from irritants.intake import privacy
-    from irritants.settings import settings_of
-    from irritants.triage import stats
-
-    if "@" not in email or len(email) > 254:
-        raise click.BadParameter("adresse électronique attendue", param_hint="EMAIL")
     config = current_app.config
     with get_db().session_scope() as session:
-        if dry_run:
-            found, _keys = privacy.plan_erasure(session, config["SECRET_KEY"], email)
-        else:
-            found = privacy.erase_citizen(session, config["SECRET_KEY"], email)
-            if found.cluster_ids:
-                stats.refresh(session, settings_of(current_app).ranking.weights, found.cluster_ids)
-            session.commit()
-    if not found.report_ids:
-        click.echo(
-            "Aucun signalement ne correspond à cette adresse (jamais donnée, ou déjà effacée ou purgée). "
-            "Rien n’a été modifié."
+        if if_empty and session.scalar(select(func.count()).select_from(Report)):
+            click.echo("Des signalements existent déjà : pas de données de démonstration ajoutées.")
+            return
+        maps = ReferenceMaps.load(session)
+        if not maps.administrations:
+            raise click.ClickException("Référentiel vide : lancez d'abord « irritants load-reference ».")
+        rows = generate_reports(
+            n_reports,
+            seed=seed,
+            administrations=maps.procedures_by_admin,
+            territories=sorted(maps.territories),
+            channels=sorted(maps.channels),
+            now=dt.datetime.now(dt.UTC),
         )
-        return
-    what = (
-        f"{plural(len(found.report_ids), 'signalement anonymisé', 'signalements anonymisés')} "
-        f"(n° {', '.join(map(str, found.report_ids))}), "
-        f"{plural(found.contacts, 'adresse supprimée', 'adresses supprimées')}, "
-        f"{number(found.supports)} « C’est aussi mon cas » {agree(found.supports, 'supprimé', 'supprimés')}, "
-        f"{plural(found.abuse_flags, 'signalement', 'signalements')} de contenu abusif "
-        f"{agree(found.abuse_flags, 'supprimé', 'supprimés')}"
-    )
-    if dry_run:
-        click.echo(f"Simulation : seraient effacés {what}. Rien n’a été modifié.")
-    else:
-        click.echo(f"Effacement fait : {what}. Un événement par signalement a été inscrit à l’historique.")
+        with tqdm(total=n_reports, desc="Signalements", unit=" sig.", file=sys.stderr) as bar:
+            count = insert_reports(
+                session,
+                rows,
+                maps,
+                source=Source.DEMO,
+                secret_key=config["SECRET_KEY"],
+                retention_days=config["CONTACT_RETENTION_DAYS"],
+                progress=bar,
+            )
+        session.commit()
+    click.echo(f"{plural(count, 'signalement de démonstration créé', 'signalements de démonstration créés')}.")
 
 
-COMMANDS = (purge_personal_data, purge_contacts, erase_citizen)
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="CHAMP=COLONNE",
+    help="Map a field (description, title, administration, procedure, territory, channel, severity, "
+    "feeling, occurred_on, email, external_id) to a CSV column. Repeatable.",
+)
+@click.option(
+    "--default",
+    "defaults",
+    multiple=True,
+    metavar="CHAMP=VALEUR",
+    help="Value for rows where a field is empty, e.g. --default territory=75. Repeatable.",
+)
+@click.option("--delimiter", default=None, help="Column separator (guessed by default).")
+@click.option("--skip-invalid", is_flag=True, help="Import valid rows even if some rows are invalid.")
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@with_appcontext
+def import_csv(
+    path: Path,
+    mappings: tuple[str, ...],
+    defaults: tuple[str, ...],
+    delimiter: str | None,
+    skip_invalid: bool,
+    dry_run: bool,
+) -> None:
+    """Import reports from a CSV file: all rows or none (unless --skip-invalid); re-running adds nothing."""
+    from irritants.intake.bulk import ReferenceMaps, insert_reports
+    from irritants.intake.importing import plan_import, read_csv, resolve_columns
+    from irritants.intake.models import Source
+
+    config = current_app.config
+    try:
+        frame = read_csv(path, delimiter=delimiter)
+        columns = resolve_columns(frame, _pairs(mappings, "--map"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Fichier illisible : {exc}") from exc
+    with get_db().session_scope() as session:
+        with tqdm(total=len(frame), desc="Vérification", unit=" lignes", file=sys.stderr) as bar:
+            plan = plan_import(
+                session, frame, columns, defaults=_pairs(defaults, "--default"), source_name=path.stem, progress=bar
+            )
+        for error in plan.errors[:200]:
+            click.echo(f"ligne {error.line} · {error.field} · {error.reason}", err=True)
+        if len(plan.errors) > 200:
+            click.echo(f"… et {plural(len(plan.errors) - 200, 'autre erreur', 'autres erreurs')}.", err=True)
+        bad_lines = len({e.line for e in plan.errors})
+        summary = (
+            f"{plural(plan.total, 'ligne', 'lignes')} : {plural(len(plan.rows), 'valide', 'valides')}, "
+            f"{plural(bad_lines, 'invalide', 'invalides')}, "
+            f"{plural(plan.already_imported, 'déjà importée', 'déjà importées')}."
+        )
+        if plan.errors and not skip_invalid:
+            raise click.ClickException(
+                f"{summary} Rien n'a été importé (relancez avec --skip-invalid pour importer les lignes valides)."
+            )
+        if dry_run:
+            click.echo(f"{summary} Vérification seule : rien n'a été importé.")
+            return
+        with tqdm(total=len(plan.rows), desc="Import", unit=" sig.", file=sys.stderr) as bar:
+            count = insert_reports(
+                session,
+                plan.rows,
+                ReferenceMaps.load(session),
+                source=Source.IMPORT,
+                secret_key=config["SECRET_KEY"],
+                retention_days=config["CONTACT_RETENTION_DAYS"],
+                progress=bar,
+            )
+        session.commit()
+    click.echo(f"{summary} {plural(count, 'signalement importé', 'signalements importés')}.")
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"attendu CHAMP=VALEUR, reçu « {value} »", param_hint=option)
+        result[key.strip()] = rest.strip()
+    return result
+
+
+COMMANDS = (demo_data, import_csv)

@@ -70,14 +70,14 @@ class Report(Base):
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     assisted: Mapped[bool] = mapped_column(Boolean, default=False)
     # Its irritant's status (« new » while in none), for the tracking page and the API: written only by
-    # triage.report_status.sync_report_statuses (docs/architecture.md, « Statuses »).
+    # clusters.report_status.sync_report_statuses (docs/architecture.md, « Statuses »).
     status: Mapped[StatusKind] = mapped_column(str_enum(StatusKind), default=StatusKind.NEW, index=True)
     source: Mapped[Source] = mapped_column(str_enum(Source, 10), default=Source.WEB)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)
     # Cosine similarity to the cluster's centroid when it was assigned (None: not yet clustered).
     cluster_confidence: Mapped[float | None] = mapped_column(Float)
     # Lease of the background worker encoding it while it has no cluster (None: nobody's); once expired (the worker
-    # died), another worker takes it (irritants/triage/jobs.py).
+    # died), another worker takes it (irritants/clusters/jobs.py).
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Moved by a product owner: re-clustering keeps it where it was put.
     cluster_locked: Mapped[bool] = mapped_column(Boolean, default=False)

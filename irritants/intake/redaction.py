@@ -32,7 +32,6 @@ PLACEHOLDERS: dict[str, str] = {
     "address": "[adresse]",
     "name": "[nom]",
 }
-KINDS = frozenset(PLACEHOLDERS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
 from irritants.referential import cache
 from irritants.status import StatusKind
+from irritants.tokens import hash_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud over the phone
 TOKEN_MAX_LENGTH = 64
@@ -49,11 +50,6 @@ def derive_tracking_token(secret_key: str, token_seed: str) -> str:
     """The secret tracking token (256 bits) derived from the report's random seed and the app secret."""
     digest = hmac.new(secret_key.encode(), f"tracking-token:{token_seed}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def hash_token(token: str) -> str:
-    """What is stored to find a report by its token without storing the token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def email_hmac(secret_key: str, email: str) -> str:

@@ -1,1 +1,15 @@
-"""Clusters (irritants): persistence, clustering and ranking orchestration, product-owner decisions."""
+"""Triage: product owners' decisions over irritants (workflow, merges and splits, back-office, reply templates)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The product owners' back-office (its reply templates' pages included: see ``backoffice.py``)."""
+    from irritants.triage import backoffice
+
+    app.register_blueprint(backoffice.bp)

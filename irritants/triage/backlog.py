@@ -16,6 +16,9 @@ from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
+from irritants.clusters import engine
+from irritants.clusters.models import Cluster, Support, search_fold
+from irritants.clusters.services import PERIODS
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
@@ -26,9 +29,6 @@ from irritants.referential.models import Administration, Territory
 from irritants.settings import ClusteringSettings
 from irritants.squads.models import Squad
 from irritants.status import StatusKind
-from irritants.triage import engine
-from irritants.triage.models import Cluster, Support, search_fold
-from irritants.triage.services import PERIODS
 
 SORTS: dict[str, str] = {
     "score": "Score (du plus élevé au plus faible)",

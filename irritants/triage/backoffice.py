@@ -19,18 +19,19 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants.auth.access import require
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters.models import Cluster
+from irritants.clusters.services import administration_names
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage import backlog, bulk, decisions
+from irritants.triage import backlog, bulk, decisions, merges, splits, templates_views
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage import schemas as inputs
-from irritants.triage.models import Cluster
-from irritants.triage.services import administration_names
+from irritants.triage import templates as replies
 
 bp = Blueprint("backoffice", __name__, url_prefix="/agents")
 
@@ -51,7 +52,7 @@ def _reason(db: Session, agent: Agent, data: dict[str, Any]) -> str | None:
     if data.get("reason"):
         return data["reason"]
     if data.get("template_id"):
-        return decisions.get_template(db, agent, data["template_id"], field="template_id").body
+        return replies.get_template(db, agent, data["template_id"], field="template_id").body
     return None
 
 
@@ -322,7 +323,7 @@ def merge(cluster_id: int) -> Any:
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
         versions = {cluster.id: data["expected_version"]} if data["expected_version"] else None
-        decisions.merge(
+        merges.merge(
             db, agent, cluster.id, data["source_ids"], ranking=_ranking(), expected_versions=versions, reason=reason
         )
         numbers = ", ".join(f"n° {i}" for i in data["source_ids"])
@@ -339,7 +340,7 @@ def unmerge(cluster_id: int) -> Any:
     page_id = int(origin) if origin.isdecimal() and 0 < int(origin) <= backlog.MAX_ID else source.id
 
     def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
-        decisions.unmerge(db, agent, source.id, ranking=_ranking(), reason=reason)
+        merges.unmerge(db, agent, source.id, ranking=_ranking(), reason=reason)
         return f"Fusion annulée : l'irritant n° {source.id} est de nouveau séparé.", page_id
 
     return _decide(agent, page_id, f"defusion-{source.id}", inputs.TriageReasonBodySchema, perform)
@@ -357,9 +358,9 @@ def reshape_reports(cluster_id: int) -> Any:
         if moving:
             target = data["to_cluster_id"]
             for report_id in data["report_ids"]:
-                decisions.move_report(db, agent, report_id, target, ranking=_ranking(), reason=reason)
+                splits.move_report(db, agent, report_id, target, ranking=_ranking(), reason=reason)
             return f"{count} signalement{plural} déplacé{plural} vers l'irritant n° {target}.", cluster.id
-        created = decisions.split(
+        created = splits.split(
             db, agent, cluster.id, data["report_ids"], ranking=_ranking(), label=data["label"],
             expected_version=data["expected_version"], reason=reason,
         )  # fmt: skip
@@ -367,3 +368,7 @@ def reshape_reports(cluster_id: int) -> Any:
 
     schema = inputs.MoveReportsSchema if moving else inputs.TriageSplitBodySchema
     return _decide(agent, cluster.id, "signalements", schema, perform)
+
+
+# The reply templates' pages (templates_views.py, apart to keep modules short) are on this blueprint too.
+templates_views.add_routes(bp)

@@ -13,11 +13,12 @@ from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters.services import administration_names
 from irritants.settings import ClusteringSettings
 from irritants.status import StatusKind, allowed_transitions
-from irritants.triage import backlog, decisions, history
+from irritants.triage import backlog, history
+from irritants.triage import templates as replies
 from irritants.triage.backoffice_forms import Failure
-from irritants.triage.services import administration_names
 
 REPORTS_PAGE_SIZE = 20
 # Statuses with a form of their own (they need more than a status: where it went, the main irritant).
@@ -47,7 +48,7 @@ SECTION_OF_FORM = {
 def templates_for(session: Session, agent: Agent) -> list[Any]:
     """Reply templates this agent may use (none when they may not use any)."""
     try:
-        return decisions.list_templates(session, agent)
+        return replies.list_templates(session, agent)
     except Forbidden:
         return []
 

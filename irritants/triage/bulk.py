@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.policy import Action, Agent
+from irritants.clusters.models import Cluster
 from irritants.errors import IrritantsError, ValidationFailed
 from irritants.squads.models import Squad
 from irritants.status import StatusKind
@@ -32,7 +33,6 @@ from irritants.triage.decisions import (
     get_squad,
     parse_status,
 )
-from irritants.triage.models import Cluster
 from irritants.triage.workflow import allow, clean_reason, invalid
 
 # How many irritants the back-office names per reason in its notice (the API lists them all).

@@ -9,25 +9,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent
+from irritants.clusters.models import Cluster
+from irritants.clusters.report_status import sync_report_statuses
+from irritants.clusters.services import root_of
 from irritants.errors import ValidationFailed
 from irritants.intake.redaction import redact
 from irritants.sanitize import clean_line
 from irritants.squads.models import Squad
 from irritants.status import RESHAPING_STATUSES, SQUAD_REQUIRED, StatusKind
-from irritants.triage.merges import merge, unmerge
-from irritants.triage.models import Cluster
-from irritants.triage.report_status import sync_report_statuses
-from irritants.triage.splits import move_report, split
-from irritants.triage.templates import (
-    create_template,
-    delete_template,
-    get_template,
-    list_templates,
-    reason_with_template,
-    update_template,
-)
 from irritants.triage.tracking import clean_public_note
 from irritants.triage.workflow import (
     allow,
@@ -42,28 +34,8 @@ from irritants.triage.workflow import (
     log,
     quoted,
     repoint_duplicates,
-    root_of,
     status_fields,
 )
-
-__all__ = [
-    "BULK_OPERATIONS",
-    "assign_squad",
-    "change_status",
-    "create_template",
-    "delete_template",
-    "edit_label",
-    "get_template",
-    "list_templates",
-    "merge",
-    "move_report",
-    "needs_transfer_confirmation",
-    "reason_with_template",
-    "set_pinned",
-    "split",
-    "unmerge",
-    "update_template",
-]
 
 BULK_OPERATIONS = ("status", "assign", "pin", "unpin", "spam")
 BULK_MAX = 200
@@ -152,6 +124,9 @@ def apply_status(
     if root is not None:
         repoint_duplicates(session, agent, cluster.id, root.id, reason=reason)
     sync_report_statuses(session, cluster_ids=[cluster.id])
+    events.status_changed.send(
+        session, cluster_id=cluster.id, before=before["status"], after=to, agent=agent, public_note=public_note
+    )
 
 
 def change_status(
@@ -231,6 +206,9 @@ def apply_assign(session: Session, agent: Agent, cluster: Cluster, squad: Squad 
     flush(session)
     after = {"squad_id": cluster.squad_id, "squad": squad.name if squad else None}
     log(session, agent, "cluster.assign", cluster, before=before, after=after, reason=reason)
+    events.squad_assigned.send(
+        session, cluster_id=cluster.id, before=before["squad_id"], after=cluster.squad_id, agent=agent
+    )
 
 
 def assign_squad(

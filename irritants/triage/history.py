@@ -49,10 +49,6 @@ def _status(value: Any) -> str:
         return "—"
 
 
-def _yes_no(value: Any) -> str:
-    return "oui" if value else "non"
-
-
 def _count(items: Any, singular: str, plural: str) -> str:
     n = len(items or [])
     return f"{n} {singular if n < 2 else plural}"

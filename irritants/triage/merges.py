@@ -13,14 +13,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
+from irritants.clusters.models import Cluster, Support
+from irritants.clusters.report_status import sync_report_statuses
+from irritants.clusters.services import root_of
 from irritants.errors import ValidationFailed
 from irritants.intake.models import Report
 from irritants.settings import RankingSettings
 from irritants.status import StatusKind
-from irritants.triage.models import Cluster, Support
-from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_transition,
@@ -36,7 +38,6 @@ from irritants.triage.workflow import (
     recompute_centroid,
     refresh,
     repoint_duplicates,
-    root_of,
     set_rows,
     status_fields,
 )
@@ -137,6 +138,7 @@ def merge(
     refresh(session, ranking, [target, *sources])
     after = {"merged": ids, "size": target.size, "supporters": target.supporters, "people": target.people}
     log(session, agent, "cluster.absorb", target, before=before, after=after, reason=reason)
+    events.clusters_merged.send(session, target_id=target.id, source_ids=ids, agent=agent)
     return target
 
 
@@ -257,4 +259,5 @@ def unmerge(
     flush(session)
     sync_report_statuses(session, cluster_ids=[source.id])
     refresh(session, ranking, [source, *holders.values()])
+    events.merge_undone.send(session, source_id=source.id, target_id=into.id if into else None, agent=agent)
     return source

@@ -1,220 +1,69 @@
-"""Public views of clusters (irritants), ranked listings and « moi aussi » supports."""
+"""The triage domain's public face: what other domains (the API, the citizen pages, later squads) call.
+
+Triage is product owners' decisions over irritants: the workflow of statuses (``workflow.py``), one-irritant
+decisions (``decisions.py``), merges (``merges.py``), splits and moves (``splits.py``), bulk actions (``bulk.py``),
+reply templates (``templates.py``), the back-office listing (``backlog.py``) and the citizen's view of an
+irritant's history (``tracking.py``). Modules of other domains import this module (and ``triage.schemas``, the one
+schema per input shared with the API), never those modules one by one, so that triage can reshape its inside
+freely. Every function takes the session first and never commits.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-from dataclasses import dataclass
-from typing import Any
+from irritants.triage.backlog import (
+    BacklogFilters,
+    BacklogQuerySchema,
+    backlog,
+    cluster_detail,
+    cluster_reports,
+    clusters_by_ids,
+    list_squads,
+    territorial_breakdown,
+)
+from irritants.triage.bulk import BulkResult
+from irritants.triage.bulk import apply as apply_bulk
+from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
+from irritants.triage.merges import merge, unmerge
+from irritants.triage.splits import move_report, split
+from irritants.triage.templates import (
+    create_template,
+    delete_template,
+    get_template,
+    list_templates,
+    reason_with_template,
+    update_template,
+)
+from irritants.triage.tracking import Step, public_steps
+from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
-from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from irritants.db import utcnow
-from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.models import Moderation, Report
-from irritants.intake.redaction import excerpt
-from irritants.paging import Page, paginate
-from irritants.referential.models import Administration
-from irritants.settings import RankingSettings
-from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
-from irritants.triage.models import Cluster, Support
-from irritants.triage.workflow import root_of
-
-PUBLIC_HIDDEN = (StatusKind.SPAM,)
-PERIODS = {"7j": 7, "30j": 30, "90j": 90, "365j": 365}
-
-
-@dataclass(frozen=True)
-class ClusterFilters:
-    """Filters of the ranked listing (all optional)."""
-
-    administration: str | None = None
-    territory: str | None = None
-    status: StatusKind | None = None
-    period: str | None = None
-
-
-def person_key(secret_key: str, browser_id: str) -> str:
-    """Keyed HMAC of a random browser identifier: the same person, never who they are."""
-    key = hashlib.sha256(f"person-key:{secret_key}".encode()).digest()
-    return hmac.new(key, browser_id.encode(), hashlib.sha256).hexdigest()
-
-
-def get_public_cluster(session: Session, cluster_id: int) -> Cluster:
-    """A cluster that may be shown publicly, or NotFoundError."""
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None or cluster.status in PUBLIC_HIDDEN or (cluster.size == 0 and cluster.supporters == 0):
-        raise NotFoundError("Cet irritant n'existe pas ou n'est plus public.")
-    return cluster
-
-
-def merged_into(session: Session, cluster_id: int) -> Cluster | None:
-    """For a duplicate irritant (merged or marked so), the public irritant its readers are sent on to, if any."""
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None or cluster.status != StatusKind.DUPLICATE or not cluster.duplicate_of_id:
-        return None
-    root = root_of(session, cluster)
-    if root.id == cluster.id:
-        return None
-    try:
-        return get_public_cluster(session, root.id)
-    except NotFoundError:
-        return None
-
-
-def public_label(cluster: Cluster) -> str:
-    """French wording of a cluster's status for citizens."""
-    return CITIZEN_STATUS_LABELS[cluster.status]
-
-
-@dataclass(frozen=True)
-class Excerpt:
-    """A redacted excerpt; the report's id is its public handle (for « Signaler un contenu abusif »)."""
-
-    report_id: int
-    text: str
-
-
-def public_excerpts(session: Session, cluster: Cluster) -> list[Excerpt]:
-    """Redacted excerpts of the cluster's representative reports: published ones only, topped up with others."""
-    wanted = list(cluster.excerpt_report_ids or [])
-    if not wanted:
-        return []
-    published = (Report.cluster_id == cluster.id, Report.moderation == Moderation.PUBLISHED)
-    found = dict(session.execute(select(Report.id, Report.description).where(Report.id.in_(wanted), *published)).all())
-    chosen = [(i, found[i]) for i in wanted if i in found]
-    if len(chosen) < len(wanted):
-        # A held or rejected representative gives its place to another published report of the irritant.
-        chosen += session.execute(
-            select(Report.id, Report.description)
-            .where(*published, Report.id.not_in(wanted))
-            .order_by(Report.id)
-            .limit(len(wanted) - len(chosen))
-        ).all()
-    return [Excerpt(report_id, excerpt(text)) for report_id, text in chosen]
-
-
-def excerpts(session: Session, cluster: Cluster) -> list[str]:
-    """Redacted excerpts of the cluster's published representative reports (public API)."""
-    return [item.text for item in public_excerpts(session, cluster)]
-
-
-def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
-    """Names of administrations by id."""
-    if not ids:
-        return {}
-    return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
-
-
-def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
-    """Public clusters ranked by score, filtered, one page of them."""
-    # A duplicate keeps its public page (it points to the original) but is not listed twice.
-    stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
-    report_conditions = []
-    if filters.administration:
-        admin_id = session.scalar(select(Administration.id).where(Administration.slug == filters.administration))
-        if admin_id is None:
-            raise ValidationFailed(errors={"administration": ["Administration inconnue."]})
-        report_conditions.append(Report.administration_id == admin_id)
-    if filters.territory:
-        report_conditions.append(Report.territory_code == filters.territory)
-    if filters.period:
-        since = utcnow() - dt.timedelta(days=PERIODS[filters.period])
-        report_conditions.append(Report.created_at >= since)
-    if report_conditions:
-        stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
-    if filters.status:
-        stmt = stmt.where(Cluster.status == filters.status)
-    return paginate(session, stmt.order_by(Cluster.score.desc(), Cluster.id), page=page, page_size=page_size)
-
-
-@dataclass(frozen=True)
-class SupportOutcome:
-    """A « moi aussi »: on which irritant, whether this person was new to it (recorded), and whether it adds one to
-    its people (counted: no earlier counted support of that irritant came from the same network)."""
-
-    cluster_id: int
-    recorded: bool
-    counted: bool
-
-
-def add_support(
-    session: Session, cluster_id: int, person: str, *, source: str | None = None, territory_code: str | None = None
-) -> SupportOutcome:
-    """Record « c'est aussi mon cas » once per person and irritant (a merged or duplicate irritant's goes to the one
-    holding it); it counts toward people once per network (``source``, see supporters.source_key)."""
-    cluster = merged_into(session, cluster_id) or get_public_cluster(session, cluster_id)
-    # One at a time per irritant (PostgreSQL row lock; SQLite writers already queue): two ids from one network
-    # arriving together must not both count.
-    session.execute(select(Cluster.id).where(Cluster.id == cluster.id).with_for_update())
-    already = session.scalar(select(Support.id).where(Support.cluster_id == cluster.id, Support.person_key == person))
-    reporter = session.scalar(select(Report.id).where(Report.cluster_id == cluster.id, Report.person_key == person))
-    if already or reporter:
-        return SupportOutcome(cluster.id, recorded=False, counted=False)
-    same_source = source is not None and session.scalar(
-        select(Support.id)
-        .where(Support.cluster_id == cluster.id, Support.source_hash == source, Support.counted.is_(True))
-        .limit(1)
-    )
-    support = Support(
-        cluster_id=cluster.id,
-        person_key=person,
-        territory_code=territory_code,
-        source_hash=source,
-        counted=not same_source,
-    )
-    try:
-        with session.begin_nested():
-            session.add(support)
-    except IntegrityError:
-        return SupportOutcome(cluster.id, recorded=False, counted=False)
-    return SupportOutcome(cluster.id, recorded=True, counted=support.counted)
-
-
-def cluster_summary(session: Session, cluster: Cluster) -> dict[str, Any]:
-    """Public JSON-ready view of a cluster, with its score breakdown."""
-    names = administration_names(session, [cluster.main_administration_id] if cluster.main_administration_id else [])
-    return {
-        "id": cluster.id,
-        "label": cluster.label,
-        "keywords": list(cluster.keywords or []),
-        "status": cluster.status,
-        "status_label": public_label(cluster),
-        "size": cluster.size,
-        "supporters": cluster.supporters,
-        "people": cluster.people,
-        "territories": cluster.territories,
-        "administrations": cluster.administrations,
-        "main_administration": names.get(cluster.main_administration_id or 0),
-        "score": cluster.score,
-        "score_breakdown": cluster.score_breakdown or {},
-    }
-
-
-def clusters_by_ids(session: Session, ids: list[int]) -> list[Cluster]:
-    """Clusters with these ids that may be shown publicly."""
-    if not ids:
-        return []
-    return list(session.scalars(select(Cluster).where(Cluster.id.in_(ids), Cluster.status.not_in(PUBLIC_HIDDEN))))
-
-
-def refresh_one(session: Session, ranking: RankingSettings, cluster_id: int) -> None:
-    """Recompute one cluster's counts and score after a change."""
-    from irritants.triage import stats
-
-    session.flush()
-    stats.refresh(session, ranking.weights, [cluster_id])
-    session.expire_all()
-
-
-def public_cluster_of(session: Session, report: Report) -> Cluster | None:
-    """The public cluster a report belongs to, if any."""
-    if report.cluster_id is None:
-        return None
-    try:
-        return get_public_cluster(session, report.cluster_id)
-    except NotFoundError:
-        return None
+__all__ = [
+    "STALE_MESSAGE",
+    "BacklogFilters",
+    "BacklogQuerySchema",
+    "BulkResult",
+    "Step",
+    "TransferNotConfirmed",
+    "apply_bulk",
+    "assign_squad",
+    "backlog",
+    "change_status",
+    "cluster_detail",
+    "cluster_reports",
+    "clusters_by_ids",
+    "create_template",
+    "delete_template",
+    "duplicates_of",
+    "edit_label",
+    "get_template",
+    "list_squads",
+    "list_templates",
+    "merge",
+    "move_report",
+    "public_steps",
+    "reason_with_template",
+    "set_pinned",
+    "split",
+    "territorial_breakdown",
+    "unmerge",
+    "update_template",
+]

@@ -10,18 +10,20 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
 from irritants.clustering import headline, keywords, representatives, short_label
+from irritants.clusters import engine
+from irritants.clusters.models import Cluster, ReportVector
+from irritants.clusters.report_status import sync_report_statuses
+from irritants.clusters.services import root_of
 from irritants.errors import NotFoundError
 from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.settings import RankingSettings
 from irritants.status import StatusKind
-from irritants.triage import engine
-from irritants.triage.models import Cluster, ReportVector
-from irritants.triage.report_status import sync_report_statuses
 from irritants.triage.workflow import (
     allow,
     check_version,
@@ -34,7 +36,6 @@ from irritants.triage.workflow import (
     log,
     recompute_centroid,
     refresh,
-    root_of,
     set_rows,
 )
 
@@ -142,6 +143,7 @@ def split(
         after={"split_from": cluster.id, "reports": ids, "label": new.label, "keywords": new.keywords},
         reason=reason,
     )
+    events.cluster_split.send(session, cluster_id=cluster.id, new_cluster_id=new.id, report_ids=ids, agent=agent)
     return new
 
 
@@ -191,4 +193,7 @@ def move_report(
         reason=reason,
     )
     refresh(session, ranking, [origin, to])
+    events.report_moved.send(
+        session, report_id=report.id, from_cluster_id=before["cluster_id"], to_cluster_id=to.id, agent=agent
+    )
     return report

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from irritants.auth.access import require
@@ -23,7 +23,6 @@ from irritants.errors import ValidationFailed
 from irritants.squads.models import Squad
 from irritants.triage import backlog
 from irritants.triage import templates as replies
-from irritants.triage.backoffice import bp
 from irritants.triage.models import ReplyTemplate
 from irritants.triage.schemas import TriageTemplateCreateSchema
 
@@ -121,14 +120,12 @@ def _page(
     return html, status
 
 
-@bp.get("/modeles")
 def templates_page() -> Any:
     """Reply templates the agent may use, with the forms to create, edit and delete the ones they manage."""
     agent = require(Action.VIEW_BACKLOG)
     return _page(agent)
 
 
-@bp.post("/modeles")
 def create_template() -> Any:
     """Create a template, shared or for one of the agent's squads."""
     agent = require(Action.VIEW_BACKLOG)
@@ -153,7 +150,6 @@ def _managed(agent: Agent, template_id: int) -> ReplyTemplate:
     return template
 
 
-@bp.post("/modeles/<int:template_id>")
 def update_template(template_id: int) -> Any:
     """Change a template's title and text (whom it is for stays as it was created)."""
     agent = require(Action.VIEW_BACKLOG)
@@ -175,7 +171,6 @@ def update_template(template_id: int) -> Any:
     return redirect(url_for("backoffice.templates_page"), 303)
 
 
-@bp.post("/modeles/<int:template_id>/suppression")
 def delete_template(template_id: int) -> Any:
     """Delete a template, once confirmed on the second step; reasons already written with it stay in the history."""
     agent = require(Action.VIEW_BACKLOG)
@@ -186,3 +181,11 @@ def delete_template(template_id: int) -> Any:
     db.commit()
     flash(f"Modèle « {title} » supprimé. Les motifs déjà rédigés avec lui restent dans l’historique.", "success")
     return redirect(url_for("backoffice.templates_page"), 303)
+
+
+def add_routes(bp: Blueprint) -> None:
+    """Hang these pages on the back-office blueprint (``triage/backoffice.py`` calls this once, at its import)."""
+    bp.add_url_rule("/modeles", view_func=templates_page, methods=["GET"])
+    bp.add_url_rule("/modeles", view_func=create_template, methods=["POST"])
+    bp.add_url_rule("/modeles/<int:template_id>", view_func=update_template, methods=["POST"])
+    bp.add_url_rule("/modeles/<int:template_id>/suppression", view_func=delete_template, methods=["POST"])

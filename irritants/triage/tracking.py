@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
+from irritants.clusters.models import Cluster
 from irritants.errors import ValidationFailed
 from irritants.intake.models import Report
 from irritants.intake.redaction import redact
 from irritants.status import CLOSED_STATUSES, StatusKind
-from irritants.triage.models import Cluster
 
 PUBLIC_NOTE_MAX = 1000
 _HORIZON = 200  # events read per irritant: far more than an irritant's public steps

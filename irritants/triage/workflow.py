@@ -18,6 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants.audit.services import record
 from irritants.auth.exceptions import StaleObject, raise_for
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters import engine, stats
+from irritants.clusters.models import Cluster, ReportVector
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report
@@ -26,8 +28,6 @@ from irritants.sanitize import clean_line, clean_text
 from irritants.settings import RankingSettings
 from irritants.squads.models import Squad
 from irritants.status import CLOSED_STATUSES, STATUS_LABELS_AGENT, TRANSITIONS, StatusKind, allowed_transitions
-from irritants.triage import engine, stats
-from irritants.triage.models import Cluster, ReportVector
 
 S = StatusKind
 
@@ -126,18 +126,6 @@ def claim(session: Session, clusters: Iterable[Cluster | None]) -> None:
     for cluster in sorted({c.id: c for c in clusters if c is not None}.values(), key=lambda c: c.id):
         cluster.updated_at = now
         flush(session)
-
-
-def root_of(session: Session, cluster: Cluster) -> Cluster:
-    """Follow « doublon de » links to the irritant that is not itself a duplicate."""
-    seen = {cluster.id}
-    while cluster.status == S.DUPLICATE and cluster.duplicate_of_id and cluster.duplicate_of_id not in seen:
-        seen.add(cluster.duplicate_of_id)
-        parent = session.get(Cluster, cluster.duplicate_of_id)
-        if parent is None:
-            break
-        cluster = parent
-    return cluster
 
 
 def duplicates_of(session: Session, cluster_id: int) -> list[Cluster]:

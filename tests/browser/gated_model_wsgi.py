@@ -9,7 +9,7 @@ from pathlib import Path
 
 from irritants import create_app
 from irritants.clustering import EmbeddingEncoder
-from irritants.triage import loading
+from irritants.clusters import loading
 
 GATE = Path(os.environ["TEST_MODEL_GATE"])
 GATE_TIMEOUT_S = 60

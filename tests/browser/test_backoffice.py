@@ -9,11 +9,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from irritants.clusters import stats
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.ranking import Weights
 from irritants.status import StatusKind
-from irritants.triage import stats
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.models import ReplyTemplate
 from tests.browser.test_report_form import assert_accessible, tab_to
 from tests.conftest import PASSWORD, make_cluster, make_squad, make_user
 

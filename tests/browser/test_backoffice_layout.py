@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from irritants.auth.policy import Agent
+from irritants.clusters import stats
 from irritants.db import get_db
 from irritants.ranking import Weights
-from irritants.triage import decisions, stats
+from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
 from tests.browser.test_backoffice import open_section
 from tests.browser.test_report_form import assert_accessible, tab_to
@@ -41,12 +42,12 @@ def long_irritant(make_app):
         stats.refresh(s, Weights(), [c.id for c in (cluster, *others)])
         agent = Agent(user.id, user.email, frozenset({"product_owner"}), frozenset({squads[0].id}))
         for i in range(5):
-            decisions.set_pinned(s, agent, cluster.id, i % 2 == 0, reason=f"Revue n° {i}")
-        decisions.change_status(s, agent, cluster.id, "triaged", reason="Blocage confirmé")
-        decisions.assign_squad(s, agent, cluster.id, squads[0].id, reason="Pour la start-up")
-        decisions.change_status(s, agent, cluster.id, "planned", reason="Au prochain sprint")
-        decisions.edit_label(s, agent, cluster.id, "Aucun rendez-vous en préfecture", ["rendez-vous", "préfecture"])
-        decisions.change_status(s, agent, cluster.id, "in_progress", reason="Commencé")
+            triage.set_pinned(s, agent, cluster.id, i % 2 == 0, reason=f"Revue n° {i}")
+        triage.change_status(s, agent, cluster.id, "triaged", reason="Blocage confirmé")
+        triage.assign_squad(s, agent, cluster.id, squads[0].id, reason="Pour la start-up")
+        triage.change_status(s, agent, cluster.id, "planned", reason="Au prochain sprint")
+        triage.edit_label(s, agent, cluster.id, "Aucun rendez-vous en préfecture", ["rendez-vous", "préfecture"])
+        triage.change_status(s, agent, cluster.id, "in_progress", reason="Commencé")
         s.commit()
         cluster_id = cluster.id
     yield app, cluster_id

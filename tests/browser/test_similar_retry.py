@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from irritants.clustering import EmbeddingEncoder
+from irritants.clusters import engine
 from irritants.db import get_db
-from irritants.triage import engine
 from tests.browser.test_report_form import assert_accessible
 from tests.conftest import make_cluster
 from tests.gunicorn_server import Gunicorn

@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from irritants.audit.models import AppendOnlyError, Event
 from irritants.auth.services import agent_for
+from irritants.clusters.models import Cluster, Support
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report
 from irritants.status import StatusKind
-from irritants.triage import bulk, decisions
-from irritants.triage.models import Cluster, ReplyTemplate, Support
+from irritants.triage import bulk
+from irritants.triage import services as triage
+from irritants.triage.models import ReplyTemplate
 from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
 S = StatusKind
@@ -63,7 +65,7 @@ def world(session):
     for person in ("p1", "p2"):
         session.add(Support(cluster_id=b.id, person_key=person))
     session.add(Support(cluster_id=a.id, person_key="p1"))
-    template = decisions.create_template(session, owner, "Pris en compte", "Merci, nous étudions ce blocage.")
+    template = triage.create_template(session, owner, "Pris en compte", "Merci, nous étudions ce blocage.")
     session.commit()
     return {
         "session": session,
@@ -92,30 +94,30 @@ def reports_of(session, cluster_id: int) -> list[int]:
 
 # Each decision, and the objects it must leave exactly one event on (the new cluster of a split is found later).
 DECISIONS = {
-    "status": (lambda w, s: decisions.change_status(s, w["owner"], w["a"], S.TRIAGED, reason="Vu"), ["a"]),
+    "status": (lambda w, s: triage.change_status(s, w["owner"], w["a"], S.TRIAGED, reason="Vu"), ["a"]),
     "duplicate": (
-        lambda w, s: decisions.change_status(s, w["owner"], w["b"], S.DUPLICATE, duplicate_of=w["c"]),
+        lambda w, s: triage.change_status(s, w["owner"], w["b"], S.DUPLICATE, duplicate_of=w["c"]),
         ["b", "dup"],  # B's own duplicate now points at C: its own event
     ),
     "route": (
-        lambda w, s: decisions.change_status(s, w["owner"], w["d"], S.NOT_OUR_SCOPE, routed_to="Assurance maladie"),
+        lambda w, s: triage.change_status(s, w["owner"], w["d"], S.NOT_OUR_SCOPE, routed_to="Assurance maladie"),
         ["d"],
     ),
-    "reopen": (lambda w, s: decisions.change_status(s, w["owner"], w["fixed"], S.TRIAGED), ["fixed"]),
+    "reopen": (lambda w, s: triage.change_status(s, w["owner"], w["fixed"], S.TRIAGED), ["fixed"]),
     "squad member progress": (
-        lambda w, s: decisions.change_status(s, w["member"], w["fixed"], S.REGRESSED),
+        lambda w, s: triage.change_status(s, w["member"], w["fixed"], S.REGRESSED),
         ["fixed"],
     ),
-    "assign": (lambda w, s: decisions.assign_squad(s, w["owner"], w["c"], w["squad"].id), ["c"]),
-    "pin": (lambda w, s: decisions.set_pinned(s, w["owner"], w["c"], True), ["c"]),
-    "label": (lambda w, s: decisions.edit_label(s, w["owner"], w["c"], "IBAN refusé", ["iban"]), ["c"]),
-    "merge": (lambda w, s: decisions.merge(s, w["owner"], w["a"], [w["b"]], ranking=RANKING), ["a", "b", "dup"]),
+    "assign": (lambda w, s: triage.assign_squad(s, w["owner"], w["c"], w["squad"].id), ["c"]),
+    "pin": (lambda w, s: triage.set_pinned(s, w["owner"], w["c"], True), ["c"]),
+    "label": (lambda w, s: triage.edit_label(s, w["owner"], w["c"], "IBAN refusé", ["iban"]), ["c"]),
+    "merge": (lambda w, s: triage.merge(s, w["owner"], w["a"], [w["b"]], ranking=RANKING), ["a", "b", "dup"]),
     "split": (
-        lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"])[:1], ranking=RANKING),
+        lambda w, s: triage.split(s, w["owner"], w["c"], reports_of(s, w["c"])[:1], ranking=RANKING),
         ["c", "new"],
     ),
     "move": (
-        lambda w, s: decisions.move_report(s, w["owner"], first_report(s, w["c"]), w["d"], ranking=RANKING),
+        lambda w, s: triage.move_report(s, w["owner"], first_report(s, w["c"]), w["d"], ranking=RANKING),
         ["report"],
     ),
     "bulk": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["d"]], "pin"), ["c", "d"]),
@@ -126,10 +128,10 @@ DECISIONS = {
     ),
     "bulk with one forbidden": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["theirs"]], "pin"), ["c"]),
     "template update": (
-        lambda w, s: decisions.update_template(s, w["owner"], w["template"], "Pris en compte", "Merci !"),
+        lambda w, s: triage.update_template(s, w["owner"], w["template"], "Pris en compte", "Merci !"),
         ["template"],
     ),
-    "template delete": (lambda w, s: decisions.delete_template(s, w["owner"], w["template"]), ["template"]),
+    "template delete": (lambda w, s: triage.delete_template(s, w["owner"], w["template"]), ["template"]),
 }
 
 
@@ -175,10 +177,10 @@ def test_each_decision_writes_exactly_one_event_per_changed_object(world, name):
 
 def test_unmerge_writes_one_event_on_each_side(world):
     session = world["session"]
-    decisions.merge(session, world["owner"], world["a"], [world["c"]], ranking=RANKING)
+    triage.merge(session, world["owner"], world["a"], [world["c"]], ranking=RANKING)
     session.commit()
     since = last_event_id(session)
-    decisions.unmerge(session, world["owner"], world["c"], reason="Erreur", ranking=RANKING)
+    triage.unmerge(session, world["owner"], world["c"], reason="Erreur", ranking=RANKING)
     session.commit()
     subjects = Counter((e.action, e.subject_id) for e in new_events(session, since))
     assert subjects == Counter({("cluster.unmerge", world["c"]): 1, ("cluster.release", world["a"]): 1})
@@ -187,7 +189,7 @@ def test_unmerge_writes_one_event_on_each_side(world):
 def test_template_creation_is_recorded(world):
     session = world["session"]
     since = last_event_id(session)
-    template = decisions.create_template(session, world["member"], "Équipe", "Texte", squad_id=world["squad"].id)
+    template = triage.create_template(session, world["member"], "Équipe", "Texte", squad_id=world["squad"].id)
     session.commit()
     [event] = new_events(session, since)
     assert (event.action, event.subject_type, event.subject_id) == ("template.create", "template", template.id)
@@ -195,28 +197,26 @@ def test_template_creation_is_recorded(world):
 
 
 FAILURES = {
-    "illegal transition": lambda w, s: decisions.change_status(s, w["owner"], w["a"], S.FIXED),
-    "squad member reopening": lambda w, s: decisions.change_status(s, w["member"], w["fixed"], S.TRIAGED),
-    "another squad's irritant": lambda w, s: decisions.set_pinned(s, w["owner"], w["theirs"], True),
-    "stale version": lambda w, s: decisions.edit_label(s, w["owner"], w["a"], "Libellé", [], expected_version=99),
-    "unknown irritant": lambda w, s: decisions.assign_squad(s, w["owner"], 987_654, None),
-    "personal data in a label": lambda w, s: decisions.edit_label(s, w["owner"], w["a"], "Tél. 0612345678", []),
-    "merge into a duplicate": lambda w, s: decisions.merge(s, w["owner"], w["dup"], [w["c"]], ranking=RANKING),
-    "merge a fixed irritant": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["fixed"]], ranking=RANKING),
-    "merge another squad's": lambda w, s: decisions.merge(s, w["owner"], w["c"], [w["theirs"]], ranking=RANKING),
-    "unmerge what was never merged": lambda w, s: decisions.unmerge(s, w["owner"], w["dup"], ranking=RANKING),
-    "split everything": lambda w, s: decisions.split(s, w["owner"], w["c"], reports_of(s, w["c"]), ranking=RANKING),
-    "move into a duplicate": lambda w, s: decisions.move_report(
+    "illegal transition": lambda w, s: triage.change_status(s, w["owner"], w["a"], S.FIXED),
+    "squad member reopening": lambda w, s: triage.change_status(s, w["member"], w["fixed"], S.TRIAGED),
+    "another squad's irritant": lambda w, s: triage.set_pinned(s, w["owner"], w["theirs"], True),
+    "stale version": lambda w, s: triage.edit_label(s, w["owner"], w["a"], "Libellé", [], expected_version=99),
+    "unknown irritant": lambda w, s: triage.assign_squad(s, w["owner"], 987_654, None),
+    "personal data in a label": lambda w, s: triage.edit_label(s, w["owner"], w["a"], "Tél. 0612345678", []),
+    "merge into a duplicate": lambda w, s: triage.merge(s, w["owner"], w["dup"], [w["c"]], ranking=RANKING),
+    "merge a fixed irritant": lambda w, s: triage.merge(s, w["owner"], w["c"], [w["fixed"]], ranking=RANKING),
+    "merge another squad's": lambda w, s: triage.merge(s, w["owner"], w["c"], [w["theirs"]], ranking=RANKING),
+    "unmerge what was never merged": lambda w, s: triage.unmerge(s, w["owner"], w["dup"], ranking=RANKING),
+    "split everything": lambda w, s: triage.split(s, w["owner"], w["c"], reports_of(s, w["c"]), ranking=RANKING),
+    "move into a duplicate": lambda w, s: triage.move_report(
         s, w["owner"], first_report(s, w["c"]), w["dup"], ranking=RANKING
     ),
     "bulk where none may change": lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["fixed"]], "status", to=S.PLANNED),
     "bulk where all are forbidden": lambda w, s: bulk.apply(s, w["owner"], [w["theirs"]], "pin"),
-    "template of another squad": lambda w, s: decisions.create_template(
+    "template of another squad": lambda w, s: triage.create_template(
         s, w["owner"], "Titre", "Texte", squad_id=w["other"].id
     ),
-    "manager deciding": lambda w, s: decisions.change_status(
-        s, agent_for(s, make_user(s, "manager")), w["a"], S.TRIAGED
-    ),
+    "manager deciding": lambda w, s: triage.change_status(s, agent_for(s, make_user(s, "manager")), w["a"], S.TRIAGED),
 }
 
 
@@ -235,7 +235,7 @@ def test_a_refused_or_failed_decision_writes_nothing(world, name):
 def test_the_event_is_in_the_decisions_transaction(world):
     session = world["session"]
     since = last_event_id(session)
-    decisions.change_status(session, world["owner"], world["a"], S.TRIAGED)
+    triage.change_status(session, world["owner"], world["a"], S.TRIAGED)
     session.rollback()  # the view failed after the decision: neither the change nor its event remain
     assert new_events(session, since) == []
     assert session.get(Cluster, world["a"]).status == S.NEW
@@ -243,7 +243,7 @@ def test_the_event_is_in_the_decisions_transaction(world):
 
 def test_events_are_append_only(world):
     session = world["session"]
-    decisions.set_pinned(session, world["owner"], world["a"], True)
+    triage.set_pinned(session, world["owner"], world["a"], True)
     session.commit()
     event = new_events(session, 0)[-1]
     event.reason = "réécrit"
@@ -257,7 +257,7 @@ def test_report_level_event_appears_in_the_destination_timeline(world):
 
     session = world["session"]
     report_id = make_report(session, cluster=session.get(Cluster, world["c"])).id
-    decisions.move_report(session, world["owner"], report_id, world["d"], reason="Mauvais irritant", ranking=RANKING)
+    triage.move_report(session, world["owner"], report_id, world["d"], reason="Mauvais irritant", ranking=RANKING)
     session.commit()
     [event] = [e for e in timeline(session, world["d"]) if e.subject_type == "report"]
     assert (event.subject_id, event.reason, event.before["cluster_id"]) == (report_id, "Mauvais irritant", world["c"])

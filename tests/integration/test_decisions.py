@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from irritants.audit.models import Event
 from irritants.auth.exceptions import Forbidden, StaleObject
 from irritants.auth.services import agent_for
+from irritants.clusters.models import Cluster, Support
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report
 from irritants.status import StatusKind
-from irritants.triage import bulk, decisions
-from irritants.triage.models import Cluster, Support
+from irritants.triage import bulk
+from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
 S = StatusKind
@@ -58,7 +59,7 @@ def test_the_whole_life_of_an_irritant_with_one_event_per_step_and_reports_mirro
     cluster = make_cluster(session, squad_id=squad.id)
     path = [S.TRIAGED, S.PLANNED, S.IN_PROGRESS, S.FIXED, S.REGRESSED, S.IN_PROGRESS, S.CLOSED_NOT_FIXED, S.TRIAGED]
     for step, to in enumerate(path, start=1):
-        changed = decisions.change_status(session, owner, cluster.id, to, reason=f"étape {step}")
+        changed = triage.change_status(session, owner, cluster.id, to, reason=f"étape {step}")
         assert changed.status == to
         assert report_statuses(session, cluster.id) == {to}
         assert len(events_of(session, cluster.id)) == step
@@ -74,14 +75,14 @@ def test_closed_at_and_fixed_at_follow_the_status(session):
     squad = make_squad(session)
     owner = po(session, squads=[squad])
     cluster = make_cluster(session, squad_id=squad.id, status=S.IN_PROGRESS)
-    decisions.change_status(session, owner, cluster.id, S.FIXED)
+    triage.change_status(session, owner, cluster.id, S.FIXED)
     assert cluster.closed_at is not None and cluster.fixed_at is not None
-    decisions.change_status(session, owner, cluster.id, S.REGRESSED)
+    triage.change_status(session, owner, cluster.id, S.REGRESSED)
     assert cluster.closed_at is None and cluster.fixed_at is not None  # it had been fixed
-    decisions.change_status(session, owner, cluster.id, S.IN_PROGRESS)
-    decisions.change_status(session, owner, cluster.id, S.CLOSED_NOT_FIXED)
+    triage.change_status(session, owner, cluster.id, S.IN_PROGRESS)
+    triage.change_status(session, owner, cluster.id, S.CLOSED_NOT_FIXED)
     assert cluster.closed_at is not None
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED, reason="Rouvert après de nouveaux signalements")
+    triage.change_status(session, owner, cluster.id, S.TRIAGED, reason="Rouvert après de nouveaux signalements")
     assert cluster.closed_at is None and cluster.fixed_at is None
 
 
@@ -90,7 +91,7 @@ def test_an_illegal_transition_names_both_statuses_and_changes_nothing(session):
     cluster = make_cluster(session)
     session.commit()
     with pytest.raises(ValidationFailed) as caught:
-        decisions.change_status(session, owner, cluster.id, S.FIXED)
+        triage.change_status(session, owner, cluster.id, S.FIXED)
     assert caught.value.detail.startswith("Passage de « Nouveau » à « Corrigé » impossible : ")
     assert "« Qualifié »" in caught.value.detail
     session.rollback()
@@ -102,7 +103,7 @@ def test_same_status_is_refused_too(session):
     owner = po(session)
     cluster = make_cluster(session)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.change_status(session, owner, cluster.id, S.NEW)
+        triage.change_status(session, owner, cluster.id, S.NEW)
     assert caught.value.detail == "L'irritant est déjà « Nouveau » : rien n'a changé."
 
 
@@ -112,25 +113,25 @@ def test_a_stale_form_says_changed_meanwhile_and_what_it_is_now_before_any_workf
     cluster = make_cluster(session)
     session.commit()
     seen = cluster.version
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED)  # someone else, meanwhile
-    decisions.assign_squad(session, owner, cluster.id, squad.id)
+    triage.change_status(session, owner, cluster.id, S.TRIAGED)  # someone else, meanwhile
+    triage.assign_squad(session, owner, cluster.id, squad.id)
     session.commit()
     # The same decision from a page loaded before: not « Passage de « Qualifié » à « Qualifié » impossible ».
     with pytest.raises(StaleObject) as caught:
-        decisions.change_status(session, owner, cluster.id, S.TRIAGED, expected_version=seen)
+        triage.change_status(session, owner, cluster.id, S.TRIAGED, expected_version=seen)
     message = caught.value.detail
     assert "modifié entre-temps" in message and "Passage de" not in message
     assert "il est maintenant « Qualifié » et confié à la start-up d'État « Titres de séjour »" in message
     assert "rechargez" not in message.lower()
     # Every decision checks the version before what depends on the state.
     for attempt in (
-        lambda: decisions.change_status(session, owner, cluster.id, S.FIXED, expected_version=seen),
-        lambda: decisions.assign_squad(session, owner, cluster.id, None, expected_version=seen),
-        lambda: decisions.edit_label(session, owner, cluster.id, "x", [], expected_version=seen),
-        lambda: decisions.merge(
+        lambda: triage.change_status(session, owner, cluster.id, S.FIXED, expected_version=seen),
+        lambda: triage.assign_squad(session, owner, cluster.id, None, expected_version=seen),
+        lambda: triage.edit_label(session, owner, cluster.id, "x", [], expected_version=seen),
+        lambda: triage.merge(
             session, owner, cluster.id, [cluster.id], expected_versions={cluster.id: seen}, ranking=RANKING
         ),
-        lambda: decisions.split(session, owner, cluster.id, [987_654], expected_version=seen, ranking=RANKING),
+        lambda: triage.split(session, owner, cluster.id, [987_654], expected_version=seen, ranking=RANKING),
     ):
         with pytest.raises(StaleObject, match="modifié entre-temps"):
             attempt()
@@ -141,16 +142,16 @@ def test_unknown_status_and_unknown_irritant(session):
     owner = po(session)
     cluster = make_cluster(session)
     with pytest.raises(ValidationFailed):
-        decisions.change_status(session, owner, cluster.id, "resolu")
+        triage.change_status(session, owner, cluster.id, "resolu")
     with pytest.raises(NotFoundError):
-        decisions.change_status(session, owner, 999_999, S.TRIAGED)
+        triage.change_status(session, owner, 999_999, S.TRIAGED)
 
 
 def test_planned_needs_a_squad(session):
     owner = po(session)
     cluster = make_cluster(session, status=S.TRIAGED)
     with pytest.raises(ValidationFailed, match="start-up d'État") as caught:
-        decisions.change_status(session, owner, cluster.id, S.PLANNED)
+        triage.change_status(session, owner, cluster.id, S.PLANNED)
     assert "squad_id" in caught.value.errors
 
 
@@ -158,12 +159,12 @@ def test_not_our_scope_needs_where_it_was_sent_and_reopening_clears_it(session):
     owner = po(session)
     cluster = make_cluster(session, status=S.TRIAGED)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.change_status(session, owner, cluster.id, S.NOT_OUR_SCOPE, routed_to="  ")
+        triage.change_status(session, owner, cluster.id, S.NOT_OUR_SCOPE, routed_to="  ")
     assert "routed_to" in caught.value.errors
-    decisions.change_status(session, owner, cluster.id, S.NOT_OUR_SCOPE, routed_to="Défenseur des droits")
+    triage.change_status(session, owner, cluster.id, S.NOT_OUR_SCOPE, routed_to="Défenseur des droits")
     assert cluster.routed_to == "Défenseur des droits" and cluster.closed_at is not None
     assert report_statuses(session, cluster.id) == {S.NOT_OUR_SCOPE}
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED)
+    triage.change_status(session, owner, cluster.id, S.TRIAGED)
     assert cluster.routed_to is None and cluster.closed_at is None
 
 
@@ -171,9 +172,9 @@ def test_routed_to_or_duplicate_of_with_another_status_is_refused(session):
     owner = po(session)
     cluster = make_cluster(session)
     with pytest.raises(ValidationFailed):
-        decisions.change_status(session, owner, cluster.id, S.TRIAGED, routed_to="CAF")
+        triage.change_status(session, owner, cluster.id, S.TRIAGED, routed_to="CAF")
     with pytest.raises(ValidationFailed):
-        decisions.change_status(session, owner, cluster.id, S.TRIAGED, duplicate_of=cluster.id)
+        triage.change_status(session, owner, cluster.id, S.TRIAGED, duplicate_of=cluster.id)
 
 
 def test_duplicate_needs_another_irritant_and_points_at_the_root(session):
@@ -183,22 +184,22 @@ def test_duplicate_needs_another_irritant_and_points_at_the_root(session):
     child = make_cluster(session, "Doublon du doublon")
     fresh = make_cluster(session, "Nouveau doublon")
     with pytest.raises(ValidationFailed):
-        decisions.change_status(session, owner, fresh.id, S.DUPLICATE)
+        triage.change_status(session, owner, fresh.id, S.DUPLICATE)
     with pytest.raises(ValidationFailed, match="lui-même"):
-        decisions.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=fresh.id)
+        triage.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=fresh.id)
     with pytest.raises(ValidationFailed):
-        decisions.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=987_654)
+        triage.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=987_654)
 
-    decisions.change_status(session, owner, child.id, S.DUPLICATE, duplicate_of=middle.id)
-    decisions.change_status(session, owner, middle.id, S.DUPLICATE, duplicate_of=root.id)
+    triage.change_status(session, owner, child.id, S.DUPLICATE, duplicate_of=middle.id)
+    triage.change_status(session, owner, middle.id, S.DUPLICATE, duplicate_of=root.id)
     # The earlier duplicate now points at the root too (its own event), never a chain.
     assert child.duplicate_of_id == root.id
     assert [e.action for e in events_of(session, child.id)] == ["cluster.status", "cluster.repoint"]
-    decisions.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=child.id)
+    triage.change_status(session, owner, fresh.id, S.DUPLICATE, duplicate_of=child.id)
     assert fresh.duplicate_of_id == root.id
     # A root cannot become the duplicate of its own duplicate.
     with pytest.raises(ValidationFailed, match="lui-même"):
-        decisions.change_status(session, owner, root.id, S.DUPLICATE, duplicate_of=child.id)
+        triage.change_status(session, owner, root.id, S.DUPLICATE, duplicate_of=child.id)
 
 
 def test_duplicate_of_a_spam_irritant_is_refused(session):
@@ -206,7 +207,7 @@ def test_duplicate_of_a_spam_irritant_is_refused(session):
     spam = make_cluster(session, "Publicité", status=S.SPAM)
     cluster = make_cluster(session)
     with pytest.raises(ValidationFailed, match="indésirable"):
-        decisions.change_status(session, owner, cluster.id, S.DUPLICATE, duplicate_of=spam.id)
+        triage.change_status(session, owner, cluster.id, S.DUPLICATE, duplicate_of=spam.id)
 
 
 def test_squad_member_moves_own_work_along_but_cannot_triage_reopen_or_reshape(session):
@@ -215,13 +216,13 @@ def test_squad_member_moves_own_work_along_but_cannot_triage_reopen_or_reshape(s
     ours = make_cluster(session, squad_id=squad.id, status=S.PLANNED)
     theirs = make_cluster(session, squad_id=other.id, status=S.PLANNED)
     session.commit()
-    decisions.change_status(session, member, ours.id, S.IN_PROGRESS)
-    decisions.change_status(session, member, ours.id, S.FIXED)
+    triage.change_status(session, member, ours.id, S.IN_PROGRESS)
+    triage.change_status(session, member, ours.id, S.FIXED)
     session.commit()
     before = count_events(session)
     for cluster_id, to in ((ours.id, S.TRIAGED), (theirs.id, S.IN_PROGRESS), (ours.id, S.SPAM)):
         with pytest.raises(Forbidden):
-            decisions.change_status(session, member, cluster_id, to)
+            triage.change_status(session, member, cluster_id, to)
         session.rollback()
     assert count_events(session) == before
     assert session.get(Cluster, ours.id).status == S.FIXED
@@ -231,9 +232,9 @@ def test_manager_decides_nothing(session):
     manager = agent(session, "manager")
     cluster = make_cluster(session)
     with pytest.raises(Forbidden):
-        decisions.change_status(session, manager, cluster.id, S.TRIAGED)
+        triage.change_status(session, manager, cluster.id, S.TRIAGED)
     with pytest.raises(Forbidden):
-        decisions.set_pinned(session, manager, cluster.id, True)
+        triage.set_pinned(session, manager, cluster.id, True)
 
 
 # --- squad, pin, label ------------------------------------------------------------------------------------
@@ -243,13 +244,13 @@ def test_assign_squad_records_the_change_once(session):
     squad = make_squad(session)
     owner = po(session, squads=[squad])
     cluster = make_cluster(session)
-    decisions.assign_squad(session, owner, cluster.id, squad.id, reason="Sujet de l'équipe")
-    decisions.assign_squad(session, owner, cluster.id, squad.id)  # already so: nothing to record
+    triage.assign_squad(session, owner, cluster.id, squad.id, reason="Sujet de l'équipe")
+    triage.assign_squad(session, owner, cluster.id, squad.id)  # already so: nothing to record
     assert cluster.squad_id == squad.id
     [event] = events_of(session, cluster.id)
     assert (event.action, event.before, event.after["squad_id"]) == ("cluster.assign", {"squad_id": None}, squad.id)
     with pytest.raises(ValidationFailed, match="inconnue"):
-        decisions.assign_squad(session, owner, cluster.id, 424_242)
+        triage.assign_squad(session, owner, cluster.id, 424_242)
 
 
 def test_a_planned_irritant_keeps_its_squad(session):
@@ -257,7 +258,7 @@ def test_a_planned_irritant_keeps_its_squad(session):
     owner = po(session, squads=[squad])
     cluster = make_cluster(session, squad_id=squad.id, status=S.PLANNED)
     with pytest.raises(ValidationFailed):
-        decisions.assign_squad(session, owner, cluster.id, None)
+        triage.assign_squad(session, owner, cluster.id, None)
 
 
 def test_another_squads_irritant_is_not_ours_to_reassign(session):
@@ -265,15 +266,15 @@ def test_another_squads_irritant_is_not_ours_to_reassign(session):
     owner = po(session, squads=[mine])
     cluster = make_cluster(session, squad_id=theirs.id)
     with pytest.raises(Forbidden, match="autre start-up"):
-        decisions.assign_squad(session, owner, cluster.id, mine.id)
+        triage.assign_squad(session, owner, cluster.id, mine.id)
 
 
 def test_pin_and_unpin_record_one_event_each(session):
     owner = po(session)
     cluster = make_cluster(session)
-    decisions.set_pinned(session, owner, cluster.id, True)
-    decisions.set_pinned(session, owner, cluster.id, True)
-    decisions.set_pinned(session, owner, cluster.id, False)
+    triage.set_pinned(session, owner, cluster.id, True)
+    triage.set_pinned(session, owner, cluster.id, True)
+    triage.set_pinned(session, owner, cluster.id, False)
     assert [(e.before, e.after) for e in events_of(session, cluster.id)] == [
         ({"pinned": False}, {"pinned": True}),
         ({"pinned": True}, {"pinned": False}),
@@ -283,21 +284,19 @@ def test_pin_and_unpin_record_one_event_each(session):
 def test_edit_label_locks_it_and_refuses_personal_data(session):
     owner = po(session)
     cluster = make_cluster(session)
-    decisions.edit_label(
-        session, owner, cluster.id, "  Créneaux   introuvables ", ["rendez-vous", "Rendez-vous", "titre"]
-    )
+    triage.edit_label(session, owner, cluster.id, "  Créneaux   introuvables ", ["rendez-vous", "Rendez-vous", "titre"])
     assert (cluster.label, cluster.keywords, cluster.label_locked) == (
         "Créneaux introuvables",
         ["rendez-vous", "titre"],
         True,
     )
     with pytest.raises(ValidationFailed) as caught:
-        decisions.edit_label(session, owner, cluster.id, "Appeler le 06 12 34 56 78", [])
+        triage.edit_label(session, owner, cluster.id, "Appeler le 06 12 34 56 78", [])
     assert "personnelles" in caught.value.errors["label"][0]
     with pytest.raises(ValidationFailed):
-        decisions.edit_label(session, owner, cluster.id, "ab", [])
+        triage.edit_label(session, owner, cluster.id, "ab", [])
     with pytest.raises(ValidationFailed):
-        decisions.edit_label(session, owner, cluster.id, "Libellé correct", [f"mot{i}" for i in range(13)])
+        triage.edit_label(session, owner, cluster.id, "Libellé correct", [f"mot{i}" for i in range(13)])
     assert len(events_of(session, cluster.id)) == 1
 
 
@@ -309,11 +308,11 @@ def test_a_decision_on_an_outdated_version_is_refused(session):
     cluster = make_cluster(session)
     session.commit()
     seen = cluster.version
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED, expected_version=seen)
+    triage.change_status(session, owner, cluster.id, S.TRIAGED, expected_version=seen)
     session.commit()
     assert cluster.version == seen + 1
     with pytest.raises(StaleObject, match="modifié entre-temps") as caught:
-        decisions.set_pinned(session, owner, cluster.id, True, expected_version=seen)
+        triage.set_pinned(session, owner, cluster.id, True, expected_version=seen)
     assert caught.value.status == 409
 
 
@@ -329,11 +328,11 @@ def test_two_agents_on_the_same_irritant_from_two_sessions_the_second_gets_409(a
         theirs = second.get(Cluster, cluster.id)
         seen = theirs.version
         second.commit()
-        decisions.change_status(session, owner, cluster.id, S.TRIAGED)
+        triage.change_status(session, owner, cluster.id, S.TRIAGED)
         session.commit()
         # No expected version given: SQLAlchemy's versioned UPDATE matches no row and that is a 409 as well.
         with pytest.raises(StaleObject):
-            decisions.set_pinned(second, other, cluster.id, True)
+            triage.set_pinned(second, other, cluster.id, True)
         second.rollback()
     finally:
         second.close()
@@ -360,14 +359,14 @@ def test_truly_concurrent_updates_on_postgresql_one_wins_one_gets_409(app, sessi
 
     def act() -> None:
         try:
-            decisions.set_pinned(second, other, cluster.id, True)
+            triage.set_pinned(second, other, cluster.id, True)
             second.commit()
             outcome["result"] = "committed"
         except Exception as exc:
             second.rollback()
             outcome["result"] = exc
 
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED)  # flushed: holds the row lock
+    triage.change_status(session, owner, cluster.id, S.TRIAGED)  # flushed: holds the row lock
     worker = threading.Thread(target=act)
     worker.start()
     worker.join(0.5)
@@ -400,14 +399,14 @@ def test_concurrent_merges_into_one_irritant_never_interleave_on_postgresql(app,
 
     def act() -> None:
         try:
-            decisions.merge(second, other, ids[0], [ids[2]], ranking=RANKING)
+            triage.merge(second, other, ids[0], [ids[2]], ranking=RANKING)
             second.commit()
             outcome["result"] = "committed"
         except Exception as exc:
             second.rollback()
             outcome["result"] = exc
 
-    decisions.merge(session, owner, ids[0], [ids[1]], ranking=RANKING)  # flushed, not committed: holds the target's row
+    triage.merge(session, owner, ids[0], [ids[1]], ranking=RANKING)  # flushed, not committed: holds the target's row
     worker = threading.Thread(target=act)
     worker.start()
     worker.join(0.5)
@@ -425,8 +424,8 @@ def test_concurrent_merges_into_one_irritant_never_interleave_on_postgresql(app,
 
 
 def refreshed(session, *clusters):
+    from irritants.clusters import stats
     from irritants.ranking import Weights
-    from irritants.triage import stats
 
     stats.refresh(session, Weights(), [c.id for c in clusters])
     for cluster in clusters:
@@ -454,7 +453,7 @@ def test_merge_moves_reports_and_supports_and_counts_each_person_once(session):
     assert (target.people, source.people) == (4, 5)
     source_reports = set(session.scalars(select(Report.id).where(Report.cluster_id == source.id)))
 
-    merged = decisions.merge(session, owner, target.id, [source.id], reason="Même blocage", ranking=RANKING)
+    merged = triage.merge(session, owner, target.id, [source.id], reason="Même blocage", ranking=RANKING)
     session.commit()
     assert merged.id == target.id
     # p1, p2, p3, the anonymous reporter, s1 and s4: six people, each once.
@@ -478,7 +477,7 @@ def test_unmerge_restores_exactly_what_moved(session):
     target, source = merge_fixture(session)
     locked = make_report(session, cluster=source, person_key="p9", cluster_locked=True)
     refreshed(session, target, source)
-    decisions.change_status(session, owner, source.id, S.TRIAGED)
+    triage.change_status(session, owner, source.id, S.TRIAGED)
     session.commit()
     before = {
         "target_reports": set(session.scalars(select(Report.id).where(Report.cluster_id == target.id))),
@@ -487,9 +486,9 @@ def test_unmerge_restores_exactly_what_moved(session):
         "source_supports": set(session.scalars(select(Support.id).where(Support.cluster_id == source.id))),
         "counts": [(c.size, c.people, c.supporters) for c in (target, source)],
     }
-    decisions.merge(session, owner, target.id, [source.id], ranking=RANKING)
+    triage.merge(session, owner, target.id, [source.id], ranking=RANKING)
     session.commit()
-    restored = decisions.unmerge(session, owner, source.id, reason="Fusion par erreur", ranking=RANKING)
+    restored = triage.unmerge(session, owner, source.id, reason="Fusion par erreur", ranking=RANKING)
     session.commit()
     session.expire_all()
     assert set(session.scalars(select(Report.id).where(Report.cluster_id == target.id))) == before["target_reports"]
@@ -507,7 +506,7 @@ def test_unmerge_restores_exactly_what_moved(session):
     assert [e.action for e in events_of(session, source.id)] == ["cluster.status", "cluster.merge", "cluster.unmerge"]
     assert [e.action for e in events_of(session, target.id)] == ["cluster.absorb", "cluster.release"]
     with pytest.raises(ValidationFailed, match="rien à défaire"):
-        decisions.unmerge(session, owner, source.id, ranking=RANKING)
+        triage.unmerge(session, owner, source.id, ranking=RANKING)
 
 
 def test_unmerge_after_the_target_itself_was_merged_finds_the_reports_in_the_new_root(session):
@@ -516,11 +515,11 @@ def test_unmerge_after_the_target_itself_was_merged_finds_the_reports_in_the_new
     t = make_cluster(session, "T", reports=1)
     u = make_cluster(session, "U", reports=1)
     a_reports = set(session.scalars(select(Report.id).where(Report.cluster_id == a.id)))
-    decisions.merge(session, owner, t.id, [a.id], ranking=RANKING)
-    decisions.merge(session, owner, u.id, [t.id], ranking=RANKING)
+    triage.merge(session, owner, t.id, [a.id], ranking=RANKING)
+    triage.merge(session, owner, u.id, [t.id], ranking=RANKING)
     session.expire_all()
     assert session.get(Cluster, a.id).duplicate_of_id == u.id  # re-pointed to the root
-    decisions.unmerge(session, owner, a.id, ranking=RANKING)
+    triage.unmerge(session, owner, a.id, ranking=RANKING)
     session.commit()
     assert set(session.scalars(select(Report.id).where(Report.cluster_id == a.id))) == a_reports
     assert session.get(Cluster, a.id).status == S.NEW
@@ -536,18 +535,18 @@ def test_merge_refusals_change_nothing(session):
     theirs = make_cluster(session, "Autre équipe", squad_id=squad.id)
     session.commit()
     with pytest.raises(ValidationFailed, match="lui-même"):
-        decisions.merge(session, owner, target.id, [target.id], ranking=RANKING)
+        triage.merge(session, owner, target.id, [target.id], ranking=RANKING)
     with pytest.raises(ValidationFailed, match="indésirable"):
-        decisions.merge(session, owner, spam.id, [target.id], ranking=RANKING)
+        triage.merge(session, owner, spam.id, [target.id], ranking=RANKING)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.merge(session, owner, target.id, [fixed.id], ranking=RANKING)
+        triage.merge(session, owner, target.id, [fixed.id], ranking=RANKING)
     assert "Passage de « Corrigé » à « Doublon » impossible" in caught.value.errors["source_ids"]["0"][0]
     with pytest.raises(Forbidden):
-        decisions.merge(session, owner, target.id, [theirs.id], ranking=RANKING)
+        triage.merge(session, owner, target.id, [theirs.id], ranking=RANKING)
     with pytest.raises(ValidationFailed):
-        decisions.merge(session, owner, target.id, [], ranking=RANKING)
+        triage.merge(session, owner, target.id, [], ranking=RANKING)
     with pytest.raises(Exception) as stale:
-        decisions.merge(session, owner, target.id, [fixed.id - 1], expected_versions={target.id: 7}, ranking=RANKING)
+        triage.merge(session, owner, target.id, [fixed.id - 1], expected_versions={target.id: 7}, ranking=RANKING)
     assert getattr(stale.value, "status", None) in (409, 422)
     session.rollback()
     assert count_events(session) == 0
@@ -557,9 +556,9 @@ def test_merge_refusals_change_nothing(session):
 def test_a_duplicate_cannot_receive_a_merge(session):
     owner = po(session)
     root, dup, other = make_cluster(session, "Racine"), make_cluster(session, "Doublon"), make_cluster(session, "Autre")
-    decisions.change_status(session, owner, dup.id, S.DUPLICATE, duplicate_of=root.id)
+    triage.change_status(session, owner, dup.id, S.DUPLICATE, duplicate_of=root.id)
     with pytest.raises(ValidationFailed, match=f"n° {root.id}"):
-        decisions.merge(session, owner, dup.id, [other.id], ranking=RANKING)
+        triage.merge(session, owner, dup.id, [other.id], ranking=RANKING)
 
 
 # --- split and move ---------------------------------------------------------------------------------------
@@ -582,7 +581,7 @@ def mixed_cluster(session, n=3):
 def test_split_makes_a_new_locked_irritant_with_its_own_label_and_keywords(session):
     owner = po(session)
     cluster, _, iban = mixed_cluster(session)
-    new = decisions.split(session, owner, cluster.id, [r.id for r in iban], reason="Deux sujets", ranking=RANKING)
+    new = triage.split(session, owner, cluster.id, [r.id for r in iban], reason="Deux sujets", ranking=RANKING)
     session.commit()
     assert new.id != cluster.id and new.status == S.NEW
     assert (new.size, session.get(Cluster, cluster.id).size) == (3, 3)
@@ -599,7 +598,7 @@ def test_split_makes_a_new_locked_irritant_with_its_own_label_and_keywords(sessi
 def test_split_with_a_chosen_label_locks_it(session):
     owner = po(session)
     cluster, _, iban = mixed_cluster(session, n=2)
-    new = decisions.split(session, owner, cluster.id, [iban[0].id], label="IBAN refusé", ranking=RANKING)
+    new = triage.split(session, owner, cluster.id, [iban[0].id], label="IBAN refusé", ranking=RANKING)
     assert (new.label, new.label_locked) == ("IBAN refusé", True)
 
 
@@ -608,12 +607,12 @@ def test_split_refusals(session):
     cluster, rdv, iban = mixed_cluster(session, n=1)
     stranger = make_report(session)
     with pytest.raises(ValidationFailed, match="au moins"):
-        decisions.split(session, owner, cluster.id, [], ranking=RANKING)
+        triage.split(session, owner, cluster.id, [], ranking=RANKING)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.split(session, owner, cluster.id, [stranger.id], ranking=RANKING)
+        triage.split(session, owner, cluster.id, [stranger.id], ranking=RANKING)
     assert "ne font pas partie" in caught.value.errors["report_ids"][0]
     with pytest.raises(ValidationFailed, match="Gardez au moins"):
-        decisions.split(session, owner, cluster.id, [rdv[0].id, iban[0].id], ranking=RANKING)
+        triage.split(session, owner, cluster.id, [rdv[0].id, iban[0].id], ranking=RANKING)
 
 
 def test_move_report_locks_it_and_mirrors_the_new_status(session):
@@ -622,7 +621,7 @@ def test_move_report_locks_it_and_mirrors_the_new_status(session):
     destination = make_cluster(session, "Destination", reports=1, status=S.TRIAGED)
     refreshed(session, origin, destination)
     report = session.scalars(select(Report).where(Report.cluster_id == origin.id)).first()
-    moved = decisions.move_report(session, owner, report.id, destination.id, reason="Mauvais irritant", ranking=RANKING)
+    moved = triage.move_report(session, owner, report.id, destination.id, reason="Mauvais irritant", ranking=RANKING)
     session.commit()
     assert (moved.cluster_id, moved.cluster_locked, moved.status) == (destination.id, True, S.TRIAGED)
     assert (session.get(Cluster, origin.id).size, session.get(Cluster, destination.id).size) == (1, 2)
@@ -630,12 +629,12 @@ def test_move_report_locks_it_and_mirrors_the_new_status(session):
     assert event.action == "report.move" and event.cluster_id == destination.id
     assert event.before["cluster_id"] == origin.id and event.after["cluster_id"] == destination.id
     with pytest.raises(ValidationFailed, match="déjà partie"):
-        decisions.move_report(session, owner, report.id, destination.id, ranking=RANKING)
+        triage.move_report(session, owner, report.id, destination.id, ranking=RANKING)
     with pytest.raises(NotFoundError):
-        decisions.move_report(session, owner, 999_999, destination.id, ranking=RANKING)
-    decisions.change_status(session, owner, origin.id, S.DUPLICATE, duplicate_of=destination.id)
+        triage.move_report(session, owner, 999_999, destination.id, ranking=RANKING)
+    triage.change_status(session, owner, origin.id, S.DUPLICATE, duplicate_of=destination.id)
     with pytest.raises(ValidationFailed, match="doublon"):
-        decisions.move_report(session, owner, report.id, origin.id, ranking=RANKING)
+        triage.move_report(session, owner, report.id, origin.id, ranking=RANKING)
 
 
 # --- bulk -------------------------------------------------------------------------------------------------
@@ -752,7 +751,7 @@ def test_bulk_skips_an_irritant_changed_concurrently_and_applies_the_others(app,
         ids = list(other.scalars(select(Cluster.id).where(Cluster.id.in_([first.id, second.id])).order_by(Cluster.id)))
         loaded = list(other.scalars(select(Cluster).where(Cluster.id.in_(ids))))  # kept: the identity map is weak
         other.commit()
-        decisions.set_pinned(session, owner, second.id, True)
+        triage.set_pinned(session, owner, second.id, True)
         session.commit()
         result = bulk.apply(other, other_owner, ids, "status", to=S.TRIAGED)
         other.commit()
@@ -771,27 +770,27 @@ def test_handing_an_irritant_to_a_squad_one_is_not_in_needs_confirmation(session
     owner = po(session, squads=[mine])
     cluster = make_cluster(session, reports=1)
     session.commit()
-    with pytest.raises(decisions.TransferNotConfirmed) as caught:
-        decisions.assign_squad(session, owner, cluster.id, theirs.id)
+    with pytest.raises(triage.TransferNotConfirmed) as caught:
+        triage.assign_squad(session, owner, cluster.id, theirs.id)
     assert caught.value.status == 422
     assert (
         "Après ce transfert, seuls les responsables produit de « Leur start-up » et les administrateurs pourront "
         "agir sur cet irritant ou vous le rendre."
     ) in caught.value.detail
     assert session.get(Cluster, cluster.id).squad_id is None and count_events(session) == 0
-    with pytest.raises(decisions.TransferNotConfirmed, match="agir sur ces irritants ou vous les rendre"):
+    with pytest.raises(triage.TransferNotConfirmed, match="agir sur ces irritants ou vous les rendre"):
         bulk.apply(session, owner, [cluster.id], "assign", squad_id=theirs.id)
     # Their own squad, none, or an administrator: no question asked.
-    decisions.assign_squad(session, owner, cluster.id, mine.id)
-    decisions.assign_squad(session, owner, cluster.id, None)
+    triage.assign_squad(session, owner, cluster.id, mine.id)
+    triage.assign_squad(session, owner, cluster.id, None)
     admin = agent(session, "admin")
-    decisions.assign_squad(session, admin, cluster.id, theirs.id)
-    decisions.assign_squad(session, admin, cluster.id, None)
-    decisions.assign_squad(session, owner, cluster.id, theirs.id, confirm_transfer=True)
+    triage.assign_squad(session, admin, cluster.id, theirs.id)
+    triage.assign_squad(session, admin, cluster.id, None)
+    triage.assign_squad(session, owner, cluster.id, theirs.id, confirm_transfer=True)
     session.commit()
     assert session.get(Cluster, cluster.id).squad_id == theirs.id
     with pytest.raises(Forbidden):  # and indeed, it is out of their hands now
-        decisions.set_pinned(session, owner, cluster.id, True)
+        triage.set_pinned(session, owner, cluster.id, True)
 
 
 # --- reply templates --------------------------------------------------------------------------------------
@@ -802,26 +801,26 @@ def test_templates_shared_and_per_squad(session):
     owner = po(session, squads=[squad])
     member = agent(session, "squad_member", squads=[squad])
     outsider = agent(session, "squad_member", squads=[other])
-    shared = decisions.create_template(session, owner, "Transmis", "Nous avons transmis votre signalement.")
-    ours = decisions.create_template(session, member, "En cours", "L'équipe travaille dessus.", squad_id=squad.id)
+    shared = triage.create_template(session, owner, "Transmis", "Nous avons transmis votre signalement.")
+    ours = triage.create_template(session, member, "En cours", "L'équipe travaille dessus.", squad_id=squad.id)
     with pytest.raises(Forbidden):
-        decisions.create_template(session, member, "Partagé", "Texte", squad_id=None)
+        triage.create_template(session, member, "Partagé", "Texte", squad_id=None)
     with pytest.raises(Forbidden, match="vos start-ups"):
-        decisions.create_template(session, owner, "Ailleurs", "Texte", squad_id=other.id)
+        triage.create_template(session, owner, "Ailleurs", "Texte", squad_id=other.id)
     with pytest.raises(ValidationFailed) as caught:
-        decisions.create_template(session, owner, " ", "")
+        triage.create_template(session, owner, " ", "")
     assert set(caught.value.errors) == {"title", "body"}
 
-    assert [t.id for t in decisions.list_templates(session, member)] == [shared.id, ours.id]
-    assert [t.id for t in decisions.list_templates(session, outsider)] == [shared.id]
+    assert [t.id for t in triage.list_templates(session, member)] == [shared.id, ours.id]
+    assert [t.id for t in triage.list_templates(session, outsider)] == [shared.id]
     with pytest.raises(NotFoundError):
-        decisions.update_template(session, outsider, ours.id, "Piraté", "Texte")
+        triage.update_template(session, outsider, ours.id, "Piraté", "Texte")
     with pytest.raises(Forbidden):
-        decisions.delete_template(session, outsider, shared.id)
+        triage.delete_template(session, outsider, shared.id)
 
-    decisions.update_template(session, member, ours.id, "En cours", "L'équipe travaille dessus.")  # unchanged
-    decisions.update_template(session, member, ours.id, "En cours de correction", "L'équipe corrige.")
-    decisions.delete_template(session, owner, shared.id)
+    triage.update_template(session, member, ours.id, "En cours", "L'équipe travaille dessus.")  # unchanged
+    triage.update_template(session, member, ours.id, "En cours de correction", "L'équipe corrige.")
+    triage.delete_template(session, owner, shared.id)
     session.commit()
     actions = [(e.action, e.subject_id) for e in events_of(session, subject_type="template")]
     assert actions == [
@@ -835,13 +834,13 @@ def test_templates_shared_and_per_squad(session):
 def test_a_template_is_the_reason_of_a_decision(session):
     owner = po(session)
     cluster = make_cluster(session)
-    template = decisions.create_template(session, owner, "Qualifié", "Merci, nous étudions ce blocage.")
-    reason = decisions.reason_with_template(session, owner, template.id, "Priorité haute.")
-    decisions.change_status(session, owner, cluster.id, S.TRIAGED, reason=reason)
+    template = triage.create_template(session, owner, "Qualifié", "Merci, nous étudions ce blocage.")
+    reason = triage.reason_with_template(session, owner, template.id, "Priorité haute.")
+    triage.change_status(session, owner, cluster.id, S.TRIAGED, reason=reason)
     [event] = events_of(session, cluster.id)
     assert event.reason == "Merci, nous étudions ce blocage.\n\nPriorité haute."
     with pytest.raises(ValidationFailed):
-        decisions.reason_with_template(session, owner, 987_654, None)
+        triage.reason_with_template(session, owner, 987_654, None)
 
 
 # --- re-clustering respects the decisions -----------------------------------------------------------------
@@ -870,7 +869,7 @@ def test_a_split_survives_reclustering(make_app):
         for i in range(4):
             make_report(s, cluster=other, description=IBAN.format(n=i))
         # Texts the clustering would put back together: only the decision keeps them apart.
-        new = decisions.split(
+        new = triage.split(
             s, owner, cluster.id, [reports[0].id, reports[1].id], label="Créneaux du lundi", ranking=RANKING
         )
         s.commit()
@@ -902,9 +901,9 @@ def test_spam_and_merged_away_irritants_are_not_resurrected_nor_fed(make_app):
         loose = {
             make_report(s, description=RDV.format(n=f"nouveau {i}"), administration="prefecture").id for i in range(3)
         }
-        decisions.change_status(s, owner, spam.id, S.SPAM)
-        decisions.merge(s, owner, rdv.id, [iban.id], ranking=RANKING)
-        decisions.change_status(s, owner, rdv.id, S.TRIAGED)
+        triage.change_status(s, owner, spam.id, S.SPAM)
+        triage.merge(s, owner, rdv.id, [iban.id], ranking=RANKING)
+        triage.change_status(s, owner, rdv.id, S.TRIAGED)
         s.commit()
         ids = {"rdv": rdv.id, "iban": iban.id, "spam": spam.id}
         merged = members(s, rdv.id)

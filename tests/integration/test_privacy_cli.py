@@ -10,13 +10,13 @@ import time_machine
 from sqlalchemy import func, select
 
 from irritants.audit.models import Event
+from irritants.clusters.models import Support
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Report, ReportContact, Severity
-from irritants.intake.privacy import ERASED_TEXT, months_before
 from irritants.intake.services import email_hmac
+from irritants.people import person_key
+from irritants.privacy.services import ERASED_TEXT, months_before
 from irritants.status import StatusKind
-from irritants.triage.models import Support
-from irritants.triage.services import person_key
 from tests.conftest import TEST_SECRET, make_cluster, make_report
 
 NOW = dt.datetime(2025, 6, 15, 12, 0, tzinfo=dt.UTC)

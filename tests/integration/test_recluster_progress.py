@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
+from irritants.clusters import recluster as batch
 from irritants.db import get_db
 from irritants.settings import ClusteringEncoder, settings_of
-from irritants.triage import recluster as batch
 from tests.conftest import make_report
 
 TEXTS = (

@@ -9,10 +9,11 @@ from sqlalchemy import create_engine, text
 
 from irritants import config
 from irritants.auth.services import agent_for
+from irritants.clusters.models import Cluster, search_fold
 from irritants.migrate import alembic_config
-from irritants.triage import backlog, decisions
+from irritants.triage import backlog
+from irritants.triage import services as triage
 from irritants.triage.backlog import BacklogFilters
-from irritants.triage.models import Cluster, search_fold
 from tests.conftest import _fresh_postgres_database, make_cluster, make_user
 
 
@@ -70,7 +71,7 @@ def test_search_text_follows_every_change_of_label_and_keywords(session):
     assert cluster.search_text == "prefecture : plus aucun creneau\nimmatriculation"
 
     owner = agent_for(session, make_user(session, "product_owner"))
-    decisions.edit_label(session, owner, cluster.id, "Créneaux introuvables", ["Rendez-vous"])
+    triage.edit_label(session, owner, cluster.id, "Créneaux introuvables", ["Rendez-vous"])
     session.commit()
     stored = session.execute(text("SELECT search_text FROM clusters WHERE id = :i"), {"i": cluster.id}).scalar()
     assert stored == "creneaux introuvables\nrendez-vous"

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from irritants import create_app
 from irritants.auth.services import agent_for, create_token
+from irritants.clusters import stats
+from irritants.clusters.models import Cluster
 from irritants.config import ConfigurationError
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.ranking import Weights
 from irritants.settings import settings_of
-from irritants.triage import decisions, stats
-from irritants.triage.models import Cluster
+from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_user, report_payload
 from tests.integration.test_clustering_service import THEMES, post_reports
 
@@ -67,7 +68,7 @@ def test_a_merge_outside_any_request_is_rescored_with_the_configured_weights(mak
         owner = agent_for(s, make_user(s, "product_owner"))
         target, source = make_cluster(s, "Cible", reports=3), make_cluster(s, "Source", reports=2)
         target_id = target.id
-        decisions.merge(s, owner, target.id, [source.id], ranking=settings_of(app).ranking)
+        triage.merge(s, owner, target.id, [source.id], ranking=settings_of(app).ranking)
         s.commit()
         after_merge = scores(app)
         assert rerank(app) == after_merge
@@ -85,8 +86,8 @@ def test_a_split_and_a_move_outside_any_request_are_rescored_with_the_configured
         origin, other = make_cluster(s, "Origine", reports=4), make_cluster(s, "Autre", reports=1)
         ids = list(s.scalars(select(Report.id).where(Report.cluster_id == origin.id).order_by(Report.id)))
         ranking = settings_of(app).ranking
-        decisions.split(s, owner, origin.id, ids[:2], ranking=ranking)
-        decisions.move_report(s, owner, ids[2], other.id, ranking=ranking)
+        triage.split(s, owner, origin.id, ids[:2], ranking=ranking)
+        triage.move_report(s, owner, ids[2], other.id, ranking=ranking)
         s.commit()
         after = scores(app)
         assert len(after) == 3

@@ -153,7 +153,7 @@ def _wait_for(condition, timeout: float, message: str) -> None:
 
 
 def test_a_live_claim_is_left_alone_and_an_expired_one_taken_again(pending_app):
-    from irritants.triage.jobs import process_pending_batch
+    from irritants.clusters.jobs import process_pending_batch
 
     database = get_db(pending_app)
     texts = [COMPLAINTS["rsa"].format(n=n) for n in range(3)]

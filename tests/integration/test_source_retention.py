@@ -8,11 +8,11 @@ import datetime as dt
 import time_machine
 from sqlalchemy import select
 
+from irritants.clusters import stats
+from irritants.clusters.models import Cluster, Support
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag
-from irritants.triage import stats
-from irritants.triage.models import Cluster, Support
-from irritants.triage.supporters import source_key
+from irritants.people import source_key
 from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 NOW = dt.datetime(2027, 1, 15, 12, 0, tzinfo=dt.UTC)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from irritants.accesslog import redact_path
-from irritants.intake.services import derive_tracking_token, hash_token, new_reference
+from irritants.intake.services import derive_tracking_token, new_reference
+from irritants.tokens import hash_token
 
 
 def test_references_are_short_readable_and_not_sequential():

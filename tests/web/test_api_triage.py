@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from irritants.audit.models import Event
 from irritants.auth.services import create_token
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.status import StatusKind
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.models import ReplyTemplate
 from tests.conftest import make_cluster, make_report, make_squad, make_user, sign_in
 
 API = "/api/v1/triage"

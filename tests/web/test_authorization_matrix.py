@@ -18,10 +18,11 @@ from sqlalchemy import text
 from irritants.auth.models import ApiToken, User
 from irritants.auth.policy import Agent
 from irritants.auth.services import create_token
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation
-from irritants.triage import decisions
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage import services as triage
+from irritants.triage.models import ReplyTemplate
 from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user, sign_in
 
 PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
@@ -158,17 +159,17 @@ ROUTES = {
     "api_triage.bulk": route(
         "POST", "/api/v1/triage/bulk", OWNERS, lambda w: {"cluster_ids": [w.cluster], "operation": "pin"}
     ),
-    "api_triage.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
-    "api_triage.create_template": route(
+    "api_triage.templates.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
+    "api_triage.templates.create_template": route(
         "POST",
         "/api/v1/triage/templates",
         SQUAD_WORK,
         lambda w: {"title": "Relance", "body": "Nous relançons l'administration.", "squad_id": w.squad_a},
     ),
-    "api_triage.update_template": route(
+    "api_triage.templates.update_template": route(
         "PATCH", "/api/v1/triage/templates/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)"}
     ),
-    "api_triage.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
+    "api_triage.templates.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -178,7 +179,7 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_start",
     "auth.proconnect_callback",
     "auth.proconnect_logged_out",
-    "moderation.flag",
+    "irritants.flag",
 }
 BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 
@@ -222,7 +223,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         duplicate = make_cluster(s, "Aucun créneau de rendez-vous", reports=2, squad_id=squad_a.id)
         held = make_report(s, cluster=cluster, moderation=Moderation.PENDING, moderation_reasons=["telephone"])
         admin = Agent(users["admin"].id, users["admin"].email, frozenset({"admin"}))
-        decisions.merge(s, admin, cluster.id, [duplicate.id], ranking=RANKING)
+        triage.merge(s, admin, cluster.id, [duplicate.id], ranking=RANKING)
         template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
         s.add(template)
         tokens = {name: create_token(s, user, "outil") for name, user in users.items()}

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from irritants.audit.models import Event
+from irritants.clusters import engine, stats
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation, Report
 from irritants.ranking import Weights
 from irritants.status import StatusKind
-from irritants.triage import engine, stats
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.models import ReplyTemplate
 from tests.conftest import make_cluster, make_report, make_squad
 
 BACKLOG = "/agents/irritants"

@@ -11,7 +11,7 @@ import pytest
 from irritants.auth.services import agent_for
 from irritants.db import get_db
 from irritants.status import StatusKind
-from irritants.triage import decisions
+from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_squad, make_user
 from tests.web.test_backlog import BACKLOG, events, form_tokens, page_of, post, state
 
@@ -38,8 +38,8 @@ def test_a_stale_status_form_says_changed_meanwhile_not_an_impossible_transition
     login("product_owner", squads=[squad])
     page = page_of(cluster.id)
     seen = form_tokens(client, page)  # the page as the agent loaded it
-    someone_else(app, lambda s, a: decisions.change_status(s, a, cluster.id, S.TRIAGED))
-    someone_else(app, lambda s, a: decisions.assign_squad(s, a, cluster.id, squad.id))
+    someone_else(app, lambda s, a: triage.change_status(s, a, cluster.id, S.TRIAGED))
+    someone_else(app, lambda s, a: triage.assign_squad(s, a, cluster.id, squad.id))
 
     response = client.post(page + "/statut", data={**seen, "to": "triaged", "motif": "Vu en revue"})
     html = response.get_data(as_text=True)
@@ -80,7 +80,7 @@ def test_every_refused_decision_links_to_the_page_address_and_never_says_reload(
     cluster = make_cluster(db, "Courrier illisible", reports=2)
     merged = make_cluster(db, "Courrier jamais reçu", reports=1)
     db.commit()
-    someone_else(app, lambda s, a: decisions.merge(s, a, cluster.id, [merged.id], ranking=RANKING))
+    someone_else(app, lambda s, a: triage.merge(s, a, cluster.id, [merged.id], ranking=RANKING))
     login("product_owner")
     page = page_of(cluster.id)
     if form == "lot":
@@ -88,7 +88,7 @@ def test_every_refused_decision_links_to_the_page_address_and_never_says_reload(
         expected = BACKLOG + "?sort=size"
     elif form == "defusion":
         url, data, address, expected = page_of(merged.id) + "/defusion", {"depuis": cluster.id}, page, page
-        someone_else(app, lambda s, a: decisions.unmerge(s, a, merged.id, ranking=RANKING))  # nothing left to undo
+        someone_else(app, lambda s, a: triage.unmerge(s, a, merged.id, ranking=RANKING))  # nothing left to undo
     else:
         url, data, address, expected = f"{page}/{form}", REFUSED[form], page, page
     response = post(client, url, data, address)
@@ -106,7 +106,7 @@ def test_a_refused_decision_whose_form_is_gone_is_told_at_the_top_of_the_page(ap
     page = page_of(target.id)
     seen = form_tokens(client, page)
     # Meanwhile, the irritant itself was merged into another one: it no longer has a merge form.
-    someone_else(app, lambda s, a: decisions.merge(s, a, elsewhere.id, [target.id], ranking=RANKING))
+    someone_else(app, lambda s, a: triage.merge(s, a, elsewhere.id, [target.id], ranking=RANKING))
     response = client.post(page + "/fusion", data={**seen, "sources": other.id})
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -174,7 +174,7 @@ def test_a_decision_the_policy_refuses_is_told_on_the_irritant_page(app, client,
     login("product_owner", squads=[mine])
     page = page_of(cluster.id)
     seen = form_tokens(client, page)
-    someone_else(app, lambda s, a: decisions.assign_squad(s, a, cluster.id, theirs.id))  # out of their hands
+    someone_else(app, lambda s, a: triage.assign_squad(s, a, cluster.id, theirs.id))  # out of their hands
 
     response = client.post(page + "/epinglage", data={**seen, "pinned": "true"})
     html = response.get_data(as_text=True)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from irritants.auth.services import create_token
 from irritants.db import get_db
 from irritants.intake.models import Report
-from irritants.intake.schemas import ModerationDecisionSchema
+from irritants.moderation.schemas import ModerationDecisionSchema
 from irritants.triage import schemas
 from tests.conftest import make_cluster, make_report, make_user
 from tests.web.test_backlog import BACKLOG, form_tokens

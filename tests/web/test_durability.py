@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from irritants import events
 from irritants.db import get_db
-from irritants.intake import signals
 from irritants.intake.models import Report
 from tests.conftest import report_payload
 from tests.web.test_report_form import fill
@@ -69,11 +69,11 @@ def test_crash_after_commit_before_answer_then_retry_returns_the_same_report(app
     def crash(sender, **kwargs):
         raise RuntimeError("worker killed after commit")
 
-    signals.report_accepted.connect(crash)
+    events.report_accepted.connect(crash)
     try:
         lost_answer = client.post("/api/v1/reports", json=report_payload(), headers={"Idempotency-Key": key})
     finally:
-        signals.report_accepted.disconnect(crash)
+        events.report_accepted.disconnect(crash)
     assert lost_answer.status_code == 500
     assert _count(app) == 1  # committed before anything was answered
     retry = client.post("/api/v1/reports", json=report_payload(), headers={"Idempotency-Key": key})

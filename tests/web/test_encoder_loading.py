@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from irritants.clustering import EmbeddingEncoder
+from irritants.clusters import engine, loading
 from irritants.db import get_db
-from irritants.triage import engine, loading
 from tests.conftest import make_cluster
 
 LABEL = "Prime d'activité bloquée depuis trois mois, la CAF ne répond pas"

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from irritants.clustering import EmbeddingEncoder
+from irritants.clusters import engine
 from irritants.db import get_db
-from irritants.triage import engine
 from tests.conftest import make_cluster
 from tests.gunicorn_server import Gunicorn
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from irritants.audit.models import Event
 from irritants.auth.models import User
 from irritants.auth.services import create_token
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.squads.models import Squad
-from irritants.triage.models import Cluster, ReplyTemplate
+from irritants.triage.models import ReplyTemplate
 from tests.conftest import make_cluster, make_user, report_payload
 
 API = "/api/v1/triage"

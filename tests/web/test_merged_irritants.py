@@ -8,7 +8,7 @@ import pytest
 from irritants.auth.services import agent_for
 from irritants.db import get_db
 from irritants.status import StatusKind
-from irritants.triage import decisions
+from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_user
 
 
@@ -19,9 +19,9 @@ def merged(app):
         po = agent_for(s, make_user(s, "product_owner"))
         a, b, c = (make_cluster(s, f"Rendez-vous introuvables {n}", reports=2) for n in "abc")
         d = make_cluster(s, "Rendez-vous introuvables d", reports=1)
-        decisions.merge(s, po, b.id, [a.id], ranking=RANKING)
-        decisions.merge(s, po, c.id, [b.id], ranking=RANKING)
-        decisions.change_status(s, po, d.id, StatusKind.DUPLICATE, duplicate_of=c.id)
+        triage.merge(s, po, b.id, [a.id], ranking=RANKING)
+        triage.merge(s, po, c.id, [b.id], ranking=RANKING)
+        triage.change_status(s, po, d.id, StatusKind.DUPLICATE, duplicate_of=c.id)
         s.commit()
         return {"a": a.id, "b": b.id, "c": c.id, "d": d.id}
 
@@ -47,7 +47,7 @@ def test_the_api_answers_302_with_the_irritant_it_was_merged_into(client, merged
 
 def test_once_the_merge_is_undone_the_page_is_back(app, client, merged):
     with get_db(app).session_scope() as s:
-        decisions.unmerge(s, agent_for(s, make_user(s, "product_owner")), merged["b"], ranking=RANKING)
+        triage.unmerge(s, agent_for(s, make_user(s, "product_owner")), merged["b"], ranking=RANKING)
         s.commit()
     assert client.get(f"/irritants/{merged['b']}").status_code == 200
     assert client.get(f"/api/v1/clusters/{merged['b']}").status_code == 200

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from irritants.audit.models import Event
 from irritants.auth.services import create_token
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.bulk import ReferenceMaps, insert_reports
 from irritants.intake.models import AbuseFlag, Moderation, Report, Source
 from irritants.intake.redaction import finding_kinds
-from irritants.triage.models import Cluster
 from tests.conftest import TEST_SECRET, make_cluster, make_report, make_user, report_payload
 
 QUEUE = "/agents/moderation"

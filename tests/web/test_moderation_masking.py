@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from irritants.audit.models import Event
 from irritants.auth.services import create_token
+from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation, Report
-from irritants.triage.models import Cluster
 from tests.conftest import make_cluster, make_report, make_user
 
 QUEUE = "/agents/moderation"

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import event, select
 
 from irritants.auth.services import agent_for
+from irritants.clusters.models import Cluster
+from irritants.clusters.report_status import sync_report_statuses
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.settings import settings_of
 from irritants.status import CITIZEN_STATUS_LABELS, STATUS_BADGES, StatusKind
-from irritants.triage import decisions
-from irritants.triage.models import Cluster
-from irritants.triage.report_status import sync_report_statuses
+from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_user, report_payload
 from tests.integration.test_clustering_service import ADMIN, THEMES, post_reports, run
 
@@ -112,7 +112,7 @@ def test_tracking_page_and_api_follow_the_irritant_and_only_the_writer_writes(tf
                 return result
 
         # A status decision; then a new report placed in that irritant shows its status at once.
-        decide(decisions.change_status, cluster_of["rsa"], S.TRIAGED)
+        decide(triage.change_status, cluster_of["rsa"], S.TRIAGED)
         assert shown(client, rsa) == expect(S.TRIAGED)
         _, late = file_report(client, "rsa", 43)
         assert shown(client, late) == expect(S.TRIAGED)
@@ -120,24 +120,24 @@ def test_tracking_page_and_api_follow_the_irritant_and_only_the_writer_writes(tf
         ranking = settings_of(app).ranking
 
         # A merge brings the source's reports under the target's status; undoing it gives them back their own.
-        decide(decisions.merge, cluster_of["rsa"], [cluster_of["iban"]], ranking=ranking)
+        decide(triage.merge, cluster_of["rsa"], [cluster_of["iban"]], ranking=ranking)
         assert shown(client, iban) == expect(S.TRIAGED)
-        decide(decisions.unmerge, cluster_of["iban"], ranking=ranking)
+        decide(triage.unmerge, cluster_of["iban"], ranking=ranking)
         assert shown(client, iban) == expect(S.NEW)
 
         # A split: the report taken out is in a new irritant, « new »; those kept keep their irritant's status.
         taken = reports_of(app, [first_rsa])
         new = decide(
-            decisions.split, cluster_of["rsa"], taken, label="RSA : dossier bloqué depuis des mois", ranking=ranking
+            triage.split, cluster_of["rsa"], taken, label="RSA : dossier bloqué depuis des mois", ranking=ranking
         )
         assert shown(client, rsa) == expect(S.NEW)
         assert shown(client, late) == expect(S.TRIAGED)
 
         # A move, then decisions on the irritants the reports are in.
-        decide(decisions.move_report, reports_of(app, refs["rdv"][:1])[0], cluster_of["rsa"], ranking=ranking)
+        decide(triage.move_report, reports_of(app, refs["rdv"][:1])[0], cluster_of["rsa"], ranking=ranking)
         assert statuses_of(app, refs["rdv"][:1]) == [S.TRIAGED]
-        decide(decisions.change_status, cluster_of["rdv"], S.NOT_OUR_SCOPE, routed_to="Ministère de l'Intérieur")
-        decide(decisions.change_status, new.id, S.SPAM)
+        decide(triage.change_status, cluster_of["rdv"], S.NOT_OUR_SCOPE, routed_to="Ministère de l'Intérieur")
+        decide(triage.change_status, new.id, S.SPAM)
         assert shown(client, rdv) == expect(S.NOT_OUR_SCOPE)
         assert shown(client, rsa) == expect(S.SPAM)
         assert shown(client, late) == expect(S.TRIAGED)
@@ -203,7 +203,7 @@ def test_only_the_writer_writes_a_reports_status_in_the_source():
     writes = {
         (str(p.relative_to(PACKAGE)), *w) for p in sorted(PACKAGE.rglob("*.py")) for w in writes_to_report_status(p)
     }
-    assert writes and {(path, function) for path, function, _ in writes} == {("triage/report_status.py", WRITER)}
+    assert writes and {(path, function) for path, function, _ in writes} == {("clusters/report_status.py", WRITER)}
 
 
 def test_the_source_check_sees_the_writes_it_forbids(tmp_path):

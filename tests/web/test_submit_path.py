@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from irritants import events
 from irritants.db import get_db
-from irritants.intake import signals
 from irritants.intake.models import Report, Source
 from tests.conftest import report_payload
 from tests.web.test_report_form import VALID_FORM, fill
@@ -24,9 +24,9 @@ def woken(app):
     def receiver(sender, report_id, **_):
         ids.append(report_id)
 
-    signals.report_accepted.connect(receiver, sender=app)
+    events.report_accepted.connect(receiver, sender=app)
     yield ids
-    signals.report_accepted.disconnect(receiver, sender=app)
+    events.report_accepted.disconnect(receiver, sender=app)
 
 
 def stored(app) -> list[Report]:

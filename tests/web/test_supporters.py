@@ -10,12 +10,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from irritants import people as anonymous
+from irritants.clusters.models import Cluster, Support
 from irritants.config import load_config
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Moderation, Report
-from irritants.triage import supporters
-from irritants.triage.models import Cluster, Support
-from irritants.triage.views import PERSON_COOKIE
+from irritants.public.browser import PERSON_COOKIE
 from tests.conftest import RANKING, TEST_SECRET, make_cluster, make_report
 
 TEXT = "Aucun rendez-vous disponible en préfecture depuis trois mois pour mon titre de séjour."
@@ -115,7 +115,7 @@ def test_an_ipv6_network_is_its_64(app, irritant):
 
 def test_a_new_flag_series_after_a_moderator_publishes_counts_the_same_network_again(app, irritant):
     from irritants.auth.services import agent_for
-    from irritants.intake import moderation
+    from irritants.moderation import services as moderation
     from tests.conftest import make_user
 
     cluster_id, report_id = irritant
@@ -131,7 +131,7 @@ def test_a_new_flag_series_after_a_moderator_publishes_counts_the_same_network_a
 
 @pytest.mark.parametrize(
     "cookie",
-    ["a" * 24, "forged-value.not-our-signature", supporters.issue_supporter_id("x" * 20)],
+    ["a" * 24, "forged-value.not-our-signature", anonymous.issue_supporter_id("x" * 20)],
     ids=["unsigned", "forged", "signed-with-another-secret"],
 )
 def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, cookie):
@@ -141,7 +141,7 @@ def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, 
     response = support(jar, cluster_id)
     [set_cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{PERSON_COOKIE}=")]
     issued = re.match(rf"{PERSON_COOKIE}=([^;]+)", set_cookie).group(1)
-    assert issued != cookie and supporters.is_issued(TEST_SECRET, issued)
+    assert issued != cookie and anonymous.is_issued(TEST_SECRET, issued)
     assert "HttpOnly" in set_cookie
     # A signed cookie is kept: the same person is not counted twice.
     again = support(jar, cluster_id)
@@ -151,13 +151,13 @@ def test_an_unsigned_or_forged_cookie_is_replaced_by_a_signed_id(app, irritant, 
 
 def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant):
     from irritants.auth.services import agent_for
-    from irritants.triage import decisions
+    from irritants.triage import services as triage
     from tests.conftest import make_user
 
     cluster_id, _ = irritant
     with get_db(app).session_scope() as s:
         source = make_cluster(s, "Rendez-vous introuvables, bis", reports=1)
-        decisions.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id], ranking=RANKING)
+        triage.merge(s, agent_for(s, make_user(s, "product_owner")), cluster_id, [source.id], ranking=RANKING)
         s.commit()
         source_id = source.id
     before = people(app, cluster_id)
@@ -167,7 +167,7 @@ def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/irritants/{cluster_id}")
     assert people(app, cluster_id) == before + 1
     api = person(app, "198.51.100.9").post(
-        f"/api/v1/clusters/{source_id}/supports", headers={"X-Supporter-Id": supporters.issue_supporter_id(TEST_SECRET)}
+        f"/api/v1/clusters/{source_id}/supports", headers={"X-Supporter-Id": anonymous.issue_supporter_id(TEST_SECRET)}
     )
     assert api.status_code == 201 and api.get_json() == {"counted": True, "people": before + 2}
 
@@ -179,7 +179,7 @@ def test_the_api_issues_signed_supporter_ids(client):
     response = client.post("/api/v1/supporters")
     assert response.status_code == 201
     supporter_id = response.get_json()["supporter_id"]
-    assert supporters.is_issued(TEST_SECRET, supporter_id) and 16 <= len(supporter_id) <= 100
+    assert anonymous.is_issued(TEST_SECRET, supporter_id) and 16 <= len(supporter_id) <= 100
     assert client.post("/api/v1/supporters").get_json()["supporter_id"] != supporter_id
     assert response.headers["Cache-Control"] == "no-store"
 

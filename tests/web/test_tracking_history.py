@@ -13,7 +13,7 @@ from irritants.auth.services import agent_for
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.status import StatusKind
-from irritants.triage import decisions
+from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_squad, make_user, report_payload
 from tests.web.test_backlog import page_of, post
 
@@ -61,12 +61,12 @@ def test_the_steps_of_the_irritant_newest_first_with_the_squad_and_the_public_no
     cluster = make_cluster(db, reports=1)
     path, _ = filed(client, db, cluster)
     agent, squad = admin(db), make_squad(db, "Rendez-vous préfecture")
-    decisions.change_status(db, agent, cluster.id, S.TRIAGED, reason=SECRET_REASON)
-    decisions.assign_squad(db, agent, cluster.id, squad.id)
-    decisions.change_status(db, agent, cluster.id, S.PLANNED)
-    decisions.change_status(db, agent, cluster.id, S.IN_PROGRESS)
+    triage.change_status(db, agent, cluster.id, S.TRIAGED, reason=SECRET_REASON)
+    triage.assign_squad(db, agent, cluster.id, squad.id)
+    triage.change_status(db, agent, cluster.id, S.PLANNED)
+    triage.change_status(db, agent, cluster.id, S.IN_PROGRESS)
     note = "Le formulaire accepte désormais les justificatifs de plus de 5 Mo."
-    decisions.change_status(db, agent, cluster.id, S.FIXED, reason=SECRET_REASON, public_note=note)
+    triage.change_status(db, agent, cluster.id, S.FIXED, reason=SECRET_REASON, public_note=note)
     db.commit()
     assert steps(client, path) == [
         f"Corrigé par « Rendez-vous préfecture » Message de l’équipe : {note}",
@@ -83,15 +83,15 @@ def test_routed_closed_and_reopened_steps(client, db):
     routed_path, _ = filed(client, db, routed)
     closed_path, _ = filed(client, db, closed)
     agent = admin(db)
-    decisions.change_status(db, agent, routed.id, S.NOT_OUR_SCOPE, routed_to="CAF du Nord")
-    decisions.change_status(db, agent, closed.id, S.TRIAGED)
-    decisions.change_status(db, agent, closed.id, S.CLOSED_NOT_FIXED)
-    decisions.change_status(db, agent, closed.id, S.TRIAGED)
+    triage.change_status(db, agent, routed.id, S.NOT_OUR_SCOPE, routed_to="CAF du Nord")
+    triage.change_status(db, agent, closed.id, S.TRIAGED)
+    triage.change_status(db, agent, closed.id, S.CLOSED_NOT_FIXED)
+    triage.change_status(db, agent, closed.id, S.TRIAGED)
     db.commit()
     assert steps(client, routed_path)[0] == "Transmis à « CAF du Nord »"
     # Agents typed it for agents until now: personal data in it is masked on the citizen's page.
-    decisions.change_status(db, agent, routed.id, S.TRIAGED)
-    decisions.change_status(db, agent, routed.id, S.NOT_OUR_SCOPE, routed_to="M. Martin au 06 12 34 56 78")
+    triage.change_status(db, agent, routed.id, S.TRIAGED)
+    triage.change_status(db, agent, routed.id, S.NOT_OUR_SCOPE, routed_to="M. Martin au 06 12 34 56 78")
     db.commit()
     assert steps(client, routed_path)[0] == "Transmis à « M. [nom] au [téléphone] »"
     assert steps(client, closed_path)[:2] == ["Rouvert et examiné à nouveau", "Clos sans correction"]
@@ -101,10 +101,10 @@ def test_a_merged_away_irritant_leads_on_to_the_one_it_joined(client, db):
     source, target = make_cluster(db, "Prime bloquée", reports=1), make_cluster(db, "Prime d'activité", reports=2)
     path, report_id = filed(client, db, source)
     agent = admin(db)
-    decisions.change_status(db, agent, source.id, S.TRIAGED)
-    decisions.change_status(db, agent, target.id, S.TRIAGED)  # before the merge: the target's own story
-    decisions.merge(db, agent, target.id, [source.id], ranking=RANKING)
-    decisions.change_status(db, agent, target.id, S.CLOSED_NOT_FIXED, public_note="Le décret ne le permet pas.")
+    triage.change_status(db, agent, source.id, S.TRIAGED)
+    triage.change_status(db, agent, target.id, S.TRIAGED)  # before the merge: the target's own story
+    triage.merge(db, agent, target.id, [source.id], ranking=RANKING)
+    triage.change_status(db, agent, target.id, S.CLOSED_NOT_FIXED, public_note="Le décret ne le permet pas.")
     db.commit()
     assert db.get(Report, report_id).cluster_id == target.id
     assert steps(client, path) == [
@@ -120,9 +120,9 @@ def test_a_duplicate_goes_on_with_the_original(client, db):
     duplicate, original = make_cluster(db, "Rendez-vous CAF", reports=1), make_cluster(db, "Accueil CAF", reports=1)
     path, _ = filed(client, db, duplicate)
     agent = admin(db)
-    decisions.change_status(db, agent, original.id, S.TRIAGED)
-    decisions.change_status(db, agent, duplicate.id, S.DUPLICATE, duplicate_of=original.id)
-    decisions.change_status(db, agent, original.id, S.CLOSED_NOT_FIXED)
+    triage.change_status(db, agent, original.id, S.TRIAGED)
+    triage.change_status(db, agent, duplicate.id, S.DUPLICATE, duplicate_of=original.id)
+    triage.change_status(db, agent, original.id, S.CLOSED_NOT_FIXED)
     db.commit()
     assert steps(client, path) == [
         "Clos sans correction",

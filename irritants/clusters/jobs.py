@@ -35,11 +35,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from irritants import jobs
 from irritants.clustering import Encoder
+from irritants.clusters import engine, stats
 from irritants.db import Database, get_db, one_at_a_time, utcnow
+from irritants.events import report_accepted
 from irritants.intake.models import Report
-from irritants.intake.signals import report_accepted
 from irritants.settings import settings_of
-from irritants.triage import engine, stats
 
 log = logging.getLogger(__name__)
 _ATTEMPTS = 3

@@ -50,8 +50,8 @@ class _Bars:
 @with_appcontext
 def recluster_command(seed: int | None) -> None:
     """Re-cluster every report from stored vectors and swap the result in one transaction (idempotent)."""
+    from irritants.clusters import recluster, stats
     from irritants.settings import settings_of
-    from irritants.triage import recluster, stats
 
     settings = settings_of(current_app)
     started = time.monotonic()
@@ -83,8 +83,8 @@ def recluster_command(seed: int | None) -> None:
 @with_appcontext
 def rerank_command() -> None:
     """Recompute every cluster's statistics and explainable score."""
+    from irritants.clusters import stats
     from irritants.settings import settings_of
-    from irritants.triage import stats
 
     with get_db().session_scope() as session:
         count = stats.refresh(session, settings_of(current_app).ranking.weights)
@@ -96,8 +96,8 @@ def rerank_command() -> None:
 @with_appcontext
 def process_pending_command() -> None:
     """Cluster reports that no job handled yet (e.g. after a crash), one by one."""
+    from irritants.clusters.jobs import BATCH_SIZE, process_report
     from irritants.intake.models import Report
-    from irritants.triage.jobs import BATCH_SIZE, process_report
 
     with get_db().session_scope() as session:
         pending = list(session.scalars(select(Report.id).where(Report.cluster_id.is_(None)).order_by(Report.id)))

@@ -1,4 +1,4 @@
-"""Who a « moi aussi » or an abuse flag comes from, without knowing who they are.
+"""Who a report, a « moi aussi » or an abuse flag comes from, without knowing who they are.
 
 A *supporter id* is a random identifier the server issues and signs (the browser's cookie, or what API clients
 get from ``POST /api/v1/supporters``): a client cannot make up new people, only ask for new ids. A *source* is
@@ -50,6 +50,12 @@ def is_issued(secret_key: str, value: str | None) -> bool:
     except BadSignature:
         return False
     return True
+
+
+def person_key(secret_key: str, browser_id: str) -> str:
+    """Keyed HMAC of a random browser identifier: the same person, never who they are."""
+    key = hashlib.sha256(f"person-key:{secret_key}".encode()).digest()
+    return hmac.new(key, browser_id.encode(), hashlib.sha256).hexdigest()
 
 
 def network_of(address: str | None) -> str:

@@ -26,6 +26,9 @@ from irritants.clustering import (
     representatives,
     short_label,
 )
+from irritants.clusters import engine
+from irritants.clusters.models import Cluster, EncoderState, ReportVector, Support
+from irritants.clusters.report_status import sync_report_statuses
 from irritants.db import LockBusy, one_at_a_time, utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report
@@ -33,9 +36,6 @@ from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.status import StatusKind
-from irritants.triage import engine
-from irritants.triage.models import Cluster, EncoderState, ReportVector, Support
-from irritants.triage.report_status import sync_report_statuses
 
 Progress = Callable[[str, int, int], None]
 RECLUSTER_LOCK = "recluster"

@@ -11,10 +11,10 @@ import numpy as np
 from sqlalchemy import String, cast, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
+from irritants.clusters.models import Cluster, Support
 from irritants.db import utcnow
 from irritants.intake.models import Report
 from irritants.ranking import ClusterSignals, Weights, score_cluster
-from irritants.triage.models import Cluster, Support
 
 
 def _scope(stmt: Any, column: Any, cluster_ids: Iterable[int] | None) -> Any:

@@ -1,4 +1,5 @@
-"""Public pages: the report form, its confirmation and the tracking page."""
+"""Public pages: the report form, its confirmation and the tracking page (blueprint ``intake``, as its endpoints
+have always been named)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from marshmallow.fields import Boolean
 
+from irritants.clusters import services as clusters
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, submit_limit
@@ -18,12 +20,11 @@ from irritants.intake import antiabuse, services
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
+from irritants.people import person_key
+from irritants.public.browser import browser_id, remember_browser
 from irritants.referential import services as referential
 from irritants.sanitize import strip_forbidden
 from irritants.triage import services as triage
-from irritants.triage.services import person_key
-from irritants.triage.tracking import public_steps
-from irritants.triage.views import browser_id, remember_browser
 
 bp = Blueprint("intake", __name__)
 
@@ -170,9 +171,9 @@ def tracking(token: str) -> Any:
     """The tracking page of one report, reached only with its secret token."""
     db = get_session()
     report = services.report_by_token(db, token)
-    cluster = triage.public_cluster_of(db, report)
+    cluster = clusters.public_cluster_of(db, report)
     response = current_app.make_response(
-        render_template("intake/tracking.html", report=report, steps=public_steps(db, report), cluster=cluster)
+        render_template("intake/tracking.html", report=report, steps=triage.public_steps(db, report), cluster=cluster)
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

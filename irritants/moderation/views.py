@@ -1,4 +1,5 @@
-"""Moderation queue of the back-office (``/agents/moderation``) and the public « Signaler un contenu abusif »."""
+"""Moderation queue of the back-office (``/agents/moderation``); citizens flag excerpts from the public pages
+(``irritants/public/irritants.py``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from irritants.auth.access import require
 from irritants.auth.policy import Action
 from irritants.db import get_session
-from irritants.errors import NotFoundError, ValidationFailed
-from irritants.extensions import client_network, flag_limit, limiter
-from irritants.intake import masking, moderation
+from irritants.errors import ValidationFailed
 from irritants.intake.models import Moderation
 from irritants.intake.redaction import segments
-from irritants.intake.schemas import ModerationDecisionSchema
-from irritants.triage.services import person_key
-from irritants.triage.views import browser_id, remember_browser, request_source
+from irritants.moderation import masking
+from irritants.moderation import services as moderation
+from irritants.moderation.schemas import ModerationDecisionSchema
 
 bp = Blueprint("moderation", __name__)
 
@@ -30,12 +29,6 @@ _DONE = {
     "publiques.",
     moderation.Decision.REJECT: "Signalement rejeté : son texte ne sera pas publié. Il reste compté dans son irritant.",
 }
-
-
-@bp.app_template_global("abuse_flag_reasons")
-def abuse_flag_reasons() -> list[tuple[str, str]]:
-    """(value, French label) of the reasons a citizen may give when flagging an excerpt."""
-    return list(moderation.FLAG_REASONS.items())
 
 
 def _page() -> int:
@@ -155,42 +148,3 @@ def _masked_done(count: int) -> str:
         f"Signalement publié avec {count} {passages} : chaque occurrence est remplacée par « [masqué] » sur les "
         "pages publiques. Le texte d’origine n’est gardé que le temps de la durée de conservation."
     )
-
-
-@bp.post("/irritants/<int:cluster_id>/extraits/<int:report_id>/abus")
-@limiter.shared_limit(flag_limit, scope="abuse-flags", key_func=client_network)
-def flag(cluster_id: int, report_id: int) -> Any:
-    """« Signaler un contenu abusif » on an excerpt: once per person; enough people hide it until reviewed."""
-    cluster_id, report_id = min(cluster_id, MAX_ID), min(report_id, MAX_ID)
-    config = current_app.config
-    db = get_session()
-    identifier, new = browser_id()
-    try:
-        outcome = moderation.flag_abuse(
-            db,
-            report_id,
-            person_key(config["SECRET_KEY"], identifier),
-            reason=request.form.get("reason") or None,
-            threshold=config["ABUSE_FLAG_THRESHOLD"],
-            cluster_id=cluster_id,
-            source=request_source(),
-        )
-        db.commit()
-    except ValidationFailed as err:
-        db.rollback()
-        flash(" ".join(m for messages in err.errors.values() for m in messages) or err.detail, "error")
-    except NotFoundError:
-        db.rollback()
-        flash("Cet extrait n’est plus publié : il a déjà été retiré ou attend d’être relu par un modérateur.", "info")
-    else:
-        if outcome.hidden:
-            flash("Merci : cet extrait est masqué jusqu’à ce qu’un modérateur l’ait relu.", "success")
-        elif outcome.already:
-            flash("Vous aviez déjà signalé cet extrait : votre signalement est bien pris en compte.", "info")
-        else:
-            flash(
-                "Merci : votre signalement a été transmis. L’extrait sera relu s’il est signalé plusieurs fois.",
-                "success",
-            )
-    response = redirect(url_for("irritants.cluster_page", cluster_id=cluster_id), code=303)
-    return remember_browser(response, identifier) if new else response

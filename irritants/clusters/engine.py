@@ -20,16 +20,16 @@ from irritants.clustering import (
     place,
 )
 from irritants.clustering import short_label as make_label
+from irritants.clusters import loading
+from irritants.clusters.loading import encoder_kind
+from irritants.clusters.models import Cluster, EncoderState, ReportVector
+from irritants.clusters.report_status import sync_report_statuses
 from irritants.db import utcnow
 from irritants.errors import ServiceUnavailable
 from irritants.intake.models import Report
 from irritants.intake.redaction import redact
 from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.status import StatusKind
-from irritants.triage import loading
-from irritants.triage.loading import encoder_kind
-from irritants.triage.models import Cluster, EncoderState, ReportVector
-from irritants.triage.report_status import sync_report_statuses
 
 _tfidf_cache: dict[str, tuple[Any, Encoder]] = {}
 INDEX_REFRESH_SECONDS = 3.0

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from irritants.clusters.models import Cluster
 from irritants.intake.models import Report
-from irritants.triage.models import Cluster
 
 _CHUNK = 500  # ids per IN list: under SQLite's bound-parameter limit whatever an irritant's size
 

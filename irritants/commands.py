@@ -1,0 +1,74 @@
+"""The app's own commands, over every domain: ``db upgrade`` (the schema) and ``setup`` (a first run in one go).
+Each domain's commands are in its ``cli.py``; ``irritants.DOMAINS`` lists them."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from irritants.db import get_db
+from irritants.intake.cli import demo_data
+from irritants.referential.cli import load_reference
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the configured database."""
+    from irritants import migrate
+
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Base de données à jour ({migrate.head_revision()}).")
+
+
+@click.command("setup")
+@click.option("--demo-reports", default=5000, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.pass_context
+@with_appcontext
+def setup(ctx: click.Context, demo_reports: int) -> None:
+    """Migrate, load the référentiel and, on first run only, demo data."""
+    ctx.invoke(db_upgrade)
+    ctx.invoke(load_reference)
+    if demo_reports:
+        ctx.invoke(demo_data, n_reports=demo_reports, seed=42, if_empty=True)
+    from irritants.clusters.cli import recluster_command
+    from irritants.clusters.models import Cluster
+
+    with get_db().session_scope() as session:
+        clustered = session.scalar(select(func.count()).select_from(Cluster))
+    if not clustered:
+        ctx.invoke(recluster_command, seed=None)
+    if demo_reports and current_app.config["ENV"] == "development":
+        _demo_agents()
+
+
+def _demo_agents() -> None:
+    # A newcomer should be able to open the back-office at once: one account per role, passwords shown once
+    # and kept in instance/ (never committed), on the first run only.
+    from irritants.auth.demo import create_demo_agents
+    from irritants.config import PROJECT_ROOT
+
+    with get_db().session_scope() as session:
+        created = create_demo_agents(session)
+        session.commit()
+    if not created:
+        return
+    lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
+    lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
+    path = PROJECT_ROOT / "instance" / "comptes-demo.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo("\n".join(lines))
+    click.echo(f"(gardés dans {path.relative_to(PROJECT_ROOT)})")
+
+
+COMMANDS = (db_group, setup)

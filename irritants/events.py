@@ -1,0 +1,46 @@
+"""Domain events: the one seam through which what happens in a domain reaches whoever must hear of it.
+
+The mail outbox, webhooks, dashboards' caches (later issues) subscribe here; triage, squads and intake never import
+them. Each event is a blinker signal; a receiver connects to any sender (``event.connect(receiver)``) or, for one
+app, filters on what it is given. Two kinds:
+
+- **in the transaction** (every event but ``report_accepted``): sent by the service that made the change, once it
+  is flushed, with ``session`` as the sender. A receiver that writes (an outbox row, say) writes in that session:
+  committed with the change, or rolled back with it — never a mail about a decision that did not happen. Receivers
+  must not commit, and should not do slow work (a request waits): record it and let a job do it.
+- **after the commit**: ``report_accepted``, sent by intake's boundary (``intake/accept.py``) with the app as the
+  sender, because its receiver (clustering) wakes background work that must find the committed row.
+
+Arguments are plain ids and values (never ORM objects, which a receiver could change behind the service's back);
+``agent`` is the acting ``auth.policy.Agent`` (None for the system).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_events = Namespace()
+
+#: After the commit of a new report (never for a replay): sender the app; ``report_id``.
+report_accepted = _events.signal("report-accepted")
+
+#: An irritant's status changed by a decision (alone or in a bulk action): ``cluster_id``, ``before`` and ``after``
+#: (``StatusKind``), ``agent``, ``public_note`` (what citizens read on their tracking page, or None).
+status_changed = _events.signal("status-changed")
+
+#: An irritant handed to a squad, or taken back: ``cluster_id``, ``before`` and ``after`` (squad ids or None),
+#: ``agent``.
+squad_assigned = _events.signal("squad-assigned")
+
+#: Irritants merged into another: ``target_id``, ``source_ids`` (now its duplicates), ``agent``.
+clusters_merged = _events.signal("clusters-merged")
+
+#: A merge undone: ``source_id`` (an irritant of its own again), ``target_id`` (it had been merged into), ``agent``.
+merge_undone = _events.signal("merge-undone")
+
+#: Reports taken out of an irritant into a new one: ``cluster_id``, ``new_cluster_id``, ``report_ids``, ``agent``.
+cluster_split = _events.signal("cluster-split")
+
+#: One report put in another irritant by hand: ``report_id``, ``from_cluster_id`` (or None), ``to_cluster_id``,
+#: ``agent``.
+report_moved = _events.signal("report-moved")

@@ -1,0 +1,21 @@
+"""What citizens see: the report form, its confirmation, the tracking page and the public pages of irritants.
+
+Above intake, clusters, triage and moderation (and, later, squads): these pages read from all of them, and none of
+them imports a page. Blueprint and endpoint names are those the templates have always used (``intake.*``,
+``irritants.*``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The form, confirmation and tracking pages (blueprint ``intake``) and the irritants' pages (``irritants``)."""
+    from irritants.public import irritants, reports
+
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(irritants.bp)
