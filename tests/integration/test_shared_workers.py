@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import func, select
 
 from irritants.clustering import TfidfEncoder
+from irritants.clusters.models import Cluster, EncoderState, ReportVector
 from irritants.db import get_db, utcnow
 from irritants.intake.models import Report
-from irritants.triage.models import Cluster, EncoderState, ReportVector
 from tests.conftest import make_report
 
 ENTRY = Path(sys.executable).with_name("irritants")
@@ -46,8 +46,8 @@ COMPLAINTS = {
     "radiation": "France Travail m'a radié de la liste des demandeurs d'emploi alors que mon actualisation était "
     "faite, le conseiller {n} ne répond pas.",
 }
-ENCODED = re.compile(r" (\d+) INFO irritants\.triage\.jobs: encoded \d+ reports: ([\d,]+)$")
-TURN = re.compile(r" (\d+) INFO irritants\.triage\.jobs: placement turn ([\d.]+) ([\d.]+): ")
+ENCODED = re.compile(r" (\d+) INFO irritants\.clusters\.jobs: encoded \d+ reports: ([\d,]+)$")
+TURN = re.compile(r" (\d+) INFO irritants\.clusters\.jobs: placement turn ([\d.]+) ([\d.]+): ")
 
 
 @pytest.fixture
