@@ -1,7 +1,7 @@
 """gunicorn settings of irritants (``gunicorn -c gunicorn.conf.py wsgi:app``; read by ./scripts/run).
 
 The worker model follows the database (irritants.config.web_server): on SQLite 2 single-threaded (sync) processes
-whose writers take turns for SQLite's single writer; on PostgreSQL 2 processes × 4 threads. ``WORKERS`` and
+whose writers take turns for SQLite's single writer; on PostgreSQL 3 single-threaded processes. ``WORKERS`` and
 ``THREADS`` override it. Sync workers answer one request at a time: put a buffering reverse proxy in front of
 them beyond a development machine (as for any gunicorn sync worker).
 Rate-limit counters are shared by the processes (Redis when IRRITANTS_REDIS_URL is set, else the counters file

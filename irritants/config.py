@@ -286,16 +286,18 @@ def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
     SQLite has one writer at a time: two single-threaded processes (sync workers), whose writers take turns through
     the database's turn file (irritants.db.WriterQueue), keep the tail latency of writes that of a bare app; threads
     in a process interleave their requests under the interpreter lock and stretch it. PostgreSQL takes concurrent
-    writers and waits on the network: two processes of four threads. Rate-limit counters are shared by all
-    processes (Redis, or the instance's counters file), so any number of workers keeps the limits exact — except
-    ``memory://`` counters, which count per process and are refused with more than one worker.
+    writers: three single-threaded processes, so that while one waits for its commit to reach the disk the others
+    compute (measured with scripts/bench_intake.py on 2 cores: the best tail of 2 × 4, 2 × 2 and 3 × 1).
+    Rate-limit counters are shared by all processes (Redis, or the instance's counters file), so any number of
+    workers keeps the limits exact — except ``memory://`` counters, which count per process and are refused with
+    more than one worker.
     """
     env = os.environ if environ is None else environ
     url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
     if url.startswith("sqlite"):
         workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
     else:
-        workers, threads, reason = 2, 4, "PostgreSQL : deux processus de quatre fils d'exécution"
+        workers, threads, reason = 3, 1, "PostgreSQL : trois processus à un fil, qui écrivent en même temps"
     workers = int(env.get("WORKERS") or workers)
     threads = int(env.get("THREADS") or threads)
     if workers < 1 or threads < 1:

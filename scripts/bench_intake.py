@@ -10,7 +10,7 @@ What is measured
       :func:`irritants.db.make_engine` (so WAL, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` on SQLite). It is
       the ceiling of the stack for a durable write on this machine.
     * ``intake`` — the real app (``wsgi:app``) as ``./scripts/run`` serves it: ``gunicorn.conf.py``'s worker
-      model for the database (on SQLite 2 sync workers, on PostgreSQL 2 × 4 threads; ``--workers``/``--threads``
+      model for the database (on SQLite 2 sync workers, on PostgreSQL 3 sync workers; ``--workers``/``--threads``
       override it), the same body sent to ``POST /api/v1/reports`` with a unique ``Idempotency-Key``; the report
       is committed before the 201. Rate limits are on, with ceilings no client reaches, so the shared counters
       (the instance's counters file, or Redis when IRRITANTS_REDIS_URL is set) are paid for as in production.
@@ -285,11 +285,21 @@ class GunicornServer:
             if self.proc.poll() is not None:
                 raise PhaseError(f"gunicorn {self.app} exited with {self.proc.returncode}:\n{self.log_tail()}")
             if len(self.worker_pids()) >= self.workers and self._healthy():
-                time.sleep(0.5)  # let the other workers finish importing the app
+                self._wait_until_settled(deadline)
                 self.initial_workers = sorted(self.worker_pids())
                 return
             time.sleep(0.1)
         raise PhaseError(f"gunicorn {self.app} not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
+
+    def _wait_until_settled(self, deadline: float) -> None:
+        # Workers keep working after their first answer: the other workers import the app, and the intake loads its
+        # text model in the background. Measure the steady state: wait until the workers use no CPU for a while.
+        last, still = self.workers_cpu_seconds(), 0
+        while time.monotonic() < deadline and still < 4:
+            time.sleep(0.25)
+            now = self.workers_cpu_seconds()
+            still = still + 1 if now - last < 0.01 else 0
+            last = now
 
     def _healthy(self) -> bool:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=2)

@@ -124,5 +124,5 @@ def test_per_process_counters_are_refused_with_several_workers():
 def test_the_worker_model_follows_the_database():
     assert (config.web_server({}).workers, config.web_server({}).threads) == (2, 1)
     postgres = config.web_server({"IRRITANTS_DATABASE_URL": "postgresql+psycopg://db/irritants"})
-    assert (postgres.workers, postgres.threads) == (2, 4)
+    assert (postgres.workers, postgres.threads) == (3, 1)
     assert config.web_server({"WORKERS": "3", "THREADS": "2"}) == config.WebServer(3, 2, config.web_server({}).reason)
