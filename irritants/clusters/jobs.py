@@ -77,7 +77,7 @@ def _process(app: Flask, report_ids: Sequence[int] | None) -> int:
         encoder = engine.current_encoder(reader, settings.clustering)
     if encoder is None:
         return 0  # TF-IDF not fitted yet: the first batch run will cluster these reports
-    pending = _claim(database, report_ids)
+    pending = _claim(database, report_ids, jobs.batch_size(app, BATCH_SIZE))
     if not pending:
         return 0
     # Vectorise outside any transaction: it is the slow part, and SQLite has a single writer.
@@ -90,8 +90,8 @@ def _process(app: Flask, report_ids: Sequence[int] | None) -> int:
     return len(pending)
 
 
-def _claim(database: Database, report_ids: Sequence[int] | None) -> list[Any]:
-    """Lease up to BATCH_SIZE pending reports to this worker (committed); returns their ids and texts."""
+def _claim(database: Database, report_ids: Sequence[int] | None, limit: int = BATCH_SIZE) -> list[Any]:
+    """Lease up to ``limit`` pending reports to this worker (committed); returns their ids and texts."""
     now = utcnow()
     with database.session_scope() as session:
         query = (
@@ -101,7 +101,7 @@ def _claim(database: Database, report_ids: Sequence[int] | None) -> list[Any]:
                 or_(Report.claimed_until.is_(None), Report.claimed_until < now),
             )
             .order_by(Report.id)
-            .limit(BATCH_SIZE)
+            .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises claims
         )
         if report_ids is not None:

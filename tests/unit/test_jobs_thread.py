@@ -66,3 +66,18 @@ def test_every_request_of_the_app_is_noted(tmp_path: Path) -> None:
     before = time.monotonic()
     assert app.test_client().get("/ping").status_code == 200
     assert runner.last_request >= before
+
+
+def test_a_web_process_takes_small_batches_and_a_worker_large_ones(tmp_path: Path) -> None:
+    from irritants import jobs
+
+    threaded = _app(tmp_path)
+    threaded.config.update(JOBS_MODE="thread")
+    jobs.init_app(threaded)
+    assert jobs.batch_size(threaded, 64) == jobs.THREAD_BATCH < 64  # once started, a batch runs to its end
+    assert jobs.batch_size(threaded, 4) == 4
+
+    worker = _app(tmp_path / "worker")
+    worker.config.update(JOBS_MODE="worker", REDIS_URL=None)
+    jobs.init_app(worker)
+    assert jobs.batch_size(worker, 64) == 64
