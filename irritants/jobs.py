@@ -118,6 +118,14 @@ class ThreadRunner:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.last_request = 0.0
+        self._stopping = False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let the thread finish its batch and end (tests, before the database goes away)."""
+        self._stopping = True
+        self.event.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def note_request(self) -> None:
         """Called at the start of every request of this process (one clock read)."""
@@ -131,7 +139,7 @@ class ThreadRunner:
         self.event.set()
 
     def _wait_for_quiet(self, due: float) -> None:
-        while True:
+        while not self._stopping:
             now = time.monotonic()
             idle = now - self.last_request
             if idle >= self.quiet or now - due >= self.max_defer:
@@ -142,9 +150,11 @@ class ThreadRunner:
         # Background work must never slow the requests of the same process: lowest CPU priority.
         with contextlib.suppress(OSError, AttributeError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        while True:
+        while not self._stopping:
             self.event.wait(IDLE_POLL_SECONDS)
             self.event.clear()
+            if self._stopping:
+                return
             due = time.monotonic()
             try:
                 with self.exclusive():
@@ -157,9 +167,9 @@ class ThreadRunner:
     def _drain_between_requests(self, due: float) -> None:
         # One batch at a time, each started in a lull, until nothing is left; once the work is overdue, batches
         # follow one another (at the thread's low priority) so that a sustained load cannot starve it.
-        while True:
+        while not self._stopping:
             self._wait_for_quiet(due)
-            if not drain(self.app, self.work, batches=1):
+            if self._stopping or not drain(self.app, self.work, batches=1):
                 return
 
 
@@ -228,6 +238,13 @@ def init_app(app: Flask) -> None:
     app.extensions["irritants.jobs"] = runner
     if isinstance(runner, ThreadRunner):
         app.before_request(runner.note_request)
+
+
+def stop(app: Flask) -> None:
+    """Stop ``app``'s background thread, if it has one, once its current batch is done."""
+    runner = app.extensions.get("irritants.jobs")
+    if isinstance(runner, ThreadRunner):
+        runner.stop()
 
 
 def batch_size(app: Flask, default: int) -> int:

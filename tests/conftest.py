@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from irritants import create_app, migrate
+from irritants import create_app, jobs, migrate
 from irritants.config import test_database_url
 from irritants.db import get_db
 from irritants.referential.services import load_reference_data
@@ -86,6 +86,8 @@ def make_app(database_url: str) -> Iterator[Any]:
 
     yield factory
     if apps:
+        for app in apps:
+            jobs.stop(app)  # a background thread must not write while the tables are cleaned nor outlive the engine
         _clean(apps[0])
     for app in apps:
         get_db(app).dispose()

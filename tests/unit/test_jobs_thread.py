@@ -81,3 +81,24 @@ def test_a_web_process_takes_small_batches_and_a_worker_large_ones(tmp_path: Pat
     worker.config.update(JOBS_MODE="worker", REDIS_URL=None)
     jobs.init_app(worker)
     assert jobs.batch_size(worker, 64) == 64
+
+
+def test_a_stopped_thread_ends_after_its_batch_and_takes_no_other(tmp_path: Path) -> None:
+    started, finish = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow_batch(app: Flask) -> int:
+        calls.append(1)
+        started.set()
+        finish.wait(10)
+        return 1  # there would be more to do
+
+    runner = ThreadRunner(_app(tmp_path), slow_batch, quiet=0.0, max_defer=0.0)
+    runner.wake()
+    assert started.wait(10)
+    stopper = threading.Thread(target=runner.stop)
+    stopper.start()
+    finish.set()
+    stopper.join(10)
+    assert runner._thread is not None and not runner._thread.is_alive()
+    assert calls == [1]
