@@ -148,8 +148,10 @@ def main() -> None:
     parser.add_argument("--k-given", action="store_true", help="also cluster with the true k")
     parser.add_argument("--curve", action="store_true", help="print the score of every candidate cut")
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="end with the table in Markdown (docs/clustering.md)")
     args = parser.parse_args()
     rules = args.rule
+    table: list[str] = []
 
     cols = " | ".join(f"{rule[:10] + ' k':>12} {'NMI   ARI   ACC':>17} {'s':>4}" for rule in rules)
     print(
@@ -180,11 +182,15 @@ def main() -> None:
         k_true = len(set(labels))
         ref = reference(texts, labels, args.seed)
         row = f"{name:24} {len(texts):5d} {k_true:4d} | {100 * ref['nmi']:5.1f} {100 * ref['ari']:5.1f}   |"
+        md = f"| {name} | {len(texts)} | {k_true} | {100 * ref['nmi']:.1f} / {100 * ref['ari']:.1f} |"
         for rule in rules:
             start = time.perf_counter()
             found = cluster_vectors(vectors, seed=args.seed, soft_keys=soft, soft_weight=args.soft_weight, k_rule=rule)
             wall = time.perf_counter() - start
-            row += f" {found.max() + 1:12d} {fmt3(scores(labels, found)):>17} {wall:4.0f} |"
+            got = scores(labels, found)
+            row += f" {found.max() + 1:12d} {fmt3(got):>17} {wall:4.0f} |"
+            md += f" {found.max() + 1} | {fmt3(got).split()[0]} / {fmt3(got).split()[1]} / {fmt3(got).split()[2]} |"
+        table.append(md)
         if args.k_given:
             given = cluster_vectors(
                 vectors, seed=args.seed, n_clusters=k_true, soft_keys=soft, soft_weight=args.soft_weight
@@ -194,6 +200,14 @@ def main() -> None:
         if args.curve:
             for rule in rules:
                 print_curve(vectors, rule)
+    if args.markdown:
+        print(
+            "\n| set | n | true k | reference NMI / ARI | "
+            + " | ".join(f"{r}: groups | NMI / ARI / ACC" for r in rules)
+            + " |"
+        )
+        print("|---|---|---|---|" + "---|---|" * len(rules))
+        print("\n".join(table))
 
 
 if __name__ == "__main__":

