@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -67,19 +66,6 @@ def _digest(secret_key: str, *parts: str) -> str:
 def account_key(secret_key: str, email: str) -> str:
     """Keyed HMAC of a normalised address (also what a device cookie is bound to)."""
     return _digest(secret_key, "account", services.normalise_email(email))
-
-
-def network_of(remote_addr: str | None) -> str:
-    """The source of an attempt: an IPv4 address, or the /64 of an IPv6 address (one subscriber's whole block)."""
-    try:
-        address = ipaddress.ip_address(remote_addr or "")
-    except ValueError:
-        return "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
 
 
 def keys_for(secret_key: str, account: str, *, network: str, device: str | None) -> Keys:

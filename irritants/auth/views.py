@@ -25,6 +25,7 @@ from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS,
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
+from irritants.people import network_of
 from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
@@ -146,7 +147,7 @@ def login_post() -> Any:
     keys = throttle.keys_for(
         config["SECRET_KEY"],
         account,
-        network=throttle.network_of(request.remote_addr),
+        network=network_of(request.remote_addr),
         device=_trusted_device(account),
     )
     db = get_session()

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from irritants.auth.throttle import Rule, account_key, delay, keys_for, network_of
+from irritants.auth.throttle import Rule, account_key, delay, keys_for
+from irritants.people import network_of
 
 RULE = Rule(max_failures=5, account_max_failures=20, max_delay=dt.timedelta(minutes=15))
 
