@@ -25,7 +25,8 @@ from typing import Any
 
 from flask import Flask
 
-from irritants.db import LockBusy, get_db, one_at_a_time
+from irritants.db import get_db
+from irritants.locks import LockBusy, one_at_a_time
 from irritants.settings import JobsMode
 
 log = logging.getLogger(__name__)

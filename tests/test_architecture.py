@@ -49,6 +49,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.french",
         "irritants.inputs",
         "irritants.jobs",
+        "irritants.locks",
         "irritants.migrate",
         "irritants.paging",
         "irritants.people",

@@ -36,9 +36,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants import jobs
 from irritants.clustering import Encoder
 from irritants.clusters import engine, stats
-from irritants.db import Database, get_db, one_at_a_time, utcnow
+from irritants.db import Database, get_db, utcnow
 from irritants.events import report_accepted
 from irritants.intake.models import Report
+from irritants.locks import one_at_a_time
 from irritants.settings import settings_of
 
 log = logging.getLogger(__name__)

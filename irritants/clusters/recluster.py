@@ -29,11 +29,12 @@ from irritants.clustering import (
 from irritants.clusters import engine
 from irritants.clusters.models import Cluster, EncoderState, ReportVector, Support
 from irritants.clusters.report_status import sync_report_statuses
-from irritants.db import LockBusy, one_at_a_time, utcnow
+from irritants.db import utcnow
 from irritants.errors import IrritantsError
 from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
+from irritants.locks import LockBusy, one_at_a_time
 from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.status import StatusKind
 

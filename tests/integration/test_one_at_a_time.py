@@ -1,4 +1,4 @@
-"""``irritants.db.one_at_a_time``: one holder of a name at a time, on either database (advisory lock or lock file)."""
+"""``irritants.locks.one_at_a_time``: one holder of a name at a time, on either database (advisory lock, lock file)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from irritants.db import LockBusy, get_db, lock_key, one_at_a_time
+from irritants.db import get_db
+from irritants.locks import LockBusy, lock_key, one_at_a_time
 
 
 def test_the_key_of_a_name_is_stable_and_fits_a_bigint():
