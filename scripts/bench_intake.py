@@ -529,27 +529,29 @@ def drive(
         queue.close()
 
 
-def pending_reports(url: str) -> int:
+def _pending_reports(conn: Any) -> int:
     """Reports the background clustering has not placed yet (the database is its queue)."""
     from sqlalchemy import text
 
-    from irritants.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM reports WHERE cluster_id IS NULL")).scalar() or 0)
-    finally:
-        engine.dispose()
+    count = int(conn.execute(text("SELECT count(*) FROM reports WHERE cluster_id IS NULL")).scalar() or 0)
+    conn.rollback()  # end the read at once: the next count sees a fresh snapshot, and no writer waits on it
+    return count
 
 
 def wait_for_clustering(url: str, result: PhaseResult, timeout: float) -> None:
     """After the burst, with the server still up: how many reports wait, and how long until none does."""
-    started = time.monotonic()
-    result.pending_after = pending = pending_reports(url)
-    while pending and time.monotonic() - started < timeout:
-        time.sleep(0.5)
-        pending = pending_reports(url)
+    from irritants.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:  # a reader: no write turn
+            started = time.monotonic()
+            result.pending_after = pending = _pending_reports(conn)
+            while pending and time.monotonic() - started < timeout:
+                time.sleep(0.5)
+                pending = _pending_reports(conn)
+    finally:
+        engine.dispose()
     result.pending_left, result.catch_up_s = pending, time.monotonic() - started
 
 
