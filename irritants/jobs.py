@@ -39,6 +39,8 @@ MAX_DEFER_SECONDS = 20.0
 """...or once the work has waited this long: under a sustained burst, clustering still moves on, batch by batch."""
 
 THREAD_LOCK = "jobs-thread"
+BUSY_RETRY_SECONDS = 1.0
+"""A web process whose thread found the work taken by another process tries again after this long at the soonest."""
 THREAD_BATCH = 8
 """In a web process a batch stays small: once started it runs to its end, sharing the process (and its interpreter
 lock) with the requests that arrive meanwhile; 8 texts take a fraction of a second to encode."""
@@ -161,7 +163,9 @@ class ThreadRunner:
                 with self.exclusive():
                     self._drain_between_requests(due)
             except LockBusy:
-                continue  # another process is already on it
+                # Another process is on it and drains what this one accepts too: ask again a little later, not at
+                # every request (on PostgreSQL each attempt is a round trip).
+                time.sleep(BUSY_RETRY_SECONDS)
             except Exception:
                 log.exception("background thread: lock unavailable; the work waits for the next wake-up")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -102,3 +103,26 @@ def test_a_stopped_thread_ends_after_its_batch_and_takes_no_other(tmp_path: Path
     stopper.join(10)
     assert runner._thread is not None and not runner._thread.is_alive()
     assert calls == [1]
+
+
+def test_a_process_that_finds_the_work_taken_asks_again_at_most_once_a_second(tmp_path: Path) -> None:
+    from contextlib import contextmanager
+
+    from irritants.locks import LockBusy
+
+    attempts: list[float] = []
+
+    @contextmanager
+    def taken():
+        attempts.append(time.monotonic())
+        raise LockBusy("jobs-thread")
+        yield
+
+    runner = ThreadRunner(_app(tmp_path), CountingWork([]), quiet=0.0, max_defer=0.0, exclusive=taken)
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:  # every request wakes it
+        runner.wake()
+        time.sleep(0.01)
+    runner.stop()
+    assert 2 <= len(attempts) <= 4
+    assert all(b - a >= 0.9 for a, b in itertools.pairwise(attempts))
