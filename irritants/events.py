@@ -8,8 +8,9 @@ app, filters on what it is given. Two kinds:
   is flushed, with ``session`` as the sender. A receiver that writes (an outbox row, say) writes in that session:
   committed with the change, or rolled back with it — never a mail about a decision that did not happen. Receivers
   must not commit, and should not do slow work (a request waits): record it and let a job do it.
-- **after the commit**: ``report_accepted``, sent by intake's boundary (``intake/accept.py``) with the app as the
-  sender, because its receiver (clustering) wakes background work that must find the committed row.
+- **after the commit**: ``report_accepted`` (sent by intake's boundary, ``intake/accept.py``) and
+  ``reports_imported`` (sent by ``irritants import``), with the app as the sender, because their receiver
+  (clustering) does or wakes work that must find the committed rows.
 
 Arguments are plain ids and values (never ORM objects, which a receiver could change behind the service's back);
 ``agent`` is the acting ``auth.policy.Agent`` (None for the system).
@@ -23,6 +24,11 @@ _events = Namespace()
 
 #: After the commit of a new report (never for a replay): sender the app; ``report_id``.
 report_accepted = _events.signal("report-accepted")
+
+#: After the commit of a CSV import (``irritants import``): sender the app; ``count`` (reports inserted) and
+#: ``progress(stage, done, total)`` for a command-line progress bar. Clustering computes their vectors in bulk
+#: (resumable, ``clusters/vectors.py``) and returns how many it computed.
+reports_imported = _events.signal("reports-imported")
 
 #: An irritant's status changed by a decision (alone or in a bulk action): ``cluster_id``, ``before`` and ``after``
 #: (``StatusKind``), ``agent``, ``public_note`` (what citizens read on their tracking page, or None).

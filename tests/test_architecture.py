@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.migrate",
         "irritants.paging",
         "irritants.people",
+        "irritants.progress",
         "irritants.ratelimit_store",
         "irritants.sanitize",
         "irritants.settings",

