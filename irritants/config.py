@@ -136,6 +136,9 @@ class BaseConfig:
     CLUSTERING_SEED: Env[Count] = 42
     # OpenMP threads of the embedding model per process (0: the library's default, all cores).
     EMBEDDING_THREADS: Env[Count] = 0
+    # Processes that compute vectors in bulk (import, re-clustering), one model with one thread each (0: one per
+    # core for a thousand texts or more).
+    EMBEDDING_PROCESSES: Env[Count] = 0
     # Load the embedding model in the background as soon as a web process starts (see clusters/loading.py).
     PRELOAD_ENCODER: Env[bool] = True
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).

@@ -184,12 +184,15 @@ def _member(kind: type[enum.Enum], value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ClusteringSettings:
-    """How report texts become vectors and clusters (CLUSTERING_ENCODER, CLUSTERING_SEED, EMBEDDING_THREADS)."""
+    """How report texts become vectors and clusters (CLUSTERING_ENCODER, CLUSTERING_SEED, EMBEDDING_THREADS,
+    EMBEDDING_PROCESSES)."""
 
     encoder: ClusteringEncoder
     seed: int
     embedding_threads: int
     """OpenMP threads of the embedding model per process (0: the library's default, all cores)."""
+    embedding_processes: int = 0
+    """Processes computing vectors in bulk, one thread each (0: one per core for a thousand texts or more)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ class Settings:
                 encoder=config["CLUSTERING_ENCODER"],
                 seed=config["CLUSTERING_SEED"],
                 embedding_threads=config["EMBEDDING_THREADS"],
+                embedding_processes=config["EMBEDDING_PROCESSES"],
             ),
             ranking=RankingSettings(weights=config["RANKING_WEIGHTS"]),
             login=LoginSettings(

@@ -263,14 +263,23 @@ class TextCache:
 
     def __init__(self, encoder_name: str, root: Path = TEXT_CACHE) -> None:
         self.name = encoder_name
-        self.root = root / hashlib.blake2b(encoder_name.encode(), digest_size=6).hexdigest()
+        # An encoder that reads less than the whole text (``...-read400``) gives the whole-text vector of every text
+        # it does not cut: those share the full reader's cache, only cut texts are keyed by the reader's name.
+        self.model, _, read = encoder_name.partition("-read")
+        self.read = int(read) if read.isdigit() else None
+        self.root = root / hashlib.blake2b(self.model.encode(), digest_size=6).hexdigest()
         self.vectors: dict[str, np.ndarray] = {}
         for path in sorted(self.root.glob("chunk-*.npz")):
             with np.load(path) as chunk:
                 self.vectors.update(zip(chunk["keys"].tolist(), chunk["vectors"], strict=True))
 
+    def key(self, text: str) -> str:
+        if self.read is not None and len(" ".join(text.split())) > self.read:
+            return _text_key(self.name, text)
+        return _text_key(self.model, text)
+
     def embed(self, encoder, texts: list[str], *, batch: int = 256, log=print) -> np.ndarray:
-        keys = [_text_key(self.name, t) for t in texts]
+        keys = [self.key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self.vectors))
         if missing:
             todo = {k: t for k, t in zip(keys, texts, strict=True) if k in set(missing)}
@@ -280,7 +289,7 @@ class TextCache:
                 chunk_keys = missing[lo : lo + batch]
                 vecs = encoder.encode([todo[k] for k in chunk_keys])
                 self.root.mkdir(parents=True, exist_ok=True)
-                path = self.root / f"chunk-{_text_key(self.name, ''.join(chunk_keys))}.npz"
+                path = self.root / f"chunk-{_text_key(self.model, ''.join(chunk_keys))}.npz"
                 tmp = path.with_suffix(".tmp.npz")
                 np.savez(tmp, keys=np.asarray(chunk_keys), vectors=vecs)
                 tmp.replace(path)

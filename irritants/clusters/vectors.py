@@ -195,4 +195,5 @@ def embed_missing_for(app: Flask, **options: object) -> int:
     with get_db(app).read_sessions() as session:
         encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
+    options.setdefault("processes", clustering.embedding_processes or None)
     return embed_missing(app, encoder, **options)  # type: ignore[arg-type]
