@@ -421,12 +421,12 @@ def _recluster_child(p: dict[str, Any]) -> dict[str, Any]:
 
     marks: list[tuple[str, int, float]] = []
 
-    class TimedBars(clusters_cli._Bars):
+    class TimedBars(clusters_cli.StageBars):
         def __call__(self, stage: str, done: int, total: int) -> None:
             marks.append((stage, done, time.perf_counter()))
             super().__call__(stage, done, total)
 
-    clusters_cli._Bars = TimedBars
+    clusters_cli.StageBars = TimedBars
     app = create_app(p["config"])
     runner = app.test_cli_runner()
     rss = status_mb("VmRSS")
@@ -435,7 +435,7 @@ def _recluster_child(p: dict[str, Any]) -> dict[str, Any]:
     result = runner.invoke(args=["recluster"])
     end = time.perf_counter()
     wall, cpu = end - wall0, time.process_time() - cpu0
-    found = re.search(r"\d+ signalements en \d+ irritants.*", result.output or "")
+    found = re.search(r"\d[\d\s]* signalements en [\d\s]+ irritants.*", result.output or "")
 
     def first(stage: str, done: int | None = None) -> float | None:
         return next((t for s, d, t in marks if s == stage and (done is None or d == done)), None)
