@@ -149,7 +149,7 @@ def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: 
     return _suggestions(session, found, pairs, limit)
 
 
-def dismiss(
+def dismiss_pair(
     session: Session, agent: Agent, first_id: int, second_id: int, *, reason: str | None = None
 ) -> DismissedPair:
     """« Ce ne sont pas les mêmes » : the pair is not suggested again; one audit event on each irritant."""

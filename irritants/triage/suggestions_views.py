@@ -22,7 +22,7 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.settings import settings_of
 from irritants.triage import backlog, merges, suggestions
 from irritants.triage import backoffice_forms as forms
-from irritants.triage.suggestion_schemas import TriageDismissBodySchema, TriageSuggestedMergeSchema
+from irritants.triage.schemas import TriageDismissBodySchema, TriageSuggestedMergeSchema
 
 SHOWN_ON_PAGE = (ValidationFailed, StaleObject, Forbidden, NotFoundError, StaleDataError)
 FROM_BACKLOG = "suivi"
@@ -89,7 +89,7 @@ def add_routes(bp: Blueprint, show_backlog: ShowBacklog, show_cluster: ShowClust
         db: Session = get_session()
         try:
             data = forms.load(TriageDismissBodySchema, request.form)
-            suggestions.dismiss(db, agent, cluster_id, data["other_id"], reason=data.get("reason"))
+            suggestions.dismiss_pair(db, agent, cluster_id, data["other_id"], reason=data.get("reason"))
             db.commit()
         except SHOWN_ON_PAGE as err:
             return refused(agent, key, err, TriageDismissBodySchema)

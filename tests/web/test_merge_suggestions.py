@@ -251,3 +251,57 @@ def test_forms_need_the_csrf_token(app, client, login, alike):
     assert client.post(f"{BACKLOG}/{alike['a']}/ressemblance/fusion", data=form).status_code == 400
     assert client.post(f"{BACKLOG}/{alike['a']}/ressemblance/ecart", data={"autre": alike["b"]}).status_code == 400
     assert status(app, alike["b"]) == StatusKind.NEW and events(app) == []
+
+
+# --- the API ----------------------------------------------------------------------------------------------
+
+
+def api_token(app, *roles: str, squads=()) -> dict[str, str]:
+    from irritants.auth.services import create_token
+    from tests.conftest import make_user
+
+    with get_db(app).session_scope() as s:
+        user = make_user(s, *roles, squads=[s.merge(q) for q in squads])
+        _, raw = create_token(s, user, "tests")
+        s.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_the_api_lists_the_pairs_and_a_suggested_merge_goes_through_the_merge_decision(app, client, alike):
+    headers = api_token(app, "product_owner")
+    response = client.get("/api/v1/triage/suggestions", headers=headers)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    pairs = response.get_json()
+    assert [(p["keep"]["id"], p["merge"]["id"]) for p in pairs] == [(alike["a"], alike["b"]), (alike["e"], alike["d"])]
+    assert pairs[0]["closeness"] == "très proches" and pairs[0]["similarity"] > pairs[1]["similarity"]
+    similar = client.get(f"/api/v1/triage/clusters/{alike['b']}/similar", headers=headers).get_json()
+    assert [(p["keep"]["id"], p["merge"]["id"]) for p in similar] == [(alike["a"], alike["b"])]
+
+    first = pairs[0]
+    body = {
+        "source_ids": [first["merge"]["id"]],
+        "expected_versions": {str(first["merge"]["id"]): first["merge"]["version"] + 1},  # stale
+    }
+    merge_url = f"/api/v1/triage/clusters/{first['keep']['id']}/merge"
+    assert client.post(merge_url, json=body, headers=headers).status_code == 409
+    body["expected_versions"] = {str(first[side]["id"]): first[side]["version"] for side in ("keep", "merge")}
+    assert client.post(merge_url, json=body, headers=headers).status_code == 200
+    after = client.get("/api/v1/triage/suggestions", headers=headers).get_json()
+    assert [(p["keep"]["id"], p["merge"]["id"]) for p in after] == [(alike["e"], alike["d"])]
+
+
+def test_the_api_dismisses_a_pair_for_product_owners_only(app, client, alike):
+    url = f"/api/v1/triage/clusters/{alike['d']}/not-same"
+    member = api_token(app, "squad_member")
+    refused = client.post(url, json={"other_id": alike["e"]}, headers=member)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    owner = api_token(app, "product_owner")
+    invalid = client.post(url, json={"other_id": alike["d"]}, headers=owner)
+    assert invalid.status_code == 422 and invalid.mimetype == "application/problem+json"
+    assert client.post(url, json={"other_id": alike["e"], "reason": "Deux démarches"}, headers=owner).status_code == 204
+    pairs = client.get("/api/v1/triage/suggestions", headers=owner).get_json()
+    assert [(p["keep"]["id"], p["merge"]["id"]) for p in pairs] == [(alike["a"], alike["b"])]
+    assert client.get(f"/api/v1/triage/clusters/{alike['d']}/similar", headers=owner).get_json() == []
+    assert [(a, s) for a, s, _ in events(app)] == [("cluster.not_same", alike["d"]), ("cluster.not_same", alike["e"])]
+    assert client.get("/api/v1/triage/suggestions?limit=0", headers=owner).status_code == 422
+    assert client.get("/api/v1/triage/clusters/999999/similar", headers=owner).status_code == 404
