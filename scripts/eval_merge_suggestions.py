@@ -1,10 +1,12 @@
 """Precision of the merge suggestions (« Irritants qui se ressemblent ») on labelled dev sets.
 
-For each set (scripts/dev_sets.py; the plain short sets by default): cluster the texts as the product does (k not
-given), take each group's unit centroid and size, list the suggested pairs (irritants.clustering.suggestions) at
-several thresholds, and count a pair as right when its two groups have the same majority label (they are one
-irritant that the clustering split). Prints, per threshold and set, the number of pairs and that share (precision),
-and how many of the groups pairs that share a majority label were found (recall), then the sets pooled.
+For each set (scripts/dev_sets.py; the plain short sets by default), group the texts as the product does — a batch
+run (k not given) and the incremental placement of reports one by one, the two ways live irritants are made —, take
+each irritant's unit centroid and size, list the suggested pairs (irritants.clustering.suggestions, centred cosine)
+at several thresholds, and count a pair as right when its two irritants have the same majority label (one irritant
+that the clustering split). Prints, per threshold and set, the number of pairs, that share (precision), how many of
+the pairs sharing a majority label were found (recall), how many of the 5 best pairs are right (what the backlog
+shows first), then the sets pooled; « chance » is the precision of a pair drawn at random.
 
 Embeddings come from the per-text cache of the dev sets (~/.cache/irritants-bench/texts), filled on first use.
 
@@ -29,12 +31,12 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import dev_sets  # noqa: E402
 
-from irritants.clustering import centroids_of, cluster_vectors, get_encoder  # noqa: E402
-from irritants.clustering.suggestions import similar_pairs, suggest_threshold  # noqa: E402
+from irritants.clustering import centroids_of, cluster_vectors, default_threshold, get_encoder  # noqa: E402
+from irritants.clustering.incremental import CentroidIndex  # noqa: E402
+from irritants.clustering.suggestions import centred, similar_pairs, suggest_threshold  # noqa: E402
 
 DEFAULT_SETS = [f"{base}/plain" for base in dev_sets.BASES]
-EMBEDDING_THRESHOLDS = [0.86, 0.88, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96]
-TFIDF_THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+THRESHOLDS = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
 
 
 def majority_labels(labels: list[str], groups: np.ndarray) -> list[str]:
@@ -56,15 +58,16 @@ def chance(shape: tuple[int, int, int, int]) -> float:
     return true / (groups * (groups - 1) / 2) if groups > 1 else 0.0
 
 
-def embed(name: str, encoders: dict, caches: dict, args: argparse.Namespace) -> tuple[np.ndarray, list[str]]:
+def embed(name: str, encoders: dict, caches: dict, args: argparse.Namespace) -> tuple[np.ndarray, list[str], str]:
+    """Vectors, labels and encoder name of a dev set (e5 vectors from the shared per-text cache)."""
     base, kind = name.split("/")
     ds = dev_sets.build(base, kind, args.data_dir, args.seed)
     if args.encoder == "tfidf":
         encoder = get_encoder("tfidf", language="french" if ds.language == "fr" else "english")
-        return encoder.encode(ds.texts), ds.labels
+        return encoder.encode(ds.texts), ds.labels, encoder.name
     encoder = encoders.setdefault("embedding", get_encoder("embedding"))
     cache = caches.setdefault(encoder.name, dev_sets.TextCache(encoder.name))
-    return cache.embed(encoder, ds.texts), ds.labels
+    return cache.embed(encoder, ds.texts), ds.labels, encoder.name
 
 
 def speed(n: int, dim: int, seed: int) -> None:
@@ -74,17 +77,31 @@ def speed(n: int, dim: int, seed: int) -> None:
     vectors = themes[rng.integers(0, themes.shape[0], n)] * 3 + rng.normal(size=(n, dim))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     sizes = rng.integers(1, 200, n)
-    threshold = float(np.quantile(vectors[:500] @ vectors.T, 0.999))  # ≈ 0.1 % of pairs, i.e. thousands
-    similar_pairs(vectors[:100], sizes[:100], threshold=threshold)  # warm-up (BLAS threads)
+    sample = centred(vectors, sizes)
+    threshold = float(np.quantile(sample[:500] @ sample.T, 0.999))  # ≈ 0.1 % of pairs, i.e. thousands
+    similar_pairs(sample[:100], sizes[:100], threshold=threshold)  # warm-up (BLAS threads)
     runs = []
     for _ in range(5):
         start = time.perf_counter()
-        pairs = similar_pairs(vectors, sizes, threshold=threshold)
+        pairs = similar_pairs(centred(vectors, sizes), sizes, threshold=threshold)
         runs.append(time.perf_counter() - start)
     print(
-        f"similar_pairs: {n} irritants × {dim} dimensions, {len(pairs)} pairs above {threshold:.3f}: "
+        f"centred + similar_pairs: {n} irritants × {dim} dimensions, {len(pairs)} pairs above {threshold:.3f}: "
         f"median {1000 * float(np.median(runs)):.0f} ms, best {1000 * min(runs):.0f} ms (5 runs)"
     )
+
+
+def groups_of(vectors: np.ndarray, mode: str, encoder_name: str, seed: int) -> np.ndarray:
+    """The irritants the product would hold: a batch run (``irritants recluster``), or reports placed one by one in
+    a random order by the incremental rule (a new report joins the nearest irritant above its threshold)."""
+    if mode == "batch":
+        return cluster_vectors(vectors, seed=seed)
+    index = CentroidIndex(vectors.shape[1])
+    groups = np.zeros(vectors.shape[0], dtype=np.int64)
+    threshold = default_threshold(encoder_name)
+    for i in np.random.default_rng(seed).permutation(vectors.shape[0]):
+        groups[i], _, _ = index.assign_and_add(vectors[i], threshold=threshold)
+    return groups
 
 
 def main() -> None:
@@ -93,7 +110,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encoder", default="embedding", choices=("embedding", "tfidf"))
     parser.add_argument("--sets", nargs="*", default=DEFAULT_SETS, help="base/kind dev sets")
-    parser.add_argument("--thresholds", nargs="*", type=float, help="cosine thresholds (default: per encoder)")
+    parser.add_argument("--modes", nargs="*", default=["batch", "incremental"], choices=("batch", "incremental"))
+    parser.add_argument("--thresholds", nargs="*", type=float, help="centred cosine thresholds")
+    parser.add_argument("--raw", action="store_true", help="compare raw centroids, not centred ones (for contrast)")
     parser.add_argument("--speed", action="store_true", help="only time similar_pairs at --speed-n irritants")
     parser.add_argument("--speed-n", type=int, default=5000)
     parser.add_argument("--speed-dim", type=int, default=384)
@@ -102,59 +121,71 @@ def main() -> None:
     if args.speed:
         speed(args.speed_n, args.speed_dim, args.seed)
         return
-    thresholds = sorted(args.thresholds or (TFIDF_THRESHOLDS if args.encoder == "tfidf" else EMBEDDING_THRESHOLDS))
+    thresholds = sorted(args.thresholds or THRESHOLDS)
     product = suggest_threshold("tfidf" if args.encoder == "tfidf" else "embedding")
 
-    # per threshold: per set (pairs, right, true pairs found); per set: groups, true pairs
-    found: dict[float, dict[str, tuple[int, int]]] = {t: {} for t in thresholds}
-    shape: dict[str, tuple[int, int, int, int]] = {}
+    # (mode, set) -> suggested pairs at the lowest threshold as (similarity, right), and the shape of the set
+    found: dict[tuple[str, str], list[tuple[float, bool]]] = {}
+    shape: dict[tuple[str, str], tuple[int, int, int, int]] = {}
     encoders: dict = {}
     caches: dict = {}
     for name in args.sets:
-        vectors, labels = embed(name, encoders, caches, args)
-        start = time.perf_counter()
-        groups = cluster_vectors(vectors, seed=args.seed)
-        centroids = centroids_of(vectors, groups)
-        sizes = np.bincount(groups)
-        majority = majority_labels(labels, groups)
-        pairs = similar_pairs(centroids, sizes, threshold=thresholds[0])
-        wall = time.perf_counter() - start
-        shape[name] = (len(labels), len(set(labels)), len(sizes), true_pairs(majority))
-        print(f"{name}: n={len(labels)}, {len(set(labels))} labels, {len(sizes)} groups, "
-              f"{true_pairs(majority)} pairs of groups share a majority label ({wall:.0f} s)", flush=True)  # fmt: skip
-        for t in thresholds:
-            chosen = [p for p in pairs if p.similarity >= t]
-            right = sum(majority[p.keep] == majority[p.merge] for p in chosen)
-            found[t][name] = (len(chosen), right)
+        vectors, labels, encoder_name = embed(name, encoders, caches, args)
+        for mode in args.modes:
+            start = time.perf_counter()
+            groups = groups_of(vectors, mode, encoder_name, args.seed)
+            sizes = np.bincount(groups)
+            centroids = centroids_of(vectors, groups)
+            compared = centroids if args.raw else centred(centroids, sizes)
+            majority = majority_labels(labels, groups)
+            pairs = similar_pairs(compared, sizes, threshold=thresholds[0])
+            found[mode, name] = [(p.similarity, majority[p.keep] == majority[p.merge]) for p in pairs]
+            shape[mode, name] = (len(labels), len(set(labels)), len(sizes), true_pairs(majority))
+            print(
+                f"{mode:11} {name:22} n={len(labels)}, {len(set(labels))} labels, {len(sizes)} irritants, "
+                f"{true_pairs(majority)} pairs of them share a majority label "
+                f"(chance {100 * chance(shape[mode, name]):.1f} %; {time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
 
-    print(f"\n{'threshold':>9} | {'set':24} | {'pairs':>5} | {'precision':>9} | {'recall':>6} | chance")
+    def cell(pairs: list[tuple[float, bool]], t: float) -> tuple[int, int]:
+        chosen = [right for sim, right in pairs if sim >= t]
+        return len(chosen), sum(chosen)
+
+    print(f"\n{'mode':11} {'threshold':>9} | {'set':22} | {'pairs':>5} | {'precision':>9} | {'recall':>6} | top 5")
     table = []
-    for t in thresholds:
-        pooled_pairs = pooled_right = pooled_true = 0
-        for name in shape:
-            count, right = found[t][name]
-            true = shape[name][3]
-            pooled_pairs, pooled_right, pooled_true = pooled_pairs + count, pooled_right + right, pooled_true + true
-            precision = f"{100 * right / count:8.1f}%" if count else "       —"
-            recall = f"{100 * right / true:5.1f}%" if true else "    —"
-            base = 100 * chance(shape[name])
-            print(f"{t:9.2f} | {name:24} | {count:5d} | {precision:>9} | {recall:>6} | {base:5.1f}%")
-        precision = 100 * pooled_right / pooled_pairs if pooled_pairs else float("nan")
-        recall = 100 * pooled_right / pooled_true if pooled_true else float("nan")
-        mark = " ← product" if abs(t - product) < 1e-9 else ""
-        print(f"{t:9.2f} | {'all sets':24} | {pooled_pairs:5d} | {precision:8.1f}% | {recall:5.1f}%{mark}")
-        cells = " | ".join(
-            f"{found[t][n][0]} ({100 * found[t][n][1] / found[t][n][0]:.0f} %)" if found[t][n][0] else "0"
-            for n in shape
-        )
-        label = f"{t:.2f}{' (produit)' if mark else ''}"
-        table.append(f"| {label} | {cells} | {pooled_pairs} | {precision:.1f} % | {recall:.1f} % |")
+    for mode in args.modes:
+        keys = [key for key in found if key[0] == mode]
+        for t in thresholds:
+            pooled = [0, 0, 0]
+            cells = []
+            for key in keys:
+                count, right = cell(found[key], t)
+                true = shape[key][3]
+                pooled = [pooled[0] + count, pooled[1] + right, pooled[2] + true]
+                top = [r for sim, r in found[key] if sim >= t][:5]
+                precision = f"{100 * right / count:8.1f}%" if count else "       —"
+                recall = f"{100 * right / true:5.1f}%" if true else "    —"
+                print(
+                    f"{mode:11} {t:9.2f} | {key[1]:22} | {count:5d} | {precision} | {recall:>6} | {sum(top)}/{len(top)}"
+                )
+                cells.append(f"{count} ({100 * right / count:.0f} %)" if count else "0")
+            precision = 100 * pooled[1] / pooled[0] if pooled[0] else float("nan")
+            recall = 100 * pooled[1] / pooled[2] if pooled[2] else float("nan")
+            mark = " ← product" if abs(t - product) < 1e-9 else ""
+            print(f"{mode:11} {t:9.2f} | {'all sets':22} | {pooled[0]:5d} | {precision:8.1f}% | {recall:5.1f}%{mark}")
+            label = f"{t:.2f}{' (produit)' if mark else ''}"
+            table.append(
+                f"| {mode} | {label} | {' | '.join(cells)} | {pooled[0]} | {precision:.1f} % | {recall:.1f} % |"
+            )
     if args.markdown:
-        names = " | ".join(f"{n} : paires (précision)" for n in shape)
-        print(f"\n| seuil | {names} | paires, tous jeux | précision | rappel |")
-        print("|---|" + "---|" * len(shape) + "---|---|---|")
+        names = " | ".join(n for m, n in found if m == args.modes[0])
+        print(f"\n| regroupement | seuil | {names} | paires, tous jeux | précision | rappel |")
+        print("|---|---|" + "---|" * len(args.sets) + "---|---|---|")
         print("\n".join(table))
-        print("| au hasard | " + " | ".join(f"{100 * chance(shape[n]):.0f} %" for n in shape) + " | | | |")
+        for mode in args.modes:
+            chances = " | ".join(f"{100 * chance(shape[k]):.0f} %" for k in found if k[0] == mode)
+            print(f"| {mode} | au hasard | {chances} | | | |")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Merge suggestions: pairs of irritants whose centroids are so close that they are probably one irritant.
 
 Pure: unit centroids (rows, in age order, oldest first) and sizes in, pairs out. The backlog asks for the best pairs
-among every open irritant; an irritant's page for its nearest ones. The thresholds are calibrated on labelled sets by
-``scripts/eval_merge_suggestions.py`` (``docs/clustering.md`` keeps the table): above them, a pair's two groups had
-the same majority label most of the time.
+among every open irritant; an irritant's page for its nearest ones.
+
+Centroids are compared once *centred* (:func:`centred`): minus the mean of all of them, weighted by size. Raw e5
+centroids all share one large direction (any two irritants' centroids have a cosine of 0.9 or more), so a raw
+cosine ranks pairs no better than chance; the centred cosine keeps what sets irritants apart. The thresholds are
+calibrated on labelled sets by ``scripts/eval_merge_suggestions.py`` (``docs/clustering.md`` keeps the table).
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Cosine similarity of two centroids above which a pair is suggested, per encoder family (see module docstring).
-# Embeddings: precision 0.84 / 0.90 at 0.92 / 0.93 on the short dev sets; TF-IDF (SVD) ones spread lower.
-DEFAULT_SUGGEST_THRESHOLDS = {"embedding": 0.93, "tfidf": 0.6}
+# Centred cosine of two centroids from which a pair is suggested, per encoder family (see module docstring).
+DEFAULT_SUGGEST_THRESHOLDS = {"embedding": 0.4, "tfidf": 0.4}
+CLOSENESS_STEP = 0.1  # each step above the threshold, one word closer (see closeness)
 BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once: 1024 × 5,000 float32 ≈ 20 MB
 
 
@@ -31,6 +34,19 @@ class Pair:
     keep: int
     merge: int
     similarity: float
+
+
+def centred(centroids: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
+    """Unit centroids minus their size-weighted mean (≈ the mean of every report), re-normalised: what
+    :func:`similar_pairs` and :func:`neighbours` compare. Centre once over every irritant that could be compared,
+    then pick rows, so that a pair's similarity does not depend on who asks."""
+    matrix = np.asarray(centroids, dtype=np.float64)
+    if not matrix.shape[0]:
+        return matrix.astype(np.float32)
+    weights = _sizes(sizes, matrix.shape[0]).astype(np.float64)
+    weights = weights if weights.sum() > 0 else np.ones_like(weights)
+    shifted = matrix - (weights @ matrix) / weights.sum()
+    return (shifted / np.maximum(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _oriented(first: np.ndarray, second: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +83,9 @@ def similar_pairs(
 ) -> list[Pair]:
     """Every pair of rows whose cosine similarity reaches ``threshold``, best first (at most ``limit``).
 
-    ``centroids`` must be L2-normalised, one row per irritant, oldest first. Computed by blocks of rows against
-    the rows after them (the upper triangle only, half the products), so memory stays at ``block × n``.
+    ``centroids``: unit rows (centred ones, see :func:`centred`), one per irritant, oldest first. Computed by
+    blocks of rows against the rows after them (the upper triangle only, half the products), so memory stays at
+    ``block × n``.
     """
     matrix = np.asarray(centroids, dtype=np.float32)
     n = matrix.shape[0]
@@ -114,13 +131,11 @@ def neighbours(
 CLOSENESS = ("très proches", "proches", "assez proches")
 
 
-def closeness(similarity: float, threshold: float) -> str:
-    """How close a suggested pair is, in words: the top third of the band above the threshold is « très proches »,
-    the middle « proches », the bottom « assez proches »."""
-    span = max(1.0 - threshold, 1e-6)
-    position = (similarity - threshold) / span
-    if position >= 2 / 3:
+def closeness(similarity: float, threshold: float, step: float = CLOSENESS_STEP) -> str:
+    """How close a suggested pair is, in words: « assez proches » from the threshold, « proches » one step above,
+    « très proches » two steps above (the precision measured rises with each, see docs/clustering.md)."""
+    if similarity >= threshold + 2 * step:
         return CLOSENESS[0]
-    if position >= 1 / 3:
+    if similarity >= threshold + step:
         return CLOSENESS[1]
     return CLOSENESS[2]

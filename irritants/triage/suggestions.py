@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent, decide
-from irritants.clustering.suggestions import Pair, closeness, neighbours, similar_pairs, suggest_threshold
+from irritants.clustering.suggestions import Pair, centred, closeness, neighbours, similar_pairs, suggest_threshold
 from irritants.clusters import engine
 from irritants.clusters.models import Cluster
 from irritants.status import CLOSED_STATUSES, TRANSITIONS, StatusKind
@@ -70,26 +70,24 @@ def _mergeable(cluster: Cluster) -> bool:
 
 
 def _candidates(session: Session, agent: Agent, encoder: str) -> _Candidates:
-    """Centroids of the open irritants of ``encoder`` that the agent may merge (the policy's RESHAPE), read fresh:
-    a merge a moment ago changed the kept irritant's centroid."""
-    rows = [
-        row
-        for row in session.execute(
-            select(Cluster.id, Cluster.squad_id, Cluster.size, Cluster.centroid)
-            .where(Cluster.status.not_in(CLOSED_STATUSES), Cluster.encoder == encoder, Cluster.centroid.is_not(None))
-            .order_by(Cluster.id)
-        )
-        if decide(agent, Action.RESHAPE, row)  # the policy reads the squad of what it is given
-    ]
+    """Centred centroids of the open irritants of ``encoder`` that the agent may merge (the policy's RESHAPE).
+
+    Read fresh (a merge a moment ago changed the kept irritant's centroid), and centred over every open irritant
+    before the agent's are picked, so that a pair's similarity is the same whoever asks.
+    """
+    rows = session.execute(
+        select(Cluster.id, Cluster.squad_id, Cluster.size, Cluster.centroid)
+        .where(Cluster.status.not_in(CLOSED_STATUSES), Cluster.encoder == encoder, Cluster.centroid.is_not(None))
+        .order_by(Cluster.id)
+    ).all()
     vectors = [engine.from_bytes(row.centroid) for row in rows]
     dim = max((v.shape[0] for v in vectors), default=0)
-    keep = [i for i, v in enumerate(vectors) if v.shape[0] == dim]  # a centroid of another size cannot compare
-    return _Candidates(
-        ids=np.array([rows[i].id for i in keep], dtype=np.int64),
-        matrix=np.vstack([vectors[i] for i in keep]) if keep else np.zeros((0, 1), np.float32),
-        sizes=np.array([rows[i].size or 0 for i in keep], dtype=np.int64),
-        threshold=suggest_threshold(encoder),
-    )
+    rows = [row for row, v in zip(rows, vectors, strict=True) if v.shape[0] == dim]  # another size cannot compare
+    sizes = np.array([row.size or 0 for row in rows], dtype=np.int64)
+    matrix = centred(np.vstack([v for v in vectors if v.shape[0] == dim]), sizes) if rows else np.zeros((0, 1))
+    mine = np.array([bool(decide(agent, Action.RESHAPE, row)) for row in rows], dtype=bool)  # reads row.squad_id
+    ids = np.array([row.id for row in rows], dtype=np.int64)
+    return _Candidates(ids[mine], matrix[mine].astype(np.float32), sizes[mine], suggest_threshold(encoder))
 
 
 def _dismissed(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:

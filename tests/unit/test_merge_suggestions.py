@@ -10,6 +10,7 @@ import pytest
 from irritants.clustering.suggestions import (
     DEFAULT_SUGGEST_THRESHOLDS,
     Pair,
+    centred,
     closeness,
     neighbours,
     similar_pairs,
@@ -94,11 +95,26 @@ def test_empty_and_single_inputs_give_no_pair_and_sizes_must_match():
         similar_pairs(units([[1, 0], [0, 1]]), np.array([1, 2, 3]), threshold=0.5)
 
 
-def test_closeness_in_words_by_thirds_of_the_band_above_the_threshold():
-    assert closeness(0.99, 0.9) == "très proches"
-    assert closeness(0.95, 0.9) == "proches"
-    assert closeness(0.91, 0.9) == "assez proches"
-    assert closeness(0.9, 0.9) == "assez proches"
+def test_closeness_in_words_one_step_above_the_threshold_at_a_time():
+    assert closeness(0.4, 0.4) == "assez proches"
+    assert closeness(0.49, 0.4) == "assez proches"
+    assert closeness(0.5, 0.4, step=0.1) == "proches"
+    assert closeness(0.61, 0.4) == "très proches"
+    assert closeness(0.7, 0.5, step=0.05) == "très proches"
+
+
+def test_centring_removes_the_direction_every_centroid_shares():
+    # Four themes on top of one large common direction: raw, every pair looks alike (cosine > 0.9).
+    rng = np.random.default_rng(0)
+    themes = np.eye(6)[1:5]
+    rows = np.vstack([5 * np.eye(6)[0] + theme + 0.05 * rng.normal(size=6) for theme in themes for _ in range(2)])
+    rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    assert (rows @ rows.T).min() > 0.9
+    pairs = similar_pairs(centred(rows), threshold=0.5)
+    assert {(p.keep, p.merge) for p in pairs} == {(0, 1), (2, 3), (4, 5), (6, 7)}  # only twins of one theme
+    out = centred(rows, np.arange(1, 9))
+    assert np.allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5) and out.dtype == np.float32
+    assert centred(np.zeros((0, 6))).shape == (0, 6)
 
 
 def test_thresholds_by_encoder_family():
