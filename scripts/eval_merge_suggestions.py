@@ -10,7 +10,7 @@ shows first), then the sets pooled; « chance » is the precision of a pair draw
 
 Embeddings come from the per-text cache of the dev sets (~/.cache/irritants-bench/texts), filled on first use.
 
-    .venv/bin/python scripts/eval_merge_suggestions.py                        # e5 embeddings, plain sets
+    .venv/bin/python scripts/eval_merge_suggestions.py --markdown             # e5, plain and uneven sets
     .venv/bin/python scripts/eval_merge_suggestions.py --encoder tfidf --thresholds 0.4 0.5 0.6 0.7
     .venv/bin/python scripts/eval_merge_suggestions.py --speed                # timing at 5,000 irritants only
 """
@@ -33,10 +33,17 @@ import dev_sets  # noqa: E402
 
 from irritants.clustering import centroids_of, cluster_vectors, default_threshold, get_encoder  # noqa: E402
 from irritants.clustering.incremental import CentroidIndex  # noqa: E402
-from irritants.clustering.suggestions import centred, similar_pairs, suggest_threshold  # noqa: E402
+from irritants.clustering.suggestions import (  # noqa: E402
+    CLOSENESS,
+    CLOSENESS_STEP,
+    centred,
+    closeness,
+    similar_pairs,
+    suggest_threshold,
+)
 
-DEFAULT_SETS = [f"{base}/plain" for base in dev_sets.BASES]
-THRESHOLDS = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
+DEFAULT_SETS = [f"{base}/{kind}" for kind in ("plain", "uneven") for base in dev_sets.BASES]
+THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 
 
 def majority_labels(labels: list[str], groups: np.ndarray) -> list[str]:
@@ -178,6 +185,20 @@ def main() -> None:
             table.append(
                 f"| {mode} | {label} | {' | '.join(cells)} | {pooled[0]} | {precision:.1f} % | {recall:.1f} % |"
             )
+    print(f"\nBy the words the pages show (threshold {product}, steps of {CLOSENESS_STEP}): pairs, precision")
+    for mode in args.modes:
+        line = f"{mode:11}"
+        for word in CLOSENESS:
+            flags = [
+                right
+                for key in found
+                if key[0] == mode
+                for sim, right in found[key]
+                if sim >= product and closeness(sim, product) == word
+            ]
+            share = f"{100 * sum(flags) / len(flags):.0f} %" if flags else "—"
+            line += f" | {word}: {len(flags)}, {share}"
+        print(line)
     if args.markdown:
         names = " | ".join(n for m, n in found if m == args.modes[0])
         print(f"\n| regroupement | seuil | {names} | paires, tous jeux | précision | rappel |")

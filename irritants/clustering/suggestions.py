@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Centred cosine of two centroids from which a pair is suggested, per encoder family (see module docstring).
-DEFAULT_SUGGEST_THRESHOLDS = {"embedding": 0.4, "tfidf": 0.4}
+DEFAULT_SUGGEST_THRESHOLDS = {"embedding": 0.45, "tfidf": 0.45}
 CLOSENESS_STEP = 0.1  # each step above the threshold, one word closer (see closeness)
 BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once: 1024 × 5,000 float32 ≈ 20 MB
 

@@ -8,10 +8,12 @@ pair (``DismissedPair``) with an audit event on both irritants, and the pair is 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent, decide
@@ -24,6 +26,7 @@ from irritants.triage.workflow import allow, chunks, clean_reason, get_cluster, 
 
 BACKLOG_LIMIT = 5
 PAGE_LIMIT = 5
+SNAPSHOT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,35 @@ class Suggestion:
         return round(100 * self.similarity)
 
 
-@dataclass(frozen=True)
-class _Candidates:
+@dataclass
+class _Snapshot:
+    """The open irritants of one encoder as last read, and every pair of them above the threshold, computed once per
+    process and filtered for each agent: a 5,000-irritant backlog costs ≈ 1 s to read and compare on 2 busy cores,
+    not to be paid at every page view. Re-read as soon as an irritant is created, else after SNAPSHOT_SECONDS
+    (centroids and sizes drift slowly); what must be exact is checked afresh on every page (status, dismissals,
+    versions)."""
+
+    generation: tuple[Any, ...]
+    read_at: float
     ids: np.ndarray  # in id order: oldest first
-    matrix: np.ndarray
+    matrix: np.ndarray  # centred over all of them (the similarity of a pair is the same whoever asks)
     sizes: np.ndarray
+    squads: list[int | None]
     threshold: float
+    pairs: list[Pair] | None = None  # every pair above the threshold, once the backlog asked
+
+    def all_pairs(self) -> list[Pair]:
+        if self.pairs is None:
+            self.pairs = similar_pairs(self.matrix, self.sizes, threshold=self.threshold)
+        return self.pairs
+
+
+@dataclass(frozen=True)
+class _Held:
+    squad_id: int | None  # what the policy reads of an irritant to decide RESHAPE
+
+
+_snapshots: dict[str, _Snapshot] = {}
 
 
 def _main_encoder(session: Session) -> str | None:
@@ -69,12 +95,21 @@ def _mergeable(cluster: Cluster) -> bool:
     return StatusKind.DUPLICATE in TRANSITIONS[StatusKind(cluster.status)]
 
 
-def _candidates(session: Session, agent: Agent, encoder: str) -> _Candidates:
-    """Centred centroids of the open irritants of ``encoder`` that the agent may merge (the policy's RESHAPE).
-
-    Read fresh (a merge a moment ago changed the kept irritant's centroid), and centred over every open irritant
-    before the agent's are picked, so that a pair's similarity is the same whoever asks.
-    """
+def _snapshot(session: Session, encoder: str) -> _Snapshot:
+    """The open irritants of ``encoder``: the process's copy unless an irritant was created since, or it is older
+    than SNAPSHOT_SECONDS."""
+    generation = tuple(
+        session.execute(
+            select(func.count(Cluster.id), func.max(Cluster.id), func.max(Cluster.created_at)).where(
+                Cluster.encoder == encoder
+            )
+        ).one()
+    )
+    key = f"{session.get_bind().url}|{encoder}"
+    cached = _snapshots.get(key)
+    now = time.monotonic()
+    if cached is not None and cached.generation == generation and now - cached.read_at < SNAPSHOT_SECONDS:
+        return cached
     rows = session.execute(
         select(Cluster.id, Cluster.squad_id, Cluster.size, Cluster.centroid)
         .where(Cluster.status.not_in(CLOSED_STATUSES), Cluster.encoder == encoder, Cluster.centroid.is_not(None))
@@ -85,9 +120,23 @@ def _candidates(session: Session, agent: Agent, encoder: str) -> _Candidates:
     rows = [row for row, v in zip(rows, vectors, strict=True) if v.shape[0] == dim]  # another size cannot compare
     sizes = np.array([row.size or 0 for row in rows], dtype=np.int64)
     matrix = centred(np.vstack([v for v in vectors if v.shape[0] == dim]), sizes) if rows else np.zeros((0, 1))
-    mine = np.array([bool(decide(agent, Action.RESHAPE, row)) for row in rows], dtype=bool)  # reads row.squad_id
-    ids = np.array([row.id for row in rows], dtype=np.int64)
-    return _Candidates(ids[mine], matrix[mine].astype(np.float32), sizes[mine], suggest_threshold(encoder))
+    snapshot = _Snapshot(
+        generation,
+        now,
+        np.array([row.id for row in rows], dtype=np.int64),
+        matrix.astype(np.float32),
+        sizes,
+        [row.squad_id for row in rows],
+        suggest_threshold(encoder),
+    )
+    _snapshots[key] = snapshot
+    return snapshot
+
+
+def _allowed(agent: Agent, snapshot: _Snapshot) -> np.ndarray:
+    """Which rows the agent may merge (the policy's RESHAPE, asked once per squad)."""
+    by_squad = {squad: bool(decide(agent, Action.RESHAPE, _Held(squad))) for squad in set(snapshot.squads)}
+    return np.array([by_squad[squad] for squad in snapshot.squads], dtype=bool)
 
 
 def _dismissed(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -102,23 +151,26 @@ def _dismissed(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[int,
     return found
 
 
-def _suggestions(session: Session, found: _Candidates, pairs: list[Pair], limit: int) -> list[Suggestion]:
-    as_ids = [(int(found.ids[p.keep]), int(found.ids[p.merge])) for p in pairs]
+def _suggestions(session: Session, snapshot: _Snapshot, pairs: list[Pair], limit: int) -> list[Suggestion]:
+    """The first ``limit`` pairs not dismissed, as irritants; each oriented so that the merged one may become a
+    duplicate (a regressed irritant cannot: it is the one kept)."""
+    as_ids = [(int(snapshot.ids[p.keep]), int(snapshot.ids[p.merge])) for p in pairs[: limit * 20]]
     dismissed = _dismissed(session, [(min(a, b), max(a, b)) for a, b in as_ids])
-    chosen = [(pair, ids) for pair, ids in zip(pairs, as_ids, strict=True) if (min(ids), max(ids)) not in dismissed][
+    chosen = [(pair, ids) for pair, ids in zip(pairs, as_ids, strict=False) if (min(ids), max(ids)) not in dismissed][
         : limit * 2
     ]  # a few spare: a pair neither side of which may become a duplicate is left out below
-    clusters = {
-        c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_({i for _, ids in chosen for i in ids})))
-    }
+    wanted = {i for _, ids in chosen for i in ids}
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(wanted)))} if wanted else {}
     out: list[Suggestion] = []
     for pair, (keep_id, merge_id) in chosen:
-        keep, merge = clusters[keep_id], clusters[merge_id]
-        if not _mergeable(merge):  # e.g. a regressed irritant cannot become a duplicate: it is the one to keep
+        keep, merge = clusters.get(keep_id), clusters.get(merge_id)
+        if keep is None or merge is None or CLOSED_STATUSES & {keep.status, merge.status}:
+            continue  # changed since the snapshot was read (it is re-read at the next change seen)
+        if not _mergeable(merge):
             keep, merge = merge, keep
             if not _mergeable(merge):
                 continue
-        out.append(Suggestion(keep, merge, pair.similarity, closeness(pair.similarity, found.threshold)))
+        out.append(Suggestion(keep, merge, pair.similarity, closeness(pair.similarity, snapshot.threshold)))
     return out[:limit]
 
 
@@ -127,10 +179,10 @@ def backlog_suggestions(session: Session, agent: Agent, *, limit: int = BACKLOG_
     encoder = _main_encoder(session)
     if encoder is None or not decide(agent, Action.RESHAPE):
         return []
-    found = _candidates(session, agent, encoder)
-    if found.ids.size < 2:
-        return []
-    return _suggestions(session, found, similar_pairs(found.matrix, found.sizes, threshold=found.threshold), limit)
+    snapshot = _snapshot(session, encoder)
+    allowed = _allowed(agent, snapshot)
+    pairs = [p for p in snapshot.all_pairs() if allowed[p.keep] and allowed[p.merge]]
+    return _suggestions(session, snapshot, pairs, limit)
 
 
 def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: int = PAGE_LIMIT) -> list[Suggestion]:
@@ -139,12 +191,13 @@ def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: 
         return []
     if not decide(agent, Action.RESHAPE, cluster):
         return []
-    found = _candidates(session, agent, cluster.encoder)
-    where = np.nonzero(found.ids == cluster.id)[0]
+    snapshot = _snapshot(session, cluster.encoder)
+    where = np.nonzero(snapshot.ids == cluster.id)[0]
     if not where.size:
         return []
-    pairs = neighbours(found.matrix, int(where[0]), found.sizes, threshold=found.threshold)
-    return _suggestions(session, found, pairs, limit)
+    allowed = _allowed(agent, snapshot)
+    pairs = neighbours(snapshot.matrix, int(where[0]), snapshot.sizes, threshold=snapshot.threshold)
+    return _suggestions(session, snapshot, [p for p in pairs if allowed[p.keep] and allowed[p.merge]], limit)
 
 
 def dismiss_pair(
@@ -167,13 +220,3 @@ def dismiss_pair(
     for cluster, other in ((first, second), (second, first)):
         log(session, agent, "cluster.not_same", cluster, after={"other": other.id}, reason=reason)
     return pair
-
-
-def dismissed_with(session: Session, cluster_id: int) -> list[int]:
-    """Irritants a product owner said are not the same as this one."""
-    rows = session.execute(
-        select(DismissedPair.low_id, DismissedPair.high_id).where(
-            or_(DismissedPair.low_id == cluster_id, DismissedPair.high_id == cluster_id)
-        )
-    )
-    return sorted(high if low == cluster_id else low for low, high in rows)
