@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import dev_sets  # noqa: E402
+from eval_clustering import load_demo  # noqa: E402
 
 from irritants.clustering import centroids_of, cluster_vectors, default_threshold, get_encoder  # noqa: E402
 from irritants.clustering.incremental import CentroidIndex  # noqa: E402
@@ -67,14 +68,19 @@ def chance(shape: tuple[int, int, int, int]) -> float:
 
 def embed(name: str, encoders: dict, caches: dict, args: argparse.Namespace) -> tuple[np.ndarray, list[str], str]:
     """Vectors, labels and encoder name of a dev set (e5 vectors from the shared per-text cache)."""
-    base, kind = name.split("/")
-    ds = dev_sets.build(base, kind, args.data_dir, args.seed)
+    if name == "demo":  # the demo catalogue's French reports, labelled by the irritant each was generated from
+        texts, labels, _ = load_demo(args.demo_rows, args.seed + 7)
+        language = "fr"
+    else:
+        base, kind = name.split("/")
+        ds = dev_sets.build(base, kind, args.data_dir, args.seed)
+        texts, labels, language = ds.texts, ds.labels, ds.language
     if args.encoder == "tfidf":
-        encoder = get_encoder("tfidf", language="french" if ds.language == "fr" else "english")
-        return encoder.encode(ds.texts), ds.labels, encoder.name
+        encoder = get_encoder("tfidf", language="french" if language == "fr" else "english")
+        return encoder.encode(texts), labels, encoder.name
     encoder = encoders.setdefault("embedding", get_encoder("embedding"))
     cache = caches.setdefault(encoder.name, dev_sets.TextCache(encoder.name))
-    return cache.embed(encoder, ds.texts), ds.labels, encoder.name
+    return cache.embed(encoder, texts), labels, encoder.name
 
 
 def speed(n: int, dim: int, seed: int) -> None:
@@ -116,7 +122,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=dev_sets.DATA)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--encoder", default="embedding", choices=("embedding", "tfidf"))
-    parser.add_argument("--sets", nargs="*", default=DEFAULT_SETS, help="base/kind dev sets")
+    parser.add_argument("--sets", nargs="*", default=DEFAULT_SETS, help="base/kind dev sets, or demo")
+    parser.add_argument("--demo-rows", type=int, default=2000)
     parser.add_argument("--modes", nargs="*", default=["batch", "incremental"], choices=("batch", "incremental"))
     parser.add_argument("--thresholds", nargs="*", type=float, help="centred cosine thresholds")
     parser.add_argument("--raw", action="store_true", help="compare raw centroids, not centred ones (for contrast)")

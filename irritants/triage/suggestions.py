@@ -151,9 +151,11 @@ def _dismissed(session: Session, pairs: list[tuple[int, int]]) -> set[tuple[int,
     return found
 
 
-def _suggestions(session: Session, snapshot: _Snapshot, pairs: list[Pair], limit: int) -> list[Suggestion]:
-    """The first ``limit`` pairs not dismissed, as irritants; each oriented so that the merged one may become a
-    duplicate (a regressed irritant cannot: it is the one kept)."""
+def _suggestions(
+    session: Session, agent: Agent, snapshot: _Snapshot, pairs: list[Pair], limit: int
+) -> list[Suggestion]:
+    """The first ``limit`` pairs not dismissed, as irritants read now (still open, still the agent's); each oriented
+    so that the merged one may become a duplicate (a regressed irritant cannot: it is the one kept)."""
     as_ids = [(int(snapshot.ids[p.keep]), int(snapshot.ids[p.merge])) for p in pairs[: limit * 20]]
     dismissed = _dismissed(session, [(min(a, b), max(a, b)) for a, b in as_ids])
     chosen = [(pair, ids) for pair, ids in zip(pairs, as_ids, strict=False) if (min(ids), max(ids)) not in dismissed][
@@ -165,7 +167,9 @@ def _suggestions(session: Session, snapshot: _Snapshot, pairs: list[Pair], limit
     for pair, (keep_id, merge_id) in chosen:
         keep, merge = clusters.get(keep_id), clusters.get(merge_id)
         if keep is None or merge is None or CLOSED_STATUSES & {keep.status, merge.status}:
-            continue  # changed since the snapshot was read (it is re-read at the next change seen)
+            continue  # merged or closed since the snapshot was read
+        if not decide(agent, Action.RESHAPE, [keep, merge]):
+            continue  # handed to another squad since
         if not _mergeable(merge):
             keep, merge = merge, keep
             if not _mergeable(merge):
@@ -182,7 +186,7 @@ def backlog_suggestions(session: Session, agent: Agent, *, limit: int = BACKLOG_
     snapshot = _snapshot(session, encoder)
     allowed = _allowed(agent, snapshot)
     pairs = [p for p in snapshot.all_pairs() if allowed[p.keep] and allowed[p.merge]]
-    return _suggestions(session, snapshot, pairs, limit)
+    return _suggestions(session, agent, snapshot, pairs, limit)
 
 
 def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: int = PAGE_LIMIT) -> list[Suggestion]:
@@ -197,7 +201,7 @@ def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: 
         return []
     allowed = _allowed(agent, snapshot)
     pairs = neighbours(snapshot.matrix, int(where[0]), snapshot.sizes, threshold=snapshot.threshold)
-    return _suggestions(session, snapshot, [p for p in pairs if allowed[p.keep] and allowed[p.merge]], limit)
+    return _suggestions(session, agent, snapshot, [p for p in pairs if allowed[p.keep] and allowed[p.merge]], limit)
 
 
 def dismiss_pair(

@@ -305,3 +305,22 @@ def test_the_api_dismisses_a_pair_for_product_owners_only(app, client, alike):
     assert [(a, s) for a, s, _ in events(app)] == [("cluster.not_same", alike["d"]), ("cluster.not_same", alike["e"])]
     assert client.get("/api/v1/triage/suggestions?limit=0", headers=owner).status_code == 422
     assert client.get("/api/v1/triage/clusters/999999/similar", headers=owner).status_code == 404
+
+
+def test_what_changed_since_the_last_page_shows_at_once(app, client, db, login, alike):
+    # The pairs are computed once per process and re-read when an irritant is created; who holds an irritant and
+    # whether it is still open are read at every page.
+    mine = make_squad(db, "Titres sécurisés")
+    db.commit()
+    login("product_owner", squads=[mine])
+    assert "Aucun créneau" in block(client.get(BACKLOG).get_data(as_text=True))
+    with get_db(app).session_scope() as s:
+        s.get(Cluster, alike["b"]).squad_id = make_squad(s, "Prestations sociales").id
+        s.commit()
+    listed = block(client.get(BACKLOG).get_data(as_text=True))
+    assert "Aucun créneau" not in listed and "Carte grise" in listed
+    with get_db(app).session_scope() as s:
+        irritant(s, "Prime d'activité : montant faux", unit(0, 0, 1, 0.02), reports=1)
+        s.commit()
+    listed = block(client.get(BACKLOG).get_data(as_text=True))
+    assert "Prime d&#39;activité mal calculée" in listed and "Prime d&#39;activité : montant faux" in listed
