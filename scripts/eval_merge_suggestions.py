@@ -10,7 +10,7 @@ shows first), then the sets pooled; « chance » is the precision of a pair draw
 
 Embeddings come from the per-text cache of the dev sets (~/.cache/irritants-bench/texts), filled on first use.
 
-    .venv/bin/python scripts/eval_merge_suggestions.py --markdown             # e5, plain and uneven sets
+    .venv/bin/python scripts/eval_merge_suggestions.py --markdown             # e5, plain, uneven sets and demo
     .venv/bin/python scripts/eval_merge_suggestions.py --encoder tfidf --thresholds 0.4 0.5 0.6 0.7
     .venv/bin/python scripts/eval_merge_suggestions.py --speed                # timing at 5,000 irritants only
 """
@@ -37,13 +37,14 @@ from irritants.clustering.incremental import CentroidIndex  # noqa: E402
 from irritants.clustering.suggestions import (  # noqa: E402
     CLOSENESS,
     CLOSENESS_STEP,
+    MUTUAL_RANK,
     centred,
     closeness,
     similar_pairs,
     suggest_threshold,
 )
 
-DEFAULT_SETS = [f"{base}/{kind}" for kind in ("plain", "uneven") for base in dev_sets.BASES]
+DEFAULT_SETS = [f"{base}/{kind}" for kind in ("plain", "uneven") for base in dev_sets.BASES] + ["demo"]
 THRESHOLDS = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 
 
@@ -83,7 +84,7 @@ def embed(name: str, encoders: dict, caches: dict, args: argparse.Namespace) -> 
     return cache.embed(encoder, texts), labels, encoder.name
 
 
-def speed(n: int, dim: int, seed: int) -> None:
+def speed(n: int, dim: int, seed: int, mutual: int) -> None:
     """Time similar_pairs on n unit vectors made of tight themes (so that pairs exist), as on a year's backlog."""
     rng = np.random.default_rng(seed)
     themes = rng.normal(size=(max(n // 10, 1), dim))
@@ -92,14 +93,15 @@ def speed(n: int, dim: int, seed: int) -> None:
     sizes = rng.integers(1, 200, n)
     sample = centred(vectors, sizes)
     threshold = float(np.quantile(sample[:500] @ sample.T, 0.999))  # ≈ 0.1 % of pairs, i.e. thousands
-    similar_pairs(sample[:100], sizes[:100], threshold=threshold)  # warm-up (BLAS threads)
+    similar_pairs(sample[:100], sizes[:100], threshold=threshold, mutual=mutual)  # warm-up (BLAS threads)
     runs = []
     for _ in range(5):
         start = time.perf_counter()
-        pairs = similar_pairs(centred(vectors, sizes), sizes, threshold=threshold)
+        pairs = similar_pairs(centred(vectors, sizes), sizes, threshold=threshold, mutual=mutual)
         runs.append(time.perf_counter() - start)
     print(
-        f"centred + similar_pairs: {n} irritants × {dim} dimensions, {len(pairs)} pairs above {threshold:.3f}: "
+        f"centred + similar_pairs (mutual={mutual}): {n} irritants × {dim} dimensions, "
+        f"{len(pairs)} pairs above {threshold:.3f}: "
         f"median {1000 * float(np.median(runs)):.0f} ms, best {1000 * min(runs):.0f} ms (5 runs)"
     )
 
@@ -127,13 +129,14 @@ def main() -> None:
     parser.add_argument("--modes", nargs="*", default=["batch", "incremental"], choices=("batch", "incremental"))
     parser.add_argument("--thresholds", nargs="*", type=float, help="centred cosine thresholds")
     parser.add_argument("--raw", action="store_true", help="compare raw centroids, not centred ones (for contrast)")
+    parser.add_argument("--mutual", type=int, default=MUTUAL_RANK, help="each among the other's k nearest (0: off)")
     parser.add_argument("--speed", action="store_true", help="only time similar_pairs at --speed-n irritants")
     parser.add_argument("--speed-n", type=int, default=5000)
     parser.add_argument("--speed-dim", type=int, default=384)
     parser.add_argument("--markdown", action="store_true", help="end with the table in Markdown (docs/clustering.md)")
     args = parser.parse_args()
     if args.speed:
-        speed(args.speed_n, args.speed_dim, args.seed)
+        speed(args.speed_n, args.speed_dim, args.seed, args.mutual)
         return
     thresholds = sorted(args.thresholds or THRESHOLDS)
     product = suggest_threshold("tfidf" if args.encoder == "tfidf" else "embedding")
@@ -152,7 +155,7 @@ def main() -> None:
             centroids = centroids_of(vectors, groups)
             compared = centroids if args.raw else centred(centroids, sizes)
             majority = majority_labels(labels, groups)
-            pairs = similar_pairs(compared, sizes, threshold=thresholds[0])
+            pairs = similar_pairs(compared, sizes, threshold=thresholds[0], mutual=args.mutual)
             found[mode, name] = [(p.similarity, majority[p.keep] == majority[p.merge]) for p in pairs]
             shape[mode, name] = (len(labels), len(set(labels)), len(sizes), true_pairs(majority))
             print(

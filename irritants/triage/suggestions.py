@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent, decide
-from irritants.clustering.suggestions import Pair, centred, closeness, neighbours, similar_pairs, suggest_threshold
+from irritants.clustering.suggestions import MUTUAL_RANK, Pair, centred, closeness, similar_pairs, suggest_threshold
 from irritants.clusters import engine
 from irritants.clusters.models import Cluster
 from irritants.status import CLOSED_STATUSES, TRANSITIONS, StatusKind
@@ -64,11 +64,11 @@ class _Snapshot:
     sizes: np.ndarray
     squads: list[int | None]
     threshold: float
-    pairs: list[Pair] | None = None  # every pair above the threshold, once the backlog asked
+    pairs: list[Pair] | None = None  # every pair above the threshold (each among the other's nearest), once asked
 
     def all_pairs(self) -> list[Pair]:
         if self.pairs is None:
-            self.pairs = similar_pairs(self.matrix, self.sizes, threshold=self.threshold)
+            self.pairs = similar_pairs(self.matrix, self.sizes, threshold=self.threshold, mutual=MUTUAL_RANK)
         return self.pairs
 
 
@@ -199,9 +199,9 @@ def suggestions_for(session: Session, agent: Agent, cluster: Cluster, *, limit: 
     where = np.nonzero(snapshot.ids == cluster.id)[0]
     if not where.size:
         return []
-    allowed = _allowed(agent, snapshot)
-    pairs = neighbours(snapshot.matrix, int(where[0]), snapshot.sizes, threshold=snapshot.threshold)
-    return _suggestions(session, agent, snapshot, [p for p in pairs if allowed[p.keep] and allowed[p.merge]], limit)
+    row, allowed = int(where[0]), _allowed(agent, snapshot)
+    pairs = [p for p in snapshot.all_pairs() if row in (p.keep, p.merge) and allowed[p.keep] and allowed[p.merge]]
+    return _suggestions(session, agent, snapshot, pairs, limit)
 
 
 def dismiss_pair(

@@ -12,7 +12,6 @@ from irritants.clustering.suggestions import (
     Pair,
     centred,
     closeness,
-    neighbours,
     similar_pairs,
     suggest_threshold,
 )
@@ -72,20 +71,24 @@ def test_any_block_size_gives_the_brute_force_answer(block):
     assert similar_pairs(matrix, sizes, threshold=0.8, limit=10, block=block) == got[:10]
 
 
-def test_neighbours_are_the_pairs_that_involve_the_row():
+def test_mutual_keeps_the_pairs_where_each_is_among_the_others_nearest():
     rng = np.random.default_rng(5)
-    matrix = rng.normal(size=(40, 6)).astype(np.float32)
+    matrix = rng.normal(size=(60, 6)).astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    sizes = rng.integers(1, 9, 40)
-    everything = similar_pairs(matrix, sizes, threshold=0.5)
-    for row in (0, 17, 39):
-        expected = [p for p in everything if row in (p.keep, p.merge)]
-        got = neighbours(matrix, row, sizes, threshold=0.5)
-        assert {(p.keep, p.merge) for p in got} == {(p.keep, p.merge) for p in expected}
-        assert all(row in (p.keep, p.merge) for p in got)
-    assert neighbours(matrix, 3, sizes, threshold=0.5, limit=1) == neighbours(matrix, 3, sizes, threshold=0.5)[:1]
-    with pytest.raises(IndexError):
-        neighbours(matrix, 40, sizes, threshold=0.5)
+    sizes = rng.integers(1, 9, 60)
+    sims = matrix @ matrix.T
+    np.fill_diagonal(sims, -np.inf)
+    for k in (1, 3):
+        nearest = [set(np.argsort(-sims[i])[:k].tolist()) for i in range(60)]
+        expected = {(a, b) for a, b, _ in brute_force(matrix, sizes, 0.2) if b in nearest[a] and a in nearest[b]}
+        assert expected  # the data has mutual pairs
+        for block in (7, 1000):
+            got = similar_pairs(matrix, sizes, threshold=0.2, mutual=k, block=block)
+            assert {(p.keep, p.merge) for p in got} == expected
+    # With k = 1, an irritant is in one pair at most: each one's nearest.
+    once = similar_pairs(matrix, sizes, threshold=0.2, mutual=1)
+    rows = [r for p in once for r in (p.keep, p.merge)]
+    assert len(rows) == len(set(rows))
 
 
 def test_empty_and_single_inputs_give_no_pair_and_sizes_must_match():
