@@ -20,6 +20,7 @@ DEFAULT_SUGGEST_THRESHOLDS = {"embedding": 0.45, "tfidf": 0.45}
 # A pair is suggested only when each irritant is among the other's MUTUAL_RANK nearest: on the dev sets this took the
 # precision of the pairs from 34 % to about 50 % (1: about 60 %, but an irritant split in three then shows one pair).
 MUTUAL_RANK = 2
+MUTUAL_TOLERANCE = 1e-6
 CLOSENESS_STEP = 0.1  # each step above the threshold, one word closer (see closeness)
 BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once: 1024 × 5,000 float32 ≈ 20 MB
 
@@ -96,16 +97,21 @@ def similar_pairs(
     n = matrix.shape[0]
     sizes = _sizes(sizes, n)
     k = min(max(int(mutual), 0), max(n - 1, 0))
-    nearest = np.zeros((n, k), dtype=np.int64)
+    kth = np.full(n, -np.inf, dtype=np.float32)  # each row's k-th highest similarity to another row
     firsts, seconds, sims = [], [], []
     for lo in range(0, n, max(int(block), 1)):
         hi = min(lo + block, n)
         start = 0 if k else lo  # columns compared: every row, or those from row lo on
         scores = matrix[lo:hi] @ matrix[start:].T
+        above = scores >= threshold
         if k:
             scores[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # a row is not its own neighbour
-            nearest[lo:hi] = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        rows, cols = np.nonzero(scores >= threshold)
+            above[np.arange(hi - lo), np.arange(lo, hi)] = False
+            # Only rows in a pair need their k-th value (a partner's own row has the pair too: it is symmetric).
+            involved = np.nonzero(above.any(axis=1))[0]
+            if involved.size:
+                kth[lo + involved] = np.partition(scores[involved], -k, axis=1)[:, -k]
+        rows, cols = np.nonzero(above)
         upper = cols + start > rows + lo  # each pair once, never a row with itself
         rows, cols = rows[upper], cols[upper]
         firsts.append(rows + lo)
@@ -115,7 +121,8 @@ def similar_pairs(
         return []
     first, second, sim = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(sims)
     if k:
-        both = (nearest[first] == second[:, None]).any(axis=1) & (nearest[second] == first[:, None]).any(axis=1)
+        # Within float rounding: the two rows' products were computed apart.
+        both = (sim >= kth[first] - MUTUAL_TOLERANCE) & (sim >= kth[second] - MUTUAL_TOLERANCE)
         first, second, sim = first[both], second[both], sim[both]
     keep, merge = _oriented(first, second, sizes)
     return _ordered(keep, merge, sim.astype(np.float64), sizes, limit)
