@@ -7,7 +7,7 @@ from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember
-from irritants.triage.models import ReplyTemplate
+from irritants.triage.models import DismissedPair, ReplyTemplate
 
 __all__ = [
     "AbuseFlag",
@@ -16,6 +16,7 @@ __all__ = [
     "Base",
     "Channel",
     "Cluster",
+    "DismissedPair",
     "Event",
     "Procedure",
     "ReplyTemplate",

@@ -104,6 +104,7 @@ def _clean(app: Flask) -> None:
             "report_contacts",
             "reports",
             "reply_templates",
+            "dismissed_pairs",
             "clusters",
             "encoder_states",
             "api_tokens",

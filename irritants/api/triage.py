@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, request
 
 from irritants.api import triage_schemas as sch
-from irritants.api import triage_templates
+from irritants.api import triage_suggestions, triage_templates
 from irritants.api.spec import Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
 from irritants.audit.services import timeline_page
@@ -33,9 +33,10 @@ bp = Blueprint(
     description="Suivi des irritants par les agents : backlog, décisions, modèles de réponse",
 )
 bp.before_request(agents_only)
-# The reply templates' routes (triage_templates.py, apart to keep modules short) are a blueprint nested in this one:
+# The reply templates' and merge suggestions' routes (apart to keep modules short) are blueprints nested in this one:
 # the same prefix, guard and OpenAPI tag.
 bp.register_blueprint(triage_templates.bp)
+bp.register_blueprint(triage_suggestions.bp)
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 _IF_MATCH_DOC = {

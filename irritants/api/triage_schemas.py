@@ -192,3 +192,40 @@ def cluster_item(cluster: Cluster, squads: dict[int, str]) -> dict[str, Any]:
 def linked(cluster: Cluster) -> dict[str, Any]:
     """A reference to another irritant."""
     return {"id": cluster.id, "label": cluster.label, "status": cluster.status}
+
+
+# --- merge suggestions ------------------------------------------------------------------------------------
+
+
+class TriageSuggestedClusterSchema(TriageLinkedClusterSchema):
+    version = fields.Integer(metadata={"description": "À renvoyer dans expected_versions de la fusion"})
+    size = fields.Integer()
+
+
+class TriageSuggestionSchema(ma.Schema):
+    keep = fields.Nested(
+        TriageSuggestedClusterSchema,
+        metadata={"description": "Irritant conservé par la fusion : le plus grand, puis le plus ancien"},
+    )
+    merge = fields.Nested(TriageSuggestedClusterSchema, metadata={"description": "Irritant fusionné dans le premier"})
+    similarity = fields.Float(metadata={"description": "Similarité cosinus des deux centroïdes (0 à 1)"})
+    closeness = fields.String(metadata={"description": "La même, en mots : très proches, proches, assez proches"})
+
+
+class TriageSuggestionQuerySchema(ma.Schema):
+    limit = fields.Integer(
+        load_default=5,
+        validate=ma.validate.Range(min=1, max=50, error="limit : de 1 à 50."),
+        error_messages={"invalid": "limit : de 1 à 50."},
+        metadata={"description": "Nombre de paires au plus (1 à 50)"},
+    )
+
+
+def suggestion(item: Any) -> dict[str, Any]:
+    """A merge suggestion (``triage.Suggestion``) as the API shows it."""
+    return {
+        "keep": item.keep,
+        "merge": item.merge,
+        "similarity": round(item.similarity, 4),
+        "closeness": item.closeness,
+    }

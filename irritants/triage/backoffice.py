@@ -27,7 +27,7 @@ from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage import backlog, bulk, decisions, merges, splits, templates_views
+from irritants.triage import backlog, bulk, decisions, merges, splits, suggestions, suggestions_views, templates_views
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage import schemas as inputs
@@ -108,6 +108,7 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         bulk_statuses=[s for s in StatusKind if s not in irritant_page.DEDICATED] if can["status"] else [],
         templates=irritant_page.templates_for(db, agent) if any(can.values()) else [],
         failure=failure,
+        suggestions=suggestions.backlog_suggestions(db, agent),
         **_common(),
     )
     return html, status
@@ -370,5 +371,6 @@ def reshape_reports(cluster_id: int) -> Any:
     return _decide(agent, cluster.id, "signalements", schema, perform)
 
 
-# The reply templates' pages (templates_views.py, apart to keep modules short) are on this blueprint too.
+# The reply templates' pages and the merge suggestions' forms (apart to keep modules short) are on this blueprint too.
 templates_views.add_routes(bp)
+suggestions_views.add_routes(bp, _backlog_response, _cluster_response)

@@ -16,7 +16,7 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.services import administration_names
 from irritants.settings import ClusteringSettings
 from irritants.status import StatusKind, allowed_transitions
-from irritants.triage import backlog, history
+from irritants.triage import backlog, history, suggestions
 from irritants.triage import templates as replies
 from irritants.triage.backoffice_forms import Failure
 
@@ -27,6 +27,7 @@ DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM)
 SECTIONS = {
     "decisions": "Décisions",
     "remodeler": "Fusion, doublon, hors périmètre, indésirable",
+    "ressemblances": "Irritants qui se ressemblent",
     "signalements": "Signalements",
     "score": "Détail du score",
     "territoires": "Territoires et irritants proches",
@@ -43,6 +44,12 @@ SECTION_OF_FORM = {
     "indesirable": "remodeler",
     "signalements": "signalements",
 }
+
+
+def _section_of(form: str) -> str:
+    if form.startswith("ressemblance-"):
+        return "ressemblances"
+    return "remodeler" if form.startswith("defusion-") else SECTION_OF_FORM[form]
 
 
 def templates_for(session: Session, agent: Agent) -> list[Any]:
@@ -67,9 +74,12 @@ def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
     }
 
 
-def _forms_shown(can: dict[str, bool], statuses: list[Any], reports: list[Any], merged: list[Any]) -> dict[str, bool]:
+def _forms_shown(
+    can: dict[str, bool], statuses: list[Any], reports: list[Any], merged: list[Any], alike: list[Any]
+) -> dict[str, bool]:
     """Which decision forms the page holds (the same conditions as the templates)."""
     return {
+        **{f"ressemblance-{s.key}": True for s in alike},
         "statut": bool(statuses),
         "start-up": can["assign"],
         "libelle": can["edit"],
@@ -109,7 +119,8 @@ def cluster_context(
         if s not in DEDICATED and decide(agent, Action.CHANGE_STATUS, cluster, to=s.value)
     ]
     merged = backlog.merged_into(session, cluster)
-    shown = _forms_shown(can, statuses, reports, merged)
+    alike = suggestions.suggestions_for(session, agent, cluster)
+    shown = _forms_shown(can, statuses, reports, merged, alike)
 
     # A refused decision is told inside its form, in an open section; if the form is gone (the irritant changed
     # meanwhile, or the agent's rights did), at the top of the page instead, never silently.
@@ -117,7 +128,7 @@ def cluster_context(
     if failure is not None:
         failure = replace(failure, reload_url=reload_url)
         if shown.get(failure.form):
-            opened.add("remodeler" if failure.form.startswith("defusion-") else SECTION_OF_FORM[failure.form])
+            opened.add(_section_of(failure.form))
         else:
             lost = replace(failure, form="page", errors={})
     if query:
@@ -138,6 +149,7 @@ def cluster_context(
         "query": query,
         "search": backlog.search_clusters(session, query, exclude=cluster.id) if query else [],
         "merged": merged,
+        "suggestions": alike,
         "duplicate_of": linked.get(cluster.duplicate_of_id or 0),
         "main_administration": administration_names(session, [cluster.main_administration_id]).get(
             cluster.main_administration_id or 0

@@ -22,6 +22,7 @@ TITLES = {
     "cluster.split": "Scission",
     "cluster.create": "Création par scission",
     "report.move": "Signalement déplacé",
+    "cluster.not_same": "Proposition de fusion écartée",
 }
 
 
@@ -111,6 +112,9 @@ def _reshaping(event: Event) -> list[Detail]:
         origin = after.get("split_from")
         count = _count(after.get("reports"), "signalement", "signalements")
         return [Detail(f"Créé avec {count} de l’irritant n° {origin}", origin)]
+    if action == "cluster.not_same":
+        other = after.get("other")
+        return [Detail(f"Ce n’est pas le même irritant que le n° {other} : la paire n’est plus proposée", other)]
     if action == "report.move":
         origin = before.get("cluster_id")
         text = f"Signalement n° {event.subject_id} déplacé ici"

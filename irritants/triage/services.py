@@ -1,11 +1,11 @@
 """The triage domain's public face: what other domains (the API, the citizen pages, later squads) call.
 
 Triage is product owners' decisions over irritants: the workflow of statuses (``workflow.py``), one-irritant
-decisions (``decisions.py``), merges (``merges.py``), splits and moves (``splits.py``), bulk actions (``bulk.py``),
-reply templates (``templates.py``), the back-office listing (``backlog.py``) and the citizen's view of an
-irritant's history (``tracking.py``). Modules of other domains import this module (and ``triage.schemas``, the one
-schema per input shared with the API), never those modules one by one, so that triage can reshape its inside
-freely. Every function takes the session first and never commits.
+decisions (``decisions.py``), merges (``merges.py``), merge suggestions (``suggestions.py``), splits and moves
+(``splits.py``), bulk actions (``bulk.py``), reply templates (``templates.py``), the back-office listing
+(``backlog.py``) and the citizen's view of an irritant's history (``tracking.py``). Modules of other domains import
+this module (and ``triage.schemas``, the one schema per input shared with the API), never those modules one by one,
+so that triage can reshape its inside freely. Every function takes the session first and never commits.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from irritants.triage.bulk import apply as apply_bulk
 from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.splits import move_report, split
+from irritants.triage.suggestions import Suggestion, backlog_suggestions, dismiss_pair, suggestions_for
 from irritants.triage.templates import (
     create_template,
     delete_template,
@@ -42,16 +43,19 @@ __all__ = [
     "BacklogQuerySchema",
     "BulkResult",
     "Step",
+    "Suggestion",
     "TransferNotConfirmed",
     "apply_bulk",
     "assign_squad",
     "backlog",
+    "backlog_suggestions",
     "change_status",
     "cluster_detail",
     "cluster_reports",
     "clusters_by_ids",
     "create_template",
     "delete_template",
+    "dismiss_pair",
     "duplicates_of",
     "edit_label",
     "get_template",
@@ -63,6 +67,7 @@ __all__ = [
     "reason_with_template",
     "set_pinned",
     "split",
+    "suggestions_for",
     "territorial_breakdown",
     "unmerge",
     "update_template",

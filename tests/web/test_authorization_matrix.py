@@ -92,6 +92,12 @@ ROUTES = {
     "backoffice.mark_spam": route("POST", "/agents/irritants/{cluster}/indesirable", OWNERS, lambda w: {}),
     "backoffice.merge": route("POST", "/agents/irritants/{cluster}/fusion", OWNERS, lambda w: {"sources": str(w.free)}),
     "backoffice.unmerge": route("POST", "/agents/irritants/{duplicate}/defusion", OWNERS, lambda w: {}),
+    "backoffice.merge_suggested": route(
+        "POST", "/agents/irritants/{cluster}/ressemblance/fusion", OWNERS, lambda w: {"fusionne": str(w.free)}
+    ),
+    "backoffice.dismiss_suggested": route(
+        "POST", "/agents/irritants/{cluster}/ressemblance/ecart", OWNERS, lambda w: {"autre": str(w.free)}
+    ),
     "backoffice.reshape_reports": route(
         "POST",
         "/agents/irritants/{cluster}/signalements",
@@ -158,6 +164,11 @@ ROUTES = {
     ),
     "api_triage.bulk": route(
         "POST", "/api/v1/triage/bulk", OWNERS, lambda w: {"cluster_ids": [w.cluster], "operation": "pin"}
+    ),
+    "api_triage.suggestions.backlog_suggestions": route("GET", "/api/v1/triage/suggestions", VIEWERS),
+    "api_triage.suggestions.similar": route("GET", "/api/v1/triage/clusters/{cluster}/similar", VIEWERS),
+    "api_triage.suggestions.not_same": route(
+        "POST", "/api/v1/triage/clusters/{cluster}/not-same", OWNERS, lambda w: {"other_id": w.free}
     ),
     "api_triage.templates.list_templates": route("GET", "/api/v1/triage/templates", VIEWERS),
     "api_triage.templates.create_template": route(
@@ -254,6 +265,7 @@ SNAPSHOT_QUERIES = {
     "users": "SELECT id, roles, active, session_epoch FROM users",
     "squads": "SELECT id, name FROM squads",
     "members": "SELECT squad_id, user_id FROM squad_members",
+    "dismissed": "SELECT low_id, high_id FROM dismissed_pairs",
 }
 
 

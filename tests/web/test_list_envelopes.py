@@ -70,7 +70,14 @@ def test_every_list_of_the_openapi_document_is_the_one_envelope_or_says_why_it_i
         "/api/v1/triage/clusters/{cluster_id}/reports",
         "/api/v1/triage/templates",
     } <= set(envelopes)
-    assert {"/api/v1/administrations", "/api/v1/territories", "/api/v1/channels", "/api/v1/similar"} == set(whole)
+    assert {
+        "/api/v1/administrations",
+        "/api/v1/territories",
+        "/api/v1/channels",
+        "/api/v1/similar",
+        "/api/v1/triage/suggestions",
+        "/api/v1/triage/clusters/{cluster_id}/similar",
+    } == set(whole)
 
 
 @pytest.fixture
