@@ -4,8 +4,11 @@ For each set: n, true k, the TF-IDF(sublinear) + KMeans(true k, n_init=10) refer
 product mode (k not given): groups found, NMI / ARI / ACC in % and seconds, under each rule for k given with
 --rule (default: the product's), side by side. Embeddings are cached per text outside the repository
 (~/.cache/irritants-bench/texts) so re-runs take seconds. --curve prints the score of every candidate cut.
+--merge T adds each rule followed by merge_close_groups at threshold T; --bertopic adds BERTopic (UMAP + HDBSCAN +
+c-TF-IDF) on the same vectors, from the optional extra 'eval' (the script says how to install it when missing).
 
     .venv/bin/python scripts/eval_clustering.py --rule silhouette centred floored   # every dev set, plain first
+    .venv/bin/python scripts/eval_clustering.py --rule silhouette stable --merge 0.7 --bertopic --markdown
     .venv/bin/python scripts/eval_clustering.py --sets agnews/plain --curve
     .venv/bin/python scripts/eval_clustering.py --sets demo wikit_fr_train          # demo reports, a whole CSV
 """

@@ -126,7 +126,9 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 
 # How k is chosen (issue 10 measures them in docs/clustering.md): "silhouette", the product rule, takes the best
 # size-aware silhouette over every Ward cut; "centred" does the same on the sample minus its mean direction;
-# "floored" is "centred" that never cuts below k_floor(sample size). The two others are kept for measurement.
+# "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers a finer
+# silhouette peak when it is about as reproducible over half-samples (the best measured, not the default yet:
+# stackoverflow/uneven loses to "silhouette"). The others are kept for measurement.
 K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview", "stable")
 DEFAULT_K_RULE = "silhouette"
 # A sample of s reports is cut into at least ceil(sqrt(s / _FLOOR_DIV)) groups: 10 at 2,000, 13 at 3,000.
@@ -277,8 +279,10 @@ def choose_partition(
     "silhouette" (the product rule) scores cuts on the vectors as they are. "centred" first removes the
     sample's mean direction; "toppc" also its first principal axis; "floored" is "centred" without the cuts
     below k_floor(s); "twoview" keeps the finer of the centred and "toppc" best cuts if it scores at least
-    _VIEW_RATIO as well. The last four are measured in docs/clustering.md; none is the default yet.
-    ``trace`` receives (k, score, details) for every candidate cut.
+    _VIEW_RATIO as well; "stable" is "centred" unless a finer peak of the silhouette curve is as stable over
+    half-samples (_stable_cut). All but the first are measured in docs/clustering.md; none is the default yet.
+    ``trace`` receives (k, score, details) for every candidate cut; under "stable" the details also hold the
+    stability of the resampled cuts (NaN for the others).
     """
     if rule not in K_RULES:
         raise ValueError(f"unknown rule {rule!r}")
