@@ -4,8 +4,11 @@ For each set: n, true k, the TF-IDF(sublinear) + KMeans(true k, n_init=10) refer
 product mode (k not given): groups found, NMI / ARI / ACC in % and seconds, under each rule for k given with
 --rule (default: the product's), side by side. Embeddings are cached per text outside the repository
 (~/.cache/irritants-bench/texts) so re-runs take seconds. --curve prints the score of every candidate cut.
+--merge T adds each rule followed by merge_close_groups at threshold T; --bertopic adds BERTopic (UMAP + HDBSCAN +
+c-TF-IDF) on the same vectors, from the optional extra 'eval' (the script says how to install it when missing).
 
     .venv/bin/python scripts/eval_clustering.py --rule silhouette centred floored   # every dev set, plain first
+    .venv/bin/python scripts/eval_clustering.py --rule silhouette stable --merge 0.7 --bertopic --markdown
     .venv/bin/python scripts/eval_clustering.py --sets agnews/plain --curve
     .venv/bin/python scripts/eval_clustering.py --sets demo wikit_fr_train          # demo reports, a whole CSV
 """
@@ -97,6 +100,34 @@ def reference(texts: list[str], labels: list[str], seed: int) -> dict[str, float
     return scores(labels, KMeans(k, n_init=10, random_state=seed).fit_predict(matrix))
 
 
+def bertopic_labels(texts: list[str], vectors: np.ndarray, seed: int) -> tuple[np.ndarray, float] | None:
+    """BERTopic (UMAP + HDBSCAN + c-TF-IDF) on the same e5 vectors, as an analyst would run it; None if absent.
+
+    Its outliers (topic -1) count as one more group, as they would on a backlog. Returns the labels and the
+    share of outliers. Defaults of BERTopic 0.17 (UMAP 15 neighbours, 5 dimensions, cosine; HDBSCAN
+    min_cluster_size 10), with a fixed UMAP seed so that runs repeat.
+    """
+    try:
+        from bertopic import BERTopic
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+    except ImportError:
+        return None
+    umap_model = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+    hdbscan_model = HDBSCAN(min_cluster_size=10, metric="euclidean", cluster_selection_method="eom")
+    model = BERTopic(umap_model=umap_model, hdbscan_model=hdbscan_model, calculate_probabilities=False)
+    topics, _ = model.fit_transform(texts, embeddings=np.asarray(vectors, dtype=np.float32))
+    topics = np.asarray(topics)
+    return topics, float((topics < 0).mean())
+
+
+BERTOPIC_MISSING = (
+    "BERTopic is not installed: it is an optional extra for this script only. Install it with\n"
+    "    .venv/bin/pip install -e '.[eval]' && .venv/bin/pip install --no-deps 'bertopic>=0.17,<0.18'\n"
+    "(--no-deps: BERTopic's own dependency sentence-transformers would pull torch; the e5 vectors are given)."
+)
+
+
 def fmt(s: dict[str, float]) -> str:
     return " ".join(f"{100 * s[m]:5.1f}" for m in ("nmi", "acc", "ari"))
 
@@ -145,17 +176,35 @@ def main() -> None:
     parser.add_argument(
         "--rule", nargs="*", default=[DEFAULT_K_RULE], choices=K_RULES, help="rules for k, side by side"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also each rule followed by merge_close_groups at these thresholds (centred centroid cosine)",
+    )
     parser.add_argument("--k-given", action="store_true", help="also cluster with the true k")
+    parser.add_argument(
+        "--bertopic", action="store_true", help="also run BERTopic on the same vectors (optional extra 'eval')"
+    )
     parser.add_argument("--curve", action="store_true", help="print the score of every candidate cut")
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="end with the table in Markdown (docs/clustering.md)")
     args = parser.parse_args()
-    rules = args.rule
+    runs = [(rule, None) for rule in args.rule] + [(rule, t) for rule in args.rule for t in args.merge]
+    rules = [rule if t is None else f"{rule}+m{t:g}" for rule, t in runs]
     table: list[str] = []
+    if args.bertopic:
+        try:
+            import bertopic  # noqa: F401
+        except ImportError:
+            print(BERTOPIC_MISSING, file=sys.stderr)
+            sys.exit(2)
 
-    cols = " | ".join(f"{rule[:10] + ' k':>12} {'NMI   ARI   ACC':>17} {'s':>4}" for rule in rules)
+    cols = " | ".join(f"{rule[:14] + ' k':>16} {'NMI   ARI   ACC':>17} {'s':>4}" for rule in rules)
     print(
         f"{'set':24} {'n':>5} {'k':>4} | {'ref NMI   ARI':>13} | {cols}"
+        + (" | BERTopic k NMI   ARI   ACC out%" if args.bertopic else "")
         + (" | k given NMI ARI ACC" if args.k_given else "")
     )
     encoders: dict[str, object] = {}
@@ -183,13 +232,29 @@ def main() -> None:
         ref = reference(texts, labels, args.seed)
         row = f"{name:24} {len(texts):5d} {k_true:4d} | {100 * ref['nmi']:5.1f} {100 * ref['ari']:5.1f}   |"
         md = f"| {name} | {len(texts)} | {k_true} | {100 * ref['nmi']:.1f} / {100 * ref['ari']:.1f} |"
-        for rule in rules:
+        for rule, threshold in runs:
             start = time.perf_counter()
-            found = cluster_vectors(vectors, seed=args.seed, soft_keys=soft, soft_weight=args.soft_weight, k_rule=rule)
+            found = cluster_vectors(
+                vectors,
+                seed=args.seed,
+                soft_keys=soft,
+                soft_weight=args.soft_weight,
+                k_rule=rule,
+                merge_threshold=threshold,
+            )
             wall = time.perf_counter() - start
             got = scores(labels, found)
-            row += f" {found.max() + 1:12d} {fmt3(got):>17} {wall:4.0f} |"
+            row += f" {found.max() + 1:16d} {fmt3(got):>17} {wall:4.0f} |"
             md += f" {found.max() + 1} | {fmt3(got).split()[0]} / {fmt3(got).split()[1]} / {fmt3(got).split()[2]} |"
+        if args.bertopic:
+            start = time.perf_counter()
+            topics, outliers = bertopic_labels(texts, vectors, args.seed)
+            wall = time.perf_counter() - start
+            got = scores(labels, topics)
+            groups = np.unique(topics).shape[0]
+            row += f" {groups:10d} {fmt3(got):>17} {100 * outliers:4.0f} {wall:4.0f} |"
+            nmi_, ari_, acc_ = fmt3(got).split()
+            md += f" {groups} ({100 * outliers:.0f} % outliers) | {nmi_} / {ari_} / {acc_} |"
         table.append(md)
         if args.k_given:
             given = cluster_vectors(
@@ -198,15 +263,16 @@ def main() -> None:
             row += f" {fmt3(scores(labels, given))}"
         print(row, flush=True)
         if args.curve:
-            for rule in rules:
+            for rule in args.rule:
                 print_curve(vectors, rule)
     if args.markdown:
         print(
             "\n| set | n | true k | reference NMI / ARI | "
             + " | ".join(f"{r}: groups | NMI / ARI / ACC" for r in rules)
+            + (" | BERTopic: groups | NMI / ARI / ACC" if args.bertopic else "")
             + " |"
         )
-        print("|---|---|---|---|" + "---|---|" * len(rules))
+        print("|---|---|---|---|" + "---|---|" * (len(rules) + args.bertopic))
         print("\n".join(table))
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import silhouette_samples
+from sklearn.metrics import adjusted_rand_score, silhouette_samples
 
 Progress = Callable[[str], None]
 Trace = list[tuple[int, float, dict[str, float]]]
@@ -126,14 +126,26 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 
 # How k is chosen (issue 10 measures them in docs/clustering.md): "silhouette", the product rule, takes the best
 # size-aware silhouette over every Ward cut; "centred" does the same on the sample minus its mean direction;
-# "floored" is "centred" that never cuts below k_floor(sample size). The two others are kept for measurement.
-K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview")
+# "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers a finer
+# silhouette peak when it is about as reproducible over half-samples (the best measured, not the default yet:
+# stackoverflow/uneven loses to "silhouette"). The others are kept for measurement.
+K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview", "stable")
 DEFAULT_K_RULE = "silhouette"
 # A sample of s reports is cut into at least ceil(sqrt(s / _FLOOR_DIV)) groups: 10 at 2,000, 13 at 3,000.
 _FLOOR_DIV = 20
 # "twoview": the view without the first axis must score this share of the centred view's best to win
 # (measured: 0.62–1.12 where it should win, 0.11 on two clean themes; docs/clustering.md).
 _VIEW_RATIO = 0.5
+# "stable": on the centred sample, the best-silhouette cut, unless a finer local peak of the silhouette curve
+# (at least _STAB_SIL_SHARE of the best) is at least _STAB_SHARE as stable: stability is the agreement (ARI) of
+# the Ward cuts at k of two disjoint halves of the sample, each extended to the whole sample by its nearest
+# centroid, averaged over _STAB_PAIRS random splittings (docs/clustering.md).
+_STAB_PAIRS = 3
+_STAB_SHARE = 0.8
+_STAB_SIL_SHARE = 0.5
+_STAB_SEED = 0x5EED
+# Groups found with k unknown whose centred centroids have at least this cosine are merged (None: never).
+DEFAULT_MERGE_THRESHOLD: float | None = None
 
 
 def k_floor(s: int, k_min: int = 2) -> int:
@@ -151,15 +163,16 @@ def _view(sample: np.ndarray, drop_top: int) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def _best_cut(
-    x: np.ndarray, k_min: int, k_max: int, min_cluster: int, trace: Trace | None, view: int
-) -> tuple[np.ndarray, float]:
+def _cuts(
+    x: np.ndarray, k_min: int, k_max: int, min_cluster: int
+) -> list[tuple[int, np.ndarray, float, dict[str, float]]]:
+    """Every candidate Ward cut of x: (k, labels 0..k-1, size-aware silhouette, details)."""
     s = x.shape[0]
     tree = linkage(x, method="ward")
     # 1 - dot rather than pdist's cosine: a text with no usable word has a zero vector, where pdist gives NaN.
     dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
     np.fill_diagonal(dist, 0.0)
-    best_labels, best_score = np.zeros(s, dtype=np.int64), 0.0
+    out = []
     for k in _candidate_ks(s, k_min, k_max):
         labels = fcluster(tree, k, criterion="maxclust")
         if np.unique(labels).shape[0] < 2:
@@ -168,12 +181,88 @@ def _best_cut(
         raw = float(sil.mean())
         small = np.bincount(labels)[labels] < min_cluster
         sil[small] = 0.0
-        score = float(sil.mean())
+        out.append((k, labels - 1, float(sil.mean()), {"silhouette": raw, "in_small": float(small.mean())}))
+    return out
+
+
+def _best_cut(
+    x: np.ndarray, k_min: int, k_max: int, min_cluster: int, trace: Trace | None, view: int
+) -> tuple[np.ndarray, float]:
+    best_labels, best_score = np.zeros(x.shape[0], dtype=np.int64), 0.0
+    for k, labels, score, details in _cuts(x, k_min, k_max, min_cluster):
         if trace is not None:
-            trace.append((k, score, {"view": float(view), "silhouette": raw, "in_small": float(small.mean())}))
+            trace.append((k, score, {"view": float(view), **details}))
         if score > best_score:
-            best_labels, best_score = labels - 1, score
+            best_labels, best_score = labels, score
     return best_labels, best_score
+
+
+def _nearest(x: np.ndarray, part: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row of x labelled by the nearest (Euclidean, as Ward) centroid of part's clusters."""
+    k = int(labels.max()) + 1
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(k))
+    cents = np.add.reduceat(part[order], starts, axis=0) / np.bincount(labels, minlength=k)[:, None]
+    return np.argmax(x @ cents.T * 2.0 - (cents * cents).sum(axis=1), axis=1)
+
+
+def stability(
+    x: np.ndarray, ks: Sequence[int], *, pairs: int = _STAB_PAIRS, seed: int = _STAB_SEED
+) -> dict[int, float]:
+    """Per k, how well the Ward cuts at k of two disjoint random halves of x agree on all of x (mean ARI).
+
+    Each half's cut labels every row of x by its nearest centroid; the ARI of the two labellings is 1 when the
+    partition at k is a property of the data, near 0 when it is drawn by the sample's noise. A k above a
+    tenth of x is not scored (each half holds s/2 rows: cuts that fine are mostly pairs and singletons).
+    """
+    s = x.shape[0]
+    rng = np.random.default_rng(seed)
+    agree: dict[int, list[float]] = {k: [] for k in ks}
+    for _ in range(pairs):
+        perm = rng.permutation(s)
+        halves = [np.sort(perm[: s // 2]), np.sort(perm[s // 2 :])]
+        trees = [linkage(x[h], method="ward") for h in halves]
+        for k in ks:
+            if k < 2 or k > s // 10:
+                continue
+            a, b = (
+                _nearest(x, x[h], fcluster(t, k, criterion="maxclust") - 1) for h, t in zip(halves, trees, strict=True)
+            )
+            agree[k].append(float(adjusted_rand_score(a, b)))
+    return {k: float(np.mean(v)) for k, v in agree.items() if v}
+
+
+def _stable_cut(
+    x: np.ndarray, k_min: int, k_max: int, min_cluster: int, trace: Trace | None, view: int
+) -> tuple[np.ndarray, float]:
+    """The best-silhouette cut, unless a finer silhouette peak is about as stable over half-samples.
+
+    A collapse is a coarse cut along one dominant direction (length, register, a family of themes) whose
+    silhouette dwarfs the themes' cut; the themes' cut is still a local peak of the silhouette curve, and it
+    is as reproducible as the coarse one, where the fine cuts of noise (the slow rise of the curve at large k)
+    are not. Only the peaks at least _STAB_SIL_SHARE as good as the best are resampled.
+    """
+    cuts = _cuts(x, k_min, k_max, min_cluster)
+    if not cuts:
+        return np.zeros(x.shape[0], dtype=np.int64), 0.0
+    scores = [c[2] for c in cuts]
+    best = int(np.argmax(scores))
+    peaks = [
+        i
+        for i in range(best + 1, len(cuts))
+        if scores[i] >= _STAB_SIL_SHARE * scores[best]
+        and scores[i] >= scores[i - 1]
+        and (i + 1 == len(cuts) or scores[i] >= scores[i + 1])
+    ]
+    stab = stability(x.astype(np.float32), [cuts[i][0] for i in [best, *peaks]]) if peaks else {}
+    if trace is not None:
+        for k, _, score, details in cuts:
+            trace.append((k, score, {"view": float(view), **details, "stability": stab.get(k, float("nan"))}))
+    chosen = best
+    for i in peaks:
+        if cuts[i][0] in stab and stab[cuts[i][0]] >= _STAB_SHARE * stab.get(cuts[best][0], 1.0):
+            chosen = i
+    return cuts[chosen][1], cuts[chosen][2]
 
 
 def choose_partition(
@@ -190,8 +279,10 @@ def choose_partition(
     "silhouette" (the product rule) scores cuts on the vectors as they are. "centred" first removes the
     sample's mean direction; "toppc" also its first principal axis; "floored" is "centred" without the cuts
     below k_floor(s); "twoview" keeps the finer of the centred and "toppc" best cuts if it scores at least
-    _VIEW_RATIO as well. The last four are measured in docs/clustering.md; none is the default yet.
-    ``trace`` receives (k, score, details) for every candidate cut.
+    _VIEW_RATIO as well; "stable" is "centred" unless a finer peak of the silhouette curve is as stable over
+    half-samples (_stable_cut). All but the first are measured in docs/clustering.md; none is the default yet.
+    ``trace`` receives (k, score, details) for every candidate cut; under "stable" the details also hold the
+    stability of the resampled cuts (NaN for the others).
     """
     if rule not in K_RULES:
         raise ValueError(f"unknown rule {rule!r}")
@@ -203,6 +294,8 @@ def choose_partition(
         return _best_cut(sample.astype(np.float64), k_min, k_max, min_cluster, trace, 0)
     if rule == "floored":
         k_min = min(max(k_min, k_floor(s, k_min)), s // 2, k_max)
+    if rule == "stable":
+        return _stable_cut(_view(sample, 0), k_min, k_max, min_cluster, trace, 0)
     views = {"centred": (0,), "floored": (0,), "toppc": (1,), "twoview": (0, 1)}[rule]
     cuts = [_best_cut(_view(sample, drop), k_min, k_max, min_cluster, trace, drop) for drop in views]
     # The finer cut wins if it scores at least _VIEW_RATIO of the centred one (else, on data with nothing left
@@ -254,11 +347,14 @@ def cluster_vectors(
     max_iter: int = 50,
     progress: Progress | None = None,
     k_rule: str = DEFAULT_K_RULE,
+    merge_threshold: float | None = DEFAULT_MERGE_THRESHOLD,
 ) -> np.ndarray:
     """Cluster L2-normalised vectors; labels 0..k-1 by decreasing size, k found unless n_clusters is given.
 
     Deterministic for a given seed and independent of the input order (rows are put in a canonical order
     first); soft_keys (administration, démarche…) pull together reports that share them, by soft_weight.
+    With k found (n_clusters None) and merge_threshold set, groups whose centred centroids are that close
+    (cosine) are merged afterwards (merge_close_groups), on the text vectors.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     n = vectors.shape[0]
@@ -293,9 +389,51 @@ def cluster_vectors(
         if progress:
             progress("kmeans")
         labels = _kmeans(data, k, init, seed, max_iter) if k > 1 else np.zeros(n, dtype=np.int64)
+        if n_clusters is None and merge_threshold is not None and k > 1:
+            labels = merge_close_groups(vectors[order], labels, merge_threshold)
     out = np.empty(n, dtype=np.int64)
     out[order] = _relabel(labels)
     return out
+
+
+def merge_close_groups(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Labels where groups whose centroids are closer than threshold (cosine, centred) are one group.
+
+    Centroids are taken on the vectors minus their mean (every e5 vector shares a large common direction,
+    which squeezes raw centroid cosines into 0.8–1). The closest pair is merged first and its centroid
+    recomputed (size-weighted), until no pair reaches threshold; groups come out numbered 0..k-1 by
+    decreasing size, as from cluster_vectors.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size == 0:
+        return labels.copy()
+    k = int(labels.max()) + 1
+    x = vectors - vectors.mean(axis=0)
+    sums = np.zeros((k, x.shape[1]))
+    np.add.at(sums, labels, x)
+    unit = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    parent = np.arange(k)
+    alive = np.bincount(labels, minlength=k) > 0
+    sims[~alive, :] = -np.inf
+    sims[:, ~alive] = -np.inf
+    while True:
+        flat = int(np.argmax(sims))
+        a, b = divmod(flat, k)
+        if sims[a, b] < threshold:
+            break
+        a, b = min(a, b), max(a, b)
+        parent[parent == b] = a
+        sums[a] += sums[b]
+        unit[a] = sums[a] / max(float(np.linalg.norm(sums[a])), 1e-12)
+        sims[b, :] = sims[:, b] = -np.inf
+        sims[a, :] = sims[:, a] = unit @ unit[a]
+        sims[a, a] = -np.inf
+        gone = (parent != np.arange(k)) | ~alive
+        sims[a, gone] = sims[gone, a] = -np.inf
+    return _relabel(parent[labels])
 
 
 def centroids_of(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -163,6 +163,89 @@ def test_silhouette_rule_collapses_nested_themes_and_the_twoview_rule_does_not(s
         assert nmi(truth, labels) > 0.9
 
 
+def dominant_axis_blobs(n_themes: int = 8, per: int = 30, dim: int = 48, strength: float = 2.0, seed: int = 0):
+    """Themes crossed with one strong binary direction (short against long texts): a two-way split dwarfs them."""
+    rng = np.random.default_rng(seed)
+    axis = rng.standard_normal(dim)
+    axis /= np.linalg.norm(axis)
+    points, truth = [], []
+    for theme in range(n_themes):
+        centre = rng.standard_normal(dim)
+        centre /= np.linalg.norm(centre)
+        side = np.where(rng.random(per) < 0.5, 1.0, -1.0)[:, None]
+        points.append(centre + strength * side * axis + 0.08 * rng.standard_normal((per, dim)))
+        truth += [theme] * per
+    x = np.vstack(points)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), np.asarray(truth)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_stable_rule_finds_nested_themes_where_the_silhouette_collapses(seed):
+    vectors, truth = nested_blobs(seed=seed)
+    labels = cluster_vectors(vectors, seed=0, k_rule="stable")
+    assert 15 <= labels.max() + 1 <= 30
+    assert ari(truth, labels) > 0.9
+
+
+def test_stable_rule_finds_three_families_of_themes():
+    # twoview gives 3 groups here (docs/clustering.md): one view less is not enough.
+    vectors, truth = nested_blobs(n_super=3, seed=0)
+    labels = cluster_vectors(vectors, seed=0, k_rule="stable")
+    assert 25 <= labels.max() + 1 <= 40 and ari(truth, labels) > 0.9
+
+
+def test_stable_rule_does_not_collapse_along_a_dominant_direction():
+    vectors, truth = dominant_axis_blobs()
+    assert cluster_vectors(vectors, seed=0, k_rule="silhouette").max() + 1 == 2  # the collapse of issue 10
+    labels = cluster_vectors(vectors, seed=0, k_rule="stable")
+    # Each theme is cut in its two halves along the axis (16 groups), never merged across themes.
+    assert labels.max() + 1 >= 8
+    assert nmi(truth, labels) > 0.7
+    assert all(np.unique(truth[labels == g]).shape[0] == 1 for g in range(labels.max() + 1))
+
+
+def test_stable_rule_keeps_two_clean_themes_and_few_even_ones():
+    for sizes in ([60, 40], [40, 30, 30, 25, 20]):
+        vectors, truth = blobs(sizes, dim=32, spread=0.05)
+        labels = cluster_vectors(vectors, seed=0, k_rule="stable")
+        assert labels.max() + 1 == len(sizes) and ari(truth, labels) == pytest.approx(1.0)
+
+
+def test_stability_is_high_at_the_true_k_and_low_on_noise():
+    vectors, _ = blobs([50, 50, 50, 50], dim=24, spread=0.05)
+    assert batch.stability(vectors, [4])[4] > 0.95
+    noise = np.random.default_rng(0).standard_normal((200, 24))
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    assert batch.stability(noise, [4, 8])[8] < 0.6
+    assert batch.stability(noise, [100]) == {}  # finer than a tenth of the rows: not scored
+
+
+def test_choose_partition_traces_the_stability_of_the_resampled_cuts():
+    vectors, _ = nested_blobs(seed=0)
+    trace: list = []
+    batch.choose_partition(vectors, rule="stable", trace=trace)
+    scored = {k: d["stability"] for k, _, d in trace if not np.isnan(d["stability"])}
+    assert 2 in scored and any(k >= 15 for k in scored)
+
+
+def test_merge_joins_the_halves_of_an_over_split_theme_and_keeps_distinct_ones():
+    vectors, truth = blobs([40, 40, 40, 40], dim=32, spread=0.05, seed=2)
+    over = truth * 2 + (np.arange(len(truth)) % 2)  # each theme cut in two arbitrary halves
+    merged = batch.merge_close_groups(vectors, over, threshold=0.8)
+    assert merged.max() + 1 == 4 and ari(truth, merged) == pytest.approx(1.0)
+    assert np.bincount(merged).tolist() == [40, 40, 40, 40]
+    # A threshold above every pair keeps the groups as they are; one below any cosine joins them all.
+    assert ari(over, batch.merge_close_groups(vectors, over, threshold=0.9999)) == pytest.approx(1.0)
+    assert batch.merge_close_groups(vectors, over, threshold=-2.0).max() == 0
+
+
+def test_cluster_vectors_merges_only_when_asked_and_only_with_k_found():
+    vectors, _ = blobs([40, 30, 30, 25, 20])
+    assert cluster_vectors(vectors, seed=0, merge_threshold=None).max() + 1 == 5
+    assert cluster_vectors(vectors, seed=0, merge_threshold=-2.0).max() + 1 == 1
+    assert cluster_vectors(vectors, seed=0, n_clusters=5, merge_threshold=-2.0).max() + 1 == 5
+
+
 def test_twoview_keeps_the_centred_cut_when_the_first_axis_is_the_topic():
     # Two themes only: without the first axis nothing is left, the centred view's 2 groups must win.
     vectors, truth = blobs([60, 40], dim=32, spread=0.05)
@@ -177,7 +260,7 @@ def test_k_floor_grows_with_the_sample_and_respects_k_min():
     assert batch.k_floor(100, k_min=7) == 7
 
 
-@pytest.mark.parametrize("rule", ["silhouette", "centred", "floored"])
+@pytest.mark.parametrize("rule", ["silhouette", "centred", "floored", "stable"])
 def test_rules_find_uneven_themes(rule):
     sizes = [max(3, round(120 / rank**1.1)) for rank in range(1, 16)]  # 120 down to 6: Zipf-like
     vectors, truth = blobs(sizes, dim=32, spread=0.06)
