@@ -22,6 +22,7 @@ TITLES = {
     "cluster.split": "Scission",
     "cluster.create": "Création par scission",
     "report.move": "Signalement déplacé",
+    "cluster.describe": "Libellé et mots-clés recalculés",
 }
 
 
