@@ -119,8 +119,9 @@ def _ctfidf(texts: Sequence[str], labels: np.ndarray, language: str) -> _Terms |
     tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
     idf = np.log1p(counts.sum(axis=1).mean() / np.maximum(counts.sum(axis=0), 1.0))
     score = tf * idf
-    # A term seen in a single report of a larger cluster is an anecdote, not what the cluster is about.
-    score[(counts < 2) & (sizes[:, None] >= 3)] = 0.0
+    # A term seen in a single report of a larger cluster is an anecdote, not what the cluster is about; in a large
+    # cluster, so is a term of fewer than one report in twenty (a context sentence some citizens add).
+    score[(counts < np.maximum(2, np.ceil(0.05 * sizes))[:, None]) & (sizes[:, None] >= 3)] = 0.0
     return _Terms(clusters, vectorizer.get_feature_names_out(), score, counts, display)
 
 
@@ -128,7 +129,9 @@ def _pick(terms: _Terms, row: int, top_n: int) -> list[str]:
     """The best terms of one cluster, each stem once: a two-word term takes the place of the word it extends when
     it is how that word is usually written (« titre de séjour » rather than « titre »)."""
     score, counts = terms.score[row], terms.counts[row]
-    ranked = sorted(np.flatnonzero(score > 0), key=lambda j: (-score[j], terms.terms[j]))
+    # Terms far weaker than the best one are what a few reports add around the complaint, not the irritant.
+    floor = max(float(score.max(initial=0.0)) * KEYWORD_FLOOR, 0.0)
+    ranked = sorted(np.flatnonzero((score > 0) & (score >= floor)), key=lambda j: (-score[j], terms.terms[j]))
     chosen: list[tuple[set[str], int]] = []
     for j in ranked:
         stems = set(str(terms.terms[j]).split(" "))
@@ -158,6 +161,10 @@ def keywords(
     return {int(cluster): _pick(terms, row, top_n) for row, cluster in enumerate(terms.clusters)}
 
 
+WEIGHTED_TERMS = 30
+KEYWORD_FLOOR = 0.35
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterTerms:
     """A cluster's keywords and how distinctive each of its terms is (stem, or two stems joined by a space)."""
@@ -176,7 +183,8 @@ def cluster_terms(
         return {int(c): ClusterTerms([], {}) for c in np.unique(labels[labels >= 0])}
     out: dict[int, ClusterTerms] = {}
     for row, cluster in enumerate(terms.clusters):
-        hits = np.flatnonzero(terms.score[row] > 0)
+        # Only the most distinctive terms steer a title: many faint ones would favour long, wordy clauses.
+        hits = [j for j in np.argsort(-terms.score[row], kind="stable")[:WEIGHTED_TERMS] if terms.score[row, j] > 0]
         weights = {str(terms.terms[j]): float(terms.score[row, j]) for j in hits}
         out[int(cluster)] = ClusterTerms(_pick(terms, row, top_n), weights)
     return out

@@ -172,15 +172,16 @@ espere esperer lira lire lu message messages ecris ecrit ecrire permets permettr
 normal anormal inadmissible scandaleux scandale honte honteux incroyable inacceptable desespere desesperee bout
 peur stress stresse stressee fatigue marre ras bol moindre
 oui non ok voila bref donc car parce comme ainsi cela ca ceci est-ce moins moyen pourtant probleme problemes
-souci soucis lit
+souci soucis lit pouvez plait extraordinaire
+pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel info infos
 """
 FILLER_WORDS = frozenset(_FILLER_TEXT.split())
 
 
 def is_filler(word: str) -> bool:
-    """Whether a word (any case or accents) is a stop word or says nothing of what blocks."""
+    """Whether a word (any case or accents) is a stop word or says nothing of what blocks (« aidez-moi » neither)."""
     folded = fold(word).replace("'", "")
-    return folded in STOP_WORDS or folded in FILLER_WORDS
+    return all(part in STOP_WORDS or part in FILLER_WORDS for part in folded.split("-"))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -112,7 +112,7 @@ def _respell(text: str, spelling: Mapping[str, str]) -> str:
         usual = spelling.get(fold(word))
         if loud:
             return usual if usual is not None else word.lower()
-        if usual is not None and len(word) >= 4 and word == fold(word) and usual.lower() != word.lower():
+        if usual is not None and len(word) >= 3 and word == fold(word) and usual.lower() != word.lower():
             return (usual[:1].upper() if word[:1].isupper() else usual[:1].lower()) + usual[1:]
         return word
 
@@ -159,7 +159,7 @@ def _candidates(
     for sentence in _SENTENCES.split(text):
         sentence = _AMOUNT.sub("", _GREETING.sub("", sentence)).strip()
         for span in _spans(sentence) if sentence else ():
-            if not _balanced(span):
+            if not _balanced(span) or "[" in span:  # unbalanced, or holds a redacted « [numéro] »
                 continue
             keys, words, stems = _keys(span, language)
             # What blocks counts; the démarche's own words (already in the title's prefix) count a little.
