@@ -12,7 +12,8 @@ one of the five words that best tell the theme's own templates from the other th
 catalogue, independent of the product's keywords). It **names the blockage** when it holds a word of the key.
 A title is **filler** when it is one of the sentences the generator adds around the complaint (openers, contexts,
 follow-ups, contact lines, closings), or holds no word of its theme nor of its reports' complaint at all.
-A keyword is **noise** when its words come only from those added sentences, never from the theme's templates.
+A keyword is **noise** when one of its words is not a word of the theme: of its templates, its démarche's name or the
+names citizens give its administration (words of added sentences, typos, text-speak).
 
     .venv/bin/python scripts/eval_titles.py                       # 200, 1,000 and 2,000 reports, seeds 0-2
     .venv/bin/python scripts/eval_titles.py --rows 1000 --seeds 0 --show 20
@@ -153,7 +154,7 @@ def run(n: int, seed: int, grouping: str, show: int) -> dict[str, dict[str, floa
             t["filler"] += bool(folded in added or not title_stems & (named | template_words))
             t["cut with …"] += text.endswith("…")
             t["keywords"] += len(words)
-            noise = [w for w in words if not stems(w) & template_words]
+            noise = [w for w in words if not stems(w) <= template_words]
             t["noise keywords"] += len(noise)
             if NOISE_LOG is not None:
                 NOISE_LOG[side].update(noise)

@@ -173,7 +173,8 @@ normal anormal inadmissible scandaleux scandale honte honteux incroyable inaccep
 peur stress stresse stressee fatigue marre ras bol moindre
 oui non ok voila bref donc car parce comme ainsi cela ca ceci est-ce moins moyen pourtant probleme problemes
 souci soucis lit pouvez plait extraordinaire
-pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel info infos
+pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel info infos bjr msg mrc
+rappeler rappelez rappelez-moi
 """
 FILLER_WORDS = frozenset(_FILLER_TEXT.split())
 

@@ -16,6 +16,8 @@ TITLE_MAX = 100
 # Below this many characters left after « {démarche} : », the démarche is dropped rather than the blockage.
 _MIN_BODY = 40
 _SOURCES = 5
+POSITION_DECAY = 0.8
+RANK_DECAY = 0.85
 
 _GREETING = re.compile(
     r"^\s*(?:(?:bonjour|bonsoir|madame|monsieur|mesdames|messieurs|salut|hello|svp|s'il vous pla[iî]t|"
@@ -156,9 +158,16 @@ def _candidates(
 ) -> list[_Candidate]:
     known = {key for key in weights if " " not in key}
     out = []
+    stated = 0  # sentences before this one that hold a distinctive term
     for sentence in _SENTENCES.split(text):
         sentence = _AMOUNT.sub("", _GREETING.sub("", sentence)).strip()
-        for span in _spans(sentence) if sentence else ():
+        spans = _spans(sentence) if sentence else []
+        # Citizens state the blockage first and then tell its consequences and what they tried: the first sentence
+        # that names anything distinctive is preferred to the later ones.
+        position = POSITION_DECAY**stated
+        if any(weights.get(k, 0.0) > 0 for k in _keys(sentence, language)[0]):
+            stated += 1
+        for span in spans:
             if not _balanced(span) or "[" in span:  # unbalanced, or holds a redacted « [numéro] »
                 continue
             keys, words, stems = _keys(span, language)
@@ -169,7 +178,7 @@ def _candidates(
             weight = blockage + 0.3 * sum(weights.get(k, 0.0) for k in keys if set(k.split(" ")) & named)
             # Typos and text-speak are words no other report of the irritant uses: prefer clean clauses.
             clean = len(stems & known) / max(len(stems), 1)
-            score = weight * (0.5 + 0.5 * clean) * (0.97**rank)
+            score = weight * (0.5 + 0.5 * clean) * (RANK_DECAY**rank) * position
             score *= 0.85 if any(ch.isdigit() for ch in span) else 1.0
             score *= 0.8 if shouted(span) else 1.0
             score *= 0.5 if _BARE_PREPOSITION.match(span) and not _CLAUSES.search(span) else 1.0
