@@ -10,8 +10,8 @@ a word of the theme's key (« rsa-bloque » → rsa, bloque; « iban-etranger »
 démarche's name that is not generic (« Demande de RSA » → rsa; not « demande », « déclaration », « aide »…), or
 one of the five words that best tell the theme's own templates from the other themes' (plain TF-IDF over the
 catalogue, independent of the product's keywords). It **names the blockage** when it holds a word of the key.
-A title is **filler** when it is one of the sentences the generator adds around the complaint (openers, contexts,
-follow-ups, contact lines, closings), or holds no word of its theme nor of its reports' complaint at all.
+A title is **filler** when it (or its part after « : ») is one of the sentences the generator adds around the
+complaint (openers, contexts, follow-ups, contact lines, closings), or has no word but stop words.
 A keyword is **noise** when one of its words is not a word of the theme: of its templates, its démarche's name or the
 names citizens give its administration (words of added sentences, typos, text-speak).
 
@@ -150,8 +150,9 @@ def run(n: int, seed: int, grouping: str, show: int) -> dict[str, dict[str, floa
             title_stems = stems(text)
             t["names theme"] += bool(title_stems & named)
             t["names blockage"] += bool(title_stems & blockage)
-            folded = " ".join(WORD.findall(fold(text)))
-            t["filler"] += bool(folded in added or not title_stems & (named | template_words))
+            body = text.split(" : ", 1)[-1]
+            folded = {" ".join(WORD.findall(fold(part))) for part in (text, body)}
+            t["filler"] += bool(folded & added or not stems(body))
             t["cut with …"] += text.endswith("…")
             t["keywords"] += len(words)
             noise = [w for w in words if not stems(w) <= template_words]

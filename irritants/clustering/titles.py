@@ -74,6 +74,20 @@ _STOPS_BEFORE = re.compile(
     r"il y a|au bout)\b)",
     re.IGNORECASE,
 )
+# Words that say something fails: a clause holding one says what blocks rather than a consequence or a context.
+_FAILURE = re.compile(
+    r"\b(?:aucune?|pas|plus|jamais|rien|sans|impossible|refus\w*|bloqu\w*|rejet\w*|erreur\w*|plant\w*|bug\w*|"
+    r"introuvables?|suspendu\w*|coupée?s?|supprimée?s?|radiée?s?|perdue?s?|attente|attend\w*|délais?|retard\w*|"
+    r"injoignables?|saturée?s?|indisponibles?|ferm\w*|bloquée?s?|en panne|ne \w+ pas|n'\w+ pas)\b",
+    re.IGNORECASE,
+)
+FAILURE_BONUS = 1.3
+# A citizen telling who they are (« je suis étudiant et je vis seul ») gives context, not the blockage.
+_SELF = re.compile(
+    r"^(?:je suis|je ne suis|nous sommes|je travaille|je vis|j'ai \w+ ans|je viens de|mes enfants|ma femme|mon mari|"
+    r"ma fille|mon fils|ma mère|mon père|ma banque|en attendant)\b",
+    re.IGNORECASE,
+)
 # A sum of money is one report's detail, not the irritant's (« trop-perçu de 132 € réclamé »).
 _AMOUNT = re.compile(r"\s*(?:\bde\s+)?\d[\d\s.,]*\s?(?:€|euros?\b)", re.IGNORECASE)
 # A clause that only says which démarche (« Pour l'AME ») names no blockage.
@@ -85,6 +99,8 @@ class _Candidate:
     text: str
     score: float
     fits: bool
+    # Not a citizen telling who they are (context, not the blockage).
+    about_blockage: bool
 
 
 _WORDS = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
@@ -179,6 +195,7 @@ def _candidates(
             # Typos and text-speak are words no other report of the irritant uses: prefer clean clauses.
             clean = len(stems & known) / max(len(stems), 1)
             score = weight * (0.5 + 0.5 * clean) * (RANK_DECAY**rank) * position
+            score *= FAILURE_BONUS if _FAILURE.search(span) else 1.0
             score *= 0.85 if any(ch.isdigit() for ch in span) else 1.0
             score *= 0.8 if shouted(span) else 1.0
             score *= 0.5 if _BARE_PREPOSITION.match(span) and not _CLAUSES.search(span) else 1.0
@@ -186,7 +203,7 @@ def _candidates(
             score *= 0.6 if _TEXT_SPEAK & set(re.findall(r"\w+", span.lower())) else 1.0
             # A clause that adds nothing distinctive only makes the title longer.
             score *= 1.0 - 0.25 * min(len(span), budget) / budget
-            out.append(_Candidate(span, score, len(span) <= budget))
+            out.append(_Candidate(span, score, len(span) <= budget, not _SELF.match(span)))
     return out
 
 
@@ -249,8 +266,9 @@ def title(
         for candidate in _candidates(text, weights, budget, rank, named, language)
     ]
     if candidates:
-        # A clause too long for the title is cut (on a word) only when no other clause fits.
-        best = max(candidates, key=lambda c: (c.fits, c.score))
+        # A clause too long for the title is cut (on a word) only when no other clause fits; a citizen's words about
+        # themselves are a title only when nothing else names anything.
+        best = max(candidates, key=lambda c: (c.about_blockage, c.fits, c.score))
         body = shorten(_respell(best.text, spelling), budget)
     else:
         body = shorten(", ".join(keywords[:3]), budget)

@@ -123,3 +123,13 @@ def test_title_without_any_distinctive_clause_falls_back_on_demarche_and_keyword
         "Carte vitale, pharmacie"
     )
     assert title(only_filler, {}) == "Signalements divers"
+
+
+def test_a_citizen_telling_who_they_are_is_not_the_title_of_a_single_report():
+    # One report alone: every word is as distinctive as any other, yet « je suis étudiant » is context.
+    report = [
+        "Bonjour. Je suis étudiant et je vis seul. Ma bourse n'est toujours pas versée, dossier validé en septembre."
+    ]
+    terms = cluster_terms(report + RSA, [0] + [1] * len(RSA))
+    text = title(report, terms[0].weights, demarche="Bourse sur critères sociaux")
+    assert "étudiant" not in text and "versée" in text, text
