@@ -59,7 +59,8 @@ _TEXT_SPEAK = frozenset(
 _LEADING_LINK = re.compile(r"^(?:mais|et|donc|car|alors|puis|or|sauf que|du coup|parce que|parce qu')\s+", re.I)
 # Clause boundaries: the separator is kept apart, so a title can end before it or hold it between two clauses.
 _CLAUSES = re.compile(
-    r"(\s*[,;:]\s+|\s+(?:mais|alors que|alors qu'|car|parce que|parce qu'|donc|sauf que|et depuis|du coup)\s+)",
+    r"(\s*[,;:]\s+|\s*\[[^\]]*\]\s*|\s+(?:mais|alors que|alors qu'|car|parce que|parce qu'|donc|sauf que|et depuis|"
+    r"du coup)\s+)",
     re.IGNORECASE,
 )
 _EDGES = re.compile(r"^[\s,;:.!…\-–—]+|[\s,;:.!…\-–—]+$")
@@ -71,7 +72,7 @@ _GENERIC_PROCEDURE_WORDS = frozenset(
 # A clause may stop before one of these words when the whole sentence is too long (never inside a word).
 _STOPS_BEFORE = re.compile(
     r"\s+(?=(?:que|qu'|qui|car|pour|depuis|après|sans|avec|alors|et|ou|parce|quand|lorsque|si|mais|dont|où|"
-    r"il y a|au bout)\b)",
+    r"il y a|au bout|dans|avant|chez|sur|entre|à cause)\b)",
     re.IGNORECASE,
 )
 # Words that say something fails: a clause holding one says what blocks rather than a consequence or a context.
@@ -156,7 +157,8 @@ def _balanced(text: str) -> bool:
 
 
 def _spans(sentence: str) -> list[str]:
-    """One to three adjacent clauses of a sentence, and their beginnings that stop before a linking word."""
+    """One to three adjacent clauses of a sentence, and their beginnings that stop before a linking word (a redacted
+    « [numéro] » ends a clause)."""
     pieces = _CLAUSES.split(sentence)  # clause, separator, clause, separator…
     clauses = pieces[0::2]
     out = []
