@@ -172,11 +172,14 @@ espere esperer lira lire lu message messages ecris ecrit ecrire permets permettr
 normal anormal inadmissible scandaleux scandale honte honteux incroyable inacceptable desespere desesperee bout
 peur stress stresse stressee fatigue marre ras bol moindre
 oui non ok voila bref donc car parce comme ainsi cela ca ceci est-ce moins moyen pourtant probleme problemes
-souci soucis lit pouvez plait extraordinaire
-pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel info infos bjr msg mrc
-rappeler rappelez rappelez-moi
+souci soucis lit pouvez plait extraordinaire info infos rappeler rappelez rappelez-moi
 """
-FILLER_WORDS = frozenset(_FILLER_TEXT.split())
+# Text-speak (folded): never a keyword, and a title prefers a clause written in full.
+_TEXT_SPEAK_TEXT = """
+pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel bjr msg mrc c vs
+"""
+TEXT_SPEAK = frozenset(_TEXT_SPEAK_TEXT.split())
+FILLER_WORDS = frozenset(_FILLER_TEXT.split()) | TEXT_SPEAK
 
 
 def is_filler(word: str) -> bool:

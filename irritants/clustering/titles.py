@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from irritants.clustering.labels import phrases, shouted
-from irritants.clustering.text import fold, is_filler, shorten, stem
+from irritants.clustering.text import TEXT_SPEAK, fold, is_filler, shorten, stem
 
 TITLE_MAX = 100
 # Below this many characters left after « {démarche} : », the démarche is dropped rather than the blockage.
@@ -28,33 +28,6 @@ _GREETING = re.compile(
 _SENTENCES = re.compile(
     r"(?<=[.!?…])\s+|\s*\n+\s*|(?<=[a-zà-ÿ])\s+(?=(?:Le|La|Les|Je|J'|Mon|Ma|Mes|Il|Elle|On|Depuis|Et|Mais|Ça|Cela|"
     r"Pour|Quand|Personne|Aucun|Aucune|Impossible|Sur|Du coup|En plus|Pourtant|Résultat)\b)"
-)
-# Text-speak: a clause written with it reads badly as a title when another report says the same in full.
-_TEXT_SPEAK = frozenset(
-    [
-        "pr",
-        "ds",
-        "dps",
-        "pcq",
-        "pq",
-        "bcp",
-        "tjrs",
-        "tjs",
-        "jsp",
-        "qd",
-        "slt",
-        "mdr",
-        "ptn",
-        "auj",
-        "tt",
-        "ke",
-        "koi",
-        "c",
-        "r1",
-        "dc",
-        "vs",
-        "jpp",
-    ]
 )
 _LEADING_LINK = re.compile(r"^(?:mais|et|donc|car|alors|puis|or|sauf que|du coup|parce que|parce qu')\s+", re.I)
 # Clause boundaries: the separator is kept apart, so a title can end before it or hold it between two clauses.
@@ -202,7 +175,8 @@ def _candidates(
             score *= 0.8 if shouted(span) else 1.0
             score *= 0.5 if _BARE_PREPOSITION.match(span) and not _CLAUSES.search(span) else 1.0
             score *= 0.7 if ":" in span else 1.0
-            score *= 0.6 if _TEXT_SPEAK & set(re.findall(r"\w+", span.lower())) else 1.0
+            # Text-speak reads badly in a title when another report says the same in full.
+            score *= 0.6 if TEXT_SPEAK & set(re.findall(r"\w+", span.lower())) else 1.0
             # A clause that adds nothing distinctive only makes the title longer.
             score *= 1.0 - 0.25 * min(len(span), budget) / budget
             out.append(_Candidate(span, score, len(span) <= budget, not _SELF.match(span)))
