@@ -88,7 +88,10 @@ def _spelling(texts: Sequence[str]) -> dict[str, str]:
         for sentence in _SENTENCES.split(text):
             if shouted(sentence):
                 continue
-            for word in _WORDS.findall(sentence)[1:]:
+            for match in _WORDS.finditer(sentence):
+                word, before = match.group(), sentence[: match.start()].rstrip()
+                if not before or before[-1] in '.,;:!?«("':
+                    continue  # a word opening a sentence or following a mark may be capitalised for that alone
                 if (word.isupper() and len(word) > 6) or (not word.isupper() and any(c.isupper() for c in word[1:])):
                     continue  # a shouted word, or « aPRÈS »: a typo, not a spelling
                 forms.setdefault(fold(word), Counter())[word] += 1

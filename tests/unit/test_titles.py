@@ -133,3 +133,19 @@ def test_a_citizen_telling_who_they_are_is_not_the_title_of_a_single_report():
     terms = cluster_terms(report + RSA, [0] + [1] * len(RSA))
     text = title(report, terms[0].weights, demarche="Bourse sur critères sociaux")
     assert "étudiant" not in text and "versée" in text, text
+
+
+def test_after_the_colon_a_common_word_loses_its_capital_an_acronym_keeps_it():
+    dossier = [
+        "Bonjour, Dossier complet déposé pour la prime d'activité, aucune réponse après trois mois.",
+        "Mon dossier complet déposé pour la prime d'activité est sans réponse depuis l'été.",
+        "J'ai un dossier complet déposé il y a longtemps et aucune réponse.",
+    ]
+    anef = [
+        "Bonjour, ANEF bloquée depuis six mois, aucune réponse.",
+        "Madame, ANEF bloquée, aucune réponse depuis six mois.",
+        "ANEF bloquée depuis six mois.",
+    ]
+    terms = cluster_terms(dossier + anef + RSA, [0] * 3 + [1] * 3 + [2] * len(RSA))
+    assert title(dossier, terms[0].weights, where="Urssaf").startswith("Urssaf : dossier complet déposé")
+    assert title(anef, terms[1].weights, where="Préfecture").startswith("Préfecture : ANEF")
