@@ -90,8 +90,11 @@ def _spelling(texts: Sequence[str]) -> dict[str, str]:
                 continue
             for match in _WORDS.finditer(sentence):
                 word, before = match.group(), sentence[: match.start()].rstrip()
-                if not before or before[-1] in '.,;:!?«("':
-                    continue  # a word opening a sentence or following a mark may be capitalised for that alone
+                previous = _WORDS.findall(before[-40:])
+                # A word opening a sentence, or following a mark or a capitalised word (« Bonjour Dossier… »), may be
+                # capitalised for that alone: only a word after a lower-case one tells its spelling.
+                if not before or before[-1] in '.,;:!?«("' or not previous or not previous[-1][:1].islower():
+                    continue
                 if (word.isupper() and len(word) > 6) or (not word.isupper() and any(c.isupper() for c in word[1:])):
                     continue  # a shouted word, or « aPRÈS »: a typo, not a spelling
                 forms.setdefault(fold(word), Counter())[word] += 1
