@@ -18,15 +18,27 @@ from irritants.clustering.incremental import (
     joined_centroid,
     place,
 )
-from irritants.clustering.labels import ClusterSummary, describe, headline, keywords, representatives, short_label
+from irritants.clustering.labels import (
+    ClusterSummary,
+    ClusterTerms,
+    cluster_terms,
+    describe,
+    headline,
+    keywords,
+    representatives,
+    short_label,
+)
 from irritants.clustering.metrics import accuracy, ari, nmi, scores
-from irritants.clustering.text import fold, normalise, tokens
+from irritants.clustering.text import fold, normalise, shorten, tokens
+from irritants.clustering.titles import TITLE_MAX, title
 
 __all__ = [
     "DEFAULT_SOFT_WEIGHT",
     "DEFAULT_THRESHOLDS",
+    "TITLE_MAX",
     "CentroidIndex",
     "ClusterSummary",
+    "ClusterTerms",
     "EmbeddingEncoder",
     "Encoder",
     "Placement",
@@ -35,6 +47,7 @@ __all__ = [
     "ari",
     "assign",
     "centroids_of",
+    "cluster_terms",
     "cluster_vectors",
     "default_threshold",
     "describe",
@@ -51,6 +64,8 @@ __all__ = [
     "representatives",
     "scores",
     "short_label",
+    "shorten",
+    "title",
     "tokens",
     "with_soft_keys",
 ]

@@ -136,9 +136,64 @@ def normalise(text: str, *, language: str = "french", stemming: bool = True) -> 
     return " ".join(tokens(text, language=language, stemming=stemming))
 
 
-def surface_tokens(text: str) -> list[str]:
-    """Lower-cased words with accents kept, stop words and masks removed: the readable side of keywords."""
-    lowered = _ELISION.sub(" ", text.translate(_LIGATURES).lower())
-    lowered = _NUMBER.sub(" ", _PHONE.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", lowered))))
-    words = re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", lowered)
-    return [w for w in words if len(w) >= 3 and fold(w) not in STOP_WORDS]
+# A keyword or a title's clause never spans a punctuation mark, a number or a masked e-mail, address or phone.
+_BREAKS = re.compile(r"[.!?;:,()\[\]{}«»\"“”…/|\n\r\t–—]+")
+
+
+_PERSONAL = tuple(re.compile(p.pattern, re.IGNORECASE) for p in (_EMAIL, _URL, _PHONE, _NUMBER))
+
+
+def segments(text: str) -> list[str]:
+    """Stretches of a text between punctuation marks, numbers, e-mails, addresses and phone numbers (case kept)."""
+    text = text.translate(_LIGATURES)
+    for pattern in _PERSONAL:
+        text = pattern.sub(" | ", text)
+    return [part for part in _BREAKS.split(text) if part.strip()]
+
+
+# Words that say how a citizen feels, when, how often or to whom they wrote, but not what blocks: never an
+# irritant's keyword nor a reason to pick a sentence as its title (folded forms; the stop words above go too).
+_FILLER_TEXT = """
+dire dis dit dite dites disent disait disant pouvoir peux peut peuvent pourra pourrai pourrais pourrait pourront
+pu puis puisse devoir dois doit doivent devrait devrais devra faut falloir fallait faudra faudrait faire faisant
+font ferai fera ferait aller vais va vont allait irai ira savoir sais sait savent savais vouloir veux veut veulent
+voulais voudrais voudrait mettre mis met prendre pris prend venir viens vient venu voir vois voit vu vue donner
+donne trouve trouver semble sembler arrive arriver essaie essaye essayer
+un deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente cent cents mille premier premiere
+deuxieme troisieme dernier derniere demi demie moitie
+jour jours journee semaine semaines mois an ans annee annees heure heures minute minutes seconde fois moment
+hier aujourd aujourdhui demain soir matin midi nuit lundi mardi mercredi jeudi vendredi samedi dimanche
+janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+depuis toujours jamais encore deja enfin ensuite puis alors maintenant actuellement bientot tard tot souvent
+vraiment tellement completement absolument totalement simplement juste seulement meme aussi beaucoup trop assez
+rien personne quelqu quelque quelques quelquun chose choses truc tout tous toute toutes plusieurs chaque autre
+bonjour bonsoir merci cordialement salutations madame monsieur mesdames messieurs svp stp please aidez aider
+espere esperer lira lire lu message messages ecris ecrit ecrire permets permettre recours dernier contacte
+normal anormal inadmissible scandaleux scandale honte honteux incroyable inacceptable desespere desesperee bout
+peur stress stresse stressee fatigue marre ras bol moindre
+oui non ok voila bref donc car parce comme ainsi cela ca ceci est-ce moins moyen pourtant probleme problemes
+souci soucis lit pouvez plait extraordinaire info infos rappeler rappelez rappelez-moi
+"""
+# Text-speak (folded): never a keyword, and a title prefers a clause written in full.
+_TEXT_SPEAK_TEXT = """
+pr ds dps pcq pq bcp tjrs tjs jsp qd slt mdr ptn auj tt ke koi r1 dc jpp jsuis pers tel bjr msg mrc c vs
+"""
+TEXT_SPEAK = frozenset(_TEXT_SPEAK_TEXT.split())
+FILLER_WORDS = frozenset(_FILLER_TEXT.split()) | TEXT_SPEAK
+
+
+def is_filler(word: str) -> bool:
+    """Whether a word (any case or accents) is a stop word or says nothing of what blocks (« aidez-moi » neither)."""
+    folded = fold(word).replace("'", "")
+    return all(part in STOP_WORDS or part in FILLER_WORDS for part in folded.split("-"))
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line and at most ``limit`` characters, cut between two words (never inside one) with « … »."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)]
+    if text[len(cut)] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–—(«") + "…"

@@ -13,14 +13,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from irritants.clustering import (
-    Encoder,
-    default_threshold,
-    headline,
-    keywords,
-    place,
-)
-from irritants.clustering import short_label as make_label
+from irritants.clustering import ClusterTerms, Encoder, cluster_terms, default_threshold, place, title
 from irritants.clusters import loading
 from irritants.clusters.loading import encoder_kind
 from irritants.clusters.models import Cluster, EncoderState, ReportVector
@@ -29,6 +22,7 @@ from irritants.db import utcnow
 from irritants.errors import ServiceUnavailable
 from irritants.intake.models import Report
 from irritants.intake.redaction import redact
+from irritants.referential.models import Administration, Procedure
 from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.status import StatusKind
 
@@ -166,10 +160,18 @@ def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.
     if cluster is None:
         # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
         text = redact(report.description)
-        words = keywords([text], np.zeros(1, dtype=np.int64), top_n=6).get(0, [])
+        terms = cluster_terms([text], np.zeros(1, dtype=np.int64), top_n=6).get(0) or ClusterTerms([], {})
+        procedure = session.get(Procedure, report.procedure_id) if report.procedure_id else None
+        administration = session.get(Administration, report.administration_id)
         cluster = Cluster(
-            label=headline(text, keywords=words) or make_label(words),
-            keywords=list(words),
+            label=title(
+                [text],
+                terms.weights,
+                demarche=procedure.name if procedure is not None else None,
+                where=(administration.acronym or administration.name) if administration is not None else None,
+                keywords=terms.keywords,
+            ),
+            keywords=list(terms.keywords),
             excerpt_report_ids=[report.id],
             encoder=encoder.name,
             centroid=to_bytes(vector),

@@ -18,15 +18,16 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from irritants.clustering import (
+    ClusterTerms,
     TfidfEncoder,
     centroids_of,
+    cluster_terms,
     cluster_vectors,
-    headline,
-    keywords,
     representatives,
-    short_label,
+    title,
 )
 from irritants.clusters import engine
+from irritants.clusters.describing import TITLE_SOURCES, demarche_and_place
 from irritants.clusters.models import Cluster, EncoderState, ReportVector, Support
 from irritants.clusters.report_status import sync_report_statuses
 from irritants.db import utcnow
@@ -201,17 +202,23 @@ def recluster(
         [members[cid][np.argsort(-confidence[members[cid]], kind="stable")[:KEYWORD_SAMPLE]] for cid in cluster_ids]
     )
     chosen.sort()
-    words = keywords([texts[i] for i in chosen], local[chosen], top_n=8)
+    terms = cluster_terms([texts[i] for i in chosen], local[chosen], top_n=8)
     reps = representatives(vectors, local, per_cluster=2)
     clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(cluster_ids)))}
     for position, cid in enumerate(cluster_ids):
         cluster = clusters[cid]
-        cluster.keywords = list(words.get(position, []))
+        found = terms.get(position) or ClusterTerms([], {})
+        # A title a product owner wrote stays, and so do their keywords (unless there are none).
+        if not cluster.label_locked or not cluster.keywords:
+            cluster.keywords = list(found.keywords)
         if not cluster.label_locked:
-            central = reps.get(position) or [int(members[cid][0])]
+            central = members[cid][np.argsort(-confidence[members[cid]], kind="stable")[:TITLE_SOURCES]]
+            demarche, where = demarche_and_place(
+                session, [rows[i].procedure_id for i in central], [rows[i].administration_id for i in central]
+            )
             # Redacted before the title is cut, so no number split by the cut escapes the redaction.
-            title = headline(redact(texts[central[0]]), keywords=cluster.keywords)
-            cluster.label = title or short_label(cluster.keywords)
+            sources = [redact(texts[i]) for i in central]
+            cluster.label = title(sources, found.weights, demarche=demarche, where=where, keywords=found.keywords)
         cluster.excerpt_report_ids = [int(ids[i]) for i in reps.get(position, [])]
         cluster.centroid = engine.to_bytes(centroids[position])
         cluster.encoder = encoder.name

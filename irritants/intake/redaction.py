@@ -17,6 +17,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.fr import nif as stdnum_nif
 from stdnum.fr import nir as stdnum_nir
 
+from irritants.clustering.text import shorten
 from irritants.intake import obfuscation
 
 PLACEHOLDERS: dict[str, str] = {
@@ -389,10 +390,7 @@ def redact(text: str) -> str:
 
 def excerpt(text: str, limit: int = 280) -> str:
     """A redacted excerpt on one line, cut on a word boundary (never inside a placeholder)."""
-    text = " ".join(redact(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
+    cut = shorten(redact(text), limit)  # the one helper that cuts a shown text between two words
     if cut.count("[") > cut.count("]"):
-        cut = cut[: cut.rindex("[")].rstrip()
-    return f"{cut}…"
+        cut = f"{cut[: cut.rindex('[')].rstrip()}…"
+    return cut

@@ -23,6 +23,7 @@ TITLES = {
     "cluster.create": "Création par scission",
     "report.move": "Signalement déplacé",
     "cluster.not_same": "Proposition de fusion écartée",
+    "cluster.describe": "Libellé et mots-clés recalculés",
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from irritants import events
 from irritants.audit.models import Event
 from irritants.auth.policy import Action, Agent
+from irritants.clusters.describing import describe
 from irritants.clusters.models import Cluster, Support
 from irritants.clusters.report_status import sync_report_statuses
 from irritants.clusters.services import root_of
@@ -134,9 +135,12 @@ def merge(
     sync_report_statuses(session, cluster_ids=[target.id])
     before = {"size": target.size, "supporters": target.supporters, "people": target.people}
     recompute_centroid(session, target)
+    # Keywords and title from the merged content (unless a product owner wrote the title).
+    described = describe(session, [target]).get(target.id, ({}, {}))
     flush(session)
     refresh(session, ranking, [target, *sources])
     after = {"merged": ids, "size": target.size, "supporters": target.supporters, "people": target.people}
+    before, after = {**before, **described[0]}, {**after, **described[1]}
     log(session, agent, "cluster.absorb", target, before=before, after=after, reason=reason)
     events.clusters_merged.send(session, target_id=target.id, source_ids=ids, agent=agent)
     return target
@@ -246,13 +250,15 @@ def unmerge(
         gave_supports = [s.id for s in supports if s.cluster_id == holder.id]
         if gave_reports or gave_supports:
             recompute_centroid(session, holder)
+            described = describe(session, [holder]).get(holder.id, ({}, {}))
             flush(session)
             log(
                 session,
                 agent,
                 "cluster.release",
                 holder,
-                after={"to": source.id, "reports": gave_reports, "supports": gave_supports},
+                before=described[0] or None,
+                after={"to": source.id, "reports": gave_reports, "supports": gave_supports, **described[1]},
                 reason=reason,
             )
     recompute_centroid(session, source)

@@ -4,8 +4,6 @@ decisions.py; both lock the reports where they are put, so a re-clustering keeps
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,15 +11,14 @@ from sqlalchemy.orm import Session
 from irritants import events
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent
-from irritants.clustering import headline, keywords, representatives, short_label
+from irritants.clustering import representatives
 from irritants.clusters import engine
+from irritants.clusters.describing import describe
 from irritants.clusters.models import Cluster, ReportVector
 from irritants.clusters.report_status import sync_report_statuses
 from irritants.clusters.services import root_of
 from irritants.errors import NotFoundError
 from irritants.intake.models import Report
-from irritants.intake.moderation import public_text
-from irritants.intake.redaction import redact
 from irritants.settings import RankingSettings
 from irritants.status import StatusKind
 from irritants.triage.workflow import (
@@ -40,21 +37,10 @@ from irritants.triage.workflow import (
 )
 
 SPLIT_MAX = 5000
-KEYWORD_SAMPLE = 300
 
 
-def _describe(session: Session, kept_ids: list[int], moved_ids: list[int]) -> dict[str, Any]:
-    """Keywords of both sides, the new side's most central reports, from a sample of texts and stored vectors."""
-    sample = kept_ids[:KEYWORD_SAMPLE] + moved_ids[:KEYWORD_SAMPLE]
-    # Keywords are public: texts where personal data was found are redacted first.
-    texts = {
-        r.id: public_text(r.description, r.moderation_reasons)
-        for r in session.execute(
-            select(Report.id, Report.description, Report.moderation_reasons).where(Report.id.in_(sample))
-        )
-    }
-    labels = [0] * len(kept_ids[:KEYWORD_SAMPLE]) + [1] * len(moved_ids[:KEYWORD_SAMPLE])
-    words = keywords([texts[i] for i in sample], labels, top_n=8)
+def _central(session: Session, moved_ids: list[int]) -> list[int]:
+    """The new side's two most central reports (by their stored vectors), else its first two."""
     rows = session.execute(
         select(ReportVector.report_id, ReportVector.encoder, ReportVector.vector).where(
             ReportVector.report_id.in_(moved_ids)
@@ -66,8 +52,7 @@ def _describe(session: Session, kept_ids: list[int], moved_ids: list[int]) -> di
         matrix = np.vstack([engine.from_bytes(vectors[i]) for i in moved_ids])
         best = representatives(matrix, np.zeros(len(moved_ids), dtype=np.int64), per_cluster=2).get(0, [])
         central = [moved_ids[i] for i in best] or central
-    text = texts.get(central[0]) or session.scalar(select(Report.description).where(Report.id == central[0])) or ""
-    return {"kept": words.get(0, []), "moved": words.get(1, []), "central": central, "headline": text}
+    return central
 
 
 def split(
@@ -102,15 +87,12 @@ def split(
     chosen_label = clean_label(label) if label is not None and label.strip() else None
 
     claim(session, [cluster])
-    facts = _describe(session, kept, ids)
-    # Redacted before the title is cut, so no number split by the cut escapes the redaction.
-    title = headline(redact(facts["headline"]), keywords=facts["moved"])
     new = Cluster(
         status=StatusKind.NEW,
-        label=chosen_label or title or short_label(facts["moved"]),
+        label=chosen_label or "",
         label_locked=chosen_label is not None,
-        keywords=list(facts["moved"]),
-        excerpt_report_ids=list(facts["central"]),
+        keywords=[],
+        excerpt_report_ids=_central(session, ids),
         encoder=cluster.encoder,
         main_administration_id=cluster.main_administration_id,
     )
@@ -118,12 +100,12 @@ def split(
     flush(session)
     set_rows(session, Report, ids, cluster_id=new.id, cluster_locked=True)
     sync_report_statuses(session, cluster_ids=[new.id])
-    before = {"size": cluster.size, "keywords": list(cluster.keywords or [])}
-    if not cluster.label_locked:
-        cluster.keywords = list(facts["kept"])
+    before = {"size": cluster.size, "label": cluster.label, "keywords": list(cluster.keywords or [])}
     cluster.excerpt_report_ids = [i for i in cluster.excerpt_report_ids or [] if i in set(kept)] or kept[:2]
     recompute_centroid(session, cluster)
     recompute_centroid(session, new)
+    # Both sides' keywords and titles from the reports they now hold (a title a product owner wrote stays).
+    describe(session, [cluster, new])
     flush(session)
     refresh(session, ranking, [cluster, new])
     log(
@@ -132,7 +114,13 @@ def split(
         "cluster.split",
         cluster,
         before=before,
-        after={"new_cluster_id": new.id, "reports": ids, "size": cluster.size, "keywords": cluster.keywords},
+        after={
+            "new_cluster_id": new.id,
+            "reports": ids,
+            "size": cluster.size,
+            "label": cluster.label,
+            "keywords": cluster.keywords,
+        },
         reason=reason,
     )
     log(
@@ -180,6 +168,8 @@ def move_report(
     for cluster in (origin, to):
         if cluster is not None:
             recompute_centroid(session, cluster)
+    # Both irritants' keywords and titles follow the report (a title a product owner wrote stays).
+    described = describe(session, [origin, to])
     flush(session)
     record(
         session,
@@ -192,6 +182,10 @@ def move_report(
         after={"cluster_id": to.id, "cluster_locked": True, "status": to.status},
         reason=reason,
     )
+    for cluster in (origin, to):
+        if cluster is not None and cluster.id in described:
+            before_words, after_words = described[cluster.id]
+            log(session, agent, "cluster.describe", cluster, before=before_words, after=after_words, reason=reason)
     refresh(session, ranking, [origin, to])
     events.report_moved.send(
         session, report_id=report.id, from_cluster_id=before["cluster_id"], to_cluster_id=to.id, agent=agent

@@ -118,7 +118,8 @@ DECISIONS = {
     ),
     "move": (
         lambda w, s: triage.move_report(s, w["owner"], first_report(s, w["c"]), w["d"], ranking=RANKING),
-        ["report"],
+        # Both irritants' titles and keywords follow the report: one « recalculés » event on each.
+        ["report", "c", "d"],
     ),
     "bulk": (lambda w, s: bulk.apply(s, w["owner"], [w["c"], w["d"]], "pin"), ["c", "d"]),
     # Applied to those that can change: events on them only, none on the irritants skipped.

@@ -297,7 +297,8 @@ def test_a_report_unlike_any_irritant_starts_a_new_one_titled_from_its_text(tfid
     with tfidf_app.app_context(), get_db(tfidf_app).session_scope() as s:
         report = s.scalar(select(Report).where(Report.reference == body["reference"]))
         cluster = s.get(Cluster, report.cluster_id)
-        assert cluster.label == "La piscine municipale ferme ses vestiaires handicapés depuis l'été."
+        # « {où} : {ce qui bloque} »: the administration first, then the clause that names the blockage.
+        assert cluster.label == "Mairie : la piscine municipale ferme ses vestiaires handicapés"
         assert report.cluster_confidence == 1.0
 
 
@@ -313,7 +314,7 @@ def test_a_new_irritant_is_never_titled_with_personal_data_even_cut_in_the_middl
         cluster = s.get(Cluster, report.cluster_id)
         assert report.moderation == "pending"
         assert cluster.size == 1
-        assert cluster.label.startswith("La piscine municipale ferme ses vestiaires")
+        assert cluster.label.startswith("Mairie : la piscine municipale ferme ses vestiaires")
         assert not any(ch.isdigit() for ch in cluster.label + " ".join(cluster.keywords))
 
 
