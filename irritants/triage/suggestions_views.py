@@ -61,7 +61,9 @@ def add_routes(bp: Blueprint, show_backlog: ShowBacklog, show_cluster: ShowClust
     def back(origin: int | None) -> Any:
         if origin is None:
             filters, _ = backlog.parse_filters(request.args)
-            return redirect(url_for("backoffice.backlog_page", **filters.as_query()) + "#ressemblances", 303)
+            # To the confirmation (just above the block, it takes the focus), not to the block past it: read
+            # first, then the next Tab goes on to the pairs left.
+            return redirect(url_for("backoffice.backlog_page", **filters.as_query()) + "#messages", 303)
         return redirect(url_for("backoffice.cluster_page", cluster_id=origin), 303)
 
     def merge_suggested(cluster_id: int) -> Any:

@@ -87,6 +87,19 @@ def assert_focus_visible(page, selector: str) -> None:
     assert outline[0] != "none" and outline[1] >= 2, (selector, outline)
 
 
+def assert_confirmation_has_the_focus_then_tab_reaches_the_pairs(page) -> None:
+    """Back on the backlog, the confirmation is in view and has the focus (a screen reader reads it); the next Tab
+    goes on to the pairs still offered, not back to the top of the page."""
+    alert = page.locator(".fr-alert--success")
+    top, bottom = alert.evaluate("e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]")
+    assert top > 0 and bottom <= page.viewport_size["height"], f"the confirmation is out of view ({top}, {bottom})"
+    assert alert.evaluate("e => document.activeElement.contains(e)"), page.evaluate("document.activeElement.tagName")
+    page.keyboard.press("Tab")  # the backlog's intro has no link: the next stop is the first pair's first link
+    assert page.evaluate("document.activeElement.closest('#liste-ressemblances') !== null"), page.evaluate(
+        "document.activeElement.outerHTML"
+    )
+
+
 def test_product_owner_sees_the_pairs_and_merges_one_with_the_keyboard(server, page, alike):
     app, ids = alike
     sign_in_with_the_keyboard(page, server)
@@ -113,11 +126,11 @@ def test_product_owner_sees_the_pairs_and_merges_one_with_the_keyboard(server, p
     expect(page.locator(button)).to_have_accessible_name(f"Fusionner le n° {ids['b']} dans le n° {ids['a']}")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url.endswith("/agents/irritants#ressemblances")
     assert (
         page.locator(".fr-alert--success").inner_text()
         == f"Fusion faite : l’irritant n° {ids['b']} est regroupé dans le n° {ids['a']}."
     )
+    assert_confirmation_has_the_focus_then_tab_reaches_the_pairs(page)
     # The pair is gone, the other one is still offered.
     assert page.locator(f"#{key(ids['a'], ids['b'])}").count() == 0
     assert page.locator("#liste-ressemblances > li").count() == 1
@@ -140,11 +153,11 @@ def test_not_the_same_removes_the_pair_from_the_backlog(server, page, alike):
     expect(page.locator(button)).to_have_accessible_name(f"Ce ne sont pas les mêmes : n° {ids['e']} et n° {ids['d']}")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url.endswith("/agents/irritants#ressemblances")
     assert (
         page.locator(".fr-alert--success").inner_text()
         == f"C’est noté : les irritants n° {ids['e']} et n° {ids['d']} ne seront plus proposés à la fusion."
     )
+    assert_confirmation_has_the_focus_then_tab_reaches_the_pairs(page)
     assert page.locator(f"#{key(ids['d'], ids['e'])}").count() == 0
     assert page.locator(f"#{key(ids['a'], ids['b'])}").is_visible()
     assert_accessible(page)
@@ -171,3 +184,34 @@ def test_not_the_same_on_an_irritant_page_brings_the_agent_back_there(server, pa
     assert "ne seront plus proposés à la fusion" in page.locator(".fr-alert--success").inner_text()
     assert page.locator('button[aria-controls="ressemblances-contenu"]').inner_text().endswith("(0)")
     assert_accessible(page)
+
+
+def test_a_merge_refused_because_an_irritant_changed_is_told_in_the_pair_and_takes_the_focus(server, page, alike):
+    app, ids = alike
+    sign_in_with_the_keyboard(page, server)
+    with get_db(app).session_scope() as s:  # someone else renames b while the backlog is open
+        s.get(Cluster, ids["b"]).label = "Aucun créneau en préfecture du Nord"
+        s.commit()
+    pair = key(ids["a"], ids["b"])
+    tab_to(page, f"#{pair}-fusion button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    alert = page.locator(f"#{pair}-erreur")
+    assert "La décision n’a pas été enregistrée" in alert.inner_text()
+    assert "modifié entre-temps" in alert.inner_text()
+    assert page.evaluate("document.activeElement.id") == f"{pair}-erreur"
+    assert page.title().startswith("Erreur : ")
+    # The pair is still offered, as it is now: its new title, and a « Fusionner » that sends the new version.
+    assert "Aucun créneau en préfecture du Nord" in page.locator(f"#{pair}").inner_text()
+    assert_accessible(page)
+    with get_db(app).session_scope() as s:
+        assert s.get(Cluster, ids["b"]).status == StatusKind.NEW
+
+    # Seen again, it merges.
+    tab_to(page, f"#{pair}-fusion button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Fusion faite" in page.locator(".fr-alert--success").inner_text()
+    assert page.locator(f"#{pair}").count() == 0
+    with get_db(app).session_scope() as s:
+        assert s.get(Cluster, ids["b"]).status == StatusKind.DUPLICATE

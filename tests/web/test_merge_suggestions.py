@@ -118,7 +118,7 @@ def test_merging_a_suggestion_writes_the_same_audit_events_as_a_merge_from_the_m
     response = client.post(
         f"{BACKLOG}/{alike['a']}/ressemblance/fusion", data=merge_form(app, client, alike["a"], alike["b"])
     )
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"{BACKLOG}#ressemblances")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{BACKLOG}#messages")
     assert status(app, alike["b"]) == StatusKind.DUPLICATE
     assert f"Fusion faite : l’irritant n° {alike['b']} est regroupé dans le n° {alike['a']}." in client.get(
         BACKLOG
