@@ -91,23 +91,14 @@ def _take_chunk(database: Database, encoder_name: str, after: int, size: int) ->
     return [(r.id, r.description) for r in rows]
 
 
-def _store(database: Database, encoder: Encoder, ids: Sequence[int], vectors: np.ndarray) -> None:
-    """Store a chunk's vectors and give its claims back, in one committed transaction."""
+def _store(database: Database, encoder: Encoder, ids: Sequence[int], vectors: np.ndarray | None) -> None:
+    """Store a chunk's vectors (none when its encoding stopped) and give its claims back, in one committed
+    transaction."""
     with database.session_scope() as session:
-        for report_id, vector in zip(ids, vectors, strict=True):
-            engine.store_vector(session, report_id, encoder, vector)
-        session.flush()
-        session.execute(
-            update(Report)
-            .where(Report.id.in_(list(ids)), Report.cluster_id.is_(None))
-            .values(claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-
-
-def _release(database: Database, ids: Sequence[int]) -> None:
-    with database.session_scope() as session:
+        if vectors is not None:
+            for report_id, vector in zip(ids, vectors, strict=True):
+                engine.store_vector(session, report_id, encoder, vector)
+            session.flush()
         session.execute(
             update(Report)
             .where(Report.id.in_(list(ids)), Report.cluster_id.is_(None))
@@ -178,7 +169,7 @@ def embed_missing(
             try:
                 vectors = np.vstack(list(encode_parts(parts)))
             except BaseException:
-                _release(database, ids)  # stopped (Ctrl-C) or failed: the next run or the job takes them at once
+                _store(database, encoder, ids, None)  # stopped (Ctrl-C) or failed: taken again at once
                 raise
             _store(database, encoder, ids, vectors)
             done += len(chunk)
