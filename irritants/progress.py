@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from tqdm import tqdm
+
+# What long services report to: ``progress(stage, done, total)``; commands draw it, jobs and tests ignore it.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The progress callable of a run nobody watches."""
+    return None
+
 
 # Stage names services report, with the label and unit a bar shows (None: a percentage, no count).
 STAGES: dict[str, tuple[str, str | None]] = {

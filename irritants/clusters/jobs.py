@@ -40,6 +40,7 @@ from irritants.db import Database, get_db, utcnow
 from irritants.events import report_accepted, reports_imported
 from irritants.intake.models import Report
 from irritants.locks import one_at_a_time
+from irritants.progress import Progress, no_progress
 from irritants.settings import settings_of
 
 log = logging.getLogger(__name__)
@@ -63,15 +64,11 @@ def on_report_accepted(sender: Flask, report_id: int, **_: object) -> None:
     jobs.wake(sender)
 
 
-def on_reports_imported(sender: Flask, progress: vectors.Progress | None = None, **_: object) -> int:
+def on_reports_imported(sender: Flask, progress: Progress = no_progress, **_: object) -> int:
     """Signal receiver: compute the imported reports' vectors in bulk (resumable), then wake the placement."""
-    count = vectors.embed_missing_for(sender, progress=progress or _silent)
+    count = vectors.embed_missing_for(sender, progress=progress)
     jobs.wake(sender)
     return count
-
-
-def _silent(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def process_pending_batch(app: Flask) -> int:

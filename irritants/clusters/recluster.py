@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,10 +36,10 @@ from irritants.intake.models import Report
 from irritants.intake.moderation import public_text
 from irritants.intake.redaction import redact
 from irritants.locks import LockBusy, one_at_a_time
+from irritants.progress import Progress, no_progress
 from irritants.settings import ClusteringEncoder, ClusteringSettings
 from irritants.status import StatusKind
 
-Progress = Callable[[str, int, int], None]
 RECLUSTER_LOCK = "recluster"
 _BATCH = 2000
 KEYWORD_SAMPLE = 300
@@ -72,11 +72,7 @@ def exclusive_run(session: Session) -> Iterator[None]:
         raise ReclusterRunning("Un autre regroupement est en cours : réessayez quand il sera terminé.") from exc
 
 
-def _noop(stage: str, done: int, total: int) -> None:
-    return None
-
-
-def vectorise_missing(session: Session, clustering: ClusteringSettings, progress: Progress = _noop) -> int:
+def vectorise_missing(session: Session, clustering: ClusteringSettings, progress: Progress = no_progress) -> int:
     """Compute and store vectors of reports that have none (or another encoder's); returns how many."""
     if engine.encoder_kind(clustering) == ClusteringEncoder.TFIDF:
         return _refit_tfidf(session, clustering, progress)
@@ -138,7 +134,7 @@ def _refit_tfidf(session: Session, clustering: ClusteringSettings, progress: Pro
 
 
 def recluster(
-    session: Session, clustering: ClusteringSettings, *, seed: int, progress: Progress = _noop
+    session: Session, clustering: ClusteringSettings, *, seed: int, progress: Progress = no_progress
 ) -> ReclusterResult:
     """Recompute every report's cluster from stored vectors and swap it in (the caller commits)."""
     vectorised = vectorise_missing(session, clustering, progress)

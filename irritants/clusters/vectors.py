@@ -33,18 +33,14 @@ from irritants.clusters import engine
 from irritants.clusters.models import ReportVector
 from irritants.db import Database, get_db, utcnow
 from irritants.intake.models import Report
+from irritants.progress import Progress, no_progress
 from irritants.settings import ClusteringEncoder, settings_of
 
-Progress = Callable[[str, int, int], None]
 CHUNK = 256
 """Reports encoded then committed together: ≈ 10–25 s of encoding on 2 cores, the most a stop can lose."""
 PARALLEL_FROM = 1000
 """Below this many texts, starting one model per core costs more than it saves."""
 CLAIM_SECONDS = 600.0
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def missing_count(database: Database, encoder_name: str) -> int:
@@ -144,7 +140,7 @@ def embed_missing(
     encoder: Encoder,
     *,
     processes: int | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> int:
     """Compute and store the vector of every report that has none of ``encoder``'s; returns how many.
 
