@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from irritants.clustering import ClusterTerms, Encoder, cluster_terms, default_threshold, place, title
@@ -76,6 +76,16 @@ def stored_vectors(session: Session, encoder: Encoder, report_ids: Sequence[int]
         )
     )
     return {row.report_id: from_bytes(row.vector) for row in rows}
+
+
+def release_claims(session: Session, report_ids: Sequence[int]) -> None:
+    """Give back the clustering job's leases on these reports (those still waiting for a cluster)."""
+    session.execute(
+        update(Report)
+        .where(Report.id.in_(list(report_ids)), Report.cluster_id.is_(None))
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def store_vector(session: Session, report_id: int, encoder: Encoder, vector: np.ndarray) -> None:

@@ -142,12 +142,7 @@ def _release(database: Database, ids: list[int]) -> None:
     """Give back the claims of reports that could not be placed, so that the next run takes them at once."""
     try:
         with database.session_scope() as session:
-            session.execute(
-                update(Report)
-                .where(Report.id.in_(ids), Report.cluster_id.is_(None))
-                .values(claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
+            engine.release_claims(session, ids)
             session.commit()
     except OperationalError:
         log.warning("claims of %s reports kept until their lease ends", len(ids))

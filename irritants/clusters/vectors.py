@@ -95,12 +95,7 @@ def _store(database: Database, encoder: Encoder, ids: Sequence[int], vectors: np
             for report_id, vector in zip(ids, vectors, strict=True):
                 engine.store_vector(session, report_id, encoder, vector)
             session.flush()
-        session.execute(
-            update(Report)
-            .where(Report.id.in_(list(ids)), Report.cluster_id.is_(None))
-            .values(claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        engine.release_claims(session, ids)
         session.commit()
 
 
