@@ -55,3 +55,26 @@ def test_placement_centres_on_the_batch_mean_to_create_or_join(make_app):
     with app.app_context(), get_db(app).session_scope() as s:
         assert s.scalar(select(EncoderMean.count)) == 14
         assert s.get(Cluster, rsa).size == 5
+
+
+def test_without_a_stored_mean_a_placement_starts_from_the_irritants_centroids(make_app):
+    # An instance upgraded with irritants and no batch run since: the mean starts from the centroids, by size.
+    from sqlalchemy import delete
+
+    app = make_app(CLUSTERING_ENCODER="tfidf")
+    client = app.test_client()
+    post_reports(client, per_theme=3)
+    run(app, "recluster")
+    with app.app_context(), get_db(app).session_scope() as s:
+        assert s.scalar(select(EncoderMean.count)) == 9
+        s.execute(delete(EncoderMean))
+        s.commit()
+        clusters = list(s.scalars(select(Cluster).where(Cluster.size > 0)))
+        sizes = np.array([c.size for c in clusters], dtype=np.float64)
+        centre = sizes @ np.vstack([engine.from_bytes(c.centroid) for c in clusters]) / sizes.sum()
+    body = client.post("/api/v1/reports", json=report_payload(description=UNRELATED)).get_json()
+    _, vector = stored(app, body["reference"])
+    with app.app_context(), get_db(app).session_scope() as s:
+        mean = s.scalars(select(EncoderMean)).one()
+        assert mean.count == 10
+        assert engine.from_bytes(mean.vector) == pytest.approx((centre * 9 + vector) / 10, abs=1e-5)
