@@ -685,10 +685,34 @@ def fit_exponent(series: dict[int, float]) -> tuple[float, float] | None:
     return b, b_nlogn
 
 
+def bench_app(tmp: Path, seed: int, **extra: Any) -> tuple[dict[str, Any], Any]:
+    """An app on a new, migrated SQLite database in ``tmp`` holding the référentiel: e5, jobs run inline."""
+    from irritants import create_app, migrate
+    from irritants.db import get_db
+    from irritants.referential.services import load_reference_data
+
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    config = {
+        "ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "CLUSTERING_ENCODER": "embedding",
+        "CLUSTERING_SEED": seed,
+        "JOBS_MODE": "inline",
+        "RATELIMIT_ENABLED": False,
+        **extra,
+    }
+    migrate.upgrade(url)
+    app = create_app(config)
+    with app.app_context(), get_db(app).session_scope() as session:
+        load_reference_data(session)
+        session.commit()
+    return config, app
+
+
 def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from irritants import create_app, migrate
     from irritants.clustering import nmi
     from irritants.clusters import engine
     from irritants.clusters import jobs as cluster_jobs
@@ -696,7 +720,6 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     from irritants.db import get_db, utcnow
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.models import Report, Source
-    from irritants.referential.services import load_reference_data
     from irritants.settings import settings_of
 
     n = args.http_reports
@@ -705,22 +728,8 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     out: dict[str, Any] = {}
     app = None
     try:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        config = {
-            "ENV": "development",
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_hex(16),
-            "CLUSTERING_ENCODER": "embedding",
-            "CLUSTERING_SEED": args.seed,
-            "JOBS_MODE": "inline",
-            "RATELIMIT_ENABLED": False,
-        }
-        migrate.upgrade(url)
-        app = create_app(config)
+        config, app = bench_app(tmp, args.seed)
         db = get_db(app)
-        with app.app_context(), db.session_scope() as session:
-            load_reference_data(session)
-            session.commit()
         rows = list(demo_reports(n + E2E_REPORTS, stream.seed))
         with app.app_context(), db.session_scope() as session:
             maps = ReferenceMaps.load(session)
@@ -850,14 +859,12 @@ def job_step(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from irritants import create_app, migrate
     from irritants.clusters import engine, stats
     from irritants.clusters import jobs as cluster_jobs
     from irritants.clusters import recluster as batch
     from irritants.db import get_db
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.models import Report, Source
-    from irritants.referential.services import load_reference_data
     from irritants.settings import settings_of
 
     n, new = args.job_stored, args.job_new
@@ -865,23 +872,10 @@ def job_step(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="irritants-bench-job-"))
     app = None
     try:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        config = {
-            "ENV": "development",
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_hex(16),
-            "CLUSTERING_ENCODER": "embedding",
-            "CLUSTERING_SEED": args.seed,
-            "JOBS_MODE": "inline",
-            "RATELIMIT_ENABLED": False,
-            "EMBEDDING_THREADS": args.job_threads,
-        }
-        migrate.upgrade(url)
-        app = create_app(config)
+        config, app = bench_app(tmp, args.seed, EMBEDDING_THREADS=args.job_threads)
         db = get_db(app)
         rows = list(demo_reports(n + new, args.seed + 7))  # the demo set of the evals (seed + 7): vectors cached
         with app.app_context(), db.session_scope() as session:
-            load_reference_data(session)
             maps = ReferenceMaps.load(session)
             insert_reports(
                 session, rows[:n], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"], retention_days=365

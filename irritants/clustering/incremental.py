@@ -23,7 +23,7 @@ import numpy as np
 DEFAULT_THRESHOLDS = {"embedding": 0.88, "tfidf": 0.45}
 # Centred cosine (see :func:`centred_similarities`) above which a report joins an irritant, embedding family.
 # Calibrated with scripts/eval_incremental.py on the dev sets and the demo, both starts (docs/clustering.md).
-CENTRED_THRESHOLD = 0.3
+CENTRED_THRESHOLD = 0.2
 # Vectors a mean must average before the centred rule uses it; before, the raw rule (cold start: docs/clustering.md).
 MIN_MEAN_COUNT = 1
 
