@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import dev_sets  # noqa: E402
 
 from irritants.clustering import cluster_vectors, get_encoder, scores  # noqa: E402
-from irritants.clustering.batch import DEFAULT_K_RULE, K_RULES, choose_partition  # noqa: E402
+from irritants.clustering.kchoice import DEFAULT_K_RULE, K_RULES, choose_partition  # noqa: E402
 from irritants.intake.demo import generate_reports  # noqa: E402
 from irritants.referential.services import bundled_codes  # noqa: E402
 
