@@ -11,7 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import HDBSCAN
+from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_samples
+
+from irritants.clustering.communities import knn_graph, louvain, modularity
 
 Trace = list[tuple[int, float, dict[str, float]]]
 
@@ -30,7 +34,9 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 # "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers a finer
 # silhouette peak when it is about as reproducible over half-samples (the best measured, not the default yet:
 # stackoverflow/uneven loses to "silhouette"). The others are kept for measurement.
-K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview", "stable")
+# "graph" takes the Louvain communities of the centred sample's nearest-neighbour graph (communities.py);
+# "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred sample, its noise joined to the nearest cluster.
+K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview", "stable", "graph", "hdbscan")
 DEFAULT_K_RULE = "silhouette"
 # A sample of s reports is cut into at least ceil(sqrt(s / _FLOOR_DIV)) groups: 10 at 2,000, 13 at 3,000.
 _FLOOR_DIV = 20
@@ -45,6 +51,14 @@ _STAB_PAIRS = 3
 _STAB_SHARE = 0.8
 _STAB_SIL_SHARE = 0.5
 _STAB_SEED = 0x5EED
+# "graph": neighbours per vector and Louvain resolution (docs/clustering.md); communities smaller than the
+# min_cluster of the silhouette rules join the nearest larger one.
+GRAPH_NEIGHBORS = 15
+GRAPH_RESOLUTION = 1.0
+_GRAPH_SEED = 0x6EAF
+# "hdbscan": PCA dimensions and smallest cluster (BERTopic's default min_cluster_size is 10).
+HDBSCAN_DIMS = 10
+HDBSCAN_MIN_SIZE = 10
 
 
 def k_floor(s: int, k_min: int = 2) -> int:
@@ -164,6 +178,44 @@ def _stable_cut(
     return cuts[chosen][1], cuts[chosen][2]
 
 
+def _absorb_small(x: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Labels 0..k-1 where the rows of groups under min_size (or labelled -1) join the nearest larger group."""
+    counts = np.bincount(labels[labels >= 0], minlength=1)
+    keep = np.flatnonzero(counts >= min_size)
+    if keep.shape[0] < 2:
+        return np.zeros(x.shape[0], dtype=np.int64)
+    kept = np.isin(labels, keep)
+    out = np.empty(x.shape[0], dtype=np.int64)
+    out[kept] = np.searchsorted(keep, labels[kept])
+    if not kept.all():
+        out[~kept] = _nearest(x[~kept], x[kept], out[kept])
+    return out
+
+
+def _graph_cut(x: np.ndarray, min_cluster: int, trace: Trace | None) -> tuple[np.ndarray, float]:
+    """Louvain communities of the nearest-neighbour graph of x; small ones join the nearest large one."""
+    graph = knn_graph(x, GRAPH_NEIGHBORS)
+    found = louvain(graph, GRAPH_RESOLUTION, seed=_GRAPH_SEED)
+    labels = _absorb_small(x, found, min_cluster)
+    score = modularity(graph, labels, GRAPH_RESOLUTION)
+    if trace is not None:
+        trace.append((int(labels.max()) + 1, score, {"communities": float(found.max() + 1)}))
+    return labels, score
+
+
+def _hdbscan_cut(x: np.ndarray, trace: Trace | None) -> tuple[np.ndarray, float]:
+    """HDBSCAN clusters of a PCA reduction of x, its noise joined to the nearest cluster (as BERTopic's UMAP +
+    HDBSCAN, without UMAP); the score is the share of rows HDBSCAN did not call noise."""
+    dims = min(HDBSCAN_DIMS, x.shape[0] - 1, x.shape[1])
+    reduced = PCA(dims, random_state=0).fit_transform(x)
+    found = HDBSCAN(min_cluster_size=HDBSCAN_MIN_SIZE, copy=True).fit_predict(reduced)
+    labels = _absorb_small(x, found, 1)
+    score = float((found >= 0).mean())
+    if trace is not None:
+        trace.append((int(labels.max()) + 1, score, {"clusters": float(found.max() + 1), "noise": 1.0 - score}))
+    return labels, score
+
+
 def choose_partition(
     sample: np.ndarray,
     *,
@@ -195,6 +247,10 @@ def choose_partition(
         k_min = min(max(k_min, k_floor(s, k_min)), s // 2, k_max)
     if rule == "stable":
         return _stable_cut(_view(sample, 0), k_min, k_max, min_cluster, trace, 0)
+    if rule == "graph":
+        return _graph_cut(_view(sample, 0), min_cluster, trace)
+    if rule == "hdbscan":
+        return _hdbscan_cut(_view(sample, 0), trace)
     views = {"centred": (0,), "floored": (0,), "toppc": (1,), "twoview": (0, 1)}[rule]
     cuts = [_best_cut(_view(sample, drop), k_min, k_max, min_cluster, trace, drop) for drop in views]
     # The finer cut wins if it scores at least _VIEW_RATIO of the centred one (else, on data with nothing left
