@@ -200,20 +200,21 @@ def goal_misses(got: dict[str, float], groups: int, k_true: int, ref: dict[str, 
     return misses
 
 
-def graph_runs(specs: list[str]) -> list[tuple[str, str, float | None, tuple[int, float] | None]]:
-    """Runs of the "graph" rule at other settings: "N:R" is N neighbours at resolution R."""
+def graph_runs(specs: list[str]) -> list[tuple[str, str, float | None, tuple | None]]:
+    """Runs of the "graph" rule at other settings: "N:R[:J]" is N neighbours at resolution R, then communities
+    sharing at least J of their links joined (communities.join_linked)."""
     out = []
     for spec in specs:
-        neighbors, _, resolution = spec.partition(":")
-        params = (int(neighbors), float(resolution or kchoice.GRAPH_RESOLUTION))
-        out.append((f"graph{params[0]}:{params[1]:g}", "graph", None, params))
+        neighbors, resolution, *join = spec.split(":")
+        params = (int(neighbors), float(resolution), float(join[0]) if join else None)
+        out.append((f"graph{spec}", "graph", None, params))
     return out
 
 
-def run_rule(vectors, args, soft, rule: str, threshold: float | None, params: tuple[int, float] | None) -> np.ndarray:
-    saved = kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION
+def run_rule(vectors, args, soft, rule: str, threshold: float | None, params: tuple | None) -> np.ndarray:
+    saved = kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION, kchoice.GRAPH_JOIN
     if params is not None:
-        kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION = params
+        kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION, kchoice.GRAPH_JOIN = params
     try:
         return cluster_vectors(
             vectors,
@@ -224,7 +225,7 @@ def run_rule(vectors, args, soft, rule: str, threshold: float | None, params: tu
             merge_threshold=threshold,
         )
     finally:
-        kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION = saved
+        kchoice.GRAPH_NEIGHBORS, kchoice.GRAPH_RESOLUTION, kchoice.GRAPH_JOIN = saved
 
 
 def main() -> None:
@@ -243,8 +244,8 @@ def main() -> None:
         "--graph",
         nargs="*",
         default=[],
-        metavar="N:R",
-        help="also the graph rule with N neighbours at Louvain resolution R (e.g. 10:1 20:1.5)",
+        metavar="N:R[:J]",
+        help="also the graph rule with N neighbours at Louvain resolution R, joined at share J (e.g. 10:1 15:3:0.2)",
     )
     parser.add_argument(
         "--merge",

@@ -101,3 +101,39 @@ def louvain(adj: sparse.csr_matrix, resolution: float = 1.0, seed: int = 0) -> n
         member = sparse.csr_matrix((np.ones(comm.shape[0]), (np.arange(comm.shape[0]), comm)))
         graph = (member.T @ graph @ member).tocsr()
     return np.unique(labels, return_inverse=True)[1]
+
+
+def join_linked(adj: sparse.csr_matrix, labels: np.ndarray, share: float) -> np.ndarray:
+    """Join communities while two of them send each other at least `share` of their links (normalised).
+
+    Greedy, strongest pair first; the strength of A–B is the link weight between them over sqrt(degree A ×
+    degree B), which depends neither on the number of nodes nor, for equal sizes, on the communities' size
+    (modularity's merge test does: that is why it joins small themes in a large graph). Normalised by the
+    smaller degree instead, a grown community absorbs its small neighbours one by one (measured: one group on
+    wikit_fr/mixed). Labels 0..c-1 in the order of the first node of each.
+    """
+    labels = np.unique(labels, return_inverse=True)[1]
+    c = int(labels.max()) + 1 if labels.size else 0
+    member = sparse.csr_matrix((np.ones(labels.shape[0]), (np.arange(labels.shape[0]), labels)), shape=(len(labels), c))
+    between = (member.T @ adj @ member).toarray()
+    degree = between.sum(axis=1)
+    parent = np.arange(c)
+    links = between.copy()
+    np.fill_diagonal(links, 0.0)
+    while c > 1:
+        scale = np.sqrt(np.outer(degree, degree))
+        ratio = np.where(scale > 0, links / np.maximum(scale, 1e-12), 0.0)
+        np.fill_diagonal(ratio, -1.0)
+        a, b = divmod(int(np.argmax(ratio)), ratio.shape[0])
+        if ratio[a, b] < share:
+            break
+        a, b = min(a, b), max(a, b)
+        parent[parent == b] = a
+        links[a] += links[b]
+        links[:, a] += links[:, b]
+        links[a, a] = 0.0
+        links[b] = 0.0
+        links[:, b] = 0.0
+        degree[a] += degree[b]
+        degree[b] = 0.0
+    return np.unique(parent[labels], return_inverse=True)[1]

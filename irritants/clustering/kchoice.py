@@ -15,7 +15,7 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_samples
 
-from irritants.clustering.communities import knn_graph, louvain, modularity
+from irritants.clustering.communities import join_linked, knn_graph, louvain, modularity
 
 Trace = list[tuple[int, float, dict[str, float]]]
 
@@ -36,7 +36,20 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 # stackoverflow/uneven loses to "silhouette"). The others are kept for measurement.
 # "graph" takes the Louvain communities of the centred sample's nearest-neighbour graph (communities.py);
 # "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred sample, its noise joined to the nearest cluster.
-K_RULES = ("silhouette", "centred", "floored", "toppc", "twoview", "stable", "graph", "hdbscan")
+# "graphfloor" is "centred" that never cuts below the graph's communities divided by GRAPH_FLOOR_RATIO;
+# "guarded" is "silhouette" unless the graph finds more than GUARD_RATIO times as many groups, then "graphfloor".
+K_RULES = (
+    "silhouette",
+    "centred",
+    "floored",
+    "toppc",
+    "twoview",
+    "stable",
+    "graph",
+    "hdbscan",
+    "graphfloor",
+    "guarded",
+)
 DEFAULT_K_RULE = "silhouette"
 # A sample of s reports is cut into at least ceil(sqrt(s / _FLOOR_DIV)) groups: 10 at 2,000, 13 at 3,000.
 _FLOOR_DIV = 20
@@ -56,6 +69,10 @@ _STAB_SEED = 0x5EED
 GRAPH_NEIGHBORS = 15
 GRAPH_RESOLUTION = 1.0
 _GRAPH_SEED = 0x6EAF
+GRAPH_FLOOR_RATIO = 2.0
+GUARD_RATIO = 4.0
+# When set, communities sending each other at least this share of the smaller one's links are joined.
+GRAPH_JOIN: float | None = None
 # "hdbscan": PCA dimensions and smallest cluster (BERTopic's default min_cluster_size is 10).
 HDBSCAN_DIMS = 10
 HDBSCAN_MIN_SIZE = 10
@@ -196,6 +213,8 @@ def _graph_cut(x: np.ndarray, min_cluster: int, trace: Trace | None) -> tuple[np
     """Louvain communities of the nearest-neighbour graph of x; small ones join the nearest large one."""
     graph = knn_graph(x, GRAPH_NEIGHBORS)
     found = louvain(graph, GRAPH_RESOLUTION, seed=_GRAPH_SEED)
+    if GRAPH_JOIN is not None:
+        found = join_linked(graph, found, GRAPH_JOIN)
     labels = _absorb_small(x, found, min_cluster)
     score = modularity(graph, labels, GRAPH_RESOLUTION)
     if trace is not None:
@@ -241,8 +260,15 @@ def choose_partition(
     if s < 4:
         return np.zeros(s, dtype=np.int64), 0.0
     min_cluster = min_cluster or max(_MIN_CLUSTER, round(s * _MIN_SHARE))
+    communities = None
     if rule == "silhouette":
         return _best_cut(sample.astype(np.float64), k_min, k_max, min_cluster, trace, 0)
+    if rule == "guarded":
+        found = _best_cut(sample.astype(np.float64), k_min, k_max, min_cluster, trace, 0)
+        communities = int(_graph_cut(_view(sample, 0), min_cluster, trace)[0].max()) + 1
+        if GUARD_RATIO * (found[0].max() + 1) >= communities:
+            return found
+        rule = "graphfloor"
     if rule == "floored":
         k_min = min(max(k_min, k_floor(s, k_min)), s // 2, k_max)
     if rule == "stable":
@@ -251,7 +277,11 @@ def choose_partition(
         return _graph_cut(_view(sample, 0), min_cluster, trace)
     if rule == "hdbscan":
         return _hdbscan_cut(_view(sample, 0), trace)
-    views = {"centred": (0,), "floored": (0,), "toppc": (1,), "twoview": (0, 1)}[rule]
+    if rule == "graphfloor":
+        if communities is None:
+            communities = int(_graph_cut(_view(sample, 0), min_cluster, trace)[0].max()) + 1
+        k_min = min(max(k_min, math.ceil(communities / GRAPH_FLOOR_RATIO)), s // 2, k_max)
+    views = {"centred": (0,), "floored": (0,), "toppc": (1,), "twoview": (0, 1), "graphfloor": (0,)}[rule]
     cuts = [_best_cut(_view(sample, drop), k_min, k_max, min_cluster, trace, drop) for drop in views]
     # The finer cut wins if it scores at least _VIEW_RATIO of the centred one (else, on data with nothing left
     # once the first axis is gone — two clean themes — the noise's fine cut would win).

@@ -7,7 +7,7 @@ import pytest
 from scipy import sparse
 
 from irritants.clustering import ari, cluster_vectors, kchoice, nmi
-from irritants.clustering.communities import knn_graph, louvain, modularity
+from irritants.clustering.communities import join_linked, knn_graph, louvain, modularity
 from tests.unit.test_clustering import blobs, dominant_axis_blobs, nested_blobs
 
 
@@ -96,3 +96,25 @@ def test_graph_rule_traces_its_communities():
     (k, traced, details), *rest = trace
     assert not rest and k == labels.max() + 1 and traced == score and 0.5 < score < 1.0
     assert details["communities"] >= k
+
+
+def test_join_linked_joins_communities_that_share_links_whatever_their_size():
+    graph, truth = ring_of_cliques(8, 6)
+    halves = truth * 2 + (np.arange(truth.shape[0]) % 6 >= 3)  # each clique cut in two halves of 3
+    joined = join_linked(graph, halves, 0.3)
+    assert joined.max() + 1 == 8 and ari(truth, joined) == pytest.approx(1.0)
+    # The cliques send one link of their 32 to each neighbour (≈ 3 %): above that share they stay apart; below it
+    # they join in pairs, and a pair (one link of 64 to each side) does not go on absorbing its neighbours.
+    assert join_linked(graph, truth, 0.05).max() + 1 == 8
+    pairs = join_linked(graph, truth, 0.02)
+    assert pairs.max() + 1 == 4 and np.bincount(pairs).tolist() == [12, 12, 12, 12]
+
+
+def test_guarded_rule_is_the_silhouette_unless_the_graph_finds_many_more_groups():
+    vectors, truth = blobs([40, 30, 30, 25, 20], dim=32, spread=0.05)
+    assert np.array_equal(
+        cluster_vectors(vectors, seed=0, k_rule="guarded"), cluster_vectors(vectors, seed=0, k_rule="silhouette")
+    )
+    vectors, truth = nested_blobs(seed=0)  # the silhouette's 2 groups against the graph's 20 communities
+    labels = cluster_vectors(vectors, seed=0, k_rule="guarded")
+    assert labels.max() + 1 >= 10 and ari(truth, labels) > 0.9
