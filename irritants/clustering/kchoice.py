@@ -37,7 +37,8 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 # "graph" takes the Louvain communities of the centred sample's nearest-neighbour graph (communities.py);
 # "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred sample, its noise joined to the nearest cluster.
 # "graphfloor" is "centred" that never cuts below the graph's communities divided by GRAPH_FLOOR_RATIO;
-# "guarded" is "silhouette" unless the graph finds more than GUARD_RATIO times as many groups, then "graphfloor".
+# "guarded" is "silhouette" unless that is a two-way split (the collapse of issue 10) while the graph finds at
+# least GUARD_COMMUNITIES communities: then the graph's communities.
 K_RULES = (
     "silhouette",
     "centred",
@@ -70,7 +71,7 @@ GRAPH_NEIGHBORS = 15
 GRAPH_RESOLUTION = 1.0
 _GRAPH_SEED = 0x6EAF
 GRAPH_FLOOR_RATIO = 2.0
-GUARD_RATIO = 4.0
+GUARD_COMMUNITIES = 4
 # When set, communities sending each other at least this share of the smaller one's links are joined.
 GRAPH_JOIN: float | None = None
 # "hdbscan": PCA dimensions and smallest cluster (BERTopic's default min_cluster_size is 10).
@@ -260,15 +261,14 @@ def choose_partition(
     if s < 4:
         return np.zeros(s, dtype=np.int64), 0.0
     min_cluster = min_cluster or max(_MIN_CLUSTER, round(s * _MIN_SHARE))
-    communities = None
     if rule == "silhouette":
         return _best_cut(sample.astype(np.float64), k_min, k_max, min_cluster, trace, 0)
     if rule == "guarded":
         found = _best_cut(sample.astype(np.float64), k_min, k_max, min_cluster, trace, 0)
-        communities = int(_graph_cut(_view(sample, 0), min_cluster, trace)[0].max()) + 1
-        if GUARD_RATIO * (found[0].max() + 1) >= communities:
+        if found[0].max() + 1 != 2:
             return found
-        rule = "graphfloor"
+        graph = _graph_cut(_view(sample, 0), min_cluster, trace)
+        return graph if graph[0].max() + 1 >= GUARD_COMMUNITIES else found
     if rule == "floored":
         k_min = min(max(k_min, k_floor(s, k_min)), s // 2, k_max)
     if rule == "stable":
@@ -278,8 +278,7 @@ def choose_partition(
     if rule == "hdbscan":
         return _hdbscan_cut(_view(sample, 0), trace)
     if rule == "graphfloor":
-        if communities is None:
-            communities = int(_graph_cut(_view(sample, 0), min_cluster, trace)[0].max()) + 1
+        communities = int(_graph_cut(_view(sample, 0), min_cluster, trace)[0].max()) + 1
         k_min = min(max(k_min, math.ceil(communities / GRAPH_FLOOR_RATIO)), s // 2, k_max)
     views = {"centred": (0,), "floored": (0,), "toppc": (1,), "twoview": (0, 1), "graphfloor": (0,)}[rule]
     cuts = [_best_cut(_view(sample, drop), k_min, k_max, min_cluster, trace, drop) for drop in views]
