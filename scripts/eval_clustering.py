@@ -5,10 +5,14 @@ product mode (k not given): groups found, NMI / ARI / ACC in % and seconds, unde
 --rule (default: the product's), side by side. Embeddings are cached per text outside the repository
 (~/.cache/irritants-bench/texts) so re-runs take seconds. --curve prints the score of every candidate cut.
 --merge T adds each rule followed by merge_close_groups at threshold T; --bertopic adds BERTopic (UMAP + HDBSCAN +
-c-TF-IDF) on the same vectors, from the optional extra 'eval' (the script says how to install it when missing).
+c-TF-IDF) on the same vectors, from the optional extra 'eval' (the script says how to install it when missing; its
+topics are cached per set in ~/.cache/irritants-bench/bertopic). --graph N:R[:J] adds the "graph" rule at other
+settings. Each rule's "goal" column says what keeps the row from issue 10's goal (NMI ≥ reference + 10, ARI ≥
+reference, NMI and ARI ≥ BERTopic's, no collapse to 2 groups); the run ends with the rows at goal per rule.
 
     .venv/bin/python scripts/eval_clustering.py --rule silhouette centred floored   # every dev set, plain first
     .venv/bin/python scripts/eval_clustering.py --rule silhouette stable --merge 0.7 --bertopic --markdown
+    .venv/bin/python scripts/eval_clustering.py --rule silhouette guarded graph --graph 10:1 15:3 --bertopic
     .venv/bin/python scripts/eval_clustering.py --sets agnews/plain --curve
     .venv/bin/python scripts/eval_clustering.py --sets demo wikit_fr_train          # demo reports, a whole CSV
 """
