@@ -33,12 +33,13 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
 # size-aware silhouette over every Ward cut; "centred" does the same on the sample minus its mean direction;
 # "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers a finer
 # silhouette peak when it is about as reproducible over half-samples (the best measured, not the default yet:
-# stackoverflow/uneven loses to "silhouette"). The others are kept for measurement.
-# "graph" takes the Louvain communities of the centred sample's nearest-neighbour graph (communities.py);
-# "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred sample, its noise joined to the nearest cluster.
-# "graphfloor" is "centred" that never cuts below the graph's communities divided by GRAPH_FLOOR_RATIO;
-# "guarded" is "silhouette" unless that is a two-way split (the collapse of issue 10) while the graph finds at
-# least GUARD_COMMUNITIES communities: then the graph's communities.
+# stackoverflow/uneven loses to "silhouette"). "graph" takes the Louvain communities of the centred sample's
+# nearest-neighbour graph (communities.py); "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred
+# sample, its noise joined to the nearest cluster; "graphfloor" is "centred" that never cuts below the graph's
+# communities divided by GRAPH_FLOOR_RATIO; "guarded" is "silhouette" unless that is a two-way split (the
+# collapse of issue 10) while the graph finds at least GUARD_COMMUNITIES communities: then the graph's
+# communities (no collapse, as many rows at goal as "silhouette", but agnews/uneven loses). The others than
+# "silhouette" are kept for measurement (docs/clustering.md).
 K_RULES = (
     "silhouette",
     "centred",
@@ -66,14 +67,14 @@ _STAB_SHARE = 0.8
 _STAB_SIL_SHARE = 0.5
 _STAB_SEED = 0x5EED
 # "graph": neighbours per vector and Louvain resolution (docs/clustering.md); communities smaller than the
-# min_cluster of the silhouette rules join the nearest larger one.
+# min_cluster of the silhouette rules join the nearest larger one. With GRAPH_JOIN set, communities whose links
+# to each other reach that share are joined first (communities.join_linked; measured, not used).
 GRAPH_NEIGHBORS = 15
 GRAPH_RESOLUTION = 1.0
+GRAPH_JOIN: float | None = None
 _GRAPH_SEED = 0x6EAF
 GRAPH_FLOOR_RATIO = 2.0
 GUARD_COMMUNITIES = 4
-# When set, communities sending each other at least this share of the smaller one's links are joined.
-GRAPH_JOIN: float | None = None
 # "hdbscan": PCA dimensions and smallest cluster (BERTopic's default min_cluster_size is 10).
 HDBSCAN_DIMS = 10
 HDBSCAN_MIN_SIZE = 10
@@ -245,15 +246,17 @@ def choose_partition(
     rule: str = DEFAULT_K_RULE,
     trace: Trace | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Best Ward cut of a sample by size-aware silhouette; returns (sample labels, score).
+    """A partition of the sample by the rule; returns (sample labels 0..k-1, the rule's score).
 
-    "silhouette" (the product rule) scores cuts on the vectors as they are. "centred" first removes the
-    sample's mean direction; "toppc" also its first principal axis; "floored" is "centred" without the cuts
-    below k_floor(s); "twoview" keeps the finer of the centred and "toppc" best cuts if it scores at least
-    _VIEW_RATIO as well; "stable" is "centred" unless a finer peak of the silhouette curve is as stable over
-    half-samples (_stable_cut). All but the first are measured in docs/clustering.md; none is the default yet.
-    ``trace`` receives (k, score, details) for every candidate cut; under "stable" the details also hold the
-    stability of the resampled cuts (NaN for the others).
+    "silhouette" (the product rule) takes the Ward cut of best size-aware silhouette on the vectors as they are.
+    "centred" first removes the sample's mean direction; "toppc" also its first principal axis; "floored" is
+    "centred" without the cuts below k_floor(s); "twoview" keeps the finer of the centred and "toppc" best cuts
+    if it scores at least _VIEW_RATIO as well; "stable" is "centred" unless a finer peak of the silhouette curve
+    is as stable over half-samples (_stable_cut); "graph" and "hdbscan" are not Ward cuts (_graph_cut, score the
+    modularity; _hdbscan_cut, score the share not called noise); "graphfloor" and "guarded" combine "graph" with
+    the silhouette (K_RULES). All but the first are measured in docs/clustering.md; none is the default yet.
+    ``trace`` receives (k, score, details) for every candidate cut (the graph's partition too); under "stable"
+    the details also hold the stability of the resampled cuts (NaN for the others).
     """
     if rule not in K_RULES:
         raise ValueError(f"unknown rule {rule!r}")
