@@ -20,6 +20,7 @@ from irritants.clustering import (
     centred_similarities,
     cluster_vectors,
     fold,
+    kchoice,
     keywords,
     nmi,
     normalise,
@@ -218,17 +219,17 @@ def test_stable_rule_keeps_two_clean_themes_and_few_even_ones():
 
 def test_stability_is_high_at_the_true_k_and_low_on_noise():
     vectors, _ = blobs([50, 50, 50, 50], dim=24, spread=0.05)
-    assert batch.stability(vectors, [4])[4] > 0.95
+    assert kchoice.stability(vectors, [4])[4] > 0.95
     noise = np.random.default_rng(0).standard_normal((200, 24))
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    assert batch.stability(noise, [4, 8])[8] < 0.6
-    assert batch.stability(noise, [100]) == {}  # finer than a tenth of the rows: not scored
+    assert kchoice.stability(noise, [4, 8])[8] < 0.6
+    assert kchoice.stability(noise, [100]) == {}  # finer than a tenth of the rows: not scored
 
 
 def test_choose_partition_traces_the_stability_of_the_resampled_cuts():
     vectors, _ = nested_blobs(seed=0)
     trace: list = []
-    batch.choose_partition(vectors, rule="stable", trace=trace)
+    kchoice.choose_partition(vectors, rule="stable", trace=trace)
     scored = {k: d["stability"] for k, _, d in trace if not np.isnan(d["stability"])}
     assert 2 in scored and any(k >= 15 for k in scored)
 
@@ -259,10 +260,10 @@ def test_twoview_keeps_the_centred_cut_when_the_first_axis_is_the_topic():
 
 
 def test_k_floor_grows_with_the_sample_and_respects_k_min():
-    assert batch.k_floor(20) == 2
-    assert batch.k_floor(2000) == 10
-    assert batch.k_floor(3000) == 13
-    assert batch.k_floor(100, k_min=7) == 7
+    assert kchoice.k_floor(20) == 2
+    assert kchoice.k_floor(2000) == 10
+    assert kchoice.k_floor(3000) == 13
+    assert kchoice.k_floor(100, k_min=7) == 7
 
 
 @pytest.mark.parametrize("rule", ["silhouette", "centred", "floored", "stable"])
@@ -274,7 +275,7 @@ def test_rules_find_uneven_themes(rule):
     assert ari(truth, labels) > 0.95
 
 
-@pytest.mark.parametrize("rule", batch.K_RULES)
+@pytest.mark.parametrize("rule", kchoice.K_RULES)
 def test_every_rule_is_deterministic_and_order_independent(rule):
     vectors, _ = nested_blobs(per=8, seed=3)
     first = cluster_vectors(vectors, seed=2, k_rule=rule)
@@ -286,11 +287,11 @@ def test_every_rule_is_deterministic_and_order_independent(rule):
 def test_choose_partition_traces_every_cut_and_rejects_unknown_rules():
     vectors, _ = blobs([20, 20, 20])
     trace: list = []
-    labels, score = batch.choose_partition(vectors, trace=trace)
+    labels, score = kchoice.choose_partition(vectors, trace=trace)
     assert labels.max() + 1 == 3 and score == max(entry[1] for entry in trace)
     assert {"silhouette", "in_small"} <= set(trace[0][2])
     with pytest.raises(ValueError, match="unknown rule"):
-        batch.choose_partition(vectors, rule="gap")
+        kchoice.choose_partition(vectors, rule="gap")
 
 
 def test_batch_on_tfidf_vectors_groups_french_reports():
