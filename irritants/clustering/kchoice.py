@@ -29,17 +29,17 @@ def _candidate_ks(n: int, k_min: int, k_max: int) -> list[int]:
     return sorted({round(float(k)) for k in np.geomspace(k_min, hi, 40)} | {k_min, hi})
 
 
-# How k is chosen (issue 10 measures them in docs/clustering.md): "silhouette", the product rule, takes the best
-# size-aware silhouette over every Ward cut; "centred" does the same on the sample minus its mean direction;
-# "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers a finer
-# silhouette peak when it is about as reproducible over half-samples (the best measured, not the default yet:
-# stackoverflow/uneven loses to "silhouette"). "graph" takes the Louvain communities of the centred sample's
-# nearest-neighbour graph (communities.py); "hdbscan" the HDBSCAN clusters of a PCA reduction of the centred
-# sample, its noise joined to the nearest cluster; "graphfloor" is "centred" that never cuts below the graph's
-# communities divided by GRAPH_FLOOR_RATIO; "guarded" is "silhouette" unless that is a two-way split (the
-# collapse of issue 10) while the graph finds at least GUARD_COMMUNITIES communities: then the graph's
-# communities (no collapse, as many rows at goal as "silhouette", but agnews/uneven loses). The others than
-# "silhouette" are kept for measurement (docs/clustering.md).
+# How k is chosen (issue 10 measures them in docs/clustering.md): "guarded", the product rule, is "silhouette"
+# unless that is a two-way split (the collapse of issue 10) while the graph finds at least GUARD_COMMUNITIES
+# communities: then the graph's communities (no collapse on any dev set, as many rows at goal as "silhouette", the
+# best sum of ARI; agnews/uneven, four broad topics one of which holds half the texts, loses). "silhouette" takes
+# the best size-aware silhouette over every Ward cut; "centred" does the same on the sample minus its mean
+# direction; "floored" is "centred" that never cuts below k_floor(sample size); "stable" is "centred" that prefers
+# a finer silhouette peak when it is about as reproducible over half-samples. "graph" takes the Louvain
+# communities of the centred sample's nearest-neighbour graph (communities.py); "hdbscan" the HDBSCAN clusters of
+# a PCA reduction of the centred sample, its noise joined to the nearest cluster; "graphfloor" is "centred" that
+# never cuts below the graph's communities divided by GRAPH_FLOOR_RATIO. The others than "guarded" are kept for
+# measurement (docs/clustering.md).
 K_RULES = (
     "silhouette",
     "centred",
@@ -52,7 +52,7 @@ K_RULES = (
     "graphfloor",
     "guarded",
 )
-DEFAULT_K_RULE = "silhouette"
+DEFAULT_K_RULE = "guarded"
 # A sample of s reports is cut into at least ceil(sqrt(s / _FLOOR_DIV)) groups: 10 at 2,000, 13 at 3,000.
 _FLOOR_DIV = 20
 # "twoview": the view without the first axis must score this share of the centred view's best to win
@@ -248,13 +248,14 @@ def choose_partition(
 ) -> tuple[np.ndarray, float]:
     """A partition of the sample by the rule; returns (sample labels 0..k-1, the rule's score).
 
-    "silhouette" (the product rule) takes the Ward cut of best size-aware silhouette on the vectors as they are.
+    "guarded" (the product rule) is "silhouette" unless that splits in two while the graph finds several
+    communities. "silhouette" takes the Ward cut of best size-aware silhouette on the vectors as they are.
     "centred" first removes the sample's mean direction; "toppc" also its first principal axis; "floored" is
     "centred" without the cuts below k_floor(s); "twoview" keeps the finer of the centred and "toppc" best cuts
     if it scores at least _VIEW_RATIO as well; "stable" is "centred" unless a finer peak of the silhouette curve
     is as stable over half-samples (_stable_cut); "graph" and "hdbscan" are not Ward cuts (_graph_cut, score the
     modularity; _hdbscan_cut, score the share not called noise); "graphfloor" and "guarded" combine "graph" with
-    the silhouette (K_RULES). All but the first are measured in docs/clustering.md; none is the default yet.
+    the silhouette (K_RULES). All are measured in docs/clustering.md.
     ``trace`` receives (k, score, details) for every candidate cut (the graph's partition too); under "stable"
     the details also hold the stability of the resampled cuts (NaN for the others).
     """
