@@ -17,7 +17,7 @@ import numpy as np
 
 # Groups of one administration and one démarche whose centred centroids reach this cosine are merged after every
 # batch run (measured on the demo backlog by scripts/eval_demo_backlog.py; None: never).
-SAME_IRRITANT_THRESHOLD: float | None = None
+SAME_IRRITANT_THRESHOLD: float | None = 0.2
 
 
 def relabel(labels: np.ndarray) -> np.ndarray:
