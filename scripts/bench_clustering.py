@@ -337,7 +337,7 @@ def _scale_child(p: dict[str, Any]) -> dict[str, Any]:
     """Batch re-clustering of n stored-like vectors, then (optionally) incremental and similar timings."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    from irritants.clustering import CentroidIndex, cluster_vectors, default_threshold
+    from irritants.clustering import CentroidIndex, Mean, cluster_vectors, placement_rule
 
     n = p["n"]
     vectors = synthesise(p, 0, n)
@@ -362,17 +362,18 @@ def _scale_child(p: dict[str, Any]) -> dict[str, Any]:
 
         new = synthesise(p, n, n + p["new"])
         index = CentroidIndex.from_labels(vectors, labels)
-        threshold = default_threshold(p["encoder_name"])
+        # The product's rule: centred on the mean the batch run stores.
+        threshold, centre = placement_rule(p["encoder_name"], Mean.of(vectors))
         assign_ms, similar_ms, created = [], [], 0
         with threadpool_limits(1):
             for v in new[:20]:
-                index.assign(v, threshold=threshold)
+                index.assign(v, threshold=threshold, mean=centre)
             for v in new:
                 t0 = time.perf_counter_ns()
                 sims = index.centroids @ v
                 np.argsort(-sims, kind="stable")[:15]
                 t1 = time.perf_counter_ns()
-                _, was_new, _ = index.assign_and_add(v, threshold=threshold)
+                _, was_new, _ = index.assign_and_add(v, threshold=threshold, mean=centre)
                 t2 = time.perf_counter_ns()
                 similar_ms.append((t1 - t0) / 1e6)
                 assign_ms.append((t2 - t1) / 1e6)
@@ -684,10 +685,34 @@ def fit_exponent(series: dict[int, float]) -> tuple[float, float] | None:
     return b, b_nlogn
 
 
+def bench_app(tmp: Path, seed: int, **extra: Any) -> tuple[dict[str, Any], Any]:
+    """An app on a new, migrated SQLite database in ``tmp`` holding the référentiel: e5, jobs run inline."""
+    from irritants import create_app, migrate
+    from irritants.db import get_db
+    from irritants.referential.services import load_reference_data
+
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    config = {
+        "ENV": "development",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "CLUSTERING_ENCODER": "embedding",
+        "CLUSTERING_SEED": seed,
+        "JOBS_MODE": "inline",
+        "RATELIMIT_ENABLED": False,
+        **extra,
+    }
+    migrate.upgrade(url)
+    app = create_app(config)
+    with app.app_context(), get_db(app).session_scope() as session:
+        load_reference_data(session)
+        session.commit()
+    return config, app
+
+
 def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from irritants import create_app, migrate
     from irritants.clustering import nmi
     from irritants.clusters import engine
     from irritants.clusters import jobs as cluster_jobs
@@ -695,7 +720,6 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     from irritants.db import get_db, utcnow
     from irritants.intake.bulk import ReferenceMaps, insert_reports
     from irritants.intake.models import Report, Source
-    from irritants.referential.services import load_reference_data
     from irritants.settings import settings_of
 
     n = args.http_reports
@@ -704,22 +728,8 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
     out: dict[str, Any] = {}
     app = None
     try:
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        config = {
-            "ENV": "development",
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_hex(16),
-            "CLUSTERING_ENCODER": "embedding",
-            "CLUSTERING_SEED": args.seed,
-            "JOBS_MODE": "inline",
-            "RATELIMIT_ENABLED": False,
-        }
-        migrate.upgrade(url)
-        app = create_app(config)
+        config, app = bench_app(tmp, args.seed)
         db = get_db(app)
-        with app.app_context(), db.session_scope() as session:
-            load_reference_data(session)
-            session.commit()
         rows = list(demo_reports(n + E2E_REPORTS, stream.seed))
         with app.app_context(), db.session_scope() as session:
             maps = ReferenceMaps.load(session)
@@ -839,6 +849,137 @@ def http_step(args: argparse.Namespace, stream: Stream, synth: Synth) -> dict[st
             get_db(app).dispose()
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def job_step(args: argparse.Namespace) -> dict[str, Any]:
+    """The new-report job, step by step: ``--job-stored`` demo reports stored with their real vectors (the per-text
+    cache of the dev sets) and re-clustered, then ``--job-new`` new demo reports each through ``process_report``
+    (claim, embed, place under the lock, rescore, commit), every step timed by wrapping the function that does it."""
+    import dev_sets
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from irritants.clusters import engine, stats
+    from irritants.clusters import jobs as cluster_jobs
+    from irritants.clusters import recluster as batch
+    from irritants.db import get_db
+    from irritants.intake.bulk import ReferenceMaps, insert_reports
+    from irritants.intake.models import Report, Source
+    from irritants.settings import settings_of
+
+    n, new = args.job_stored, args.job_new
+    section(f"7. The new-report job step by step ({n:,} stored demo reports, {new} new; temporary SQLite)")
+    tmp = Path(tempfile.mkdtemp(prefix="irritants-bench-job-"))
+    app = None
+    try:
+        config, app = bench_app(tmp, args.seed, EMBEDDING_THREADS=args.job_threads)
+        db = get_db(app)
+        rows = list(demo_reports(n + new, args.seed + 7))  # the demo set of the evals (seed + 7): vectors cached
+        with app.app_context(), db.session_scope() as session:
+            maps = ReferenceMaps.load(session)
+            insert_reports(
+                session, rows[:n], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"], retention_days=365
+            )
+            session.commit()
+            clustering = settings_of(app).clustering
+            encoder = engine.current_encoder(session, clustering)
+            vectors = dev_sets.TextCache(encoder.name).embed(encoder, [r["description"] for r in rows[:n]])
+            ids = list(session.scalars(select(Report.id).order_by(Report.id)))
+            for rid, vector in zip(ids, vectors, strict=True):
+                engine.store_vector(session, rid, encoder, vector)
+            session.commit()
+            result = batch.recluster(session, clustering, seed=args.seed)
+            session.commit()
+            insert_reports(
+                session, rows[n:], maps, source=Source.DEMO, secret_key=config["SECRET_KEY"], retention_days=365
+            )
+            session.commit()
+            new_ids = list(session.scalars(select(Report.id).where(Report.id > ids[-1]).order_by(Report.id)))
+        print(f"   {n:,} stored reports re-clustered into {result.clusters} irritants")
+
+        spent: dict[str, float] = {}
+        cpu: dict[str, float] = {}  # CPU time of this process (all its threads): less sensitive to other load
+        wrapped: list[tuple[Any, str, Any]] = []
+
+        def timed(owner: Any, name: str, step: str) -> None:
+            original = getattr(owner, name)
+
+            def wrapper(*a: Any, **kw: Any) -> Any:
+                t0, c0 = time.perf_counter(), time.process_time()
+                try:
+                    return original(*a, **kw)
+                finally:
+                    spent[step] = spent.get(step, 0.0) + (time.perf_counter() - t0) * 1000
+                    cpu[step] = cpu.get(step, 0.0) + (time.process_time() - c0) * 1000
+
+            wrapped.append((owner, name, original))
+            setattr(owner, name, wrapper)
+
+        steps = {
+            "encoder lookup": (engine, "current_encoder"),
+            "claim (write transaction)": (cluster_jobs, "_claim"),
+            "stored-vector check": (engine, "stored_vectors"),
+            "embedding": (encoder, "encode"),
+            "centroid index": (engine, "centroid_index"),
+            "place_report": (engine, "place_report"),
+            "rescore": (stats, "refresh"),
+        }
+        for step, (owner, name) in steps.items():
+            timed(owner, name, step)
+        timed(Session, "commit", "commits (both transactions)")
+        per_job: list[dict[str, float]] = []
+        per_job_cpu: list[dict[str, float]] = []
+        try:
+            with app.app_context():
+                for rid in new_ids:
+                    spent.clear()
+                    cpu.clear()
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    cluster_jobs.process_report(app, rid)
+                    spent["total"] = (time.perf_counter() - t0) * 1000
+                    cpu["total"] = (time.process_time() - c0) * 1000
+                    per_job.append(dict(spent))
+                    per_job_cpu.append(dict(cpu))
+        finally:
+            for owner, name, original in reversed(wrapped):
+                if owner is encoder:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, original)
+        with app.app_context(), db.session_scope() as session:
+            irritants = len(set(session.scalars(select(Report.cluster_id).where(Report.id.in_(new_ids)))))
+        total = [job["total"] for job in per_job]
+        print(
+            f"   job ×{len(per_job)}: p50 {pct(total, 50):.1f} ms  p99 {pct(total, 99):.1f} ms  (max {max(total):.1f})"
+        )
+        print(f"   the {new} new reports went to {irritants} irritants")
+        inner = [*steps, "commits (both transactions)"]
+        print(
+            f"   {'step':34} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'CPU p50':>8} {'CPU p99':>8} {'CPU mean':>8}"
+        )
+
+        def line(step: str, values: list[float], cpu_values: list[float]) -> None:
+            figures = [pct(values, 50), pct(values, 99), float(np.mean(values))]
+            figures += [pct(cpu_values, 50), pct(cpu_values, 99), float(np.mean(cpu_values))]
+            print(f"   {step:34} " + " ".join(f"{v:8.2f}" for v in figures))
+
+        for step in inner:
+            line(step, [job.get(step, 0.0) for job in per_job], [job.get(step, 0.0) for job in per_job_cpu])
+        rest = [
+            [job["total"] - sum(job.get(step, 0.0) for step in steps) for job in jobs]
+            for jobs in (per_job, per_job_cpu)
+        ]
+        line("rest (lock, sessions, commit)", *rest)
+        ours = [[job["total"] - job.get("embedding", 0.0) for job in jobs] for jobs in (per_job, per_job_cpu)]
+        line("all but the embedding", *ours)
+        line("total", total, [job["total"] for job in per_job_cpu])
+        lengths = [len(r["description"]) for r in rows[n:]]
+        print(f"   new texts: {min(lengths)}–{max(lengths)} characters, median {int(np.median(lengths))}")
+        return {"job_ms": total, "steps": per_job}
+    finally:
+        if app is not None:
+            get_db(app).dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _same_top_suggestion(session: Any, clustering: Any, texts: Sequence[str]) -> tuple[float, float]:
@@ -1058,6 +1199,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-quality", dest="quality", action="store_false")
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per child process, in seconds")
+    parser.add_argument("--job-only", action="store_true", help="only section 7: the new-report job step by step")
+    parser.add_argument("--job-stored", type=int, default=2000, help="section 7: stored demo reports")
+    parser.add_argument("--job-new", type=int, default=100, help="section 7: new reports, each through the job")
+    parser.add_argument("--job-threads", type=int, default=0, help="section 7: EMBEDDING_THREADS (0: all cores)")
     args = parser.parse_args()
     args.sizes = sorted(
         {int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()} | ({1_000_000} if args.million else set())
@@ -1068,6 +1213,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
+    if args.job_only:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        job_step(args)
+        print(f"(total {time.perf_counter() - started:.0f} s)")
+        return
     from irritants.clustering import EmbeddingEncoder
 
     encoder = EmbeddingEncoder()

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import dev_sets  # noqa: E402
 
 from irritants.clustering import cluster_vectors, get_encoder, l2_normalise, scores  # noqa: E402
-from irritants.clustering.batch import DEFAULT_K_RULE, K_RULES  # noqa: E402
+from irritants.clustering.kchoice import DEFAULT_K_RULE, K_RULES  # noqa: E402
 
 CHUNK = 500
 VARIANTS = ("head2000", "head500", "chunks500")

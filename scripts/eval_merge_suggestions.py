@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 import dev_sets  # noqa: E402
 from eval_clustering import load_demo  # noqa: E402
 
-from irritants.clustering import centroids_of, cluster_vectors, default_threshold, get_encoder  # noqa: E402
-from irritants.clustering.incremental import CentroidIndex  # noqa: E402
+from irritants.clustering import centroids_of, cluster_vectors, get_encoder  # noqa: E402
+from irritants.clustering.incremental import CentroidIndex, place_all  # noqa: E402
 from irritants.clustering.suggestions import (  # noqa: E402
     CLOSENESS,
     CLOSENESS_STEP,
@@ -108,14 +108,13 @@ def speed(n: int, dim: int, seed: int, mutual: int) -> None:
 
 def groups_of(vectors: np.ndarray, mode: str, encoder_name: str, seed: int) -> np.ndarray:
     """The irritants the product would hold: a batch run (``irritants recluster``), or reports placed one by one in
-    a random order by the incremental rule (a new report joins the nearest irritant above its threshold)."""
+    a random order by the product's incremental loop from an empty start (``place_all``: the centred rule on the
+    running mean)."""
     if mode == "batch":
         return cluster_vectors(vectors, seed=seed)
-    index = CentroidIndex(vectors.shape[1])
+    order = np.random.default_rng(seed).permutation(vectors.shape[0])
     groups = np.zeros(vectors.shape[0], dtype=np.int64)
-    threshold = default_threshold(encoder_name)
-    for i in np.random.default_rng(seed).permutation(vectors.shape[0]):
-        groups[i], _, _ = index.assign_and_add(vectors[i], threshold=threshold)
+    groups[order], _ = place_all(CentroidIndex(vectors.shape[1]), vectors[order], encoder_name=encoder_name)
     return groups
 
 

@@ -107,6 +107,7 @@ def _clean(app: Flask) -> None:
             "dismissed_pairs",
             "clusters",
             "encoder_states",
+            "encoder_means",
             "api_tokens",
             "squad_members",
             "users",

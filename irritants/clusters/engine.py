@@ -13,10 +13,19 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from irritants.clustering import ClusterTerms, Encoder, cluster_terms, default_threshold, place, title
+from irritants.clustering import (
+    ClusterTerms,
+    Encoder,
+    Mean,
+    cluster_terms,
+    default_threshold,
+    place,
+    placement_rule,
+    title,
+)
 from irritants.clusters import loading
 from irritants.clusters.loading import encoder_kind
-from irritants.clusters.models import Cluster, EncoderState, ReportVector
+from irritants.clusters.models import Cluster, EncoderMean, EncoderState, ReportVector
 from irritants.clusters.report_status import sync_report_statuses
 from irritants.db import utcnow
 from irritants.errors import ServiceUnavailable
@@ -95,6 +104,29 @@ def store_vector(session: Session, report_id: int, encoder: Encoder, vector: np.
     session.add(row)
 
 
+def store_mean(session: Session, encoder_name: str, mean: Mean) -> None:
+    """Insert or replace the mean of an encoder's vectors (a batch run's, or once a placement counted its vector)."""
+    row = session.get(EncoderMean, encoder_name) or EncoderMean(encoder=encoder_name)
+    row.dim, row.vector, row.count = int(mean.vector.shape[0]), to_bytes(mean.vector), int(mean.count)
+    session.add(row)
+
+
+def _mean_with(session: Session, encoder: Encoder, index: CentroidIndex, vector: np.ndarray) -> Mean:
+    """The encoder's stored mean once ``vector`` is counted, stored. Before any (an instance upgraded with irritants
+    and no batch run since), it starts from the irritants' centroids, weighted by size."""
+    row = session.get(EncoderMean, encoder.name)
+    if row is not None and row.dim == vector.shape[0]:
+        mean = Mean(from_bytes(row.vector), row.count)
+    elif index.ids.size and int(index.sizes.sum()) > 0:
+        weights = index.sizes.astype(np.float64)
+        mean = Mean((weights @ index.matrix / weights.sum()).astype(np.float32), int(weights.sum()))
+    else:
+        mean = None
+    mean = Mean(np.asarray(vector, dtype=np.float32), 1) if mean is None else mean.add(vector)
+    store_mean(session, encoder.name, mean)
+    return mean
+
+
 @dataclass
 class CentroidIndex:
     """Unit centroids of visible clusters, kept per process and refreshed when clusters change."""
@@ -157,15 +189,17 @@ def forget_indexes() -> None:
 def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.ndarray) -> Cluster | None:
     """Store a report's vector and put it in the nearest cluster, or a new one (the caller commits).
 
-    The rule is the pure core's (``clustering.place``), applied to this process's centroid index: the caller
-    makes it fresh (``centroid_index(..., fresh=True)``) under the placement lock before a batch.
+    The rule is the pure core's (``clustering.place``, centred on the encoder's stored mean: ``placement_rule``),
+    applied to this process's centroid index: the caller makes it fresh (``centroid_index(..., fresh=True)``) under
+    the placement lock before a batch, which also serialises the mean's updates.
     """
     report = session.get(Report, report_id)
     if report is None or report.cluster_id is not None:
         return None
     store_vector(session, report.id, encoder, vector)
     index = centroid_index(session, encoder)
-    placement = place(vector, index.matrix, index.sizes, threshold=default_threshold(_family(encoder)))
+    threshold, centre = placement_rule(encoder.name, _mean_with(session, encoder, index, vector))
+    placement = place(vector, index.matrix, index.sizes, threshold=threshold, mean=centre)
     cluster = session.get(Cluster, int(index.ids[placement.cluster])) if placement.cluster is not None else None
     if cluster is None:
         # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
@@ -221,10 +255,6 @@ def _remember(session: Session, encoder: Encoder, index: CentroidIndex, cluster:
     _indexes[key] = replace(index, ids=ids, matrix=matrix, admin=admin, sizes=sizes)
 
 
-def _family(encoder: Encoder) -> str:
-    return "tfidf" if encoder.name.startswith("tfidf") else "embedding"
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """One similar cluster for a text being typed."""
@@ -257,7 +287,7 @@ def similar(
     sims = index.matrix @ vector
     if administration_id:
         sims = sims + 0.03 * (index.admin == administration_id)
-    floor = min_similarity if min_similarity is not None else default_threshold(_family(encoder)) - 0.08
+    floor = min_similarity if min_similarity is not None else default_threshold(encoder.name) - 0.08
     top = np.argsort(-sims, kind="stable")[: limit * 3]
     out = [Suggestion(int(index.ids[i]), round(float(sims[i]), 4)) for i in top if sims[i] >= floor]
     return out[:limit]

@@ -125,6 +125,22 @@ class Support(Base):
     counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
+class EncoderMean(Base):
+    """The mean of an encoder's report vectors: the centre of the incremental placement's centred rule.
+
+    Set by each batch run (every vector of the encoder), then moved by each placement (a running mean over
+    ``count`` vectors); on an empty instance the first placement creates it.
+    """
+
+    __tablename__ = "encoder_means"
+
+    encoder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class EncoderState(Base):
     """A fitted text encoder (TF-IDF fallback), shared by every process that assigns or searches."""
 

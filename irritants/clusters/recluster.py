@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from irritants.clustering import (
     ClusterTerms,
+    Mean,
     TfidfEncoder,
     centroids_of,
     cluster_terms,
@@ -246,6 +247,8 @@ def recluster(
         progress("saving", min(start + _BATCH, len(payload)), len(payload))
     # A report shows its irritant's status on the citizen's tracking page: it follows the report when it moves.
     sync_report_statuses(session)
+    # The centre of the incremental placement's centred rule: the mean of every vector of the encoder.
+    engine.store_mean(session, encoder.name, Mean.of(vectors))
     engine.forget_indexes()
     return ReclusterResult(len(ids), len(cluster_ids), kept, created, emptied, vectorised)
 

@@ -101,3 +101,30 @@ def test_upgrading_a_populated_sqlite_database_keeps_agents_tokens_and_membershi
             assert conn.execute(text("SELECT count(*) FROM squad_members")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_encoder_means_comes_empty_with_0009_and_goes_with_its_downgrade(tmp_path) -> None:
+    # The mean is filled by the next batch run or placement: upgrading an instance with vectors adds an empty table.
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'means.sqlite3'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0008")
+    engine = make_engine(url)
+    try:
+        assert "encoder_means" not in inspect(engine).get_table_names()
+        command.upgrade(cfg, "0009")
+        assert {c["name"] for c in inspect(engine).get_columns("encoder_means")} == {
+            "encoder",
+            "dim",
+            "vector",
+            "count",
+            "updated_at",
+        }
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM encoder_means")).scalar() == 0
+        command.downgrade(cfg, "0008")
+        assert "encoder_means" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

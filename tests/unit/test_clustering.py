@@ -11,16 +11,22 @@ from hypothesis import strategies as st
 
 from irritants.clustering import (
     CentroidIndex,
+    Mean,
     TfidfEncoder,
     accuracy,
     ari,
     assign,
     batch,
+    centred_similarities,
     cluster_vectors,
     fold,
+    kchoice,
     keywords,
     nmi,
     normalise,
+    place,
+    place_all,
+    placement_rule,
     representatives,
     short_label,
 )
@@ -213,17 +219,17 @@ def test_stable_rule_keeps_two_clean_themes_and_few_even_ones():
 
 def test_stability_is_high_at_the_true_k_and_low_on_noise():
     vectors, _ = blobs([50, 50, 50, 50], dim=24, spread=0.05)
-    assert batch.stability(vectors, [4])[4] > 0.95
+    assert kchoice.stability(vectors, [4])[4] > 0.95
     noise = np.random.default_rng(0).standard_normal((200, 24))
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    assert batch.stability(noise, [4, 8])[8] < 0.6
-    assert batch.stability(noise, [100]) == {}  # finer than a tenth of the rows: not scored
+    assert kchoice.stability(noise, [4, 8])[8] < 0.6
+    assert kchoice.stability(noise, [100]) == {}  # finer than a tenth of the rows: not scored
 
 
 def test_choose_partition_traces_the_stability_of_the_resampled_cuts():
     vectors, _ = nested_blobs(seed=0)
     trace: list = []
-    batch.choose_partition(vectors, rule="stable", trace=trace)
+    kchoice.choose_partition(vectors, rule="stable", trace=trace)
     scored = {k: d["stability"] for k, _, d in trace if not np.isnan(d["stability"])}
     assert 2 in scored and any(k >= 15 for k in scored)
 
@@ -243,10 +249,10 @@ def test_twoview_keeps_the_centred_cut_when_the_first_axis_is_the_topic():
 
 
 def test_k_floor_grows_with_the_sample_and_respects_k_min():
-    assert batch.k_floor(20) == 2
-    assert batch.k_floor(2000) == 10
-    assert batch.k_floor(3000) == 13
-    assert batch.k_floor(100, k_min=7) == 7
+    assert kchoice.k_floor(20) == 2
+    assert kchoice.k_floor(2000) == 10
+    assert kchoice.k_floor(3000) == 13
+    assert kchoice.k_floor(100, k_min=7) == 7
 
 
 @pytest.mark.parametrize("rule", ["silhouette", "centred", "floored", "stable"])
@@ -258,7 +264,7 @@ def test_rules_find_uneven_themes(rule):
     assert ari(truth, labels) > 0.95
 
 
-@pytest.mark.parametrize("rule", batch.K_RULES)
+@pytest.mark.parametrize("rule", kchoice.K_RULES)
 def test_every_rule_is_deterministic_and_order_independent(rule):
     vectors, _ = nested_blobs(per=8, seed=3)
     first = cluster_vectors(vectors, seed=2, k_rule=rule)
@@ -270,11 +276,11 @@ def test_every_rule_is_deterministic_and_order_independent(rule):
 def test_choose_partition_traces_every_cut_and_rejects_unknown_rules():
     vectors, _ = blobs([20, 20, 20])
     trace: list = []
-    labels, score = batch.choose_partition(vectors, trace=trace)
+    labels, score = kchoice.choose_partition(vectors, trace=trace)
     assert labels.max() + 1 == 3 and score == max(entry[1] for entry in trace)
     assert {"silhouette", "in_small"} <= set(trace[0][2])
     with pytest.raises(ValueError, match="unknown rule"):
-        batch.choose_partition(vectors, rule="gap")
+        kchoice.choose_partition(vectors, rule="gap")
 
 
 def test_batch_on_tfidf_vectors_groups_french_reports():
@@ -330,6 +336,78 @@ def test_centroid_index_survives_growing_past_capacity():
     for i in range(5):
         index.add(np.eye(4, dtype=np.float32)[i % 4])
     assert len(index) == 5 and index.centroids.shape == (5, 4)
+
+
+def shared_direction(themes: np.ndarray, per_theme: int, *, seed: int, weight: float = 3.0) -> np.ndarray:
+    """Unit vectors as e5 gives them: one large direction shared by all (raw cosines ≥ 0.88), themes on top."""
+    rng = np.random.default_rng(seed)
+    common = np.zeros(themes.shape[1])
+    common[0] = weight
+    points = np.vstack([common + t + 0.05 * rng.standard_normal((per_theme, themes.shape[1])) for t in themes])
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_centred_similarities_are_cosines_once_the_mean_is_taken_off():
+    rng = np.random.default_rng(4)
+    centroids = rng.standard_normal((5, 8))
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    vector = rng.standard_normal(8)
+    vector /= np.linalg.norm(vector)
+    mean = 0.3 * rng.standard_normal(8)
+    expected = [
+        (c - mean) @ (vector - mean) / np.linalg.norm(c - mean) / np.linalg.norm(vector - mean) for c in centroids
+    ]
+    got = centred_similarities(vector.astype(np.float32), centroids.astype(np.float32), mean.astype(np.float32))
+    assert got == pytest.approx(expected, abs=1e-5)
+    # A centroid on the mean has no direction: never joined.
+    assert centred_similarities(centroids[0], centroids[:1], centroids[0])[0] == -1.0
+
+
+def test_the_stored_mean_counts_each_placed_vector():
+    vectors, _ = blobs([3, 4], seed=5)
+    mean = Mean.of(vectors[:5]).add(vectors[5]).add(vectors[6])
+    assert mean.count == 7
+    assert mean.vector == pytest.approx(vectors.mean(axis=0), abs=1e-6)
+
+
+def test_placement_rule_centres_embeddings_once_a_mean_is_known():
+    mean = Mean(np.ones(3, dtype=np.float32) / 3, 10)
+    threshold, centre = placement_rule("e5-small", mean, centred_threshold=0.3)
+    assert threshold == 0.3 and centre == pytest.approx(mean.vector)
+    assert placement_rule("e5-small", None) == (0.88, None)  # nothing to centre on yet
+    assert placement_rule("e5-small", mean, min_count=11) == (0.88, None)
+    assert placement_rule("tfidf-256", mean) == (0.45, None)  # TF-IDF cosines are compared raw
+
+
+def test_centred_rule_starts_a_new_irritant_where_the_raw_rule_joins_everything():
+    themes = np.eye(6)[1:5] * 1.0  # four themes on top of the shared direction (axis 0)
+    known = shared_direction(themes[:2], 20, seed=6)
+    unrelated, close = shared_direction(themes[2:3], 1, seed=7)[0], shared_direction(themes[:1], 1, seed=8)[0]
+    index = CentroidIndex.from_labels(known, np.repeat([0, 1], 20))
+    assert float(np.min(index.centroids @ unrelated)) > 0.88  # raw e5-like cosines: the old rule joins it
+    assert place(unrelated, index.centroids, index.counts, threshold=0.88).cluster is not None
+    mean = Mean.of(known).add(unrelated).vector
+    assert place(unrelated, index.centroids, index.counts, threshold=0.3, mean=mean).created
+    joined = place(close, index.centroids, index.counts, threshold=0.3, mean=mean)
+    assert joined.cluster == 0 and joined.size == 21
+
+
+def test_placing_after_a_batch_run_joins_known_themes_and_recognises_a_new_one():
+    themes = np.eye(6)[1:5] * 1.0
+    known = shared_direction(themes[:3], 20, seed=9)
+    batch_labels = np.repeat([0, 1, 2], 20)
+    new = np.vstack([shared_direction(themes[:3], 3, seed=10), shared_direction(themes[3:], 6, seed=11)])
+    truth = np.concatenate([np.repeat([0, 1, 2], 3), np.full(6, 3)])
+    order = np.random.default_rng(12).permutation(len(new))
+
+    index = CentroidIndex.from_labels(known, batch_labels)
+    groups, mean = place_all(index, new[order], encoder_name="e5-small", mean=Mean.of(known))
+    assert ari(truth[order], groups) == pytest.approx(1.0)
+    assert len(index) == 4 and mean.count == 60 + len(new)
+
+    raw_index = CentroidIndex.from_labels(known, batch_labels)
+    raw_groups, _ = place_all(raw_index, new[order], encoder_name="e5-small", centred=False)
+    assert len(raw_index) == 3 and set(raw_groups[truth[order] == 3]) <= {0, 1, 2}  # the new theme went unseen
 
 
 # --- labels ------------------------------------------------------------------------------------------------
