@@ -74,6 +74,13 @@ def catalogue() -> tuple[dict, dict[tuple[str, ...], str], dict[str, set[str]], 
     return cat, by_templates, distinctive, {" ".join(WORD.findall(fold(s))) for s in added}
 
 
+def is_filler(text: str, added: set[str]) -> bool:
+    """Whether a title (or its part after « : ») is one of the generator's added sentences, or only stop words."""
+    body = text.split(" : ", 1)[-1]
+    folded = {" ".join(WORD.findall(fold(part))) for part in (text, body)}
+    return bool(folded & added or not stems(body))
+
+
 def procedure_names() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
     data = json.loads((REPO / "irritants/referential/data/administrations.json").read_text(encoding="utf-8"))
     procedures = {(a["slug"], p["slug"]): p["name"] for a in data for p in a.get("procedures", [])}
@@ -150,9 +157,7 @@ def run(n: int, seed: int, grouping: str, show: int) -> dict[str, dict[str, floa
             title_stems = stems(text)
             t["names theme"] += bool(title_stems & named)
             t["names blockage"] += bool(title_stems & blockage)
-            body = text.split(" : ", 1)[-1]
-            folded = {" ".join(WORD.findall(fold(part))) for part in (text, body)}
-            t["filler"] += bool(folded & added or not stems(body))
+            t["filler"] += is_filler(text, added)
             t["cut with …"] += text.endswith("…")
             t["keywords"] += len(words)
             noise = [w for w in words if not stems(w) <= template_words]

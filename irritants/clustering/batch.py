@@ -16,6 +16,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from irritants.clustering.kchoice import DEFAULT_K_RULE, choose_partition
+from irritants.clustering.merging import merge_close_groups
+from irritants.clustering.merging import relabel as _relabel
 
 Progress = Callable[[str], None]
 
@@ -104,15 +106,6 @@ def canonical_order(vectors: np.ndarray, soft_keys: Sequence[Sequence[str | None
     # Rows equal in both hashes and keys are (barring a 2**-128 accident) identical: their order does not matter.
     ties = [_key_codes(col)[0] for col in reversed(_check_keys(data, soft_keys))]
     return np.lexsort((*ties, hash_b, hash_a))
-
-
-def _relabel(labels: np.ndarray) -> np.ndarray:
-    """Number clusters 0..k-1 by decreasing size, ties by first position, so numbering is reproducible."""
-    uniq, first, counts = np.unique(labels, return_index=True, return_counts=True)
-    ranking = np.lexsort((first, -counts))
-    mapping = np.empty(uniq.shape[0], dtype=np.int64)
-    mapping[ranking] = np.arange(uniq.shape[0])
-    return mapping[np.searchsorted(uniq, labels)]
 
 
 # Groups found with k unknown whose centred centroids have at least this cosine are merged (None: never).
@@ -206,46 +199,6 @@ def cluster_vectors(
     out = np.empty(n, dtype=np.int64)
     out[order] = _relabel(labels)
     return out
-
-
-def merge_close_groups(vectors: np.ndarray, labels: np.ndarray, threshold: float) -> np.ndarray:
-    """Labels where groups whose centroids are closer than threshold (cosine, centred) are one group.
-
-    Centroids are taken on the vectors minus their mean (every e5 vector shares a large common direction,
-    which squeezes raw centroid cosines into 0.8–1). The closest pair is merged first and its centroid
-    recomputed (size-weighted), until no pair reaches threshold; groups come out numbered 0..k-1 by
-    decreasing size, as from cluster_vectors.
-    """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.int64)
-    if labels.size == 0:
-        return labels.copy()
-    k = int(labels.max()) + 1
-    x = vectors - vectors.mean(axis=0)
-    sums = np.zeros((k, x.shape[1]))
-    np.add.at(sums, labels, x)
-    unit = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-    sims = unit @ unit.T
-    np.fill_diagonal(sims, -np.inf)
-    parent = np.arange(k)
-    alive = np.bincount(labels, minlength=k) > 0
-    sims[~alive, :] = -np.inf
-    sims[:, ~alive] = -np.inf
-    while True:
-        flat = int(np.argmax(sims))
-        a, b = divmod(flat, k)
-        if sims[a, b] < threshold:
-            break
-        a, b = min(a, b), max(a, b)
-        parent[parent == b] = a
-        sums[a] += sums[b]
-        unit[a] = sums[a] / max(float(np.linalg.norm(sums[a])), 1e-12)
-        sims[b, :] = sims[:, b] = -np.inf
-        sims[a, :] = sims[:, a] = unit @ unit[a]
-        sims[a, a] = -np.inf
-        gone = (parent != np.arange(k)) | ~alive
-        sims[a, gone] = sims[gone, a] = -np.inf
-    return _relabel(parent[labels])
 
 
 def centroids_of(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:

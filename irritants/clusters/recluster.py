@@ -27,6 +27,7 @@ from irritants.clustering import (
     representatives,
     title,
 )
+from irritants.clustering.merging import SAME_IRRITANT_THRESHOLD, merge_close_groups
 from irritants.clusters import engine
 from irritants.clusters.describing import TITLE_SOURCES, demarche_and_place
 from irritants.clusters.models import Cluster, EncoderState, ReportVector, Support
@@ -135,9 +136,18 @@ def _refit_tfidf(session: Session, clustering: ClusteringSettings, progress: Pro
 
 
 def recluster(
-    session: Session, clustering: ClusteringSettings, *, seed: int, progress: Progress = no_progress
+    session: Session,
+    clustering: ClusteringSettings,
+    *,
+    seed: int,
+    progress: Progress = no_progress,
+    merge_threshold: float | None = SAME_IRRITANT_THRESHOLD,
 ) -> ReclusterResult:
-    """Recompute every report's cluster from stored vectors and swap it in (the caller commits)."""
+    """Recompute every report's cluster from stored vectors and swap it in (the caller commits).
+
+    Groups of one administration and one démarche whose centred centroids reach ``merge_threshold`` are then
+    merged (one irritant told in several ways; None: never).
+    """
     vectorised = vectorise_missing(session, clustering, progress)
     encoder = engine.current_encoder(session, clustering)
     assert encoder is not None
@@ -175,6 +185,8 @@ def recluster(
         [f"p{rows[i].procedure_id}" if rows[i].procedure_id else None for i in free],
     ]
     labels = cluster_vectors(vectors[free], seed=seed, soft_keys=keys) if free.size else np.zeros(0, np.int64)
+    if merge_threshold is not None and free.size:
+        labels = merge_close_groups(vectors[free], labels, merge_threshold, keys=keys)
     progress("clustering", 1, 1)
 
     new_cluster = old.copy()

@@ -234,17 +234,6 @@ def test_choose_partition_traces_the_stability_of_the_resampled_cuts():
     assert 2 in scored and any(k >= 15 for k in scored)
 
 
-def test_merge_joins_the_halves_of_an_over_split_theme_and_keeps_distinct_ones():
-    vectors, truth = blobs([40, 40, 40, 40], dim=32, spread=0.05, seed=2)
-    over = truth * 2 + (np.arange(len(truth)) % 2)  # each theme cut in two arbitrary halves
-    merged = batch.merge_close_groups(vectors, over, threshold=0.8)
-    assert merged.max() + 1 == 4 and ari(truth, merged) == pytest.approx(1.0)
-    assert np.bincount(merged).tolist() == [40, 40, 40, 40]
-    # A threshold above every pair keeps the groups as they are; one below any cosine joins them all.
-    assert ari(over, batch.merge_close_groups(vectors, over, threshold=0.9999)) == pytest.approx(1.0)
-    assert batch.merge_close_groups(vectors, over, threshold=-2.0).max() == 0
-
-
 def test_cluster_vectors_merges_only_when_asked_and_only_with_k_found():
     vectors, _ = blobs([40, 30, 30, 25, 20])
     assert cluster_vectors(vectors, seed=0, merge_threshold=None).max() + 1 == 5
