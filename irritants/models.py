@@ -6,7 +6,7 @@ from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
-from irritants.squads.models import Squad, SquadMember
+from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.triage.models import DismissedPair, ReplyTemplate
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "ReportVector",
     "Squad",
     "SquadMember",
+    "SquadPhaseChange",
     "Support",
     "Territory",
     "User",

@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     MODERATE = "report.moderate"  # read raw texts, publish or reject
     MANAGE_TEMPLATES = "template.manage"
     MANAGE_USERS = "user.manage"
+    MANAGE_SQUADS = "squad.manage"  # create a start-up d'État
+    EDIT_SQUAD = "squad.edit"  # its profile and phase (target: the squad; None: "may edit some squad at all")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,13 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po or (agent.has(Role.SQUAD_MEMBER) and squad_id is not None):
             return ALLOW
         return _deny("Vous ne pouvez pas gérer les modèles de réponse.")
-    if action == Action.MANAGE_USERS:
+    if action in (Action.MANAGE_USERS, Action.MANAGE_SQUADS):
         return _deny("Réservé aux administrateurs.")
+    if action == Action.EDIT_SQUAD:
+        # A squad is public: refusing it to another squad's product owner keeps no secret (403, not 404).
+        if po and (target is None or getattr(target, "id", None) in agent.squads):
+            return ALLOW
+        if po:
+            return _deny("Vous ne pouvez modifier que la fiche de votre start-up d'État.")
+        return _deny("Seuls ses responsables produit et les administrateurs modifient une start-up d'État.")
     return _deny("Action inconnue.")

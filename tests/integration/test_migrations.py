@@ -128,3 +128,42 @@ def test_encoder_means_comes_empty_with_0009_and_goes_with_its_downgrade(tmp_pat
         assert "encoder_means" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_0010_gives_existing_squads_their_profile_and_a_first_dated_phase_in_place(tmp_path) -> None:
+    # Squads are altered in place (never re-created): memberships and assigned irritants survive, both ways.
+    from alembic import command
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'squads.sqlite3'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0009")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO squads (id, name, slug, phase, created_at) "
+                    "VALUES (1, 'Équipe', 'equipe', 'construction', '2025-03-04 10:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, roles, active, session_epoch, created_at) "
+                    "VALUES (1, 'agent@beta.gouv.fr', 'Agent', '[]', 1, 0, '2025-01-01 00:00:00')"
+                )
+            )
+            conn.execute(text("INSERT INTO squad_members (squad_id, user_id) VALUES (1, 1)"))
+        command.upgrade(cfg, "0010")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM squad_members")).scalar() == 1
+            assert conn.execute(text("SELECT version, mission, administration_id FROM squads")).one() == (1, None, None)
+            history = conn.execute(text("SELECT squad_id, phase, started_on, recorded_by FROM squad_phase_changes"))
+            assert [tuple(row) for row in history] == [(1, "construction", "2025-03-04", "système")]
+        command.downgrade(cfg, "0009")
+        assert "squad_phase_changes" not in inspect(engine).get_table_names()
+        assert "mission" not in {c["name"] for c in inspect(engine).get_columns("squads")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM squad_members")).scalar() == 1
+    finally:
+        engine.dispose()

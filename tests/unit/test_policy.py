@@ -86,3 +86,20 @@ def test_product_owners_moderate_reports_of_their_squads_and_of_no_squad_only():
     assert decide(agent("admin"), Action.MODERATE, THEIRS)
     assert moderation_scope(po) == frozenset({1})
     assert moderation_scope(agent("admin")) is None
+
+
+def test_only_admins_create_squads():
+    assert decide(agent("admin"), Action.MANAGE_SQUADS)
+    for role in ("product_owner", "squad_member", "manager"):
+        assert decide(agent(role, squads=(1,)), Action.MANAGE_SQUADS).status == 403, role
+
+
+def test_a_squad_is_edited_by_its_own_product_owners_and_admins_only():
+    squad_1, squad_2 = SimpleNamespace(id=1), SimpleNamespace(id=2)
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.EDIT_SQUAD, squad_1)
+    assert decide(po, Action.EDIT_SQUAD, squad_2).status == 403
+    assert decide(agent("admin"), Action.EDIT_SQUAD, squad_2)
+    for role in ("squad_member", "manager"):
+        assert decide(agent(role, squads=(1,)), Action.EDIT_SQUAD, squad_1).status == 403, role
+    assert decide(None, Action.EDIT_SQUAD, squad_1).status == 401
