@@ -185,6 +185,17 @@ def user_squads(session: Session, user_id: int) -> list[Squad]:
     return list(session.scalars(stmt))
 
 
+def squad_members(session: Session, squad_id: int) -> list[User]:
+    """The active agents of a squad, by name then email."""
+    stmt = (
+        select(User)
+        .join(SquadMember, SquadMember.user_id == User.id)
+        .where(SquadMember.squad_id == squad_id, User.active)
+        .order_by(User.name, User.email)
+    )
+    return list(session.scalars(stmt))
+
+
 def create_user(
     session: Session,
     email: str,

@@ -55,7 +55,7 @@ def test_every_phase_has_moves_a_label_and_a_badge():
 
 
 def test_perennise_and_abandon_are_the_only_ends_and_nothing_leaves_them():
-    assert ENDS == {P.PERENNISE, P.ABANDON}
+    assert {P.PERENNISE, P.ABANDON} == ENDS
     for end in ENDS:
         assert allowed_moves(end) == []
         assert refusal(end, P.CONSTRUCTION, "note").field == "phase"
@@ -76,15 +76,15 @@ def test_the_life_cycle_goes_forward_one_step_at_a_time():
 @pytest.mark.parametrize("phase", sorted(set(SquadPhase) - ENDS))
 def test_every_open_phase_may_be_abandoned_and_reaches_both_ends(phase):
     assert P.ABANDON in MOVES[phase]
-    assert ENDS <= reachable_from(phase)
+    assert reachable_from(phase) >= ENDS
 
 
 def test_a_new_squad_starts_anywhere_but_at_an_end():
-    assert STARTS == set(SquadPhase) - ENDS
+    assert set(SquadPhase) - ENDS == STARTS
 
 
 def test_an_abandon_needs_its_post_mortem():
-    assert NOTE_REQUIRED == {P.ABANDON}
+    assert {P.ABANDON} == NOTE_REQUIRED
     refused = refusal(P.CONSTRUCTION, P.ABANDON, "  ")
     assert refused.field == "note" and "post-mortem" in refused.message
     assert refusal(P.CONSTRUCTION, P.ABANDON, "Le besoin était couvert par un autre service.") is None

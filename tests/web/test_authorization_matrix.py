@@ -30,6 +30,8 @@ VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_ot
 OWNERS = {"po", "admin"}  # product owner of the irritant's squad, and admins
 MODERATORS = {"po", "po_other_squad", "admin"}
 SQUAD_WORK = {"po", "squad_member", "admin"}  # the squad's own people moving its work along
+EVERYONE = set(PRINCIPALS)  # public reads: anonymous callers too
+SQUAD_EDITORS = {"po", "admin"}  # product owner of squad A, and admins
 SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin"}  # signed-in agents, own data
 
 
@@ -37,6 +39,7 @@ SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "a
 class World:
     squad_a: int
     squad_b: int
+    squad_a_slug: str
     cluster: int  # irritant of squad A, planned
     version: int
     free: int  # unassigned irritant, new
@@ -181,6 +184,17 @@ ROUTES = {
         "PATCH", "/api/v1/triage/templates/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)"}
     ),
     "api_triage.templates.delete_template": route("DELETE", "/api/v1/triage/templates/{template}", SQUAD_WORK),
+    "api_squads.list_squads": route("GET", "/api/v1/squads", EVERYONE),
+    "api_squads.get_squad": route("GET", "/api/v1/squads/{squad_a_slug}", EVERYONE),
+    "api_squads.create_squad": route(
+        "POST", "/api/v1/squads", {"admin"}, lambda w: {"name": "Permis de conduire", "administration": "ants"}
+    ),
+    "api_squads.edit_squad": route(
+        "PATCH", "/api/v1/squads/{squad_a_slug}", SQUAD_EDITORS, lambda w: {"mission": "Des rendez-vous pour tous."}
+    ),
+    "api_squads.change_phase": route(
+        "POST", "/api/v1/squads/{squad_a_slug}/phase", SQUAD_EDITORS, lambda w: {"phase": "construction"}
+    ),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -192,7 +206,7 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_logged_out",
     "irritants.flag",
 }
-BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
+BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me", "/api/v1/squads")
 
 
 def test_every_back_office_route_is_in_the_matrix(app):
@@ -242,6 +256,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         world = World(
             squad_a=squad_a.id,
             squad_b=squad_b.id,
+            squad_a_slug=squad_a.slug,
             cluster=cluster.id,
             version=s.get(Cluster, cluster.id).version,
             free=free.id,
@@ -263,7 +278,8 @@ SNAPSHOT_QUERIES = {
     "templates": "SELECT id, title, body, squad_id FROM reply_templates",
     "tokens": "SELECT id, revoked_at FROM api_tokens",
     "users": "SELECT id, roles, active, session_epoch FROM users",
-    "squads": "SELECT id, name FROM squads",
+    "squads": "SELECT id, name, phase, version, mission, administration_id, incubator, product_url FROM squads",
+    "phases": "SELECT id, squad_id, phase, started_on, note FROM squad_phase_changes",
     "members": "SELECT squad_id, user_id FROM squad_members",
     "dismissed": "SELECT low_id, high_id FROM dismissed_pairs",
 }
