@@ -1,6 +1,6 @@
 """What citizens see: the report form, its confirmation, the tracking page and the public pages of irritants.
 
-Above intake, clusters, triage and moderation (and, later, squads): these pages read from all of them, and none of
+Above intake, clusters, triage, moderation and squads: these pages read from all of them, and none of
 them imports a page. Blueprint and endpoint names are those the templates have always used (``intake.*``,
 ``irritants.*``).
 """
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The form, confirmation and tracking pages (blueprint ``intake``) and the irritants' pages (``irritants``)."""
-    from irritants.public import irritants, reports
+    """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``) and
+    the start-ups d'État's pages (``startups``)."""
+    from irritants.public import irritants, reports, squads
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(irritants.bp)
+    app.register_blueprint(squads.bp)

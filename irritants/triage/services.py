@@ -34,7 +34,7 @@ from irritants.triage.templates import (
     reason_with_template,
     update_template,
 )
-from irritants.triage.tracking import Step, public_steps
+from irritants.triage.tracking import SquadIrritant, Step, public_steps, squad_irritants
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "BacklogFilters",
     "BacklogQuerySchema",
     "BulkResult",
+    "SquadIrritant",
     "Step",
     "Suggestion",
     "TransferNotConfirmed",
@@ -67,6 +68,7 @@ __all__ = [
     "reason_with_template",
     "set_pinned",
     "split",
+    "squad_irritants",
     "suggestions_for",
     "territorial_breakdown",
     "unmerge",

@@ -166,3 +166,40 @@ def public_steps(session: Session, report: Report) -> list[Step]:
         into = int((merge.after or {}).get("into") or 0)
         steps.append(Step(merge.created_at, "Regroupé avec l’irritant", into, labels.get(into)))
     return sorted(steps, key=lambda s: s.at, reverse=True)
+
+
+@dataclass(frozen=True)
+class SquadIrritant:
+    """An irritant a squad owns, as its public page shows it: the irritant, and for a fixed one the fix's date and
+    the team's public note."""
+
+    cluster: Cluster
+    fixed_at: dt.datetime | None
+    fix_note: str | None
+
+
+def squad_irritants(session: Session, squad_id: int) -> list[SquadIrritant]:
+    """The public irritants assigned to a squad (no spam, no duplicate, none empty), most people affected first."""
+    stmt = (
+        select(Cluster)
+        .where(
+            Cluster.squad_id == squad_id,
+            Cluster.status.not_in((StatusKind.SPAM, StatusKind.DUPLICATE)),
+            (Cluster.size > 0) | (Cluster.supporters > 0),
+        )
+        .order_by(Cluster.people.desc(), Cluster.id)
+    )
+    clusters = list(session.scalars(stmt))
+    fixed = [c.id for c in clusters if c.status == StatusKind.FIXED]
+    notes: dict[int, str | None] = {}
+    if fixed:
+        # The newest decision that made each fixed irritant « fixed » carries the note citizens were given.
+        events = session.scalars(
+            select(Event)
+            .where(Event.cluster_id.in_(fixed), Event.action == "cluster.status")
+            .order_by(Event.created_at, Event.id)
+        )
+        for event in events:
+            if (event.after or {}).get("status") == StatusKind.FIXED:
+                notes[event.cluster_id] = event.public_note
+    return [SquadIrritant(c, c.fixed_at if c.status == StatusKind.FIXED else None, notes.get(c.id)) for c in clusters]
