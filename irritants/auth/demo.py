@@ -10,12 +10,8 @@ from sqlalchemy.orm import Session
 
 from irritants.auth.models import User
 from irritants.auth.services import create_user, generate_password
-from irritants.squads.models import Squad, SquadPhase
+from irritants.squads.demo import create_demo_squads
 
-DEMO_SQUADS = (
-    ("Rendez-vous en préfecture", "rendez-vous-prefecture", SquadPhase.CONSTRUCTION),
-    ("Aides au logement", "aides-logement", SquadPhase.ACCELERATION),
-)
 DEMO_AGENTS = (
     ("admin@demo.irritants.fr", "Administratrice (démo)", ("admin",), ()),
     ("responsable@demo.irritants.fr", "Responsable produit (démo)", ("product_owner",), ("rendez-vous-prefecture",)),
@@ -28,9 +24,7 @@ def create_demo_agents(session: Session) -> list[tuple[str, str, str]]:
     """Demo squads and one agent per role when no agent exists yet; returns (email, name, password)."""
     if session.scalar(select(func.count()).select_from(User)):
         return []
-    for name, slug, phase in DEMO_SQUADS:
-        if session.scalar(select(Squad.id).where(Squad.slug == slug)) is None:
-            session.add(Squad(name=name, slug=slug, phase=phase))
+    create_demo_squads(session)
     session.flush()
     created = []
     for email, name, roles, squads in DEMO_AGENTS:

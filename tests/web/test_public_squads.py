@@ -114,3 +114,22 @@ def test_the_list_links_every_squad_with_its_phase(app, client, world):
     assert "Portée par : Caisse d&#39;allocations familiales" in html and "Investigation" in html
     assert MEMBER_EMAIL not in html
     assert client.get("/startups?page=abc").status_code == 200
+
+
+def test_the_demo_squads_come_with_a_profile_and_a_dated_history(app, client):
+    from irritants.auth.demo import create_demo_agents
+
+    with get_db(app).session_scope() as s:
+        create_demo_agents(s)
+        s.commit()
+    html = client.get("/startups/aides-logement").get_data(as_text=True)
+    assert "Accélération" in html and "Caisse d&#39;allocations familiales" in html
+    history = html.split('id="historique-phases"')[1].split("</ol>")[0]
+    assert [m for m in re.findall(r"<strong>(\w+)</strong>", history)] == [
+        "Accélération",
+        "Construction",
+        "Investigation",
+    ]
+    page = client.get("/startups/rendez-vous-prefecture").get_data(as_text=True)
+    assert "Préfecture" in page and "Construction" in page
+    assert "demo.irritants.fr" not in page
