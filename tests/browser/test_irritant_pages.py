@@ -156,3 +156,48 @@ def test_tracking_page_links_to_the_irritant(site, page):
     assert_accessible(page)
     link.click()
     page.wait_for_url(re.compile(rf".*/irritants/{site.cluster['id']}$"))
+
+
+def test_public_squad_pages_show_the_irritants_a_squad_owns(site, page, database_url):
+    import datetime as dt
+
+    from irritants.clusters.models import Cluster
+    from irritants.squads import services as squads
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET})
+    with get_db(app).session_scope() as s:
+        squad = squads.create_squad(
+            s,
+            None,
+            {
+                "name": "Prime d'activité sans blocage",
+                "mission": "Que la prime d'activité ne soit plus suspendue sans explication.",
+                "administration": "caf",
+                "product_url": "https://prime.beta.gouv.fr",
+                "started_on": dt.date(2026, 1, 5),
+            },
+        )
+        squads.change_phase(s, None, squad, {"phase": "abandon", "note": "Repris par la CAF elle-même."})
+        s.get(Cluster, site.cluster["id"]).squad_id = squad.id
+        s.commit()
+        slug, squad_id = squad.slug, squad.id
+    try:
+        page.goto(f"{site.server.url}/startups")
+        assert_accessible(page)
+        page.get_by_role("link", name="Prime d'activité sans blocage").click()
+        page.wait_for_url(re.compile(rf".*/startups/{slug}$"))
+        assert page.locator("h1").inner_text() == "Prime d'activité sans blocage"
+        assert page.locator("#phase-actuelle").text_content().endswith("Abandon")
+        row = page.locator("#irritants-pris-en-charge tbody tr")
+        assert row.count() == 1 and row.locator("a").inner_text() == site.cluster["label"]
+        assert "Bilan : Repris par la CAF elle-même." in page.locator("#historique-phases").inner_text()
+        assert_accessible(page)
+        page.goto(f"{site.server.url}/startups/nulle-part")
+        assert_accessible(page)
+    finally:
+        with get_db(app).engine.begin() as conn:
+            conn.execute(text("UPDATE clusters SET squad_id = NULL WHERE squad_id = :id"), {"id": squad_id})
+            conn.execute(text("DELETE FROM squad_phase_changes WHERE squad_id = :id"), {"id": squad_id})
+            conn.execute(text("DELETE FROM events WHERE subject_type = 'squad' AND subject_id = :id"), {"id": squad_id})
+            conn.execute(text("DELETE FROM squads WHERE id = :id"), {"id": squad_id})
+        get_db(app).dispose()
