@@ -140,20 +140,25 @@ def _detail(profile: squads.SquadProfile, agent: Agent | None, *, status: int = 
     return body, status
 
 
-def _commit() -> None:
-    """The request's transaction; a concurrent edit of the same squad (its version moved) becomes a 409."""
+def _commit(change: Any, *args: Any) -> Any:
+    """``change(*args)`` and the request's commit; a concurrent edit of the same squad (its version moved between
+    our read and our write) becomes a 409, with nothing written."""
     try:
+        done = change(*args)
         get_session().commit()
     except StaleDataError as exc:
         get_session().rollback()
         raise squads.SquadChangedMeanwhile(squads.STALE_MESSAGE) from exc
+    return done
 
 
-def _flush() -> None:
-    try:
-        get_session().flush()
-    except StaleDataError as exc:
-        raise squads.SquadChangedMeanwhile(squads.STALE_MESSAGE) from exc
+def _edit(slug: str, change: Any, data: dict[str, Any]) -> Any:
+    """One squad's edit or move by an agent allowed to edit it: the service's ``change``, committed, the new detail."""
+    db = get_session()
+    squad = squads.get_squad(db, slug)
+    agent = require(Action.EDIT_SQUAD, squad)
+    _commit(change, db, agent, squad, data)
+    return _detail(squads.profile(db, squad), agent)
 
 
 def _writing(func: Any) -> Any:
@@ -215,8 +220,7 @@ def create_squad(data: dict[str, Any]) -> Any:
     """Créer une start-up d'État (administrateurs) ; sa première phase est datée du jour sauf started_on."""
     agent = require(Action.MANAGE_SQUADS)
     db = get_session()
-    squad = squads.create_squad(db, agent, data)
-    _commit()
+    squad = _commit(squads.create_squad, db, agent, data)
     body, _, headers = _detail(squads.profile(db, squad), agent)
     return body, 201, {**headers, "Location": f"/api/v1/squads/{squad.slug}"}
 
@@ -232,13 +236,7 @@ def create_squad(data: dict[str, Any]) -> Any:
 @_writing
 def edit_squad(data: dict[str, Any], slug: str) -> Any:
     """Modifier la fiche (champs présents seulement ; null vide un champ facultatif), avec expected_version."""
-    db = get_session()
-    squad = squads.get_squad(db, slug)
-    agent = require(Action.EDIT_SQUAD, squad)
-    squads.edit_squad(db, agent, squad, data)
-    _flush()
-    _commit()
-    return _detail(squads.profile(db, squad), agent)
+    return _edit(slug, squads.edit_squad, data)
 
 
 @bp.route("/<slug>/phase", methods=["POST"])
@@ -250,10 +248,4 @@ def edit_squad(data: dict[str, Any], slug: str) -> Any:
 def change_phase(data: dict[str, Any], slug: str) -> Any:
     """Passer à la phase suivante selon le cycle de vie (investigation → construction → accélération → transfert
     → pérennisé ; abandon possible à tout moment, avec un bilan) ; datée du jour sauf started_on."""
-    db = get_session()
-    squad = squads.get_squad(db, slug)
-    agent = require(Action.EDIT_SQUAD, squad)
-    squads.change_phase(db, agent, squad, data)
-    _flush()
-    _commit()
-    return _detail(squads.profile(db, squad), agent)
+    return _edit(slug, squads.change_phase, data)

@@ -239,3 +239,28 @@ def test_the_openapi_document_describes_the_squads_api(client):
         assert "application/problem+json" in phase["responses"][status]["content"], status
     listing = paths["/api/v1/squads"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert listing["$ref"].endswith("SquadPage")
+
+
+def test_an_edit_racing_another_one_is_a_409_and_writes_nothing(app, client, admin, squad, monkeypatch):
+    # Another agent's edit is committed between this request's read of the squad and its write.
+    from sqlalchemy import text
+
+    if get_db(app).engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: a write request holds the lock from its first read, no race")
+
+    from irritants.squads import services
+
+    check = services.check_version
+
+    def someone_else_edits_meanwhile(found, expected):
+        check(found, expected)
+        with get_db(app).engine.begin() as conn:
+            conn.execute(text("UPDATE squads SET incubator = 'Autre', version = version + 1"))
+
+    monkeypatch.setattr(services, "check_version", someone_else_edits_meanwhile)
+    raced = client.patch(f"{API}/{squad['slug']}", json={"mission": "Écrasée ?"}, headers=admin)
+    assert "modifiée entre-temps" in is_problem(raced, 409)["detail"]
+    monkeypatch.undo()
+    now = client.get(f"{API}/{squad['slug']}", headers=admin).get_json()
+    assert (now["mission"], now["incubator"], now["version"]) == (squad["mission"], "Autre", 2)
+    assert events(app, "squad.edit") == []
