@@ -16,6 +16,8 @@ from irritants.auth.access import bearer_token, current_agent, protect_api_write
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
+from irritants.errors import ValidationFailed
+from irritants.intake.redaction import redact
 from irritants.paging import Page, PageQuerySchema, page_schema
 from irritants.squads import services as squads
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, allowed_moves
@@ -152,8 +154,23 @@ def _commit(change: Any, *args: Any) -> Any:
     return done
 
 
+# Texts the public page shows as typed: like a public note on an irritant, no phone number, email, NIR, IBAN…
+PUBLIC_TEXTS = {"mission": "La mission", "note": "La note", "incubator": "L'incubateur", "name": "Le nom"}
+
+
+def _no_personal_data(data: dict[str, Any]) -> None:
+    errors = {
+        field: [f"{what} est publique : retirez-en les données personnelles (numéro, courriel…)."]
+        for field, what in PUBLIC_TEXTS.items()
+        if isinstance(data.get(field), str) and redact(data[field]) != data[field]
+    }
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+
+
 def _edit(slug: str, change: Any, data: dict[str, Any]) -> Any:
     """One squad's edit or move by an agent allowed to edit it: the service's ``change``, committed, the new detail."""
+    _no_personal_data(data)
     db = get_session()
     squad = squads.get_squad(db, slug)
     agent = require(Action.EDIT_SQUAD, squad)
@@ -219,6 +236,7 @@ def get_squad(slug: str) -> Any:
 def create_squad(data: dict[str, Any]) -> Any:
     """Créer une start-up d'État (administrateurs) ; sa première phase est datée du jour sauf started_on."""
     agent = require(Action.MANAGE_SQUADS)
+    _no_personal_data(data)
     db = get_session()
     squad = _commit(squads.create_squad, db, agent, data)
     body, _, headers = _detail(squads.profile(db, squad), agent)

@@ -264,3 +264,15 @@ def test_an_edit_racing_another_one_is_a_409_and_writes_nothing(app, client, adm
     now = client.get(f"{API}/{squad['slug']}", headers=admin).get_json()
     assert (now["mission"], now["incubator"], now["version"]) == (squad["mission"], "Autre", 2)
     assert events(app, "squad.edit") == []
+
+
+def test_public_texts_refuse_personal_data(app, client, admin, squad):
+    url = f"{API}/{squad['slug']}"
+    phone = client.patch(url, json={"mission": "Appelez Dominique au 06 12 34 56 78."}, headers=admin)
+    assert "données personnelles" in messages(is_problem(phone, 422))["#/mission"]
+    email = client.post(f"{url}/phase", json={"phase": "abandon", "note": "Écrire à camille@exemple.fr"}, headers=admin)
+    assert "données personnelles" in messages(is_problem(email, 422))["#/note"]
+    created = client.post(API, json={"name": "Équipe", "mission": "Contact : 0612345678"}, headers=admin)
+    is_problem(created, 422)
+    assert client.get(url).get_json()["mission"] == squad["mission"]
+    assert events(app, "squad.edit") == [] and events(app, "squad.phase") == []
