@@ -51,7 +51,7 @@ def invalid(field: str, message: str) -> ValidationFailed:
 
 
 def check_version(obj: Sprint | BacklogItem, expected_version: int | None) -> None:
-    """The agent changed the version they saw: anything else means someone acted meanwhile (409)."""
+    """The agent acted on the version they saw: any other means someone changed it meanwhile (409)."""
     if expected_version is not None and expected_version != obj.version:
         raise StaleObject(STALE_SPRINT if isinstance(obj, Sprint) else STALE_ITEM)
 

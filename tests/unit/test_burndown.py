@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from irritants.squads.burndown import BurndownDay, Change, Person, SprintResult, SprintSpan, StatusStep, burndown
-from irritants.squads.burndown import sprint_results
+from irritants.squads.burndown import (
+    BurndownDay,
+    Change,
+    Person,
+    SprintResult,
+    SprintSpan,
+    StatusStep,
+    burndown,
+    sprint_results,
+)
 
 
 def at(day: int, hour: int = 12, month: int = 12) -> dt.datetime:
