@@ -72,6 +72,12 @@ class IdempotencyConflict(IrritantsError):
     status, slug, title = 422, "idempotency-key-reused", "Clé d'idempotence déjà utilisée pour une autre requête"
 
 
+class StaleObject(IrritantsError):
+    """Another agent changed the object since the page was loaded (optimistic versions: triage, sprints, items)."""
+
+    status, slug, title = 409, "changed-meanwhile", "Modifié entre-temps"
+
+
 class ServiceUnavailable(IrritantsError):
     status, slug, title = 503, "service-unavailable", "Service momentanément indisponible"
 

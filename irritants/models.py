@@ -7,12 +7,16 @@ from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
+from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
 from irritants.triage.models import DismissedPair, ReplyTemplate
 
 __all__ = [
     "AbuseFlag",
     "Administration",
     "ApiToken",
+    "BacklogItem",
+    "BacklogItemChange",
+    "BacklogItemCluster",
     "Base",
     "Channel",
     "Cluster",
@@ -23,6 +27,7 @@ __all__ = [
     "Report",
     "ReportContact",
     "ReportVector",
+    "Sprint",
     "Squad",
     "SquadMember",
     "SquadPhaseChange",

@@ -96,6 +96,10 @@ def make_app(database_url: str) -> Iterator[Any]:
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
         for table in (
+            "backlog_item_changes",
+            "backlog_item_clusters",
+            "backlog_items",
+            "sprints",
             "login_throttles",
             "events",
             "abuse_flags",

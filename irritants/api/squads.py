@@ -16,7 +16,7 @@ from irritants.auth.access import bearer_token, current_agent, protect_api_write
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
-from irritants.errors import ValidationFailed
+from irritants.errors import StaleObject, ValidationFailed
 from irritants.intake.redaction import redact
 from irritants.paging import Page, PageQuerySchema, page_schema
 from irritants.squads import services as squads
@@ -150,7 +150,7 @@ def _commit(change: Any, *args: Any) -> Any:
         get_session().commit()
     except StaleDataError as exc:
         get_session().rollback()
-        raise squads.SquadChangedMeanwhile(squads.STALE_MESSAGE) from exc
+        raise StaleObject(squads.STALE_MESSAGE) from exc
     return done
 
 

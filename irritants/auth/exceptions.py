@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from irritants.errors import IrritantsError, NotFoundError
+# StaleObject lives with the shared errors (squads, below auth, raise it too); kept importable from here.
+from irritants.errors import IrritantsError, NotFoundError, StaleObject
+
+__all__ = ["Forbidden", "StaleObject", "Unauthenticated", "raise_for"]
 
 
 class Unauthenticated(IrritantsError):
@@ -11,12 +14,6 @@ class Unauthenticated(IrritantsError):
 
 class Forbidden(IrritantsError):
     status, slug, title = 403, "forbidden", "Accès refusé"
-
-
-class StaleObject(IrritantsError):
-    """Another agent changed the object since the page was loaded."""
-
-    status, slug, title = 409, "changed-meanwhile", "Modifié entre-temps"
 
 
 def raise_for(decision: object) -> None:

@@ -132,21 +132,41 @@ def refresh(
     return len(values)
 
 
-def _people_query(ids: list[int] | None) -> Any:
-    """Distinct people per cluster: a report without a known person is a person of its own."""
+def _everyone(ids: list[int] | None) -> Any:
+    """Every person of every cluster, with when they came forward: a report without a known person is a person of
+    its own; only supports that counted (fresh browser ids from a network that already supported add nobody)."""
     reporters = _scope(
         select(
             Report.cluster_id.label("cid"),
             func.coalesce(Report.person_key, literal("r:") + cast(Report.id, String)).label("who"),
+            Report.created_at.label("since"),
         ).where(Report.cluster_id.is_not(None)),
         Report.cluster_id,
         ids,
     )
-    # Only supports that counted: fresh browser ids from a network that already supported add nobody.
     supporters = _scope(
-        select(Support.cluster_id.label("cid"), Support.person_key.label("who")).where(Support.counted.is_(True)),
+        select(
+            Support.cluster_id.label("cid"), Support.person_key.label("who"), Support.created_at.label("since")
+        ).where(Support.counted.is_(True)),
         Support.cluster_id,
         ids,
     )
-    everyone = union_all(reporters, supporters).subquery()
+    return union_all(reporters, supporters).subquery()
+
+
+def _people_query(ids: list[int] | None) -> Any:
+    """Distinct people per cluster."""
+    everyone = _everyone(ids)
     return select(everyone.c.cid, func.count(everyone.c.who.distinct())).group_by(everyone.c.cid)
+
+
+def people_since(session: Session, cluster_ids: Iterable[int]) -> list[tuple[int, str, dt.datetime]]:
+    """(irritant, person, when they first came forward) for the people these irritants count (progress in people)."""
+    ids = sorted(set(cluster_ids))
+    if not ids:
+        return []
+    everyone = _everyone(ids)
+    rows = session.execute(
+        select(everyone.c.cid, everyone.c.who, func.min(everyone.c.since)).group_by(everyone.c.cid, everyone.c.who)
+    )
+    return [(cid, who, since) for cid, who, since in rows]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.audit.services import Actor
 from irritants.db import utcnow
-from irritants.errors import IrritantsError, NotFoundError, ValidationFailed
+from irritants.errors import NotFoundError, StaleObject, ValidationFailed
 from irritants.french import to_paris_time
 from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
@@ -31,12 +31,6 @@ STALE_MESSAGE = (
     "Cette start-up d'État a été modifiée entre-temps par quelqu'un d'autre : votre modification n'a pas été "
     "appliquée. Vérifiez sa fiche actuelle avant de recommencer."
 )
-
-
-class SquadChangedMeanwhile(IrritantsError):
-    """The squad is no longer at the version the agent saw (optimistic concurrency)."""
-
-    status, slug, title = 409, "changed-meanwhile", "Modifié entre-temps"
 
 
 @dataclass(frozen=True)
@@ -190,7 +184,7 @@ def create_squad(session: Session, agent: Actor | None, data: dict[str, Any]) ->
 def check_version(squad: Squad, expected_version: int | None) -> None:
     """The agent edited the version they saw: anything else means someone changed the squad meanwhile (409)."""
     if expected_version is not None and expected_version != squad.version:
-        raise SquadChangedMeanwhile(STALE_MESSAGE)
+        raise StaleObject(STALE_MESSAGE)
 
 
 def edit_squad(session: Session, agent: Actor | None, squad: Squad, data: dict[str, Any]) -> Squad:

@@ -130,6 +130,28 @@ def test_encoder_means_comes_empty_with_0009_and_goes_with_its_downgrade(tmp_pat
         engine.dispose()
 
 
+SPRINT_TABLES = {"sprints", "backlog_items", "backlog_item_clusters", "backlog_item_changes"}
+
+
+def test_sprints_and_backlog_come_with_0011_and_go_with_its_downgrade(tmp_path) -> None:
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'sprints.sqlite3'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0009")
+    engine = make_engine(url)
+    try:
+        assert not SPRINT_TABLES & set(inspect(engine).get_table_names())
+        command.upgrade(cfg, "0011")
+        assert set(inspect(engine).get_table_names()) >= SPRINT_TABLES
+        checks = {c["name"] for c in inspect(engine).get_check_constraints("backlog_items")}
+        assert "ck_backlog_items_points" in checks
+        command.downgrade(cfg, "0009")
+        assert not SPRINT_TABLES & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def test_0010_gives_existing_squads_their_profile_and_a_first_dated_phase_in_place(tmp_path) -> None:
     # Squads are altered in place (never re-created): memberships and assigned irritants survive, both ways.
     from alembic import command

@@ -119,3 +119,16 @@ def test_guarded_rule_is_the_silhouette_unless_it_splits_in_two_where_the_graph_
     vectors, truth = nested_blobs(seed=0)  # the silhouette's 2 groups against the graph's 20 communities
     labels = cluster_vectors(vectors, seed=0, k_rule="guarded")
     assert labels.max() + 1 == 20 and ari(truth, labels) > 0.95
+
+
+def test_the_product_rule_never_collapses_nested_themes_nor_a_dominant_direction():
+    # cluster_vectors without k_rule is what recluster runs: the two collapses of issue 10 must not come back.
+    # (Three far-apart families of themes still come out as 3 groups: the guard looks at two-way splits only.)
+    for seed in (0, 1):
+        vectors, truth = nested_blobs(seed=seed)
+        labels = cluster_vectors(vectors, seed=0)
+        assert labels.max() + 1 >= 15 and ari(truth, labels) > 0.9
+    vectors, truth = dominant_axis_blobs()
+    labels = cluster_vectors(vectors, seed=0)
+    assert labels.max() + 1 >= 8 and nmi(truth, labels) > 0.7
+    assert cluster_vectors(vectors, seed=0, k_rule="silhouette").max() + 1 == 2  # what it replaced
