@@ -172,7 +172,7 @@ def _edit(slug: str, change: Any, data: dict[str, Any]) -> Any:
     """One squad's edit or move by an agent allowed to edit it: the service's ``change``, committed, the new detail."""
     _no_personal_data(data)
     db = get_session()
-    squad = squads.get_squad(db, slug)
+    squad = squads.squad_by_slug(db, slug)
     agent = require(Action.EDIT_SQUAD, squad)
     _commit(change, db, agent, squad, data)
     return _detail(squads.profile(db, squad), agent)
@@ -213,7 +213,7 @@ def list_squads(args: dict[str, Any]) -> Any:
 def get_squad(slug: str) -> Any:
     """Une start-up d'État : mission, administration, liens, phases datées ; pour les agents, version et membres."""
     db = get_session()
-    return _detail(squads.profile(db, squads.get_squad(db, slug)), current_agent())
+    return _detail(squads.profile(db, squads.squad_by_slug(db, slug)), current_agent())
 
 
 # --- writing ----------------------------------------------------------------------------------------------

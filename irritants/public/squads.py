@@ -38,7 +38,7 @@ def squads_page() -> Any:
 def squad_page(slug: str) -> Any:
     """A start-up d'État's public page (404 page for an unknown slug)."""
     db = get_session()
-    profile = squads.profile(db, squads.get_squad(db, slug))
+    profile = squads.profile(db, squads.squad_by_slug(db, slug))
     owned = triage.squad_irritants(db, profile.squad.id)
     fixes = sorted((item for item in owned if item.fixed_at), key=lambda item: item.fixed_at, reverse=True)
     return render_template(

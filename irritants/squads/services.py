@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.audit.services import Actor
 from irritants.db import utcnow
-from irritants.errors import NotFoundError, StaleObject, ValidationFailed
+from irritants.errors import NotFoundError, StaleObject
 from irritants.french import to_paris_time
 from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
 from irritants.referential.services import administration_by_slug
+from irritants.squads.backlog import flush, invalid
 from irritants.squads.models import Squad, SquadPhaseChange
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, refusal
 from irritants.squads.schemas import PROFILE_FIELDS
@@ -42,11 +43,6 @@ class SquadProfile:
     phases: list[SquadPhaseChange]  # oldest first
 
 
-def invalid(field: str, message: str) -> ValidationFailed:
-    """A 422 whose summary is the field's own message."""
-    return ValidationFailed(message, errors={field: [message]})
-
-
 def slugify(name: str) -> str:
     """ASCII, lower-case, hyphenated identifier of a name: « Rendez-vous préfecture » → rendez-vous-prefecture."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -58,7 +54,7 @@ def today() -> dt.date:
     return to_paris_time(utcnow()).date()
 
 
-def get_squad(session: Session, slug: str) -> Squad:
+def squad_by_slug(session: Session, slug: str) -> Squad:
     """The squad with this slug, or a 404."""
     squad = session.scalar(select(Squad).where(Squad.slug == slug[:100]))
     if squad is None:
@@ -204,7 +200,7 @@ def edit_squad(session: Session, agent: Actor | None, squad: Squad, data: dict[s
     if not changed:
         return squad
     squad.updated_at = utcnow()
-    session.flush()
+    flush(session, STALE_MESSAGE)
     audit.record(
         session, agent, "squad.edit", "squad", squad.id,
         before={k: before[k] for k in sorted(changed)}, after={k: after[k] for k in sorted(changed)},
@@ -226,7 +222,7 @@ def change_phase(session: Session, agent: Actor | None, squad: Squad, data: dict
     squad.phase = to
     squad.updated_at = utcnow()
     change = _record_phase(session, agent, squad, to, day, note)
-    session.flush()
+    flush(session, STALE_MESSAGE)
     audit.record(
         session, agent, "squad.phase", "squad", squad.id,
         before={"phase": before}, after={"phase": to, "started_on": day}, reason=note,

@@ -87,7 +87,7 @@ def test_the_public_page_holds_no_personal_data_nor_other_squads_irritants(clien
 
 def test_an_abandoned_squad_shows_its_post_mortem(app, client, world):
     with get_db(app).session_scope() as s:
-        squad = squads.get_squad(s, world["slug"])
+        squad = squads.squad_by_slug(s, world["slug"])
         squads.change_phase(
             s, None, squad, {"phase": "abandon", "note": "Le nouveau portail de l'État couvre ce besoin."}
         )
