@@ -11,12 +11,23 @@ if TYPE_CHECKING:
 def init_app(app: Flask) -> None:
     """Bind the OpenAPI object and register its blueprints; CSRF is the API's own business (``protect_api_write``:
     required of browser sessions, not of tokens), so Flask-WTF's global check leaves it alone."""
-    from irritants.api import clusters, me, moderation, squads, triage, triage_suggestions, triage_templates, views
+    from irritants.api import (
+        clusters,
+        me,
+        moderation,
+        sprints,
+        squads,
+        triage,
+        triage_suggestions,
+        triage_templates,
+        views,
+    )
     from irritants.api.spec import api
     from irritants.extensions import csrf
 
     api.init_app(app)
-    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp):
+    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp):
         api.register_blueprint(bp)
-    for bp in (views.bp, clusters.bp, moderation.bp, triage.bp, triage_templates.bp, triage_suggestions.bp, squads.bp):
+    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp)
+    for bp in (views.bp, clusters.bp, moderation.bp, triage.bp, *exempt):
         csrf.exempt(bp)

@@ -28,6 +28,10 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "user.manage"
     MANAGE_SQUADS = "squad.manage"  # create a start-up d'État
     EDIT_SQUAD = "squad.edit"  # its profile and phase (target: the squad; None: "may edit some squad at all")
+    # A squad's work (target: the squad, a sprint or an item; None: "for some squad at all"): its members move
+    # items along; its product owners also plan sprints and link items to irritants.
+    WORK_ITEMS = "item.work"
+    MANAGE_SPRINTS = "sprint.manage"
 
 
 @dataclass(frozen=True)
@@ -123,4 +127,14 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne pouvez modifier que la fiche de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs modifient une start-up d'État.")
+    if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
+        squad_id = getattr(target, "squad_id", getattr(target, "id", None))
+        allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))
+        if allowed and (target is None or squad_id in agent.squads):
+            return ALLOW
+        if allowed:
+            return _deny("Vous ne travaillez que sur le backlog de vos start-ups d'État.")
+        if action == Action.MANAGE_SPRINTS and agent.has(Role.SQUAD_MEMBER):
+            return _deny("Seuls les responsables produit gèrent les sprints et les liens aux irritants.")
+        return _deny("Réservé aux membres de la start-up d'État.")
     return _deny("Action inconnue.")

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from irritants.audit.services import SYSTEM, Actor
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, StaleObject, ValidationFailed
+from irritants.paging import Page, paginate
 from irritants.sanitize import clean_line, clean_text
 from irritants.squads.models import Squad
 from irritants.squads.sprints import (
@@ -328,3 +329,67 @@ def unlink_irritant(
         log_change(session, actor, item, ItemField.UNLINK, cluster_id, None, now)
         flush(session)
     return item
+
+
+def set_rank(
+    session: Session,
+    actor: Actor | None,
+    item_id: int,
+    rank: int,
+    *,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> BacklogItem:
+    """Put an item at this rank of its squad's product backlog; when another item holds it, that one and those after
+    it move down one (ranks stay unique within a squad), each move logged."""
+    if isinstance(rank, bool) or not isinstance(rank, int) or not -(2**30) < rank < 2**30:
+        raise invalid("rank", "Le rang est un nombre entier.")
+    item, now = _item(session, item_id, expected_version), now or utcnow()
+    if item.rank == rank:
+        return item
+    others = BacklogItem.squad_id == item.squad_id, BacklogItem.id != item.id
+    if session.scalar(select(BacklogItem.id).where(*others, BacklogItem.rank == rank)) is not None:
+        after = session.scalars(select(BacklogItem).where(*others, BacklogItem.rank >= rank).order_by(BacklogItem.rank))
+        for other in after:
+            set_field(session, actor, other, ItemField.RANK, "rank", other.rank + 1, now)
+    set_field(session, actor, item, ItemField.RANK, "rank", rank, now)
+    flush(session)
+    return item
+
+
+def list_sprints(session: Session, squad_id: int, *, page: int, page_size: int) -> Page[Sprint]:
+    """A squad's sprints, the latest first."""
+    stmt = select(Sprint).where(Sprint.squad_id == squad_id).order_by(Sprint.number.desc())
+    return paginate(session, stmt, page=page, page_size=page_size)
+
+
+def list_items(
+    session: Session,
+    squad_id: int,
+    *,
+    page: int,
+    page_size: int,
+    sprint_id: int | None = None,
+    backlog_only: bool = False,
+    state: ItemState | None = None,
+) -> Page[BacklogItem]:
+    """A squad's items in rank order: all, one sprint's, or the product backlog's (no sprint), of one state or any."""
+    stmt = select(BacklogItem).where(BacklogItem.squad_id == squad_id)
+    if backlog_only:
+        stmt = stmt.where(BacklogItem.sprint_id.is_(None))
+    elif sprint_id is not None:
+        stmt = stmt.where(BacklogItem.sprint_id == sprint_id)
+    if state is not None:
+        stmt = stmt.where(BacklogItem.state == state)
+    return paginate(session, stmt.order_by(BacklogItem.rank, BacklogItem.id), page=page, page_size=page_size)
+
+
+def links_of(session: Session, item_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The irritants each of these items works on (ids in order)."""
+    ids = sorted(set(item_ids))
+    links: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        stmt = select(BacklogItemCluster).where(BacklogItemCluster.item_id.in_(ids))
+        for link in session.scalars(stmt.order_by(BacklogItemCluster.cluster_id)):
+            links[link.item_id].append(link.cluster_id)
+    return links

@@ -7,6 +7,7 @@ entry in ROUTES fails ``test_every_back_office_route_is_in_the_matrix``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from irritants.auth.services import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation
+from irritants.squads.backlog import create_item
+from irritants.squads.sprint_services import create_sprint
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
 from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user, sign_in
@@ -47,6 +50,8 @@ class World:
     report: int  # a report of ``cluster`` held for moderation
     template: int  # reply template of squad A
     own_token: int  # the caller's own API token (self-service routes)
+    sprint: int = 0  # planned sprint of squad A
+    item: int = 0  # backlog item of squad A, in ``sprint``
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,26 @@ ROUTES = {
     "api_squads.change_phase": route(
         "POST", "/api/v1/squads/{squad_a_slug}/phase", SQUAD_EDITORS, lambda w: {"phase": "construction"}
     ),
+    "api_sprints.list_sprints": route("GET", "/api/v1/squads/{squad_a_slug}/sprints", VIEWERS),
+    "api_sprints.create_sprint": route(
+        "POST",
+        "/api/v1/squads/{squad_a_slug}/sprints",
+        SQUAD_EDITORS,
+        lambda w: {"starts_on": "2027-01-04", "ends_on": "2027-01-15", "goal": "Créneaux du samedi"},
+    ),
+    "api_sprints.get_sprint": route("GET", "/api/v1/sprints/{sprint}", VIEWERS),
+    "api_sprints.edit_sprint": route("PATCH", "/api/v1/sprints/{sprint}", SQUAD_EDITORS, lambda w: {"state": "active"}),
+    "api_sprints.burndown": route("GET", "/api/v1/sprints/{sprint}/burndown", VIEWERS),
+    "api_sprints.list_items": route("GET", "/api/v1/squads/{squad_a_slug}/items", VIEWERS),
+    "api_sprints.create_item": route(
+        "POST", "/api/v1/squads/{squad_a_slug}/items", SQUAD_WORK, lambda w: {"title": "Rappel par SMS", "points": 2}
+    ),
+    "api_sprints.get_item": route("GET", "/api/v1/items/{item}", VIEWERS),
+    "api_sprints.edit_item": route("PATCH", "/api/v1/items/{item}", SQUAD_WORK, lambda w: {"state": "in_progress"}),
+    # Linking irritants is the product owner's call, not a member's.
+    "api_sprints.edit_item.links": route(
+        "PATCH", "/api/v1/items/{item}", SQUAD_EDITORS, lambda w: {"cluster_ids": [w.cluster]}
+    ),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -206,7 +231,15 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_logged_out",
     "irritants.flag",
 }
-BACK_OFFICE_PREFIXES = ("/agents", "/api/v1/triage", "/api/v1/moderation", "/api/v1/me", "/api/v1/squads")
+BACK_OFFICE_PREFIXES = (
+    "/agents",
+    "/api/v1/triage",
+    "/api/v1/moderation",
+    "/api/v1/me",
+    "/api/v1/squads",
+    "/api/v1/sprints",
+    "/api/v1/items",
+)
 
 
 def test_every_back_office_route_is_in_the_matrix(app):
@@ -215,7 +248,7 @@ def test_every_back_office_route_is_in_the_matrix(app):
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(BACK_OFFICE_PREFIXES) and rule.endpoint not in PUBLIC_ENDPOINTS
     }
-    assert found == set(ROUTES)
+    assert found == {endpoint.removesuffix(".links") for endpoint in ROUTES}
 
 
 @pytest.fixture
@@ -252,6 +285,9 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
         s.add(template)
         tokens = {name: create_token(s, user, "outil") for name, user in users.items()}
+        start = dt.date(2026, 12, 7)
+        sprint = create_sprint(s, None, squad_a.id, starts_on=start, ends_on=start + dt.timedelta(days=11))
+        item = create_item(s, None, squad_a.id, title="Créneaux du samedi", points=3, sprint_id=sprint.id)
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -264,6 +300,8 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             report=held.id,
             template=template.id,
             own_token=0,
+            sprint=sprint.id,
+            item=item.id,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
@@ -282,6 +320,10 @@ SNAPSHOT_QUERIES = {
     "phases": "SELECT id, squad_id, phase, started_on, note FROM squad_phase_changes",
     "members": "SELECT squad_id, user_id FROM squad_members",
     "dismissed": "SELECT low_id, high_id FROM dismissed_pairs",
+    "sprints": "SELECT id, squad_id, number, starts_on, ends_on, goal, review_notes, state, version FROM sprints",
+    "items": "SELECT id, squad_id, title, points, state, rank, sprint_id, version FROM backlog_items",
+    "item_links": "SELECT item_id, cluster_id FROM backlog_item_clusters",
+    "item_changes": "SELECT id FROM backlog_item_changes",
 }
 
 
