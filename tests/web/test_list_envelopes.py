@@ -13,7 +13,7 @@ from flask import Flask
 from irritants.auth.services import create_token
 from irritants.db import get_db
 from irritants.paging import ENVELOPE, UNPAGED
-from tests.conftest import make_cluster, make_user
+from tests.conftest import make_cluster, make_squad, make_user
 
 
 def spec_of(app: Flask) -> dict[str, Any]:
@@ -69,6 +69,8 @@ def test_every_list_of_the_openapi_document_is_the_one_envelope_or_says_why_it_i
         "/api/v1/triage/clusters/{cluster_id}/events",
         "/api/v1/triage/clusters/{cluster_id}/reports",
         "/api/v1/triage/templates",
+        "/api/v1/squads/{slug}/sprints",
+        "/api/v1/squads/{slug}/items",
     } <= set(envelopes)
     assert {
         "/api/v1/administrations",
@@ -81,20 +83,21 @@ def test_every_list_of_the_openapi_document_is_the_one_envelope_or_says_why_it_i
 
 
 @pytest.fixture
-def admin_token(app: Flask) -> tuple[str, int]:
+def admin_token(app: Flask) -> tuple[str, int, str]:
     with get_db(app).session_scope() as s:
         cluster = make_cluster(s, "Dossier bloqué", reports=3)
+        squad = make_squad(s, "Aides au logement")
         _, token = create_token(s, make_user(s, "admin"), "listes")
         s.commit()
-        return token, cluster.id
+        return token, cluster.id, squad.slug
 
 
 def test_every_list_answers_exactly_the_envelope_keys(app, client, admin_token):
-    token, cluster_id = admin_token
+    token, cluster_id, slug = admin_token
     headers = {"Authorization": f"Bearer {token}"}
     spec = spec_of(app)
     for path in paged(spec):
-        url = re.sub(r"\{[a-z_]*id\}", str(cluster_id), path)
+        url = re.sub(r"\{[a-z_]*id\}", str(cluster_id), path).replace("{slug}", slug)
         first = client.get(url, headers=headers)
         assert first.status_code == 200, (url, first.get_data(as_text=True))
         body = first.get_json()
