@@ -23,7 +23,7 @@ from irritants.forms import InputSchema
 from irritants.paging import Page, PageQuerySchema, page_schema
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
-from irritants.squads.schemas import MAX_VERSION, REQUIRED
+from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
 from irritants.squads.sprint_progress import sprint_burndown
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,
@@ -64,16 +64,6 @@ def _callers() -> None:
 
 
 # --- inputs -----------------------------------------------------------------------------------------------------
-
-
-def _version() -> fields.Integer:
-    return fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=1, max=MAX_VERSION, error="Version invalide."),
-        error_messages={"invalid": "Version invalide."},
-        metadata={"description": "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"},
-    )
 
 
 def _text(description: str, most: int) -> fields.String:
@@ -142,7 +132,9 @@ class SprintPatchSchema(InputSchema):
         error_messages={"unknown": "Attendu : next_sprint ou backlog.", "null": REQUIRED},
         metadata={"description": "À la clôture : où vont les éléments non terminés (sprint suivant ou backlog)"},
     )
-    expected_version = _version()
+    expected_version = version_field(
+        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
+    )
 
     @ma.validates_schema
     def _closing(self, data: dict[str, Any], **_: Any) -> None:
@@ -186,7 +178,9 @@ class ItemPatchSchema(InputSchema):
         metadata={"description": "Rang dans le backlog (plus petit d'abord) ; celui qui l'occupait descend d'un cran"},
     )
     cluster_ids = _cluster_ids()
-    expected_version = _version()
+    expected_version = version_field(
+        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
+    )
 
 
 class ItemQuerySchema(PageQuerySchema):

@@ -58,13 +58,16 @@ def _phase(description: str, **kwargs: Any) -> fields.Enum:
     )
 
 
-def _version() -> fields.Integer:
+def version_field(
+    description: str = "Version vue (champ version) : 409 si la start-up d'État a changé entre-temps",
+) -> fields.Integer:
+    """``expected_version``: the version the caller saw (1 to 2³¹ − 1, or null)."""
     return fields.Integer(
         strict=True,
         allow_none=True,
         validate=validate.Range(min=1, max=MAX_VERSION, error="Version invalide."),
         error_messages={"invalid": "Version invalide."},
-        metadata={"description": "Version vue (champ version) : 409 si la start-up d'État a changé entre-temps"},
+        metadata={"description": description},
     )
 
 
@@ -127,7 +130,7 @@ class SquadPatchSchema(_Profile):
     """What an edit may change (absent fields are left as they are; null empties an optional one)."""
 
     name = _text("Nom de la start-up d'État", NAME_MAX)
-    expected_version = _version()
+    expected_version = version_field()
 
 
 class SquadPhaseSchema(InputSchema):
@@ -140,7 +143,7 @@ class SquadPhaseSchema(InputSchema):
         error_messages={"invalid": "Date invalide : AAAA-MM-JJ attendu."},
         metadata={"description": "Date de début de la nouvelle phase (aujourd'hui par défaut)"},
     )
-    expected_version = _version()
+    expected_version = version_field()
 
     @ma.post_load
     def _clean(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

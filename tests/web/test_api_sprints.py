@@ -18,6 +18,7 @@ from irritants.squads import backlog
 from irritants.squads.sprint_services import create_sprint
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, ItemState, Sprint
 from tests.conftest import make_cluster, make_squad, make_user
+from tests.web.test_api_squads import is_problem, messages
 
 
 def bearer(app: Flask, *roles: str, squads: Any = ()) -> dict[str, str]:
@@ -26,16 +27,6 @@ def bearer(app: Flask, *roles: str, squads: Any = ()) -> dict[str, str]:
         _, raw = create_token(s, user, "tests")
         s.commit()
     return {"Authorization": f"Bearer {raw}"}
-
-
-def is_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    return response.get_json()
-
-
-def messages(body: dict[str, Any]) -> dict[str, str]:
-    return {e["pointer"]: e["detail"] for e in body.get("errors", [])}
 
 
 @pytest.fixture
