@@ -349,7 +349,9 @@ def set_rank(
         return item
     others = BacklogItem.squad_id == item.squad_id, BacklogItem.id != item.id
     if session.scalar(select(BacklogItem.id).where(*others, BacklogItem.rank == rank)) is not None:
-        after = session.scalars(select(BacklogItem).where(*others, BacklogItem.rank >= rank).order_by(BacklogItem.rank))
+        after = session.scalars(
+            select(BacklogItem).where(*others, BacklogItem.rank >= rank).order_by(BacklogItem.rank)
+        ).all()
         for other in after:
             set_field(session, actor, other, ItemField.RANK, "rank", other.rank + 1, now)
     set_field(session, actor, item, ItemField.RANK, "rank", rank, now)
