@@ -18,5 +18,14 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp):
         api.register_blueprint(bp)
-    for bp in (views.bp, clusters.bp, moderation.bp, triage.bp, triage_templates.bp, triage_suggestions.bp, squads.bp):
+    for bp in (
+        views.bp,
+        clusters.bp,
+        me.bp,
+        moderation.bp,
+        triage.bp,
+        triage_templates.bp,
+        triage_suggestions.bp,
+        squads.bp,
+    ):
         csrf.exempt(bp)

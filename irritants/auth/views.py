@@ -6,6 +6,7 @@ import hmac
 import math
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +22,14 @@ from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
 from irritants.auth.policy import Action, decide
-from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS, LoginSchema, TokenCreateSchema
+from irritants.auth.schemas import (
+    LOGIN_LABELS,
+    PASSWORD_CHANGE_LABELS,
+    TOKEN_DAY_LABELS,
+    TOKEN_LABELS,
+    LoginSchema,
+    TokenCreateSchema,
+)
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
@@ -36,6 +44,7 @@ MAX_ID = 2**31 - 1
 # seen_at is rewritten at most once a minute: a Set-Cookie on every request would buy no precision.
 SEEN_AT_GRANULARITY_SECONDS = 60
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
+WRONG_CURRENT_PASSWORD = "Mot de passe actuel incorrect."  # noqa: S105 - a message, not a secret
 # Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
 DEVICE_COOKIE = "agent_device"
 DEVICE_COOKIE_DAYS = 90
@@ -142,14 +151,7 @@ def login_post() -> Any:
     except ValidationError as err:
         errors = {key: [str(m) for m in messages] for key, messages in err.messages_dict.items()}
         return _render_login(form, errors, 422)
-    config = current_app.config
-    account = throttle.account_key(config["SECRET_KEY"], data["email"])
-    keys = throttle.keys_for(
-        config["SECRET_KEY"],
-        account,
-        network=network_of(request.remote_addr),
-        device=_trusted_device(account),
-    )
+    account, keys = _throttle_keys(data["email"])
     db = get_session()
     attempt = throttle.password_sign_in(
         db, data["email"], data["password"], keys, settings_of(current_app).login, utcnow()
@@ -158,12 +160,7 @@ def login_post() -> Any:
     if attempt.user is None and attempt.wait is not None:
         # Said the same way whether the address has an account or not: both are counted alike.
         seconds = math.ceil(attempt.wait.total_seconds())
-        minutes = math.ceil(seconds / 60)
-        message = (
-            "Trop de tentatives de connexion infructueuses avec cette adresse électronique depuis ce réseau ou ce "
-            f"navigateur : par sécurité, patientez {minutes} minute{'s' if minutes > 1 else ''} avant de réessayer."
-        )
-        return _render_login(form, {"_form": [message]}, 429, **{"Retry-After": str(seconds)})
+        return _render_login(form, {"_form": [_wait_message(seconds)]}, 429, **{"Retry-After": str(seconds)})
     if attempt.user is None:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
     start_session(attempt.user)
@@ -171,6 +168,23 @@ def login_post() -> Any:
     response = redirect(safe_next(form["next"]) or url_for("auth.home"), code=303)
     _remember_device(response, account)
     return response
+
+
+def _throttle_keys(email: str) -> tuple[str, throttle.Keys]:
+    """The address's key and the counters of a password attempt on it from this network or trusted browser."""
+    account = throttle.account_key(current_app.config["SECRET_KEY"], email)
+    device = _trusted_device(account)
+    return account, throttle.keys_for(
+        current_app.config["SECRET_KEY"], account, network=network_of(request.remote_addr), device=device
+    )
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return (
+        "Trop de tentatives de connexion infructueuses avec cette adresse électronique depuis ce réseau ou ce "
+        f"navigateur : par sécurité, patientez {minutes} minute{'s' if minutes > 1 else ''} avant de réessayer."
+    )
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -333,4 +347,74 @@ def revoke_token(token_id: int) -> Any:
         flash("Le jeton est révoqué : il ne permet plus d'appeler l'API.", "success")
     else:
         flash("Ce jeton était déjà révoqué.", "info")
+    return redirect(url_for("auth.home"), code=303)
+
+
+# --- « Changer mon mot de passe » -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """Outcome of a change of one's own password: done, or field errors with their status (422, 429)."""
+
+    errors: dict[str, list[str]]
+    status: int = 204
+    retry_after: int | None = None
+
+
+def change_own_password(user: User, current: str, new: str, confirmation: str | None) -> PasswordChange:
+    """Check the form, then the current password through the sign-in throttle; on success set the new one, end
+    every other session of the agent (this browser's is signed in again with the new epoch) and commit."""
+    config = current_app.config
+    errors = services.new_password_errors(user, current, new, confirmation, min_length=config["PASSWORD_MIN_LENGTH"])
+    if errors:
+        return PasswordChange(errors, 422)
+    _account, keys = _throttle_keys(user.email)
+    db = get_session()
+    attempt = throttle.current_password(db, user, current, keys, settings_of(current_app).login, utcnow())
+    if attempt.user is None:
+        db.commit()  # the failure is counted
+        if attempt.wait is not None:
+            seconds = math.ceil(attempt.wait.total_seconds())
+            return PasswordChange({"current_password": [_wait_message(seconds)]}, 429, seconds)
+        return PasswordChange({"current_password": [WRONG_CURRENT_PASSWORD]}, 422)
+    services.change_own_password(db, user, new, agent=current_agent())
+    db.commit()
+    if bearer_token() is None:
+        login_user(user)  # the session id now carries the new epoch: this browser stays signed in
+    current_app.logger.info("agent %s changed their password", user.id)
+    return PasswordChange({})
+
+
+def _render_password(user: User, errors: dict[str, list[str]], status: int = 200, **headers: str) -> Any:
+    html = render_template(
+        "auth/password.html",
+        user=user,
+        errors=errors,
+        labels=PASSWORD_CHANGE_LABELS,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    )
+    return html, status, headers
+
+
+@bp.get("/mot-de-passe")
+def password_page() -> Any:
+    """« Changer mon mot de passe »."""
+    return _render_password(_session_user(), {})
+
+
+@bp.post("/mot-de-passe")
+def change_password() -> Any:
+    """Change my password: the current one required, the new one twice; my other sessions end."""
+    user = _session_user()
+    outcome = change_own_password(
+        user,
+        request.form.get("current_password", ""),
+        request.form.get("new_password", ""),
+        request.form.get("new_password_confirmation", ""),
+    )
+    if outcome.errors:
+        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+        return _render_password(user, outcome.errors, outcome.status, **headers)
+    flash("Votre mot de passe est changé. Vos autres sessions sont fermées ; celle-ci reste ouverte.", "success")
     return redirect(url_for("auth.home"), code=303)
