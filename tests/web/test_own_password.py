@@ -210,3 +210,20 @@ def test_the_api_answers_problems(app):
 def test_the_api_refuses_anonymous_callers(client):
     response = client.post("/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW})
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
+
+
+def test_a_browser_session_on_the_api_needs_the_csrf_token_and_stays_signed_in(app, client):
+    agent(app)
+    post_login(client)
+    elsewhere = app.test_client()
+    post_login(elsewhere)
+    body = {"current_password": PASSWORD, "new_password": NEW}
+
+    assert client.post("/api/v1/me/password", json=body).status_code == 400
+    assert still_the_old_password(app)
+
+    response = client.post("/api/v1/me/password", json=body, headers={"X-CSRFToken": csrf_token(client, PAGE)})
+
+    assert response.status_code == 204
+    assert signed_in(client) and not signed_in(elsewhere)
+    assert not still_the_old_password(app)
