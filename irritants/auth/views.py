@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
 import math
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
-from itsdangerous import BadData, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants.auth import oidc, services, throttle
+from irritants.auth import oidc, services, sign_in, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
@@ -33,7 +30,6 @@ from irritants.auth.schemas import (
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
-from irritants.people import network_of
 from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
@@ -44,10 +40,6 @@ MAX_ID = 2**31 - 1
 # seen_at is rewritten at most once a minute: a Set-Cookie on every request would buy no precision.
 SEEN_AT_GRANULARITY_SECONDS = 60
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
-WRONG_CURRENT_PASSWORD = "Mot de passe actuel incorrect."  # noqa: S105 - a message, not a secret
-# Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
-DEVICE_COOKIE = "agent_device"
-DEVICE_COOKIE_DAYS = 90
 
 
 def login_limit() -> str:
@@ -151,7 +143,7 @@ def login_post() -> Any:
     except ValidationError as err:
         errors = {key: [str(m) for m in messages] for key, messages in err.messages_dict.items()}
         return _render_login(form, errors, 422)
-    account, keys = _throttle_keys(data["email"])
+    account, keys = sign_in.throttle_keys(data["email"])
     db = get_session()
     attempt = throttle.password_sign_in(
         db, data["email"], data["password"], keys, settings_of(current_app).login, utcnow()
@@ -160,7 +152,7 @@ def login_post() -> Any:
     if attempt.user is None and attempt.wait is not None:
         # Said the same way whether the address has an account or not: both are counted alike.
         seconds = math.ceil(attempt.wait.total_seconds())
-        return _render_login(form, {"_form": [_wait_message(seconds)]}, 429, **{"Retry-After": str(seconds)})
+        return _render_login(form, {"_form": [sign_in.wait_message(seconds)]}, 429, **{"Retry-After": str(seconds)})
     if attempt.user is None:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
     start_session(attempt.user)
@@ -170,48 +162,13 @@ def login_post() -> Any:
     return response
 
 
-def _throttle_keys(email: str) -> tuple[str, throttle.Keys]:
-    """The address's key and the counters of a password attempt on it from this network or trusted browser."""
-    account = throttle.account_key(current_app.config["SECRET_KEY"], email)
-    device = _trusted_device(account)
-    return account, throttle.keys_for(
-        current_app.config["SECRET_KEY"], account, network=network_of(request.remote_addr), device=device
-    )
-
-
-def _wait_message(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    return (
-        "Trop de tentatives de connexion infructueuses avec cette adresse électronique depuis ce réseau ou ce "
-        f"navigateur : par sécurité, patientez {minutes} minute{'s' if minutes > 1 else ''} avant de réessayer."
-    )
-
-
-def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_COOKIE)
-
-
-def _trusted_device(account: str) -> str | None:
-    """The nonce of this browser's device cookie when it signed in to this address before (OWASP device cookies)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
-    if not raw or len(raw) > 500:
-        return None
-    try:
-        payload = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 86400)
-    except BadData:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
-        return None
-    return payload["n"] if hmac.compare_digest(str(payload.get("a", "")), account[:32]) else None
-
-
 def _remember_device(response: Response, account: str) -> None:
     """Mark this browser as one the agent signed in from: other people's failures never slow it down."""
-    value = _device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
+    value = sign_in.device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
     response.set_cookie(
-        DEVICE_COOKIE,
+        sign_in.DEVICE_COOKIE,
         value,
-        max_age=DEVICE_COOKIE_DAYS * 86400,
+        max_age=sign_in.DEVICE_COOKIE_DAYS * 86400,
         path=bp.url_prefix or "/",
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         httponly=True,
@@ -353,39 +310,6 @@ def revoke_token(token_id: int) -> Any:
 # --- « Changer mon mot de passe » -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PasswordChange:
-    """Outcome of a change of one's own password: done, or field errors with their status (422, 429)."""
-
-    errors: dict[str, list[str]]
-    status: int = 204
-    retry_after: int | None = None
-
-
-def change_own_password(user: User, current: str, new: str, confirmation: str | None) -> PasswordChange:
-    """Check the form, then the current password through the sign-in throttle; on success set the new one, end
-    every other session of the agent (this browser's is signed in again with the new epoch) and commit."""
-    config = current_app.config
-    errors = services.new_password_errors(user, current, new, confirmation, min_length=config["PASSWORD_MIN_LENGTH"])
-    if errors:
-        return PasswordChange(errors, 422)
-    _account, keys = _throttle_keys(user.email)
-    db = get_session()
-    attempt = throttle.current_password(db, user, current, keys, settings_of(current_app).login, utcnow())
-    if attempt.user is None:
-        db.commit()  # the failure is counted
-        if attempt.wait is not None:
-            seconds = math.ceil(attempt.wait.total_seconds())
-            return PasswordChange({"current_password": [_wait_message(seconds)]}, 429, seconds)
-        return PasswordChange({"current_password": [WRONG_CURRENT_PASSWORD]}, 422)
-    services.change_own_password(db, user, new, agent=current_agent())
-    db.commit()
-    if bearer_token() is None:
-        login_user(user)  # the session id now carries the new epoch: this browser stays signed in
-    current_app.logger.info("agent %s changed their password", user.id)
-    return PasswordChange({})
-
-
 def _render_password(user: User, errors: dict[str, list[str]], status: int = 200, **headers: str) -> Any:
     html = render_template(
         "auth/password.html",
@@ -407,7 +331,7 @@ def password_page() -> Any:
 def change_password() -> Any:
     """Change my password: the current one required, the new one twice; my other sessions end."""
     user = _session_user()
-    outcome = change_own_password(
+    outcome = sign_in.change_own_password(
         user,
         request.form.get("current_password", ""),
         request.form.get("new_password", ""),
