@@ -29,5 +29,5 @@ def init_app(app: Flask) -> None:
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp):
         api.register_blueprint(bp)
     exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp)
-    for bp in (views.bp, clusters.bp, moderation.bp, triage.bp, *exempt):
+    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, *exempt):
         csrf.exempt(bp)

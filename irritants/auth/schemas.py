@@ -14,6 +14,11 @@ TOKEN_DAY_LABELS = {7: "7 jours", 30: "30 jours", 90: "90 jours", 180: "6 mois",
 
 LOGIN_LABELS = {"email": "Adresse électronique", "password": "Mot de passe"}
 TOKEN_LABELS = {"name": "Nom du jeton", "days": "Durée de validité"}
+PASSWORD_CHANGE_LABELS = {
+    "current_password": "Mot de passe actuel",
+    "new_password": "Nouveau mot de passe",
+    "new_password_confirmation": "Nouveau mot de passe (confirmation)",
+}
 
 
 class LoginSchema(Schema):
@@ -100,4 +105,18 @@ class MeSchema(Schema):
     squads = fields.List(fields.String(), metadata={"description": "Identifiants (slugs) de ses start-ups d'État"})
     token_name = fields.String(
         allow_none=True, metadata={"description": "Nom du jeton d'API utilisé (absent avec une session)"}
+    )
+
+
+class PasswordChangeSchema(Schema):
+    """``POST /api/v1/me/password``: the current password and the new one (its rules are the sign-in page's)."""
+
+    current_password = fields.String(required=True, load_only=True, metadata={"description": "Mot de passe actuel"})
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        metadata={
+            "description": "Nouveau mot de passe : au moins PASSWORD_MIN_LENGTH caractères (12 par défaut), variés, "
+            "sans l'adresse électronique, différent de l'actuel"
+        },
     )

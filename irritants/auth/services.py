@@ -254,6 +254,46 @@ def end_sessions(session: Session, user: User) -> None:
     session.refresh(user, ["session_epoch"])
 
 
+def new_password_errors(
+    user: User, current: str, new: str, confirmation: str | None, *, min_length: int = 12
+) -> dict[str, list[str]]:
+    """Field errors of a change of one's own password, before the current one is checked (French messages).
+
+    ``confirmation`` is the new password typed a second time (None when the caller, as the API, sends it once).
+    """
+    errors: dict[str, list[str]] = {}
+    if user.password_hash is None:
+        errors["current_password"] = [
+            "Votre compte se connecte avec ProConnect : il n'a pas de mot de passe propre à ce service."
+        ]
+        return errors
+    if not current:
+        errors["current_password"] = ["Saisissez votre mot de passe actuel."]
+    elif len(current) > PASSWORD_MAX_LENGTH:
+        errors["current_password"] = ["Le mot de passe ne peut pas dépasser 1 024 caractères."]
+    if not new:
+        errors["new_password"] = ["Saisissez un nouveau mot de passe."]
+    else:
+        problems = password_problems(new, min_length=min_length, email=user.email)
+        if not problems and new == current:
+            problems = ["Le nouveau mot de passe doit être différent du mot de passe actuel."]
+        if problems:
+            errors["new_password"] = problems
+    if confirmation is not None and "new_password" not in errors and confirmation != new:
+        errors["new_password_confirmation"] = ["Les deux saisies du nouveau mot de passe ne sont pas identiques."]
+    return errors
+
+
+def change_own_password(session: Session, user: User, new: str, *, agent: Agent | None = None) -> None:
+    """Set an agent's new password (already checked: ``new_password_errors``, then the current one through the
+    throttle), end every session of theirs (the caller signs the current one in again) and audit the change."""
+    user.password_hash = passwords.hash_password(new)
+    session.flush()
+    end_sessions(session, user)
+    # Neither hash is recorded: the event says who changed it and when.
+    audit.record(session, agent, "user.password_change", "user", user.id, after={"sessions_ended": True})
+
+
 def deactivate_user(session: Session, user: User, *, agent: Agent | None = None) -> bool:
     """Close an account and end its sessions (audited); False when it was already inactive."""
     if not user.active:

@@ -22,13 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from irritants.auth import services
+from irritants.auth import passwords, services
 from irritants.auth.models import LoginThrottle, User
 from irritants.settings import LoginSettings
 
@@ -90,6 +91,23 @@ def password_sign_in(session: Session, email: str, password: str, keys: Keys, ru
     so a burst of parallel guesses on one pair or one address is checked one at a time: none slips past a wait
     because the failures before it were not counted yet.
     """
+    return _guarded(session, keys, rule, now, lambda: services.authenticate(session, email, password))
+
+
+def current_password(session: Session, user: User, password: str, keys: Keys, rule: Rule, now: dt.datetime) -> Attempt:
+    """The signed-in agent's current password, asked before a change, checked and counted as a sign-in is: a stolen
+    open session gives no more guesses at the password than the sign-in page does."""
+    return _guarded(
+        session,
+        keys,
+        rule,
+        now,
+        lambda: user if user.active and passwords.verify_password(user.password_hash, password) else None,
+    )
+
+
+def _guarded(session: Session, keys: Keys, rule: Rule, now: dt.datetime, check: Callable[[], User | None]) -> Attempt:
+    """``check`` unless a wait runs on one of the attempt's counters; a failure is counted on every counter."""
     counters = [
         (_locked(session, key, scope, now), threshold)
         for key, scope, threshold in (
@@ -101,7 +119,7 @@ def password_sign_in(session: Session, email: str, password: str, keys: Keys, ru
     running = [row.blocked_until for row, _ in counters if row.blocked_until is not None and row.blocked_until > now]
     if running:
         return Attempt(None, max(running) - now)
-    user = services.authenticate(session, email, password)
+    user = check()
     if user is not None:
         session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys.pair))
         return Attempt(user)

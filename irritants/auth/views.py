@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import math
 import secrets
 import time
@@ -12,20 +11,25 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_login import current_user, login_user, logout_user
-from itsdangerous import BadData, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants.auth import oidc, services, throttle
+from irritants.auth import oidc, services, sign_in, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
 from irritants.auth.policy import Action, decide
-from irritants.auth.schemas import LOGIN_LABELS, TOKEN_DAY_LABELS, TOKEN_LABELS, LoginSchema, TokenCreateSchema
+from irritants.auth.schemas import (
+    LOGIN_LABELS,
+    PASSWORD_CHANGE_LABELS,
+    TOKEN_DAY_LABELS,
+    TOKEN_LABELS,
+    LoginSchema,
+    TokenCreateSchema,
+)
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter, login_manager
-from irritants.people import network_of
 from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
@@ -36,9 +40,6 @@ MAX_ID = 2**31 - 1
 # seen_at is rewritten at most once a minute: a Set-Cookie on every request would buy no precision.
 SEEN_AT_GRANULARITY_SECONDS = 60
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
-# Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
-DEVICE_COOKIE = "agent_device"
-DEVICE_COOKIE_DAYS = 90
 
 
 def login_limit() -> str:
@@ -142,14 +143,7 @@ def login_post() -> Any:
     except ValidationError as err:
         errors = {key: [str(m) for m in messages] for key, messages in err.messages_dict.items()}
         return _render_login(form, errors, 422)
-    config = current_app.config
-    account = throttle.account_key(config["SECRET_KEY"], data["email"])
-    keys = throttle.keys_for(
-        config["SECRET_KEY"],
-        account,
-        network=network_of(request.remote_addr),
-        device=_trusted_device(account),
-    )
+    account, keys = sign_in.throttle_keys(data["email"])
     db = get_session()
     attempt = throttle.password_sign_in(
         db, data["email"], data["password"], keys, settings_of(current_app).login, utcnow()
@@ -158,12 +152,7 @@ def login_post() -> Any:
     if attempt.user is None and attempt.wait is not None:
         # Said the same way whether the address has an account or not: both are counted alike.
         seconds = math.ceil(attempt.wait.total_seconds())
-        minutes = math.ceil(seconds / 60)
-        message = (
-            "Trop de tentatives de connexion infructueuses avec cette adresse électronique depuis ce réseau ou ce "
-            f"navigateur : par sécurité, patientez {minutes} minute{'s' if minutes > 1 else ''} avant de réessayer."
-        )
-        return _render_login(form, {"_form": [message]}, 429, **{"Retry-After": str(seconds)})
+        return _render_login(form, {"_form": [sign_in.wait_message(seconds)]}, 429, **{"Retry-After": str(seconds)})
     if attempt.user is None:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
     start_session(attempt.user)
@@ -173,31 +162,13 @@ def login_post() -> Any:
     return response
 
 
-def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_COOKIE)
-
-
-def _trusted_device(account: str) -> str | None:
-    """The nonce of this browser's device cookie when it signed in to this address before (OWASP device cookies)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
-    if not raw or len(raw) > 500:
-        return None
-    try:
-        payload = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 86400)
-    except BadData:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
-        return None
-    return payload["n"] if hmac.compare_digest(str(payload.get("a", "")), account[:32]) else None
-
-
 def _remember_device(response: Response, account: str) -> None:
     """Mark this browser as one the agent signed in from: other people's failures never slow it down."""
-    value = _device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
+    value = sign_in.device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
     response.set_cookie(
-        DEVICE_COOKIE,
+        sign_in.DEVICE_COOKIE,
         value,
-        max_age=DEVICE_COOKIE_DAYS * 86400,
+        max_age=sign_in.DEVICE_COOKIE_DAYS * 86400,
         path=bp.url_prefix or "/",
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         httponly=True,
@@ -333,4 +304,41 @@ def revoke_token(token_id: int) -> Any:
         flash("Le jeton est révoqué : il ne permet plus d'appeler l'API.", "success")
     else:
         flash("Ce jeton était déjà révoqué.", "info")
+    return redirect(url_for("auth.home"), code=303)
+
+
+# --- « Changer mon mot de passe » -------------------------------------------------------------------------------
+
+
+def _render_password(user: User, errors: dict[str, list[str]], status: int = 200, **headers: str) -> Any:
+    html = render_template(
+        "auth/password.html",
+        user=user,
+        errors=errors,
+        labels=PASSWORD_CHANGE_LABELS,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    )
+    return html, status, headers
+
+
+@bp.get("/mot-de-passe")
+def password_page() -> Any:
+    """« Changer mon mot de passe »."""
+    return _render_password(_session_user(), {})
+
+
+@bp.post("/mot-de-passe")
+def change_password() -> Any:
+    """Change my password: the current one required, the new one twice; my other sessions end."""
+    user = _session_user()
+    outcome = sign_in.change_own_password(
+        user,
+        request.form.get("current_password", ""),
+        request.form.get("new_password", ""),
+        request.form.get("new_password_confirmation", ""),
+    )
+    if outcome.errors:
+        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+        return _render_password(user, outcome.errors, outcome.status, **headers)
+    flash("Votre mot de passe est changé. Vos autres sessions sont fermées ; celle-ci reste ouverte.", "success")
     return redirect(url_for("auth.home"), code=303)

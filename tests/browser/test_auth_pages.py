@@ -73,6 +73,37 @@ def test_sign_in_manage_a_token_and_sign_out_with_the_keyboard(server, page, age
     page.wait_for_url(re.compile(r".*/agents/connexion\?next=.*"))
 
 
+def type_and_send(page, fields: dict[str, str]) -> None:
+    """Tab to each field, type its value, and send the form with Enter."""
+    for field, value in fields.items():
+        tab_to(page, f"#id_{field}")
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+def test_change_my_password_with_the_keyboard(server, page, agent):
+    page.goto(server.url + "/agents/connexion")
+    type_and_send(page, {"email": EMAIL, "password": PASSWORD})
+    page.wait_for_url(re.compile(r".*/agents/$"))
+
+    page.get_by_role("link", name="Changer mon mot de passe").press("Enter")
+    page.wait_for_url(re.compile(r".*/agents/mot-de-passe$"))
+    assert_accessible(page)
+
+    # Two different new passwords: the summary takes the focus, the error sits next to its field.
+    new = "une toute nouvelle phrase de passe 7"
+    type_and_send(page, {"current_password": PASSWORD, "new_password": new, "new_password_confirmation": "autre"})
+    page.wait_for_selector("#error-summary")
+    assert page.title().startswith("Erreur : ")
+    assert "ne sont pas identiques" in page.locator("#id_new_password_confirmation-group").inner_text()
+    assert_accessible(page)
+
+    type_and_send(page, {"current_password": PASSWORD, "new_password": new, "new_password_confirmation": new})
+    page.wait_for_url(re.compile(r".*/agents/$"))
+    assert "Votre mot de passe est changé." in page.content()
+    assert_accessible(page)
+
+
 def test_proconnect_sign_in_and_sign_out_in_a_real_browser(database_url, make_app, browser, page):
     """Forms that end in a redirect to ProConnect must be allowed by the CSP's form-action (Chromium enforces it)."""
     app = make_app()

@@ -148,11 +148,16 @@ def test_anonymous_callers_get_401_before_any_body_is_read(app, client, body):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+# Writes every agent may make on their own account: a manager's body is read there (and a bad one refused).
+SELF_SERVICE_WRITES = {("POST", "/api/v1/me/password")}
+
+
 def test_agents_without_any_right_to_write_get_403_before_any_body_is_read(app, client):
     manager = token_for(app, "manager")
     for method, url in _agent_writes(app):
         response = client.open(url, method=method, data=DEEP, content_type="application/json", headers=manager)
-        assert response.status_code == 403, (method, url, response.status_code)
+        expected = 400 if (method, url) in SELF_SERVICE_WRITES else 403
+        assert response.status_code == expected, (method, url, response.status_code)
 
 
 def test_a_squad_member_gets_403_from_moderation_before_the_body_is_read(app, client):

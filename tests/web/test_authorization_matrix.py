@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from irritants.auth.models import ApiToken, User
+from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.auth.services import create_token
 from irritants.clusters.models import Cluster
@@ -26,7 +27,7 @@ from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
-from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user, sign_in
+from tests.conftest import PASSWORD, RANKING, make_cluster, make_report, make_squad, make_user, sign_in
 
 PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
 VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
@@ -71,11 +72,20 @@ def route(method: str, path: str, allowed: set[str], body: Callable[[World], dic
 
 
 HTML_VIEWERS = VIEWERS - {"token_other_squad"}
+# Every principal has the password PASSWORD (one hash for all: Argon2 is slow on purpose).
+PASSWORD_HASH = hash_password(PASSWORD)
+NEW_PASSWORD_FORM = {
+    "current_password": PASSWORD,
+    "new_password": "une toute nouvelle phrase de passe 7",
+    "new_password_confirmation": "une toute nouvelle phrase de passe 7",
+}
 ROUTES = {
     # Back-office pages and forms.
     "auth.home": route("GET", "/agents/", SELF_SERVICE),
     "auth.create_token": route("POST", "/agents/jetons", SELF_SERVICE, lambda w: {"name": "tableur", "days": "30"}),
     "auth.revoke_token": route("POST", "/agents/jetons/{own_token}/revocation", SELF_SERVICE),
+    "auth.password_page": route("GET", "/agents/mot-de-passe", SELF_SERVICE),
+    "auth.change_password": route("POST", "/agents/mot-de-passe", SELF_SERVICE, lambda w: NEW_PASSWORD_FORM),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
@@ -135,6 +145,12 @@ ROUTES = {
     "moderation.preview": route("POST", "/agents/moderation/{report}/apercu", OWNERS, lambda w: {"mask": "RSA"}),
     # API.
     "api_me.me": route("GET", "/api/v1/me", SELF_SERVICE | {"token_other_squad"}),
+    "api_me.change_password": route(
+        "POST",
+        "/api/v1/me/password",
+        SELF_SERVICE | {"token_other_squad"},
+        lambda w: {key: NEW_PASSWORD_FORM[key] for key in ("current_password", "new_password")},
+    ),
     "api_moderation.list_pending": route("GET", "/api/v1/moderation/reports", MODERATORS),
     "api_moderation.decide": route(
         "POST", "/api/v1/moderation/reports/{report}/decision", OWNERS, lambda w: {"decision": "reject"}
@@ -276,6 +292,8 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             "admin": make_user(s, "admin"),
             "token_other_squad": make_user(s, "squad_member", squads=[squad_b]),
         }
+        for user in users.values():
+            user.password_hash = PASSWORD_HASH
         cluster = make_cluster(s, "Rendez-vous introuvables en préfecture", squad_id=squad_a.id, status="planned")
         free = make_cluster(s, "Formulaire qui refuse un IBAN valide", reports=2)
         duplicate = make_cluster(s, "Aucun créneau de rendez-vous", reports=2, squad_id=squad_a.id)
