@@ -7,32 +7,38 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
 from flask import request
-from marshmallow import fields, validate
 from sqlalchemy import select
 
 from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.sprints_schemas import (
+    BurndownSchema,
+    ItemCreateSchema,
+    ItemOutSchema,
+    ItemPageSchema,
+    ItemPatchSchema,
+    ItemQuerySchema,
+    SprintCreateSchema,
+    SprintOutSchema,
+    SprintPageSchema,
+    SprintPatchSchema,
+)
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
 from irritants.db import get_session
-from irritants.forms import InputSchema
-from irritants.paging import Page, PageQuerySchema, page_schema
+from irritants.paging import Page, PageQuerySchema
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
-from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
 from irritants.squads.sprint_progress import sprint_burndown
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,
     SPRINT_STATE_LABELS,
     BacklogItem,
-    ItemState,
     Sprint,
     SprintState,
-    Unfinished,
 )
 
 bp = Blueprint(
@@ -43,11 +49,6 @@ bp = Blueprint(
 )
 SECURITY = [{BEARER_AUTH: []}]
 NO_STORE = {"Cache-Control": "no-store"}
-GOAL_MAX = 2000
-NOTES_MAX = 10_000
-DESCRIPTION_MAX = 10_000
-LINKS_MAX = 50
-DATE_ERRORS = {"invalid": "Date invalide : AAAA-MM-JJ attendu.", "required": REQUIRED, "null": REQUIRED}
 
 
 @bp.before_request
@@ -61,198 +62,6 @@ def _callers() -> None:
         return
     require(Action.WORK_ITEMS)
     protect_api_write()
-
-
-# --- inputs -----------------------------------------------------------------------------------------------------
-
-
-def _text(description: str, most: int) -> fields.String:
-    return fields.String(
-        allow_none=True,
-        validate=validate.Length(max=most, error=f"{most} caractères au plus."),
-        error_messages={"invalid": "Un texte est attendu."},
-        metadata={"description": description},
-    )
-
-
-def _id(description: str, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_VERSION, error="Identifiant invalide."),
-        error_messages={"invalid": "Un identifiant (nombre entier) est attendu."},
-        metadata={"description": description},
-        **kwargs,
-    )
-
-
-def _cluster_ids() -> fields.List:
-    return fields.List(
-        _id("Identifiant d'irritant"),
-        validate=validate.Length(max=LINKS_MAX, error=f"{LINKS_MAX} irritants au plus."),
-        error_messages={"invalid": "Une liste d'identifiants d'irritants est attendue.", "null": REQUIRED},
-        metadata={
-            "description": "Irritants sur lesquels porte l'élément (la liste entière : elle remplace l'ancienne)"
-        },
-    )
-
-
-def _points() -> fields.Integer:
-    return fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=0, max=MAX_VERSION, error="Les points sont un nombre entier positif ou nul."),
-        error_messages={"invalid": "Les points sont un nombre entier positif ou nul (ou null)."},
-        metadata={"description": "Estimation en points (entier positif ou nul ; null : pas d'estimation)"},
-    )
-
-
-class SprintCreateSchema(InputSchema):
-    starts_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Premier jour"})
-    ends_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Dernier jour"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
-
-
-class SprintPatchSchema(InputSchema):
-    starts_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Premier jour (pas une fois terminé)"})
-    ends_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Dernier jour (pas une fois terminé)"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
-    review_notes = _text("Notes de revue", NOTES_MAX)
-    state = fields.Enum(
-        SprintState,
-        by_value=True,
-        error_messages={
-            "unknown": "État inconnu. Attendu : active (commencer) ou closed (terminer).",
-            "null": REQUIRED,
-        },
-        metadata={"description": "active : commencer le sprint ; closed : le terminer (avec unfinished)"},
-    )
-    unfinished = fields.Enum(
-        Unfinished,
-        by_value=True,
-        error_messages={"unknown": "Attendu : next_sprint ou backlog.", "null": REQUIRED},
-        metadata={"description": "À la clôture : où vont les éléments non terminés (sprint suivant ou backlog)"},
-    )
-    expected_version = version_field(
-        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
-    )
-
-    @ma.validates_schema
-    def _closing(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("state") == SprintState.CLOSED and "unfinished" not in data:
-            raise ma.ValidationError(
-                "Dites où vont les éléments non terminés : next_sprint (sprint suivant) ou backlog.", "unfinished"
-            )
-        if "unfinished" in data and data.get("state") != SprintState.CLOSED:
-            raise ma.ValidationError("Seulement à la clôture du sprint (state: closed).", "unfinished")
-
-
-class ItemCreateSchema(InputSchema):
-    title = fields.String(
-        required=True,
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Un texte est attendu."},
-        metadata={"description": f"Titre ({backlog.TITLE_MAX} caractères au plus)"},
-    )
-    description = _text("Description", DESCRIPTION_MAX)
-    points = _points()
-    sprint_id = _id("Sprint de la start-up d'État (absent ou null : backlog produit)", allow_none=True)
-    cluster_ids = _cluster_ids()
-
-
-class ItemPatchSchema(InputSchema):
-    title = fields.String(
-        error_messages={"null": REQUIRED, "invalid": "Un texte est attendu."}, metadata={"description": "Titre"}
-    )
-    description = _text("Description", DESCRIPTION_MAX)
-    state = fields.Enum(
-        ItemState,
-        by_value=True,
-        error_messages={"unknown": "État inconnu. Attendu : todo, in_progress ou done.", "null": REQUIRED},
-        metadata={"description": "todo (à faire), in_progress (en cours), done (fait)"},
-    )
-    points = _points()
-    sprint_id = _id("Sprint ouvert de la start-up d'État ; null : retour au backlog produit", allow_none=True)
-    rank = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=-(2**30) + 1, max=2**30 - 1, error="Rang invalide."),
-        error_messages={"invalid": "Le rang est un nombre entier.", "null": REQUIRED},
-        metadata={"description": "Rang dans le backlog (plus petit d'abord) ; celui qui l'occupait descend d'un cran"},
-    )
-    cluster_ids = _cluster_ids()
-    expected_version = version_field(
-        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
-    )
-
-
-class ItemQuerySchema(PageQuerySchema):
-    sprint_id = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_VERSION, error="Identifiant invalide."),
-        error_messages={"invalid": "Un identifiant de sprint est attendu."},
-        metadata={"description": "Les éléments de ce sprint seulement"},
-    )
-    backlog = fields.Boolean(
-        load_default=False,
-        error_messages={"invalid": "true ou false attendu."},
-        metadata={"description": "true : le backlog produit seulement (éléments sans sprint)"},
-    )
-    state = fields.Enum(
-        ItemState,
-        by_value=True,
-        error_messages={"unknown": "État inconnu. Attendu : todo, in_progress ou done."},
-        metadata={"description": "Les éléments dans cet état seulement"},
-    )
-
-
-# --- answers ----------------------------------------------------------------------------------------------------
-
-
-class SprintOutSchema(ma.Schema):
-    id = fields.Integer()
-    squad = fields.String(metadata={"description": "Identifiant court de la start-up d'État"})
-    number = fields.Integer()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
-    goal = fields.String()
-    review_notes = fields.String()
-    state = fields.Enum(SprintState, by_value=True)
-    state_label = fields.String()
-    started_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    unfinished_to = fields.Enum(Unfinished, by_value=True, allow_none=True)
-    version = fields.Integer(metadata={"description": "À renvoyer en expected_version"})
-
-
-class ItemOutSchema(ma.Schema):
-    id = fields.Integer()
-    squad = fields.String()
-    title = fields.String()
-    description = fields.String()
-    points = fields.Integer(allow_none=True)
-    state = fields.Enum(ItemState, by_value=True)
-    state_label = fields.String()
-    rank = fields.Integer()
-    sprint_id = fields.Integer(allow_none=True)
-    cluster_ids = fields.List(fields.Integer())
-    updated_at = fields.DateTime()
-    version = fields.Integer(metadata={"description": "À renvoyer en expected_version"})
-
-
-class BurndownDaySchema(ma.Schema):
-    date = fields.Date()
-    points_remaining = fields.Integer(allow_none=True, metadata={"description": "null : jour à venir"})
-    scope = fields.Integer(metadata={"description": "Points de tous les éléments du sprint ce jour-là"})
-    ideal = fields.Float()
-    people_affected = fields.Integer(
-        allow_none=True, metadata={"description": "Personnes touchées par les irritants liés non corrigés"}
-    )
-
-
-class BurndownSchema(ma.Schema):
-    sprint = fields.Nested(SprintOutSchema)
-    days = fields.List(fields.Nested(BurndownDaySchema), metadata={"description": "Un jour par jour du sprint"})
-
-
-SprintPageSchema = page_schema(SprintOutSchema, "SprintPage", "Sprints, le plus récent d'abord")
-ItemPageSchema = page_schema(ItemOutSchema, "BacklogItemPage", "Éléments de backlog, par rang")
 
 
 def _sprint_body(sprint: Sprint, slug: str) -> dict[str, Any]:
