@@ -32,6 +32,7 @@ DOMAINS = (
     Domain("irritants.public"),
     Domain("irritants.pages"),
     Domain("irritants.api"),
+    Domain("irritants.teams"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage"),

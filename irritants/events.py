@@ -50,3 +50,9 @@ cluster_split = _events.signal("cluster-split")
 #: One report put in another irritant by hand: ``report_id``, ``from_cluster_id`` (or None), ``to_cluster_id``,
 #: ``agent``.
 report_moved = _events.signal("report-moved")
+
+#: One change of a backlog item (created, state, sprint, points, rank, title, description, an irritant linked or
+#: unlinked), sent by ``squads.backlog`` for each row of its change log: ``item_id``, ``squad_id``, ``field`` (an
+#: ``ItemField`` value), ``before`` and ``after`` (as logged: strings or None), ``agent``. Triage listens to carry an
+#: item's progress to its irritants (``planned``, ``in_progress``) in the same transaction, whatever the door.
+backlog_item_changed = _events.signal("backlog-item-changed")

@@ -29,7 +29,7 @@ PURE = ("clustering", "ranking", "status.py")
 WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models")
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
-    ("irritants.public", "irritants.api", "irritants.pages"),
+    ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),

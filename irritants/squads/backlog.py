@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from irritants import events
 from irritants.audit.services import SYSTEM, Actor
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, StaleObject, ValidationFailed
@@ -102,6 +103,10 @@ def log_change(
             actor=actor.label if actor else SYSTEM, field=field,
             old_value=None if old is None else str(old), new_value=None if new is None else str(new),
         )
+    )  # fmt: skip
+    events.backlog_item_changed.send(
+        session, item_id=item.id, squad_id=item.squad_id, field=field.value,
+        before=None if old is None else str(old), after=None if new is None else str(new), agent=actor,
     )  # fmt: skip
 
 

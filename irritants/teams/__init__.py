@@ -1,0 +1,17 @@
+"""The squads' own back-office: what agents see of a start-up d'État (« mon équipe », its board, product backlog and
+progress charts) and the forms that create and edit squads and their members.
+
+A door, like ``public/`` and ``api/``: it reads and writes through the services of triage (which propagates an
+item's progress to its irritants), squads and auth, asks the policy before every write, and nothing imports it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The agents' pages of squads (each module of this package holds one blueprint)."""
