@@ -53,7 +53,7 @@ def test_a_member_moves_an_item_across_the_board_with_the_keyboard(server, page,
     assert_accessible(page)
 
     card = f"#element-{ids['item']}"
-    tab_to(page, f'{card} form:has(input[name=state][value=in_progress]) button')
+    tab_to(page, f"{card} form:has(input[name=state][value=in_progress]) button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.endswith(f"?element={ids['item']}#element-{ids['item']}")

@@ -323,3 +323,15 @@ def test_next_still_wins_over_my_team_after_sign_in(app, world):
     data = {"csrf_token": token, "email": email, "password": PASSWORD, "next": "/agents/modeles"}
     response = client.post("/agents/connexion", data=data)
     assert response.headers["Location"] == "/agents/modeles"
+
+
+def test_the_demo_squads_have_a_product_backlog_on_their_page(app, client, login):
+    from irritants.auth.demo import create_demo_agents
+
+    with get_db(app).session_scope() as s:
+        create_demo_agents(s)
+        s.commit()
+    login("manager")
+    html = client.get("/agents/equipes/rendez-vous-prefecture").get_data(as_text=True)
+    assert backlog_titles(html)[0] == "Ouvrir les créneaux à heure fixe, annoncée à l&#39;avance"
+    assert len(backlog_titles(html)) == 3
