@@ -13,10 +13,8 @@ from sqlalchemy import select
 from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.api.sprints_schemas import (
     BurndownSchema,
-    ItemCreateSchema,
     ItemOutSchema,
     ItemPageSchema,
-    ItemPatchSchema,
     ItemQuerySchema,
     SprintCreateSchema,
     SprintOutSchema,
@@ -32,6 +30,7 @@ from irritants.db import get_session
 from irritants.paging import Page, PageQuerySchema
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
+from irritants.squads.item_schemas import ItemCreateSchema, ItemPatchSchema
 from irritants.squads.sprint_progress import sprint_burndown
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,

@@ -10,71 +10,29 @@ from marshmallow import fields, validate
 
 from irritants.forms import InputSchema
 from irritants.paging import PageQuerySchema, page_schema
-from irritants.squads import backlog
+from irritants.squads.item_schemas import text_field
 from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
 from irritants.squads.sprints import ItemState, SprintState, Unfinished
 
 GOAL_MAX = 2000
 NOTES_MAX = 10_000
-DESCRIPTION_MAX = 10_000
-LINKS_MAX = 50
 DATE_ERRORS = {"invalid": "Date invalide : AAAA-MM-JJ attendu.", "required": REQUIRED, "null": REQUIRED}
 
 
 # --- inputs -----------------------------------------------------------------------------------------------------
 
 
-def _text(description: str, most: int) -> fields.String:
-    return fields.String(
-        allow_none=True,
-        validate=validate.Length(max=most, error=f"{most} caractères au plus."),
-        error_messages={"invalid": "Un texte est attendu."},
-        metadata={"description": description},
-    )
-
-
-def _id(description: str, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(
-        strict=True,
-        validate=validate.Range(min=1, max=MAX_VERSION, error="Identifiant invalide."),
-        error_messages={"invalid": "Un identifiant (nombre entier) est attendu."},
-        metadata={"description": description},
-        **kwargs,
-    )
-
-
-def _cluster_ids() -> fields.List:
-    return fields.List(
-        _id("Identifiant d'irritant"),
-        validate=validate.Length(max=LINKS_MAX, error=f"{LINKS_MAX} irritants au plus."),
-        error_messages={"invalid": "Une liste d'identifiants d'irritants est attendue.", "null": REQUIRED},
-        metadata={
-            "description": "Irritants sur lesquels porte l'élément (la liste entière : elle remplace l'ancienne)"
-        },
-    )
-
-
-def _points() -> fields.Integer:
-    return fields.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=0, max=MAX_VERSION, error="Les points sont un nombre entier positif ou nul."),
-        error_messages={"invalid": "Les points sont un nombre entier positif ou nul (ou null)."},
-        metadata={"description": "Estimation en points (entier positif ou nul ; null : pas d'estimation)"},
-    )
-
-
 class SprintCreateSchema(InputSchema):
     starts_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Premier jour"})
     ends_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Dernier jour"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
+    goal = text_field("Objectif du sprint", GOAL_MAX)
 
 
 class SprintPatchSchema(InputSchema):
     starts_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Premier jour (pas une fois terminé)"})
     ends_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Dernier jour (pas une fois terminé)"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
-    review_notes = _text("Notes de revue", NOTES_MAX)
+    goal = text_field("Objectif du sprint", GOAL_MAX)
+    review_notes = text_field("Notes de revue", NOTES_MAX)
     state = fields.Enum(
         SprintState,
         by_value=True,
@@ -102,43 +60,6 @@ class SprintPatchSchema(InputSchema):
             )
         if "unfinished" in data and data.get("state") != SprintState.CLOSED:
             raise ma.ValidationError("Seulement à la clôture du sprint (state: closed).", "unfinished")
-
-
-class ItemCreateSchema(InputSchema):
-    title = fields.String(
-        required=True,
-        error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Un texte est attendu."},
-        metadata={"description": f"Titre ({backlog.TITLE_MAX} caractères au plus)"},
-    )
-    description = _text("Description", DESCRIPTION_MAX)
-    points = _points()
-    sprint_id = _id("Sprint de la start-up d'État (absent ou null : backlog produit)", allow_none=True)
-    cluster_ids = _cluster_ids()
-
-
-class ItemPatchSchema(InputSchema):
-    title = fields.String(
-        error_messages={"null": REQUIRED, "invalid": "Un texte est attendu."}, metadata={"description": "Titre"}
-    )
-    description = _text("Description", DESCRIPTION_MAX)
-    state = fields.Enum(
-        ItemState,
-        by_value=True,
-        error_messages={"unknown": "État inconnu. Attendu : todo, in_progress ou done.", "null": REQUIRED},
-        metadata={"description": "todo (à faire), in_progress (en cours), done (fait)"},
-    )
-    points = _points()
-    sprint_id = _id("Sprint ouvert de la start-up d'État ; null : retour au backlog produit", allow_none=True)
-    rank = fields.Integer(
-        strict=True,
-        validate=validate.Range(min=-(2**30) + 1, max=2**30 - 1, error="Rang invalide."),
-        error_messages={"invalid": "Le rang est un nombre entier.", "null": REQUIRED},
-        metadata={"description": "Rang dans le backlog (plus petit d'abord) ; celui qui l'occupait descend d'un cran"},
-    )
-    cluster_ids = _cluster_ids()
-    expected_version = version_field(
-        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
-    )
 
 
 class ItemQuerySchema(PageQuerySchema):

@@ -70,6 +70,19 @@ def start_session(user: User, *, id_token: str | None = None) -> None:
         cookie_session[ID_TOKEN_KEY] = id_token
 
 
+#: Roles whose work is their squad's: they land on « mon équipe » after signing in (when they are in a squad).
+SQUAD_ROLES = frozenset({"squad_member", "product_owner"})
+
+
+def landing(db: Any, user: User) -> str:
+    """Where an agent lands after signing in without a ``next``: « mon équipe » for the people of a squad (squad
+    members and product owners in one, with no other role), else the « Espace agents »."""
+    roles = set(user.roles or [])
+    if roles and roles <= SQUAD_ROLES and services.squads_of(db, user.id):
+        return url_for("board.my_team_page")
+    return url_for("auth.home")
+
+
 def _session_user() -> User:
     """The agent signed in with a browser session (API tokens are refused on every page: see access.py)."""
     if not current_user.is_authenticated:
@@ -157,7 +170,7 @@ def login_post() -> Any:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
     start_session(attempt.user)
     current_app.logger.info("agent %s signed in with a password", attempt.user.id)
-    response = redirect(safe_next(form["next"]) or url_for("auth.home"), code=303)
+    response = redirect(safe_next(form["next"]) or landing(db, attempt.user), code=303)
     _remember_device(response, account)
     return response
 
@@ -227,10 +240,11 @@ def proconnect_callback() -> Any:
             return html, 403
         services.record_login(db, user)
         db.commit()
+        home = landing(db, user)
     target = cookie_session.get(NEXT_KEY)
     start_session(user, id_token=identity.id_token)
     current_app.logger.info("agent %s signed in with ProConnect", user.id)
-    return redirect(safe_next(target) or url_for("auth.home"), code=303)
+    return redirect(safe_next(target) or home, code=303)
 
 
 @bp.get("/proconnect/deconnecte")

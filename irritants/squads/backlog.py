@@ -400,3 +400,9 @@ def links_of(session: Session, item_ids: Iterable[int]) -> dict[int, list[int]]:
         for link in session.scalars(stmt.order_by(BacklogItemCluster.cluster_id)):
             links[link.item_id].append(link.cluster_id)
     return links
+
+
+def item_changes(session: Session, item_id: int) -> list[BacklogItemChange]:
+    """An item's change log, the newest first (who, when, what, old and new values)."""
+    stmt = select(BacklogItemChange).where(BacklogItemChange.item_id == item_id)
+    return list(session.scalars(stmt.order_by(BacklogItemChange.changed_at.desc(), BacklogItemChange.id.desc())))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from irritants.squads import services
+from irritants.squads import backlog, services
 from irritants.squads.models import Squad
 from irritants.squads.phases import SquadPhase
 
@@ -25,6 +25,7 @@ class DemoSquad:
     incubator: str
     product_url: str | None
     phases: tuple[tuple[SquadPhase, dt.date, str | None], ...]  # oldest first
+    items: tuple[tuple[str, int | None], ...] = ()  # its product backlog: title and points, in order
 
 
 DEMO_SQUADS = (
@@ -41,6 +42,11 @@ DEMO_SQUADS = (
             (P.INVESTIGATION, dt.date(2025, 9, 15), "Entretiens avec des usagers et des agents de trois préfectures."),
             (P.CONSTRUCTION, dt.date(2026, 3, 2), "Un premier département pilote ouvre ses créneaux à heure fixe."),
         ),
+        (
+            ("Ouvrir les créneaux à heure fixe, annoncée à l'avance", 5),
+            ("Confirmer chaque rendez-vous par courriel et par SMS", 3),
+            ("Permettre d'annuler en ligne pour libérer le créneau", 2),
+        ),
     ),
     DemoSquad(
         "Aides au logement",
@@ -55,12 +61,18 @@ DEMO_SQUADS = (
             (P.CONSTRUCTION, dt.date(2025, 3, 3), "Premier service en ligne ouvert dans deux départements."),
             (P.ACCELERATION, dt.date(2025, 10, 6), "Ouvert dans toute la France métropolitaine."),
         ),
+        (
+            ("Expliquer chaque suspension d'aide dans le courrier", 3),
+            ("Ne demander chaque justificatif qu'une seule fois", 8),
+            ("Recours en ligne contre une suspension", None),
+        ),
     ),
 )
 
 
 def create_demo_squads(session: Session) -> list[Squad]:
-    """The demo squads missing from the database, each with its profile and dated phases (audited as the system)."""
+    """The demo squads missing from the database, each with its profile, dated phases (audited as the system) and a
+    few backlog items."""
     created = []
     for demo in DEMO_SQUADS:
         if session.scalar(select(Squad.id).where(Squad.slug == demo.slug)) is not None:
@@ -82,5 +94,7 @@ def create_demo_squads(session: Session) -> list[Squad]:
         )
         for phase, day, note in later:
             services.change_phase(session, None, squad, {"phase": phase, "started_on": day, "note": note})
+        for title, points in demo.items:  # a product backlog, so that the squad's page is not empty
+            backlog.create_item(session, None, squad.id, title=title, points=points)
         created.append(squad)
     return created

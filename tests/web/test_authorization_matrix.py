@@ -53,6 +53,8 @@ class World:
     own_token: int  # the caller's own API token (self-service routes)
     sprint: int = 0  # planned sprint of squad A
     item: int = 0  # backlog item of squad A, in ``sprint``
+    backlog_item: int = 0  # backlog item of squad A in its product backlog, second of two (it can go to the top)
+    linked_item: int = 0  # backlog item of squad A linked to ``cluster``
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,41 @@ ROUTES = {
         "POST", "/agents/moderation/{report}", OWNERS, lambda w: {"decision": "publish", "expected": "pending"}
     ),
     "moderation.preview": route("POST", "/agents/moderation/{report}/apercu", OWNERS, lambda w: {"mask": "RSA"}),
+    # The squads' own pages (teams): every agent with a role reads; the squad's people move its items; linking an
+    # item to irritants is its product owners' call.
+    "board.my_team_page": route("GET", "/agents/mon-equipe", HTML_VIEWERS),
+    "board.squad_page": route("GET", "/agents/equipes/{squad_a_slug}", HTML_VIEWERS),
+    "board.change_state": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements/{item}/etat", SQUAD_WORK, lambda w: {"state": "in_progress"}
+    ),
+    "board.set_sprint": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements/{item}/sprint", SQUAD_WORK, lambda w: {"sprint": "backlog"}
+    ),
+    "board.move": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements/{backlog_item}/rang", SQUAD_WORK, lambda w: {"move": "top"}
+    ),
+    "team_items.create_item": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements", SQUAD_WORK, lambda w: {"title": "Rappel par SMS"}
+    ),
+    "team_items.create_item.links": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/elements",
+        SQUAD_EDITORS,
+        lambda w: {"title": "Rappel par SMS", "irritants": str(w.cluster)},
+    ),
+    "team_items.item_page": route("GET", "/agents/equipes/{squad_a_slug}/elements/{item}", HTML_VIEWERS),
+    "team_items.edit_item": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements/{item}", SQUAD_WORK, lambda w: {"points": "5"}
+    ),
+    "team_items.link": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/elements/{item}/irritants",
+        SQUAD_EDITORS,
+        lambda w: {"irritants": str(w.cluster)},
+    ),
+    "team_items.unlink": route(
+        "POST", "/agents/equipes/{squad_a_slug}/elements/{linked_item}/irritants/{cluster}/retrait", SQUAD_EDITORS
+    ),
     # API.
     "api_me.me": route("GET", "/api/v1/me", SELF_SERVICE | {"token_other_squad"}),
     "api_me.change_password": route(
@@ -306,6 +343,9 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         start = dt.date(2026, 12, 7)
         sprint = create_sprint(s, None, squad_a.id, starts_on=start, ends_on=start + dt.timedelta(days=11))
         item = create_item(s, None, squad_a.id, title="Créneaux du samedi", points=3, sprint_id=sprint.id)
+        create_item(s, None, squad_a.id, title="Annulation en ligne")
+        backlog_item = create_item(s, None, squad_a.id, title="Confirmation par courriel")
+        linked_item = create_item(s, None, squad_a.id, title="File d'attente", cluster_ids=[cluster.id])
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -320,6 +360,8 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             own_token=0,
             sprint=sprint.id,
             item=item.id,
+            backlog_item=backlog_item.id,
+            linked_item=linked_item.id,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
