@@ -1,0 +1,118 @@
+"""A squad's backlog through CSV, on the real database: the file round-trips byte for byte, an edited file updates
+items (each change logged) and never duplicates them, a wrong row is named by its line and column and nothing is
+written, a dry run writes nothing; and the ``irritants backlog`` commands around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from irritants.auth.services import agent_for
+from irritants.clusters.models import Cluster
+from irritants.db import get_db
+from irritants.squads import backlog, sprint_services
+from irritants.squads.backlog_csv import RowError, export_csv, import_csv
+from irritants.squads.sprints import BacklogItem, BacklogItemChange, ItemState
+from tests.conftest import make_cluster, make_squad, make_user
+
+D = dt.date
+HEADER = "\ufeffid;title;description;points;state;sprint;rank;irritants\r\n"
+
+
+def known_in(session):
+    return lambda ids: set(session.scalars(select(Cluster.id).where(Cluster.id.in_(sorted(ids)))))
+
+
+def counts(session):
+    return (
+        session.scalar(select(func.count(BacklogItem.id))),
+        session.scalar(select(func.count(BacklogItemChange.id))),
+    )
+
+
+def a_backlog(session):
+    """A squad with a closed sprint 1, an active sprint 2, three items (one in each place) and two irritants."""
+    squad = make_squad(session)
+    owner = agent_for(session, make_user(session, "product_owner", squads=[squad]))
+    one = sprint_services.create_sprint(session, owner, squad.id, starts_on=D(2026, 11, 23), ends_on=D(2026, 12, 4))
+    two = sprint_services.create_sprint(session, owner, squad.id, starts_on=D(2026, 12, 7), ends_on=D(2026, 12, 18))
+    sprint_services.start_sprint(session, owner, one.id)
+    first = make_cluster(session, reports=1)
+    second = make_cluster(session, "Allocation suspendue sans courrier", reports=1)
+    done = backlog.create_item(session, owner, squad.id, title="Créneaux du samedi", points=3, sprint_id=one.id)
+    backlog.change_state(session, owner, done.id, "done")
+    sprint_services.close_sprint(session, owner, one.id, unfinished="backlog")
+    sprint_services.start_sprint(session, owner, two.id)
+    doing = backlog.create_item(
+        session, owner, squad.id, title="Rappel par SMS", description="Une ligne\net une autre ; avec « ; »",
+        points=5, sprint_id=two.id, cluster_ids=[first.id, second.id],
+    )  # fmt: skip
+    backlog.change_state(session, owner, doing.id, "in_progress")
+    later = backlog.create_item(session, owner, squad.id, title="=SOMME(A1:A9) n'est pas une formule")
+    return squad, owner, (done, doing, later), (first, second)
+
+
+def test_the_export_is_the_squads_items_in_rank_order_in_the_documented_dialect(session):
+    squad, _, (done, doing, later), (first, second) = a_backlog(session)
+    text = export_csv(session, squad.id).decode("utf-8")
+    assert text == (
+        f"{HEADER}"
+        f"{done.id};Créneaux du samedi;;3;done;1;1;\r\n"
+        f'{doing.id};Rappel par SMS;"Une ligne\net une autre ; avec « ; »";5;in_progress;2;2;{first.id} {second.id}\r\n'
+        f"{later.id};'=SOMME(A1:A9) n'est pas une formule;;;todo;;3;\r\n"
+    )
+
+
+def test_importing_an_unchanged_export_changes_nothing_and_exports_the_same_bytes(session):
+    squad, owner, _, _ = a_backlog(session)
+    exported = export_csv(session, squad.id)
+    before = counts(session)
+    result = import_csv(session, owner, squad.id, exported, known=known_in(session))
+    assert (result.errors, result.created, result.updated, result.unchanged) == ([], [], {}, 3)
+    assert counts(session) == before
+    assert export_csv(session, squad.id) == exported
+
+
+def test_an_edited_file_updates_the_items_through_the_services_and_exports_as_edited(session):
+    squad, owner, (done, doing, later), (first, second) = a_backlog(session)
+    head, row_done, row_doing, row_later = export_csv(session, squad.id).decode("utf-8").split("\r\n")[:4]
+    row_doing = row_doing.replace(";5;in_progress;2;2;", ";8;done;2;3;").replace(f"{first.id} {second.id}", str(second.id))
+    row_later = row_later.replace(";;;todo;;3;", f";;2;todo;2;2;{first.id}")
+    # A spreadsheet user swaps two rows, edits cells and adds a row without id (spaces around its title).
+    edited = "\r\n".join([head, row_done, row_later, row_doing, "; Nouvelle tâche ;;;;;;", ""])
+    last_change = session.scalar(select(func.max(BacklogItemChange.id)))
+
+    result = import_csv(session, owner, squad.id, edited.encode(), known=known_in(session))
+
+    assert result.errors == []
+    assert result.updated == {
+        later.id: ["points", "sprint", "rank", "irritants"],
+        doing.id: ["points", "state", "rank", "irritants"],
+    }
+    assert [(n.line, n.title) for n in result.created] == [(5, "Nouvelle tâche")]
+    new_id = result.created[0].item_id
+    assert session.scalar(select(func.count(BacklogItem.id)).where(BacklogItem.squad_id == squad.id)) == 4
+    expected = edited.replace("; Nouvelle tâche ;;;;;;", f"{new_id};Nouvelle tâche;;;todo;;4;")
+    assert export_csv(session, squad.id).decode("utf-8") == expected
+    logged = session.execute(
+        select(BacklogItemChange.item_id, BacklogItemChange.field, BacklogItemChange.old_value,
+               BacklogItemChange.new_value, BacklogItemChange.actor)
+        .where(BacklogItemChange.id > last_change).order_by(BacklogItemChange.id)
+    ).all()  # fmt: skip
+    assert [(i, f.value, o, n) for i, f, o, n, _ in logged] == [
+        (later.id, "points", None, "2"),
+        (later.id, "sprint", None, str(doing.sprint_id)),
+        (later.id, "link", None, str(first.id)),
+        (later.id, "rank", "3", "2"),
+        (doing.id, "points", "5", "8"),
+        (doing.id, "state", "in_progress", "done"),
+        (doing.id, "unlink", str(first.id), None),
+        (doing.id, "rank", "2", "3"),
+        (new_id, "created", None, "Nouvelle tâche"),
+        (new_id, "state", None, "todo"),
+    ]
+    assert {actor for *_, actor in logged} == {owner.label}
+    # The exported file imported again finds nothing to do and never duplicates the new row.
+    again = import_csv(session, owner, squad.id, export_csv(session, squad.id), known=known_in(session))
+    assert (again.created, again.updated, again.unchanged) == ([], {}, 4)
