@@ -77,7 +77,9 @@ def test_importing_an_unchanged_export_changes_nothing_and_exports_the_same_byte
 def test_an_edited_file_updates_the_items_through_the_services_and_exports_as_edited(session):
     squad, owner, (done, doing, later), (first, second) = a_backlog(session)
     head, row_done, row_doing, row_later = export_csv(session, squad.id).decode("utf-8").split("\r\n")[:4]
-    row_doing = row_doing.replace(";5;in_progress;2;2;", ";8;done;2;3;").replace(f"{first.id} {second.id}", str(second.id))
+    row_doing = row_doing.replace(";5;in_progress;2;2;", ";8;done;2;3;").replace(
+        f"{first.id} {second.id}", str(second.id)
+    )
     row_later = row_later.replace(";;;todo;;3;", f";;2;todo;2;2;{first.id}")
     # A spreadsheet user swaps two rows, edits cells and adds a row without id (spaces around its title).
     edited = "\r\n".join([head, row_done, row_later, row_doing, "; Nouvelle tâche ;;;;;;", ""])
@@ -116,3 +118,65 @@ def test_an_edited_file_updates_the_items_through_the_services_and_exports_as_ed
     # The exported file imported again finds nothing to do and never duplicates the new row.
     again = import_csv(session, owner, squad.id, export_csv(session, squad.id), known=known_in(session))
     assert (again.created, again.updated, again.unchanged) == ([], {}, 4)
+
+
+def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(session):
+    squad, owner, (done, doing, later), (first, _) = a_backlog(session)
+    other_squad_item = backlog.create_item(
+        session, owner, make_squad(session, "Aides au logement").id, title="Ailleurs"
+    )
+    before = counts(session)
+    rows = [
+        f"{done.id};Créneaux du samedi;;3;done;1;1;",  # unchanged, fine
+        f"{other_squad_item.id};Pas à nous;;;todo;;;",  # 3: another squad's item
+        "999999;Inconnu;;;todo;;;",  # 4: unknown id
+        f"{doing.id};Rappel;;-2;fini;7;x;{first.id} 99999",  # 5: points, state, sprint, rank, irritant
+        f"{done.id};Doublon;;;todo;;;",  # 6: same id twice
+        ";;;;;;;1",  # 7: no title
+        ";" + "T" * 201 + ";;;;1;;",  # 8: title too long, closed sprint
+        f"{later.id};Troisième;;;todo;;1;",  # 9: rank 1 held by line 2's item
+    ]
+    data = (HEADER + "\r\n".join(rows) + "\r\n").encode()
+    result = import_csv(session, owner, squad.id, data, known=known_in(session))
+    assert [(e.line, e.column) for e in result.errors] == [
+        (3, "id"), (4, "id"), (5, "points"), (5, "state"), (5, "sprint"), (5, "rank"), (5, "irritants"),
+        (6, "id"), (7, "title"), (8, "title"), (8, "sprint"), (9, "rank"),
+    ]  # fmt: skip
+    messages = {(e.line, e.column): e.message for e in result.errors}
+    assert messages[(4, "id")].startswith("Élément 999999 inconnu pour cette start-up d'État")
+    assert messages[(5, "points")] == "Points « -2 » : un nombre entier positif ou nul est attendu (ou rien)."
+    assert messages[(5, "state")].startswith("État « fini » inconnu")
+    assert messages[(5, "sprint")].startswith("Sprint n° 7 inconnu")
+    assert messages[(5, "irritants")] == "Irritant introuvable : 99999."
+    assert messages[(6, "id")] == f"L'élément {done.id} figure déjà ligne 2."
+    assert messages[(7, "title")] == "Donnez un titre à l'élément de backlog."
+    assert messages[(8, "sprint")] == "Le sprint 1 est terminé : on n'y ajoute plus d'éléments."
+    assert messages[(9, "rank")] == "Le rang 1 serait aussi celui de : ligne 2."
+    assert str(result.errors[0]).startswith("ligne 3, colonne id : Élément")
+    assert counts(session) == before
+    assert result.created == [] and result.updated == {}
+
+
+def test_a_comma_separated_file_without_the_mark_is_read_too_and_a_missing_column_leaves_its_field_alone(session):
+    squad, owner, (done, _, _), _ = a_backlog(session)
+    result = import_csv(
+        session, owner, squad.id, f"id,title\n{done.id},Créneaux du samedi matin\n".encode(), known=known_in(session)
+    )
+    assert (result.errors, result.updated) == ([], {done.id: ["title"]})
+    assert (done.title, done.points, done.state) == ("Créneaux du samedi matin", 3, ItemState.DONE)
+    bad = import_csv(session, owner, squad.id, b"id;titre\n1;x\n", known=known_in(session))
+    assert [(e.line, e.column) for e in bad.errors] == [(1, "titre"), (1, "title")]
+
+
+def test_a_dry_run_shows_the_plan_and_writes_nothing(session):
+    squad, owner, (done, _, _), _ = a_backlog(session)
+    text = export_csv(session, squad.id).decode("utf-8").replace(";3;done;1;1;", ";5;done;1;1;") + ";Nouvelle;;;;;;\r\n"
+    before = counts(session)
+    result = import_csv(session, owner, squad.id, text.encode(), known=known_in(session), dry_run=True)
+    assert (result.updated, [n.title for n in result.created], result.unchanged) == (
+        {done.id: ["points"]},
+        ["Nouvelle"],
+        2,
+    )
+    assert result.created[0].item_id is None and not result.written
+    assert counts(session) == before and done.points == 3
