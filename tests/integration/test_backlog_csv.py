@@ -8,11 +8,13 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from irritants.auth.models import User
 from irritants.auth.services import agent_for
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.squads import backlog, sprint_services
-from irritants.squads.backlog_csv import RowError, export_csv, import_csv
+from irritants.squads.backlog_csv import export_csv, import_csv
+from irritants.squads.models import Squad
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, ItemState
 from tests.conftest import make_cluster, make_squad, make_user
 
@@ -75,7 +77,7 @@ def test_importing_an_unchanged_export_changes_nothing_and_exports_the_same_byte
 
 
 def test_an_edited_file_updates_the_items_through_the_services_and_exports_as_edited(session):
-    squad, owner, (done, doing, later), (first, second) = a_backlog(session)
+    squad, owner, (_, doing, later), (first, second) = a_backlog(session)
     head, row_done, row_doing, row_later = export_csv(session, squad.id).decode("utf-8").split("\r\n")[:4]
     row_doing = row_doing.replace(";5;in_progress;2;2;", ";8;done;2;3;").replace(
         f"{first.id} {second.id}", str(second.id)
@@ -180,3 +182,78 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(session):
     )
     assert result.created[0].item_id is None and not result.written
     assert counts(session) == before and done.points == 3
+
+
+# --- the commands ------------------------------------------------------------------------------------------------
+
+
+def committed_backlog(app):
+    with get_db(app).session_scope() as s:
+        squad, owner, items, _ = a_backlog(s)
+        email = s.get(User, owner.user_id).email
+        member = make_user(s, "squad_member", squads=[squad]).email
+        s.commit()
+        return squad.slug, email, member, [item.id for item in items]
+
+
+def test_the_export_command_writes_the_file_or_standard_output(app, runner, tmp_path):
+    slug, *_ = committed_backlog(app)
+    target = tmp_path / "backlog.csv"
+    result = runner.invoke(args=["backlog", "export", "--squad", slug, "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    with get_db(app).session_scope() as s:
+        assert target.read_bytes() == export_csv(s, s.scalar(select(Squad.id).where(Squad.slug == slug)))
+    shown = runner.invoke(args=["backlog", "export", "--squad", slug, "--output", "-"])
+    assert shown.exit_code == 0 and shown.stdout_bytes == target.read_bytes()
+    unknown = runner.invoke(args=["backlog", "export", "--squad", "inconnue", "--output", "-"])
+    assert unknown.exit_code == 1 and "--squad : Cette start-up d'État n'existe pas." in unknown.output
+
+
+def test_the_import_command_refuses_a_bad_file_with_its_lines_and_writes_nothing(app, runner, tmp_path):
+    slug, *_, ids = committed_backlog(app)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"id;title;points\n{ids[0]};Créneaux;beaucoup\n999999;X;1\n", encoding="utf-8")
+    with get_db(app).session_scope() as s:
+        before = counts(s)
+    result = runner.invoke(args=["backlog", "import", "--squad", slug, str(bad)])
+    assert result.exit_code == 1
+    assert "ligne 2, colonne points : Points « beaucoup »" in result.output
+    assert "ligne 3, colonne id : Élément 999999 inconnu" in result.output
+    assert "2 problème(s) : rien n'a été enregistré." in result.output
+    with get_db(app).session_scope() as s:
+        assert counts(s) == before
+
+
+def test_the_import_command_shows_its_plan_in_a_dry_run_then_applies_it_as_the_system_or_an_agent(
+    app, runner, tmp_path
+):
+    slug, _, member_email, ids = committed_backlog(app)
+    edited = tmp_path / "edited.csv"
+    edited.write_text(f"id;title;points\n{ids[0]};Créneaux du samedi;8\n;Nouvelle;\n", encoding="utf-8")
+    with get_db(app).session_scope() as s:
+        before, last_change = counts(s), s.scalar(select(func.max(BacklogItemChange.id)))
+    dry = runner.invoke(args=["backlog", "import", "--squad", slug, str(edited), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"élément {ids[0]} : points" in dry.output and "nouveau (ligne 3) : « Nouvelle »" in dry.output
+    assert "1 élément(s) seraient créé(s), 1 modifié(s) ; 0 inchangé(s)." in dry.output
+    assert "Simulation (--dry-run) : rien n'a été enregistré." in dry.output
+    with get_db(app).session_scope() as s:
+        assert counts(s) == before
+    nobody = runner.invoke(args=["backlog", "import", "--squad", slug, str(edited), "--as", "personne@beta.gouv.fr"])
+    assert nobody.exit_code == 1 and "--as : aucun agent actif" in nobody.output
+    done = runner.invoke(args=["backlog", "import", "--squad", slug, str(edited), "--as", member_email])
+    assert done.exit_code == 0, done.output
+    assert "1 élément(s) ont été créé(s), 1 modifié(s) ; 0 inchangé(s)." in done.output
+    with get_db(app).session_scope() as s:
+        assert s.get(BacklogItem, ids[0]).points == 8
+        actors = s.scalars(select(BacklogItemChange.actor).where(BacklogItemChange.id > last_change)).all()
+        assert len(actors) == 3 and set(actors) == {member_email}  # points; created, state
+    # Linking irritants takes a product owner, as in the API; the system (no --as) may.
+    linking = tmp_path / "links.csv"
+    linking.write_text(f"id;title;irritants\n{ids[1]};Rappel par SMS;\n", encoding="utf-8")  # both unlinked
+    refused = runner.invoke(args=["backlog", "import", "--squad", slug, str(linking), "--as", member_email])
+    assert refused.exit_code == 1 and "responsables produit" in refused.output
+    system = runner.invoke(args=["backlog", "import", "--squad", slug, str(linking)])
+    assert system.exit_code == 0, system.output
+    with get_db(app).session_scope() as s:
+        assert s.scalars(select(BacklogItemChange.actor).order_by(BacklogItemChange.id.desc())).first() == "système"
