@@ -134,7 +134,7 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(sessio
         "999999;Inconnu;;;todo;;;",  # 4: unknown id
         f"{doing.id};Rappel;;-2;fini;7;x;{first.id} 99999",  # 5: points, state, sprint, rank, irritant
         f"{done.id};Doublon;;;todo;;;",  # 6: same id twice
-        ";;;;;;;1",  # 7: no title
+        f";;;;;;;{first.id}",  # 7: no title
         ";" + "T" * 201 + ";;;;1;;",  # 8: title too long, closed sprint
         f"{later.id};Troisième;;;todo;;1;",  # 9: rank 1 held by line 2's item
     ]
