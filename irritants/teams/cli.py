@@ -8,7 +8,7 @@ its product owners and admins)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import marshmallow as ma
@@ -21,11 +21,13 @@ from irritants.auth.services import agent_for, find_user
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.errors import NotFoundError, ValidationFailed
-from irritants.intake.redaction import has_personal_data
 from irritants.progress import StageBars
-from irritants.squads import backlog_csv, services
+from irritants.squads import services
 from irritants.squads.phases import PHASE_LABELS, STARTS, SquadPhase
 from irritants.squads.schemas import SquadCreateSchema, personal_data_errors
+
+if TYPE_CHECKING:  # pandas and numpy come with the commands that use them: ``irritants --help`` stays light
+    from irritants.squads import backlog_csv
 
 PHASE_CHOICE = click.Choice([phase.value for phase in SquadPhase if phase in STARTS], case_sensitive=False)
 # Schema field → command-line option, to name the option at fault.
@@ -67,6 +69,8 @@ def squads_create(name: str, phase: str, slug: str | None, **profile: str | None
         data = SquadCreateSchema().load({k: v for k, v in raw.items() if v is not None})
     except ma.ValidationError as err:
         raise _refused(err.normalized_messages()) from None  # type: ignore[arg-type]
+    from irritants.intake.redaction import has_personal_data  # the numeric stack: only when a squad is created
+
     if problems := personal_data_errors(data, has_personal_data):
         raise _refused(problems)
     with get_db().session_scope() as session:
@@ -89,6 +93,8 @@ def backlog_group() -> None:
 @with_appcontext
 def backlog_export(slug: str, output: Any) -> None:
     """Write the squad's items as CSV (UTF-8 with BOM, « ; »), in rank order."""
+    from irritants.squads import backlog_csv
+
     with get_db().session_scope() as session:
         squad = _squad(session, slug)
         output.write(backlog_csv.export_csv(session, squad.id))
@@ -139,6 +145,8 @@ def _print_plan(result: backlog_csv.ImportResult) -> None:
 @with_appcontext
 def backlog_import(slug: str, file: Any, dry_run: bool, email: str | None) -> None:
     """Check every row of FILE, then create and update the squad's items (nothing at all if one row is wrong)."""
+    from irritants.squads import backlog_csv
+
     data = file.read()
     with get_db().session_scope() as session, StageBars() as bars:
         squad, agent = _squad(session, slug), _agent(session, email)
