@@ -21,6 +21,8 @@ STAGES: dict[str, tuple[str, str | None]] = {
     "vectors": ("Vecteurs", " textes"),
     "clustering": ("Regroupement", None),
     "saving": ("Enregistrement", " sig."),
+    "rows": ("Vérification", " lignes"),
+    "items": ("Enregistrement", " éléments"),
 }
 
 

@@ -20,6 +20,7 @@ from irritants.api.sprints_schemas import (
     SprintOutSchema,
     SprintPageSchema,
     SprintPatchSchema,
+    VelocitySchema,
 )
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
@@ -31,7 +32,7 @@ from irritants.paging import Page, PageQuerySchema
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
 from irritants.squads.item_schemas import ItemCreateSchema, ItemPatchSchema
-from irritants.squads.sprint_progress import sprint_burndown
+from irritants.squads.sprint_progress import sprint_burndown, squad_velocity
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,
     SPRINT_STATE_LABELS,
@@ -244,6 +245,27 @@ def burndown(sprint_id: int) -> Any:
         ],
     }
     return body, 200, NO_STORE
+
+
+@bp.route("/squads/<slug>/velocity", methods=["GET"])
+@bp.response(200, VelocitySchema)
+@_reading
+def velocity(slug: str) -> Any:
+    """Vélocité : pour chacun des derniers sprints terminés, ses dates, les points faits et les irritants corrigés
+    (une équipe se juge aussi aux irritants qu'elle retire)."""
+    db = get_session()
+    squad = squads.squad_by_slug(db, slug)
+    sprints = []
+    for result in squad_velocity(db, squad.id):
+        sprint = backlog.get_sprint(db, result.sprint_id)
+        sprints.append(
+            {
+                "id": sprint.id, "number": sprint.number, "starts_on": sprint.starts_on, "ends_on": sprint.ends_on,
+                "closed_at": sprint.closed_at, "points_done": result.points_done,
+                "irritants_fixed": result.irritants_fixed,
+            }
+        )  # fmt: skip
+    return {"squad": squad.slug, "sprints": sprints}, 200, NO_STORE
 
 
 # --- items ------------------------------------------------------------------------------------------------------

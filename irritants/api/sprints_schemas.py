@@ -130,5 +130,25 @@ class BurndownSchema(ma.Schema):
     days = fields.List(fields.Nested(BurndownDaySchema), metadata={"description": "Un jour par jour du sprint"})
 
 
+class VelocitySprintSchema(ma.Schema):
+    id = fields.Integer()
+    number = fields.Integer(metadata={"description": "Numéro du sprint dans la start-up d'État"})
+    starts_on = fields.Date(metadata={"description": "Premier jour"})
+    ends_on = fields.Date(metadata={"description": "Dernier jour"})
+    closed_at = fields.DateTime(allow_none=True, metadata={"description": "Fin effective (clôture du sprint)"})
+    points_done = fields.Integer(metadata={"description": "Points des éléments du sprint faits à sa clôture"})
+    irritants_fixed = fields.Integer(
+        metadata={"description": "Irritants liés à ses éléments déclarés corrigés pendant le sprint"}
+    )
+
+
+class VelocitySchema(ma.Schema):
+    squad = fields.String(metadata={"description": "Identifiant de la start-up d'État"})
+    sprints = fields.List(
+        fields.Nested(VelocitySprintSchema),
+        metadata={"description": "Ses derniers sprints terminés (6 au plus), le plus ancien d'abord"},
+    )
+
+
 SprintPageSchema = page_schema(SprintOutSchema, "SprintPage", "Sprints, le plus récent d'abord")
 ItemPageSchema = page_schema(ItemOutSchema, "BacklogItemPage", "Éléments de backlog, par rang")

@@ -388,6 +388,11 @@ def redact(text: str) -> str:
     return "".join(part if kind is None else PLACEHOLDERS[kind] for part, kind in segments(text))
 
 
+def has_personal_data(text: str) -> bool:
+    """Whether ``redact`` would change anything in ``text`` (a text to be published as typed must not)."""
+    return redact(text) != text
+
+
 def excerpt(text: str, limit: int = 280) -> str:
     """A redacted excerpt on one line, cut on a word boundary (never inside a placeholder)."""
     cut = shorten(redact(text), limit)  # the one helper that cuts a shown text between two words

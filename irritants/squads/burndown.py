@@ -1,6 +1,7 @@
 """Progress of sprints, replayed from the log of item changes (pure: plain inputs, no Flask, no database).
 
-Every day of a sprint is read at its end (midnight UTC after it): which items were in the sprint, in which state,
+Every day of a sprint is read at its end, the midnight after it in metropolitan France (a change at 00:30 in
+Paris belongs to that day, whatever UTC says, summer time or not): which items were in the sprint, in which state,
 with how many points, linked to which irritants. Nothing is kept about the past but the log, so any past day can
 be recomputed, and a re-opened item counts again and an item added mid-sprint raises the line by construction.
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from irritants.french import PARIS
 
 DONE = "done"
 FIXED = "fixed"
@@ -89,8 +92,9 @@ class SprintResult:
 
 
 def end_of(day: dt.date) -> dt.datetime:
-    """The moment a day is read at: the midnight (UTC) that ends it."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    """The moment a day is read at: the midnight that ends it in Paris (23 or 25 hours after the last on the days the
+    clocks change)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
 
 
 def _int(value: str | None) -> int | None:
@@ -169,7 +173,7 @@ def sprint_results(
     results = []
     for sprint in sorted(sprints, key=lambda s: s.number):
         moment = sprint.closed_at or end_of(sprint.ends_on)
-        start = dt.datetime.combine(sprint.starts_on, dt.time(), tzinfo=dt.UTC)
+        start = dt.datetime.combine(sprint.starts_on, dt.time(), tzinfo=PARIS)
         items = _in_sprint(items_at(changes, moment), sprint.id)
         linked = set().union(*(item.clusters for item in items))
         fixed = {s.cluster_id for s in steps if s.status == FIXED and start <= s.at < moment and s.cluster_id in linked}

@@ -4,6 +4,7 @@ that need the database (unique name and slug, known administration, the phase ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -24,6 +25,20 @@ LINKS = ("product_url", "repository_url", "stats_url")
 PROFILE_FIELDS = ("name", "mission", "administration", "incubator", *LINKS)
 SLUG_MESSAGE = "Identifiant : lettres minuscules sans accent, chiffres et tirets (ex. rendez-vous-prefecture)."
 URL_MESSAGE = "Adresse invalide : une adresse complète en https:// est attendue (ex. https://exemple.beta.gouv.fr)."
+
+
+# Texts the public page shows as typed: like a public note on an irritant, no phone number, email, NIR, IBAN…
+PUBLIC_TEXTS = {"mission": "La mission", "note": "La note", "incubator": "L'incubateur", "name": "Le nom"}
+
+
+def personal_data_errors(data: dict[str, Any], has_personal_data: Callable[[str], bool]) -> dict[str, list[str]]:
+    """The public texts of a squad's input in which ``has_personal_data`` (the intake's detector, handed in by the
+    door: squads sit below intake) finds some, each with its French message."""
+    return {
+        field: [f"{what} est publique : retirez-en les données personnelles (numéro, courriel…)."]
+        for field, what in PUBLIC_TEXTS.items()
+        if isinstance(data.get(field), str) and has_personal_data(data[field])
+    }
 
 
 def _text(description: str, most: int, *, required: bool = False, one_line: bool = True) -> fields.String:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
 from irritants.db import utcnow
+from irritants.french import to_paris_time
 from irritants.squads import burndown as bd
 from irritants.squads.backlog import get_sprint
 from irritants.squads.sprints import BacklogItemChange, ItemField, Sprint, SprintState
@@ -76,7 +77,8 @@ def sprint_burndown(
     changes = _changes(session, _ever_in(session, [sprint.id]))
     clusters = _linked(changes)
     rows = [bd.Person(cid, who, since) for cid, who, since in people(session, clusters)]
-    return bd.burndown(_span(sprint), changes, _status_steps(session, clusters), rows, today=today or utcnow().date())
+    today = today or to_paris_time(utcnow()).date()
+    return bd.burndown(_span(sprint), changes, _status_steps(session, clusters), rows, today=today)
 
 
 def squad_velocity(session: Session, squad_id: int, *, last: int = 6) -> list[bd.SprintResult]:

@@ -50,3 +50,16 @@ def test_bad_options_are_named_and_nothing_is_written(app, runner):
     with get_db(app).session_scope() as s:
         assert s.scalar(select(Squad)) is None
         assert s.scalar(select(Event)) is None
+
+
+def test_a_public_text_with_personal_data_is_refused_as_the_api_refuses_it_and_nothing_is_written(app, runner):
+    for option, text, message in (
+        ("--mission", "Écrire à jeanne.martin@example.org pour tout souci.", "La mission est publique"),
+        ("--incubator", "Appeler le 06 12 34 56 78", "L'incubateur est publique"),
+    ):
+        result = runner.invoke(args=["squads", "create", "--name", "Aides au logement", option, text])
+        assert result.exit_code == 1, result.output
+        assert f"{option} : {message} : retirez-en les données personnelles (numéro, courriel…)." in result.output
+    with get_db(app).session_scope() as s:
+        assert s.scalar(select(Squad)) is None
+        assert s.scalar(select(Event)) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from irritants.squads.burndown import (
     BurndownDay,
@@ -105,3 +106,35 @@ def test_an_item_unlinked_from_an_irritant_stops_counting_its_people():
     days = burndown(SPRINT, changes, people=PEOPLE, today=dt.date(2026, 12, 7))
     assert days[0].people_affected == 0
     assert days[0].points_remaining == 5
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_a_day_ends_at_midnight_in_paris_on_both_sides_of_the_clock_changes():
+    # Summer time starts on Sunday 29 March 2026 and ends on Sunday 25 October 2026.
+    for first, last, moments in (
+        (dt.date(2026, 3, 27), dt.date(2026, 3, 31), [(28, 0), (29, 0), (30, 0)]),
+        (dt.date(2026, 10, 23), dt.date(2026, 10, 27), [(24, 0), (25, 0), (26, 0)]),
+    ):
+        sprint = SprintSpan(1, 1, first, last)
+        changes = created(1, dt.datetime.combine(first, dt.time(9), tzinfo=PARIS), 3, 1)
+        changes += created(2, dt.datetime.combine(first, dt.time(9), tzinfo=PARIS), 5, 1)
+        changes += created(3, dt.datetime.combine(first, dt.time(9), tzinfo=PARIS), 8, 1)
+        # Each item done at 00:30 in Paris (the evening before in UTC): it counts for that Paris day.
+        for item, (day, _) in enumerate(moments, start=1):
+            half_past = dt.datetime(first.year, first.month, day, 0, 30, tzinfo=PARIS)
+            assert half_past.astimezone(dt.UTC).day == day - 1
+            changes.append(state(item, half_past, "todo", "done"))
+        days = burndown(sprint, changes)
+        assert [(d.date.day, d.points_remaining) for d in days] == [
+            (first.day, 16), (first.day + 1, 13), (first.day + 2, 8), (first.day + 3, 0), (first.day + 4, 0)
+        ]  # fmt: skip
+
+
+def test_a_closed_sprints_velocity_counts_a_fix_made_just_after_midnight_in_paris_on_its_first_day():
+    sprint = SprintSpan(1, 1, dt.date(2026, 3, 30), dt.date(2026, 4, 3), closed_at=at(3, 16, month=4))
+    changes = created(1, dt.datetime(2026, 3, 27, 10, tzinfo=PARIS), 2, 1, 40)
+    changes.append(state(1, dt.datetime(2026, 4, 1, 10, tzinfo=PARIS), "todo", "done"))
+    early = dt.datetime(2026, 3, 30, 0, 15, tzinfo=PARIS)  # 29 March, 22:15 UTC
+    assert sprint_results([sprint], changes, [StatusStep(40, early, "fixed")]) == [SprintResult(1, 1, 2, 1)]

@@ -263,6 +263,7 @@ ROUTES = {
     "api_sprints.get_sprint": route("GET", "/api/v1/sprints/{sprint}", VIEWERS),
     "api_sprints.edit_sprint": route("PATCH", "/api/v1/sprints/{sprint}", SQUAD_EDITORS, lambda w: {"state": "active"}),
     "api_sprints.burndown": route("GET", "/api/v1/sprints/{sprint}/burndown", VIEWERS),
+    "api_sprints.velocity": route("GET", "/api/v1/squads/{squad_a_slug}/velocity", VIEWERS),
     "api_sprints.list_items": route("GET", "/api/v1/squads/{squad_a_slug}/items", VIEWERS),
     "api_sprints.create_item": route(
         "POST", "/api/v1/squads/{squad_a_slug}/items", SQUAD_WORK, lambda w: {"title": "Rappel par SMS", "points": 2}
