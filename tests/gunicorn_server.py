@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -35,10 +36,14 @@ class Gunicorn:
         threads: int = 1,
         env: dict[str, str] | None = None,
         app: str = "wsgi:app",
+        preload: bool = False,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url, self.workers, self.threads, self.app = database_url, workers, threads, app
+        # The master imports the app once and forks each worker from it: a worker (re)starts in milliseconds rather
+        # than in the seconds an import of the app takes (see ``recycle_workers``).
+        self.preload = preload
         self.env = {
             **os.environ,
             "IRRITANTS_DATABASE_URL": database_url,
@@ -68,15 +73,25 @@ class Gunicorn:
             "30",
             "--log-level",
             "warning",
+            *(["--preload", "--config", "python:tests.gunicorn_recycled"] if self.preload else []),
             self.app,
         ]
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        """Return once ``workers`` workers run and /healthz answers (fail with the server's log otherwise)."""
+        assert self.proc is not None
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
+                if (
+                    len(self.worker_pids()) == self.workers
+                    and requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+                ):
+                    return
             except requests.RequestException:
                 time.sleep(0.1)
             if self.proc.poll() is not None:
@@ -84,6 +99,20 @@ class Gunicorn:
                 raise RuntimeError(self.log.read().decode(errors="replace"))
         self.__exit__()
         raise RuntimeError(f"gunicorn did not start in {START_TIMEOUT_S} s")
+
+    def recycle_workers(self) -> None:
+        """Stop the workers and wait until they are gone; the master forks fresh ones (``preload`` makes that
+        quick). What a worker held (its caches, its background thread, its loaded model) dies with it, so a test
+        that recycles them at its end leaves the next test the server a fresh start would give."""
+        old = set(self.worker_pids())
+        for pid in old:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while old & set(self.worker_pids()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn workers {sorted(old)} did not stop in {START_TIMEOUT_S} s")
+            time.sleep(0.02)
 
     def worker_pids(self, min_age_s: float = 0.0) -> list[int]:
         """PIDs of the current workers (children of the master) started at least ``min_age_s`` ago."""

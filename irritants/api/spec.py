@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import threading
 from typing import Any
 
 import flask_smorest
@@ -67,9 +68,43 @@ class ProblemSchema(ma.Schema):
 
 
 class ProblemApi(Api):
-    """Documents every error response as ``application/problem+json``."""
+    """Documents every error response as ``application/problem+json``.
+
+    Routes are registered at once, their documentation when the OpenAPI document is first read: building it was
+    most of ``create_app``'s time (deep copies of every route's doc through apispec), which every test and every
+    worker paid while only ``/api/v1/openapi.json``, the docs page and ``flask openapi`` read it.
+    """
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._document_lock = threading.Lock()
+        self._undocumented: list[tuple[Any, Any, str, Any]] = []
+        self._spec: Any = None
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        """The OpenAPI document, with the paths of every blueprint registered so far."""
+        if self._undocumented:
+            with self._document_lock:  # two first requests at once must not each document half the paths
+                while self._undocumented:
+                    blp, app, name, parameters = self._undocumented.pop(0)
+                    blp.register_views_in_doc(self, app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        # A new document (init_app of another app): what was waiting belonged to the old one.
+        self._spec, self._undocumented = value, []
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register ``blp``'s routes now; document them when the document is first read (see the class)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, self._app, name, parameters))
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         super()._init_spec(*args, **kwargs)

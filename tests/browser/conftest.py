@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,10 +42,42 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+class Servers:
+    """The test session's gunicorn masters, one per environment, each started on first use and kept to the end.
+
+    A master preloads the app; a test gets its worker fresh (``fresh``): the worker a test used is stopped when the
+    test ends, before its data is cleaned, and the master forks a new one. So every test still starts on a new
+    process (empty caches, no model loaded, no background thread) without paying for a new server each time.
+    """
+
+    def __init__(self, database_url: str, stack: contextlib.ExitStack) -> None:
+        self.database_url, self.stack = database_url, stack
+        self.running: dict[tuple[tuple[str, str], ...], Gunicorn] = {}
+
+    @contextlib.contextmanager
+    def fresh(self, env: dict[str, str]) -> Iterator[Gunicorn]:
+        key = tuple(sorted(env.items()))
+        server = self.running.get(key)
+        if server is None:
+            server = Gunicorn(self.database_url, workers=1, threads=4, env=env, preload=True)
+            self.running[key] = self.stack.enter_context(server)
+        server.wait_ready()
+        try:
+            yield server
+        finally:
+            server.recycle_workers()
+
+
+@pytest.fixture(scope="session")
+def servers(database_url: str) -> Iterator[Servers]:
+    with contextlib.ExitStack() as stack:
+        yield Servers(database_url, stack)
+
+
 @pytest.fixture
-def server(database_url: str, make_app) -> Iterator[Gunicorn]:
-    make_app()  # cleans the reports this test creates
-    with Gunicorn(database_url, workers=1, threads=4, env={"IRRITANTS_FORM_MIN_FILL_SECONDS": "1"}) as running:
+def server(servers: Servers, make_app) -> Iterator[Gunicorn]:
+    make_app()  # cleans the reports this test creates, once its worker is gone
+    with servers.fresh({"IRRITANTS_FORM_MIN_FILL_SECONDS": "1"}) as running:
         yield running
 
 

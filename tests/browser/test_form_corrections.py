@@ -20,10 +20,9 @@ MIN_FILL = 6.0
 
 
 @pytest.fixture
-def slow_form_server(database_url: str, make_app) -> Iterator[Gunicorn]:
+def slow_form_server(servers, make_app) -> Iterator[Gunicorn]:
     make_app()  # cleans the reports this test creates
-    env = {"IRRITANTS_FORM_MIN_FILL_SECONDS": str(MIN_FILL)}
-    with Gunicorn(database_url, workers=1, threads=4, env=env) as running:
+    with servers.fresh({"IRRITANTS_FORM_MIN_FILL_SECONDS": str(MIN_FILL)}) as running:
         yield running
 
 
