@@ -18,10 +18,8 @@ from irritants.api.sprints_schemas import (
     ItemPageSchema,
     ItemPatchSchema,
     ItemQuerySchema,
-    SprintCreateSchema,
     SprintOutSchema,
     SprintPageSchema,
-    SprintPatchSchema,
 )
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
@@ -33,6 +31,7 @@ from irritants.paging import Page, PageQuerySchema
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
 from irritants.squads.sprint_progress import sprint_burndown
+from irritants.squads.sprint_schemas import SprintCreateSchema, SprintPatchSchema
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,
     SPRINT_STATE_LABELS,

@@ -12,25 +12,14 @@ from irritants.forms import InputSchema
 from irritants.paging import PageQuerySchema, page_schema
 from irritants.squads import backlog
 from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
+from irritants.squads.sprint_schemas import text_field
 from irritants.squads.sprints import ItemState, SprintState, Unfinished
 
-GOAL_MAX = 2000
-NOTES_MAX = 10_000
 DESCRIPTION_MAX = 10_000
 LINKS_MAX = 50
-DATE_ERRORS = {"invalid": "Date invalide : AAAA-MM-JJ attendu.", "required": REQUIRED, "null": REQUIRED}
 
 
 # --- inputs -----------------------------------------------------------------------------------------------------
-
-
-def _text(description: str, most: int) -> fields.String:
-    return fields.String(
-        allow_none=True,
-        validate=validate.Length(max=most, error=f"{most} caractères au plus."),
-        error_messages={"invalid": "Un texte est attendu."},
-        metadata={"description": description},
-    )
 
 
 def _id(description: str, **kwargs: Any) -> fields.Integer:
@@ -64,53 +53,13 @@ def _points() -> fields.Integer:
     )
 
 
-class SprintCreateSchema(InputSchema):
-    starts_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Premier jour"})
-    ends_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Dernier jour"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
-
-
-class SprintPatchSchema(InputSchema):
-    starts_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Premier jour (pas une fois terminé)"})
-    ends_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Dernier jour (pas une fois terminé)"})
-    goal = _text("Objectif du sprint", GOAL_MAX)
-    review_notes = _text("Notes de revue", NOTES_MAX)
-    state = fields.Enum(
-        SprintState,
-        by_value=True,
-        error_messages={
-            "unknown": "État inconnu. Attendu : active (commencer) ou closed (terminer).",
-            "null": REQUIRED,
-        },
-        metadata={"description": "active : commencer le sprint ; closed : le terminer (avec unfinished)"},
-    )
-    unfinished = fields.Enum(
-        Unfinished,
-        by_value=True,
-        error_messages={"unknown": "Attendu : next_sprint ou backlog.", "null": REQUIRED},
-        metadata={"description": "À la clôture : où vont les éléments non terminés (sprint suivant ou backlog)"},
-    )
-    expected_version = version_field(
-        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
-    )
-
-    @ma.validates_schema
-    def _closing(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("state") == SprintState.CLOSED and "unfinished" not in data:
-            raise ma.ValidationError(
-                "Dites où vont les éléments non terminés : next_sprint (sprint suivant) ou backlog.", "unfinished"
-            )
-        if "unfinished" in data and data.get("state") != SprintState.CLOSED:
-            raise ma.ValidationError("Seulement à la clôture du sprint (state: closed).", "unfinished")
-
-
 class ItemCreateSchema(InputSchema):
     title = fields.String(
         required=True,
         error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": "Un texte est attendu."},
         metadata={"description": f"Titre ({backlog.TITLE_MAX} caractères au plus)"},
     )
-    description = _text("Description", DESCRIPTION_MAX)
+    description = text_field("Description", DESCRIPTION_MAX)
     points = _points()
     sprint_id = _id("Sprint de la start-up d'État (absent ou null : backlog produit)", allow_none=True)
     cluster_ids = _cluster_ids()
@@ -120,7 +69,7 @@ class ItemPatchSchema(InputSchema):
     title = fields.String(
         error_messages={"null": REQUIRED, "invalid": "Un texte est attendu."}, metadata={"description": "Titre"}
     )
-    description = _text("Description", DESCRIPTION_MAX)
+    description = text_field("Description", DESCRIPTION_MAX)
     state = fields.Enum(
         ItemState,
         by_value=True,
