@@ -123,6 +123,18 @@ def start_sprint(
     return sprint
 
 
+def next_planned(session: Session, sprint: Sprint) -> Sprint | None:
+    """The squad's first planned sprint after this one: where a closing sprint may send its unfinished items."""
+    return session.scalar(
+        select(Sprint)
+        .where(
+            Sprint.squad_id == sprint.squad_id, Sprint.state == SprintState.PLANNED, Sprint.starts_on > sprint.ends_on
+        )
+        .order_by(Sprint.starts_on)
+        .limit(1)
+    )
+
+
 def close_sprint(
     session: Session,
     actor: Actor | None,
@@ -144,16 +156,7 @@ def close_sprint(
     unfinished = Unfinished(unfinished)
     target = None
     if unfinished == Unfinished.NEXT_SPRINT:
-        target = session.scalar(
-            select(Sprint)
-            .where(
-                Sprint.squad_id == sprint.squad_id,
-                Sprint.state == SprintState.PLANNED,
-                Sprint.starts_on > sprint.ends_on,
-            )
-            .order_by(Sprint.starts_on)
-            .limit(1)
-        )
+        target = next_planned(session, sprint)
         if target is None:
             raise invalid(
                 "unfinished",

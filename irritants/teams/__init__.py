@@ -15,3 +15,6 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The agents' pages of squads (each module of this package holds one blueprint)."""
+    from irritants.teams import sprints
+
+    app.register_blueprint(sprints.bp)

@@ -32,7 +32,8 @@ def test_nice_ticks_cover_the_range_with_round_steps(lo, hi, integer, expected):
 
 
 def test_figures_are_written_the_french_way():
-    assert (number_fr(0), number_fr(1234567), number_fr(6.5), number_fr(2.25)) == ("0", "1\u202f234\u202f567", "6,5", "2,25")
+    shown = (number_fr(0), number_fr(1234567), number_fr(6.5), number_fr(2.25))
+    assert shown == ("0", "1\u202f234\u202f567", "6,5", "2,25")
 
 
 def test_a_line_chart_places_each_value_and_breaks_the_line_on_missing_days():
