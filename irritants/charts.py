@@ -20,6 +20,7 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 16, 40, 44
 MAX_X_LABELS = 12
 CHAR_WIDTH = 7.0  # average width of a 12 px character, to lay the legend out
 LEGEND_SWATCH = 24
+MAX_BAR_WIDTH = 48  # a lone sprint's bar stays a bar, not a wall
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ def bar_chart(
     plot = _plot(width, height)
     count = len(categories)
     band = plot.width / count if count else plot.width
-    bar_width = round(band * 0.7 / max(len(series), 1), 2)
+    bar_width = round(min(band * 0.7 / max(len(series), 1), MAX_BAR_WIDTH), 2)
+    group = bar_width * len(series)
     centres = [round(plot.left + band * (i + 0.5), 2) for i in range(count)]
     y, y_ticks = _y_axis(series, plot, integer)
     zero = y(max(y.lo, 0.0))
@@ -259,7 +261,7 @@ def bar_chart(
         for centre, value, category in zip(centres, s.values, categories, strict=True):
             if value is None:
                 continue
-            left = round(centre - band * 0.35 + index * bar_width, 2)
+            left = round(centre - group / 2 + index * bar_width, 2)
             top = min(y(value), zero)
             bars.append(Bar(left, top, bar_width, round(abs(zero - y(value)), 2), value, category, s.name, s.tone))
     empty = not bars

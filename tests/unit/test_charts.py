@@ -94,6 +94,10 @@ def test_bars_stand_on_zero_side_by_side_in_their_group():
     assert bars[("Sprint 2", "Points faits")].height == 0
     assert eight.x > plot.left and bars[("Sprint 2", "Points faits")].x < plot.right
     assert [t.label for t in chart.x_ticks] == ["Sprint 1", "Sprint 2"]
+    # Each group is centred on its label, and a lone bar keeps a bar's width.
+    assert eight.x + eight.width == pytest.approx(chart.x_ticks[0].position)
+    (alone,) = bar_chart(["Sprint 1"], [Series("Points faits", [5])]).bars
+    assert alone.width == 48 and alone.x + 24 == pytest.approx(chart.plot.left + chart.plot.width / 2)
 
 
 def test_values_must_match_the_categories():

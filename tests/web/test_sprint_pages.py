@@ -29,6 +29,10 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 @pytest.fixture
 def world(app) -> dict[str, Any]:
+    return build_sprints(app)
+
+
+def build_sprints(app) -> dict[str, Any]:
     """Squad A with a closed sprint 1 (5 points done, 2 points left over), an active sprint 2 that runs around
     today with items done, in progress, added mid-sprint and linked to an irritant; squad B with nothing."""
     with app.app_context(), get_db(app).session_scope() as s:
