@@ -192,10 +192,15 @@ def _x_labels(categories: Sequence[str], positions: Sequence[float], plot: Box) 
     return tuple(Tick(i, positions[i], categories[i]) for i in shown)
 
 
-def _check(categories: Sequence[str], series: Sequence[Series]) -> None:
+def _frame(
+    categories: Sequence[str], series: Sequence[Series], width: int, height: int, integer: bool
+) -> tuple[Box, Scale, tuple[Tick, ...]]:
+    """What lines and bars share: one value per category, the plot area, the y scale and its ticks."""
     for s in series:
         if len(s.values) != len(categories):
             raise ValueError(f"{s.name}: {len(s.values)} values for {len(categories)} categories")
+    plot = _plot(width, height)
+    return (plot, *_y_axis(series, plot, integer))
 
 
 def line_chart(
@@ -207,12 +212,10 @@ def line_chart(
     integer: bool = True,
 ) -> Chart:
     """Lines over categories evenly spread along x (days, sprints); a None value breaks its line."""
-    _check(categories, series)
-    plot = _plot(width, height)
+    plot, y, y_ticks = _frame(categories, series, width, height, integer)
     count = len(categories)
     step = plot.width / (count - 1) if count > 1 else 0.0
     xs = [round(plot.left + i * step, 2) if count > 1 else plot.left + plot.width / 2 for i in range(count)]
-    y, y_ticks = _y_axis(series, plot, integer)
     lines = []
     for s in series:
         segments: list[list[Point]] = [[]]
@@ -247,14 +250,11 @@ def bar_chart(
     integer: bool = True,
 ) -> Chart:
     """Vertical bars, grouped by category (one bar per series in each group); a None value draws no bar."""
-    _check(categories, series)
-    plot = _plot(width, height)
-    count = len(categories)
-    band = plot.width / count if count else plot.width
+    plot, y, y_ticks = _frame(categories, series, width, height, integer)
+    band = plot.width / len(categories) if categories else plot.width
     bar_width = round(min(band * 0.7 / max(len(series), 1), MAX_BAR_WIDTH), 2)
     group = bar_width * len(series)
-    centres = [round(plot.left + band * (i + 0.5), 2) for i in range(count)]
-    y, y_ticks = _y_axis(series, plot, integer)
+    centres = [round(plot.left + band * (i + 0.5), 2) for i in range(len(categories))]
     zero = y(max(y.lo, 0.0))
     bars = []
     for index, s in enumerate(series):
