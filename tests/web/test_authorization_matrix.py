@@ -53,6 +53,7 @@ class World:
     own_token: int  # the caller's own API token (self-service routes)
     sprint: int = 0  # planned sprint of squad A
     item: int = 0  # backlog item of squad A, in ``sprint``
+    sprint_number: int = 1  # ``sprint``'s number, as the sprint pages name it
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ ROUTES = {
     ),
     "backoffice.delete_template": route("POST", "/agents/modeles/{template}/suppression", SQUAD_WORK, lambda w: {}),
     "team_sprints.sprint_list": route("GET", "/agents/equipes/{squad_a_slug}/sprints", HTML_VIEWERS),
-    "team_sprints.sprint_view": route("GET", "/agents/equipes/{squad_a_slug}/sprints/1", HTML_VIEWERS),
+    "team_sprints.sprint_view": route("GET", "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}", HTML_VIEWERS),
     "team_sprints.create_sprint": route(
         "POST",
         "/agents/equipes/{squad_a_slug}/sprints",
@@ -159,12 +160,17 @@ ROUTES = {
         lambda w: {"starts_on": "2027-01-04", "ends_on": "2027-01-15", "goal": "Créneaux du samedi"},
     ),
     "team_sprints.edit_sprint": route(
-        "POST", "/agents/equipes/{squad_a_slug}/sprints/1/modification", SQUAD_EDITORS, lambda w: {"goal": "Samedi"}
+        "POST",
+        "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/modification",
+        SQUAD_EDITORS,
+        lambda w: {"goal": "Samedi"},
     ),
-    "team_sprints.start_sprint": route("POST", "/agents/equipes/{squad_a_slug}/sprints/1/demarrage", SQUAD_EDITORS),
+    "team_sprints.start_sprint": route(
+        "POST", "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/demarrage", SQUAD_EDITORS
+    ),
     "team_sprints.close_sprint": route(
         "POST",
-        "/agents/equipes/{squad_a_slug}/sprints/1/cloture",
+        "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/cloture",
         SQUAD_EDITORS,
         lambda w: {"unfinished": "backlog"},
         prepare=start_the_sprint,
