@@ -86,7 +86,7 @@ def project_commands() -> list[click.Command]:
 def _init_web(app: Flask) -> None:
     """What every request goes through, in this order: proxy headers, the database session, CSRF, who is asking,
     rate limits, input checks, security headers; and the template globals every page uses."""
-    from irritants import db, inputs, status
+    from irritants import charts, db, inputs, status
     from irritants.auth import access, oidc
     from irritants.extensions import csrf, limiter, talisman
 
@@ -114,4 +114,5 @@ def _init_web(app: Flask) -> None:
     )
     app.jinja_env.globals["localtime"] = to_paris_time
     app.jinja_env.globals["status_badge"] = status.badge
+    app.jinja_env.globals["number_fr"] = charts.number_fr
     app.jinja_env.globals["citizen_status"] = status.citizen_label

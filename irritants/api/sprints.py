@@ -16,10 +16,8 @@ from irritants.api.sprints_schemas import (
     ItemOutSchema,
     ItemPageSchema,
     ItemQuerySchema,
-    SprintCreateSchema,
     SprintOutSchema,
     SprintPageSchema,
-    SprintPatchSchema,
     VelocitySchema,
 )
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
@@ -33,6 +31,7 @@ from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
 from irritants.squads.item_schemas import ItemCreateSchema, ItemPatchSchema
 from irritants.squads.sprint_progress import sprint_burndown, squad_velocity
+from irritants.squads.sprint_schemas import SprintCreateSchema, SprintPatchSchema
 from irritants.squads.sprints import (
     ITEM_STATE_LABELS,
     SPRINT_STATE_LABELS,

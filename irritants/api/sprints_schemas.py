@@ -3,63 +3,14 @@ errors naming the field."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from irritants.forms import InputSchema
 from irritants.paging import PageQuerySchema, page_schema
-from irritants.squads.item_schemas import text_field
-from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
+from irritants.squads.schemas import MAX_VERSION
 from irritants.squads.sprints import ItemState, SprintState, Unfinished
 
-GOAL_MAX = 2000
-NOTES_MAX = 10_000
-DATE_ERRORS = {"invalid": "Date invalide : AAAA-MM-JJ attendu.", "required": REQUIRED, "null": REQUIRED}
-
-
 # --- inputs -----------------------------------------------------------------------------------------------------
-
-
-class SprintCreateSchema(InputSchema):
-    starts_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Premier jour"})
-    ends_on = fields.Date(required=True, error_messages=DATE_ERRORS, metadata={"description": "Dernier jour"})
-    goal = text_field("Objectif du sprint", GOAL_MAX)
-
-
-class SprintPatchSchema(InputSchema):
-    starts_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Premier jour (pas une fois terminé)"})
-    ends_on = fields.Date(error_messages=DATE_ERRORS, metadata={"description": "Dernier jour (pas une fois terminé)"})
-    goal = text_field("Objectif du sprint", GOAL_MAX)
-    review_notes = text_field("Notes de revue", NOTES_MAX)
-    state = fields.Enum(
-        SprintState,
-        by_value=True,
-        error_messages={
-            "unknown": "État inconnu. Attendu : active (commencer) ou closed (terminer).",
-            "null": REQUIRED,
-        },
-        metadata={"description": "active : commencer le sprint ; closed : le terminer (avec unfinished)"},
-    )
-    unfinished = fields.Enum(
-        Unfinished,
-        by_value=True,
-        error_messages={"unknown": "Attendu : next_sprint ou backlog.", "null": REQUIRED},
-        metadata={"description": "À la clôture : où vont les éléments non terminés (sprint suivant ou backlog)"},
-    )
-    expected_version = version_field(
-        "Version vue (champ version) : 409 si l'objet a changé entre-temps, rien n'est fait"
-    )
-
-    @ma.validates_schema
-    def _closing(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("state") == SprintState.CLOSED and "unfinished" not in data:
-            raise ma.ValidationError(
-                "Dites où vont les éléments non terminés : next_sprint (sprint suivant) ou backlog.", "unfinished"
-            )
-        if "unfinished" in data and data.get("state") != SprintState.CLOSED:
-            raise ma.ValidationError("Seulement à la clôture du sprint (state: closed).", "unfinished")
 
 
 class ItemQuerySchema(PageQuerySchema):

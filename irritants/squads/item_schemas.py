@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from irritants.forms import InputSchema
 from irritants.squads.backlog import TITLE_MAX
-from irritants.squads.schemas import MAX_VERSION, REQUIRED, version_field
+from irritants.squads.schemas import MAX_VERSION, REQUIRED, text_field, version_field
 from irritants.squads.sprints import ItemState
 
 DESCRIPTION_MAX = 10_000
@@ -25,16 +25,6 @@ LINKS_MAX = 50
 #: The sprint select's value for « product backlog » (no sprint).
 BACKLOG = "backlog"
 NUMBERS_ONLY = "Séparez les numéros d'irritants par des virgules (ex. 12, 34)."
-
-
-def text_field(description: str, most: int) -> fields.String:
-    """An optional free text of at most ``most`` characters."""
-    return fields.String(
-        allow_none=True,
-        validate=validate.Length(max=most, error=f"{most} caractères au plus."),
-        error_messages={"invalid": "Un texte est attendu."},
-        metadata={"description": description},
-    )
 
 
 def _id(description: str, **kwargs: Any) -> fields.Integer:

@@ -51,6 +51,16 @@ def _text(description: str, most: int, *, required: bool = False, one_line: bool
     )
 
 
+def text_field(description: str, most: int) -> fields.String:
+    """An optional free text of at most ``most`` characters (a sprint's goal, an item's description)."""
+    return fields.String(
+        allow_none=True,
+        validate=validate.Length(max=most, error=f"{most} caractères au plus."),
+        error_messages={"invalid": "Un texte est attendu."},
+        metadata={"description": description},
+    )
+
+
 def _url(description: str) -> fields.Url:
     return fields.Url(
         schemes={"https"},

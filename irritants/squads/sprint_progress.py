@@ -89,6 +89,13 @@ def squad_velocity(session: Session, squad_id: int, *, last: int = 6) -> list[bd
         .order_by(Sprint.number.desc())
         .limit(last)
     ).all()
+    return sprint_results(session, sprints)
+
+
+def sprint_results(session: Session, sprints: Iterable[Sprint]) -> list[bd.SprintResult]:
+    """Points done and irritants fixed in each of these sprints, oldest first: when it closed, or as of now for a
+    sprint still open (its list of sprints shows them all)."""
+    sprints = list(sprints)
     changes = _changes(session, _ever_in(session, [s.id for s in sprints]))
     clusters = _linked(changes)
     return bd.sprint_results([_span(s) for s in sprints], changes, _status_steps(session, clusters))

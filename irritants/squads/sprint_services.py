@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from irritants.audit.services import Actor, record
 from irritants.db import utcnow
-from irritants.errors import ValidationFailed
+from irritants.errors import NotFoundError, ValidationFailed
 from irritants.sanitize import clean_text
 from irritants.squads.backlog import STALE_SPRINT, check_version, flush, get_sprint, get_squad, invalid, set_field
 from irritants.squads.sprint_rules import SprintDates, SprintRuleBroken, check_dates, check_editable, check_move
@@ -123,6 +123,18 @@ def start_sprint(
     return sprint
 
 
+def next_planned(session: Session, sprint: Sprint) -> Sprint | None:
+    """The squad's first planned sprint after this one: where a closing sprint may send its unfinished items."""
+    return session.scalar(
+        select(Sprint)
+        .where(
+            Sprint.squad_id == sprint.squad_id, Sprint.state == SprintState.PLANNED, Sprint.starts_on > sprint.ends_on
+        )
+        .order_by(Sprint.starts_on)
+        .limit(1)
+    )
+
+
 def close_sprint(
     session: Session,
     actor: Actor | None,
@@ -144,16 +156,7 @@ def close_sprint(
     unfinished = Unfinished(unfinished)
     target = None
     if unfinished == Unfinished.NEXT_SPRINT:
-        target = session.scalar(
-            select(Sprint)
-            .where(
-                Sprint.squad_id == sprint.squad_id,
-                Sprint.state == SprintState.PLANNED,
-                Sprint.starts_on > sprint.ends_on,
-            )
-            .order_by(Sprint.starts_on)
-            .limit(1)
-        )
+        target = next_planned(session, sprint)
         if target is None:
             raise invalid(
                 "unfinished",
@@ -178,3 +181,13 @@ def close_sprint(
                "moved_items": [item.id for item in items]},
     )  # fmt: skip
     return [item.id for item in items]
+
+
+def sprint_by_number(session: Session, squad_id: int, number: int) -> Sprint:
+    """The squad's sprint with this number (as its pages name it), or a 404."""
+    sprint = None
+    if 0 < number < 2**31:  # a larger number is no sprint's (and PostgreSQL would refuse to compare it)
+        sprint = session.scalar(select(Sprint).where(Sprint.squad_id == squad_id, Sprint.number == number))
+    if sprint is None:
+        raise NotFoundError("Ce sprint n'existe pas.")
+    return sprint

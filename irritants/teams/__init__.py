@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The agents' pages of squads (each module of this package holds one blueprint)."""
-    from irritants.teams import board, items
+    from irritants.teams import board, items, sprints
 
-    app.register_blueprint(board.bp)
-    app.register_blueprint(items.bp)
+    for module in (board, items, sprints):
+        app.register_blueprint(module.bp)

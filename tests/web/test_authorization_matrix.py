@@ -24,7 +24,7 @@ from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation
 from irritants.squads.backlog import create_item
-from irritants.squads.sprint_services import create_sprint
+from irritants.squads.sprint_services import create_sprint, start_sprint
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
 from tests.conftest import PASSWORD, RANKING, make_cluster, make_report, make_squad, make_user, sign_in
@@ -55,6 +55,7 @@ class World:
     item: int = 0  # backlog item of squad A, in ``sprint``
     backlog_item: int = 0  # backlog item of squad A in its product backlog, second of two (it can go to the top)
     linked_item: int = 0  # backlog item of squad A linked to ``cluster``
+    sprint_number: int = 1  # ``sprint``'s number, as the sprint pages name it
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,28 @@ class Route:
     path: str
     allowed: frozenset[str]
     body: Callable[[World], dict[str, Any]] | None = None
+    # Brings the world to the state the route needs (e.g. an active sprint to close), before the snapshot.
+    prepare: Callable[[Any, World], None] | None = None
 
     @property
     def api(self) -> bool:
         return self.path.startswith("/api/")
 
 
-def route(method: str, path: str, allowed: set[str], body: Callable[[World], dict[str, Any]] | None = None) -> Route:
-    return Route(method, path, frozenset(allowed), body)
+def route(
+    method: str,
+    path: str,
+    allowed: set[str],
+    body: Callable[[World], dict[str, Any]] | None = None,
+    prepare: Callable[[Any, World], None] | None = None,
+) -> Route:
+    return Route(method, path, frozenset(allowed), body, prepare)
+
+
+def start_the_sprint(app: Any, world: World) -> None:
+    with app.app_context(), get_db(app).session_scope() as s:
+        start_sprint(s, None, world.sprint)
+        s.commit()
 
 
 HTML_VIEWERS = VIEWERS - {"token_other_squad"}
@@ -138,6 +153,30 @@ ROUTES = {
         "POST", "/agents/modeles/{template}", SQUAD_WORK, lambda w: {"title": "Relance (v2)", "body": "Reçu."}
     ),
     "backoffice.delete_template": route("POST", "/agents/modeles/{template}/suppression", SQUAD_WORK, lambda w: {}),
+    "team_sprints.sprint_list": route("GET", "/agents/equipes/{squad_a_slug}/sprints", HTML_VIEWERS),
+    "team_sprints.sprint_view": route("GET", "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}", HTML_VIEWERS),
+    "team_sprints.create_sprint": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/sprints",
+        SQUAD_EDITORS,
+        lambda w: {"starts_on": "2027-01-04", "ends_on": "2027-01-15", "goal": "Créneaux du samedi"},
+    ),
+    "team_sprints.edit_sprint": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/modification",
+        SQUAD_EDITORS,
+        lambda w: {"goal": "Samedi"},
+    ),
+    "team_sprints.start_sprint": route(
+        "POST", "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/demarrage", SQUAD_EDITORS
+    ),
+    "team_sprints.close_sprint": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/sprints/{sprint_number}/cloture",
+        SQUAD_EDITORS,
+        lambda w: {"unfinished": "backlog"},
+        prepare=start_the_sprint,
+    ),
     "moderation.queue": route("GET", "/agents/moderation", MODERATORS - {"token_other_squad"}),
     # Everyone who moderates opens the queue (filtered: see test_moderation_lists_only_what_the_caller_may_moderate),
     # but only the irritant's own squad (and admins) decide on its reports: the report is in squad A's irritant.
@@ -413,6 +452,8 @@ def test_route_by_caller(matrix_app, endpoint, who):
         world.own_token = principals[who].token_id
     path = spec.path.format(**vars(world))
     body = spec.body(world) if spec.body else {}
+    if spec.prepare:
+        spec.prepare(matrix_app, world)
     before = snapshot(matrix_app)
     if spec.api:
         response = client.open(path, method=spec.method, json=body if spec.method != "GET" else None, headers=headers)

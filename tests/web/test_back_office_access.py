@@ -20,6 +20,7 @@ ARGUMENTS = {
     "token_id": "own_token",
     "slug": "squad_a_slug",
     "item_id": "linked_item",
+    "number": "sprint_number",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 
