@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from irritants.auth.api_tokens import create_token
 from irritants.auth.models import ApiToken, User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
-from irritants.auth.services import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation
