@@ -17,11 +17,11 @@ from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
 from irritants.errors import StaleObject, ValidationFailed
-from irritants.intake.redaction import redact
+from irritants.intake.redaction import personal_data_errors
 from irritants.paging import Page, PageQuerySchema, page_schema
 from irritants.squads import services as squads
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, allowed_moves
-from irritants.squads.schemas import SquadCreateSchema, SquadPatchSchema, SquadPhaseSchema
+from irritants.squads.schemas import PUBLIC_TEXTS, SquadCreateSchema, SquadPatchSchema, SquadPhaseSchema
 
 bp = Blueprint(
     "api_squads",
@@ -154,16 +154,8 @@ def _commit(change: Any, *args: Any) -> Any:
     return done
 
 
-# Texts the public page shows as typed: like a public note on an irritant, no phone number, email, NIR, IBAN…
-PUBLIC_TEXTS = {"mission": "La mission", "note": "La note", "incubator": "L'incubateur", "name": "Le nom"}
-
-
 def _no_personal_data(data: dict[str, Any]) -> None:
-    errors = {
-        field: [f"{what} est publique : retirez-en les données personnelles (numéro, courriel…)."]
-        for field, what in PUBLIC_TEXTS.items()
-        if isinstance(data.get(field), str) and redact(data[field]) != data[field]
-    }
+    errors = personal_data_errors(data, PUBLIC_TEXTS)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
 

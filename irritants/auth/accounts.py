@@ -199,6 +199,11 @@ def set_squads(session: Session, user: User, slugs: Iterable[str], *, agent: Age
     return True
 
 
+def all_squads(session: Session) -> list[Squad]:
+    """Every squad, by name (what an account may be a member of)."""
+    return list(session.scalars(select(Squad).order_by(Squad.name)))
+
+
 def squads_by_user(session: Session) -> dict[int, list[Squad]]:
     """Every agent's squads, by name (one query, for the list of accounts)."""
     stmt = select(SquadMember.user_id, Squad).join(Squad, Squad.id == SquadMember.squad_id).order_by(Squad.name)

@@ -133,7 +133,7 @@ ACCOUNT_LABELS = {
     "name": "Nom affiché",
     "roles": "Rôles",
     "squads": "Start-ups d'État",
-    "password": "Mot de passe",
+    "password_mode": "Mot de passe",
 }
 PASSWORD_CHOICES = {
     "generate": "Générer un mot de passe, affiché une seule fois pour que vous le transmettiez",
@@ -177,7 +177,7 @@ class AccountCreateSchema(AccountEditSchema):
     name = fields.String(
         load_default="", validate=validate.Length(max=200, error="200 caractères au plus."), allow_none=True
     )
-    password = fields.String(
+    password_mode = fields.String(
         load_default="generate",
         validate=validate.OneOf(list(PASSWORD_CHOICES), error="Choisissez une option de mot de passe dans la liste."),
     )
@@ -189,7 +189,8 @@ class AccountCreateSchema(AccountEditSchema):
 
     @post_load
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return {**data, "email": normalise_email(data["email"]), "name": data.get("name") or ""}
+        generate = data.pop("password_mode") != "none"
+        return {**data, "email": normalise_email(data["email"]), "name": data.get("name") or "", "generate": generate}
 
 
 class MemberAddSchema(InputSchema):

@@ -394,3 +394,13 @@ def excerpt(text: str, limit: int = 280) -> str:
     if cut.count("[") > cut.count("]"):
         cut = f"{cut[: cut.rindex('[')].rstrip()}…"
     return cut
+
+
+def personal_data_errors(data: dict[str, object], public: dict[str, str]) -> dict[str, list[str]]:
+    """Field errors for the texts of ``data`` that will be shown publicly as typed (``public``: field → « La
+    mission »…) and carry personal data (a number, an email…): the squads' forms and API refuse them alike."""
+    return {
+        field: [f"{what} est publique : retirez-en les données personnelles (numéro, courriel…)."]
+        for field, what in public.items()
+        if isinstance(data.get(field), str) and redact(str(data[field])) != data[field]
+    }

@@ -15,3 +15,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The agents' pages of squads (each module of this package holds one blueprint)."""
+    from irritants.teams import accounts, squad_admin
+
+    app.register_blueprint(squad_admin.bp)
+    app.register_blueprint(accounts.bp)
