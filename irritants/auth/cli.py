@@ -124,14 +124,15 @@ def users_list() -> None:
 @click.option("--email", required=True)
 @with_appcontext
 def users_deactivate(email: str) -> None:
-    """Deactivate an account: its sessions end at once and its API tokens stop working."""
+    """Deactivate an account: its sessions end at once and its API tokens are revoked."""
     from irritants.auth import accounts
 
     with _transaction() as session:
         user = accounts.get_user(session, email)
         changed = accounts.deactivate_user(session, user)
         session.commit()
-    click.echo(f"Compte {user.email} désactivé ; ses sessions sont terminées." if changed else "Compte déjà désactivé.")
+    done = f"Compte {user.email} désactivé ; ses sessions sont terminées et ses jetons d'API révoqués."
+    click.echo(done if changed else "Compte déjà désactivé.")
 
 
 @users_group.command("roles")
