@@ -13,7 +13,14 @@ from tests.conftest import sign_in
 from tests.web.test_authorization_matrix import World, build_world, snapshot
 
 # Which object of the test world fills each URL variable.
-ARGUMENTS = {"cluster_id": "cluster", "report_id": "report", "template_id": "template", "token_id": "own_token"}
+ARGUMENTS = {
+    "cluster_id": "cluster",
+    "report_id": "report",
+    "template_id": "template",
+    "token_id": "own_token",
+    "slug": "squad_a_slug",
+    "user_id": "target_user",
+}
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 
 
