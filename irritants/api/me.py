@@ -7,8 +7,7 @@ from typing import Any
 from flask import request
 
 from irritants.api.spec import BEARER_AUTH, Blueprint
-from irritants.auth import services as accounts
-from irritants.auth import sign_in
+from irritants.auth import accounts, sign_in
 from irritants.auth.access import current_agent, protect_api_write
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Agent

@@ -11,7 +11,7 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api.spec import BEARER_AUTH, Blueprint
-from irritants.auth import services as auth
+from irritants.auth import accounts
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action, Agent
@@ -135,8 +135,8 @@ def _detail(profile: squads.SquadProfile, agent: Agent | None, *, status: int = 
     body["allowed_phases"] = [{"phase": p, "label": PHASE_LABELS[p]} for p in allowed_moves(profile.squad.phase)]
     if agent is not None:
         body["members"] = [
-            {"name": u.name, "email": u.email, "roles": list(u.roles), "role_labels": auth.role_labels(u.roles)}
-            for u in auth.squad_members(get_session(), profile.squad.id)
+            {"name": u.name, "email": u.email, "roles": list(u.roles), "role_labels": accounts.role_labels(u.roles)}
+            for u in accounts.squad_members(get_session(), profile.squad.id)
         ]
         return body, status, {**NO_STORE, "ETag": f'"{profile.squad.version}"'}
     return body, status

@@ -12,7 +12,7 @@ from flask import session as cookie_session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from irritants.auth import services
+from irritants.auth import api_tokens, services
 from irritants.auth.exceptions import Forbidden, Unauthenticated, raise_for
 from irritants.auth.models import User
 from irritants.auth.policy import Action, Agent, decide
@@ -90,13 +90,13 @@ def _load_bearer(_request: Any) -> User | None:
     raw = bearer_token()
     if raw is None or not request.path.startswith(API_PREFIX):
         return None  # tokens authenticate API calls only (see _tokens_are_for_the_api)
-    found = services.user_for_token(get_session(), raw)
+    found = api_tokens.user_for_token(get_session(), raw)
     if found is None:
         g.bad_token = True
         return None
     user, token = found
     g.api_token_name = token.name
-    if services.token_needs_touch(token):
+    if api_tokens.token_needs_touch(token):
         _touch(token.id)
     return user
 
@@ -105,11 +105,11 @@ def _touch(token_id: int) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         # Reads run in a read-only session that is never committed: the note gets a short transaction of its own.
         with get_db().session_scope() as own:
-            services.touch_token(own, token_id)
+            api_tokens.touch_token(own, token_id)
             own.commit()
     else:
         # Writes already hold the request's transaction (on SQLite, the write lock): the view's commit saves it.
-        services.touch_token(get_session(), token_id)
+        api_tokens.touch_token(get_session(), token_id)
 
 
 def _unauthorized() -> Response:

@@ -35,12 +35,12 @@ def _when(moment: dt.datetime | None, empty: str = "—") -> str:
 
 
 def _password_checker(email: str) -> Callable[[str], str]:
-    from irritants.auth import services
+    from irritants.auth import passwords
 
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
 
     def check(value: str) -> str:
-        problems = services.password_problems(value, min_length=minimum, email=email)
+        problems = passwords.password_problems(value, min_length=minimum, email=email)
         if problems:
             # click shows the message and asks again.
             raise click.UsageError(" ".join(problems))
@@ -69,14 +69,14 @@ def users_create(
     email: str, roles: tuple[str, ...], squads: tuple[str, ...], name: str, generate_password: bool, no_password: bool
 ) -> None:
     """Create an agent; the password is asked twice (hidden) unless generated or not wanted."""
-    from irritants.auth import services
+    from irritants.auth import accounts, passwords, services
 
     if generate_password and no_password:
         raise click.UsageError("Choisissez --generate-password ou --no-password, pas les deux.")
     email = services.normalise_email(email)
     password: str | None = None
     if generate_password:
-        password = services.generate_password()
+        password = passwords.generate_password()
     elif not no_password:
         password = click.prompt(
             "Mot de passe (12 caractères au moins)",
@@ -85,7 +85,7 @@ def users_create(
             value_proc=_password_checker(email),
         )
     with _transaction() as session:
-        user = services.create_user(
+        user = accounts.create_user(
             session,
             email,
             roles,
@@ -95,7 +95,7 @@ def users_create(
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
         session.commit()
-    click.echo(f"Compte créé pour {user.email} (rôles : {', '.join(services.role_labels(user.roles))}).")
+    click.echo(f"Compte créé pour {user.email} (rôles : {', '.join(accounts.role_labels(user.roles))}).")
     if generate_password:
         click.echo(f"Mot de passe, affiché une seule fois : {password}")
 
@@ -104,15 +104,15 @@ def users_create(
 @with_appcontext
 def users_list() -> None:
     """List agents: email, roles, state, last sign-in."""
-    from irritants.auth import services
+    from irritants.auth import accounts
 
     with _transaction() as session:
-        users = services.list_users(session)
+        users = accounts.list_users(session)
         if not users:
             click.echo("Aucun agent.")
             return
         for user in users:
-            squads = ", ".join(squad.slug for squad in services.user_squads(session, user.id)) or "—"
+            squads = ", ".join(squad.slug for squad in accounts.user_squads(session, user.id)) or "—"
             state = "actif" if user.active else "désactivé"
             click.echo(
                 f"{user.email}\t{','.join(user.roles or []) or '—'}\t{squads}\t{state}\t"
@@ -124,14 +124,15 @@ def users_list() -> None:
 @click.option("--email", required=True)
 @with_appcontext
 def users_deactivate(email: str) -> None:
-    """Deactivate an account: its sessions end at once and its API tokens stop working."""
-    from irritants.auth import services
+    """Deactivate an account: its sessions end at once and its API tokens are revoked."""
+    from irritants.auth import accounts
 
     with _transaction() as session:
-        user = services.get_user(session, email)
-        changed = services.deactivate_user(session, user)
+        user = accounts.get_user(session, email)
+        changed = accounts.deactivate_user(session, user)
         session.commit()
-    click.echo(f"Compte {user.email} désactivé ; ses sessions sont terminées." if changed else "Compte déjà désactivé.")
+    done = f"Compte {user.email} désactivé ; ses sessions sont terminées et ses jetons d'API révoqués."
+    click.echo(done if changed else "Compte déjà désactivé.")
 
 
 @users_group.command("roles")
@@ -140,13 +141,13 @@ def users_deactivate(email: str) -> None:
 @with_appcontext
 def users_roles(email: str, roles: tuple[str, ...]) -> None:
     """Replace an agent's roles."""
-    from irritants.auth import services
+    from irritants.auth import accounts
 
     with _transaction() as session:
-        user = services.get_user(session, email)
-        changed = services.set_roles(session, user, roles)
+        user = accounts.get_user(session, email)
+        changed = accounts.set_roles(session, user, roles)
         session.commit()
-    labels = ", ".join(services.role_labels(user.roles))
+    labels = ", ".join(accounts.role_labels(user.roles))
     click.echo(f"Rôles de {user.email} : {labels}." if changed else f"Rien à changer : {user.email} a déjà ces rôles.")
 
 
@@ -170,16 +171,16 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(email: str, name: str, days: int | None) -> None:
     """Create a token and print it once."""
-    from irritants.auth import services
+    from irritants.auth import accounts, api_tokens
 
     if not name.strip() or len(name.strip()) > 100:
         raise click.BadParameter("le nom du jeton doit compter de 1 à 100 caractères.", param_hint="--name")
     lifetime = current_app.config["API_TOKEN_DEFAULT_DAYS"] if days is None else days
     with _transaction() as session:
-        user = services.get_user(session, email)
+        user = accounts.get_user(session, email)
         if not user.active:
             raise click.ClickException(f"Le compte {user.email} est désactivé : pas de nouveau jeton.")
-        token, raw = services.issue_token(session, user, name, days=lifetime or None)
+        token, raw = api_tokens.issue_token(session, user, name, days=lifetime or None)
         session.commit()
     expiry = f"expire le {_when(token.expires_at)}" if token.expires_at else "sans expiration"
     click.echo(f"Jeton n° {token.id} « {token.name} » pour {user.email} ({expiry}).", err=True)
@@ -192,17 +193,17 @@ def tokens_create(email: str, name: str, days: int | None) -> None:
 @with_appcontext
 def tokens_list(email: str) -> None:
     """List an agent's tokens (never their value)."""
-    from irritants.auth import services
+    from irritants.auth import accounts, api_tokens
 
     states = {"active": "actif", "expired": "expiré", "revoked": "révoqué"}
     with _transaction() as session:
-        user = services.get_user(session, email)
-        tokens = services.list_tokens(session, user.id)
+        user = accounts.get_user(session, email)
+        tokens = api_tokens.list_tokens(session, user.id)
     if not tokens:
         click.echo(f"Aucun jeton pour {user.email}.")
     for token in tokens:
         click.echo(
-            f"{token.id}\t{token.name}\t{token.prefix}…\t{states[services.token_state(token)]}\t"
+            f"{token.id}\t{token.name}\t{token.prefix}…\t{states[api_tokens.token_state(token)]}\t"
             f"créé {_when(token.created_at)}\tutilisé {_when(token.last_used_at, 'jamais')}\t"
             f"expire {_when(token.expires_at, 'jamais')}"
         )
@@ -213,10 +214,10 @@ def tokens_list(email: str) -> None:
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token: API calls with it are refused from now on."""
-    from irritants.auth import services
+    from irritants.auth import api_tokens
 
     with _transaction() as session:
-        changed = services.revoke_token(session, token_id)
+        changed = api_tokens.revoke_token(session, token_id)
         session.commit()
     click.echo(f"Jeton n° {token_id} révoqué." if changed else f"Le jeton n° {token_id} était déjà révoqué.")
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from irritants.auth.accounts import create_user
 from irritants.auth.models import User
-from irritants.auth.services import create_user, generate_password
+from irritants.auth.passwords import generate_password
 from irritants.squads.demo import create_demo_squads
 
 DEMO_AGENTS = (

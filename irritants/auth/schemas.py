@@ -1,4 +1,5 @@
-"""Schemas of the sign-in form, the API-token form and ``/api/v1/me`` (French messages for agents)."""
+"""Schemas of the sign-in form, the API-token form, ``/api/v1/me`` and the administrators' account forms (French
+messages for agents)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from irritants.auth.services import PASSWORD_MAX_LENGTH, is_valid_email, normalise_email
+from irritants.auth.models import Role
+from irritants.auth.passwords import PASSWORD_MAX_LENGTH
+from irritants.auth.services import is_valid_email, normalise_email
+from irritants.forms import InputSchema
 
 # Lifetimes offered for a new API token, in days (a token that never expires is only for the CLI).
 TOKEN_DAYS = (7, 30, 90, 180, 365)
@@ -119,4 +123,81 @@ class PasswordChangeSchema(Schema):
             "description": "Nouveau mot de passe : au moins PASSWORD_MIN_LENGTH caractères (12 par défaut), variés, "
             "sans l'adresse électronique, différent de l'actuel"
         },
+    )
+
+
+# --- accounts, as administrators manage them (back-office forms) --------------------------------------------------
+
+ACCOUNT_LABELS = {
+    "email": "Adresse électronique",
+    "name": "Nom affiché",
+    "roles": "Rôles",
+    "squads": "Start-ups d'État",
+    "password_mode": "Mot de passe",
+}
+PASSWORD_CHOICES = {
+    "generate": "Générer un mot de passe, affiché une seule fois pour que vous le transmettiez",
+    "none": "Aucun mot de passe : connexion avec ProConnect uniquement",
+}
+_ROLE_VALUES = [role.value for role in Role]
+
+
+def _roles_field() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(_ROLE_VALUES, error="Rôle inconnu : choisissez dans la liste.")),
+        required=True,
+        validate=validate.Length(min=1, error="Cochez au moins un rôle."),
+        error_messages={"required": "Cochez au moins un rôle.", "null": "Cochez au moins un rôle."},
+    )
+
+
+def _squads_field() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(max=100, error="Start-up d'État inconnue.")),
+        load_default=list,
+        error_messages={"invalid": "Choisissez les start-ups d'État dans la liste."},
+    )
+
+
+class AccountEditSchema(InputSchema):
+    """An agent's roles and squads (slugs), both replaced by what is ticked."""
+
+    roles = _roles_field()
+    squads = _squads_field()
+
+
+class AccountCreateSchema(AccountEditSchema):
+    """A new agent: email, name, roles, squads, and whether a password is generated or ProConnect alone is used."""
+
+    email = fields.String(
+        required=True,
+        validate=validate.Length(max=254, error="254 caractères au plus."),
+        error_messages={"required": "Saisissez l'adresse électronique de l'agent.", "null": "Saisissez l'adresse."},
+    )
+    name = fields.String(
+        load_default="", validate=validate.Length(max=200, error="200 caractères au plus."), allow_none=True
+    )
+    password_mode = fields.String(
+        load_default="generate",
+        validate=validate.OneOf(list(PASSWORD_CHOICES), error="Choisissez une option de mot de passe dans la liste."),
+    )
+
+    @validates("email")
+    def _email(self, value: str, **_: Any) -> None:
+        if not is_valid_email(normalise_email(value)):
+            raise ValidationError("Adresse électronique invalide : elle doit ressembler à prenom.nom@exemple.gouv.fr.")
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        generate = data.pop("password_mode") != "none"
+        return {**data, "email": normalise_email(data["email"]), "name": data.get("name") or "", "generate": generate}
+
+
+class MemberAddSchema(InputSchema):
+    """An existing agent added to a squad, by email."""
+
+    email = fields.String(
+        required=True,
+        validate=validate.Length(max=254, error="254 caractères au plus."),
+        error_messages={"required": "Saisissez l'adresse électronique de l'agent.", "null": "Saisissez l'adresse."},
     )

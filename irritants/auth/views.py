@@ -14,7 +14,7 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants.auth import oidc, services, sign_in, throttle
+from irritants.auth import accounts, api_tokens, oidc, services, sign_in, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
@@ -268,12 +268,12 @@ def _render_home(
     status: int = 200,
 ) -> Any:
     db = get_session()
-    tokens = [(token, services.token_state(token)) for token in services.list_tokens(db, user.id)]
+    tokens = [(token, api_tokens.token_state(token)) for token in api_tokens.list_tokens(db, user.id)]
     html = render_template(
         "auth/home.html",
         user=user,
-        roles=services.role_labels(user.roles or []),
-        squads=services.user_squads(db, user.id),
+        roles=accounts.role_labels(user.roles or []),
+        squads=accounts.user_squads(db, user.id),
         tokens=tokens,
         form=form or {"days": str(current_app.config["API_TOKEN_DEFAULT_DAYS"])},
         errors=errors or {},
@@ -302,7 +302,7 @@ def create_token() -> Any:
         errors = {key: [str(m) for m in messages] for key, messages in err.messages_dict.items()}
         return _render_home(user, form=form, errors=errors, status=422)
     db = get_session()
-    _token, raw = services.issue_token(db, user, data["name"], days=data["days"], agent=current_agent())
+    _token, raw = api_tokens.issue_token(db, user, data["name"], days=data["days"], agent=current_agent())
     db.commit()
     return _render_home(user, new_token=raw, status=201)
 
@@ -312,7 +312,7 @@ def revoke_token(token_id: int) -> Any:
     """Revoke one of my tokens: API calls with it are refused from now on."""
     user = _session_user()
     db = get_session()
-    changed = services.revoke_token(db, min(token_id, MAX_ID), owner_id=user.id, agent=current_agent())
+    changed = api_tokens.revoke_token(db, min(token_id, MAX_ID), owner_id=user.id, agent=current_agent())
     db.commit()
     if changed:
         flash("Le jeton est révoqué : il ne permet plus d'appeler l'API.", "success")

@@ -25,9 +25,8 @@ LINKS = ("product_url", "repository_url", "stats_url")
 PROFILE_FIELDS = ("name", "mission", "administration", "incubator", *LINKS)
 SLUG_MESSAGE = "Identifiant : lettres minuscules sans accent, chiffres et tirets (ex. rendez-vous-prefecture)."
 URL_MESSAGE = "Adresse invalide : une adresse complète en https:// est attendue (ex. https://exemple.beta.gouv.fr)."
-
-
-# Texts the public page shows as typed: like a public note on an irritant, no phone number, email, NIR, IBAN…
+# Texts the public page shows as typed: like a public note on an irritant, no phone number, email, NIR, IBAN… (the
+# doors check them with intake's redaction, which sits above squads).
 PUBLIC_TEXTS = {"mission": "La mission", "note": "La note", "incubator": "L'incubateur", "name": "Le nom"}
 
 

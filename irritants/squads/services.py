@@ -24,7 +24,7 @@ from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
 from irritants.referential.services import administration_by_slug
 from irritants.squads.backlog import flush, invalid
-from irritants.squads.models import Squad, SquadPhaseChange
+from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, refusal
 from irritants.squads.schemas import PROFILE_FIELDS
 
@@ -65,6 +65,12 @@ def squad_by_slug(session: Session, slug: str) -> Squad:
 def list_squads(session: Session, *, page: int, page_size: int) -> Page[Squad]:
     """One page of the squads, by name."""
     return paginate(session, select(Squad).order_by(Squad.name, Squad.id), page=page, page_size=page_size)
+
+
+def member_counts(session: Session) -> dict[int, int]:
+    """Number of members of each squad that has any."""
+    stmt = select(SquadMember.squad_id, func.count()).group_by(SquadMember.squad_id)
+    return {squad_id: count for squad_id, count in session.execute(stmt)}
 
 
 def phase_history(session: Session, squad_id: int) -> list[SquadPhaseChange]:

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from irritants import create_app
-from irritants.auth.services import agent_for, create_token
+from irritants.auth.api_tokens import create_token
+from irritants.auth.services import agent_for
 from irritants.clusters import stats
 from irritants.clusters.models import Cluster
 from irritants.config import ConfigurationError

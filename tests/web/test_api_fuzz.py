@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.intake.schemas import ReportCreateSchema

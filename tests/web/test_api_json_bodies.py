@@ -12,7 +12,7 @@ import pytest
 from flask import Flask, request
 
 from irritants.api.spec import GuardedParser
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from tests.conftest import make_user, report_payload
 

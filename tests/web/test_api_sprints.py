@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from irritants.audit.models import Event
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.squads import backlog

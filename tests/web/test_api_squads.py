@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from irritants.audit.models import Event
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.squads.models import Squad, SquadPhaseChange
 from tests.conftest import make_user

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from irritants.audit.models import Event
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Report

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.paging import PAGE_MESSAGE, PAGE_SIZE_MESSAGE
 from tests.conftest import make_cluster, make_user, report_payload

@@ -40,12 +40,12 @@ def test_sign_out_needs_the_csrf_token(app, client):
 
 
 def test_deactivating_an_account_ends_its_sessions(app, client):
-    from irritants.auth import services
+    from irritants.auth import accounts
 
     agent(app)
     post_login(client)
     with get_db(app).session_scope() as s:
-        services.deactivate_user(s, s.scalar(select(User).where(User.email == EMAIL)))
+        accounts.deactivate_user(s, s.scalar(select(User).where(User.email == EMAIL)))
         s.commit()
     assert not signed_in(client)
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from irritants.auth.api_tokens import create_token
 from irritants.auth.models import ApiToken, User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
-from irritants.auth.services import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation
@@ -56,6 +56,10 @@ class World:
     backlog_item: int = 0  # backlog item of squad A in its product backlog, second of two (it can go to the top)
     linked_item: int = 0  # backlog item of squad A linked to ``cluster``
     sprint_number: int = 1  # ``sprint``'s number, as the sprint pages name it
+    member: int = 0  # the squad member of squad A (a principal), whom the members' form removes
+    target_user: int = 0  # an agent in no squad, whose account the accounts' forms change
+    target_email: str = ""
+    target_token: int = 0  # their API token
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,37 @@ ROUTES = {
     "api_sprints.edit_item.links": route(
         "PATCH", "/api/v1/items/{item}", SQUAD_EDITORS, lambda w: {"cluster_ids": [w.cluster]}
     ),
+    # Back-office of squads and accounts (teams/): creating squads, members and accounts is for admins only.
+    "squad_admin.squads_page": route("GET", "/agents/startups", {"admin"}),
+    "squad_admin.new_squad": route("GET", "/agents/startups/nouvelle", {"admin"}),
+    "squad_admin.create_squad": route(
+        "POST", "/agents/startups", {"admin"}, lambda w: {"name": "Permis de conduire", "administration": "ants"}
+    ),
+    "squad_admin.squad_sheet": route("GET", "/agents/equipes/{squad_a_slug}/fiche", SQUAD_EDITORS),
+    "squad_admin.edit_squad": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/fiche",
+        SQUAD_EDITORS,
+        lambda w: {"name": "Rendez-vous préfecture", "mission": "Des rendez-vous pour tous."},
+    ),
+    "squad_admin.change_phase": route(
+        "POST", "/agents/equipes/{squad_a_slug}/phase", SQUAD_EDITORS, lambda w: {"phase": "construction"}
+    ),
+    "squad_admin.add_member": route(
+        "POST", "/agents/equipes/{squad_a_slug}/membres", {"admin"}, lambda w: {"email": w.target_email}
+    ),
+    "squad_admin.remove_member": route("POST", "/agents/equipes/{squad_a_slug}/membres/{member}/retrait", {"admin"}),
+    "accounts.accounts_page": route("GET", "/agents/comptes", {"admin"}),
+    "accounts.new_account": route("GET", "/agents/comptes/nouveau", {"admin"}),
+    "accounts.create_account": route(
+        "POST", "/agents/comptes", {"admin"}, lambda w: {"email": "nouvel.agent@beta.gouv.fr", "roles": "manager"}
+    ),
+    "accounts.account_page": route("GET", "/agents/comptes/{target_user}", {"admin"}),
+    "accounts.edit_account": route("POST", "/agents/comptes/{target_user}", {"admin"}, lambda w: {"roles": "admin"}),
+    "accounts.deactivate_account": route("POST", "/agents/comptes/{target_user}/desactivation", {"admin"}),
+    "accounts.reactivate_account": route("POST", "/agents/comptes/{target_user}/reactivation", {"admin"}),
+    "accounts.reset_password": route("POST", "/agents/comptes/{target_user}/mot-de-passe", {"admin"}),
+    "accounts.revoke_token": route("POST", "/agents/comptes/{target_user}/jetons/{target_token}/revocation", {"admin"}),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -380,6 +415,8 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
         s.add(template)
         tokens = {name: create_token(s, user, "outil") for name, user in users.items()}
+        target = make_user(s, "manager", email="cible@beta.gouv.fr")
+        target_token, _raw = create_token(s, target, "tableur")
         start = dt.date(2026, 12, 7)
         sprint = create_sprint(s, None, squad_a.id, starts_on=start, ends_on=start + dt.timedelta(days=11))
         item = create_item(s, None, squad_a.id, title="Créneaux du samedi", points=3, sprint_id=sprint.id)
@@ -402,6 +439,10 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             item=item.id,
             backlog_item=backlog_item.id,
             linked_item=linked_item.id,
+            member=users["squad_member"].id,
+            target_user=target.id,
+            target_email=target.email,
+            target_token=target_token.id,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
@@ -415,7 +456,7 @@ SNAPSHOT_QUERIES = {
     "events": "SELECT id FROM events",
     "templates": "SELECT id, title, body, squad_id FROM reply_templates",
     "tokens": "SELECT id, revoked_at FROM api_tokens",
-    "users": "SELECT id, roles, active, session_epoch FROM users",
+    "users": "SELECT id, email, roles, active, session_epoch, password_hash FROM users",
     "squads": "SELECT id, name, phase, version, mission, administration_id, incubator, product_url FROM squads",
     "phases": "SELECT id, squad_id, phase, started_on, note FROM squad_phase_changes",
     "members": "SELECT squad_id, user_id FROM squad_members",

@@ -21,6 +21,7 @@ ARGUMENTS = {
     "slug": "squad_a_slug",
     "item_id": "linked_item",
     "number": "sprint_number",
+    "user_id": "target_user",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.intake.models import Moderation, Report
 from tests.conftest import PASSWORD, make_cluster, make_report, make_user, report_payload

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.moderation.schemas import ModerationDecisionSchema

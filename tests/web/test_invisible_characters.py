@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from irritants.audit.models import Event
+from irritants.auth.api_tokens import create_token
 from irritants.auth.models import User
-from irritants.auth.services import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.squads.models import Squad

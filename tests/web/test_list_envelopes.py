@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.paging import ENVELOPE, UNPAGED
 from tests.conftest import make_cluster, make_squad, make_user

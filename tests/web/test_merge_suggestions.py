@@ -257,7 +257,7 @@ def test_forms_need_the_csrf_token(app, client, login, alike):
 
 
 def api_token(app, *roles: str, squads=()) -> dict[str, str]:
-    from irritants.auth.services import create_token
+    from irritants.auth.api_tokens import create_token
     from tests.conftest import make_user
 
     with get_db(app).session_scope() as s:

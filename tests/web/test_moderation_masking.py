@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import select
 
 from irritants.audit.models import Event
-from irritants.auth.services import create_token
+from irritants.auth.api_tokens import create_token
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Moderation, Report
