@@ -178,3 +178,9 @@ def close_sprint(
                "moved_items": [item.id for item in items]},
     )  # fmt: skip
     return [item.id for item in items]
+
+
+def current_sprint(session: Session, squad_id: int) -> Sprint | None:
+    """The squad's active sprint, if one is running (at most one is: ``start_sprint`` sees to it)."""
+    stmt = select(Sprint).where(Sprint.squad_id == squad_id, Sprint.state == SprintState.ACTIVE)
+    return session.scalars(stmt.order_by(Sprint.number.desc()).limit(1)).first()
