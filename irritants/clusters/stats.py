@@ -170,3 +170,21 @@ def people_since(session: Session, cluster_ids: Iterable[int]) -> list[tuple[int
         select(everyone.c.cid, everyone.c.who, func.min(everyone.c.since)).group_by(everyone.c.cid, everyone.c.who)
     )
     return [(cid, who, since) for cid, who, since in rows]
+
+
+def inflow(
+    session: Session, cluster_ids: Iterable[int], *, days: int = 30, now: dt.datetime | None = None
+) -> dict[int, int]:
+    """Reports and counted « moi aussi » each irritant received in the last ``days`` days (0 for none): whether
+    people still run into it."""
+    ids = sorted(set(cluster_ids))
+    if not ids:
+        return {}
+    everyone = _everyone(ids)
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    rows = session.execute(
+        select(everyone.c.cid, func.count()).where(everyone.c.since >= since).group_by(everyone.c.cid)
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update({cid: n for cid, n in rows})
+    return counts

@@ -14,6 +14,7 @@ from irritants.extensions import client_network, flag_limit, limiter, support_li
 from irritants.moderation import services as moderation
 from irritants.public.browser import browser_id, remember_browser, request_source
 from irritants.settings import settings_of
+from irritants.squads import services as squads
 
 bp = Blueprint("irritants", __name__)
 
@@ -35,6 +36,7 @@ def cluster_page(cluster_id: int) -> Any:
         cluster=cluster,
         summary=clusters.cluster_summary(db, cluster),
         excerpts=clusters.public_excerpts(db, cluster),
+        squad=squads.squad_of(db, cluster.squad_id),
     )
 
 

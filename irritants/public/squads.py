@@ -12,6 +12,7 @@ from irritants.db import get_session
 from irritants.paging import PAGE_MAX
 from irritants.squads import services as squads
 from irritants.squads.phases import ENDS, PHASE_BADGES, PHASE_LABELS
+from irritants.squads.sprint_services import current_sprint
 from irritants.triage import services as triage
 
 bp = Blueprint("startups", __name__)
@@ -48,6 +49,8 @@ def squad_page(slug: str) -> Any:
         owned=owned,
         fixes=fixes,
         people=sum(item.cluster.people for item in owned),
+        sprint=current_sprint(db, profile.squad.id),
+        inflow_days=triage.INFLOW_DAYS,
         phase_labels=PHASE_LABELS,
         phase_badges=PHASE_BADGES,
         ended=profile.squad.phase in ENDS,

@@ -62,6 +62,11 @@ def squad_by_slug(session: Session, slug: str) -> Squad:
     return squad
 
 
+def squad_of(session: Session, squad_id: int | None) -> Squad | None:
+    """The squad with this id, or None (an irritant no squad took yet)."""
+    return session.get(Squad, squad_id) if squad_id else None
+
+
 def list_squads(session: Session, *, page: int, page_size: int) -> Page[Squad]:
     """One page of the squads, by name."""
     return paginate(session, select(Squad).order_by(Squad.name, Squad.id), page=page, page_size=page_size)

@@ -191,3 +191,9 @@ def sprint_by_number(session: Session, squad_id: int, number: int) -> Sprint:
     if sprint is None:
         raise NotFoundError("Ce sprint n'existe pas.")
     return sprint
+
+
+def current_sprint(session: Session, squad_id: int) -> Sprint | None:
+    """The squad's active sprint, if one is running (at most one is: ``start_sprint`` sees to it)."""
+    stmt = select(Sprint).where(Sprint.squad_id == squad_id, Sprint.state == SprintState.ACTIVE)
+    return session.scalars(stmt.order_by(Sprint.number.desc()).limit(1)).first()

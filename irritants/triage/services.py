@@ -34,10 +34,11 @@ from irritants.triage.templates import (
     reason_with_template,
     update_template,
 )
-from irritants.triage.tracking import SquadIrritant, Step, public_steps, squad_irritants
+from irritants.triage.tracking import INFLOW_DAYS, SquadIrritant, Step, public_steps, squad_irritants
 from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
 __all__ = [
+    "INFLOW_DAYS",
     "STALE_MESSAGE",
     "BacklogFilters",
     "BacklogQuerySchema",

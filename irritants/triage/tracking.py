@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
+from irritants.clusters import stats
 from irritants.clusters.models import Cluster
 from irritants.errors import ValidationFailed
 from irritants.intake.models import Report
@@ -22,6 +23,7 @@ from irritants.intake.redaction import redact
 from irritants.status import CLOSED_STATUSES, StatusKind
 
 PUBLIC_NOTE_MAX = 1000
+INFLOW_DAYS = 30  # the window of « still coming in » on a squad's public page
 _HORIZON = 200  # events read per irritant: far more than an irritant's public steps
 
 
@@ -176,6 +178,7 @@ class SquadIrritant:
     cluster: Cluster
     fixed_at: dt.datetime | None
     fix_note: str | None
+    inflow: int = 0  # reports and counted « moi aussi » of the last INFLOW_DAYS days
 
 
 def squad_irritants(session: Session, squad_id: int) -> list[SquadIrritant]:
@@ -202,4 +205,8 @@ def squad_irritants(session: Session, squad_id: int) -> list[SquadIrritant]:
         for event in events:
             if (event.after or {}).get("status") == StatusKind.FIXED:
                 notes[event.cluster_id] = event.public_note
-    return [SquadIrritant(c, c.fixed_at if c.status == StatusKind.FIXED else None, notes.get(c.id)) for c in clusters]
+    recent = stats.inflow(session, [c.id for c in clusters], days=INFLOW_DAYS)
+    return [
+        SquadIrritant(c, c.fixed_at if c.status == StatusKind.FIXED else None, notes.get(c.id), recent.get(c.id, 0))
+        for c in clusters
+    ]
