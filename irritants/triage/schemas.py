@@ -95,6 +95,34 @@ class TriageStatusBodySchema(_Versioned):
         return data
 
 
+class TriageFixBodySchema(_Versioned):
+    """« Correctif livré »: the day the fix was delivered and what citizens are told (the one way to « fixed »)."""
+
+    fixed_on = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Indiquez la date de livraison du correctif.",
+            "null": "Indiquez la date de livraison du correctif.",
+            "invalid": "Date invalide : AAAA-MM-JJ attendu.",
+        },
+        metadata={
+            "description": "Jour de livraison du correctif (heure de Paris) : ni futur, ni avant le premier "
+            "signalement de l'irritant"
+        },
+    )
+    public_note = _text(
+        "Note publique, montrée aux usagers sur la page de suivi de leurs signalements ; sans donnée personnelle",
+        PUBLIC_NOTE_MAX,
+        required="Rédigez la note publique : c'est ce que les usagers liront du correctif.",
+    )
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {
+        **_Versioned.FORM_NAMES,
+        "fixed_on": "date_livraison",
+        "public_note": "note_publique",
+    }
+
+
 class TriageMergeBodySchema(_Versioned):
     source_ids = _ids(
         "Irritants fusionnés dans celui-ci (ils deviennent ses doublons)",
