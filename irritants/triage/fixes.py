@@ -26,22 +26,25 @@ from sqlalchemy.orm import Session
 from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
 from irritants.db import utcnow
-from irritants.errors import ValidationFailed
 from irritants.french import to_paris_time
 from irritants.intake.models import Report
 from irritants.squads.sprints import BacklogItem, BacklogItemCluster, ItemState
 from irritants.status import StatusKind
 from irritants.triage.decisions import apply_status
 from irritants.triage.tracking import clean_public_note
-from irritants.triage.workflow import allow, check_transition, check_version, clean_reason, get_cluster, quoted
+from irritants.triage.workflow import (
+    allow,
+    check_transition,
+    check_version,
+    clean_reason,
+    get_cluster,
+    invalid,
+    quoted,
+)
 
 S = StatusKind
 #: Where a fix may be declared from (``planned`` and ``regressed`` through ``in_progress``).
 FIXABLE = (S.PLANNED, S.IN_PROGRESS, S.REGRESSED)
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, errors={field: [message]})
 
 
 def today() -> dt.date:
@@ -58,13 +61,13 @@ def first_report_day(session: Session, cluster: Cluster) -> dt.date:
 def check_fix_day(session: Session, cluster: Cluster, fixed_on: dt.date | None) -> dt.date:
     """The day the fix was delivered: given, not in the future, not before the first report."""
     if fixed_on is None:
-        raise _invalid("fixed_on", "Indiquez la date de livraison du correctif.")
+        raise invalid("fixed_on", "Indiquez la date de livraison du correctif.")
     if fixed_on > today():
-        raise _invalid("fixed_on", "La date de livraison du correctif ne peut pas être dans le futur.")
+        raise invalid("fixed_on", "La date de livraison du correctif ne peut pas être dans le futur.")
     first = first_report_day(session, cluster)
     if fixed_on < first:
         message = f"Le correctif ne peut pas dater d'avant le premier signalement de l'irritant ({first:%d/%m/%Y})."
-        raise _invalid("fixed_on", message)
+        raise invalid("fixed_on", message)
     return fixed_on
 
 
@@ -86,11 +89,11 @@ def declare_fix(
     if cluster.status not in FIXABLE:
         choices = ", ".join(quoted(s) for s in FIXABLE)
         message = f"Un correctif se déclare pour un irritant {choices} ; celui-ci est {quoted(cluster.status)}."
-        raise _invalid("to", message)
+        raise invalid("to", message)
     day = check_fix_day(session, cluster, fixed_on)
     note = clean_public_note(public_note)
     if not note:
-        raise _invalid("public_note", "Rédigez la note publique : c'est ce que les usagers liront du correctif.")
+        raise invalid("public_note", "Rédigez la note publique : c'est ce que les usagers liront du correctif.")
     why = reason or f"Correctif livré le {day:%d/%m/%Y}."
     if cluster.status != S.IN_PROGRESS:
         check_transition(cluster.status, S.IN_PROGRESS)

@@ -28,12 +28,11 @@ from irritants import events
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
 from irritants.clusters.services import root_of
-from irritants.errors import ValidationFailed
 from irritants.squads.models import Squad
 from irritants.squads.sprints import ITEM_STATE_LABELS, BacklogItem, BacklogItemCluster, ItemField, ItemState
 from irritants.status import StatusKind
 from irritants.triage.decisions import apply_assign, apply_status
-from irritants.triage.workflow import check_transition, quoted
+from irritants.triage.workflow import check_transition, invalid, quoted
 
 S = StatusKind
 # The work's statuses, in order: a link or an item in progress only ever moves an irritant forward along them.
@@ -86,7 +85,7 @@ def linked(session: Session, agent: Agent | None, item: BacklogItem, cluster_id:
         return  # the door checks that irritants exist; the foreign key refuses the others
     message = refusal(session, cluster)
     if message is not None:
-        raise ValidationFailed(message, errors={"cluster_ids": [message]})
+        raise invalid("cluster_ids", message)
     target = S.IN_PROGRESS if item.state == ItemState.IN_PROGRESS else S.PLANNED
     advance(session, agent, item, cluster, target, f"lié à l'irritant (« {ITEM_STATE_LABELS[item.state]} »)")
 

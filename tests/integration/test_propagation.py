@@ -283,3 +283,11 @@ def test_awaiting_fix_lists_irritants_whose_every_item_is_done(session, team):
     backlog.change_state(session, owner, two.id, ItemState.DONE)
     assert [c.id for c in fixes.awaiting_fix(session, squad_id=squad.id)] == [all_done.id, half.id]
     assert fixes.awaiting_fix(session, squad_id=squad.id + 1000) == []
+
+
+def test_several_apps_carry_each_item_change_once(make_app, session, team):
+    make_app(), make_app()  # each connects the receiver again
+    squad, owner, _ = team
+    cluster = make_cluster(session, status=S.TRIAGED, squad_id=squad.id)
+    backlog.create_item(session, owner, squad.id, title="Une fois", cluster_ids=[cluster.id])
+    assert [e.after["status"] for e in status_events(session, cluster.id)] == ["planned"]

@@ -67,8 +67,7 @@ def test_the_product_owner_declares_the_fix_and_citizens_read_its_note_and_day(a
     assert (body["status"], body["fixed_on"]) == ("fixed", TODAY.isoformat())
     assert response.headers["ETag"] == f'"{read(app, world["cluster"]).version}"'
     assert steps(client, path)[0] == (
-        f"Corrigé (correctif livré le {TODAY:%d/%m/%Y}) "
-        "Message de l’équipe : Les créneaux du samedi sont ouverts."
+        f"Corrigé (correctif livré le {TODAY:%d/%m/%Y}) Message de l’équipe : Les créneaux du samedi sont ouverts."
     )
 
 
