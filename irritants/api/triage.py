@@ -102,6 +102,7 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
         "created_at": cluster.created_at,
         "closed_at": cluster.closed_at,
         "fixed_at": cluster.fixed_at,
+        "fixed_on": cluster.fixed_on,
     }
     return body, 200, {**NO_STORE, "ETag": f'"{cluster.version}"'}
 
@@ -169,7 +170,8 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def change_status(data: dict[str, Any], cluster_id: int) -> Any:
-    """Changer le statut selon le circuit : nouveau → qualifié → planifié → en cours → corrigé, etc."""
+    """Changer le statut selon le circuit : nouveau → qualifié → planifié → en cours, etc. « Corrigé » ne s'atteint
+    que par la déclaration « correctif livré » (POST …/fix) : demandé ici, 422."""
     agent = current_agent()
     cluster = triage.change_status(
         get_session(),
@@ -181,6 +183,27 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
         duplicate_of=data.get("duplicate_of"),
         public_note=data.get("public_note"),
     )
+    commit()
+    return _detail(cluster)
+
+
+@bp.route("/clusters/<int:cluster_id>/fix", methods=["POST"])
+@bp.arguments(
+    inputs.TriageFixBodySchema,
+    example={"fixed_on": "2026-12-18", "public_note": "Les créneaux du samedi sont ouverts.", "expected_version": 4},
+)
+@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.doc(parameters=[_IF_MATCH_DOC])
+@deciding(bp)
+def declare_fix(data: dict[str, Any], cluster_id: int) -> Any:
+    """« Correctif livré » : l'irritant devient corrigé à cette date, avec la note publique que liront les usagers.
+    Seul chemin vers « Corrigé » (responsables produit de sa start-up d'État, administrateurs) ; depuis « Planifié »,
+    « En cours » ou « Réapparu » (en passant par « En cours »)."""
+    agent = current_agent()
+    cluster = triage.declare_fix(
+        get_session(), agent, min(cluster_id, MAX_ID), fixed_on=data["fixed_on"], public_note=data["public_note"],
+        **_why(agent, data),
+    )  # fmt: skip
     commit()
     return _detail(cluster)
 

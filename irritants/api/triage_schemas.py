@@ -83,6 +83,10 @@ class TriageClusterDetailSchema(TriageClusterItemSchema):
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     fixed_at = fields.DateTime(allow_none=True)
+    fixed_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "Jour de livraison du dernier correctif déclaré (« correctif livré »)"},
+    )
 
 
 class TriageSkippedSchema(ma.Schema):

@@ -23,6 +23,8 @@ class Action(enum.StrEnum):
     CHANGE_STATUS = "cluster.status"
     RESHAPE = "cluster.reshape"  # merge, unmerge, split, move reports, duplicate, spam, route elsewhere
     ASSIGN_SQUAD = "cluster.assign"
+    # « Correctif livré »: the one way to « fixed » (target: the irritant; None: "may declare some fix at all").
+    DECLARE_FIX = "cluster.fix"
     MODERATE = "report.moderate"  # read raw texts, publish or reject
     MANAGE_TEMPLATES = "template.manage"
     MANAGE_USERS = "user.manage"
@@ -101,6 +103,15 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if agent.has(Role.SQUAD_MEMBER) and in_squad and str(context.get("to", "")) in SQUAD_STATUSES:
             return ALLOW
         return _deny("Vous ne pouvez pas changer le statut de cet irritant.")
+    if action == Action.DECLARE_FIX:
+        # Only the product owners of the squad in charge: an irritant with no squad has none (admins only).
+        if po and (target is None or getattr(target, "squad_id", None) in agent.squads):
+            return ALLOW
+        if po:
+            return _deny(
+                "Seuls les responsables produit de la start-up d'État qui suit cet irritant déclarent son correctif."
+            )
+        return _deny("Seuls les responsables produit et les administrateurs déclarent un correctif livré.")
     if action == Action.MODERATE:
         # The target is the report's irritant (None: a report not yet in one, or "may moderate at all"): the same
         # squad rule as triage, since moderating means reading raw NIR, IBAN and phone numbers.

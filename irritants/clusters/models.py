@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -76,6 +77,9 @@ class Cluster(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     fixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The day the fix was delivered, as its squad declared it (« correctif livré », triage/fixes.py): the last one
+    # declared, kept when the irritant is reopened or regresses.
+    fixed_on: Mapped[dt.date | None] = mapped_column(Date)
     # When the cluster reached a closed status (fixed, closed, routed, duplicate, spam): contact data retention
     # is counted from here.
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

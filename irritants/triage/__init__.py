@@ -9,7 +9,9 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The product owners' back-office (its reply templates' pages included: see ``backoffice.py``)."""
-    from irritants.triage import backoffice
+    """The product owners' back-office (its reply templates' pages included: see ``backoffice.py``), and the
+    receiver that carries backlog items' progress to their irritants (``propagation.py``)."""
+    from irritants.triage import backoffice, propagation
 
     app.register_blueprint(backoffice.bp)
+    propagation.connect()

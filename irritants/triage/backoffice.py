@@ -27,7 +27,17 @@ from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage import backlog, bulk, decisions, merges, splits, suggestions, suggestions_views, templates_views
+from irritants.triage import (
+    backlog,
+    bulk,
+    decisions,
+    fixes,
+    merges,
+    splits,
+    suggestions,
+    suggestions_views,
+    templates_views,
+)
 from irritants.triage import backoffice_forms as forms
 from irritants.triage import backoffice_page as irritant_page
 from irritants.triage import schemas as inputs
@@ -285,6 +295,21 @@ def set_pinned(cluster_id: int) -> Any:
         return "Irritant désépinglé.", cluster.id
 
     return _decide(agent, cluster.id, "epinglage", inputs.TriagePinBodySchema, perform)
+
+
+@bp.post("/irritants/<int:cluster_id>/correctif")
+def declare_fix(cluster_id: int) -> Any:
+    """« Correctif livré »: the one way to « Corrigé », with the day and the note citizens read."""
+    agent, cluster = _cluster_for(cluster_id, Action.DECLARE_FIX)
+
+    def perform(db: Session, data: dict[str, Any], reason: str | None) -> tuple[str, int]:
+        fixes.declare_fix(
+            db, agent, cluster.id, fixed_on=data["fixed_on"], public_note=data["public_note"],
+            expected_version=data["expected_version"], reason=reason,
+        )  # fmt: skip
+        return f"Correctif livré le {data['fixed_on']:%d/%m/%Y} : l'irritant est « Corrigé ».", cluster.id
+
+    return _decide(agent, cluster.id, "correctif", inputs.TriageFixBodySchema, perform)
 
 
 def _status_form(cluster_id: int, form: str, to: StatusKind, message: str) -> Any:

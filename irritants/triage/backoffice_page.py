@@ -16,13 +16,14 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.services import administration_names
 from irritants.settings import ClusteringSettings
 from irritants.status import StatusKind, allowed_transitions
-from irritants.triage import backlog, history, suggestions
+from irritants.triage import backlog, fixes, history, suggestions
 from irritants.triage import templates as replies
 from irritants.triage.backoffice_forms import Failure
 
 REPORTS_PAGE_SIZE = 20
-# Statuses with a form of their own (they need more than a status: where it went, the main irritant).
-DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM)
+# Statuses with a form of their own (they need more than a status: where it went, the main irritant, the day and
+# public note of the fix: « fixed » is reached only by declaring « correctif livré », fixes.py).
+DEDICATED = (StatusKind.DUPLICATE, StatusKind.NOT_OUR_SCOPE, StatusKind.SPAM, StatusKind.FIXED)
 # The page's sections, in order (id → title); each decision form lives in one of them.
 SECTIONS = {
     "decisions": "Décisions",
@@ -35,6 +36,7 @@ SECTIONS = {
 }
 SECTION_OF_FORM = {
     "statut": "decisions",
+    "correctif": "decisions",
     "start-up": "decisions",
     "libelle": "decisions",
     "epinglage": "decisions",
@@ -71,6 +73,7 @@ def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
         "merge": reshape and cluster.status not in (StatusKind.DUPLICATE, StatusKind.SPAM),
         "route": reshape and StatusKind.NOT_OUR_SCOPE in allowed,
         "spam": reshape and StatusKind.SPAM in allowed,
+        "fix": cluster.status in fixes.FIXABLE and bool(decide(agent, Action.DECLARE_FIX, cluster)),
     }
 
 
@@ -81,6 +84,7 @@ def _forms_shown(
     return {
         **{f"ressemblance-{s.key}": True for s in alike},
         "statut": bool(statuses),
+        "correctif": can["fix"],
         "start-up": can["assign"],
         "libelle": can["edit"],
         "epinglage": can["edit"],
@@ -158,6 +162,11 @@ def cluster_context(
         "squad_names": squad_names,
         "statuses": statuses,
         "can": can,
+        # Every backlog item of the irritant is done: the squad is invited to declare its fix (never automatic); or
+        # it is fixed and an item was re-opened: the product owner decides whether the problem is back.
+        "awaiting_fix": bool(fixes.awaiting_fix(session, cluster_ids=[cluster.id])),
+        "reopened_after_fix": bool(fixes.reopened_after_fix(session, cluster_ids=[cluster.id])),
+        "today": fixes.today(),
         # A product owner looking at another squad's irritant: say who may act on it (or give it back).
         "held_by": squad_names.get(cluster.squad_id or 0)
         if agent.has(Role.PRODUCT_OWNER) and not can["assign"]

@@ -7,6 +7,8 @@ saw, writes exactly one audit event per changed object, and never commits: the v
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from irritants import events
@@ -28,6 +30,7 @@ from irritants.triage.workflow import (
     clean_label,
     clean_reason,
     enter_status,
+    fix_by_declaration,
     flush,
     get_cluster,
     invalid,
@@ -95,6 +98,8 @@ def check_status(
     """Everything that may refuse a status change, before anything is written."""
     allow(agent, Action.RESHAPE if to in RESHAPING_STATUSES else Action.CHANGE_STATUS, cluster, to=to)
     check_version(cluster, expected_version)
+    if to == StatusKind.FIXED:  # only through the declaration, with its date and public note (triage/fixes.py)
+        raise invalid("to", fix_by_declaration(cluster.id))
     check_transition(cluster.status, to)
     routed = check_routed_to(to, routed_to)
     root = _duplicate_target(session, cluster, to, duplicate_of)
@@ -113,9 +118,15 @@ def apply_status(
     root: Cluster | None,
     reason: str | None,
     public_note: str | None = None,
+    *,
+    fixed_on: dt.date | None = None,
 ) -> None:
+    """Take one step of the workflow, checked beforehand (``check_status``, or the fix declaration: ``fixed_on``):
+    one audit event, the reports' statuses, ``events.status_changed``; the irritant's version moves (409 when stale)."""
     before = status_fields(cluster)
     enter_status(cluster, to)
+    if to == StatusKind.FIXED:
+        cluster.fixed_on = fixed_on
     cluster.routed_to = routed
     cluster.duplicate_of_id = root.id if root else None
     flush(session)

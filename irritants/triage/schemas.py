@@ -17,98 +17,23 @@ from irritants.forms import InputSchema, typed_number
 from irritants.status import StatusKind
 from irritants.triage.decisions import BULK_MAX, BULK_OPERATIONS, KEYWORD_MAX_CHARS, KEYWORDS_MAX, ROUTED_TO_MAX
 from irritants.triage.merges import MERGE_MAX
+from irritants.triage.schema_fields import (
+    CHOOSE_SQUAD,
+    MAX_ID,
+    NO_SQUAD,
+    NUMBER,
+    REQUIRED,
+)
+from irritants.triage.schema_fields import Decision as _Decision
+from irritants.triage.schema_fields import Versioned as _Versioned
+from irritants.triage.schema_fields import confirm_transfer_field as _confirm_transfer
+from irritants.triage.schema_fields import id_field as _id
+from irritants.triage.schema_fields import ids_field as _ids
+from irritants.triage.schema_fields import text_field as _text
 from irritants.triage.splits import SPLIT_MAX
 from irritants.triage.templates import BODY_MAX, TITLE_MAX
 from irritants.triage.tracking import PUBLIC_NOTE_MAX
-from irritants.triage.workflow import LABEL_MAX, LABEL_MIN, REASON_MAX
-
-MAX_ID = 2**31 - 1
-REQUIRED = "Ce champ est obligatoire."
-NUMBER = "Indiquez un numéro d'irritant (des chiffres uniquement)."
-NO_SQUAD = "none"  # the back-office's « Aucune » start-up d'État (null in JSON)
-CHOOSE_SQUAD = "Choisissez une start-up d'État, ou « Aucune »."
-
-
-def _id(
-    description: str, *, invalid: str = "Identifiant invalide.", required: str | None = None, **kwargs: Any
-) -> fields.Integer:
-    """An identifier: required when ``required`` (its message) is given."""
-    return fields.Integer(
-        strict=True,
-        required=required is not None,
-        validate=validate.Range(min=1, max=MAX_ID, error=invalid),
-        error_messages={"required": required or REQUIRED, "null": required or REQUIRED, "invalid": invalid},
-        metadata={"description": description},
-        **kwargs,
-    )
-
-
-def _ids(description: str, *, least: str, most: int, too_many: str, invalid: str = "Identifiant invalide.") -> Any:
-    return fields.List(
-        _id("Identifiant", invalid=invalid),
-        required=True,
-        validate=[validate.Length(min=1, error=least), validate.Length(max=most, error=too_many)],
-        error_messages={"required": least, "null": least, "invalid": "Une liste d'identifiants est attendue."},
-        metadata={"description": description},
-    )
-
-
-def _text(
-    description: str, most: int, *, too_long: str = "", required: str = "", least: int = 0, short: str = ""
-) -> fields.String:
-    """A text field: optional (null allowed) unless ``required`` (its message) is given."""
-    checks = [validate.Length(max=most, error=too_long or f"{most} caractères au plus.")]
-    if least:
-        checks.insert(0, validate.Length(min=least, error=short or f"{least} caractères au moins."))
-    return fields.String(
-        required=bool(required),
-        allow_none=not required,
-        load_default=ma.missing if required else None,
-        validate=checks,
-        error_messages={
-            "required": required or REQUIRED,
-            "null": required or REQUIRED,
-            "invalid": "Un texte est attendu.",
-        },
-        metadata={"description": description},
-    )
-
-
-def _confirm_transfer() -> fields.Boolean:
-    return fields.Boolean(
-        load_default=False,
-        error_messages={"invalid": "true ou false attendu."},
-        metadata={
-            "description": "true pour confier l'irritant à une start-up d'État dont l'agent n'est pas membre : il n'y "
-            "pourra plus rien décider (seuls ses responsables produit et les administrateurs le pourront, ou le lui "
-            "rendre). Sans lui, une telle demande répond 422 et ne change rien."
-        },
-    )
-
-
-class _Decision(InputSchema):
-    reason = _text(
-        "Motif, gardé dans l'historique de l'irritant",
-        REASON_MAX,
-        too_long=f"Le motif ne doit pas dépasser {REASON_MAX} caractères.",
-    )
-    template_id = _id(
-        "Modèle de réponse dont le texte sert de motif (suivi du motif s'il y en a un)",
-        invalid="Modèle de réponse inconnu.",
-        allow_none=True,
-        load_default=None,
-    )
-
-    FORM_NAMES: ClassVar[dict[str, str]] = {"reason": "motif", "template_id": "modele"}
-
-
-class _Versioned(_Decision):
-    expected_version = _id(
-        "Version de l'irritant sur laquelle l'agent a décidé (ou en-tête If-Match) : 409 si elle a changé",
-        invalid="Version invalide.",
-        allow_none=True,
-        load_default=None,
-    )
+from irritants.triage.workflow import LABEL_MAX, LABEL_MIN
 
 
 class _SquadChoice(InputSchema):
@@ -168,6 +93,34 @@ class TriageStatusBodySchema(_Versioned):
         if "duplicate_of" not in data and candidate:
             data["duplicate_of"] = typed_number(candidate)
         return data
+
+
+class TriageFixBodySchema(_Versioned):
+    """« Correctif livré »: the day the fix was delivered and what citizens are told (the one way to « fixed »)."""
+
+    fixed_on = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Indiquez la date de livraison du correctif.",
+            "null": "Indiquez la date de livraison du correctif.",
+            "invalid": "Date invalide : AAAA-MM-JJ attendu.",
+        },
+        metadata={
+            "description": "Jour de livraison du correctif (heure de Paris) : ni futur, ni avant le premier "
+            "signalement de l'irritant"
+        },
+    )
+    public_note = _text(
+        "Note publique, montrée aux usagers sur la page de suivi de leurs signalements ; sans donnée personnelle",
+        PUBLIC_NOTE_MAX,
+        required="Rédigez la note publique : c'est ce que les usagers liront du correctif.",
+    )
+
+    FORM_NAMES: ClassVar[dict[str, str]] = {
+        **_Versioned.FORM_NAMES,
+        "fixed_on": "date_livraison",
+        "public_note": "note_publique",
+    }
 
 
 class TriageMergeBodySchema(_Versioned):

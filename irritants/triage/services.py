@@ -23,6 +23,7 @@ from irritants.triage.backlog import (
 from irritants.triage.bulk import BulkResult
 from irritants.triage.bulk import apply as apply_bulk
 from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
+from irritants.triage.fixes import awaiting_fix, declare_fix, reopened_after_fix
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.splits import move_report, split
 from irritants.triage.suggestions import Suggestion, backlog_suggestions, dismiss_pair, suggestions_for
@@ -49,6 +50,7 @@ __all__ = [
     "TransferNotConfirmed",
     "apply_bulk",
     "assign_squad",
+    "awaiting_fix",
     "backlog",
     "backlog_suggestions",
     "change_status",
@@ -56,6 +58,7 @@ __all__ = [
     "cluster_reports",
     "clusters_by_ids",
     "create_template",
+    "declare_fix",
     "delete_template",
     "dismiss_pair",
     "duplicates_of",
@@ -67,6 +70,7 @@ __all__ = [
     "move_report",
     "public_steps",
     "reason_with_template",
+    "reopened_after_fix",
     "set_pinned",
     "split",
     "squad_irritants",

@@ -66,6 +66,9 @@ def _status_step(event: Event, squad: str | None, labels: dict[int, str]) -> Ste
         text = f"Correction en cours{by}"
     elif status == StatusKind.FIXED:
         text = f"Corrigé{by}"
+        day = after.get("fixed_on")  # the day the squad declared its fix delivered (« correctif livré »)
+        if isinstance(day, str) and len(day) == 10:
+            text += f" (correctif livré le {day[8:10]}/{day[5:7]}/{day[0:4]})"
     elif status == StatusKind.REGRESSED:
         text = "Réapparu après correction : à corriger de nouveau"
     elif status == StatusKind.CLOSED_NOT_FIXED:

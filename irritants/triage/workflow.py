@@ -57,6 +57,15 @@ def check_transition(current: StatusKind, to: StatusKind) -> None:
     raise invalid("to", f"Passage de {quoted(current)} à {quoted(to)} impossible : {why}")
 
 
+def fix_by_declaration(cluster_id: int) -> str:
+    """Why a plain status change never reaches « fixed »: the squad declares its fix instead (``triage/fixes.py``)."""
+    return (
+        f"Un irritant ne passe pas à {quoted(S.FIXED)} par un changement de statut : déclarez le « correctif livré », "
+        f"avec sa date et une note publique (formulaire « Correctif livré » de la page de l'irritant, ou "
+        f"POST /api/v1/triage/clusters/{cluster_id}/fix)."
+    )
+
+
 def invalid(field: str, message: str) -> ValidationFailed:
     """A 422 whose summary is the field's own message (forms and API show the same French words)."""
     return ValidationFailed(message, errors={field: [message]})
@@ -209,6 +218,7 @@ def status_fields(cluster: Cluster) -> dict[str, Any]:
         "status": cluster.status,
         "closed_at": cluster.closed_at,
         "fixed_at": cluster.fixed_at,
+        "fixed_on": cluster.fixed_on,
         "routed_to": cluster.routed_to,
         "duplicate_of_id": cluster.duplicate_of_id,
     }

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from irritants.audit.models import Event
 from irritants.auth.services import agent_for
-from irritants.clusters.models import Support
+from irritants.clusters.models import Cluster, Support
 from irritants.clusters.stats import people_since
 from irritants.errors import StaleObject, ValidationFailed
 from irritants.squads import backlog, sprint_services
@@ -20,6 +20,7 @@ from irritants.squads.burndown import BurndownDay, SprintResult
 from irritants.squads.sprint_progress import sprint_burndown, squad_velocity
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, ItemState, Sprint, SprintState, Unfinished
 from irritants.status import StatusKind
+from irritants.triage import fixes
 from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_report, make_squad, make_user
 
@@ -243,8 +244,8 @@ def test_burndown_in_points_and_people_is_replayed_from_the_log_and_the_decision
     c = backlog.create_item(session, owner, squad.id, title="C", points=2, sprint_id=sprint.id, now=day(-1))
     backlog.change_state(session, owner, b.id, "done", now=day(-1, 15))
     backlog.change_state(session, owner, b.id, "todo", now=day(0, 0))  # re-opened
-    for step in (StatusKind.TRIAGED, StatusKind.PLANNED, StatusKind.IN_PROGRESS, StatusKind.FIXED):
-        triage.change_status(session, admin, fixed.id, step)
+    assert session.get(Cluster, fixed.id).status == StatusKind.PLANNED  # linked to B: planned (propagation)
+    triage.declare_fix(session, admin, fixed.id, fixed_on=fixes.today(), public_note="Attestation retrouvée.")
 
     days = sprint_burndown(session, sprint.id, people=people_since, today=today)
     assert days == [

@@ -13,7 +13,7 @@ from irritants.clusters.models import Cluster, Support
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Report
 from irritants.status import StatusKind
-from irritants.triage import bulk
+from irritants.triage import bulk, fixes
 from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
@@ -59,7 +59,12 @@ def test_the_whole_life_of_an_irritant_with_one_event_per_step_and_reports_mirro
     cluster = make_cluster(session, squad_id=squad.id)
     path = [S.TRIAGED, S.PLANNED, S.IN_PROGRESS, S.FIXED, S.REGRESSED, S.IN_PROGRESS, S.CLOSED_NOT_FIXED, S.TRIAGED]
     for step, to in enumerate(path, start=1):
-        changed = triage.change_status(session, owner, cluster.id, to, reason=f"étape {step}")
+        if to == S.FIXED:  # only through the « correctif livré » declaration
+            changed = triage.declare_fix(
+                session, owner, cluster.id, fixed_on=fixes.today(), public_note="Corrigé.", reason=f"étape {step}"
+            )
+        else:
+            changed = triage.change_status(session, owner, cluster.id, to, reason=f"étape {step}")
         assert changed.status == to
         assert report_statuses(session, cluster.id) == {to}
         assert len(events_of(session, cluster.id)) == step
@@ -75,7 +80,7 @@ def test_closed_at_and_fixed_at_follow_the_status(session):
     squad = make_squad(session)
     owner = po(session, squads=[squad])
     cluster = make_cluster(session, squad_id=squad.id, status=S.IN_PROGRESS)
-    triage.change_status(session, owner, cluster.id, S.FIXED)
+    triage.declare_fix(session, owner, cluster.id, fixed_on=fixes.today(), public_note="Corrigé.")
     assert cluster.closed_at is not None and cluster.fixed_at is not None
     triage.change_status(session, owner, cluster.id, S.REGRESSED)
     assert cluster.closed_at is None and cluster.fixed_at is not None  # it had been fixed
@@ -84,6 +89,7 @@ def test_closed_at_and_fixed_at_follow_the_status(session):
     assert cluster.closed_at is not None
     triage.change_status(session, owner, cluster.id, S.TRIAGED, reason="Rouvert après de nouveaux signalements")
     assert cluster.closed_at is None and cluster.fixed_at is None
+    assert cluster.fixed_on == fixes.today()  # the last declared fix day is kept
 
 
 def test_an_illegal_transition_names_both_statuses_and_changes_nothing(session):
@@ -91,8 +97,8 @@ def test_an_illegal_transition_names_both_statuses_and_changes_nothing(session):
     cluster = make_cluster(session)
     session.commit()
     with pytest.raises(ValidationFailed) as caught:
-        triage.change_status(session, owner, cluster.id, S.FIXED)
-    assert caught.value.detail.startswith("Passage de « Nouveau » à « Corrigé » impossible : ")
+        triage.change_status(session, owner, cluster.id, S.IN_PROGRESS)
+    assert caught.value.detail.startswith("Passage de « Nouveau » à « En cours » impossible : ")
     assert "« Qualifié »" in caught.value.detail
     session.rollback()
     assert session.get(Cluster, cluster.id).status == S.NEW
@@ -217,7 +223,10 @@ def test_squad_member_moves_own_work_along_but_cannot_triage_reopen_or_reshape(s
     theirs = make_cluster(session, squad_id=other.id, status=S.PLANNED)
     session.commit()
     triage.change_status(session, member, ours.id, S.IN_PROGRESS)
-    triage.change_status(session, member, ours.id, S.FIXED)
+    with pytest.raises(ValidationFailed, match="correctif livré"):  # « fixed »: only the declaration (not a member's)
+        triage.change_status(session, member, ours.id, S.FIXED)
+    owner = po(session, squads=[squad])
+    triage.declare_fix(session, owner, ours.id, fixed_on=fixes.today(), public_note="Corrigé.")
     session.commit()
     before = count_events(session)
     for cluster_id, to in ((ours.id, S.TRIAGED), (theirs.id, S.IN_PROGRESS), (ours.id, S.SPAM)):

@@ -103,3 +103,15 @@ def test_a_squad_is_edited_by_its_own_product_owners_and_admins_only():
     for role in ("squad_member", "manager"):
         assert decide(agent(role, squads=(1,)), Action.EDIT_SQUAD, squad_1).status == 403, role
     assert decide(None, Action.EDIT_SQUAD, squad_1).status == 401
+
+
+def test_a_fix_is_declared_by_the_product_owners_of_the_irritants_squad_and_admins_only():
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.DECLARE_FIX, OURS)
+    assert decide(po, Action.DECLARE_FIX, THEIRS).status == 403
+    assert decide(po, Action.DECLARE_FIX, UNASSIGNED).status == 403  # no squad in charge: admins only
+    assert decide(agent("admin"), Action.DECLARE_FIX, THEIRS)
+    assert decide(agent("admin"), Action.DECLARE_FIX, UNASSIGNED)
+    for role in ("squad_member", "manager"):
+        assert decide(agent(role, squads=(1,)), Action.DECLARE_FIX, OURS).status == 403, role
+    assert decide(None, Action.DECLARE_FIX, OURS).status == 401

@@ -179,8 +179,10 @@ def test_status_change_with_a_token(app, client, po):
 
 def test_an_illegal_transition_is_a_422_problem_naming_both_statuses(app, client, po):
     cluster_id = cluster(app)
-    body = is_problem(client.post(f"{API}/clusters/{cluster_id}/status", json={"to": "fixed"}, headers=bearer(po)), 422)
-    assert body["detail"].startswith("Passage de « Nouveau » à « Corrigé » impossible")
+    body = is_problem(
+        client.post(f"{API}/clusters/{cluster_id}/status", json={"to": "planned"}, headers=bearer(po)), 422
+    )
+    assert body["detail"].startswith("Passage de « Nouveau » à « Planifié » impossible")
     assert body["errors"][0]["pointer"] == "#/to"
     assert read(app, cluster_id).status == S.NEW and event_count(app) == 0
 

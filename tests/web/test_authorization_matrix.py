@@ -25,6 +25,7 @@ from irritants.db import get_db
 from irritants.intake.models import Moderation
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
+from irritants.triage import fixes
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
 from tests.conftest import PASSWORD, RANKING, make_cluster, make_report, make_squad, make_user, sign_in
@@ -117,6 +118,13 @@ ROUTES = {
     ),
     "backoffice.change_status": route(
         "POST", "/agents/irritants/{cluster}/statut", SQUAD_WORK, lambda w: {"to": "in_progress"}
+    ),
+    # « Correctif livré »: the irritant's squad's product owners and admins only (members, managers, others: 403).
+    "backoffice.declare_fix": route(
+        "POST",
+        "/agents/irritants/{cluster}/correctif",
+        OWNERS,
+        lambda w: {"date_livraison": fixes.today().isoformat(), "note_publique": "Les créneaux sont ouverts."},
     ),
     "backoffice.assign_squad": route(
         "POST", "/agents/irritants/{cluster}/start-up", OWNERS, lambda w: {"squad": str(w.squad_b), "confirm": "1"}
@@ -241,6 +249,12 @@ ROUTES = {
     "api_triage.cluster_events": route("GET", "/api/v1/triage/clusters/{cluster}/events", VIEWERS),
     "api_triage.change_status": route(
         "POST", "/api/v1/triage/clusters/{cluster}/status", SQUAD_WORK, lambda w: {"to": "in_progress"}
+    ),
+    "api_triage.declare_fix": route(
+        "POST",
+        "/api/v1/triage/clusters/{cluster}/fix",
+        OWNERS,
+        lambda w: {"fixed_on": fixes.today().isoformat(), "public_note": "Les créneaux sont ouverts."},
     ),
     "api_triage.merge": route(
         "POST", "/api/v1/triage/clusters/{cluster}/merge", OWNERS, lambda w: {"source_ids": [w.free]}

@@ -271,10 +271,10 @@ def test_illegal_transition_is_shown_on_the_page_with_the_input_kept(app, client
     db.commit()
     login("product_owner")
     page = page_of(cluster.id)
-    response = post(client, page + "/statut", {"to": "fixed", "motif": "Corrigé par la DINUM"}, page)
+    response = post(client, page + "/statut", {"to": "in_progress", "motif": "Corrigé par la DINUM"}, page)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Passage de « Nouveau » à « Corrigé » impossible" in html
+    assert "Passage de « Nouveau » à « En cours » impossible" in html
     assert 'id="statut-erreur"' in html and "autofocus" in html and "<title>Erreur : " in html
     assert ">Corrigé par la DINUM</textarea>" in html
     assert state(app, cluster.id)["status"] == StatusKind.NEW and events(app) == []

@@ -11,6 +11,7 @@ import pytest
 from irritants.auth.policy import Agent
 from irritants.db import get_db
 from irritants.squads import services as squads
+from irritants.triage import fixes
 from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_user
 
@@ -50,7 +51,7 @@ def world(app):
         fixed = make_cluster(
             s, "Confirmation de rendez-vous jamais reçue", reports=2, squad_id=squad.id, status="in_progress"
         )
-        triage.change_status(s, admin, fixed.id, "fixed", public_note="Les courriels partent de nouveau.")
+        triage.declare_fix(s, admin, fixed.id, fixed_on=fixes.today(), public_note="Les courriels partent de nouveau.")
         spam = make_cluster(s, "Publicité sans rapport", reports=1, squad_id=squad.id, status="spam")
         other = make_cluster(s, "Formulaire CAF qui refuse un IBAN", reports=4)
         s.commit()

@@ -14,6 +14,7 @@ from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.intake.models import Report
 from irritants.status import StatusKind
+from irritants.triage import fixes
 from irritants.triage import services as triage
 from tests.conftest import RANKING, make_cluster, make_squad, make_user, report_payload
 from tests.web.test_backlog import page_of, post
@@ -67,10 +68,11 @@ def test_the_steps_of_the_irritant_newest_first_with_the_squad_and_the_public_no
     triage.change_status(db, agent, cluster.id, S.PLANNED)
     triage.change_status(db, agent, cluster.id, S.IN_PROGRESS)
     note = "Le formulaire accepte désormais les justificatifs de plus de 5 Mo."
-    triage.change_status(db, agent, cluster.id, S.FIXED, reason=SECRET_REASON, public_note=note)
+    day = fixes.today()
+    triage.declare_fix(db, agent, cluster.id, fixed_on=day, reason=SECRET_REASON, public_note=note)
     db.commit()
     assert steps(client, path) == [
-        f"Corrigé par « Rendez-vous préfecture » Message de l’équipe : {note}",
+        f"Corrigé par « Rendez-vous préfecture » (correctif livré le {day:%d/%m/%Y}) Message de l’équipe : {note}",
         "Correction en cours par « Rendez-vous préfecture »",
         "Pris en charge par « Rendez-vous préfecture »",
         "Examiné par l’équipe",
