@@ -61,6 +61,12 @@ def _demo_agents() -> None:
         session.commit()
     if not created:
         return
+    from irritants.teams.demo import create_demo_sprints
+
+    with get_db().session_scope() as session:
+        items = create_demo_sprints(session)
+        session.commit()
+    click.echo(f"Sprints de démonstration : {items} éléments de backlog, avec deux semaines d'historique.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
     path = PROJECT_ROOT / "instance" / "comptes-demo.txt"

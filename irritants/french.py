@@ -28,3 +28,8 @@ def plural(n: float, singular: str, several: str) -> str:
 def to_paris_time(moment: dt.datetime) -> dt.datetime:
     """Show stored UTC times in the time of metropolitan France."""
     return moment.astimezone(PARIS)
+
+
+def today() -> dt.date:
+    """Today in metropolitan France: the day people there live (phases, sprints, fixes are dated by it)."""
+    return dt.datetime.now(dt.UTC).astimezone(PARIS).date()

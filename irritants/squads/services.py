@@ -19,7 +19,7 @@ from irritants.audit import services as audit
 from irritants.audit.services import Actor
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, StaleObject
-from irritants.french import to_paris_time
+from irritants.french import today
 from irritants.paging import Page, paginate
 from irritants.referential.models import Administration
 from irritants.referential.services import administration_by_slug
@@ -47,11 +47,6 @@ def slugify(name: str) -> str:
     """ASCII, lower-case, hyphenated identifier of a name: « Rendez-vous préfecture » → rendez-vous-prefecture."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:100].strip("-")
-
-
-def today() -> dt.date:
-    """Today in France (phases are dated by the day people there lived them)."""
-    return to_paris_time(utcnow()).date()
 
 
 def squad_by_slug(session: Session, slug: str) -> Squad:

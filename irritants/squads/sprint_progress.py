@@ -14,9 +14,8 @@ from typing import Protocol
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from irritants import french
 from irritants.audit.models import Event
-from irritants.db import utcnow
-from irritants.french import to_paris_time
 from irritants.squads import burndown as bd
 from irritants.squads.backlog import get_sprint
 from irritants.squads.sprints import BacklogItemChange, ItemField, Sprint, SprintState
@@ -77,7 +76,7 @@ def sprint_burndown(
     changes = _changes(session, _ever_in(session, [sprint.id]))
     clusters = _linked(changes)
     rows = [bd.Person(cid, who, since) for cid, who, since in people(session, clusters)]
-    today = today or to_paris_time(utcnow()).date()
+    today = today or french.today()
     return bd.burndown(_span(sprint), changes, _status_steps(session, clusters), rows, today=today)
 
 

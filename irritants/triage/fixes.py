@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
-from irritants.db import utcnow
-from irritants.french import to_paris_time
+from irritants.french import to_paris_time, today
 from irritants.intake.models import Report
 from irritants.squads.sprints import BacklogItem, BacklogItemCluster, ItemState
 from irritants.status import StatusKind
@@ -45,11 +44,6 @@ from irritants.triage.workflow import (
 S = StatusKind
 #: Where a fix may be declared from (``planned`` and ``regressed`` through ``in_progress``).
 FIXABLE = (S.PLANNED, S.IN_PROGRESS, S.REGRESSED)
-
-
-def today() -> dt.date:
-    """Today in metropolitan France."""
-    return to_paris_time(utcnow()).date()
 
 
 def first_report_day(session: Session, cluster: Cluster) -> dt.date:
