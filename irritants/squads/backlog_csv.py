@@ -43,8 +43,9 @@ SEPARATOR = ";"
 DESCRIPTION_MAX = 10_000
 LINKS_MAX = 50
 RANK_LIMIT = 2**30
-# The squad's irritants are checked by the door (squads sit below irritants): the given ids that exist.
-Known = Callable[[set[int]], set[int]]
+# Irritants are checked by the door (squads sit below them): of the ids a file links, why each one may not be
+# (unknown, spam, duplicate…), in French; an id absent from the answer may be linked.
+Known = Callable[[set[int]], dict[int, str]]
 _FORMULA = re.compile(r"'*[=+\-@]")
 _INTEGER = re.compile(r"-?\d{1,10}")
 
@@ -295,14 +296,13 @@ class _Checker:
         return _Row(line, item_id, wanted)
 
 
-def _check_irritants(rows: list[_Row], known: Known, errors: list[RowError]) -> None:
-    asked = set().union(*(row.wanted.get("irritants", set()) for row in rows))
-    missing = asked - known(asked) if asked else set()
+def _check_irritants(rows: list[_Row], known: Known, errors: list[RowError], links: dict[int, list[int]]) -> None:
+    # Only links the file adds are asked about: an existing link stays, whatever its irritant became since.
+    added = {row.line: row.wanted.get("irritants", set()) - set(links.get(row.item_id or 0, ())) for row in rows}
+    asked = set().union(*added.values())
+    problems = known(asked) if asked else {}
     for row in rows:
-        unknown = sorted(row.wanted.get("irritants", set()) & missing)
-        if unknown:
-            listed = ", ".join(str(i) for i in unknown)
-            errors.append(RowError(row.line, "irritants", f"Irritant introuvable : {listed}."))
+        errors += [RowError(row.line, "irritants", problems[i]) for i in sorted(added[row.line] & problems.keys())]
 
 
 def _plan_ranks(rows: list[_Row], items: dict[int, BacklogItem], errors: list[RowError]) -> dict[int, int]:
@@ -363,13 +363,12 @@ def plan_import(
             row = checker.row(index + 2, {str(k): str(v) for k, v in cells.items()})
             rows += [row] if row is not None else []
         progress("rows", index + 1, len(records))
-    errors = checker.errors
-    _check_irritants(rows, known, errors)
+    errors, links = checker.errors, backlog.links_of(session, checker.items)
+    _check_irritants(rows, known, errors, links)
     planned = _plan_ranks(rows, checker.items, errors)
     if errors:
         result.errors = sorted(errors, key=_line_order)
         return result, []
-    links = backlog.links_of(session, checker.items)
     for row in rows:
         row.wanted["rank"] = planned[row.line]
         if row.item_id is None:

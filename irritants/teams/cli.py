@@ -13,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 import click
 import marshmallow as ma
 from flask.cli import with_appcontext
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent, decide
 from irritants.auth.services import agent_for, find_user
-from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.progress import StageBars
 from irritants.squads import services
 from irritants.squads.phases import PHASE_LABELS, STARTS, SquadPhase
 from irritants.squads.schemas import SquadCreateSchema, personal_data_errors
+from irritants.triage import services as triage
 
 if TYPE_CHECKING:  # pandas and numpy come with the commands that use them: ``irritants --help`` stays light
     from irritants.squads import backlog_csv
@@ -117,10 +116,7 @@ def _agent(session: Session, email: str | None) -> Agent | None:
 
 
 def _known(session: Session) -> backlog_csv.Known:
-    def known(ids: set[int]) -> set[int]:
-        return set(session.scalars(select(Cluster.id).where(Cluster.id.in_(sorted(ids)))))
-
-    return known
+    return lambda ids: triage.link_problems(session, ids)
 
 
 def _print_plan(result: backlog_csv.ImportResult) -> None:

@@ -78,6 +78,17 @@ def refusal(session: Session, cluster: Cluster) -> str | None:
     return None
 
 
+def link_problems(session: Session, cluster_ids: set[int]) -> dict[int, str]:
+    """Of these irritants, those an item may not be linked to, each with why (unknown, spam, duplicate, closed)."""
+    ids = sorted(i for i in cluster_ids if 0 < i < 2**31)
+    clusters = {c.id: c for c in session.scalars(select(Cluster).where(Cluster.id.in_(ids)))} if ids else {}
+    problems = {i: f"Irritant introuvable : {i}." for i in cluster_ids if i not in clusters}
+    for cluster in clusters.values():
+        if (message := refusal(session, cluster)) is not None:
+            problems[cluster.id] = message
+    return problems
+
+
 def linked(session: Session, agent: Agent | None, item: BacklogItem, cluster_id: int) -> None:
     """An item now works on this irritant: it is planned (in progress when the item is), or the link is refused."""
     cluster = session.get(Cluster, cluster_id) if 0 < cluster_id < 2**31 else None

@@ -25,6 +25,7 @@ from irritants.triage.bulk import apply as apply_bulk
 from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
 from irritants.triage.fixes import awaiting_fix, declare_fix, reopened_after_fix
 from irritants.triage.merges import merge, unmerge
+from irritants.triage.propagation import link_problems
 from irritants.triage.splits import move_report, split
 from irritants.triage.suggestions import Suggestion, backlog_suggestions, dismiss_pair, suggestions_for
 from irritants.triage.templates import (
@@ -64,6 +65,7 @@ __all__ = [
     "duplicates_of",
     "edit_label",
     "get_template",
+    "link_problems",
     "list_squads",
     "list_templates",
     "merge",

@@ -16,6 +16,7 @@ from irritants.squads import backlog, sprint_services
 from irritants.squads.backlog_csv import export_csv, import_csv
 from irritants.squads.models import Squad
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, ItemState
+from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_squad, make_user
 
 D = dt.date
@@ -23,7 +24,7 @@ HEADER = "\ufeffid;title;description;points;state;sprint;rank;irritants\r\n"
 
 
 def known_in(session):
-    return lambda ids: set(session.scalars(select(Cluster.id).where(Cluster.id.in_(sorted(ids)))))
+    return lambda ids: triage.link_problems(session, ids)
 
 
 def counts(session):
@@ -257,3 +258,23 @@ def test_the_import_command_shows_its_plan_in_a_dry_run_then_applies_it_as_the_s
     assert system.exit_code == 0, system.output
     with get_db(app).session_scope() as s:
         assert s.scalars(select(BacklogItemChange.actor).order_by(BacklogItemChange.id.desc())).first() == "système"
+
+
+def test_a_link_to_an_irritant_no_item_may_work_on_is_a_line_error_but_an_existing_one_stays(session):
+    squad, owner, (_, _, later), (first, _) = a_backlog(session)
+    spam = make_cluster(session, "Publicité pour un site de rencontres", reports=1, status="spam")
+    session.flush()
+    exported = export_csv(session, squad.id)
+    # ``first`` becomes spam after the export: the file still links it, which is no new link, so it stays.
+    session.get(Cluster, first.id).status = "spam"
+    session.flush()
+    assert import_csv(session, owner, squad.id, exported, known=known_in(session), dry_run=True).errors == []
+    before = counts(session)
+    text = exported.decode("utf-8").replace(
+        f"{later.id};'=SOMME(A1:A9) n'est pas une formule;;;todo;;3;",
+        f"{later.id};'=SOMME(A1:A9) n'est pas une formule;;;todo;;3;{spam.id}",
+    )
+    result = import_csv(session, owner, squad.id, text.encode("utf-8"), known=known_in(session))
+    assert [(e.line, e.column) for e in result.errors] == [(4, "irritants")]
+    assert "classé indésirable" in result.errors[0].message
+    assert counts(session) == before
