@@ -41,11 +41,11 @@ class DemoItem:
 
 
 PREFECTURE_ITEMS = (
-    DemoItem("Tracer l'envoi des courriels de confirmation", 3, 0, 1, -19, ((-17, DOING), (-14, DONE))),
+    DemoItem("Reproduire le blocage avec trois usagers qui l'ont signalé", 3, 0, 1, -19, ((-17, DOING), (-14, DONE))),
     DemoItem("Interroger cinq usagers restés sans créneau", 2, 1, 1, -19, ((-16, DOING), (-12, DONE))),
-    DemoItem("Renvoyer la confirmation depuis la page de suivi", 5, 0, 1, -19, ((-13, DOING), (-8, DONE))),
+    DemoItem("Corriger la cause du blocage et la vérifier en préproduction", 5, 0, 1, -19, ((-13, DOING), (-8, DONE))),
     DemoItem("Ouvrir les créneaux à heure fixe dans le département pilote", 8, 1, 1, -19, ((-10, DOING),)),
-    DemoItem("Corriger le fuseau horaire des rappels", 2, 0, 1, -11, ((-9, DOING), (-7, DONE))),
+    DemoItem("Prévenir les agents d'accueil de la correction", 2, 0, 1, -11, ((-9, DOING), (-7, DONE))),
     DemoItem("Publier l'heure d'ouverture des créneaux", 3, 1, 2, -6, ((-2, DOING),)),
     DemoItem("Message clair quand aucun créneau n'est libre", 2, 2, 2, -6, ((-3, DOING), (-1, DONE))),
     DemoItem("Tableau de suivi des créneaux ouverts", 5, None, 2, -6),
@@ -63,7 +63,7 @@ SPRINTS = (  # (number, first day, last day, goal), days relative to today
 FIXED_BY = "rendez-vous-prefecture"  # the squad whose first irritant the demo shows fixed
 PLANS = {"rendez-vous-prefecture": PREFECTURE_ITEMS, "aides-logement": LOGEMENT_ITEMS}
 REVIEW = "Les blocages les plus cités sont compris ; ce qui n'est pas fini continue au sprint suivant."
-FIX_NOTE = "Les courriels de confirmation partent de nouveau, et la page de suivi permet de se les renvoyer en un clic."
+FIX_NOTE = "La cause du blocage est corrigée. S'il vous arrive encore, dites-le depuis votre page de suivi."
 
 
 def _at(day: int, hour: int = 10) -> dt.datetime:
