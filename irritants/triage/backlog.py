@@ -58,7 +58,7 @@ class BacklogFilters:
     status: StatusKind | None = None
     severity: Severity | None = None
     period: str | None = None
-    squad: int | str | None = None  # a squad id, or NO_SQUAD for irritants no squad has taken
+    squad: int | str | None = None  # a squad id or slug, or NO_SQUAD for irritants no squad has taken
     q: str | None = None
     sort: str = "score"
     page: int = 1
@@ -88,7 +88,11 @@ class BacklogQuerySchema(PageQuerySchema):
     period = ma.fields.String(
         validate=ma.validate.OneOf(list(PERIODS), error="Période inconnue : 7j, 30j, 90j ou 365j.")
     )
-    squad = ma.fields.String(validate=ma.validate.Regexp(r"^(\d{1,9}|none)$", error="Start-up d'État inconnue."))
+    # A squad's id, its slug (as its pages and the squads API name it) or « none » (irritants no squad has taken).
+    squad = ma.fields.String(
+        validate=ma.validate.Regexp(r"^(\d{1,9}|none|[a-z0-9][a-z0-9-]{0,99})$", error="Start-up d'État inconnue."),
+        metadata={"description": "Start-up d'État : son identifiant ou son slug ; none : irritants sans équipe"},
+    )
     q = ma.fields.String(validate=ma.validate.Length(max=200, error="Recherche trop longue (200 caractères au plus)."))
     sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(list(SORTS), error="Tri inconnu."))
     page_size = page_size_field(25)  # the page's select offers PAGE_SIZES; the API takes any size of the rule
@@ -101,7 +105,7 @@ class BacklogQuerySchema(PageQuerySchema):
     @ma.post_load
     def _filters(self, data: dict[str, Any], **_: Any) -> BacklogFilters:
         squad = data.get("squad")
-        if squad is not None and squad != NO_SQUAD:
+        if squad is not None and squad.isdigit():
             data["squad"] = int(squad)
         return BacklogFilters(**data)
 
@@ -177,6 +181,8 @@ def backlog(session: Session, filters: BacklogFilters) -> Page[Cluster]:
         stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *conditions)))
     if filters.squad == NO_SQUAD:
         stmt = stmt.where(Cluster.squad_id.is_(None))
+    elif isinstance(filters.squad, str):  # a slug (an unknown one matches nothing)
+        stmt = stmt.where(Cluster.squad_id == select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery())
     elif filters.squad is not None:
         stmt = stmt.where(Cluster.squad_id == filters.squad)
     if filters.q and filters.q.strip():

@@ -444,3 +444,17 @@ def test_a_signed_in_session_reads_without_a_token(app, client):
         s.commit()
     sign_in(client, user)
     assert client.get(f"{API}/clusters").status_code == 200
+
+
+def test_the_backlogs_squad_filter_takes_a_slug_as_the_squads_api_names_it(app, client):
+    with get_db(app).session_scope() as s:
+        squad = make_squad(s, "Aides au logement")
+        taken = make_cluster(s, "Aide suspendue sans courrier", reports=1, squad_id=squad.id)
+        make_cluster(s, "Carte grise bloquée", reports=1)
+        s.commit()
+        slug, taken_id = squad.slug, taken.id
+    headers = bearer(token_for(app, "manager"))
+    by_slug = client.get(f"{API}/clusters", query_string={"squad": slug}, headers=headers).get_json()
+    assert [item["id"] for item in by_slug["items"]] == [taken_id]
+    unknown = client.get(f"{API}/clusters", query_string={"squad": "personne-ici"}, headers=headers).get_json()
+    assert unknown["items"] == [] and unknown["total"] == 0

@@ -147,6 +147,7 @@ def test_filters_sort_and_page_are_kept_in_the_url(app, client, db, login):
 
 def test_squad_filter_and_status_filter(app, client, db, login):
     squad = make_squad(db, "France Travail simplifié")
+    squad.slug = "france-travail-simplifie"  # as squads.services.slugify makes them: ASCII
     taken = make_cluster(db, "Inscription impossible", reports=1, squad_id=squad.id)
     make_cluster(db, "Courrier jamais reçu", reports=1)
     make_cluster(db, "Publicité", reports=1, status=StatusKind.SPAM)
@@ -154,6 +155,8 @@ def test_squad_filter_and_status_filter(app, client, db, login):
     login("product_owner")
 
     assert rows(client.get(BACKLOG, query_string={"squad": squad.id}).get_data(as_text=True)) == [taken.label]
+    assert rows(client.get(BACKLOG, query_string={"squad": squad.slug}).get_data(as_text=True)) == [taken.label]
+    assert rows(client.get(BACKLOG, query_string={"squad": "personne-ici"}).get_data(as_text=True)) == []
     assert rows(client.get(BACKLOG, query_string={"squad": "none"}).get_data(as_text=True)) == ["Courrier jamais reçu"]
     assert "Publicité" not in client.get(BACKLOG).get_data(as_text=True)  # spam leaves the backlog…
     assert rows(client.get(BACKLOG, query_string={"status": "spam"}).get_data(as_text=True)) == ["Publicité"]
