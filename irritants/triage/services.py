@@ -24,6 +24,7 @@ from irritants.triage.bulk import BulkResult
 from irritants.triage.bulk import apply as apply_bulk
 from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
 from irritants.triage.fixes import awaiting_fix, declare_fix, reopened_after_fix
+from irritants.triage.fixes import today as fix_day_today
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.splits import move_report, split
 from irritants.triage.suggestions import Suggestion, backlog_suggestions, dismiss_pair, suggestions_for
@@ -63,6 +64,7 @@ __all__ = [
     "dismiss_pair",
     "duplicates_of",
     "edit_label",
+    "fix_day_today",
     "get_template",
     "list_squads",
     "list_templates",
