@@ -402,6 +402,21 @@ def links_of(session: Session, item_ids: Iterable[int]) -> dict[int, list[int]]:
     return links
 
 
+def items_on(session: Session, cluster_ids: Iterable[int]) -> dict[int, list[BacklogItem]]:
+    """The items working on each of these irritants (any squad's), in rank order."""
+    ids = sorted(set(cluster_ids))
+    found: dict[int, list[BacklogItem]] = {i: [] for i in ids}
+    if ids:
+        stmt = (
+            select(BacklogItemCluster.cluster_id, BacklogItem)
+            .join(BacklogItem, BacklogItem.id == BacklogItemCluster.item_id)
+            .where(BacklogItemCluster.cluster_id.in_(ids))
+        )
+        for cluster_id, item in session.execute(stmt.order_by(BacklogItem.rank, BacklogItem.id)):
+            found[cluster_id].append(item)
+    return found
+
+
 def item_changes(session: Session, item_id: int) -> list[BacklogItemChange]:
     """An item's change log, the newest first (who, when, what, old and new values)."""
     stmt = select(BacklogItemChange).where(BacklogItemChange.item_id == item_id)

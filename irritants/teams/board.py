@@ -15,10 +15,13 @@ from flask import Blueprint, redirect, render_template, url_for
 from irritants.auth.access import require
 from irritants.auth.policy import Action
 from irritants.db import get_session
+from irritants.errors import NotFoundError
 from irritants.squads import backlog
 from irritants.squads.item_schemas import ItemMoveSchema, ItemPatchSchema
 from irritants.squads.sprints import ITEM_STATE_LABELS
 from irritants.teams import acting, my_team
+from irritants.triage import services as triage
+from irritants.triage.schemas import TriageFixBodySchema
 
 bp = Blueprint("board", __name__, url_prefix="/agents")
 
@@ -87,3 +90,24 @@ def move(slug: str, item_id: int) -> Any:
         return f"« {item.title} » {MOVED[data['move']]}."
 
     return acting.act(agent, squad, _key(item.id), ItemMoveSchema, perform, done=acting.squad_url(squad, item.id))
+
+
+@bp.post("/equipes/<slug>/irritants/<int:cluster_id>/correctif")
+def declare_fix(slug: str, cluster_id: int) -> Any:
+    """« Correctif livré » from the board, where its invitation is: the same schema and service as the irritant's page
+    and the API; back to the board with the notice, or the board again with the form's errors."""
+    agent, squad = acting.squad_for(slug)
+    cluster = triage.clusters_by_ids(get_session(), [cluster_id]).get(cluster_id)
+    if cluster is None or cluster.squad_id != squad.id:
+        raise NotFoundError("Cet irritant n'est pas confié à cette start-up d'État.")
+    require(Action.DECLARE_FIX, cluster)
+
+    def perform(db: Any, data: dict[str, Any]) -> str:
+        triage.declare_fix(
+            db, agent, cluster.id, fixed_on=data["fixed_on"], public_note=data["public_note"],
+            expected_version=data.get("expected_version"),
+        )  # fmt: skip
+        return f"Correctif livré le {data['fixed_on']:%d/%m/%Y} : l'irritant n° {cluster.id} est « Corrigé »."
+
+    key = f"correctif-{cluster.id}"
+    return acting.act(agent, squad, key, TriageFixBodySchema, perform, done=acting.squad_url(squad))

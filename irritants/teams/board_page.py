@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.models import Cluster
-from irritants.squads import backlog
+from irritants.clusters.stats import people_since
+from irritants.squads import backlog, sprint_progress
 from irritants.squads.item_schemas import BACKLOG
 from irritants.squads.models import Squad
 from irritants.squads.services import phase_label
@@ -26,6 +27,7 @@ from irritants.squads.sprints import (
     SprintState,
 )
 from irritants.status import STATUS_LABELS_AGENT
+from irritants.teams.sprint_page import Figure, burndown_figures
 from irritants.triage import services as triage
 
 # A squad's lists are read whole: a product backlog longer than this is a backlog nobody reads.
@@ -83,6 +85,42 @@ def _cards(session: Session, items: list[BacklogItem]) -> list[Card]:
     return [Card(i, [clusters[c] for c in links[i.id] if c in clusters]) for i in items]
 
 
+@dataclass(frozen=True)
+class FixInvitation:
+    """An irritant of the squad whose every linked item is done: « déclarez le correctif livré » (with the form when
+    the agent may declare it)."""
+
+    cluster: Cluster
+    may_declare: bool
+
+
+@dataclass(frozen=True)
+class ReopenedFix:
+    """A fixed irritant of the squad with a linked item not done: its product owner decides."""
+
+    cluster: Cluster
+    reopened: list[BacklogItem]
+
+
+def fix_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any]:
+    """What the board says about the squad's fixes: the invitations to declare one, the fixes with a reopened item."""
+    awaiting = triage.awaiting_fix(session, squad_id=squad.id)
+    reopened = triage.reopened_after_fix(session, squad_id=squad.id)
+    items = backlog.items_on(session, [c.id for c in reopened])
+    return {
+        "fix_invitations": [FixInvitation(c, bool(decide(agent, Action.DECLARE_FIX, c))) for c in awaiting],
+        "reopened_fixes": [ReopenedFix(c, [i for i in items[c.id] if i.state != ItemState.DONE]) for c in reopened],
+        "fix_today": triage.fix_day_today(),
+    }
+
+
+def progress(session: Session, sprint: Sprint | None) -> tuple[Figure, Figure] | None:
+    """The active sprint's burndown in points and in people, as its sprint page draws them (none before it starts)."""
+    if sprint is None or sprint.state != SprintState.ACTIVE:
+        return None
+    return burndown_figures(sprint, sprint_progress.sprint_burndown(session, sprint.id, people=people_since))
+
+
 def can(agent: Agent, squad: Squad) -> dict[str, bool]:
     """What the agent may do on this squad's work: move items along, and link them to irritants."""
     return {
@@ -120,6 +158,8 @@ def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any
         "status_labels": STATUS_LABELS_AGENT,
         "sprint_state_labels": SPRINT_STATE_LABELS,
         "item_state_labels": ITEM_STATE_LABELS,
+        "progress": progress(session, sprint),
+        **fix_context(session, agent, squad),
     }
 
 

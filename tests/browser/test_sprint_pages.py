@@ -28,7 +28,7 @@ def test_a_sprint_page_with_its_charts_is_accessible_and_closes_with_the_keyboar
     page.fill("#id_email", EMAIL)
     page.fill("#id_password", PASSWORD)
     page.click("button:has-text('Se connecter')")
-    page.wait_for_url("**/agents/")
+    page.wait_for_url(re.compile(r".*/agents/equipes/[^/?#]+$"))  # a squad's people land on « mon équipe »
 
     page.goto(f"{server.url}/agents/equipes/{world['slug']}/sprints/2")
     for name in (

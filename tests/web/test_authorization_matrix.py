@@ -218,6 +218,13 @@ ROUTES = {
         SQUAD_EDITORS,
         lambda w: {"title": "Rappel par SMS", "irritants": str(w.cluster)},
     ),
+    # « Correctif livré » from the board: the irritant's squad's product owners and admins (same rule as its page).
+    "board.declare_fix": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/irritants/{cluster}/correctif",
+        OWNERS,
+        lambda w: {"date_livraison": fixes.today().isoformat(), "note_publique": "Les créneaux sont ouverts."},
+    ),
     "team_items.item_page": route("GET", "/agents/equipes/{squad_a_slug}/elements/{item}", HTML_VIEWERS),
     "team_items.edit_item": route(
         "POST", "/agents/equipes/{squad_a_slug}/elements/{item}", SQUAD_WORK, lambda w: {"points": "5"}
