@@ -45,7 +45,10 @@ def test_sign_in_manage_a_token_and_sign_out_with_the_keyboard(server, page, age
     tab_to(page, "#id_password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/agents/$"))
+    # A product owner in one squad lands on « mon équipe »: that squad's page.
+    page.wait_for_url(re.compile(r".*/agents/equipes/[^/]+$"))
+    assert "Rendez-vous préfecture" in page.locator("h1").inner_text()
+    page.goto(server.url + "/agents/")
     assert page.locator("h1").inner_text() == "Espace agents"
     assert_accessible(page)
 
@@ -84,7 +87,8 @@ def type_and_send(page, fields: dict[str, str]) -> None:
 def test_change_my_password_with_the_keyboard(server, page, agent):
     page.goto(server.url + "/agents/connexion")
     type_and_send(page, {"email": EMAIL, "password": PASSWORD})
-    page.wait_for_url(re.compile(r".*/agents/$"))
+    page.wait_for_url(re.compile(r".*/agents/equipes/[^/]+$"))
+    page.goto(server.url + "/agents/")
 
     page.get_by_role("link", name="Changer mon mot de passe").press("Enter")
     page.wait_for_url(re.compile(r".*/agents/mot-de-passe$"))

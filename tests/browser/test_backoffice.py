@@ -164,7 +164,8 @@ def test_product_owner_manages_reply_templates_with_the_keyboard(server, page, d
     page.fill("#id_email", EMAIL)
     page.fill("#id_password", PASSWORD)
     page.click("button:has-text('Se connecter')")
-    page.wait_for_url(re.compile(r".*/agents/$"))
+    page.wait_for_url(re.compile(r".*/agents/equipes/[^/]+$"))  # a squad's product owner lands on « mon équipe »
+    page.goto(server.url + "/agents/")
 
     # From the agents' home, with the keyboard.
     tab_to(page, 'a[href="/agents/modeles"]')
