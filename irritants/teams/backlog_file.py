@@ -136,17 +136,23 @@ def _plan(agent: Agent, squad: Squad, data: bytes) -> tuple[ImportResult, Any]:
     return result, None
 
 
+def _simulated(slug: str, read: Any) -> tuple[Agent, Squad, bytes, ImportResult | None, Any]:
+    """The agent, the squad, the file ``read`` gives, its simulated import, and the page refusing it (or None)."""
+    agent, squad = acting.squad_for(slug, Action.WORK_ITEMS)
+    try:
+        data = read()
+    except Refused as refused:
+        return agent, squad, b"", None, _render(squad, refused.status, file_error=refused.message)
+    result, refused_page = _plan(agent, squad, data)
+    return agent, squad, data, result, refused_page
+
+
 @bp.post("/import")
 @accepts_upload(BODY_MAX_BYTES)
 def simulate(slug: str) -> Any:
     """Check the whole file and show what it would change; nothing is written."""
-    agent, squad = acting.squad_for(slug, Action.WORK_ITEMS)
-    try:
-        data = _uploaded()
-    except Refused as refused:
-        return _render(squad, refused.status, file_error=refused.message)
-    result, refused_page = _plan(agent, squad, data)
-    if refused_page is not None:
+    _agent, squad, data, result, refused_page = _simulated(slug, _uploaded)
+    if refused_page is not None or result is None:
         return refused_page
     return _render(squad, result=result, content=base64.b64encode(data).decode("ascii"), plan=fingerprint(result))
 
@@ -155,16 +161,11 @@ def simulate(slug: str) -> Any:
 @accepts_upload(BODY_MAX_BYTES)
 def apply(slug: str) -> Any:
     """« Appliquer ces changements »: the carried file checked again in full, then written, then the squad's page."""
-    agent, squad = acting.squad_for(slug, Action.WORK_ITEMS)
-    try:
-        data = _carried()
-    except Refused as refused:
-        return _render(squad, refused.status, file_error=refused.message)
-    result, refused_page = _plan(agent, squad, data)
-    if refused_page is not None:
+    agent, squad, data, result, refused_page = _simulated(slug, _carried)
+    if refused_page is not None or result is None:
         return refused_page
-    content = base64.b64encode(data).decode("ascii")
     if request.form.get("plan", fingerprint(result)) != fingerprint(result):
+        content = base64.b64encode(data).decode("ascii")
         return _render(squad, 409, result=result, content=content, plan=fingerprint(result), changed=True)
     from irritants.squads import backlog_csv
 
