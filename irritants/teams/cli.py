@@ -23,8 +23,6 @@ from irritants.progress import StageBars
 from irritants.squads import services
 from irritants.squads.phases import PHASE_LABELS, STARTS, SquadPhase
 from irritants.squads.schemas import SquadCreateSchema, personal_data_errors
-from irritants.teams.backlog_file import required_actions
-from irritants.triage import services as triage
 
 if TYPE_CHECKING:  # pandas and numpy come with the commands that use them: ``irritants --help`` stays light
     from irritants.squads import backlog_csv
@@ -117,6 +115,8 @@ def _agent(session: Session, email: str | None) -> Agent | None:
 
 
 def _known(session: Session) -> backlog_csv.Known:
+    from irritants.triage import services as triage  # the clusters' numeric stack: only when an import runs
+
     return lambda ids: triage.link_problems(session, ids)
 
 
@@ -165,6 +165,8 @@ def backlog_import(slug: str, file: Any, dry_run: bool, email: str | None) -> No
 
 
 def _check_allowed(agent: Agent, squad: Any, result: backlog_csv.ImportResult) -> None:
+    from irritants.teams.backlog_file import required_actions  # the pages' module: only when an import runs
+
     for action in required_actions(result):
         decision = decide(agent, action, squad)
         if not decision:
