@@ -39,8 +39,39 @@ def request_json(req: Request) -> Any:
     return data
 
 
+def accepts_upload(max_bytes: int) -> Callable[[F], F]:
+    """Mark a view that takes a file: its body may reach ``max_bytes`` (the app's MAX_CONTENT_LENGTH elsewhere)."""
+
+    def mark(view: F) -> F:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 class GuardedRequest(Request):
-    """``get_json`` goes through :func:`request_json` too, so no JSON body escapes the defensive parse."""
+    """``get_json`` goes through :func:`request_json` too, so no JSON body escapes the defensive parse; a view
+    marked :func:`accepts_upload` has its own body limit, known before anything (CSRF first) reads the form."""
+
+    def _view_limit(self) -> int | None:
+        view = current_app.view_functions.get(self.endpoint or "") if current_app else None
+        return getattr(view, "max_body_bytes", None)
+
+    @property  # type: ignore[override]
+    def max_content_length(self) -> int | None:
+        return self._view_limit() or Request.max_content_length.fget(self)  # type: ignore[attr-defined]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:
+        return self._view_limit() or Request.max_form_memory_size.fget(self)  # type: ignore[attr-defined]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         if not (force or self.is_json):

@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from irritants.auth.policy import Action, Agent, decide
+from irritants.auth.policy import Agent, decide
 from irritants.auth.services import agent_for, find_user
 from irritants.db import get_db
 from irritants.errors import NotFoundError, ValidationFailed
@@ -23,7 +23,6 @@ from irritants.progress import StageBars
 from irritants.squads import services
 from irritants.squads.phases import PHASE_LABELS, STARTS, SquadPhase
 from irritants.squads.schemas import SquadCreateSchema, personal_data_errors
-from irritants.triage import services as triage
 
 if TYPE_CHECKING:  # pandas and numpy come with the commands that use them: ``irritants --help`` stays light
     from irritants.squads import backlog_csv
@@ -116,6 +115,8 @@ def _agent(session: Session, email: str | None) -> Agent | None:
 
 
 def _known(session: Session) -> backlog_csv.Known:
+    from irritants.triage import services as triage  # the clusters' numeric stack: only when an import runs
+
     return lambda ids: triage.link_problems(session, ids)
 
 
@@ -164,8 +165,9 @@ def backlog_import(slug: str, file: Any, dry_run: bool, email: str | None) -> No
 
 
 def _check_allowed(agent: Agent, squad: Any, result: backlog_csv.ImportResult) -> None:
-    links = any("irritants" in changed for changed in result.updated.values()) or any(n.linked for n in result.created)
-    for action in (Action.WORK_ITEMS, *((Action.MANAGE_SPRINTS,) if links else ())):
+    from irritants.teams.backlog_file import required_actions  # the pages' module: only when an import runs
+
+    for action in required_actions(result):
         decision = decide(agent, action, squad)
         if not decision:
             raise click.ClickException(f"--as : {decision.reason}")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from irritants.auth.policy import Agent
@@ -58,7 +60,7 @@ def sign_in(page, server) -> None:
     page.fill("#id_email", EMAIL)
     page.fill("#id_password", PASSWORD)
     page.click("button:has-text('Se connecter')")
-    page.wait_for_url("**/agents/")
+    page.wait_for_url(re.compile(r".*/agents/(equipes/[^/]+)?$"))  # a squad's people land on « mon équipe »
 
 
 def page_height(page) -> int:

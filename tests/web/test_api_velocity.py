@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from irritants import french
 from irritants.auth.services import agent_for
 from irritants.db import get_db
 from irritants.squads import backlog, sprint_services
 from irritants.squads.sprints import ItemState
-from irritants.status import StatusKind
-from irritants.triage import decisions as triage
+from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_squad, make_user
 from tests.web.test_api_sprints import bearer
 from tests.web.test_api_squads import is_problem
@@ -38,8 +38,7 @@ def test_the_velocity_lists_each_closed_sprints_dates_points_done_and_irritants_
         backlog.change_state(s, None, b.id, ItemState.DONE)
         s.flush()
         admin = agent_for(s, make_user(s, "admin"))
-        for step in (StatusKind.IN_PROGRESS, StatusKind.FIXED):
-            triage.change_status(s, admin, cluster.id, step)
+        triage.declare_fix(s, admin, cluster.id, fixed_on=french.today(), public_note="Les créneaux sont ouverts.")
         sprint_services.close_sprint(s, None, two.id, unfinished="backlog")
         s.commit()
         slug, ids = squad.slug, (one.id, two.id)

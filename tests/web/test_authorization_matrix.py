@@ -7,7 +7,9 @@ entry in ROUTES fails ``test_every_back_office_route_is_in_the_matrix``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,6 +96,19 @@ def start_the_sprint(app: Any, world: World) -> None:
 
 
 HTML_VIEWERS = VIEWERS - {"token_other_squad"}
+CSV_HEADER = "id;title;irritants\r\n"
+
+
+def csv_file(row: str) -> tuple[io.BytesIO, str]:
+    """A backlog file of one row, as the import form uploads it."""
+    return io.BytesIO(f"{CSV_HEADER}{row}\r\n".encode()), "backlog.csv"
+
+
+def carried(row: str) -> dict[str, str]:
+    """The same file as « Appliquer ces changements » carries it back (base64)."""
+    return {"contenu": base64.b64encode(f"{CSV_HEADER}{row}\r\n".encode()).decode()}
+
+
 # Every principal has the password PASSWORD (one hash for all: Argon2 is slow on purpose).
 PASSWORD_HASH = hash_password(PASSWORD)
 NEW_PASSWORD_FORM = {
@@ -237,6 +252,28 @@ ROUTES = {
     ),
     "team_items.unlink": route(
         "POST", "/agents/equipes/{squad_a_slug}/elements/{linked_item}/irritants/{cluster}/retrait", SQUAD_EDITORS
+    ),
+    # A squad's backlog as a CSV file: every reader downloads it; importing is working the items (linking: its
+    # product owners'). The simulation writes nothing, but is refused to whoever may not apply it.
+    "backlog_file.export": route("GET", "/agents/equipes/{squad_a_slug}/backlog.csv", HTML_VIEWERS),
+    "backlog_file.import_page": route("GET", "/agents/equipes/{squad_a_slug}/import", SQUAD_WORK),
+    "backlog_file.simulate": route(
+        "POST", "/agents/equipes/{squad_a_slug}/import", SQUAD_WORK, lambda w: {"fichier": csv_file(";Rappel")}
+    ),
+    "backlog_file.simulate.links": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/import",
+        SQUAD_EDITORS,
+        lambda w: {"fichier": csv_file(f";Rappel;{w.cluster}")},
+    ),
+    "backlog_file.apply": route(
+        "POST", "/agents/equipes/{squad_a_slug}/import/application", SQUAD_WORK, lambda w: carried(";Rappel")
+    ),
+    "backlog_file.apply.links": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/import/application",
+        SQUAD_EDITORS,
+        lambda w: carried(f";Rappel;{w.cluster}"),
     ),
     # API.
     "api_me.me": route("GET", "/api/v1/me", SELF_SERVICE | {"token_other_squad"}),

@@ -51,6 +51,8 @@ def test_every_back_office_page_and_agents_api_read_is_no_store(office):
     world.own_token = principals["admin"].token_id
     reads = [path for method, path in routes(office, ("/agents", *AGENT_API), world) if method == "GET"]
     assert "/agents/irritants" in reads and f"/agents/irritants/{world.cluster}" in reads and "/agents/modeles" in reads
+    # A download is a read like the pages: the backlog CSV is checked too (no browser or proxy keeps it).
+    assert any(path.startswith("/agents/equipes/") and path.endswith("/backlog.csv") for path in reads)
 
     for path in reads:
         response = browser.get(path)
