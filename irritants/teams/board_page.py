@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from irritants import french
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
@@ -110,7 +111,7 @@ def fix_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any]:
     return {
         "fix_invitations": [FixInvitation(c, bool(decide(agent, Action.DECLARE_FIX, c))) for c in awaiting],
         "reopened_fixes": [ReopenedFix(c, [i for i in items[c.id] if i.state != ItemState.DONE]) for c in reopened],
-        "fix_today": triage.fix_day_today(),
+        "fix_today": french.today(),
     }
 
 

@@ -24,7 +24,6 @@ from irritants.triage.bulk import BulkResult
 from irritants.triage.bulk import apply as apply_bulk
 from irritants.triage.decisions import TransferNotConfirmed, assign_squad, change_status, edit_label, set_pinned
 from irritants.triage.fixes import awaiting_fix, declare_fix, reopened_after_fix
-from irritants.triage.fixes import today as fix_day_today
 from irritants.triage.merges import merge, unmerge
 from irritants.triage.propagation import link_problems
 from irritants.triage.splits import move_report, split
@@ -65,7 +64,6 @@ __all__ = [
     "dismiss_pair",
     "duplicates_of",
     "edit_label",
-    "fix_day_today",
     "get_template",
     "link_problems",
     "list_squads",
