@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.intake",),
     ("irritants.auth",),
     ("irritants.squads",),
+    ("irritants.outbox",),
     ("irritants.audit", "irritants.referential"),
     (
         "irritants.accesslog",
