@@ -40,7 +40,7 @@ class Recorder:
             self.envelopes.clear()
             self._refusals.clear()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             if self._refusals:
                 return self._refusals.pop(0)

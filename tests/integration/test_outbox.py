@@ -184,9 +184,7 @@ def test_a_crash_after_the_server_accepted_resends_the_same_message_id(
     assert _message(smtp_app, message_id).status is Delivery.SENDING
     assert sender.send_due(smtp_app).total == 0  # until the lease ends
     with get_db(smtp_app).session_scope() as session:
-        session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(claimed_until=utcnow())
-        )
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(claimed_until=utcnow()))
         session.commit()
     assert sender.send_due(smtp_app).sent == 1
     first, second = smtp_recorder.message_ids()
@@ -204,7 +202,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(smtp_app: Any, s
             start.wait()
             while sender.send_due(smtp_app, worker_id=worker, limit=30).total:
                 pass
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(f"w{n}",)) for n in (1, 2)]
@@ -254,3 +252,16 @@ def test_a_features_messages_are_listed_by_ref(smtp_app: Any) -> None:
         assert [m.ref for m in services.messages_for(session, "hook:1")] == ["hook:1"]
         assert services.pending_count(session, ref="hook:2") == 1
         assert services.pending_count(session, topic="t") == 2
+
+
+def test_send_mail_command_sends_what_is_due_and_outbox_lists_it(smtp_app: Any, smtp_recorder: Any) -> None:
+    _queue(smtp_app, count=3)
+    runner = smtp_app.test_cli_runner()
+    result = runner.invoke(args=["send-mail", "--limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert "2 messages envoyés, 0 à réessayer plus tard, 0 abandonné." in result.output
+    assert len(smtp_recorder.messages) == 2
+    listing = runner.invoke(args=["outbox"])
+    assert listing.exit_code == 0
+    rows = [line.split() for line in listing.output.splitlines()]
+    assert rows == [["test", "à", "envoyer", "1"], ["test", "envoyés", "2"]]
