@@ -67,20 +67,24 @@ def _fresh_postgres_database(base: str) -> tuple[str, Any]:
     return parsed.set(database=name).render_as_string(hide_password=False), drop
 
 
+def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    """The configuration of a test app on the test database, with overrides."""
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "SERVER_NAME": "irritants.test",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def make_app(database_url: str) -> Iterator[Any]:
     """Factory of apps on the test database, with config overrides; cleans reports after the test."""
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": TEST_SECRET,
-            "SERVER_NAME": "irritants.test",
-        }
-        config.update(overrides)
-        app = create_app(config)
+        app = create_app(app_config(database_url, **overrides))
         apps.append(app)
         return app
 
@@ -88,12 +92,13 @@ def make_app(database_url: str) -> Iterator[Any]:
     if apps:
         for app in apps:
             jobs.stop(app)  # a background thread must not write while the tables are cleaned nor outlive the engine
-        _clean(apps[0])
+        clean_database(apps[0])
     for app in apps:
         get_db(app).dispose()
 
 
-def _clean(app: Flask) -> None:
+def clean_database(app: Flask) -> None:
+    """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
             "backlog_item_changes",
@@ -118,6 +123,9 @@ def _clean(app: Flask) -> None:
             "squads",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+_clean = clean_database  # the name tests imported it by
 
 
 @pytest.fixture
