@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -559,10 +559,11 @@ def full_state(app) -> dict[str, list[tuple[Any, ...]]]:
 
 
 class Worlds:
-    """The module's world, built again only when a case changed something (an allowed write, a ``prepare``).
+    """The module's world, built again only when the database is no longer as the last build left it.
 
-    Most cases are refused or read: they leave every row as it was (checked on all tables after each case), so the
-    next case gets the same database a fresh build would give, without paying for the build.
+    Most cases are refused or read: they leave every row as it was, so the next case gets the database a fresh
+    build would give (compared on every row of every table before it is handed out) without paying for the build.
+    An allowed write, a ``prepare``, or another test's cleanup makes the next case build it again.
     """
 
     def __init__(self, app) -> None:
@@ -571,16 +572,12 @@ class Worlds:
         self.state: dict[str, list[tuple[Any, ...]]] | None = None
 
     def get(self) -> tuple[World, dict[str, Principal]]:
-        if self.built is None:
+        if self.built is None or full_state(self.app) != self.state:
             clean_database(self.app)
             self.built = build_world(self.app)
             self.state = full_state(self.app)
         world, principals = self.built
-        return replace(world), principals  # a case may set its own ``own_token``
-
-    def check(self) -> None:
-        if self.built is not None and full_state(self.app) != self.state:
-            self.built = self.state = None
+        return replace(world), principals  # a case sets its own ``own_token``
 
 
 @pytest.fixture(scope="module")
@@ -589,10 +586,9 @@ def worlds(matrix_app) -> Worlds:
 
 
 @pytest.fixture
-def matrix_world(worlds: Worlds) -> Iterator[tuple[World, dict[str, Principal]]]:
+def matrix_world(worlds: Worlds) -> tuple[World, dict[str, Principal]]:
     """The world and its principals, in the database exactly as ``build_world`` leaves it."""
-    yield worlds.get()
-    worlds.check()
+    return worlds.get()
 
 
 # Tokens are tried on the HTML pages too: they must open none of them (403), whatever the role behind them.
