@@ -73,21 +73,24 @@ def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("mails"))
 
 
+def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    """The configuration of a test app on the test database, with overrides."""
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "SERVER_NAME": "irritants.test",
+        **overrides,
+    }
+
+
 @pytest.fixture
 def make_app(database_url: str, mail_dir: str) -> Iterator[Any]:
     """Factory of apps on the test database, with config overrides; cleans reports after the test."""
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": TEST_SECRET,
-            "SERVER_NAME": "irritants.test",
-            "MAIL_DIR": mail_dir,
-        }
-        config.update(overrides)
-        app = create_app(config)
+        app = create_app(app_config(database_url, **{"MAIL_DIR": mail_dir, **overrides}))
         apps.append(app)
         return app
 
@@ -95,12 +98,13 @@ def make_app(database_url: str, mail_dir: str) -> Iterator[Any]:
     if apps:
         for app in apps:
             jobs.stop(app)  # a background thread must not write while the tables are cleaned nor outlive the engine
-        _clean(apps[0])
+        clean_database(apps[0])
     for app in apps:
         get_db(app).dispose()
 
 
-def _clean(app: Flask) -> None:
+def clean_database(app: Flask) -> None:
+    """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
             "outbox_attempts",
@@ -128,6 +132,9 @@ def _clean(app: Flask) -> None:
             "squads",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+_clean = clean_database  # the name tests imported it by
 
 
 @pytest.fixture
