@@ -26,6 +26,7 @@ from irritants.settings import (
     JobsMode,
     Positive,
     Seconds,
+    Share,
     check,
     declarations_of,
     parse,
@@ -143,6 +144,11 @@ class BaseConfig:
     PRELOAD_ENCODER: Env[bool] = True
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
     RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
+    # « Est-ce résolu pour vous ? »: a fixed irritant is flagged « non résolu pour les usagers » on the backlog when
+    # the share of « non » among its answers reaches UNRESOLVED_SHARE with at least UNRESOLVED_MIN_ANSWERS answers
+    # (under that many answers no rate is shown either).
+    UNRESOLVED_SHARE: Env[Share] = 0.3
+    UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
 
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"

@@ -4,6 +4,7 @@ from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
+from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
@@ -27,6 +28,7 @@ __all__ = [
     "Report",
     "ReportContact",
     "ReportVector",
+    "ResolutionAnswer",
     "Sprint",
     "Squad",
     "SquadMember",

@@ -55,6 +55,13 @@ class Min:
     value: float
 
 
+@dataclass(frozen=True)
+class Max:
+    """Annotation metadata: the greatest value a number setting may take."""
+
+    value: float
+
+
 class _FromEnvironment:
     def __repr__(self) -> str:
         return "FROM_ENVIRONMENT"
@@ -70,6 +77,8 @@ Count = Annotated[int, Min(0)]
 Positive = Annotated[int, Min(1)]
 #: A number of seconds, zero or more.
 Seconds = Annotated[float, Min(0)]
+#: A share, from 0 to 1 (0.3: 30 %).
+Share = Annotated[float, Min(0), Max(1)]
 
 
 # --- reading a value by its declaration ---------------------------------------------------------------------------
@@ -83,6 +92,7 @@ class Declared:
     optional: bool = False
     least: float | None = None
     from_environment: bool = False
+    most: float | None = None
 
 
 @cache
@@ -100,7 +110,8 @@ def declarations_of(cls: type) -> dict[str, Declared]:
             kind, more = _strip(members[0])
             meta = (*meta, *more)
         least = next((m.value for m in meta if isinstance(m, Min)), None)
-        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta))
+        most = next((m.value for m in meta if isinstance(m, Max)), None)
+        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta), most)
     return out
 
 
@@ -165,6 +176,8 @@ def check(declared: Declared, value: Any) -> Any:
         raise ValueError(f"nombre fini attendu, reçu {value!r}")
     if declared.least is not None and value < declared.least:
         raise ValueError(f"au moins {declared.least:g} attendu, reçu {value!r}")
+    if declared.most is not None and value > declared.most:
+        raise ValueError(f"au plus {declared.most:g} attendu, reçu {value!r}")
     return value
 
 
@@ -212,12 +225,24 @@ class LoginSettings:
 
 
 @dataclass(frozen=True)
+class FeedbackSettings:
+    """When the citizens' answers to « Est-ce résolu pour vous ? » flag a fixed irritant as unresolved for them
+    (UNRESOLVED_SHARE, UNRESOLVED_MIN_ANSWERS)."""
+
+    unresolved_share: float = 0.3
+    """Share of « non » among the answers from which the irritant is flagged (reached counts)."""
+    unresolved_min_answers: int = 5
+    """Answers needed before any rate is shown or any flag raised."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
     clustering: ClusteringSettings
     ranking: RankingSettings
     login: LoginSettings
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -234,6 +259,10 @@ class Settings:
                 max_failures=config["LOGIN_MAX_FAILURES"],
                 account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
                 max_delay=dt.timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+            ),
+            feedback=FeedbackSettings(
+                unresolved_share=config["UNRESOLVED_SHARE"],
+                unresolved_min_answers=config["UNRESOLVED_MIN_ANSWERS"],
             ),
         )
 

@@ -102,6 +102,7 @@ def _clean(app: Flask) -> None:
             "sprints",
             "login_throttles",
             "events",
+            "resolution_answers",
             "abuse_flags",
             "supports",
             "report_vectors",
