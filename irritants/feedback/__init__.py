@@ -11,22 +11,18 @@ from typing import TYPE_CHECKING
 from flask import current_app, url_for
 
 from irritants.feedback.models import Answer
+from irritants.feedback.schemas import ANSWER_PARAMS
 from irritants.feedback.signing import support_token
 
 if TYPE_CHECKING:
     from flask import Flask
-
-#: The answers as they appear in links and forms (« reponse=oui »), and back.
-ANSWER_PARAMS: dict[Answer, str] = {Answer.YES: "oui", Answer.NO: "non", Answer.PARTLY: "en_partie"}
-PARAM_ANSWERS: dict[str, Answer] = {param: value for value, param in ANSWER_PARAMS.items()}
-
 
 def survey_links(tracking_token: str) -> dict[Answer, str]:
     """The three absolute links « oui », « non », « en partie » for a report's tracking token, for the « corrigé »
     mail. Opening one changes nothing (mail scanners follow links): it shows the tracking page with that answer
     chosen and one button to confirm. Needs a request or an app context with ``SERVER_NAME``."""
     return {
-        value: url_for("intake.resolution_link", token=tracking_token, reponse=param, _external=True)
+        value: url_for("survey.report_link", token=tracking_token, reponse=param, _external=True)
         for value, param in ANSWER_PARAMS.items()
     }
 
@@ -35,7 +31,7 @@ def support_survey_links(support_id: int) -> dict[Answer, str]:
     """The same three links for a « moi aussi » (signed with the app's secret: ``/resolu/<signed>``)."""
     signed = support_token(current_app.config["SECRET_KEY"], support_id)
     return {
-        value: url_for("irritants.support_resolution", signed=signed, reponse=param, _external=True)
+        value: url_for("survey.support_link", signed=signed, reponse=param, _external=True)
         for value, param in ANSWER_PARAMS.items()
     }
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from irritants.clusters.models import Cluster, Support
 from irritants.clusters.services import root_of
 from irritants.db import utcnow
+from irritants.errors import NotFoundError
 from irritants.feedback.exceptions import NotFixedYet
 from irritants.feedback.models import Answer, ResolutionAnswer
 from irritants.intake.models import Report
@@ -90,6 +91,14 @@ def asked_about(session: Session, cluster_id: int | None) -> Cluster | None:
         return None
     root = root_of(session, cluster)
     return root if root.status in ASKED_STATUSES else None
+
+
+def support_by_id(session: Session, support_id: int | None) -> Support:
+    """The « moi aussi » a signed survey link names, or NotFoundError (a support may have been deleted since)."""
+    support = session.get(Support, support_id) if support_id is not None else None
+    if support is None:
+        raise NotFoundError("Ce lien ne correspond à aucune réponse attendue.")
+    return support
 
 
 def answer_of(session: Session, *, report_id: int | None = None, support_id: int | None = None) -> Answer | None:
