@@ -14,9 +14,9 @@ from irritants.clusters import engine
 from irritants.clusters import services as clusters
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
+from irritants.extensions import client_network, limiter, read_limit, support_limit
 from irritants.feedback import services as feedback
 from irritants.feedback.schemas import PerceivedResolutionSchema
-from irritants.extensions import client_network, limiter, read_limit, support_limit
 from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
 from irritants.settings import settings_of

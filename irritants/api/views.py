@@ -11,9 +11,9 @@ from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, Ter
 from irritants.api.spec import Blueprint
 from irritants.db import get_session
 from irritants.errors import IrritantsError
+from irritants.extensions import client_network, limiter, read_limit, submit_limit, support_limit
 from irritants.feedback import services as feedback
 from irritants.feedback.schemas import ResolutionAnswerOutSchema, ResolutionAnswerSchema
-from irritants.extensions import client_network, limiter, read_limit, submit_limit, support_limit
 from irritants.intake import services as intake
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source

@@ -17,6 +17,7 @@ from irritants.feedback.signing import support_token
 if TYPE_CHECKING:
     from flask import Flask
 
+
 def survey_links(tracking_token: str) -> dict[Answer, str]:
     """The three absolute links « oui », « non », « en partie » for a report's tracking token, for the « corrigé »
     mail. Opening one changes nothing (mail scanners follow links): it shows the tracking page with that answer

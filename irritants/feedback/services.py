@@ -211,9 +211,7 @@ def perceived_rate(session: Session, settings: FeedbackSettings, cluster_id: int
 def squad_rate(session: Session, settings: FeedbackSettings, squad_id: int) -> PerceivedResolution:
     """The perceived resolution of every irritant a squad owns, answers added up (each answer counted once)."""
     owned = set(
-        session.scalars(
-            select(Cluster.id).where(Cluster.squad_id == squad_id, Cluster.status != StatusKind.DUPLICATE)
-        )
+        session.scalars(select(Cluster.id).where(Cluster.squad_id == squad_id, Cluster.status != StatusKind.DUPLICATE))
     )
     counts = _counts_by_root(session)
     return _resolution(settings, [bucket for cid, bucket in counts.items() if cid in owned])

@@ -82,9 +82,7 @@ def support_link(signed: str) -> Any:
             url_for("survey.support_link", signed=signed, _anchor="resolu") if proposed else None,
         )
     cluster = asked or clusters.root_of(db, clusters.get_public_cluster(db, support.cluster_id))
-    response = current_app.make_response(
-        render_template("feedback/support.html", cluster=cluster, question=question)
-    )
+    response = current_app.make_response(render_template("feedback/support.html", cluster=cluster, question=question))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -86,7 +86,9 @@ def test_an_answer_needs_the_csrf_token_and_a_known_value(client, db):
     token, _ = filed(client, db, make_cluster(db, reports=1, status=StatusKind.FIXED))
     assert client.post(f"/suivi/{token}/resolu", data={"reponse": "oui"}).status_code == 400
     page = client.get(f"/suivi/{token}").get_data(as_text=True)
-    assert client.post(f"/suivi/{token}/resolu", data={"csrf_token": csrf_of(page), "reponse": "yes!"}).status_code == 422
+    assert (
+        client.post(f"/suivi/{token}/resolu", data={"csrf_token": csrf_of(page), "reponse": "yes!"}).status_code == 422
+    )
     assert client.post("/suivi/inconnu/resolu", data={"csrf_token": csrf_of(page), "reponse": "oui"}).status_code == 404
     assert rows(db) == []
 
