@@ -63,10 +63,14 @@ def _demo_agents() -> None:
         return
     from irritants.teams.demo import create_demo_sprints
 
+    from irritants.feedback.demo import create_demo_answers
+
     with get_db().session_scope() as session:
         items = create_demo_sprints(session)
+        answers = create_demo_answers(session)
         session.commit()
     click.echo(f"Sprints de démonstration : {items} éléments de backlog, avec deux semaines d'historique.")
+    click.echo(f"Réponses de démonstration à « Est-ce résolu pour vous ? » : {answers}.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
     path = PROJECT_ROOT / "instance" / "comptes-demo.txt"
