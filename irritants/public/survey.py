@@ -18,7 +18,7 @@ from irritants.feedback.models import ANSWER_LABELS, Answer
 from irritants.feedback.schemas import PARAM_ANSWERS, ResolutionAnswerSchema
 from irritants.feedback.signing import support_id_of
 from irritants.intake import services as intake
-from irritants.public.tracking_page import Question, render_tracking
+from irritants.public.tracking_page import private_page, question_for, render_tracking
 
 bp = Blueprint("survey", __name__)
 
@@ -70,22 +70,19 @@ def support_link(signed: str) -> Any:
     """A supporter's page: the irritant they said « moi aussi » to, and the question once it is fixed."""
     db = get_session()
     support = _support(signed)
-    asked = feedback.asked_about(db, support.cluster_id)
-    question = None
-    if asked is not None:
-        proposed = PARAM_ANSWERS.get(request.args.get("reponse", ""))
-        question = Question(
-            asked,
-            url_for("survey.answer_support", signed=signed),
-            feedback.answer_of(db, support_id=support.id),
-            proposed,
-            url_for("survey.support_link", signed=signed, _anchor="resolu") if proposed else None,
-        )
-    cluster = asked or clusters.root_of(db, clusters.get_public_cluster(db, support.cluster_id))
-    response = current_app.make_response(render_template("feedback/support.html", cluster=cluster, question=question))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    question = question_for(
+        db,
+        support.cluster_id,
+        PARAM_ANSWERS.get(request.args.get("reponse", "")),
+        action=url_for("survey.answer_support", signed=signed),
+        back=url_for("survey.support_link", signed=signed, _anchor="resolu"),
+        support_id=support.id,
+    )
+    if question is not None:
+        cluster = question.cluster
+    else:
+        cluster = clusters.root_of(db, clusters.get_public_cluster(db, support.cluster_id))
+    return private_page(render_template("feedback/support.html", cluster=cluster, question=question))
 
 
 @bp.post("/resolu/<signed>")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import Response, current_app, render_template, url_for
+from sqlalchemy.orm import Session
 
 from irritants.clusters import services as clusters
 from irritants.clusters.models import Cluster
@@ -40,32 +40,49 @@ class Question:
         return ANSWER_PARAMS[answer] if answer else ""
 
 
-def render_tracking(token: str, *, proposed: Answer | None = None, status: int = 200) -> Any:
-    """The tracking page of the report whose secret token is ``token`` (404 otherwise)."""
-    db = get_session()
-    report = intake.report_by_token(db, token)
-    asked = feedback.asked_about(db, report.cluster_id)
-    question = None
-    if asked is not None:
-        question = Question(
-            asked,
-            url_for("survey.answer_report", token=token),
-            feedback.answer_of(db, report_id=report.id),
-            proposed,
-            url_for("intake.tracking", token=token, _anchor="resolu") if proposed else None,
-        )
-    response = current_app.make_response(
-        (
-            render_template(
-                "intake/tracking.html",
-                report=report,
-                steps=triage.public_steps(db, report),
-                cluster=clusters.public_cluster_of(db, report),
-                question=question,
-            ),
-            status,
-        )
-    )
+def question_for(
+    session: Session,
+    cluster_id: int | None,
+    proposed: Answer | None,
+    *,
+    action: str,
+    back: str,
+    report_id: int | None = None,
+    support_id: int | None = None,
+) -> Question | None:
+    """The question for a report or a support of ``cluster_id``, None while its irritant is not fixed."""
+    asked = feedback.asked_about(session, cluster_id)
+    if asked is None:
+        return None
+    current = feedback.answer_of(session, report_id=report_id, support_id=support_id)
+    return Question(asked, action, current, proposed, back if proposed else None)
+
+
+def private_page(html: str) -> Response:
+    """A page reached only through a secret link: never kept by a cache, never indexed."""
+    response = current_app.make_response(html)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def render_tracking(token: str, *, proposed: Answer | None = None) -> Response:
+    """The tracking page of the report whose secret token is ``token`` (404 otherwise)."""
+    db = get_session()
+    report = intake.report_by_token(db, token)
+    question = question_for(
+        db,
+        report.cluster_id,
+        proposed,
+        action=url_for("survey.answer_report", token=token),
+        back=url_for("intake.tracking", token=token, _anchor="resolu"),
+        report_id=report.id,
+    )
+    html = render_template(
+        "intake/tracking.html",
+        report=report,
+        steps=triage.public_steps(db, report),
+        cluster=clusters.public_cluster_of(db, report),
+        question=question,
+    )
+    return private_page(html)
