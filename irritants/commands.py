@@ -61,9 +61,8 @@ def _demo_agents() -> None:
         session.commit()
     if not created:
         return
-    from irritants.teams.demo import create_demo_sprints
-
     from irritants.feedback.demo import create_demo_answers
+    from irritants.teams.demo import create_demo_sprints
 
     with get_db().session_scope() as session:
         items = create_demo_sprints(session)
