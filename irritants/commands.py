@@ -61,12 +61,15 @@ def _demo_agents() -> None:
         session.commit()
     if not created:
         return
+    from irritants.feedback.demo import create_demo_answers
     from irritants.teams.demo import create_demo_sprints
 
     with get_db().session_scope() as session:
         items = create_demo_sprints(session)
+        answers = create_demo_answers(session)
         session.commit()
     click.echo(f"Sprints de démonstration : {items} éléments de backlog, avec deux semaines d'historique.")
+    click.echo(f"Réponses de démonstration à « Est-ce résolu pour vous ? » : {answers}.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
     path = PROJECT_ROOT / "instance" / "comptes-demo.txt"

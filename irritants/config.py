@@ -27,6 +27,7 @@ from irritants.settings import (
     JobsMode,
     Positive,
     Seconds,
+    Share,
     check,
     declarations_of,
     parse,
@@ -145,6 +146,11 @@ class BaseConfig:
     PRELOAD_ENCODER: Env[bool] = True
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
     RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
+    # « Est-ce résolu pour vous ? »: a fixed irritant is flagged « non résolu pour les usagers » on the backlog when
+    # the share of « non » among its answers reaches UNRESOLVED_SHARE with at least UNRESOLVED_MIN_ANSWERS answers
+    # (under that many answers no rate is shown either).
+    UNRESOLVED_SHARE: Env[Share] = 0.3
+    UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
 
     # Outgoing mail (irritants/outbox): smtp://user:password@host:port, smtps://…, ?starttls=1. Unset: mails are
     # written as .eml files into MAIL_DIR (default: <INSTANCE_PATH>/mails) for a developer to read.

@@ -4,6 +4,7 @@ from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
+from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
 from irritants.outbox.models import OutboxAttempt, OutboxMessage
@@ -32,6 +33,7 @@ __all__ = [
     "Report",
     "ReportContact",
     "ReportVector",
+    "ResolutionAnswer",
     "Sprint",
     "Squad",
     "SquadMember",

@@ -57,6 +57,13 @@ class Min:
     value: float
 
 
+@dataclass(frozen=True)
+class Max:
+    """Annotation metadata: the greatest value a number setting may take."""
+
+    value: float
+
+
 class _FromEnvironment:
     def __repr__(self) -> str:
         return "FROM_ENVIRONMENT"
@@ -72,6 +79,8 @@ Count = Annotated[int, Min(0)]
 Positive = Annotated[int, Min(1)]
 #: A number of seconds, zero or more.
 Seconds = Annotated[float, Min(0)]
+#: A share, from 0 to 1 (0.3: 30 %).
+Share = Annotated[float, Min(0), Max(1)]
 
 
 # --- reading a value by its declaration ---------------------------------------------------------------------------
@@ -85,6 +94,7 @@ class Declared:
     optional: bool = False
     least: float | None = None
     from_environment: bool = False
+    most: float | None = None
 
 
 @cache
@@ -102,7 +112,8 @@ def declarations_of(cls: type) -> dict[str, Declared]:
             kind, more = _strip(members[0])
             meta = (*meta, *more)
         least = next((m.value for m in meta if isinstance(m, Min)), None)
-        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta))
+        most = next((m.value for m in meta if isinstance(m, Max)), None)
+        out[name] = Declared(kind, optional, least, any(m is FROM_ENVIRONMENT for m in meta), most)
     return out
 
 
@@ -167,6 +178,8 @@ def check(declared: Declared, value: Any) -> Any:
         raise ValueError(f"nombre fini attendu, reçu {value!r}")
     if declared.least is not None and value < declared.least:
         raise ValueError(f"au moins {declared.least:g} attendu, reçu {value!r}")
+    if declared.most is not None and value > declared.most:
+        raise ValueError(f"au plus {declared.most:g} attendu, reçu {value!r}")
     return value
 
 
@@ -285,6 +298,17 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class FeedbackSettings:
+    """When the citizens' answers to « Est-ce résolu pour vous ? » flag a fixed irritant as unresolved for them
+    (UNRESOLVED_SHARE, UNRESOLVED_MIN_ANSWERS)."""
+
+    unresolved_share: float = 0.3
+    """Share of « non » among the answers from which the irritant is flagged (reached counts)."""
+    unresolved_min_answers: int = 5
+    """Answers needed before any rate is shown or any flag raised."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -292,6 +316,7 @@ class Settings:
     ranking: RankingSettings
     login: LoginSettings
     outbox: OutboxSettings
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -315,6 +340,10 @@ class Settings:
                 mail_dir=Path(config["MAIL_DIR"] or Path(config["INSTANCE_PATH"]) / "mails"),
                 group_minutes=config["MAIL_GROUP_MINUTES"],
                 public_url=config["PUBLIC_URL"].rstrip("/"),
+            ),
+            feedback=FeedbackSettings(
+                unresolved_share=config["UNRESOLVED_SHARE"],
+                unresolved_min_answers=config["UNRESOLVED_MIN_ANSWERS"],
             ),
         )
 

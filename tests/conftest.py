@@ -116,6 +116,7 @@ def clean_database(app: Flask) -> None:
             "sprints",
             "login_throttles",
             "events",
+            "resolution_answers",
             "abuse_flags",
             "supports",
             "report_vectors",

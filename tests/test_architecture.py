@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),
+    ("irritants.feedback",),
     ("irritants.clusters",),
     ("irritants.intake",),
     ("irritants.auth",),

@@ -15,6 +15,8 @@ from irritants.clusters import services as clusters
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
+from irritants.feedback import services as feedback
+from irritants.feedback.schemas import PerceivedResolutionSchema
 from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
 from irritants.settings import settings_of
@@ -51,6 +53,13 @@ class ClusterOutSchema(ma.Schema):
 
 class ClusterDetailSchema(ClusterOutSchema):
     excerpts = ma.fields.List(ma.fields.String(), metadata={"description": "Extraits anonymisés"})
+    perceived_resolution = ma.fields.Nested(
+        PerceivedResolutionSchema,
+        metadata={
+            "description": "Réponses des usagers à « Est-ce résolu pour vous ? » une fois l'irritant corrigé (celles "
+            "des irritants qui lui ont été regroupés comprises)"
+        },
+    )
 
 
 class MergedIntoSchema(ma.Schema):
@@ -133,7 +142,12 @@ def get_cluster(cluster_id: int) -> Any:
         response.headers["Location"] = url_for("api_clusters.get_cluster", cluster_id=root.id)
         return response
     cluster = clusters.get_public_cluster(db, min(cluster_id, MAX_ID))
-    return {**clusters.cluster_summary(db, cluster), "excerpts": clusters.excerpts(db, cluster)}
+    perceived = feedback.perceived_rate(db, settings_of(current_app).feedback, cluster.id)
+    return {
+        **clusters.cluster_summary(db, cluster),
+        "excerpts": clusters.excerpts(db, cluster),
+        "perceived_resolution": perceived.as_dict(),
+    }
 
 
 @bp.route("/similar", methods=["GET"])

@@ -118,7 +118,8 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
     squads = _squads()
-    return triage.backlog(get_session(), filters).map(lambda c: sch.cluster_item(c, squads)), 200, NO_STORE
+    listed = triage.backlog(get_session(), filters, feedback_settings=settings_of(current_app).feedback)
+    return listed.map(lambda c: sch.cluster_item(c, squads)), 200, NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])

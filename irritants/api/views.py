@@ -11,7 +11,9 @@ from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, Ter
 from irritants.api.spec import Blueprint
 from irritants.db import get_session
 from irritants.errors import IrritantsError
-from irritants.extensions import limiter, read_limit, submit_limit
+from irritants.extensions import client_network, limiter, read_limit, submit_limit, support_limit
+from irritants.feedback import services as feedback
+from irritants.feedback.schemas import ResolutionAnswerOutSchema, ResolutionAnswerSchema
 from irritants.intake import services as intake
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
@@ -91,6 +93,24 @@ def create_report(data: dict[str, Any]) -> Any:
 def get_report(token: str) -> Any:
     """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
     return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/reports/<string:token>/resolution", methods=["POST"])
+@limiter.shared_limit(support_limit, scope="survey", key_func=client_network)
+@bp.arguments(ResolutionAnswerSchema, example={"answer": "oui"})
+@bp.response(200, ResolutionAnswerOutSchema)
+@bp.problem(404, "Aucun signalement pour ce jeton")
+@bp.problem(409, "L'irritant du signalement n'est pas (encore) corrigé : la question n'est pas posée")
+@bp.problem(422, "Réponse invalide (« oui », « non » ou « en_partie »)")
+@bp.problem(429, "Trop de demandes depuis ce réseau (voir Retry-After)")
+def answer_resolution(data: dict[str, Any], token: str) -> Any:
+    """« Est-ce résolu pour vous ? » : la réponse de l'auteur du signalement, une fois l'irritant corrigé (ou
+    réapparu après correction), à partir de son jeton de suivi secret. Une seule réponse par signalement, que
+    l'on peut changer en répondant à nouveau."""
+    db = get_session()
+    row = feedback.answer(db, data["answer"], report=intake.report_by_token(db, token))
+    db.commit()
+    return row, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/administrations", methods=["GET"])

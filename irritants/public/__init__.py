@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``) and
-    the start-ups d'État's pages (``startups``)."""
-    from irritants.public import irritants, reports, squads
+    the start-ups d'État's pages (``startups``), « Est-ce résolu pour vous ? » (``survey``)."""
+    from irritants.public import irritants, reports, squads, survey
 
     app.register_blueprint(reports.bp)
+    app.register_blueprint(survey.bp)
     app.register_blueprint(irritants.bp)
     app.register_blueprint(squads.bp)

@@ -11,6 +11,7 @@ from irritants.clusters import services as clusters
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.extensions import client_network, flag_limit, limiter, support_limit
+from irritants.feedback import services as feedback
 from irritants.moderation import services as moderation
 from irritants.public.browser import browser_id, remember_browser, request_source
 from irritants.settings import settings_of
@@ -37,7 +38,14 @@ def cluster_page(cluster_id: int) -> Any:
         summary=clusters.cluster_summary(db, cluster),
         excerpts=clusters.public_excerpts(db, cluster),
         squad=squads.squad_of(db, cluster.squad_id),
+        perceived=_perceived(db, cluster),
     )
+
+
+def _perceived(db: Any, cluster: Any) -> feedback.PerceivedResolution | None:
+    """The answers to « Est-ce résolu pour vous ? », once the question is asked (or answers were given before)."""
+    perceived = feedback.perceived_rate(db, settings_of(current_app).feedback, cluster.id)
+    return perceived if cluster.status in feedback.ASKED_STATUSES or perceived.answers else None
 
 
 @bp.post("/irritants/<int:cluster_id>/moi-aussi")

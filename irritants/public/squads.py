@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from irritants.db import get_session
+from irritants.feedback import services as feedback
 from irritants.paging import PAGE_MAX
+from irritants.settings import settings_of
 from irritants.squads import services as squads
 from irritants.squads.phases import ENDS, PHASE_BADGES, PHASE_LABELS
 from irritants.squads.sprint_services import current_sprint
@@ -54,4 +56,5 @@ def squad_page(slug: str) -> Any:
         phase_labels=PHASE_LABELS,
         phase_badges=PHASE_BADGES,
         ended=profile.squad.phase in ENDS,
+        perceived=feedback.squad_rate(db, settings_of(current_app).feedback, profile.squad.id),
     )

@@ -13,6 +13,8 @@ from irritants import french
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
+from irritants.feedback import services as feedback
+from irritants.settings import FeedbackSettings
 from irritants.squads import backlog, sprint_progress
 from irritants.squads.item_schemas import BACKLOG
 from irritants.squads.models import Squad
@@ -130,8 +132,12 @@ def can(agent: Agent, squad: Squad) -> dict[str, bool]:
     }
 
 
-def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any]:
-    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to."""
+def squad_context(
+    session: Session, agent: Agent, squad: Squad, *, feedback_settings: FeedbackSettings
+) -> dict[str, Any]:
+    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to, and what its
+    irritants' reporters and supporters answered to « Est-ce résolu pour vous ? »."""
+    owned = triage.squad_irritants(session, squad.id)
     sprints = list(backlog.list_sprints(session, squad.id, page=1, page_size=LIST_MAX).items)
     sprint = current_sprint(sprints)
     board: dict[ItemState, list[Card]] = {state: [] for state in ItemState}
@@ -154,7 +160,11 @@ def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any
         "moves": MOVES,
         "product_backlog": _cards(session, list(product.items)),
         "backlog_total": product.total,
-        "owned": triage.squad_irritants(session, squad.id),
+        "owned": owned,
+        "perceived": feedback.squad_rate(session, feedback_settings, squad.id),
+        "perceived_by_irritant": feedback.perceived_rates(
+            session, feedback_settings, [row.cluster.id for row in owned]
+        ),
         "can": can(agent, squad),
         "status_labels": STATUS_LABELS_AGENT,
         "sprint_state_labels": SPRINT_STATE_LABELS,

@@ -21,12 +21,13 @@ from irritants.clusters.models import Cluster, Support, search_fold
 from irritants.clusters.services import PERIODS
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.feedback import services as feedback
 from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
 from irritants.paging import Page, PageQuerySchema, page_size_field, paginate
 from irritants.ranking import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
-from irritants.settings import ClusteringSettings
+from irritants.settings import ClusteringSettings, FeedbackSettings
 from irritants.squads.models import Squad
 from irritants.status import StatusKind
 
@@ -60,6 +61,7 @@ class BacklogFilters:
     period: str | None = None
     squad: int | str | None = None  # a squad id or slug, or NO_SQUAD for irritants no squad has taken
     q: str | None = None
+    unresolved: bool = False  # only the irritants flagged « non résolu pour les usagers » (feedback.services)
     sort: str = "score"
     page: int = 1
     page_size: int = 25
@@ -68,12 +70,27 @@ class BacklogFilters:
         """Query-string parameters that differ from the defaults (for links: pages, sorting)."""
         defaults = asdict(BacklogFilters())
         values = {**asdict(self), **changes}
-        return {key: str(value) for key, value in values.items() if value not in (None, "") and value != defaults[key]}
+        return {
+            key: str(int(value)) if isinstance(value, bool) else str(value)  # « unresolved=1 »
+            for key, value in values.items()
+            if value not in (None, "") and value != defaults[key]
+        }
 
     @property
     def active(self) -> bool:
         """Whether anything narrows the list."""
-        return any((self.administration, self.territory, self.status, self.severity, self.period, self.squad, self.q))
+        return any(
+            (
+                self.administration,
+                self.territory,
+                self.status,
+                self.severity,
+                self.period,
+                self.squad,
+                self.q,
+                self.unresolved,
+            )
+        )
 
 
 class BacklogQuerySchema(PageQuerySchema):
@@ -94,6 +111,12 @@ class BacklogQuerySchema(PageQuerySchema):
         metadata={"description": "Start-up d'État : son identifiant ou son slug ; none : irritants sans équipe"},
     )
     q = ma.fields.String(validate=ma.validate.Length(max=200, error="Recherche trop longue (200 caractères au plus)."))
+    unresolved = ma.fields.Boolean(
+        truthy={"1", "true", "oui"},
+        falsy={"0", "false", "non"},
+        error_messages={"invalid": "Filtre « non résolu » : 1 ou 0."},
+        metadata={"description": "1 : seulement les irritants corrigés que les usagers disent non résolus"},
+    )
     sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(list(SORTS), error="Tri inconnu."))
     page_size = page_size_field(25)  # the page's select offers PAGE_SIZES; the API takes any size of the rule
 
@@ -169,9 +192,11 @@ def _trend_subquery(now: dt.datetime) -> Any:
     )
 
 
-def backlog(session: Session, filters: BacklogFilters) -> Page[Cluster]:
-    """Irritants for agents, filtered, sorted, one page of them."""
+def backlog(session: Session, filters: BacklogFilters, *, feedback_settings: FeedbackSettings) -> Page[Cluster]:
+    """Irritants for agents, filtered, sorted, one page of them (« non résolu » as ``feedback_settings`` says)."""
     stmt = select(Cluster)
+    if filters.unresolved:
+        stmt = stmt.where(Cluster.id.in_(sorted(feedback.unresolved_cluster_ids(session, feedback_settings))))
     if filters.status is not None:
         stmt = stmt.where(Cluster.status == filters.status)
     else:

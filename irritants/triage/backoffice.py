@@ -23,6 +23,7 @@ from irritants.clusters.models import Cluster
 from irritants.clusters.services import administration_names
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.feedback import services as feedback
 from irritants.intake.models import SEVERITY_LABELS
 from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
@@ -90,12 +91,13 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
     filters, filter_errors = backlog.parse_filters(request.args)
     if failure is not None:
         failure = replace(failure, reload_url=url_for("backoffice.backlog_page", **filters.as_query()))
+    perceived = settings_of(current_app).feedback
     try:
-        listed = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters, feedback_settings=perceived)
     except ValidationFailed as err:
         filter_errors.update(err.errors)
         filters = replace(filters, administration=None)
-        listed = backlog.backlog(db, filters)
+        listed = backlog.backlog(db, filters, feedback_settings=perceived)
     items = listed.items
     squads = backlog.list_squads(db)
     can = {op: bool(decide(agent, action)) for op, action in BULK_ACTIONS.items()}
@@ -119,6 +121,8 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         templates=irritant_page.templates_for(db, agent) if any(can.values()) else [],
         failure=failure,
         suggestions=suggestions.backlog_suggestions(db, agent),
+        unresolved=feedback.unresolved_cluster_ids(db, perceived),
+        unresolved_share=perceived.unresolved_share,
         **_common(),
     )
     return html, status
@@ -183,6 +187,7 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
         page_given="page" in request.args,
         query=request.args.get("cherche", "").strip()[:200],
         clustering=settings_of(current_app).clustering,
+        feedback_settings=settings_of(current_app).feedback,
         failure=failure,
         reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
     )

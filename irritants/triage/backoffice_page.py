@@ -14,7 +14,8 @@ from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.services import administration_names
-from irritants.settings import ClusteringSettings
+from irritants.feedback import services as feedback
+from irritants.settings import ClusteringSettings, FeedbackSettings
 from irritants.status import StatusKind, allowed_transitions
 from irritants.triage import backlog, fixes, history, suggestions
 from irritants.triage import templates as replies
@@ -106,6 +107,7 @@ def cluster_context(
     page_given: bool = False,
     query: str,
     clustering: ClusteringSettings,
+    feedback_settings: FeedbackSettings,
     failure: Failure | None = None,
     reload_url: str = "",
 ) -> dict[str, Any]:
@@ -140,6 +142,7 @@ def cluster_context(
     if page_given:
         opened.add("signalements")  # the reports' pagination links come back here
     linked = backlog.clusters_by_ids(session, [cluster.duplicate_of_id or 0])
+    perceived = feedback.perceived_rate(session, feedback_settings, cluster.id)
     return {
         "cluster": cluster,
         "raw": raw,
@@ -173,6 +176,7 @@ def cluster_context(
         else None,
         "templates": templates_for(session, agent) if statuses or any(can.values()) else [],
         "events": history.entries(audit.timeline(session, cluster.id), squad_names=squad_names),
+        "perceived": perceived if cluster.status in feedback.ASKED_STATUSES or perceived.answers else None,
         "sections": SECTIONS,
         "opened": opened,
         "failure": failure,

@@ -1,5 +1,6 @@
 """The demo's squads at work (``irritants setup`` in development): a closed sprint and an active one per demo squad,
-items linked to demo irritants, days of recorded history behind the burndowns, and one irritant declared fixed."""
+items linked to demo irritants, days of recorded history behind the burndowns, one irritant declared fixed, and
+answers to « Est-ce résolu pour vous ? » about it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from irritants.audit.models import Event
 from irritants.auth.demo import create_demo_agents
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
+from irritants.feedback.demo import create_demo_answers
+from irritants.feedback.services import perceived_rate
+from irritants.settings import FeedbackSettings
 from irritants.squads.models import Squad
 from irritants.squads.sprint_progress import sprint_burndown, squad_velocity
 from irritants.squads.sprints import BacklogItem, Sprint, SprintState, Unfinished
@@ -72,3 +76,13 @@ def test_a_second_run_adds_nothing(session):
     before = session.scalar(select(func.count()).select_from(BacklogItem))
     assert create_demo_sprints(session) == 0
     assert session.scalar(select(func.count()).select_from(BacklogItem)) == before
+
+
+def test_the_fixed_demo_irritant_carries_answers_once(session):
+    _world(session)
+    create_demo_sprints(session)
+    made = create_demo_answers(session)
+    fixed = session.scalars(select(Cluster).where(Cluster.status == StatusKind.FIXED)).one()
+    rate = perceived_rate(session, FeedbackSettings(unresolved_min_answers=1), fixed.id)
+    assert made == rate.answers > 0 and rate.rate is not None
+    assert create_demo_answers(session) == 0  # a second setup adds none

@@ -11,6 +11,7 @@ from irritants import config
 from irritants.auth.services import agent_for
 from irritants.clusters.models import Cluster, search_fold
 from irritants.migrate import alembic_config
+from irritants.settings import FeedbackSettings
 from irritants.triage import backlog
 from irritants.triage import services as triage
 from irritants.triage.backlog import BacklogFilters
@@ -18,7 +19,7 @@ from tests.conftest import _fresh_postgres_database, make_cluster, make_user
 
 
 def found(session, q: str) -> set[str]:
-    items = backlog.backlog(session, BacklogFilters(q=q, page_size=100)).items
+    items = backlog.backlog(session, BacklogFilters(q=q, page_size=100), feedback_settings=FeedbackSettings()).items
     return {c.label for c in items}
 
 

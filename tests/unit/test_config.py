@@ -14,6 +14,7 @@ from irritants.ranking import SeverityFactors, Weights
 from irritants.settings import (
     ClusteringEncoder,
     ClusteringSettings,
+    FeedbackSettings,
     JobsMode,
     LoginSettings,
     RankingSettings,
@@ -32,6 +33,7 @@ VARIABLES = {
     "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "LOGIN_ACCOUNT_MAX_FAILURES", "RATELIMIT_LOGIN",
     "API_TOKEN_DEFAULT_DAYS", "PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET",
     "PROCONNECT_SCOPES", "SMTP_URL", "MAIL_FROM", "MAIL_DIR", "MAIL_GROUP_MINUTES", "PUBLIC_URL",
+    "UNRESOLVED_SHARE", "UNRESOLVED_MIN_ANSWERS",
 }  # fmt: skip
 
 
@@ -64,6 +66,9 @@ def test_each_setting_is_declared_once_with_a_type_and_every_variable_is_kept():
         ("CLUSTERING_SEED", " 7 ", 7),
         ("FORM_MIN_FILL_SECONDS", "1.5", 1.5),
         ("FORM_MIN_FILL_SECONDS", "2", 2.0),
+        ("UNRESOLVED_SHARE", "0.25", 0.25),
+        ("UNRESOLVED_SHARE", "1", 1.0),
+        ("UNRESOLVED_MIN_ANSWERS", "10", 10),
         ("RATELIMIT_SUBMIT", "3 per minute", "3 per minute"),
         ("REDIS_URL", "redis://cache:6379/0", "redis://cache:6379/0"),
         ("UNSIGNED_SUPPORTER_SUNSET", "2027-06-01", dt.date(2027, 6, 1)),
@@ -93,6 +98,10 @@ def test_a_variable_is_read_by_the_type_of_its_setting(monkeypatch, name, raw, e
         ("LOGIN_MAX_FAILURES", "0", "au moins 1"),
         ("FORM_MIN_FILL_SECONDS", "vite", "nombre"),
         ("FORM_MIN_FILL_SECONDS", "nan", "fini"),
+        ("UNRESOLVED_SHARE", "1.5", "au plus 1"),
+        ("UNRESOLVED_SHARE", "-0.1", "au moins 0"),
+        ("UNRESOLVED_SHARE", "30 %", "nombre"),
+        ("UNRESOLVED_MIN_ANSWERS", "0", "au moins 1"),
         ("UNSIGNED_SUPPORTER_SUNSET", "03/03/2027", "AAAA-MM-JJ"),
         ("JOBS_MODE", "cron", "thread, worker, inline"),
         ("CLUSTERING_ENCODER", "bert", "auto, embedding, tfidf"),
@@ -149,11 +158,19 @@ def test_overrides_are_converted_and_checked_like_variables():
 
 def test_the_settings_objects_are_typed_and_frozen():
     settings = Settings.from_config(
-        load_config({"RANKING_WEIGHTS": '{"people": 12}', "LOGIN_LOCK_MINUTES": 20, "EMBEDDING_THREADS": 2})
+        load_config(
+            {
+                "RANKING_WEIGHTS": '{"people": 12}',
+                "LOGIN_LOCK_MINUTES": 20,
+                "EMBEDDING_THREADS": 2,
+                "UNRESOLVED_SHARE": 0.4,
+            }
+        )
     )
     assert settings.clustering == ClusteringSettings(encoder=ClusteringEncoder.TFIDF, seed=42, embedding_threads=2)
     assert settings.ranking == RankingSettings(weights=Weights(people=12))
     assert settings.login == LoginSettings(max_failures=5, account_max_failures=20, max_delay=dt.timedelta(minutes=20))
+    assert settings.feedback == FeedbackSettings(unresolved_share=0.4, unresolved_min_answers=5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.ranking.weights = Weights()  # type: ignore[misc]
     assert RankingSettings().weights == Weights()
