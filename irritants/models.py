@@ -2,9 +2,10 @@
 
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
-from irritants.clusters.models import Cluster, ReportVector, Support
+from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
+from irritants.notify.models import PendingNotice
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
@@ -23,6 +24,7 @@ __all__ = [
     "DismissedPair",
     "Event",
     "Procedure",
+    "PendingNotice",
     "ReplyTemplate",
     "Report",
     "ReportContact",
@@ -32,6 +34,7 @@ __all__ = [
     "SquadMember",
     "SquadPhaseChange",
     "Support",
+    "SupportContact",
     "Territory",
     "User",
 ]

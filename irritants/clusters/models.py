@@ -1,4 +1,4 @@
-"""Cluster (irritant), stored report vectors, « moi aussi » supports and the fitted encoder."""
+"""Cluster (irritant), stored report vectors, « moi aussi » supports and their optional emails, the fitted encoder."""
 
 from __future__ import annotations
 
@@ -127,6 +127,22 @@ class Support(Base):
     source_hash: Mapped[str | None] = mapped_column(String(64))
     # Whether it counts toward the irritant's people (False: an earlier counted support came from the same network).
     counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class SupportContact(Base):
+    """Email left with a « moi aussi » to hear how the irritant goes, kept apart so it can be purged on schedule (as
+    ``ReportContact`` for reports): never shown, never logged."""
+
+    __tablename__ = "support_contacts"
+
+    support_id: Mapped[int] = mapped_column(ForeignKey("supports.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Keyed HMAC of the normalised email (intake.services.email_hmac): one message per address, erasure by address.
+    email_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The person asked for no more messages (unsubscribe link or page): kept until the purge, never written to.
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class EncoderMean(Base):

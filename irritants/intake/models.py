@@ -128,6 +128,9 @@ class ReportContact(Base):
     email_hmac: Mapped[str] = mapped_column(String(64), index=True)
     consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The person asked for no more messages (unsubscribe link, page or tracking page): no status message is written
+    # to this address any more; the row itself goes at the purge as before.
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     report: Mapped[Report] = relationship(back_populates="contact")
 

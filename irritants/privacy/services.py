@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
-from irritants.clusters.models import Cluster, Support
+from irritants.clusters.models import Cluster, Support, SupportContact
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.intake.services import email_hmac
 from irritants.status import CLOSED_STATUSES
@@ -31,15 +31,26 @@ def months_before(moment: dt.datetime, months: int) -> dt.datetime:
 
 @dataclass(frozen=True)
 class PurgePlan:
-    """Contacts to delete: those past their own date, and those of irritants closed for long enough."""
+    """Contacts to delete: those past their own date, and those of irritants closed for long enough; of reports (by
+    report id) and of « moi aussi » (by support id)."""
 
     expired: list[int]
     closed: list[int]
     cutoff: dt.datetime
+    supports_expired: list[int] = field(default_factory=list)
+    supports_closed: list[int] = field(default_factory=list)
+
+    @property
+    def expired_count(self) -> int:
+        return len(self.expired) + len(self.supports_expired)
+
+    @property
+    def closed_count(self) -> int:
+        return len(self.closed) + len(self.supports_closed)
 
     @property
     def total(self) -> int:
-        return len(self.expired) + len(self.closed)
+        return self.expired_count + self.closed_count
 
 
 def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> PurgePlan:
@@ -64,20 +75,44 @@ def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> 
             .order_by(ReportContact.report_id)
         )
     )
-    return PurgePlan(expired, closed, cutoff)
+    supports_expired = list(
+        session.scalars(
+            select(SupportContact.support_id)
+            .where(SupportContact.purge_after <= now)
+            .order_by(SupportContact.support_id)
+        )
+    )
+    supports_closed = list(
+        session.scalars(
+            select(SupportContact.support_id)
+            .join(Support, Support.id == SupportContact.support_id)
+            .join(Cluster, Cluster.id == Support.cluster_id)
+            .where(
+                SupportContact.purge_after > now,
+                Cluster.status.in_(sorted(CLOSED_STATUSES)),
+                Cluster.closed_at.is_not(None),
+                Cluster.closed_at <= cutoff,
+            )
+            .order_by(SupportContact.support_id)
+        )
+    )
+    return PurgePlan(expired, closed, cutoff, supports_expired, supports_closed)
 
 
 def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object] | None = None) -> int:
     """Delete the planned contact rows in batches, with one audit event for the run; returns how many."""
-    ids = plan.expired + plan.closed
     deleted = 0
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start : start + _BATCH]
-        deleted += session.execute(
-            delete(ReportContact).where(ReportContact.report_id.in_(batch)).execution_options(synchronize_session=False)
-        ).rowcount
-        if progress is not None:
-            progress(len(batch))
+    for key, ids in (
+        (ReportContact.report_id, plan.expired + plan.closed),
+        (SupportContact.support_id, plan.supports_expired + plan.supports_closed),
+    ):
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            deleted += session.execute(
+                delete(key.class_).where(key.in_(batch)).execution_options(synchronize_session=False)
+            ).rowcount
+            if progress is not None:
+                progress(len(batch))
     if deleted:
         audit.record(
             session,
@@ -85,7 +120,7 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
             "contacts.purged",
             "report_contacts",
             None,
-            after={"deleted": deleted, "expired": len(plan.expired), "closed": len(plan.closed)},
+            after={"deleted": deleted, "expired": plan.expired_count, "closed": plan.closed_count},
             reason=f"Durée de conservation écoulée (irritants clos avant le {plan.cutoff.date().isoformat()}).",
         )
     return deleted
@@ -123,8 +158,10 @@ class Erasure:
     """What erasing one citizen finds (and, unless a dry run, changes)."""
 
     report_ids: list[int] = field(default_factory=list)
-    contacts: int = 0
+    contacts: int = 0  # addresses: of reports and of « moi aussi »
     supports: int = 0
+    # « Moi aussi » left with this address: deleted whatever browser they came from.
+    support_ids: list[int] = field(default_factory=list)
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
 
@@ -140,8 +177,17 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
         .order_by(Report.id)
     ).all()
     found.report_ids = [row.id for row in rows]
-    found.contacts = len(rows)
     found.cluster_ids = {row.cluster_id for row in rows if row.cluster_id is not None}
+    given = session.execute(
+        select(Support.id, Support.cluster_id)
+        .join(SupportContact, SupportContact.support_id == Support.id)
+        .where(SupportContact.email_hmac == wanted)
+        .order_by(Support.id)
+    ).all()
+    found.support_ids = [row.id for row in given]
+    found.contacts = len(rows) + len(given)
+    found.supports = len(given)
+    found.cluster_ids |= {row.cluster_id for row in given}
     keys = {row.person_key for row in rows if row.person_key}
     if keys:
         # A browser shared with others (a France Services desk, a family computer) links nobody: keys that also
@@ -154,7 +200,7 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
         keys -= set(shared)
     if keys:
         supports = session.execute(select(Support.id, Support.cluster_id).where(Support.person_key.in_(keys))).all()
-        found.supports = len(supports)
+        found.supports += len({s.id for s in supports} - set(found.support_ids))
         found.cluster_ids |= {s.cluster_id for s in supports}
         found.abuse_flags = len(session.scalars(select(AbuseFlag.id).where(AbuseFlag.person_key.in_(keys))).all())
     return found, keys
@@ -167,7 +213,12 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     could link the report to a request are removed. One audit event per report, without the email.
     """
     found, keys = plan_erasure(session, secret_key, email)
+    if found.support_ids:
+        session.execute(
+            delete(Support).where(Support.id.in_(found.support_ids)).execution_options(synchronize_session=False)
+        )
     if not found.report_ids:
+        session.expire_all()
         return found
     session.execute(
         delete(ReportContact)
