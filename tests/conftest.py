@@ -103,6 +103,8 @@ def _clean(app: Flask) -> None:
             "login_throttles",
             "events",
             "abuse_flags",
+            "pending_notices",
+            "support_contacts",
             "supports",
             "report_vectors",
             "report_contacts",

@@ -9,8 +9,8 @@ builds its decisions on top of all of them. Functions take the session first and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, select

@@ -16,7 +16,7 @@ from irritants.status import StatusKind
 
 
 class PendingNotice(Base):
-    """One change of an irritant's status that citizens are told of, due at ``due_at``."""
+    """One change of an irritant's status that citizens are told of."""
 
     __tablename__ = "pending_notices"
 
@@ -26,6 +26,5 @@ class PendingNotice(Base):
     # What citizens read with it: the team's public note, where it was sent (never the agent's internal reason).
     public_note: Mapped[str | None] = mapped_column(Text)
     routed_to: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The first change of an irritant opens a window of MAIL_GROUP_MINUTES; later ones join it (same due_at).
-    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # An irritant's pending changes are told together once its oldest is MAIL_GROUP_MINUTES old (grouping.py).
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

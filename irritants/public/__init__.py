@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``) and
-    the start-ups d'État's pages (``startups``)."""
-    from irritants.public import irritants, reports, squads
+    """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``),
+    the start-ups d'État's pages (``startups``) and « Ne plus recevoir de messages » (``unsubscribe``)."""
+    from irritants.public import irritants, reports, squads, unsubscribe
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(irritants.bp)
     app.register_blueprint(squads.bp)
+    app.register_blueprint(unsubscribe.bp)

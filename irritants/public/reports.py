@@ -173,7 +173,13 @@ def tracking(token: str) -> Any:
     report = services.report_by_token(db, token)
     cluster = clusters.public_cluster_of(db, report)
     response = current_app.make_response(
-        render_template("intake/tracking.html", report=report, steps=triage.public_steps(db, report), cluster=cluster)
+        render_template(
+            "intake/tracking.html",
+            report=report,
+            tracking_token=token,
+            steps=triage.public_steps(db, report),
+            cluster=cluster,
+        )
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

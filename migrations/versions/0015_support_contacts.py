@@ -49,20 +49,17 @@ def upgrade() -> None:
         "pending_notices",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("cluster_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "status", sa.Enum(*_STATUSES, name="statuskind", native_enum=False, length=30), nullable=False
-        ),
+        sa.Column("status", sa.Enum(*_STATUSES, name="statuskind", native_enum=False, length=30), nullable=False),
         sa.Column("public_note", sa.Text(), nullable=True),
         sa.Column("routed_to", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["cluster_id"], ["clusters.id"], name=op.f("fk_pending_notices_cluster_id_clusters"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_notices")),
     )
     op.create_index(op.f("ix_pending_notices_cluster_id"), "pending_notices", ["cluster_id"])
-    op.create_index(op.f("ix_pending_notices_due_at"), "pending_notices", ["due_at"])
+    op.create_index(op.f("ix_pending_notices_created_at"), "pending_notices", ["created_at"])
     with op.batch_alter_table("report_contacts") as batch:
         batch.add_column(sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("administrations") as batch:
@@ -74,7 +71,7 @@ def downgrade() -> None:
         batch.drop_column("contact_email")
     with op.batch_alter_table("report_contacts") as batch:
         batch.drop_column("unsubscribed_at")
-    op.drop_index(op.f("ix_pending_notices_due_at"), table_name="pending_notices")
+    op.drop_index(op.f("ix_pending_notices_created_at"), table_name="pending_notices")
     op.drop_index(op.f("ix_pending_notices_cluster_id"), table_name="pending_notices")
     op.drop_table("pending_notices")
     op.drop_index(op.f("ix_support_contacts_purge_after"), table_name="support_contacts")
