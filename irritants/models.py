@@ -5,7 +5,9 @@ from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
+from irritants.jobs import PeriodicRun
 from irritants.notify.models import PendingNotice
+from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
@@ -23,7 +25,10 @@ __all__ = [
     "Cluster",
     "DismissedPair",
     "Event",
+    "OutboxAttempt",
+    "OutboxMessage",
     "PendingNotice",
+    "PeriodicRun",
     "Procedure",
     "ReplyTemplate",
     "Report",

@@ -23,9 +23,7 @@ def tell_status_command() -> None:
         batch = grouping.tell_batch(app)
         if not batch.clusters:
             break
-        told = grouping.Told(
-            told.clusters + batch.clusters, told.mails + batch.mails, told.forwarded + batch.forwarded
-        )
+        told = grouping.Told(told.clusters + batch.clusters, told.mails + batch.mails, told.forwarded + batch.forwarded)
     click.echo(
         f"{plural(told.clusters, 'irritant', 'irritants')} : "
         f"{plural(told.mails, 'message mis', 'messages mis')} en file, "

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support, SupportContact
 from irritants.intake.models import AbuseFlag, Report, ReportContact
-from irritants.intake.services import email_hmac
+from irritants.outbox import services as outbox
 from irritants.status import CLOSED_STATUSES
+from irritants.tokens import email_hmac
 
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
 ERASURE_REASON = "Effacement demandé par la personne (RGPD, article 17)"
@@ -100,19 +101,28 @@ def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> 
 
 
 def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object] | None = None) -> int:
-    """Delete the planned contact rows in batches, with one audit event for the run; returns how many."""
+    """Delete the planned contact rows in batches, and the unsent mails of the reports and of the addresses no
+    contact holds any more, with one audit event for the run; returns how many contacts."""
     deleted = 0
+    addresses: dict[str, str] = {}
     for key, ids in (
         (ReportContact.report_id, plan.expired + plan.closed),
         (SupportContact.support_id, plan.supports_expired + plan.supports_closed),
     ):
+        model = key.class_
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
+            addresses.update(session.execute(select(model.email_hmac, model.email).where(key.in_(batch))).tuples())
             deleted += session.execute(
-                delete(key.class_).where(key.in_(batch)).execution_options(synchronize_session=False)
+                delete(model).where(key.in_(batch)).execution_options(synchronize_session=False)
             ).rowcount
             if progress is not None:
                 progress(len(batch))
+    for report_id in plan.expired + plan.closed:
+        outbox.forget_report(session, report_id)
+    for email_key, email in addresses.items():
+        if not _still_held(session, email_key):
+            outbox.forget_address(session, email, recipient_key=email_key)
     if deleted:
         audit.record(
             session,
@@ -124,6 +134,14 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
             reason=f"Durée de conservation écoulée (irritants clos avant le {plan.cutoff.date().isoformat()}).",
         )
     return deleted
+
+
+def _still_held(session: Session, email_key: str) -> bool:
+    """Whether a contact (of a report or a « moi aussi ») still holds this address."""
+    return any(
+        session.scalar(select(model.email_hmac).where(model.email_hmac == email_key).limit(1)) is not None
+        for model in (ReportContact, SupportContact)
+    )
 
 
 def sources_to_erase(session: Session, *, now: dt.datetime, retention_days: int) -> int:
@@ -213,6 +231,10 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     could link the report to a request are removed. One audit event per report, without the email.
     """
     found, keys = plan_erasure(session, secret_key, email)
+    # Unsent mails go first: to the address (status news, acknowledgements) and about its reports (forwards).
+    outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
+    for report_id in found.report_ids:
+        outbox.forget_report(session, report_id)
     if found.support_ids:
         session.execute(
             delete(Support).where(Support.id.in_(found.support_ids)).execution_options(synchronize_session=False)

@@ -105,7 +105,10 @@ def test_a_merged_irritant_reaches_the_reporters_of_both_and_its_supporters(app,
         assert f"Il est pris en charge par la start-up d’État « Équipe {target.id} »" in mail["text"]
     assert sent["alice@example.org"]["subject"].startswith("Votre signalement ")
     assert sent["alice@example.org"]["subject"].endswith(" : pris en charge par une équipe")
-    assert sent["dina@example.org"]["subject"] == "Irritant « Rendez-vous introuvables en préfecture » : pris en charge par une équipe"
+    assert (
+        sent["dina@example.org"]["subject"]
+        == "Irritant « Rendez-vous introuvables en préfecture » : pris en charge par une équipe"
+    )
     assert "C’est aussi mon cas" in sent["dina@example.org"]["text"]
     with get_db(app).session_scope() as s:
         assert s.scalar(select(func.count()).select_from(PendingNotice)) == 0
@@ -148,7 +151,10 @@ def test_changes_within_the_window_reach_a_person_as_one_message(make_app):
         assert grouping.tell_due_notices(app) == 1  # the first irritant's window is over
     with time_machine.travel(T0 + dt.timedelta(minutes=25, seconds=1), tick=False):
         assert grouping.tell_due_notices(app) == 1
-    assert [m["subject"].split(" : ")[1] for m in mails(app)] == ["pris en charge par une équipe", "clos sans correction"]
+    assert [m["subject"].split(" : ")[1] for m in mails(app)] == [
+        "pris en charge par une équipe",
+        "clos sans correction",
+    ]
 
 
 def test_two_irritants_moving_together_make_one_message(make_app):
