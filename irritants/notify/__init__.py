@@ -17,7 +17,8 @@ def init_app(app: Flask) -> None:
     """Connect the receivers (once per process: blinker signals are global, and receivers write in the session that
     sent the event) and register the ``notices`` job, which every runner runs before the outbox's."""
     from irritants import events, jobs
-    from irritants.notify import grouping, status_notices
+    from irritants.notify import jobs as notices
+    from irritants.notify import status_notices
 
     events.status_changed.connect(status_notices.record_status_change, weak=False)
-    jobs.register(app, "notices", grouping.tell_due_notices)
+    jobs.register(app, "notices", notices.tell_due_notices)

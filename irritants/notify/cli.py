@@ -15,12 +15,12 @@ def tell_status_command() -> None:
     """Compose the status messages that are due (changes older than MAIL_GROUP_MINUTES) into the outbox, one mail
     per person, and forward the reports of irritants routed elsewhere; then `irritants send-mail` delivers them.
     The background job does the same; run this from cron when no runner is up. Idempotent."""
-    from irritants.notify import grouping
+    from irritants.notify import grouping, jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     told = grouping.Told()
     while True:
-        batch = grouping.tell_batch(app)
+        batch = jobs.tell_batch(app)
         if not batch.clusters:
             break
         told = grouping.Told(told.clusters + batch.clusters, told.mails + batch.mails, told.forwarded + batch.forwarded)

@@ -17,32 +17,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from irritants.clusters.models import Cluster
-from irritants.db import get_db, utcnow
 from irritants.intake.redaction import redact
 from irritants.intake.services import derive_tracking_token
-from irritants.locks import one_at_a_time
 from irritants.notify import forwarding
 from irritants.notify.models import PendingNotice
 from irritants.notify.recipients import Recipient, recipients
 from irritants.notify.status_notices import TOLD
-from irritants.notify.unsubscribe import token_for
-from irritants.outbox.rendering import absolute_url, render_mail
+from irritants.outbox.rendering import render_mail
 from irritants.outbox.services import Mail, queue_mail
-from irritants.settings import settings_of
 from irritants.squads.models import Squad
 from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 
-if TYPE_CHECKING:
-    from flask import Flask
-
 TOPIC = "status"
-LOCK = "notices"
 BATCH = 50  # irritants per run: a run stays one short transaction
 # A change undone before it was told: the irritant is back to examination, merged away, or dismissed.
 STALE = frozenset({StatusKind.NEW, StatusKind.TRIAGED, StatusKind.DUPLICATE, StatusKind.SPAM})
@@ -72,27 +64,6 @@ class Told:
     clusters: int = 0
     mails: int = 0
     forwarded: int = 0
-
-
-def tell_due_notices(app: Flask) -> int:
-    """The ``notices`` background job: one batch of due irritants told, in one transaction taken by one worker at a
-    time; returns how many irritants it took (0: nothing due)."""
-    return tell_batch(app).clusters
-
-
-def tell_batch(app: Flask) -> Told:
-    """One batch of due irritants told (see ``tell_due_notices``), with what it did."""
-    secret_key = app.config["SECRET_KEY"]
-    links = Links(
-        tracking=lambda token: absolute_url("intake.tracking", app=app, token=token),
-        cluster=lambda cluster_id: absolute_url("irritants.cluster_page", app=app, cluster_id=cluster_id),
-        unsubscribe=lambda key: absolute_url("unsubscribe.page", app=app, token=token_for(secret_key, key)),
-    )
-    window = dt.timedelta(minutes=settings_of(app).outbox.group_minutes)
-    with get_db(app).session_scope() as session, one_at_a_time(session, LOCK):  # commits at the end of the block
-        told = tell_due(session, now=utcnow(), window=window, secret_key=secret_key, links=links)
-        session.commit()
-    return told
 
 
 def due_clusters(session: Session, *, now: dt.datetime, window: dt.timedelta, limit: int = BATCH) -> list[int]:
@@ -153,7 +124,7 @@ def _items(
 ) -> dict[int, dict[str, Any]]:
     """What a mail says of each irritant, whoever reads it."""
     squad_ids = {c.squad_id for c in clusters.values() if c.squad_id is not None}
-    squads = dict(session.execute(select(Squad.id, Squad.name).where(Squad.id.in_(squad_ids))).tuples().all())
+    squads = dict(session.execute(select(Squad.id, Squad.name).where(Squad.id.in_(squad_ids))).all())
     items = {}
     for cid, notice in sorted(news.items()):
         cluster = clusters[cid]

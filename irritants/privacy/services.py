@@ -112,7 +112,7 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
         model = key.class_
         for start in range(0, len(ids), _BATCH):
             batch = ids[start : start + _BATCH]
-            addresses.update(session.execute(select(model.email_hmac, model.email).where(key.in_(batch))).tuples())
+            addresses.update(session.execute(select(model.email_hmac, model.email).where(key.in_(batch))).all())
             deleted += session.execute(
                 delete(model).where(key.in_(batch)).execution_options(synchronize_session=False)
             ).rowcount

@@ -11,11 +11,12 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from irritants import french, jobs
 from irritants.auth.services import agent_for
 from irritants.clusters.models import Support, SupportContact
 from irritants.db import get_db, utcnow
 from irritants.intake.models import ReportContact
-from irritants.notify import grouping
+from irritants.notify.jobs import tell_due_notices
 from irritants.notify.models import PendingNotice
 from irritants.notify.unsubscribe import unsubscribe
 from irritants.outbox.models import OutboxMessage
@@ -86,7 +87,7 @@ def plan(db, agent, cluster) -> None:
 
 
 def test_a_merged_irritant_reaches_the_reporters_of_both_and_its_supporters(app, db, admin):
-    target = make_cluster(db, "Rendez-vous introuvables en préfecture", reports=1)
+    target = make_cluster(db, "Rendez-vous introuvables en préfecture", reports=1, label_locked=True)
     source = make_cluster(db, "Aucun créneau pour le titre de séjour", reports=0)
     marked = make_cluster(db, "Prise de rendez-vous impossible", reports=0)
     follow(db, make_report(db, cluster=target), "alice@example.org")
@@ -97,7 +98,7 @@ def test_a_merged_irritant_reaches_the_reporters_of_both_and_its_supporters(app,
     triage.change_status(db, admin, marked.id, S.DUPLICATE, duplicate_of=target.id)  # its reports stay in it
     plan(db, admin, target)
     db.commit()
-    assert grouping.tell_due_notices(app) == 1
+    assert tell_due_notices(app) == 1
     sent = by_address(app)
     assert set(sent) == {"alice@example.org", "bruno@example.org", "chloe@example.org", "dina@example.org"}
     for mail in sent.values():
@@ -112,7 +113,7 @@ def test_a_merged_irritant_reaches_the_reporters_of_both_and_its_supporters(app,
     assert "C’est aussi mon cas" in sent["dina@example.org"]["text"]
     with get_db(app).session_scope() as s:
         assert s.scalar(select(func.count()).select_from(PendingNotice)) == 0
-    assert grouping.tell_due_notices(app) == 0  # told once
+    assert tell_due_notices(app) == 0  # told once
 
 
 def test_one_mail_per_address_however_many_times_it_reported_or_supported(app, db, admin):
@@ -123,7 +124,7 @@ def test_one_mail_per_address_however_many_times_it_reported_or_supported(app, d
     support(db, cluster, "EMMA@example.org")
     plan(db, admin, cluster)
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     [mail] = mails(app)
     assert first.reference in mail["text"] and second.reference in mail["text"]
     assert mail["subject"].endswith("Vos signalements : pris en charge par une équipe")
@@ -145,12 +146,12 @@ def test_changes_within_the_window_reach_a_person_as_one_message(make_app):
             triage.change_status(db, agent, second.id, S.TRIAGED)
             triage.change_status(db, agent, second.id, S.CLOSED_NOT_FIXED, public_note="Hors de portée.")
             db.commit()
-            assert grouping.tell_due_notices(app) == 0  # the window of the first change is still open
+            assert tell_due_notices(app) == 0  # the window of the first change is still open
     assert mails(app) == []
     with time_machine.travel(T0 + dt.timedelta(minutes=15, seconds=1), tick=False):
-        assert grouping.tell_due_notices(app) == 1  # the first irritant's window is over
+        assert tell_due_notices(app) == 1  # the first irritant's window is over
     with time_machine.travel(T0 + dt.timedelta(minutes=25, seconds=1), tick=False):
-        assert grouping.tell_due_notices(app) == 1
+        assert tell_due_notices(app) == 1
     assert [m["subject"].split(" : ")[1] for m in mails(app)] == [
         "pris en charge par une équipe",
         "clos sans correction",
@@ -171,7 +172,7 @@ def test_two_irritants_moving_together_make_one_message(make_app):
                 triage.change_status(db, agent, cluster.id, S.IN_PROGRESS)  # not told: the last told change stands
             db.commit()
     with time_machine.travel(T0 + dt.timedelta(minutes=15), tick=False):
-        assert grouping.tell_due_notices(app) == 2
+        assert tell_due_notices(app) == 2
     [mail] = mails(app)
     assert mail["subject"] == "Du nouveau sur 2 irritants que vous suivez"
     assert "Irritant 0 de la CAF" in mail["text"] and "Irritant 1 de la CAF" in mail["text"]
@@ -183,7 +184,7 @@ def test_with_a_window_of_zero_the_next_run_sends(app, db, admin):
     follow(db, make_report(db, cluster=cluster), "hugo@example.org")
     plan(db, admin, cluster)
     db.commit()
-    assert grouping.tell_due_notices(app) == 1 and len(mails(app)) == 1
+    assert tell_due_notices(app) == 1 and len(mails(app)) == 1
 
 
 def test_the_internal_reason_is_never_in_a_message_the_public_note_is(app, db, admin):
@@ -192,7 +193,7 @@ def test_the_internal_reason_is_never_in_a_message_the_public_note_is(app, db, a
     triage.change_status(db, admin, cluster.id, S.TRIAGED, reason=SECRET_REASON)
     triage.change_status(db, admin, cluster.id, S.CLOSED_NOT_FIXED, reason=SECRET_REASON, public_note=NOTE)
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     [mail] = mails(app)
     assert NOTE in mail["text"] and NOTE in mail["html"]
     everything = repr(mails(app))
@@ -205,7 +206,7 @@ def test_a_rolled_back_decision_sends_nothing(app, db, admin):
     db.commit()
     triage.change_status(db, admin, cluster.id, S.NOT_OUR_SCOPE, routed_to="CAF")
     db.rollback()
-    assert grouping.tell_due_notices(app) == 0
+    assert tell_due_notices(app) == 0
     assert mails(app) == []
     with get_db(app).session_scope() as s:
         assert s.scalar(select(func.count()).select_from(PendingNotice)) == 0
@@ -223,7 +224,7 @@ def test_an_irritant_reopened_within_the_window_tells_nothing(make_app):
             triage.change_status(db, agent, cluster.id, S.TRIAGED)  # a mistake, undone at once
             db.commit()
     with time_machine.travel(T0 + dt.timedelta(minutes=16), tick=False):
-        assert grouping.tell_due_notices(app) == 1
+        assert tell_due_notices(app) == 1
     assert mails(app) == []
 
 
@@ -235,7 +236,7 @@ def test_after_unsubscribing_nothing_more_is_queued_for_that_address(app, db, ad
     plan(db, admin, cluster)
     unsubscribe(db, email_hmac(TEST_SECRET, "lea@example.org"), now=utcnow())  # within the window: too
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     assert set(by_address(app)) == {"marc@example.org"}
 
 
@@ -244,7 +245,7 @@ def test_every_status_mail_has_a_one_click_unsubscribe_link(app, db, admin, clie
     follow(db, make_report(db, cluster=cluster), "nina@example.org")
     plan(db, admin, cluster)
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     [mail] = mails(app)
     link = mail["headers"]["List-Unsubscribe"].strip("<>")
     assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -267,7 +268,7 @@ def test_not_our_scope_tells_where_and_forwards_each_report_without_the_reporter
     follow(db, reports[0], "olga@example.org")
     triage.change_status(db, admin, cluster.id, S.NOT_OUR_SCOPE, routed_to="Caisse d’allocations familiales")
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     [told] = mails(app)
     assert "transmis à « Caisse d’allocations familiales »" in told["text"]
     forwarded = mails(app, "forward")
@@ -281,5 +282,32 @@ def test_a_destination_without_contact_address_forwards_nothing(app, db, admin):
     cluster = make_cluster(db, "Carte grise bloquée", reports=1)
     triage.change_status(db, admin, cluster.id, S.NOT_OUR_SCOPE, routed_to="ANTS")
     db.commit()
-    grouping.tell_due_notices(app)
+    tell_due_notices(app)
     assert mails(app, "forward") == []
+
+
+def test_a_real_smtp_server_receives_the_fixed_message_with_the_public_note(make_app, smtp, smtp_recorder):
+    app = make_app(SMTP_URL=smtp.url)
+    with get_db(app).session_scope() as db:
+        agent = agent_for(db, make_user(db, "admin"))
+        cluster = make_cluster(db, "Formulaire qui refuse un IBAN étranger", reports=0)
+        report = make_report(db, cluster=cluster)
+        follow(db, report, "paul@example.org")
+        plan(db, agent, cluster)
+        db.commit()
+        jobs.drain(app)  # the runners' loop: the notices job, then the outbox's
+        smtp_recorder.clear()
+        triage.change_status(db, agent, cluster.id, S.IN_PROGRESS, reason=SECRET_REASON)
+        triage.declare_fix(db, agent, cluster.id, fixed_on=french.today(), public_note=NOTE, reason=SECRET_REASON)
+        db.commit()
+    assert jobs.drain(app) >= 2
+    [received] = smtp_recorder.messages
+    assert received["To"] == "paul@example.org"
+    assert received["Subject"] == f"Votre signalement {report.reference} : corrigé"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received["List-Unsubscribe"].startswith("<http://irritants.test/desabonnement/")
+    text = received.get_body(("plain",)).get_content()
+    html = received.get_body(("html",)).get_content()
+    assert f"Il est corrigé : le correctif a été livré le {french.today():%d/%m/%Y}." in text
+    assert NOTE in text and NOTE in html
+    assert "Motif interne" not in text + html
