@@ -4,7 +4,7 @@ A token signs the keyed HMAC of the address (``intake.services.email_hmac``), ne
 forwarded or logged tells nothing about whom it belongs to, and it has no expiry (a message read months later
 must still unsubscribe). Unsubscribing marks every contact of that address — its reports' and its « moi aussi »'s
 — so that no status message is written to it any more (recipients.py skips them); the rows themselves stay until
-the purge, as before.
+the purge, as before. Mails to the address not sent yet are dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from irritants.clusters.models import SupportContact
 from irritants.intake.models import ReportContact
+from irritants.outbox import services as outbox
 
 _SALT = "irritants.unsubscribe"
 _CONTACTS: tuple[type[ReportContact] | type[SupportContact], ...] = (ReportContact, SupportContact)
@@ -43,9 +44,12 @@ def is_subscribed(session: Session, email_hmac: str) -> bool:
 
 
 def unsubscribe(session: Session, email_hmac: str, *, now: dt.datetime) -> int:
-    """Mark every contact of this address as wanting no more messages; returns how many were still subscribed."""
+    """Mark every contact of this address as wanting no more messages, and drop the mails to it not sent yet;
+    returns how many contacts were still subscribed."""
     changed = 0
     for model in _CONTACTS:
+        for email in set(session.scalars(select(model.email).where(model.email_hmac == email_hmac))):
+            outbox.forget_address(session, email, recipient_key=email_hmac)
         changed += session.execute(
             update(model)
             .where(model.email_hmac == email_hmac, model.unsubscribed_at.is_(None))

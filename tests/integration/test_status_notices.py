@@ -311,3 +311,19 @@ def test_a_real_smtp_server_receives_the_fixed_message_with_the_public_note(make
     assert f"Il est corrigé : le correctif a été livré le {french.today():%d/%m/%Y}." in text
     assert NOTE in text and NOTE in html
     assert "Motif interne" not in text + html
+
+
+def test_unsubscribing_or_erasure_drops_the_unsent_mails_of_the_address(app, db, admin):
+    cluster = make_cluster(db, "Rendez-vous impossible à la CPAM", reports=0)
+    follow(db, make_report(db, cluster=cluster), "quentin@example.org")
+    follow(db, make_report(db, cluster=cluster), "rose@example.org")
+    plan(db, admin, cluster)
+    db.commit()
+    tell_due_notices(app)
+    assert set(by_address(app)) == {"quentin@example.org", "rose@example.org"}
+    unsubscribe(db, email_hmac(TEST_SECRET, "quentin@example.org"), now=utcnow())
+    db.commit()
+    assert set(by_address(app)) == {"rose@example.org"}
+    erased = app.test_cli_runner().invoke(args=["erase-citizen", "Rose@example.org"])
+    assert erased.exit_code == 0, erased.output
+    assert mails(app) == []
