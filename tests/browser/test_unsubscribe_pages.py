@@ -14,7 +14,7 @@ from irritants.intake.models import ReportContact
 from irritants.notify.unsubscribe import token_for
 from irritants.tokens import email_hmac
 from tests.browser.test_report_form import assert_accessible
-from tests.conftest import TEST_SECRET, make_cluster, report_payload
+from tests.conftest import make_cluster, report_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,7 +48,8 @@ def test_the_messages_link_and_the_tracking_page_unsubscribe_without_javascript(
 def test_the_link_of_a_message_asks_once_then_confirms(server, page, make_app):
     app = make_app()
     requests.post(server.url + "/api/v1/reports", json=report_payload(email=EMAIL, contact_consent=True), timeout=10)
-    page.goto(f"{server.url}/desabonnement/{token_for(TEST_SECRET, email_hmac(TEST_SECRET, EMAIL))}")
+    secret = "gunicorn-test-secret"  # the test servers' (tests/gunicorn_server.py)
+    page.goto(f"{server.url}/desabonnement/{token_for(secret, email_hmac(secret, EMAIL))}")
     assert page.locator("h1").inner_text() == "Ne plus recevoir de messages"
     assert page.get_by_role("button").filter(has_text="Ne plus recevoir de messages").count() == 1
     assert _unsubscribed(app) == [False]  # opening the link changes nothing
