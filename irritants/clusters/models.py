@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
+from irritants.intake.models import ContactColumns
 from irritants.status import StatusKind
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'", "ʼ": "'", "‘": "'"})
@@ -129,20 +130,12 @@ class Support(Base):
     counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
-class SupportContact(Base):
-    """Email left with a « moi aussi » to hear how the irritant goes, kept apart so it can be purged on schedule (as
-    ``ReportContact`` for reports): never shown, never logged."""
+class SupportContact(ContactColumns, Base):
+    """Email left with a « moi aussi » to hear how the irritant goes (the columns of ``ReportContact``)."""
 
     __tablename__ = "support_contacts"
 
     support_id: Mapped[int] = mapped_column(ForeignKey("supports.id", ondelete="CASCADE"), primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    # Keyed HMAC of the normalised email (intake.services.email_hmac): one message per address, erasure by address.
-    email_hmac: Mapped[str] = mapped_column(String(64), index=True)
-    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    # The person asked for no more messages (unsubscribe link or page): kept until the purge, never written to.
-    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class EncoderMean(Base):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, post_load, pre_load, validates_schema
 
-from irritants.intake.schemas import blank_to_none, check_contact_pair, consent_field, email_field
+from irritants.intake.schemas import BODY_MESSAGES, blank_to_none, check_contact_pair, consent_field, email_field
 
 SUPPORT_FIELD_LABELS = {"email": "Adresse électronique", "contact_consent": "Consentement"}
 
@@ -17,10 +17,7 @@ class SupportCreateSchema(Schema):
     class Meta:
         ordered = True
 
-    error_messages: ClassVar[dict[str, str]] = {
-        "unknown": "Champ inconnu ou réservé au service.",
-        "type": "Un objet JSON est attendu.",
-    }
+    error_messages: ClassVar[dict[str, str]] = BODY_MESSAGES
 
     email = email_field(
         "Adresse pour être informé par courriel de l'avancement de l'irritant (facultatif, avec consentement). "

@@ -26,6 +26,8 @@ _TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$"
 References = Callable[[dict[str, Any]], dict[str, list[str]]]
 
 REQUIRED = "Ce champ est obligatoire."
+# What a citizen's body (form or JSON) is told as a whole: a field not asked for, or not an object at all.
+BODY_MESSAGES = {"unknown": "Champ inconnu ou réservé au service.", "type": "Un objet JSON est attendu."}
 MESSAGES = {
     "required": REQUIRED,
     "null": REQUIRED,
@@ -123,10 +125,7 @@ class ReportCreateSchema(Schema):
     class Meta:
         ordered = True
 
-    error_messages: ClassVar[dict[str, str]] = {
-        "unknown": "Champ inconnu ou réservé au service.",
-        "type": "Un objet JSON est attendu.",
-    }
+    error_messages: ClassVar[dict[str, str]] = BODY_MESSAGES
 
     description = _Text(
         required=True,

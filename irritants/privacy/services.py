@@ -7,6 +7,7 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -55,49 +56,36 @@ class PurgePlan:
 
 
 def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> PurgePlan:
-    """Which contact rows (by report id) a purge at ``now`` deletes; reads only."""
+    """Which contact rows (of reports by report id, of « moi aussi » by support id) a purge at ``now`` deletes;
+    reads only."""
     cutoff = months_before(now, retention_months)
-    expired = list(
-        session.scalars(
-            select(ReportContact.report_id).where(ReportContact.purge_after <= now).order_by(ReportContact.report_id)
-        )
-    )
+    reports = _due_contacts(session, ReportContact.report_id, Report, now=now, cutoff=cutoff)
+    supports = _due_contacts(session, SupportContact.support_id, Support, now=now, cutoff=cutoff)
+    return PurgePlan(*reports, cutoff, *supports)
+
+
+def _due_contacts(
+    session: Session, key: Any, holder: type[Report] | type[Support], *, now: dt.datetime, cutoff: dt.datetime
+) -> tuple[list[int], list[int]]:
+    """Contacts (by ``key``) past their own date, and those whose irritant (through ``holder``: their report or
+    support) closed before ``cutoff``."""
+    contact = key.class_
+    expired = list(session.scalars(select(key).where(contact.purge_after <= now).order_by(key)))
     closed = list(
         session.scalars(
-            select(ReportContact.report_id)
-            .join(Report, Report.id == ReportContact.report_id)
-            .join(Cluster, Cluster.id == Report.cluster_id)
+            select(key)
+            .join(holder, holder.id == key)
+            .join(Cluster, Cluster.id == holder.cluster_id)
             .where(
-                ReportContact.purge_after > now,
+                contact.purge_after > now,
                 Cluster.status.in_(sorted(CLOSED_STATUSES)),
                 Cluster.closed_at.is_not(None),
                 Cluster.closed_at <= cutoff,
             )
-            .order_by(ReportContact.report_id)
+            .order_by(key)
         )
     )
-    supports_expired = list(
-        session.scalars(
-            select(SupportContact.support_id)
-            .where(SupportContact.purge_after <= now)
-            .order_by(SupportContact.support_id)
-        )
-    )
-    supports_closed = list(
-        session.scalars(
-            select(SupportContact.support_id)
-            .join(Support, Support.id == SupportContact.support_id)
-            .join(Cluster, Cluster.id == Support.cluster_id)
-            .where(
-                SupportContact.purge_after > now,
-                Cluster.status.in_(sorted(CLOSED_STATUSES)),
-                Cluster.closed_at.is_not(None),
-                Cluster.closed_at <= cutoff,
-            )
-            .order_by(SupportContact.support_id)
-        )
-    )
-    return PurgePlan(expired, closed, cutoff, supports_expired, supports_closed)
+    return expired, closed
 
 
 def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object] | None = None) -> int:
