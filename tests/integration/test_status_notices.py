@@ -327,3 +327,17 @@ def test_unsubscribing_or_erasure_drops_the_unsent_mails_of_the_address(app, db,
     erased = app.test_cli_runner().invoke(args=["erase-citizen", "Rose@example.org"])
     assert erased.exit_code == 0, erased.output
     assert mails(app) == []
+
+
+def test_a_regression_is_told_too(app, db, admin):
+    cluster = make_cluster(db, "Paiement en ligne refusé", reports=0)
+    follow(db, make_report(db, cluster=cluster), "sami@example.org")
+    plan(db, admin, cluster)
+    triage.declare_fix(db, admin, cluster.id, fixed_on=french.today(), public_note=NOTE)
+    db.commit()
+    tell_due_notices(app)
+    triage.change_status(db, admin, cluster.id, S.REGRESSED, public_note="Le paiement échoue de nouveau.")
+    db.commit()
+    tell_due_notices(app)
+    assert [m["subject"].split(" : ")[1] for m in mails(app)] == ["corrigé", "le problème est réapparu"]
+    assert "Il avait été corrigé, mais le problème est réapparu" in mails(app)[1]["text"]
