@@ -1,8 +1,7 @@
-"""Messages to citizens about what happened: status notices grouped per person, unsubscribing.
-
-Domains never call this package: it listens to the domain events of ``irritants/events.py`` (in the decision's
-transaction) and writes what is to be told; the ``notices`` job (grouping.py) composes the mails and queues them in
-the outbox, which delivers them.
+"""Messages to citizens about what happened, each written in the transaction of what it tells (a receiver of a domain
+event): the acknowledgement of a new report (``acknowledgement.py``), queued at once; status changes
+(``status_notices.py``), composed per person by the ``notices`` job once MAIL_GROUP_MINUTES have passed
+(``grouping.py``, ``jobs.py``); unsubscribing (``unsubscribe.py``). The outbox delivers them.
 """
 
 from __future__ import annotations
@@ -14,11 +13,13 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Connect the receivers (once per process: blinker signals are global, and receivers write in the session that
-    sent the event) and register the ``notices`` job, which every runner runs before the outbox's."""
+    """Connect the receivers to the domain events and register the ``notices`` job, which every runner runs before
+    the outbox's. The status receiver needs nothing of an app (it writes in the session that sent the event), so it is
+    connected once per process."""
     from irritants import events, jobs
+    from irritants.notify import acknowledgement, status_notices
     from irritants.notify import jobs as notices
-    from irritants.notify import status_notices
 
+    acknowledgement.connect(app)
     events.status_changed.connect(status_notices.record_status_change, weak=False)
     jobs.register(app, "notices", notices.tell_due_notices)

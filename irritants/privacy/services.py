@@ -106,8 +106,8 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
             ).rowcount
             if progress is not None:
                 progress(len(batch))
-    for report_id in plan.expired + plan.closed:
-        outbox.forget_report(session, report_id)
+    # Their mails, sent or still to send, go with the address: about the reports, and to an address no contact holds.
+    outbox.forget_reports(session, plan.expired + plan.closed)
     for email_key, email in addresses.items():
         if not _still_held(session, email_key):
             outbox.forget_address(session, email, recipient_key=email_key)
@@ -170,6 +170,7 @@ class Erasure:
     support_ids: list[int] = field(default_factory=list)
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
+    messages: int = 0
 
 
 def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure, set[str]]:
@@ -219,10 +220,9 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     could link the report to a request are removed. One audit event per report, without the email.
     """
     found, keys = plan_erasure(session, secret_key, email)
-    # Unsent mails go first: to the address (status news, acknowledgements) and about its reports (forwards).
-    outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
-    for report_id in found.report_ids:
-        outbox.forget_report(session, report_id)
+    # Mails to the address or about its reports, sent or still to send (a « moi aussi » mail needs no report).
+    found.messages = outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
+    found.messages += outbox.forget_reports(session, found.report_ids)
     if found.support_ids:
         session.execute(
             delete(Support).where(Support.id.in_(found.support_ids)).execution_options(synchronize_session=False)
