@@ -341,3 +341,14 @@ def test_a_regression_is_told_too(app, db, admin):
     tell_due_notices(app)
     assert [m["subject"].split(" : ")[1] for m in mails(app)] == ["corrigé", "le problème est réapparu"]
     assert "Il avait été corrigé, mais le problème est réapparu" in mails(app)[1]["text"]
+
+
+def test_tell_status_composes_what_is_due_for_cron(app, db, admin):
+    cluster = make_cluster(db, "Attestation introuvable", reports=0)
+    follow(db, make_report(db, cluster=cluster), "tom@example.org")
+    plan(db, admin, cluster)
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["tell-status"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("1 irritant : 1 message mis en file, 0 signalement transmis au service compétent.")
+    assert [m["to"] for m in mails(app)] == ["tom@example.org"]
