@@ -2,11 +2,12 @@
 
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
-from irritants.clusters.models import Cluster, ReportVector, Support
+from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.db import Base
 from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
+from irritants.notify.models import PendingNotice
 from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "OutboxAttempt",
     "OutboxMessage",
+    "PendingNotice",
     "PeriodicRun",
     "Procedure",
     "ReplyTemplate",
@@ -39,6 +41,7 @@ __all__ = [
     "SquadMember",
     "SquadPhaseChange",
     "Support",
+    "SupportContact",
     "Territory",
     "User",
 ]

@@ -118,6 +118,8 @@ def clean_database(app: Flask) -> None:
             "events",
             "resolution_answers",
             "abuse_flags",
+            "pending_notices",
+            "support_contacts",
             "supports",
             "report_vectors",
             "report_contacts",

@@ -12,11 +12,13 @@ from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
 from irritants.clusters import engine
 from irritants.clusters import services as clusters
+from irritants.clusters.schemas import SupportCreateSchema
 from irritants.db import get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.extensions import client_network, limiter, read_limit, support_limit
 from irritants.feedback import services as feedback
 from irritants.feedback.schemas import PerceivedResolutionSchema
+from irritants.intake.services import contact_values
 from irritants.paging import PageQuerySchema, page_schema, unpaged
 from irritants.referential import services as referential
 from irritants.settings import settings_of
@@ -100,6 +102,12 @@ class SimilarOutSchema(ma.Schema):
 class SupportOutSchema(ma.Schema):
     counted = ma.fields.Boolean(metadata={"description": "Faux si cette personne était déjà comptée"})
     people = ma.fields.Integer()
+    contact = ma.fields.Boolean(
+        metadata={
+            "description": "Vrai si l'adresse envoyée est enregistrée pour informer la personne (faux sans adresse, "
+            "ou pour une personne qui a elle-même signalé cette situation : elle suit son signalement)"
+        }
+    )
 
 
 @bp.route("/clusters", methods=["GET"])
@@ -244,6 +252,7 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
 
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])
 @limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
+@bp.arguments(SupportCreateSchema(), required=False, example={"email": "nom@domaine.fr", "contact_consent": True})
 @bp.response(201, SupportOutSchema, headers=_DEPRECATION_HEADERS)
 @bp.problem(400, "X-Supporter-Id non délivré par le service (après la date de fin de tolérance)")
 @bp.problem(404, "Irritant inconnu ou non public")
@@ -262,9 +271,14 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
         }
     ]
 )
-def support(cluster_id: int) -> Any:
+def support(data: dict[str, Any], cluster_id: int) -> Any:
     """« C'est aussi mon cas » : une personne de plus, une seule fois par irritant ; un même réseau n'ajoute
-    qu'une personne par irritant (counted est faux pour les suivantes)."""
+    qu'une personne par irritant (counted est faux pour les suivantes).
+
+    Le corps est facultatif : une adresse électronique avec `contact_consent` à vrai, pour recevoir un message
+    quand l'irritant avance (prise en charge, correction, transmission à un autre service, clôture). Elle n'est
+    jamais publiée ni renvoyée, est supprimée au bout de la durée de conservation, et chaque message contient un
+    lien de désabonnement."""
     supporter = request.headers.get("X-Supporter-Id", "")
     headers = _supporter_headers(supporter)
     config = current_app.config
@@ -274,8 +288,11 @@ def support(cluster_id: int) -> Any:
         min(cluster_id, MAX_ID),
         people.person_key(config["SECRET_KEY"], supporter),
         source=people.source_key(config["SECRET_KEY"], request.remote_addr),
+        contact=contact_values(
+            data or {}, secret_key=config["SECRET_KEY"], retention_days=config["CONTACT_RETENTION_DAYS"], now=utcnow()
+        ),
     )
     clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
     cluster = clusters.get_public_cluster(db, outcome.cluster_id)
-    return {"counted": outcome.counted, "people": cluster.people}, 201, headers
+    return {"counted": outcome.counted, "people": cluster.people, "contact": outcome.contact}, 201, headers

@@ -1,4 +1,4 @@
-"""Cluster (irritant), stored report vectors, « moi aussi » supports and the fitted encoder."""
+"""Cluster (irritant), stored report vectors, « moi aussi » supports and their optional emails, the fitted encoder."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from irritants.db import Base, UTCDateTime, str_enum, utcnow
+from irritants.intake.models import ContactColumns
 from irritants.status import StatusKind
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'", "ʼ": "'", "‘": "'"})
@@ -127,6 +128,14 @@ class Support(Base):
     source_hash: Mapped[str | None] = mapped_column(String(64))
     # Whether it counts toward the irritant's people (False: an earlier counted support came from the same network).
     counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class SupportContact(ContactColumns, Base):
+    """Email left with a « moi aussi » to hear how the irritant goes (the columns of ``ReportContact``)."""
+
+    __tablename__ = "support_contacts"
+
+    support_id: Mapped[int] = mapped_column(ForeignKey("supports.id", ondelete="CASCADE"), primary_key=True)
 
 
 class EncoderMean(Base):

@@ -9,6 +9,7 @@ builds its decisions on top of all of them. Functions take the session first and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from irritants.clusters.models import Cluster, Support
+from irritants.clusters.models import Cluster, Support, SupportContact
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Moderation, Report
@@ -148,20 +149,34 @@ class SupportOutcome:
     cluster_id: int
     recorded: bool
     counted: bool
+    # An email was kept with it, on this support or on the person's earlier one (False for a reporter of the
+    # irritant, who is told through their report).
+    contact: bool = False
 
 
 def add_support(
-    session: Session, cluster_id: int, person: str, *, source: str | None = None, territory_code: str | None = None
+    session: Session,
+    cluster_id: int,
+    person: str,
+    *,
+    source: str | None = None,
+    territory_code: str | None = None,
+    contact: Mapping[str, Any] | None = None,
 ) -> SupportOutcome:
     """Record « c'est aussi mon cas » once per person and irritant (a merged or duplicate irritant's goes to the one
-    holding it); it counts toward people once per network (``source``, see people.source_key)."""
+    holding it); it counts toward people once per network (``source``, see people.source_key). ``contact``: the
+    columns of an email given with consent (``intake.services.contact_values``), kept on the person's support."""
     cluster = merged_into(session, cluster_id) or get_public_cluster(session, cluster_id)
     # One at a time per irritant (PostgreSQL row lock; SQLite writers already queue): two ids from one network
     # arriving together must not both count.
     session.execute(select(Cluster.id).where(Cluster.id == cluster.id).with_for_update())
     already = session.scalar(select(Support.id).where(Support.cluster_id == cluster.id, Support.person_key == person))
     reporter = session.scalar(select(Report.id).where(Report.cluster_id == cluster.id, Report.person_key == person))
-    if already or reporter:
+    if already:
+        if contact:
+            _keep_contact(session, already, contact)
+        return SupportOutcome(cluster.id, recorded=False, counted=False, contact=bool(contact))
+    if reporter:
         return SupportOutcome(cluster.id, recorded=False, counted=False)
     same_source = source is not None and session.scalar(
         select(Support.id)
@@ -180,7 +195,19 @@ def add_support(
             session.add(support)
     except IntegrityError:
         return SupportOutcome(cluster.id, recorded=False, counted=False)
-    return SupportOutcome(cluster.id, recorded=True, counted=support.counted)
+    if contact:
+        _keep_contact(session, support.id, contact)
+    return SupportOutcome(cluster.id, recorded=True, counted=support.counted, contact=bool(contact))
+
+
+def _keep_contact(session: Session, support_id: int, values: Mapping[str, Any]) -> None:
+    """The support's email, new or given again (a fresh consent also undoes an earlier unsubscription)."""
+    row = session.get(SupportContact, support_id) or SupportContact(support_id=support_id)
+    for name in ("email", "email_hmac", "consent_at", "purge_after"):
+        setattr(row, name, values[name])
+    row.unsubscribed_at = None
+    session.add(row)
+    session.flush()
 
 
 def cluster_summary(session: Session, cluster: Cluster) -> dict[str, Any]:

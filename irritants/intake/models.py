@@ -117,17 +117,26 @@ class Report(Base):
         return CITIZEN_STATUS_LABELS[self.status]
 
 
-class ReportContact(Base):
+class ContactColumns:
+    """A follow-up email given with explicit consent (of a report here, of a « moi aussi » in clusters), kept in a
+    table of its own so that it can be purged on schedule: never shown, never logged."""
+
+    email: Mapped[str] = mapped_column(String(254))
+    # Keyed HMAC of the normalised email: de-duplication, one message per address and erasure without reading addresses.
+    email_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The person asked for no more messages (unsubscribe link, page or tracking page): nothing more is written to this
+    # address from this row; the row itself goes at the purge as before.
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportContact(ContactColumns, Base):
     """Follow-up email of a report, kept apart so it can be purged on schedule."""
 
     __tablename__ = "report_contacts"
 
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    # Keyed HMAC of the normalised email: de-duplication without reading addresses.
-    email_hmac: Mapped[str] = mapped_column(String(64), index=True)
-    consent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    purge_after: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
     report: Mapped[Report] = relationship(back_populates="contact")
 

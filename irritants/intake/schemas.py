@@ -26,6 +26,8 @@ _TERRITORY = re.compile(r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$"
 References = Callable[[dict[str, Any]], dict[str, list[str]]]
 
 REQUIRED = "Ce champ est obligatoire."
+# What a citizen's body (form or JSON) is told as a whole: a field not asked for, or not an object at all.
+BODY_MESSAGES = {"unknown": "Champ inconnu ou réservé au service.", "type": "Un objet JSON est attendu."}
 MESSAGES = {
     "required": REQUIRED,
     "null": REQUIRED,
@@ -67,6 +69,48 @@ class _Email(_Text, fields.Email):
     pass
 
 
+def email_field(description: str) -> fields.Field:
+    """An optional follow-up email, as every door asks for it (a report, a « moi aussi »)."""
+    return _Email(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=254, error="Adresse trop longue."),
+        error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
+        metadata={"description": description},
+    )
+
+
+def consent_field() -> fields.Field:
+    """The explicit consent that goes with a follow-up email."""
+    return fields.Boolean(
+        load_default=False,
+        error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
+        metadata={"description": "Consentement explicite à être recontacté par courriel."},
+    )
+
+
+def check_contact_pair(data: dict[str, Any], original: Any) -> None:
+    """An email needs its consent and a consent its email; a field already refused on its own gets no second
+    message about the pair."""
+    sent = original if isinstance(original, dict) else {}
+    if any(sent.get(name) not in (None, "") and name not in data for name in ("email", "contact_consent")):
+        return
+    if data.get("email") and not data.get("contact_consent"):
+        raise ValidationError(
+            "Cochez cette case pour être recontacté par courriel, ou laissez l'adresse vide.",
+            "contact_consent",
+        )
+    if data.get("contact_consent") and not data.get("email"):
+        raise ValidationError("Indiquez votre adresse électronique, ou décochez le consentement.", "email")
+
+
+def blank_to_none(data: Any, keep: tuple[str, ...] = ()) -> Any:
+    """Blank strings of a loaded mapping (form or JSON) as None, but for the fields in ``keep``."""
+    if isinstance(data, dict):
+        return {k: (None if isinstance(v, str) and not v.strip() and k not in keep else v) for k, v in data.items()}
+    return data
+
+
 class _Slug(_Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs).strip().lower()
@@ -81,10 +125,7 @@ class ReportCreateSchema(Schema):
     class Meta:
         ordered = True
 
-    error_messages: ClassVar[dict[str, str]] = {
-        "unknown": "Champ inconnu ou réservé au service.",
-        "type": "Un objet JSON est attendu.",
-    }
+    error_messages: ClassVar[dict[str, str]] = BODY_MESSAGES
 
     description = _Text(
         required=True,
@@ -129,18 +170,8 @@ class ReportCreateSchema(Schema):
         error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
         metadata={"description": "Signalement fait avec l'aide d'un conseiller France Services."},
     )
-    email = _Email(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(max=254, error="Adresse trop longue."),
-        error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
-        metadata={"description": "Adresse pour être tenu informé (facultatif, avec consentement)."},
-    )
-    contact_consent = fields.Boolean(
-        load_default=False,
-        error_messages={**MESSAGES, "invalid": "Vrai ou faux attendu."},
-        metadata={"description": "Consentement explicite à être recontacté par courriel."},
-    )
+    email = email_field("Adresse pour être tenu informé (facultatif, avec consentement).")
+    contact_consent = consent_field()
 
     def __init__(self, *args: Any, references: References | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,12 +180,7 @@ class ReportCreateSchema(Schema):
 
     @pre_load
     def _blank_to_none(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict):
-            data = {
-                k: (None if isinstance(v, str) and not v.strip() and k not in ("description",) else v)
-                for k, v in data.items()
-            }
-        return data
+        return blank_to_none(data, keep=("description",))
 
     @validates("description")
     def _check_description(self, value: str, **_: Any) -> None:
@@ -184,16 +210,7 @@ class ReportCreateSchema(Schema):
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _check_consent(self, data: dict[str, Any], original: Any, **_: Any) -> None:
-        sent = original if isinstance(original, dict) else {}
-        if any(sent.get(name) not in (None, "") and name not in data for name in ("email", "contact_consent")):
-            return  # one of them is already refused on its own: no second message about the pair
-        if data.get("email") and not data.get("contact_consent"):
-            raise ValidationError(
-                "Cochez cette case pour être recontacté par courriel, ou laissez l'adresse vide.",
-                "contact_consent",
-            )
-        if data.get("contact_consent") and not data.get("email"):
-            raise ValidationError("Indiquez votre adresse électronique, ou décochez le consentement.", "email")
+        check_contact_pair(data, original)
 
     @validates_schema(skip_on_field_errors=False)
     def _check_references(self, data: dict[str, Any], **_: Any) -> None:

@@ -1,5 +1,8 @@
-"""Messages to citizens about their reports, each queued in the outbox in the transaction of what it tells (a domain
-event's receiver): the acknowledgement of a new report (``acknowledgement.py``)."""
+"""Messages to citizens about what happened, each written in the transaction of what it tells (a receiver of a domain
+event): the acknowledgement of a new report (``acknowledgement.py``), queued at once; status changes
+(``status_notices.py``), composed per person by the ``notices`` job once MAIL_GROUP_MINUTES have passed
+(``grouping.py``, ``jobs.py``); unsubscribing (``unsubscribe.py``). The outbox delivers them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,13 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Connect the receivers of ``app``'s messages to the domain events."""
-    from irritants.notify import acknowledgement
+    """Connect the receivers to the domain events and register the ``notices`` job, which every runner runs before
+    the outbox's. The status receiver needs nothing of an app (it writes in the session that sent the event), so it is
+    connected once per process."""
+    from irritants import events, jobs
+    from irritants.notify import acknowledgement, status_notices
+    from irritants.notify import jobs as notices
 
     acknowledgement.connect(app)
+    events.status_changed.connect(status_notices.record_status_change, weak=False)
+    jobs.register(app, "notices", notices.tell_due_notices)

@@ -49,8 +49,8 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     with get_db().session_scope() as session:
         plan = privacy.plan_purge(session, now=now, retention_months=months)
         detail = (
-            f"{number(len(plan.expired))} dont la date de conservation est passée, "
-            f"{number(len(plan.closed))} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
+            f"{number(plan.expired_count)} dont la date de conservation est passée, "
+            f"{number(plan.closed_count)} d’irritants clos avant le {plan.cutoff.date().isoformat()}"
         )
         if dry_run:
             sources = privacy.sources_to_erase(session, now=now, retention_days=days)
@@ -120,7 +120,7 @@ def erase_citizen(email: str, dry_run: bool) -> None:
             if found.cluster_ids:
                 stats.refresh(session, settings_of(current_app).ranking.weights, found.cluster_ids)
             session.commit()
-    if not found.report_ids:
+    if not found.report_ids and not found.support_ids:
         click.echo(
             "Aucun signalement ne correspond à cette adresse (jamais donnée, ou déjà effacée ou purgée). "
             "Rien n’a été modifié."

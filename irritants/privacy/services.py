@@ -7,12 +7,13 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
-from irritants.clusters.models import Cluster, Support
+from irritants.clusters.models import Cluster, Support, SupportContact
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.outbox import services as outbox
 from irritants.status import CLOSED_STATUSES
@@ -32,54 +33,84 @@ def months_before(moment: dt.datetime, months: int) -> dt.datetime:
 
 @dataclass(frozen=True)
 class PurgePlan:
-    """Contacts to delete: those past their own date, and those of irritants closed for long enough."""
+    """Contacts to delete: those past their own date, and those of irritants closed for long enough; of reports (by
+    report id) and of « moi aussi » (by support id)."""
 
     expired: list[int]
     closed: list[int]
     cutoff: dt.datetime
+    supports_expired: list[int] = field(default_factory=list)
+    supports_closed: list[int] = field(default_factory=list)
+
+    @property
+    def expired_count(self) -> int:
+        return len(self.expired) + len(self.supports_expired)
+
+    @property
+    def closed_count(self) -> int:
+        return len(self.closed) + len(self.supports_closed)
 
     @property
     def total(self) -> int:
-        return len(self.expired) + len(self.closed)
+        return self.expired_count + self.closed_count
 
 
 def plan_purge(session: Session, *, now: dt.datetime, retention_months: int) -> PurgePlan:
-    """Which contact rows (by report id) a purge at ``now`` deletes; reads only."""
+    """Which contact rows (of reports by report id, of « moi aussi » by support id) a purge at ``now`` deletes;
+    reads only."""
     cutoff = months_before(now, retention_months)
-    expired = list(
-        session.scalars(
-            select(ReportContact.report_id).where(ReportContact.purge_after <= now).order_by(ReportContact.report_id)
-        )
-    )
+    reports = _due_contacts(session, ReportContact.report_id, Report, now=now, cutoff=cutoff)
+    supports = _due_contacts(session, SupportContact.support_id, Support, now=now, cutoff=cutoff)
+    return PurgePlan(*reports, cutoff, *supports)
+
+
+def _due_contacts(
+    session: Session, key: Any, holder: type[Report] | type[Support], *, now: dt.datetime, cutoff: dt.datetime
+) -> tuple[list[int], list[int]]:
+    """Contacts (by ``key``) past their own date, and those whose irritant (through ``holder``: their report or
+    support) closed before ``cutoff``."""
+    contact = key.class_
+    expired = list(session.scalars(select(key).where(contact.purge_after <= now).order_by(key)))
     closed = list(
         session.scalars(
-            select(ReportContact.report_id)
-            .join(Report, Report.id == ReportContact.report_id)
-            .join(Cluster, Cluster.id == Report.cluster_id)
+            select(key)
+            .join(holder, holder.id == key)
+            .join(Cluster, Cluster.id == holder.cluster_id)
             .where(
-                ReportContact.purge_after > now,
+                contact.purge_after > now,
                 Cluster.status.in_(sorted(CLOSED_STATUSES)),
                 Cluster.closed_at.is_not(None),
                 Cluster.closed_at <= cutoff,
             )
-            .order_by(ReportContact.report_id)
+            .order_by(key)
         )
     )
-    return PurgePlan(expired, closed, cutoff)
+    return expired, closed
 
 
 def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object] | None = None) -> int:
-    """Delete the planned contact rows in batches, with one audit event for the run; returns how many."""
-    ids = plan.expired + plan.closed
+    """Delete the planned contact rows in batches, and the unsent mails of the reports and of the addresses no
+    contact holds any more, with one audit event for the run; returns how many contacts."""
     deleted = 0
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start : start + _BATCH]
-        deleted += session.execute(
-            delete(ReportContact).where(ReportContact.report_id.in_(batch)).execution_options(synchronize_session=False)
-        ).rowcount
-        outbox.forget_reports(session, batch)  # their mails, sent or still to send, go with the address
-        if progress is not None:
-            progress(len(batch))
+    addresses: dict[str, str] = {}
+    for key, ids in (
+        (ReportContact.report_id, plan.expired + plan.closed),
+        (SupportContact.support_id, plan.supports_expired + plan.supports_closed),
+    ):
+        model = key.class_
+        for start in range(0, len(ids), _BATCH):
+            batch = ids[start : start + _BATCH]
+            addresses.update(session.execute(select(model.email_hmac, model.email).where(key.in_(batch))).all())
+            deleted += session.execute(
+                delete(model).where(key.in_(batch)).execution_options(synchronize_session=False)
+            ).rowcount
+            if progress is not None:
+                progress(len(batch))
+    # Their mails, sent or still to send, go with the address: about the reports, and to an address no contact holds.
+    outbox.forget_reports(session, plan.expired + plan.closed)
+    for email_key, email in addresses.items():
+        if not _still_held(session, email_key):
+            outbox.forget_address(session, email, recipient_key=email_key)
     if deleted:
         audit.record(
             session,
@@ -87,10 +118,18 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
             "contacts.purged",
             "report_contacts",
             None,
-            after={"deleted": deleted, "expired": len(plan.expired), "closed": len(plan.closed)},
+            after={"deleted": deleted, "expired": plan.expired_count, "closed": plan.closed_count},
             reason=f"Durée de conservation écoulée (irritants clos avant le {plan.cutoff.date().isoformat()}).",
         )
     return deleted
+
+
+def _still_held(session: Session, email_key: str) -> bool:
+    """Whether a contact (of a report or a « moi aussi ») still holds this address."""
+    return any(
+        session.scalar(select(model.email_hmac).where(model.email_hmac == email_key).limit(1)) is not None
+        for model in (ReportContact, SupportContact)
+    )
 
 
 def sources_to_erase(session: Session, *, now: dt.datetime, retention_days: int) -> int:
@@ -125,8 +164,10 @@ class Erasure:
     """What erasing one citizen finds (and, unless a dry run, changes)."""
 
     report_ids: list[int] = field(default_factory=list)
-    contacts: int = 0
+    contacts: int = 0  # addresses: of reports and of « moi aussi »
     supports: int = 0
+    # « Moi aussi » left with this address: deleted whatever browser they came from.
+    support_ids: list[int] = field(default_factory=list)
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
     messages: int = 0
@@ -143,8 +184,17 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
         .order_by(Report.id)
     ).all()
     found.report_ids = [row.id for row in rows]
-    found.contacts = len(rows)
     found.cluster_ids = {row.cluster_id for row in rows if row.cluster_id is not None}
+    given = session.execute(
+        select(Support.id, Support.cluster_id)
+        .join(SupportContact, SupportContact.support_id == Support.id)
+        .where(SupportContact.email_hmac == wanted)
+        .order_by(Support.id)
+    ).all()
+    found.support_ids = [row.id for row in given]
+    found.contacts = len(rows) + len(given)
+    found.supports = len(given)
+    found.cluster_ids |= {row.cluster_id for row in given}
     keys = {row.person_key for row in rows if row.person_key}
     if keys:
         # A browser shared with others (a France Services desk, a family computer) links nobody: keys that also
@@ -157,7 +207,7 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
         keys -= set(shared)
     if keys:
         supports = session.execute(select(Support.id, Support.cluster_id).where(Support.person_key.in_(keys))).all()
-        found.supports = len(supports)
+        found.supports += len({s.id for s in supports} - set(found.support_ids))
         found.cluster_ids |= {s.cluster_id for s in supports}
         found.abuse_flags = len(session.scalars(select(AbuseFlag.id).where(AbuseFlag.person_key.in_(keys))).all())
     return found, keys
@@ -173,7 +223,12 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     # Mails to the address or about its reports, sent or still to send (a « moi aussi » mail needs no report).
     found.messages = outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
     found.messages += outbox.forget_reports(session, found.report_ids)
+    if found.support_ids:
+        session.execute(
+            delete(Support).where(Support.id.in_(found.support_ids)).execution_options(synchronize_session=False)
+        )
     if not found.report_ids:
+        session.expire_all()
         return found
     session.execute(
         delete(ReportContact)

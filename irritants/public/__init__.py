@@ -14,11 +14,13 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``) and
-    the start-ups d'État's pages (``startups``), « Est-ce résolu pour vous ? » (``survey``)."""
-    from irritants.public import irritants, reports, squads, survey
+    """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``), the
+    start-ups d'État's pages (``startups``), « Est-ce résolu pour vous ? » (``survey``) and « Ne plus recevoir de
+    messages » (``unsubscribe``)."""
+    from irritants.public import irritants, reports, squads, survey, unsubscribe
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(irritants.bp)
     app.register_blueprint(squads.bp)
+    app.register_blueprint(unsubscribe.bp)

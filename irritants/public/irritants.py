@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 
 from irritants import people
 from irritants.clusters import services as clusters
-from irritants.db import get_session
+from irritants.clusters.schemas import SUPPORT_FIELD_LABELS, SupportCreateSchema
+from irritants.db import get_session, utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.extensions import client_network, flag_limit, limiter, support_limit
 from irritants.feedback import services as feedback
+from irritants.intake.services import contact_values
 from irritants.moderation import services as moderation
 from irritants.public.browser import browser_id, remember_browser, request_source
+from irritants.sanitize import strip_forbidden
 from irritants.settings import settings_of
 from irritants.squads import services as squads
 
@@ -31,15 +35,23 @@ def cluster_page(cluster_id: int) -> Any:
         # 302, not 301: a merge can be undone, and this page then comes back.
         flash(f"Cet irritant (n° {cluster_id}) a été regroupé avec celui-ci : « {root.label} ».", "info")
         return redirect(url_for("irritants.cluster_page", cluster_id=root.id), code=302)
-    cluster = clusters.get_public_cluster(db, min(cluster_id, 2**31 - 1))
-    return render_template(
+    return _render_page(clusters.get_public_cluster(db, min(cluster_id, 2**31 - 1)))
+
+
+def _render_page(cluster: Any, form: dict[str, Any] | None = None, errors: Any = None, status: int = 200) -> Any:
+    db = get_session()
+    html = render_template(
         "triage/cluster.html",
         cluster=cluster,
         summary=clusters.cluster_summary(db, cluster),
         excerpts=clusters.public_excerpts(db, cluster),
         squad=squads.squad_of(db, cluster.squad_id),
         perceived=_perceived(db, cluster),
+        support_form=form or {},
+        support_errors=errors or {},
+        support_labels=SUPPORT_FIELD_LABELS,
     )
+    return html, status
 
 
 def _perceived(db: Any, cluster: Any) -> feedback.PerceivedResolution | None:
@@ -51,14 +63,28 @@ def _perceived(db: Any, cluster: Any) -> feedback.PerceivedResolution | None:
 @bp.post("/irritants/<int:cluster_id>/moi-aussi")
 @limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
 def support(cluster_id: int) -> Any:
-    """« C'est aussi mon cas » from a page: counted once per person and network, then back to the page."""
+    """« C'est aussi mon cas » from a page: counted once per person and network, with an optional email to hear how
+    the irritant goes; then back to the page (or the page again, 422, naming what to correct)."""
     db = get_session()
+    config = current_app.config
+    cluster_id = min(cluster_id, 2**31 - 1)
+    typed = {"email": request.form.get("email", ""), "contact_consent": "contact_consent" in request.form}
+    try:
+        data = SupportCreateSchema().load(typed)
+    except ValidationError as err:
+        cluster = clusters.merged_into(db, cluster_id) or clusters.get_public_cluster(db, cluster_id)
+        errors = {k: v if isinstance(v, list) else [str(v)] for k, v in err.messages_dict.items()}
+        shown = {**typed, "email": strip_forbidden(typed["email"])}  # refused characters are never echoed
+        return _render_page(cluster, shown, errors, 422)
     identifier, new = browser_id()
     outcome = clusters.add_support(
         db,
-        min(cluster_id, 2**31 - 1),
-        people.person_key(current_app.config["SECRET_KEY"], identifier),
+        cluster_id,
+        people.person_key(config["SECRET_KEY"], identifier),
         source=request_source(),
+        contact=contact_values(
+            data, secret_key=config["SECRET_KEY"], retention_days=config["CONTACT_RETENTION_DAYS"], now=utcnow()
+        ),
     )
     clusters.refresh_one(db, settings_of(current_app).ranking, outcome.cluster_id)
     db.commit()
@@ -72,6 +98,14 @@ def support(cluster_id: int) -> Any:
         )
     else:
         flash("Votre voix était déjà comptée pour cet irritant.", "info")
+    if outcome.contact:
+        flash("Votre adresse est enregistrée : nous vous écrirons quand cet irritant avancera.", "success")
+    elif data.get("email"):
+        flash(
+            "Vous avez signalé cette situation vous-même : vous en suivez l’avancement avec votre signalement, "
+            "cette adresse n’a pas été enregistrée.",
+            "info",
+        )
     target = request.form.get("next", "")
     if target != "form":
         target = url_for("irritants.cluster_page", cluster_id=outcome.cluster_id)

@@ -81,6 +81,7 @@ def render_tracking(token: str, *, proposed: Answer | None = None) -> Response:
     html = render_template(
         "intake/tracking.html",
         report=report,
+        tracking_token=token,
         steps=triage.public_steps(db, report),
         cluster=clusters.public_cluster_of(db, report),
         question=question,

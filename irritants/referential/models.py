@@ -29,6 +29,8 @@ class Administration(Base):
     name: Mapped[str] = mapped_column(String(160))
     acronym: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where an irritant routed to this body (« hors périmètre ») has its reports forwarded; None: not forwarded.
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
     procedures: Mapped[list[Procedure]] = relationship(
         back_populates="administration", order_by="Procedure.name", cascade="all, delete-orphan"

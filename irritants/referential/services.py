@@ -88,6 +88,8 @@ def load_reference_data(session: Session) -> dict[str, int]:
             session.add(administration)
         administration.name = entry["name"]
         administration.acronym = entry.get("acronym")
+        # Optional: where reports of an irritant routed to this body are forwarded (notify/forwarding.py).
+        administration.contact_email = entry.get("contact_email") or None
         administration.active = True
         existing = {p.slug: p for p in administration.procedures}
         for item in entry.get("procedures", []):

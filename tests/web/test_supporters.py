@@ -169,7 +169,7 @@ def test_moi_aussi_on_a_merged_irritant_goes_to_the_one_holding_it(app, irritant
     api = person(app, "198.51.100.9").post(
         f"/api/v1/clusters/{source_id}/supports", headers={"X-Supporter-Id": anonymous.issue_supporter_id(TEST_SECRET)}
     )
-    assert api.status_code == 201 and api.get_json() == {"counted": True, "people": before + 2}
+    assert api.status_code == 201 and api.get_json() == {"counted": True, "people": before + 2, "contact": False}
 
 
 # --- the API: issued ids, and the deprecation of home-made ones -----------------------------------------------
@@ -190,7 +190,7 @@ def test_an_issued_id_counts_without_deprecation_headers(app, client, irritant):
     supporter_id = client.post("/api/v1/supporters").get_json()["supporter_id"]
     response = client.post(f"/api/v1/clusters/{cluster_id}/supports", headers={"X-Supporter-Id": supporter_id})
     assert response.status_code == 201
-    assert response.get_json() == {"counted": True, "people": before + 1}
+    assert response.get_json() == {"counted": True, "people": before + 1, "contact": False}
     assert "Deprecation" not in response.headers and "Sunset" not in response.headers
 
 
