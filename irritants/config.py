@@ -144,6 +144,12 @@ class BaseConfig:
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
     RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
 
+    # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved
+    # addresses are refused, and http:// URLs too, unless this is set (a receiver on 127.0.0.1 in development and
+    # tests); how long one delivery may wait to connect, and then for each read of the answer.
+    WEBHOOK_ALLOW_PRIVATE: Env[bool] = False
+    WEBHOOK_TIMEOUT_SECONDS: Env[Positive] = 5
+
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
     TESTING: bool = False

@@ -9,6 +9,7 @@ from irritants.referential.models import Administration, Channel, Procedure, Ter
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
 from irritants.triage.models import DismissedPair, ReplyTemplate
+from irritants.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "AbuseFlag",
@@ -34,4 +35,5 @@ __all__ = [
     "Support",
     "Territory",
     "User",
+    "WebhookEndpoint",
 ]
