@@ -113,6 +113,7 @@ def _clean(app: Flask) -> None:
             "encoder_states",
             "encoder_means",
             "api_tokens",
+            "webhook_endpoints",
             "squad_members",
             "users",
             "squads",
