@@ -33,19 +33,27 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @bp.before_request
 def _callers() -> None:
-    """A wrong token is refused; every call needs an agent who manages some squad's webhooks, before any body is
-    read; writes by a browser session prove it is this site (CSRF)."""
+    """A wrong token is refused; every call needs an agent who manages this squad's webhooks, asked before any body
+    is read (a refused caller learns nothing from a validation error); writes by a browser session prove it is this
+    site (CSRF)."""
     if bearer_token() is not None and current_agent() is None:
         raise Unauthenticated("Jeton d'API invalide, expiré ou révoqué.")
     require(Action.MANAGE_WEBHOOKS)
+    slug = (request.view_args or {}).get("slug")
+    if slug is not None:
+        require(Action.MANAGE_WEBHOOKS, squads.squad_by_slug(get_session(), slug))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         protect_api_write()
+
+
+def _event_field(**metadata: Any) -> ma.fields.String:
+    return ma.fields.String(metadata={"enum": [e.value for e in WebhookEvent], **metadata})
 
 
 class WebhookOutSchema(ma.Schema):
     id = ma.fields.Integer()
     url = ma.fields.String()
-    events = ma.fields.List(ma.fields.Enum(WebhookEvent, by_value=True))
+    events = ma.fields.List(_event_field())
     active = ma.fields.Boolean()
     disabled_reason = ma.fields.String(allow_none=True, metadata={"description": "Pourquoi il ne reçoit plus rien"})
     secret_prefix = ma.fields.String(metadata={"description": "Début du secret, pour le reconnaître"})
@@ -62,9 +70,7 @@ class WebhookSecretSchema(WebhookOutSchema):
 
 class WebhookListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(WebhookOutSchema))
-    events = ma.fields.List(
-        ma.fields.Enum(WebhookEvent, by_value=True), metadata={"description": "Événements possibles"}
-    )
+    events = ma.fields.List(_event_field(), metadata={"description": "Événements possibles"})
 
 
 class AttemptSchema(ma.Schema):
@@ -77,7 +83,7 @@ class AttemptSchema(ma.Schema):
 
 class DeliverySchema(ma.Schema):
     id = ma.fields.String(metadata={"description": "X-Irritants-Delivery, et l'id du corps envoyé"})
-    event = ma.fields.Enum(WebhookEvent, by_value=True)
+    event = _event_field()
     state = ma.fields.String(metadata={"description": "pending, sending, sent ou dead"})
     created_at = ma.fields.DateTime()
     attempts = ma.fields.Integer()
@@ -139,7 +145,7 @@ def list_webhooks(slug: str) -> Any:
     """Les webhooks de la start-up d'État (sans leur secret) et les événements possibles."""
     _agent, squad = _squad(slug)
     items = [_body(e) for e in services.endpoints(get_session(), squad.id)]
-    return {"items": items, "events": list(WebhookEvent)}, 200, NO_STORE
+    return {"items": items, "events": [e.value for e in WebhookEvent]}, 200, NO_STORE
 
 
 @bp.route("/<slug>/webhooks", methods=["POST"])

@@ -18,5 +18,5 @@ def init_app(app: Flask) -> None:
     """Listen to the domain events, and register the outbox transport that delivers."""
     from irritants.webhooks import receivers, transport
 
-    receivers.connect()
+    receivers.connect(app)
     transport.register(app)

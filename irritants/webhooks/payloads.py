@@ -35,7 +35,7 @@ def squad(session: Session, squad_id: int) -> dict[str, Any]:
     return {"id": squad_id, "slug": found.slug if found else None}
 
 
-def irritant(cluster: Cluster, public_url: str | None) -> dict[str, Any]:
+def irritant(cluster: Cluster, public_url: str) -> dict[str, Any]:
     """An irritant as its public page shows it."""
     return {
         "id": cluster.id,
@@ -50,7 +50,7 @@ def irritant(cluster: Cluster, public_url: str | None) -> dict[str, Any]:
 
 
 def status_changed(
-    session: Session, cluster: Cluster, before: Any, after: Any, public_note: str | None, public_url: str | None
+    session: Session, cluster: Cluster, before: Any, after: Any, public_note: str | None, public_url: str
 ) -> dict[str, Any]:
     return {
         "irritant": irritant(cluster, public_url),
@@ -61,9 +61,7 @@ def status_changed(
     }
 
 
-def report_added(
-    session: Session, cluster: Cluster, report: Report, how: str, public_url: str | None
-) -> dict[str, Any]:
+def report_added(session: Session, cluster: Cluster, report: Report, how: str, public_url: str) -> dict[str, Any]:
     return {
         "irritant": irritant(cluster, public_url),
         "report": {

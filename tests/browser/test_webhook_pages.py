@@ -26,7 +26,7 @@ PAGE = "/agents/equipes/rendez-vous-prefecture/webhooks"
 def owner(make_app):
     app = make_app()
     with get_db(app).session_scope() as s:
-        squad = make_squad(s, "Rendez-vous préfecture")
+        squad = make_squad(s, "Rendez-vous prefecture")
         make_user(s, "product_owner", email=EMAIL, password=PASSWORD, squads=[squad])
         s.commit()
     return app

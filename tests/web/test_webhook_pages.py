@@ -38,7 +38,7 @@ def post(client: FlaskClient, path: str, data: Any, page: str = PAGE) -> Any:
 @pytest.fixture
 def squad(app) -> Any:
     with get_db(app).session_scope() as s:
-        squad = make_squad(s, "Rendez-vous préfecture")
+        squad = make_squad(s, "Rendez-vous prefecture")
         s.commit()
         s.expunge(squad)
         return squad

@@ -41,7 +41,7 @@ def hooked(make_app, receiver) -> dict[str, Any]:
     receiver.received.clear()
     app = make_app(WEBHOOK_ALLOW_PRIVATE=True)
     with get_db(app).session_scope() as s:
-        squad, other = make_squad(s, "Rendez-vous préfecture"), make_squad(s, "Aides au logement")
+        squad, other = make_squad(s, "Rendez-vous prefecture"), make_squad(s, "Aides au logement")
         po = make_user(s, "product_owner", squads=[squad])
         cluster = make_cluster(s, "Rendez-vous introuvables en préfecture", squad_id=squad.id, status="planned")
         item = create_item(s, None, squad.id, title="Créneaux du samedi", cluster_ids=[cluster.id])
