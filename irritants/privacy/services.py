@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support
 from irritants.intake.models import AbuseFlag, Report, ReportContact
-from irritants.intake.services import email_hmac
 from irritants.status import CLOSED_STATUSES
+from irritants.tokens import email_hmac
 
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
 ERASURE_REASON = "Effacement demandé par la personne (RGPD, article 17)"

@@ -1,7 +1,7 @@
 """webhook_endpoints: squads' own tools that receive irritants' and items' events (deliveries: the outbox)
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
