@@ -27,9 +27,9 @@ from irritants.webhooks import client, services, signing
 from irritants.webhooks.models import WebhookEndpoint
 from irritants.webhooks.sealing import SecretUnreadable
 
-#: 30 s, 1 min, 2 min … doubling up to a day after the first try: 12 tries.
+#: Waits of 45 s, 1 min 30, 3 min … doubling: 12 tries, the last about 25 hours after the first, then dead.
 RETRY = RetryPolicy(
-    first_delay=dt.timedelta(seconds=30), factor=2.0, max_attempts=13, give_up_after=dt.timedelta(days=1)
+    first_delay=dt.timedelta(seconds=45), factor=2.0, max_attempts=12, give_up_after=dt.timedelta(days=1)
 )
 USER_AGENT = "irritants-webhooks/1"
 GONE = 410

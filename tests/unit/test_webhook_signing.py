@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 
 import pytest
@@ -101,3 +102,15 @@ def test_a_host_that_resolves_to_a_private_address_is_refused_at_delivery():
     with pytest.raises(addresses.AddressRefused, match="bouclage"):
         addresses.resolve("localhost", 443, allow_private=False)
     assert addresses.resolve("127.0.0.1", 443, allow_private=True)
+
+
+def test_deliveries_are_retried_with_exponential_back_off_for_about_a_day():
+    from irritants.webhooks.transport import RETRY
+
+    tries, at = [dt.timedelta(0)], dt.timedelta(0)
+    for attempt in range(1, RETRY.max_attempts):
+        at += RETRY.delay(attempt)
+        tries.append(at)
+    assert tries[1:4] == [dt.timedelta(seconds=45), dt.timedelta(seconds=135), dt.timedelta(seconds=315)]
+    assert tries[-2] < dt.timedelta(days=1) <= tries[-1] < dt.timedelta(hours=26)
+    assert RETRY.give_up_after == dt.timedelta(days=1)
