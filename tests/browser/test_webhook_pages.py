@@ -3,16 +3,15 @@ secret; every page, errors included, has zero axe-core violations (WCAG 2.1 AA, 
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from irritants.outbox import services as outbox
-from irritants.outbox.models import OutboxAttempt
 from sqlalchemy import select
 
 from irritants.db import get_db
+from irritants.outbox import services as outbox
+from irritants.outbox.models import OutboxAttempt
 from irritants.webhooks.models import WebhookEndpoint
 from irritants.webhooks.services import KIND, ref
+from tests.browser.test_admin_forms import sign_in
 from tests.browser.test_report_form import assert_accessible, tab_to
 from tests.conftest import PASSWORD, make_squad, make_user
 
@@ -32,18 +31,8 @@ def owner(make_app):
     return app
 
 
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/agents/connexion")
-    tab_to(page, "#id_email")
-    page.keyboard.type(EMAIL)
-    tab_to(page, "#id_password")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/agents/mon-equipe|.*/agents/equipes/.*|.*/agents/$"))
-
-
 def test_a_product_owner_adds_a_webhook_reads_its_log_and_rotates_its_secret(server, page, owner):
-    sign_in(page, server.url)
+    sign_in(page, server.url, EMAIL, lands=r".*/agents/equipes/rendez-vous-prefecture$")  # « mon équipe »
     page.goto(server.url + "/agents/equipes/rendez-vous-prefecture")
     tab_to(page, f"a[href='{PAGE}']")
     page.keyboard.press("Enter")
@@ -72,8 +61,8 @@ def test_a_product_owner_adds_a_webhook_reads_its_log_and_rotates_its_secret(ser
         for status, code in (("sent", 200), ("pending", 500)):
             payload = {"endpoint_id": endpoint.id, "event": "irritant.status_changed", "delivery_id": f"d-{code}"}
             message = outbox.queue(s, KIND, payload | {"body": "{}"}, topic="webhook", ref=ref(endpoint.id))
-            message.status, message.attempts = status, 1
             error = None if code == 200 else "HTTP 500"
+            message.status, message.attempts, message.last_error = status, 1, error
             s.add(OutboxAttempt(message_id=message.id, ok=code == 200, status_code=code, duration_ms=42, error=error))
         s.commit()
         endpoint_id = endpoint.id

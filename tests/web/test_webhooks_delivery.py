@@ -8,8 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from irritants.outbox import sender
-from irritants.outbox.models import OutboxMessage
 from sqlalchemy import func, select, update
 
 from irritants.auth.api_tokens import create_token
@@ -17,6 +15,8 @@ from irritants.auth.models import User
 from irritants.auth.services import agent_for
 from irritants.db import get_db, utcnow
 from irritants.intake.models import Report
+from irritants.outbox import sender
+from irritants.outbox.models import OutboxMessage
 from irritants.squads.backlog import create_item
 from irritants.status import StatusKind
 from irritants.triage import services as triage
