@@ -34,6 +34,7 @@ DOMAINS = (
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
     Domain("irritants.notify", commands="irritants.notify.cli"),
+    Domain("irritants.webhooks"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage"),

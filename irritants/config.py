@@ -152,6 +152,11 @@ class BaseConfig:
     UNRESOLVED_SHARE: Env[Share] = 0.3
     UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
 
+    # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved
+    # addresses are refused, and http:// URLs too, unless this is set (a receiver on 127.0.0.1 in development and
+    # tests); how long one delivery may wait to connect, and then for each read of the answer.
+    WEBHOOK_ALLOW_PRIVATE: Env[bool] = False
+    WEBHOOK_TIMEOUT_SECONDS: Env[Positive] = 5
     # Outgoing mail (irritants/outbox): smtp://user:password@host:port, smtps://…, ?starttls=1. Unset: mails are
     # written as .eml files into MAIL_DIR (default: <INSTANCE_PATH>/mails) for a developer to read.
     SMTP_URL: Env[str | None] = None

@@ -62,3 +62,8 @@ report_moved = _events.signal("report-moved")
 #: ``ItemField`` value), ``before`` and ``after`` (as logged: strings or None), ``agent``. Triage listens to carry an
 #: item's progress to its irritants (``planned``, ``in_progress``) in the same transaction, whatever the door.
 backlog_item_changed = _events.signal("backlog-item-changed")
+
+#: A new report put in an irritant by clustering (incremental placement, ``clusters.engine.place_report``), once
+#: flushed: ``report_id``, ``cluster_id``, ``new_cluster`` (True when the report started a new irritant). A
+#: re-clustering of every report sends nothing: it reshapes irritants, it adds no report.
+report_placed = _events.signal("report-placed")

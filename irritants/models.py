@@ -13,6 +13,7 @@ from irritants.referential.models import Administration, Channel, Procedure, Ter
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
 from irritants.triage.models import DismissedPair, ReplyTemplate
+from irritants.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "AbuseFlag",
@@ -44,4 +45,5 @@ __all__ = [
     "SupportContact",
     "Territory",
     "User",
+    "WebhookEndpoint",
 ]

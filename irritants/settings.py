@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import hmac
 import math
 import types
 import typing
@@ -309,12 +311,28 @@ class FeedbackSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Deliveries to squads' own tools (WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_SECONDS), and the key that seals the
+    endpoints' signing secrets at rest (derived from SECRET_KEY: changing it makes them unreadable)."""
+
+    allow_private: bool = False
+    timeout: float = 5.0
+    sealing_key: bytes = field(default=b"", repr=False)
+
+    @staticmethod
+    def derive_key(secret_key: str) -> bytes:
+        """The 32-byte sealing key for this application's secret (one purpose, one key)."""
+        return hmac.new(secret_key.encode("utf-8"), b"irritants webhook secrets v1", hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
     clustering: ClusteringSettings
     ranking: RankingSettings
     login: LoginSettings
+    webhooks: WebhookSettings
     outbox: OutboxSettings
     feedback: FeedbackSettings = FeedbackSettings()
 
@@ -333,6 +351,11 @@ class Settings:
                 max_failures=config["LOGIN_MAX_FAILURES"],
                 account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
                 max_delay=dt.timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+            ),
+            webhooks=WebhookSettings(
+                allow_private=config["WEBHOOK_ALLOW_PRIVATE"],
+                timeout=float(config["WEBHOOK_TIMEOUT_SECONDS"]),
+                sealing_key=WebhookSettings.derive_key(config["SECRET_KEY"]),
             ),
             outbox=OutboxSettings(
                 smtp=parse_smtp_url(config["SMTP_URL"]) if config["SMTP_URL"] else None,

@@ -130,6 +130,7 @@ def clean_database(app: Flask) -> None:
             "encoder_states",
             "encoder_means",
             "api_tokens",
+            "webhook_endpoints",
             "squad_members",
             "users",
             "squads",

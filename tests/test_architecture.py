@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
     ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
     ("irritants.notify",),
+    ("irritants.webhooks",),
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),

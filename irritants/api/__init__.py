@@ -21,13 +21,14 @@ def init_app(app: Flask) -> None:
         triage_suggestions,
         triage_templates,
         views,
+        webhooks,
     )
     from irritants.api.spec import api
     from irritants.extensions import csrf
 
     api.init_app(app)
-    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp):
+    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp, webhooks.bp):
         api.register_blueprint(bp)
-    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp)
+    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp, webhooks.bp)
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, *exempt):
         csrf.exempt(bp)

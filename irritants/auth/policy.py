@@ -34,6 +34,8 @@ class Action(enum.StrEnum):
     # items along; its product owners also plan sprints and link items to irritants.
     WORK_ITEMS = "item.work"
     MANAGE_SPRINTS = "sprint.manage"
+    # A squad's webhooks, read or changed (target: the squad; None: "for some squad at all"): its product owners.
+    MANAGE_WEBHOOKS = "squad.webhooks"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,13 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne pouvez modifier que la fiche de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs modifient une start-up d'État.")
+    if action == Action.MANAGE_WEBHOOKS:
+        # Not its members, not even to read: a receiver's URL often is its own secret (a chat's incoming webhook).
+        if po and (target is None or getattr(target, "id", None) in agent.squads):
+            return ALLOW
+        if po:
+            return _deny("Vous ne gérez que les webhooks de votre start-up d'État.")
+        return _deny("Seuls ses responsables produit et les administrateurs gèrent les webhooks d'une start-up d'État.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))

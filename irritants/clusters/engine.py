@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.clustering import (
     ClusterTerms,
     Encoder,
@@ -201,6 +202,7 @@ def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.
     threshold, centre = placement_rule(encoder.name, _mean_with(session, encoder, index, vector))
     placement = place(vector, index.matrix, index.sizes, threshold=threshold, mean=centre)
     cluster = session.get(Cluster, int(index.ids[placement.cluster])) if placement.cluster is not None else None
+    new_cluster = cluster is None
     if cluster is None:
         # Label and keywords are public: redact before cutting, so no number split by the cut escapes.
         text = redact(report.description)
@@ -232,6 +234,7 @@ def place_report(session: Session, encoder: Encoder, report_id: int, vector: np.
     report.cluster_confidence = round(float(placement.confidence), 4)
     session.flush()
     sync_report_statuses(session, report_ids=[report.id])  # what the citizen's tracking page shows
+    events.report_placed.send(session, report_id=report.id, cluster_id=cluster.id, new_cluster=new_cluster)
     _remember(session, encoder, index, cluster)
     return cluster
 

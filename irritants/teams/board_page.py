@@ -125,10 +125,11 @@ def progress(session: Session, sprint: Sprint | None) -> tuple[Figure, Figure] |
 
 
 def can(agent: Agent, squad: Squad) -> dict[str, bool]:
-    """What the agent may do on this squad's work: move items along, and link them to irritants."""
+    """What the agent may do on this squad's work: move items along, link them to irritants; manage its webhooks."""
     return {
         "work": bool(decide(agent, Action.WORK_ITEMS, squad)),
         "link": bool(decide(agent, Action.MANAGE_SPRINTS, squad)),
+        "webhooks": bool(decide(agent, Action.MANAGE_WEBHOOKS, squad)),
     }
 
 

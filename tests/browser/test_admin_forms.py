@@ -26,14 +26,15 @@ def admin(make_app):
         s.commit()
 
 
-def sign_in(page, url: str) -> None:
+def sign_in(page, url: str, email: str = EMAIL, lands: str = r".*/agents/$") -> None:
+    """Sign in with the keyboard, then wait for the landing page (``lands``, a pattern of its URL)."""
     page.goto(url + "/agents/connexion")
     tab_to(page, "#id_email")
-    page.keyboard.type(EMAIL)
+    page.keyboard.type(email)
     tab_to(page, "#id_password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/agents/$"))
+    page.wait_for_url(re.compile(lands))
 
 
 def test_an_admin_creates_an_account_with_the_keyboard(server, page, admin):

@@ -33,7 +33,7 @@ VARIABLES = {
     "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "LOGIN_ACCOUNT_MAX_FAILURES", "RATELIMIT_LOGIN",
     "API_TOKEN_DEFAULT_DAYS", "PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET",
     "PROCONNECT_SCOPES", "SMTP_URL", "MAIL_FROM", "MAIL_DIR", "MAIL_GROUP_MINUTES", "PUBLIC_URL",
-    "UNRESOLVED_SHARE", "UNRESOLVED_MIN_ANSWERS",
+    "UNRESOLVED_SHARE", "UNRESOLVED_MIN_ANSWERS", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_TIMEOUT_SECONDS",
 }  # fmt: skip
 
 
@@ -73,6 +73,8 @@ def test_each_setting_is_declared_once_with_a_type_and_every_variable_is_kept():
         ("REDIS_URL", "redis://cache:6379/0", "redis://cache:6379/0"),
         ("UNSIGNED_SUPPORTER_SUNSET", "2027-06-01", dt.date(2027, 6, 1)),
         ("JOBS_MODE", "worker", JobsMode.WORKER),
+        ("WEBHOOK_ALLOW_PRIVATE", "1", True),
+        ("WEBHOOK_TIMEOUT_SECONDS", "3", 3),
         ("CLUSTERING_ENCODER", "embedding", ClusteringEncoder.EMBEDDING),
         ("RANKING_WEIGHTS", '{"people": 12}', Weights(people=12)),
         (
@@ -96,6 +98,7 @@ def test_a_variable_is_read_by_the_type_of_its_setting(monkeypatch, name, raw, e
         ("PROXY_FIX_COUNT", "1.5", "nombre entier"),
         ("PROXY_FIX_COUNT", "-1", "au moins 0"),
         ("LOGIN_MAX_FAILURES", "0", "au moins 1"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "0", "au moins 1"),
         ("FORM_MIN_FILL_SECONDS", "vite", "nombre"),
         ("FORM_MIN_FILL_SECONDS", "nan", "fini"),
         ("UNRESOLVED_SHARE", "1.5", "au plus 1"),
@@ -171,6 +174,10 @@ def test_the_settings_objects_are_typed_and_frozen():
     assert settings.ranking == RankingSettings(weights=Weights(people=12))
     assert settings.login == LoginSettings(max_failures=5, account_max_failures=20, max_delay=dt.timedelta(minutes=20))
     assert settings.feedback == FeedbackSettings(unresolved_share=0.4, unresolved_min_answers=5)
+    assert (settings.webhooks.allow_private, settings.webhooks.timeout) == (False, 5.0)
+    assert len(settings.webhooks.sealing_key) == 32 and "sealing_key" not in repr(settings.webhooks)
+    other = Settings.from_config(load_config({"SECRET_KEY": "another secret for the webhook seals, long enough"}))
+    assert other.webhooks.sealing_key != settings.webhooks.sealing_key
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.ranking.weights = Weights()  # type: ignore[misc]
     assert RankingSettings().weights == Weights()

@@ -105,6 +105,19 @@ def test_a_squad_is_edited_by_its_own_product_owners_and_admins_only():
     assert decide(None, Action.EDIT_SQUAD, squad_1).status == 401
 
 
+def test_a_squads_webhooks_are_managed_and_read_by_its_own_product_owners_and_admins_only():
+    squad_1, squad_2 = SimpleNamespace(id=1), SimpleNamespace(id=2)
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.MANAGE_WEBHOOKS)  # some squad's: may open the door at all
+    assert decide(po, Action.MANAGE_WEBHOOKS, squad_1)
+    assert decide(po, Action.MANAGE_WEBHOOKS, squad_2).status == 403
+    assert decide(agent("admin"), Action.MANAGE_WEBHOOKS, squad_2)
+    for role in ("squad_member", "manager"):
+        assert decide(agent(role, squads=(1,)), Action.MANAGE_WEBHOOKS, squad_1).status == 403, role
+        assert decide(agent(role, squads=(1,)), Action.MANAGE_WEBHOOKS).status == 403, role
+    assert decide(None, Action.MANAGE_WEBHOOKS, squad_1).status == 401
+
+
 def test_a_fix_is_declared_by_the_product_owners_of_the_irritants_squad_and_admins_only():
     po = agent("product_owner", squads=(1,))
     assert decide(po, Action.DECLARE_FIX, OURS)

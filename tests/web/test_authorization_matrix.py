@@ -26,11 +26,13 @@ from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
 from irritants.db import Base, get_db
 from irritants.intake.models import Moderation
+from irritants.settings import settings_of
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
 from irritants.triage import fixes
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
+from irritants.webhooks import services as webhooks
 from tests.conftest import (
     PASSWORD,
     RANKING,
@@ -74,6 +76,7 @@ class World:
     target_user: int = 0  # an agent in no squad, whose account the accounts' forms change
     target_email: str = ""
     target_token: int = 0  # their API token
+    webhook: int = 0  # a webhook endpoint of squad A
 
 
 @dataclass(frozen=True)
@@ -417,6 +420,42 @@ ROUTES = {
     "accounts.reactivate_account": route("POST", "/agents/comptes/{target_user}/reactivation", {"admin"}),
     "accounts.reset_password": route("POST", "/agents/comptes/{target_user}/mot-de-passe", {"admin"}),
     "accounts.revoke_token": route("POST", "/agents/comptes/{target_user}/jetons/{target_token}/revocation", {"admin"}),
+    # A squad's webhooks: its product owners and admins only, reads included (a receiver's URL is often a secret).
+    "team_webhooks.webhooks_page": route("GET", "/agents/equipes/{squad_a_slug}/webhooks", SQUAD_EDITORS),
+    "team_webhooks.create_webhook": route(
+        "POST",
+        "/agents/equipes/{squad_a_slug}/webhooks",
+        SQUAD_EDITORS,
+        lambda w: {"url": "https://suivi.exemple.fr/hook", "events": "item.state_changed"},
+    ),
+    "team_webhooks.webhook_page": route("GET", "/agents/equipes/{squad_a_slug}/webhooks/{webhook}", SQUAD_EDITORS),
+    "team_webhooks.rotate_secret": route(
+        "POST", "/agents/equipes/{squad_a_slug}/webhooks/{webhook}/secret", SQUAD_EDITORS
+    ),
+    "team_webhooks.set_active": route(
+        "POST", "/agents/equipes/{squad_a_slug}/webhooks/{webhook}/activation", SQUAD_EDITORS, lambda w: {"active": "0"}
+    ),
+    "team_webhooks.delete_webhook": route(
+        "POST", "/agents/equipes/{squad_a_slug}/webhooks/{webhook}/suppression", SQUAD_EDITORS
+    ),
+    "api_webhooks.list_webhooks": route("GET", "/api/v1/squads/{squad_a_slug}/webhooks", SQUAD_EDITORS),
+    "api_webhooks.create_webhook": route(
+        "POST",
+        "/api/v1/squads/{squad_a_slug}/webhooks",
+        SQUAD_EDITORS,
+        lambda w: {"url": "https://suivi.exemple.fr/hook", "events": ["item.state_changed"]},
+    ),
+    "api_webhooks.get_webhook": route("GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}", SQUAD_EDITORS),
+    "api_webhooks.edit_webhook": route(
+        "PATCH", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}", SQUAD_EDITORS, lambda w: {"active": False}
+    ),
+    "api_webhooks.delete_webhook": route("DELETE", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}", SQUAD_EDITORS),
+    "api_webhooks.rotate_secret": route(
+        "POST", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/secret", SQUAD_EDITORS
+    ),
+    "api_webhooks.list_deliveries": route(
+        "GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/deliveries", SQUAD_EDITORS
+    ),
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -497,6 +536,8 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         create_item(s, None, squad_a.id, title="Annulation en ligne")
         backlog_item = create_item(s, None, squad_a.id, title="Confirmation par courriel")
         linked_item = create_item(s, None, squad_a.id, title="File d'attente", cluster_ids=[cluster.id])
+        hook = {"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed"]}
+        webhook = webhooks.register(s, settings_of(app).webhooks, None, squad_a.id, hook).endpoint
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -517,6 +558,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             target_user=target.id,
             target_email=target.email,
             target_token=target_token.id,
+            webhook=webhook.id,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
@@ -539,6 +581,7 @@ SNAPSHOT_QUERIES = {
     "items": "SELECT id, squad_id, title, points, state, rank, sprint_id, version FROM backlog_items",
     "item_links": "SELECT item_id, cluster_id FROM backlog_item_clusters",
     "item_changes": "SELECT id FROM backlog_item_changes",
+    "webhooks": "SELECT id, url, events, active, secret_prefix FROM webhook_endpoints",
 }
 
 
