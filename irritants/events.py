@@ -56,3 +56,12 @@ report_moved = _events.signal("report-moved")
 #: ``ItemField`` value), ``before`` and ``after`` (as logged: strings or None), ``agent``. Triage listens to carry an
 #: item's progress to its irritants (``planned``, ``in_progress``) in the same transaction, whatever the door.
 backlog_item_changed = _events.signal("backlog-item-changed")
+
+#: An agent asked a report's author a question (``conversations.services.ask``), in the transaction: ``message_id``,
+#: ``report_id``, ``agent``. The mail that tells the author (with their tracking link) is queued by a receiver.
+question_asked = _events.signal("question-asked")
+
+#: A citizen asked for their tracking links again and the address is known, in the transaction: ``report_ids`` (every
+#: report followed by that address, oldest first). One mail listing them is queued by a receiver; nothing is sent,
+#: and nothing else differs, for an unknown address.
+tracking_links_requested = _events.signal("tracking-links-requested")

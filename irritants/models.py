@@ -3,6 +3,7 @@
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support
+from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.referential.models import Administration, Channel, Procedure, Territory
@@ -26,6 +27,7 @@ __all__ = [
     "ReplyTemplate",
     "Report",
     "ReportContact",
+    "ReportMessage",
     "ReportVector",
     "Sprint",
     "Squad",

@@ -104,6 +104,7 @@ def _clean(app: Flask) -> None:
             "events",
             "abuse_flags",
             "supports",
+            "report_messages",
             "report_vectors",
             "report_contacts",
             "reports",

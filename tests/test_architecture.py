@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),
+    ("irritants.conversations",),
     ("irritants.clusters",),
     ("irritants.intake",),
     ("irritants.auth",),

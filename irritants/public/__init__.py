@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``) and
-    the start-ups d'État's pages (``startups``)."""
-    from irritants.public import irritants, reports, squads
+    the start-ups d'État's pages (``startups``), and the reporter's own follow-up (``followup``)."""
+    from irritants.public import followup, irritants, reports, squads
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(irritants.bp)
     app.register_blueprint(squads.bp)
+    app.register_blueprint(followup.bp)

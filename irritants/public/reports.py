@@ -11,7 +11,6 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from marshmallow.fields import Boolean
 
-from irritants.clusters import services as clusters
 from irritants.db import get_session
 from irritants.errors import ValidationFailed
 from irritants.extensions import limiter, submit_limit
@@ -21,10 +20,10 @@ from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import SEVERITY_LABELS, Source
 from irritants.intake.schemas import FIELD_LABELS, ReportCreateSchema
 from irritants.people import person_key
+from irritants.public import followup
 from irritants.public.browser import browser_id, remember_browser
 from irritants.referential import services as referential
 from irritants.sanitize import strip_forbidden
-from irritants.triage import services as triage
 
 bp = Blueprint("intake", __name__)
 
@@ -169,12 +168,4 @@ def confirmation() -> Any:
 @bp.get("/suivi/<token>")
 def tracking(token: str) -> Any:
     """The tracking page of one report, reached only with its secret token."""
-    db = get_session()
-    report = services.report_by_token(db, token)
-    cluster = clusters.public_cluster_of(db, report)
-    response = current_app.make_response(
-        render_template("intake/tracking.html", report=report, steps=triage.public_steps(db, report), cluster=cluster)
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return followup.tracking_page(token)
