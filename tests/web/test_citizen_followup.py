@@ -72,7 +72,7 @@ def requested():
 
 
 def test_lost_link_gives_the_same_answer_for_a_known_and_an_unknown_address(client, db, requested):
-    first, first_id = filed(client, db)
+    _, first_id = filed(client, db)
     _, second_id = filed(client, db, email=ADDRESS.upper())
     filed(client, db, email="quelquun.dautre@example.org")
 
@@ -103,9 +103,7 @@ def test_lost_link_needs_the_csrf_token(client, db, requested):
 
 
 def test_lost_link_is_limited_per_address_and_per_network(make_app, requested):
-    app = make_app(
-        RATELIMIT_ENABLED=True, RATELIMIT_LOST_LINK="4 per day", RATELIMIT_LOST_LINK_ADDRESS="2 per day"
-    )
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOST_LINK="4 per day", RATELIMIT_LOST_LINK_ADDRESS="2 per day")
     client = app.test_client()
     statuses = [
         client.post(
@@ -185,7 +183,8 @@ def test_erasing_the_address_keeps_the_report_and_its_place_in_the_counts(client
 
 def test_details_added_on_the_tracking_page_are_kept_and_shown(client, db):
     token, report_id = filed(client, db)
-    response = post(client, f"/suivi/{token}/messages", {"body": "Le guichet m'a renvoyé vers le site."}, f"/suivi/{token}")
+    details = {"body": "Le guichet m'a renvoyé vers le site."}
+    response = post(client, f"/suivi/{token}/messages", details, f"/suivi/{token}")
     assert response.status_code == 303
     page = client.get(f"/suivi/{token}").get_data(as_text=True)
     assert "Vos précisions" in page and "Le guichet m&#39;a renvoyé vers le site." in page
