@@ -61,3 +61,24 @@ class AddressSchema(Schema):
         if isinstance(data, dict) and isinstance(data.get("email"), str):
             return {**data, "email": data["email"].strip()}
         return data
+
+
+class MessageOutSchema(Schema):
+    """A message of a report's conversation, as its author reads it (never an agent's name nor an address)."""
+
+    id = fields.Integer(metadata={"description": "Identifiant du message (à donner dans `question` pour y répondre)."})
+    kind = fields.Method(
+        "_kind", metadata={"description": "`question` (de l'équipe), `reply` (réponse) ou `details` (précisions)."}
+    )
+    body = fields.String(metadata={"description": "Le texte du message."})
+    created_at = fields.DateTime()
+    in_reply_to = fields.Integer(attribute="in_reply_to_id", allow_none=True)
+    answered = fields.Method("_answered", metadata={"description": "Pour une question : a-t-elle eu sa réponse ?"})
+
+    def _kind(self, message: Any) -> str:
+        if message.is_question:
+            return "question"
+        return "reply" if message.in_reply_to_id else "details"
+
+    def _answered(self, message: Any) -> bool | None:
+        return message.answered_at is not None if message.is_question else None

@@ -193,3 +193,25 @@ def test_details_added_on_the_tracking_page_are_kept_and_shown(client, db):
     assert empty.status_code == 422
     messages = db.scalars(select(ReportMessage).where(ReportMessage.report_id == report_id)).all()
     assert [(m.direction, m.in_reply_to_id) for m in messages] == [(Direction.FROM_REPORTER, None)]
+
+
+def test_the_api_lists_the_conversation_and_takes_replies_with_the_tracking_token(client, db):
+    token, report_id = filed(client, db)
+    question = ReportMessage(
+        report_id=report_id, direction=Direction.TO_REPORTER, body="Quel guichet ?", personal_data=[]
+    )
+    db.add(question)
+    db.commit()
+    question_id = question.id
+    db.rollback()
+    url = f"/api/v1/reports/{token}/messages"
+
+    reply = client.post(url, json={"body": "Celui de Lille.", "question": question_id})
+    assert reply.status_code == 201
+    assert reply.get_json()["kind"] == "reply" and reply.get_json()["in_reply_to"] == question_id
+    assert client.post(url, json={"body": "Autre chose.", "question": 999999}).status_code == 422
+    assert client.post(url, json={"body": "Autre chose.", "email": ADDRESS}).status_code == 422  # unknown field
+    listed = client.get(url)
+    assert listed.status_code == 200 and listed.headers["Cache-Control"] == "no-store"
+    assert [(m["kind"], m["answered"]) for m in listed.get_json()] == [("question", True), ("reply", None)]
+    assert client.get("/api/v1/reports/inconnu/messages").status_code == 404
