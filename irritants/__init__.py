@@ -42,6 +42,7 @@ DOMAINS = (
     Domain("irritants.auth", commands="irritants.auth.cli"),
     Domain("irritants.squads"),
     Domain("irritants.referential", commands="irritants.referential.cli"),
+    Domain("irritants.outbox", commands="irritants.outbox.cli"),
     Domain("irritants.audit"),
 )
 APP_COMMANDS = "irritants.commands"  # db upgrade, setup: the app's own, over every domain

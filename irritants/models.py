@@ -6,6 +6,8 @@ from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
+from irritants.jobs import PeriodicRun
+from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
@@ -23,6 +25,9 @@ __all__ = [
     "Cluster",
     "DismissedPair",
     "Event",
+    "OutboxAttempt",
+    "OutboxMessage",
+    "PeriodicRun",
     "Procedure",
     "ReplyTemplate",
     "Report",

@@ -67,8 +67,14 @@ def _fresh_postgres_database(base: str) -> tuple[str, Any]:
     return parsed.set(database=name).render_as_string(hide_password=False), drop
 
 
+@pytest.fixture(scope="session")
+def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where test apps without an SMTP server write their mails (never a developer's instance folder)."""
+    return str(tmp_path_factory.mktemp("mails"))
+
+
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[Any]:
+def make_app(database_url: str, mail_dir: str) -> Iterator[Any]:
     """Factory of apps on the test database, with config overrides; cleans reports after the test."""
     apps: list[Flask] = []
 
@@ -78,6 +84,7 @@ def make_app(database_url: str) -> Iterator[Any]:
             "DATABASE_URL": database_url,
             "SECRET_KEY": TEST_SECRET,
             "SERVER_NAME": "irritants.test",
+            "MAIL_DIR": mail_dir,
         }
         config.update(overrides)
         app = create_app(config)
@@ -96,6 +103,9 @@ def make_app(database_url: str) -> Iterator[Any]:
 def _clean(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
         for table in (
+            "outbox_attempts",
+            "outbox_messages",
+            "periodic_runs",
             "backlog_item_changes",
             "backlog_item_clusters",
             "backlog_items",
@@ -252,3 +262,22 @@ def sign_in(client: FlaskClient, user: Any) -> None:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["login_at"] = sess["seen_at"] = time.time()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 for the whole test session: ``smtp.recorder`` (messages, ``refuse``) and
+    ``smtp.url`` (give it as ``SMTP_URL``). Each test clears the recorder through ``smtp_recorder``."""
+    from types import SimpleNamespace
+
+    from tests.smtp_server import smtp_server
+
+    with smtp_server() as (recorder, url):
+        yield SimpleNamespace(recorder=recorder, url=url)
+
+
+@pytest.fixture
+def smtp_recorder(smtp: Any) -> Any:
+    """The session's SMTP server, emptied for this test."""
+    smtp.recorder.clear()
+    return smtp.recorder

@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.intake",),
     ("irritants.auth",),
     ("irritants.squads",),
+    ("irritants.outbox",),
     ("irritants.audit", "irritants.referential"),
     (
         "irritants.accesslog",

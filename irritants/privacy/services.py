@@ -15,9 +15,9 @@ from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support
 from irritants.clusters.services import refresh_one
 from irritants.intake.models import AbuseFlag, Report, ReportContact
-from irritants.intake.services import email_hmac
 from irritants.settings import RankingSettings
 from irritants.status import CLOSED_STATUSES
+from irritants.tokens import email_hmac
 from irritants.triage.workflow import recompute_centroid
 
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
