@@ -33,6 +33,7 @@ DOMAINS = (
     Domain("irritants.pages"),
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
+    Domain("irritants.notify"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage"),

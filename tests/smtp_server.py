@@ -13,6 +13,7 @@ from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -27,6 +28,7 @@ class Recorder:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.logins: list[str] = []
         self._refusals: list[str] = []
         self._lock = threading.Lock()
 
@@ -54,11 +56,23 @@ class Recorder:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Recorder, str]]:
-    """A recording SMTP server on a free port of 127.0.0.1, and its ``smtp://`` URL."""
+def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[Recorder, str]]:
+    """A recording SMTP server on a free port of 127.0.0.1, and its ``smtp://`` URL; with ``credentials``, it offers
+    AUTH (over plain text: a test server on the loopback), accepts only that user and password, and records in
+    ``recorder.logins`` who signed in."""
     recorder = Recorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    options: dict[str, Any] = {}
+    if credentials:
+
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+            if given == credentials:
+                recorder.logins.append(given[0])
+            return AuthResult(success=given == credentials)
+
+        options = {"authenticator": authenticator, "auth_require_tls": False}
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield recorder, f"smtp://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.db import utcnow
 from irritants.errors import IdempotencyConflict, NotFoundError, ValidationFailed
 from irritants.intake.models import Report, ReportContact, Source
@@ -187,6 +188,7 @@ def submit_report(
         if contact:
             session.connection().execute(insert(ReportContact.__table__).values(report_id=report_id, **contact))
         token = derive_tracking_token(secret_key, values["token_seed"])
+        events.report_submitted.send(session, report_id=report_id, reference=values["reference"], tracking_token=token)
         return Submission(report_id, values["reference"], token, StatusKind.NEW, now, created=True)
     raise RuntimeError("could not allocate a unique report reference")
 

@@ -3,10 +3,11 @@ absolute links they carry, built from PUBLIC_URL so that a job or a command writ
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_app_context, render_template
 
 from irritants.settings import settings_of
 
@@ -28,7 +29,9 @@ def render_mail(template: str, /, *, app: Flask | None = None, **context: Any) -
     context.setdefault("unsubscribe_url", None)
     context.setdefault("service_name", app.config["SERVICE_NAME"])
     context.setdefault("home_url", settings_of(app).outbox.public_url + "/")
-    with app.app_context():
+    # Inside a request of this app, its own context; elsewhere (a job, a command, another app's request) this app's.
+    own = has_app_context() and current_app._get_current_object() is app  # type: ignore[attr-defined]
+    with contextlib.nullcontext() if own else app.app_context():
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     return _tidy(text), html

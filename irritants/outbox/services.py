@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,9 @@ from irritants.outbox.models import Delivery, OutboxMessage
 
 MAIL = "mail"
 UNSENT = (Delivery.PENDING, Delivery.SENDING)
+DELIVERED_RETENTION = dt.timedelta(days=30)
+"""Sent and given-up messages are deleted after this (``irritants purge-personal-data``)."""
+_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,21 @@ def queue_mail(
 
 
 def forget_report(session: Session, report_id: int) -> int:
-    """Delete the messages (and their attempts) about a report that are not sent yet; returns how many."""
-    return _delete(session, OutboxMessage.report_id == report_id)
+    """Delete every message about a report (and their attempts), sent or not: erasure, purge; returns how many."""
+    return forget_reports(session, [report_id])
+
+
+def forget_reports(session: Session, report_ids: Sequence[int]) -> int:
+    """``forget_report`` for many reports at once."""
+    deleted = 0
+    for start in range(0, len(report_ids), _BATCH):
+        deleted += _delete(session, OutboxMessage.report_id.in_(report_ids[start : start + _BATCH]))
+    return deleted
 
 
 def forget_address(session: Session, email: str, *, recipient_key: str | None = None) -> int:
-    """Delete the mails to an address (by the address itself or its keyed hash) not sent yet; returns how many."""
+    """Delete every mail to an address (found by the address itself or its keyed hash), sent or not, with its
+    attempts; returns how many. A message being sent is deleted too: its sender records nothing afterwards."""
     address = func.lower(func.trim(OutboxMessage.payload["to"].as_string()))
     matches = (OutboxMessage.kind == MAIL) & (address == email.strip().lower())
     if recipient_key:
@@ -121,14 +133,19 @@ def forget_address(session: Session, email: str, *, recipient_key: str | None = 
     return _delete(session, matches)
 
 
-def _delete(session: Session, where: Any) -> int:
-    ids = list(session.scalars(select(OutboxMessage.id).where(where, OutboxMessage.status.in_(UNSENT))))
-    if ids:
-        # Attempts go with their message (ON DELETE CASCADE).
-        session.execute(
-            delete(OutboxMessage).where(OutboxMessage.id.in_(ids)).execution_options(synchronize_session=False)
-        )
-    return len(ids)
+def purge_delivered(session: Session, *, before: dt.datetime) -> int:
+    """Delete the messages sent or given up before ``before``: a delivery log is not a reason to keep addresses and
+    texts; returns how many."""
+    return _delete(
+        session,
+        OutboxMessage.status.in_((Delivery.SENT, Delivery.DEAD)),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at) < before,
+    )
+
+
+def _delete(session: Session, *where: Any) -> int:
+    # Attempts go with their message (ON DELETE CASCADE).
+    return session.execute(delete(OutboxMessage).where(*where).execution_options(synchronize_session=False)).rowcount
 
 
 def pending_count(session: Session, *, topic: str | None = None, ref: str | None = None) -> int:

@@ -9,6 +9,7 @@ built in: SMTP (``IRRITANTS_SMTP_URL``) or, without it, ``.eml`` files in ``MAIL
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import smtplib
 import ssl
@@ -137,16 +138,21 @@ def _refused(code: int, reply: bytes | str) -> Outcome:
     return Outcome(False, code, short_error(f"{code} {text}"), permanent=500 <= code < 600)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the system's certificates takes over 100 ms: once per process, and only when TLS is asked for.
+    return ssl.create_default_context()
+
+
 def _connect(server: SmtpServer) -> smtplib.SMTP:
-    context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if server.ssl:
-        smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
+        smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=_tls_context())
     else:
         smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
     try:
         if server.starttls:
-            smtp.starttls(context=context)
+            smtp.starttls(context=_tls_context())
         if server.username:
             smtp.login(server.username, server.password or "")
     except BaseException:

@@ -15,6 +15,7 @@ from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support
 from irritants.clusters.services import refresh_one
 from irritants.intake.models import AbuseFlag, Report, ReportContact
+from irritants.outbox import services as outbox
 from irritants.settings import RankingSettings
 from irritants.status import CLOSED_STATUSES
 from irritants.tokens import email_hmac
@@ -79,6 +80,7 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
         deleted += session.execute(
             delete(ReportContact).where(ReportContact.report_id.in_(batch)).execution_options(synchronize_session=False)
         ).rowcount
+        outbox.forget_reports(session, batch)  # their mails, sent or still to send, go with the address
         if progress is not None:
             progress(len(batch))
     if deleted:
@@ -130,6 +132,7 @@ class Erasure:
     supports: int = 0
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
+    messages: int = 0
 
 
 def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure, set[str]]:
@@ -170,6 +173,9 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     could link the report to a request are removed. One audit event per report, without the email.
     """
     found, keys = plan_erasure(session, secret_key, email)
+    # Mails to the address or about its reports, sent or still to send (a « moi aussi » mail needs no report).
+    found.messages = outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
+    found.messages += outbox.forget_reports(session, found.report_ids)
     if not found.report_ids:
         return found
     session.execute(

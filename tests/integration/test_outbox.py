@@ -265,3 +265,13 @@ def test_send_mail_command_sends_what_is_due_and_outbox_lists_it(smtp_app: Any, 
     assert listing.exit_code == 0
     rows = [line.split() for line in listing.output.splitlines()]
     assert rows == [["test", "à", "envoyer", "1"], ["test", "envoyés", "2"]]
+
+
+def test_the_smtp_credentials_of_the_url_are_sent_url_decoded(make_app: Any) -> None:
+    from tests.smtp_server import smtp_server
+
+    with smtp_server(credentials=("moi@example.org", "p@ss:w/rd")) as (recorder, url):
+        app = make_app(SMTP_URL=url.replace("//", "//moi%40example.org:p%40ss%3Aw%2Frd@"))
+        _queue(app)
+        assert sender.send_due(app).sent == 1
+        assert len(recorder.messages) == 1 and recorder.logins == ["moi@example.org"]
