@@ -1,5 +1,6 @@
 """Messages to citizens about their reports, each queued in the outbox in the transaction of what it tells (a domain
-event's receiver): the acknowledgement of a new report (``acknowledgement.py``)."""
+event's receiver): the acknowledgement of a new report (``acknowledgement.py``), an agent's question to a report's
+author (``questions.py``), the tracking links asked for again on « lien de suivi perdu » (``tracking_links.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """Connect the receivers of ``app``'s messages to the domain events."""
-    from irritants.notify import acknowledgement
+    from irritants.notify import acknowledgement, questions, tracking_links
 
     acknowledgement.connect(app)
+    questions.connect(app)
+    tracking_links.connect(app)

@@ -246,6 +246,7 @@ def withdraw_report(session: Session, report_id: int, *, ranking: RankingSetting
         before={"cluster_id": cluster_id, "contact": report.contact is not None},
         reason=WITHDRAWAL_REASON,
     )
+    outbox.forget_report(session, report.id)  # its mails, sent or still to send
     session.execute(delete(Report).where(Report.id == report.id).execution_options(synchronize_session=False))
     session.expire_all()
     if cluster_id is not None:
@@ -265,6 +266,7 @@ def erase_contact(session: Session, report_id: int) -> bool:
     ).rowcount
     if not erased:
         return False
+    outbox.forget_report(session, report_id)  # the messages waiting for that address
     cluster_id = session.scalar(select(Report.cluster_id).where(Report.id == report_id))
     audit.record(
         session,

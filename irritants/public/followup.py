@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import session as cookie_session
 from marshmallow import ValidationError
 
-from irritants import events
+from irritants import events, jobs
 from irritants.clusters import services as clusters
 from irritants.conversations import services as conversations
 from irritants.conversations.schemas import AddressSchema, MessageSchema
@@ -29,7 +29,7 @@ from irritants.extensions import (
 from irritants.intake import antiabuse, services
 from irritants.privacy import services as privacy
 from irritants.settings import settings_of
-from irritants.tokens import hash_token
+from irritants.tokens import email_hmac, hash_token
 from irritants.triage import services as triage
 
 bp = Blueprint("followup", __name__)
@@ -47,7 +47,7 @@ def _address_key() -> str:
     email = request.form.get("email", "").strip()[:254]
     if not email:
         return f"net:{client_network()}"
-    return services.email_hmac(current_app.config["SECRET_KEY"], email)
+    return email_hmac(current_app.config["SECRET_KEY"], email)
 
 
 def _token_key() -> str:
@@ -80,6 +80,7 @@ def send_links() -> Any:
     if report_ids and not request.form.get(antiabuse.HONEYPOT_FIELD):
         events.tracking_links_requested.send(db, report_ids=report_ids)
         db.commit()
+        jobs.wake(current_app._get_current_object())  # the mail goes in the background
     return redirect(url_for("followup.links_sent"), 303)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 
+from irritants import jobs
 from irritants.auth.access import require
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.policy import Action
@@ -44,6 +45,7 @@ def add_routes(bp: Blueprint, show_cluster: ShowCluster) -> None:
                 )
             conversations.ask(db, agent, report.id, data["body"])
             db.commit()
+            jobs.wake(current_app._get_current_object())  # the mail goes in the background
         except (ValidationFailed, Forbidden, NotFoundError) as err:
             db.rollback()
             return show_cluster(agent, cluster_id, *forms.failure(FORM, err, request.form, QuestionSchema))
