@@ -14,6 +14,7 @@ from flask import session as cookie_session
 from marshmallow import ValidationError
 
 from irritants import events, jobs
+from irritants.audit import services as audit
 from irritants.clusters import services as clusters
 from irritants.conversations import services as conversations
 from irritants.conversations.schemas import AddressSchema, MessageSchema
@@ -77,9 +78,14 @@ def send_links() -> Any:
     db = get_session()
     # The lookup runs whatever the address (and for robots too): the answer and its time say nothing of it.
     report_ids = services.reports_followed_by(db, current_app.config["SECRET_KEY"], data["email"])
-    if report_ids and not request.form.get(antiabuse.HONEYPOT_FIELD):
+    robot = bool(request.form.get(antiabuse.HONEYPOT_FIELD))
+    # Every request writes and commits (one audit event, without the address), known or not: only the mail's row
+    # differs, so the answer's time does not tell whether the address is known (the mail is sent in the background).
+    audit.record(db, None, "links.requested", "report_contacts", None, after={"found": len(report_ids), "robot": robot})
+    if report_ids and not robot:
         events.tracking_links_requested.send(db, report_ids=report_ids)
-        db.commit()
+    db.commit()
+    if report_ids and not robot:
         jobs.wake(current_app._get_current_object())  # the mail goes in the background
     return redirect(url_for("followup.links_sent"), 303)
 
