@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from irritants import events
 from irritants.conversations.models import ReportMessage
-from irritants.db import get_db
 from irritants.intake.models import Report, ReportContact
 from irritants.intake.services import derive_tracking_token
+from irritants.notify.receivers import connect_for_app
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
 
@@ -23,17 +23,10 @@ _RECEIVERS = "irritants.notify.questions"
 
 def connect(app: Flask) -> None:
     """Queue a mail for each question asked through ``app`` (its database's sessions only)."""
-    engine = get_db(app).engine
-
-    def on_question_asked(session: Session, *, message_id: int, report_id: int, **_: Any) -> None:
-        if session.get_bind() is engine:
-            tell(session, app, message_id=message_id, report_id=report_id)
-
-    app.extensions[_RECEIVERS] = on_question_asked  # the signal holds it weakly: the app keeps it alive
-    events.question_asked.connect(on_question_asked)
+    connect_for_app(app, events.question_asked, _RECEIVERS, tell)
 
 
-def tell(session: Session, app: Flask, *, message_id: int, report_id: int) -> None:
+def tell(session: Session, app: Flask, *, message_id: int, report_id: int, **_: Any) -> None:
     """Queue the mail of one question to the report's author (nothing if their address is gone)."""
     row = session.execute(
         select(Report.reference, Report.token_seed, ReportContact.email, ReportContact.email_hmac)

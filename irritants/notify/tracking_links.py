@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from irritants import events
-from irritants.db import get_db
 from irritants.french import to_paris_time
 from irritants.intake.models import Report, ReportContact
 from irritants.intake.services import derive_tracking_token
+from irritants.notify.receivers import connect_for_app
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
 from irritants.referential.models import Administration
@@ -25,17 +25,10 @@ _RECEIVERS = "irritants.notify.tracking_links"
 
 def connect(app: Flask) -> None:
     """Queue the links' mail for each request that found its address, through ``app`` (its database only)."""
-    engine = get_db(app).engine
-
-    def on_links_requested(session: Session, *, report_ids: list[int], **_: Any) -> None:
-        if session.get_bind() is engine:
-            send_links(session, app, report_ids=report_ids)
-
-    app.extensions[_RECEIVERS] = on_links_requested  # the signal holds it weakly: the app keeps it alive
-    events.tracking_links_requested.connect(on_links_requested)
+    connect_for_app(app, events.tracking_links_requested, _RECEIVERS, send_links)
 
 
-def send_links(session: Session, app: Flask, *, report_ids: list[int]) -> None:
+def send_links(session: Session, app: Flask, *, report_ids: list[int], **_: Any) -> None:
     """Queue one mail with the tracking link of each of these reports, oldest first, to their address."""
     rows = session.execute(
         select(
