@@ -39,6 +39,7 @@ DOMAINS = (
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage"),
     Domain("irritants.feedback"),
+    Domain("irritants.conversations"),
     Domain("irritants.clusters", commands="irritants.clusters.cli"),
     Domain("irritants.intake", commands="irritants.intake.cli"),
     Domain("irritants.auth", commands="irritants.auth.cli"),

@@ -123,6 +123,11 @@ class BaseConfig:
     # Per-network limits (IPv4 address, IPv6 /64) on « moi aussi » and on abuse flags.
     RATELIMIT_SUPPORT: Env[str] = "20 per minute;200 per day"
     RATELIMIT_FLAG: Env[str] = "10 per minute;50 per day"
+    # « Lien de suivi perdu »: per network, and per address (its keyed hash), so that nobody floods one mailbox.
+    RATELIMIT_LOST_LINK: Env[str] = "5 per minute;30 per day"
+    RATELIMIT_LOST_LINK_ADDRESS: Env[str] = "3 per hour;6 per day"
+    # A report's author writing on their tracking page (replies, details), per report.
+    RATELIMIT_REPORTER_MESSAGE: Env[str] = "5 per minute;20 per day"
     # API clients' own X-Supporter-Id (not issued by POST /api/v1/supporters) are refused from this date on.
     UNSIGNED_SUPPORTER_SUNSET: Env[dt.date] = dt.date(2027, 3, 3)
 

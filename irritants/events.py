@@ -67,3 +67,11 @@ backlog_item_changed = _events.signal("backlog-item-changed")
 #: flushed: ``report_id``, ``cluster_id``, ``new_cluster`` (True when the report started a new irritant). A
 #: re-clustering of every report sends nothing: it reshapes irritants, it adds no report.
 report_placed = _events.signal("report-placed")
+#: An agent asked a report's author a question (``conversations.services.ask``), in the transaction: ``message_id``,
+#: ``report_id``, ``agent``. The mail that tells the author (with their tracking link) is queued by a receiver.
+question_asked = _events.signal("question-asked")
+
+#: A citizen asked for their tracking links again and the address is known, in the transaction: ``report_ids`` (every
+#: report followed by that address, oldest first). One mail listing them is queued by a receiver; nothing is sent,
+#: and nothing else differs, for an unknown address.
+tracking_links_requested = _events.signal("tracking-links-requested")

@@ -38,6 +38,18 @@ def flag_limit() -> str:
     return current_app.config["RATELIMIT_FLAG"]
 
 
+def lost_link_limit() -> str:
+    return current_app.config["RATELIMIT_LOST_LINK"]
+
+
+def lost_link_address_limit() -> str:
+    return current_app.config["RATELIMIT_LOST_LINK_ADDRESS"]
+
+
+def reporter_message_limit() -> str:
+    return current_app.config["RATELIMIT_REPORTER_MESSAGE"]
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=client_address, default_limits=[])

@@ -3,6 +3,7 @@
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
+from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
@@ -35,6 +36,7 @@ __all__ = [
     "ReplyTemplate",
     "Report",
     "ReportContact",
+    "ReportMessage",
     "ReportVector",
     "ResolutionAnswer",
     "Sprint",

@@ -121,6 +121,7 @@ def clean_database(app: Flask) -> None:
             "pending_notices",
             "support_contacts",
             "supports",
+            "report_messages",
             "report_vectors",
             "report_contacts",
             "reports",

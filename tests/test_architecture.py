@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.moderation",),
     ("irritants.triage",),
     ("irritants.feedback",),
+    ("irritants.conversations",),
     ("irritants.clusters",),
     ("irritants.intake",),
     ("irritants.auth",),

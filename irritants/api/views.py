@@ -9,9 +9,18 @@ from flask import request, url_for
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
 from irritants.api.spec import Blueprint
+from irritants.conversations import services as conversations
+from irritants.conversations.schemas import MessageOutSchema, MessageSchema
 from irritants.db import get_session
 from irritants.errors import IrritantsError
-from irritants.extensions import client_network, limiter, read_limit, submit_limit, support_limit
+from irritants.extensions import (
+    client_network,
+    limiter,
+    read_limit,
+    reporter_message_limit,
+    submit_limit,
+    support_limit,
+)
 from irritants.feedback import services as feedback
 from irritants.feedback.schemas import ResolutionAnswerOutSchema, ResolutionAnswerSchema
 from irritants.intake import services as intake
@@ -20,6 +29,7 @@ from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreatedSchema, ReportPublicSchema
 from irritants.paging import unpaged
 from irritants.referential import services as referential
+from irritants.tokens import hash_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Signalements et référentiels")
 
@@ -111,6 +121,42 @@ def answer_resolution(data: dict[str, Any], token: str) -> Any:
     row = feedback.answer(db, data["answer"], report=intake.report_by_token(db, token))
     db.commit()
     return row, 200, {"Cache-Control": "no-store"}
+
+
+def _token_key() -> str:
+    return hash_token((request.view_args or {}).get("token", ""))
+
+
+@bp.route("/reports/<string:token>/messages", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.response(200, MessageOutSchema(many=True))
+@bp.problem(404, "Aucun signalement pour ce jeton")
+@bp.doc(**unpaged("Les échanges d'un signalement, courts par nature (quelques messages)"))
+def list_messages(token: str) -> Any:
+    """Les échanges d'un signalement avec l'équipe (questions, réponses, précisions), du plus ancien au plus récent."""
+    db = get_session()
+    report = intake.report_by_token(db, token)
+    return conversations.conversation(db, report.id), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/reports/<string:token>/messages", methods=["POST"])
+@limiter.limit(reporter_message_limit, key_func=_token_key)
+@bp.arguments(MessageSchema, example={"body": "Le guichet m'a renvoyé vers le site.", "question": None})
+@bp.response(201, MessageOutSchema)
+@bp.problem(404, "Aucun signalement pour ce jeton")
+@bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
+@bp.problem(429, "Trop de messages pour ce signalement (voir Retry-After)")
+def post_message(data: dict[str, Any], token: str) -> Any:
+    """Répondre à une question de l'équipe (`question` : son identifiant) ou ajouter des précisions (sans `question`).
+
+    Le texte est transmis à l'équipe sans l'adresse de la personne ; les données personnelles qu'il contiendrait sont
+    masquées pour les agents qui ne modèrent pas.
+    """
+    db = get_session()
+    report = intake.report_by_token(db, token)
+    message = conversations.write(db, report, data["body"], question_id=data.get("question"))
+    db.commit()
+    return message, 201, {"Cache-Control": "no-store"}
 
 
 @bp.route("/administrations", methods=["GET"])

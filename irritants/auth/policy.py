@@ -26,6 +26,8 @@ class Action(enum.StrEnum):
     # « Correctif livré »: the one way to « fixed » (target: the irritant; None: "may declare some fix at all").
     DECLARE_FIX = "cluster.fix"
     MODERATE = "report.moderate"  # read raw texts, publish or reject
+    # Ask a report's author a question through the service (target: the irritant; None: "may ask at all").
+    ASK_REPORTER = "report.ask"
     MANAGE_TEMPLATES = "template.manage"
     MANAGE_USERS = "user.manage"
     MANAGE_SQUADS = "squad.manage"  # create a start-up d'État
@@ -122,6 +124,14 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if _owns(agent, target):
             return ALLOW
         return _deny("Ce signalement appartient à un irritant suivi par une autre start-up d'État.")
+    if action == Action.ASK_REPORTER:
+        # Speaking to citizens in the service's name: the product owners who answer for the irritant (those of its
+        # squad; any, while it has none), as for its label and reshaping.
+        if po and (target is None or _owns(agent, target)):
+            return ALLOW
+        if po:
+            return _deny("Cet irritant est suivi par une autre start-up d'État : ses responsables produit interrogent.")
+        return _deny("Seuls les responsables produit posent des questions aux personnes qui ont signalé.")
     if action == Action.MANAGE_TEMPLATES:
         squad_id = getattr(target, "squad_id", None)
         if target is not None and squad_id is not None and squad_id not in agent.squads:

@@ -223,3 +223,14 @@ def report_by_token(session: Session, token: str) -> Report:
     if report is None:
         raise NotFoundError("Aucun signalement ne correspond à ce lien de suivi.")
     return report
+
+
+def reports_followed_by(session: Session, secret_key: str, email: str) -> list[int]:
+    """Ids of the reports followed with this address (through its keyed HMAC), oldest first; reads only."""
+    return list(
+        session.scalars(
+            select(ReportContact.report_id)
+            .where(ReportContact.email_hmac == email_hmac(secret_key, email))
+            .order_by(ReportContact.report_id)
+        )
+    )

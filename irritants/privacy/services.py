@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session
 
 from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support, SupportContact
+from irritants.clusters.services import refresh_one
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.outbox import services as outbox
+from irritants.settings import RankingSettings
 from irritants.status import CLOSED_STATUSES
 from irritants.tokens import email_hmac
+from irritants.triage.workflow import recompute_centroid
 
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
 ERASURE_REASON = "Effacement demandé par la personne (RGPD, article 17)"
@@ -272,3 +275,64 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
         )
     session.expire_all()
     return found
+
+
+WITHDRAWAL_REASON = "Signalement retiré par la personne qui l’avait fait (depuis sa page de suivi)"
+
+
+def withdraw_report(session: Session, report_id: int, *, ranking: RankingSettings) -> int | None:
+    """Delete a report at its author's request, with everything hanging on it (address, conversation, vector):
+    it leaves every count, and its irritant is re-scored. Returns the irritant it was in (None: in none yet).
+
+    Erasure (``erase_citizen``) keeps an anonymised report for the statistics; a withdrawal means the person no
+    longer stands by it, so nothing of it stays but one audit event without personal data.
+    """
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    cluster_id = report.cluster_id
+    audit.record(
+        session,
+        None,
+        "report.withdrawn",
+        "report",
+        report.id,
+        cluster_id=cluster_id,
+        before={"cluster_id": cluster_id, "contact": report.contact is not None},
+        reason=WITHDRAWAL_REASON,
+    )
+    outbox.forget_report(session, report.id)  # its mails, sent or still to send
+    session.execute(delete(Report).where(Report.id == report.id).execution_options(synchronize_session=False))
+    session.expire_all()
+    if cluster_id is not None:
+        cluster = session.get(Cluster, cluster_id)
+        if cluster is not None:
+            if report_id in (cluster.excerpt_report_ids or []):
+                cluster.excerpt_report_ids = [i for i in cluster.excerpt_report_ids if i != report_id]
+            recompute_centroid(session, cluster)
+        refresh_one(session, ranking, cluster_id)
+    return cluster_id
+
+
+def erase_contact(session: Session, report_id: int) -> bool:
+    """Forget a report's follow-up address (the report stays as it is); False when it had none."""
+    erased = session.execute(
+        delete(ReportContact).where(ReportContact.report_id == report_id).execution_options(synchronize_session=False)
+    ).rowcount
+    if not erased:
+        return False
+    outbox.forget_report(session, report_id)  # the messages waiting for that address
+    cluster_id = session.scalar(select(Report.cluster_id).where(Report.id == report_id))
+    audit.record(
+        session,
+        None,
+        "report.contact_erased",
+        "report",
+        report_id,
+        cluster_id=cluster_id,
+        before={"contact": True},
+        after={"contact": False},
+        reason=ERASURE_REASON,
+    )
+    session.expire_all()
+    return True

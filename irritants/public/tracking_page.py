@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from irritants.clusters import services as clusters
 from irritants.clusters.models import Cluster
+from irritants.conversations import services as conversations
 from irritants.db import get_session
 from irritants.feedback import services as feedback
 from irritants.feedback.models import ANSWER_LABELS, Answer
@@ -58,18 +59,27 @@ def question_for(
     return Question(asked, action, current, proposed, back if proposed else None)
 
 
-def private_page(html: str) -> Response:
+def private_page(html: str, status: int = 200) -> Response:
     """A page reached only through a secret link: never kept by a cache, never indexed."""
-    response = current_app.make_response(html)
+    response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 
-def render_tracking(token: str, *, proposed: Answer | None = None) -> Response:
-    """The tracking page of the report whose secret token is ``token`` (404 otherwise)."""
+def render_tracking(
+    token: str,
+    *,
+    proposed: Answer | None = None,
+    message_errors: dict[str, list[str]] | None = None,
+    typed: str = "",
+    status: int = 200,
+) -> Response:
+    """The tracking page of the report whose secret token is ``token`` (404 otherwise); shown again with its errors
+    (``message_errors``, ``typed``) when a message to the team was refused."""
     db = get_session()
     report = intake.report_by_token(db, token)
+    messages = conversations.conversation(db, report.id)
     question = question_for(
         db,
         report.cluster_id,
@@ -82,8 +92,13 @@ def render_tracking(token: str, *, proposed: Answer | None = None) -> Response:
         "intake/tracking.html",
         report=report,
         tracking_token=token,
+        token=token,
         steps=triage.public_steps(db, report),
         cluster=clusters.public_cluster_of(db, report),
         question=question,
+        messages=messages,
+        open_questions=conversations.open_questions(messages),
+        message_errors=message_errors or {},
+        typed=typed,
     )
-    return private_page(html)
+    return private_page(html, status)

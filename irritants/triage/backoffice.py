@@ -34,6 +34,7 @@ from irritants.triage import (
     decisions,
     fixes,
     merges,
+    questions_views,
     splits,
     suggestions,
     suggestions_views,
@@ -404,3 +405,4 @@ def reshape_reports(cluster_id: int) -> Any:
 # The reply templates' pages and the merge suggestions' forms (apart to keep modules short) are on this blueprint too.
 templates_views.add_routes(bp)
 suggestions_views.add_routes(bp, _backlog_response, _cluster_response)
+questions_views.add_routes(bp, _cluster_response)

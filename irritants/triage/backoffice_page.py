@@ -14,6 +14,7 @@ from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.services import administration_names
+from irritants.conversations import services as conversations
 from irritants.feedback import services as feedback
 from irritants.settings import ClusteringSettings, FeedbackSettings
 from irritants.status import StatusKind, allowed_transitions
@@ -31,6 +32,7 @@ SECTIONS = {
     "remodeler": "Fusion, doublon, hors périmètre, indésirable",
     "ressemblances": "Irritants qui se ressemblent",
     "signalements": "Signalements",
+    "questions": "Questions aux personnes",
     "score": "Détail du score",
     "territoires": "Territoires et irritants proches",
     "historique": "Historique",
@@ -46,6 +48,7 @@ SECTION_OF_FORM = {
     "hors-perimetre": "remodeler",
     "indesirable": "remodeler",
     "signalements": "signalements",
+    "questions": "questions",
 }
 
 
@@ -75,6 +78,7 @@ def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
         "route": reshape and StatusKind.NOT_OUR_SCOPE in allowed,
         "spam": reshape and StatusKind.SPAM in allowed,
         "fix": cluster.status in fixes.FIXABLE and bool(decide(agent, Action.DECLARE_FIX, cluster)),
+        "ask": bool(decide(agent, Action.ASK_REPORTER, cluster)),
     }
 
 
@@ -94,6 +98,7 @@ def _forms_shown(
         "hors-perimetre": can["route"],
         "indesirable": can["spam"],
         "signalements": can["reshape"] and bool(reports),
+        "questions": can["ask"],
         **{f"defusion-{other.id}": can["reshape"] for other in merged},
     }
 
@@ -146,6 +151,12 @@ def cluster_context(
     return {
         "cluster": cluster,
         "raw": raw,
+        # Conversations with the reports' authors, and whom a question may reach (never their address).
+        "threads": conversations.threads_of_cluster(session, cluster.id, raw=raw),
+        "askable": conversations.reachable_in_cluster(session, cluster.id) if can["ask"] else [],
+        "reachable_ids": conversations.reachable(
+            session, [r["id"] for r in reports] + [int(i) for i in cluster.excerpt_report_ids or []]
+        ),
         "reports": reports,
         "total_reports": listed.total,
         "page": page,

@@ -67,7 +67,7 @@ def page_height(page) -> int:
     return page.evaluate("document.documentElement.scrollHeight")
 
 
-SECTIONS = ("decisions", "remodeler", "signalements", "score", "territoires", "historique")
+SECTIONS = ("decisions", "remodeler", "signalements", "questions", "score", "territoires", "historique")
 # 14,435 px before the sections (1280 × 900 window, this irritant): ten stacked forms, then every report.
 MAX_HEIGHT = 4000
 

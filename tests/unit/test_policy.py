@@ -128,3 +128,13 @@ def test_a_fix_is_declared_by_the_product_owners_of_the_irritants_squad_and_admi
     for role in ("squad_member", "manager"):
         assert decide(agent(role, squads=(1,)), Action.DECLARE_FIX, OURS).status == 403, role
     assert decide(None, Action.DECLARE_FIX, OURS).status == 401
+
+
+def test_a_reports_author_is_asked_by_the_product_owners_who_answer_for_the_irritant_and_admins_only():
+    po = agent("product_owner", squads=(1,))
+    assert decide(po, Action.ASK_REPORTER, OURS)
+    assert decide(po, Action.ASK_REPORTER, UNASSIGNED)
+    assert decide(po, Action.ASK_REPORTER, THEIRS).status == 403
+    assert decide(agent("admin"), Action.ASK_REPORTER, THEIRS)
+    for role in ("squad_member", "manager"):
+        assert decide(agent(role, squads=(1,)), Action.ASK_REPORTER, OURS).status == 403

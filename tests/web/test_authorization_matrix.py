@@ -24,8 +24,8 @@ from irritants.auth.models import ApiToken, User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
-from irritants.db import Base, get_db
-from irritants.intake.models import Moderation
+from irritants.db import Base, get_db, utcnow
+from irritants.intake.models import Moderation, ReportContact
 from irritants.settings import settings_of
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
@@ -154,6 +154,13 @@ ROUTES = {
         "/agents/irritants/{cluster}/correctif",
         OWNERS,
         lambda w: {"date_livraison": fixes.today().isoformat(), "note_publique": "Les créneaux sont ouverts."},
+    ),
+    # A question to a report's author speaks for the service: the product owners who answer for the irritant.
+    "backoffice.ask_reporter": route(
+        "POST",
+        "/agents/irritants/{cluster}/questions",
+        OWNERS,
+        lambda w: {"signalement": str(w.report), "question": "Depuis quand le site refuse-t-il votre dossier ?"},
     ),
     "backoffice.assign_squad": route(
         "POST", "/agents/irritants/{cluster}/start-up", OWNERS, lambda w: {"squad": str(w.squad_b), "confirm": "1"}
@@ -523,6 +530,12 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         free = make_cluster(s, "Formulaire qui refuse un IBAN valide", reports=2)
         duplicate = make_cluster(s, "Aucun créneau de rendez-vous", reports=2, squad_id=squad_a.id)
         held = make_report(s, cluster=cluster, moderation=Moderation.PENDING, moderation_reasons=["telephone"])
+        s.add(  # its author left an address: agents who may ask them a question can
+            ReportContact(
+                report_id=held.id, email="auteur@example.org", email_hmac="0" * 64, consent_at=utcnow(),
+                purge_after=utcnow() + dt.timedelta(days=365),
+            )
+        )  # fmt: skip
         admin = Agent(users["admin"].id, users["admin"].email, frozenset({"admin"}))
         triage.merge(s, admin, cluster.id, [duplicate.id], ranking=RANKING)
         template = ReplyTemplate(title="Accusé", body="Nous avons bien reçu.", squad_id=squad_a.id)
@@ -570,6 +583,7 @@ SNAPSHOT_QUERIES = {
     "reports": "SELECT id, cluster_id, status, moderation, cluster_locked, abuse_flags FROM reports",
     "supports": "SELECT id, cluster_id FROM supports",
     "events": "SELECT id FROM events",
+    "messages": "SELECT id FROM report_messages",
     "templates": "SELECT id, title, body, squad_id FROM reply_templates",
     "tokens": "SELECT id, revoked_at FROM api_tokens",
     "users": "SELECT id, email, roles, active, session_epoch, password_hash FROM users",
