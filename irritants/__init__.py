@@ -35,7 +35,7 @@ DOMAINS = (
     Domain("irritants.teams", commands="irritants.teams.cli"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
-    Domain("irritants.triage"),
+    Domain("irritants.triage", commands="irritants.triage.cli"),
     Domain("irritants.clusters", commands="irritants.clusters.cli"),
     Domain("irritants.intake", commands="irritants.intake.cli"),
     Domain("irritants.auth", commands="irritants.auth.cli"),

@@ -143,6 +143,8 @@ class BaseConfig:
     PRELOAD_ENCODER: Env[bool] = True
     # A partial JSON object over the defaults, e.g. {"people": 12, "half_life_days": 45} (docs/ranking.md).
     RANKING_WEIGHTS: Env[Weights] = DEFAULT_WEIGHTS
+    # Weeks compared before and after a fix day (fewer when an irritant has less history): docs/fix-effect.md.
+    FIX_EFFECT_WEEKS: Env[Positive] = 8
 
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"

@@ -212,12 +212,20 @@ class LoginSettings:
 
 
 @dataclass(frozen=True)
+class FixEffectSettings:
+    """The fix effect and the regression alarm (FIX_EFFECT_WEEKS: weeks compared on each side of a fix day)."""
+
+    weeks: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
     clustering: ClusteringSettings
     ranking: RankingSettings
     login: LoginSettings
+    fix_effect: FixEffectSettings = FixEffectSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -235,6 +243,7 @@ class Settings:
                 account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
                 max_delay=dt.timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
             ),
+            fix_effect=FixEffectSettings(weeks=config["FIX_EFFECT_WEEKS"]),
         )
 
 
