@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -170,6 +171,46 @@ def figure(found: effect.Effect) -> charts.Figure:
         ("Semaine", "Côté", "Jours observés", "Nouveaux signalements"),
         rows,
     )
+
+
+#: The DSFR badge colour of each verdict.
+BADGES = {
+    effect.Verdict.DROP: "success",
+    effect.Verdict.NO_CHANGE: "info",
+    effect.Verdict.RISE: "warning",
+    effect.Verdict.TOO_EARLY: "new",
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A fix effect as pages show it (``macros/fix_effect.html``): the figures, the chart with its table, a badge."""
+
+    effect: effect.Effect
+    figure: charts.Figure
+    badge: str
+    interval: str
+
+    @property
+    def label(self) -> str:
+        return self.effect.label
+
+
+def shown(session: Session, settings: FixEffectSettings, cluster: Cluster) -> Shown | None:
+    """What the irritant's pages show of its fix effect (None: no fix declared)."""
+    found = fix_effect(session, settings, cluster)
+    if found is None:
+        return None
+    return Shown(found, figure(found), BADGES[found.verdict], interval_fr(found))
+
+
+def shown_for(session: Session, settings: FixEffectSettings, clusters: Iterable[Cluster]) -> dict[int, Shown]:
+    """The fix effects of those irritants that had a fix declared, by id (a squad's pages)."""
+    out = {}
+    for cluster in clusters:
+        if (found := shown(session, settings, cluster)) is not None:
+            out[cluster.id] = found
+    return out
 
 
 def _finite(value: float | None) -> float | None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from irritants import people
+from irritants.clusters import effect as fix_effect
 from irritants.clusters import services as clusters
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
@@ -31,9 +32,12 @@ def cluster_page(cluster_id: int) -> Any:
         flash(f"Cet irritant (n° {cluster_id}) a été regroupé avec celui-ci : « {root.label} ».", "info")
         return redirect(url_for("irritants.cluster_page", cluster_id=root.id), code=302)
     cluster = clusters.get_public_cluster(db, min(cluster_id, 2**31 - 1))
+    settings = settings_of(current_app).fix_effect
     return render_template(
         "triage/cluster.html",
         cluster=cluster,
+        fix_effect=fix_effect.shown(db, settings, cluster),
+        fix_effect_weeks=settings.weeks,
         summary=clusters.cluster_summary(db, cluster),
         excerpts=clusters.public_excerpts(db, cluster),
         squad=squads.squad_of(db, cluster.squad_id),
