@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +18,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.forms import InputSchema
+from irritants.settings import settings_of
 from irritants.squads import backlog
 from irritants.squads import services as squads
 from irritants.squads.models import Squad
@@ -62,7 +63,7 @@ def item_url(squad: Squad, item_id: int, anchor: str | None = None) -> str:
 
 
 def render_squad(agent: Agent, squad: Squad, failure: forms.Failure | None = None, status: int = 200) -> Any:
-    context = board_page.squad_context(get_session(), agent, squad)
+    context = board_page.squad_context(get_session(), agent, squad, settings_of(current_app).fix_effect)
     return render_template("teams/squad.html", failure=failure, **context), status
 
 

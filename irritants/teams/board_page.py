@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from irritants import french
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters import effect as fix_effect
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
+from irritants.settings import FixEffectSettings
 from irritants.squads import backlog, sprint_progress
 from irritants.squads.item_schemas import BACKLOG
 from irritants.squads.models import Squad
@@ -130,8 +132,11 @@ def can(agent: Agent, squad: Squad) -> dict[str, bool]:
     }
 
 
-def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any]:
-    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to."""
+def squad_context(
+    session: Session, agent: Agent, squad: Squad, effect_settings: FixEffectSettings = FixEffectSettings()
+) -> dict[str, Any]:
+    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to, the effect
+    of the fixes of its irritants."""
     sprints = list(backlog.list_sprints(session, squad.id, page=1, page_size=LIST_MAX).items)
     sprint = current_sprint(sprints)
     board: dict[ItemState, list[Card]] = {state: [] for state in ItemState}
@@ -142,6 +147,7 @@ def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any
     product = backlog.list_items(session, squad.id, page=1, page_size=LIST_MAX, backlog_only=True)
     open_sprints = sorted((s for s in sprints if s.state != SprintState.CLOSED), key=lambda s: s.number)
     choices = [(s.id, f"Sprint {s.number} ({SPRINT_STATE_LABELS[s.state]})") for s in open_sprints]
+    owned = triage.squad_irritants(session, squad.id)
     return {
         "squad": squad,
         "phase": phase_label(squad.phase),
@@ -154,7 +160,8 @@ def squad_context(session: Session, agent: Agent, squad: Squad) -> dict[str, Any
         "moves": MOVES,
         "product_backlog": _cards(session, list(product.items)),
         "backlog_total": product.total,
-        "owned": triage.squad_irritants(session, squad.id),
+        "owned": owned,
+        "fix_effects": fix_effect.shown_for(session, effect_settings, [row.cluster for row in owned]),
         "can": can(agent, squad),
         "status_labels": STATUS_LABELS_AGENT,
         "sprint_state_labels": SPRINT_STATE_LABELS,

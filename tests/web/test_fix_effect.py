@@ -11,7 +11,7 @@ from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.french import PARIS, today
 from irritants.status import StatusKind
-from tests.conftest import make_cluster, make_report
+from tests.conftest import make_cluster, make_report, make_squad
 
 S = StatusKind
 
@@ -25,16 +25,20 @@ def irritants(app):
     """A fix 9 weeks ago with 2 reports a week before and none after; an irritant never fixed; one merged into it."""
     fixed_on = today() - dt.timedelta(weeks=9)
     with get_db(app).session_scope() as s:
-        fixed = make_cluster(s, "Rendez-vous introuvables en préfecture", reports=0, status=S.FIXED, fixed_on=fixed_on)
+        squad = make_squad(s, "Rendez-vous préfecture")
+        fixed = make_cluster(
+            s, "Rendez-vous introuvables en préfecture", reports=0, status=S.FIXED, fixed_on=fixed_on, squad_id=squad.id
+        )
         for week in range(1, 9):
             for day in (1, 4):
                 when = noon(fixed_on - dt.timedelta(weeks=week) + dt.timedelta(days=day))
                 make_report(s, cluster=fixed, created_at=when, description=f"Toujours rien, semaine {week}.")
         fixed.size = fixed.people = 16
+        fixed.fixed_at = noon(fixed_on)
         open_one = make_cluster(s, "Formulaire qui refuse un IBAN valide", reports=1)
         merged = make_cluster(s, "Créneaux introuvables", reports=0, status=S.DUPLICATE, duplicate_of_id=fixed.id)
         s.commit()
-        return {"fixed": fixed.id, "open": open_one.id, "merged": merged.id, "fixed_on": fixed_on}
+        return {"fixed": fixed.id, "open": open_one.id, "merged": merged.id, "fixed_on": fixed_on, "squad": squad}
 
 
 def test_the_api_gives_the_weeks_the_ratio_its_interval_and_the_verdict(client, irritants):
@@ -106,3 +110,20 @@ def test_fix_effect_weeks_setting_changes_the_window(make_app, irritants):
     assert [w["side"] for w in body["weeks"]] == ["before"] * 3 + ["after"] * 3
     with get_db(client.application).session_scope() as s:
         assert s.get(Cluster, irritants["fixed"]).fixed_on == irritants["fixed_on"]
+
+
+def test_the_agents_irritant_page_shows_the_fix_effect(client, irritants, login):
+    login("squad_member", squads=[irritants["squad"]])
+    page = client.get(f"/agents/irritants/{irritants['fixed']}").get_data(as_text=True)
+    assert 'id="effet-correctif-verdict">baisse nette</span>' in page
+    assert 'id="effet-correctif-graphique"' in page and 'id="effet-correctif-tableau"' in page
+
+
+def test_the_squad_pages_give_each_fix_its_verdict_and_ratio(client, irritants, login):
+    fixed = irritants["fixed"]
+    public = client.get("/startups/rendez-vous-préfecture").get_data(as_text=True)
+    assert f'<span id="effet-correctif-{fixed}">Effet : <span class="fr-badge fr-badge--sm fr-badge--success">' in public
+    assert "baisse nette" in public and "rapport des signalements hebdomadaires après/avant : 0 (" in public
+    login("squad_member", squads=[irritants["squad"]])
+    board = client.get("/agents/equipes/rendez-vous-préfecture").get_data(as_text=True)
+    assert f'<td id="effet-correctif-{fixed}"><span class="fr-badge fr-badge--sm fr-badge--success">baisse nette' in board
