@@ -164,10 +164,16 @@ def figure(found: effect.Effect) -> charts.Figure:
         ]
         for w in weeks
     ]
+    before_counts = ", ".join(charts.number_fr(w.count) for w in found.series.before) or "aucune semaine observée"
+    after_counts = ", ".join(charts.number_fr(w.count) for w in found.series.after) or "aucune semaine observée"
+    said = (
+        f"Nouveaux signalements par semaine, correctif livré le {day_fr(found.series.fixed_on)}. Avant : "
+        f"{before_counts}. Après : {after_counts}."
+    )
     return charts.Figure(
         chart,
         "Signalements reçus chaque semaine, avant et après le correctif",
-        summary_fr(found),
+        said,
         ("Semaine", "Côté", "Jours observés", "Nouveaux signalements"),
         rows,
     )
@@ -190,6 +196,7 @@ class Shown:
     figure: charts.Figure
     badge: str
     interval: str
+    summary: str
 
     @property
     def label(self) -> str:
@@ -201,7 +208,7 @@ def shown(session: Session, settings: FixEffectSettings, cluster: Cluster) -> Sh
     found = fix_effect(session, settings, cluster)
     if found is None:
         return None
-    return Shown(found, figure(found), BADGES[found.verdict], interval_fr(found))
+    return Shown(found, figure(found), BADGES[found.verdict], interval_fr(found), summary_fr(found))
 
 
 def shown_for(session: Session, settings: FixEffectSettings, clusters: Iterable[Cluster]) -> dict[int, Shown]:

@@ -124,7 +124,7 @@ def test_the_squad_pages_give_each_fix_its_verdict_and_ratio(client, irritants, 
     public = client.get("/startups/rendez-vous-préfecture").get_data(as_text=True)
     badge = '<span class="fr-badge fr-badge--sm fr-badge--success">'
     assert f'<span id="effet-correctif-{fixed}">Effet : {badge}' in public
-    assert "baisse nette" in public and "rapport des signalements hebdomadaires après/avant : 0 (" in public
+    assert "baisse nette" in public and "— rapport des signalements hebdomadaires après/avant : 0 (" in public
     login("squad_member", squads=[irritants["squad"]])
     board = client.get("/agents/equipes/rendez-vous-préfecture").get_data(as_text=True)
     assert f'<td id="effet-correctif-{fixed}">{badge}baisse nette' in board
