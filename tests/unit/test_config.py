@@ -14,6 +14,7 @@ from irritants.ranking import SeverityFactors, Weights
 from irritants.settings import (
     ClusteringEncoder,
     ClusteringSettings,
+    FixEffectSettings,
     JobsMode,
     LoginSettings,
     RankingSettings,
@@ -31,7 +32,7 @@ VARIABLES = {
     "AGENT_SESSION_HOURS",
     "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "LOGIN_ACCOUNT_MAX_FAILURES", "RATELIMIT_LOGIN",
     "API_TOKEN_DEFAULT_DAYS", "PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET",
-    "PROCONNECT_SCOPES",
+    "PROCONNECT_SCOPES", "FIX_EFFECT_WEEKS",
 }  # fmt: skip
 
 
@@ -62,6 +63,7 @@ def test_each_setting_is_declared_once_with_a_type_and_every_variable_is_kept():
         ("PRELOAD_ENCODER", "false", False),
         ("PROXY_FIX_COUNT", "2", 2),
         ("CLUSTERING_SEED", " 7 ", 7),
+        ("FIX_EFFECT_WEEKS", "12", 12),
         ("FORM_MIN_FILL_SECONDS", "1.5", 1.5),
         ("FORM_MIN_FILL_SECONDS", "2", 2.0),
         ("RATELIMIT_SUBMIT", "3 per minute", "3 per minute"),
@@ -91,6 +93,7 @@ def test_a_variable_is_read_by_the_type_of_its_setting(monkeypatch, name, raw, e
         ("PROXY_FIX_COUNT", "1.5", "nombre entier"),
         ("PROXY_FIX_COUNT", "-1", "au moins 0"),
         ("LOGIN_MAX_FAILURES", "0", "au moins 1"),
+        ("FIX_EFFECT_WEEKS", "0", "au moins 1"),
         ("FORM_MIN_FILL_SECONDS", "vite", "nombre"),
         ("FORM_MIN_FILL_SECONDS", "nan", "fini"),
         ("UNSIGNED_SUPPORTER_SUNSET", "03/03/2027", "AAAA-MM-JJ"),
@@ -149,8 +152,16 @@ def test_overrides_are_converted_and_checked_like_variables():
 
 def test_the_settings_objects_are_typed_and_frozen():
     settings = Settings.from_config(
-        load_config({"RANKING_WEIGHTS": '{"people": 12}', "LOGIN_LOCK_MINUTES": 20, "EMBEDDING_THREADS": 2})
+        load_config(
+            {
+                "RANKING_WEIGHTS": '{"people": 12}',
+                "LOGIN_LOCK_MINUTES": 20,
+                "EMBEDDING_THREADS": 2,
+                "FIX_EFFECT_WEEKS": 6,
+            }
+        )
     )
+    assert settings.fix_effect == FixEffectSettings(weeks=6)
     assert settings.clustering == ClusteringSettings(encoder=ClusteringEncoder.TFIDF, seed=42, embedding_threads=2)
     assert settings.ranking == RankingSettings(weights=Weights(people=12))
     assert settings.login == LoginSettings(max_failures=5, account_max_failures=20, max_delay=dt.timedelta(minutes=20))
