@@ -109,6 +109,12 @@ def list_clusters(args: dict[str, Any]) -> Any:
     return listed.map(lambda c: clusters.cluster_summary(db, c))
 
 
+def _merged_into_doc(description: str, location: str) -> Any:
+    """The 302 of a resource of an irritant merged into another, in the OpenAPI document."""
+    headers = {"Location": {"description": location, "schema": {"type": "string"}}}
+    return bp.alt_response(302, schema=MergedIntoSchema, description=description, headers=headers)
+
+
 def _merged_into(root_id: int, endpoint: str) -> Any:
     """302 to the same resource of the irritant that now holds this one (a merge can be undone: not a 301)."""
     response = jsonify({"merged_into": root_id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root_id}."})
@@ -120,12 +126,10 @@ def _merged_into(root_id: int, endpoint: str) -> Any:
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ClusterDetailSchema)
-@bp.alt_response(
-    302,
-    schema=MergedIntoSchema,
-    description="Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
+@_merged_into_doc(
+    "Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
     "(302 et non 301, car une fusion peut être annulée)",
-    headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
+    "/api/v1/clusters/<merged_into>",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
@@ -190,11 +194,9 @@ class FixEffectSchema(ma.Schema):
 @bp.route("/clusters/<int:cluster_id>/fix-effect", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, FixEffectSchema)
-@bp.alt_response(
-    302,
-    schema=MergedIntoSchema,
-    description="Irritant regroupé avec un autre : Location donne l'effet du correctif de celui qui le regroupe",
-    headers={"Location": {"description": "/api/v1/clusters/<merged_into>/fix-effect", "schema": {"type": "string"}}},
+@_merged_into_doc(
+    "Irritant regroupé avec un autre : Location donne l'effet du correctif de celui qui le regroupe",
+    "/api/v1/clusters/<merged_into>/fix-effect",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
 def get_fix_effect(cluster_id: int) -> Any:
