@@ -1,17 +1,20 @@
-"""The fix effect over HTTP: GET /api/v1/clusters/<id>/fix-effect (shape, 404, an irritant never fixed, a merged one)
-and the public irritant page's chart with its table."""
+"""The fix effect over HTTP: GET /api/v1/clusters/<id>/fix-effect (shape, 404, an irritant never fixed, a merged one),
+the irritant's pages (chart and table), the squad pages, and a regression as citizens read it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.french import PARIS, today
+from irritants.intake.models import Report
+from irritants.intake.services import derive_tracking_token
 from irritants.status import StatusKind
-from tests.conftest import make_cluster, make_report, make_squad
+from tests.conftest import TEST_SECRET, make_cluster, make_report, make_squad
 
 S = StatusKind
 
@@ -128,3 +131,24 @@ def test_the_squad_pages_give_each_fix_its_verdict_and_ratio(client, irritants, 
     login("squad_member", squads=[irritants["squad"]])
     board = client.get("/agents/equipes/rendez-vous-préfecture").get_data(as_text=True)
     assert f'<td id="effet-correctif-{fixed}">{badge}baisse nette' in board
+
+
+def test_a_regression_marked_by_the_alarm_is_what_citizens_read_on_their_tracking_page(app, client, irritants):
+    fixed_on = irritants["fixed_on"]
+    with get_db(app).session_scope() as s:
+        cluster = s.get(Cluster, irritants["fixed"])
+        # 8 weeks at 2 a week before the fix, then 9 in each of the last two complete weeks.
+        for week in (7, 8):
+            for n in range(9):
+                when = noon(fixed_on + dt.timedelta(weeks=week, days=n % 7))
+                make_report(s, cluster=cluster, created_at=when, description=f"Le blocage est revenu ({week}, {n}).")
+        report = s.scalars(select(Report).where(Report.cluster_id == cluster.id).limit(1)).one()
+        token = derive_tracking_token(TEST_SECRET, report.token_seed)
+        s.commit()
+    result = app.test_cli_runner().invoke(args=["check-regressions"])
+    assert f"n° {irritants['fixed']}" in result.output
+    page = client.get(f"/suivi/{token}").get_data(as_text=True)
+    assert "Réapparu après correction" in page
+    assert f"plus nombreux qu’avant le correctif livré le {fixed_on:%d/%m/%Y}" in page
+    public = client.get(f"/irritants/{irritants['fixed']}").get_data(as_text=True)
+    assert 'id="statut-irritant"><span class="fr-sr-only">Statut : </span>Réapparu après correction' in public
