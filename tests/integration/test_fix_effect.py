@@ -16,6 +16,7 @@ from irritants.clusters import effect as fix_effect
 from irritants.clusters.models import Cluster
 from irritants.effect import Side, Verdict
 from irritants.french import PARIS
+from irritants.french import today as paris_today
 from irritants.intake.models import Report
 from irritants.settings import FixEffectSettings
 from irritants.status import StatusKind
@@ -151,5 +152,20 @@ def test_check_regressions_command_prints_what_it_marked(app, session, runner):
     assert f"1 irritant marqué « réapparu » : n° {back.id}." in result.output
     again = runner.invoke(args=["check-regressions", "--today", today])
     assert "Aucun irritant corrigé n’est réapparu." in again.output
+    session.expire_all()
+    assert session.get(Cluster, back.id).status == S.REGRESSED
+
+
+def test_the_daily_job_marks_in_its_own_transaction_and_is_idempotent(app, session):
+    from irritants.triage import jobs as triage_jobs
+
+    fixed_on = paris_today() - dt.timedelta(weeks=4, days=2)  # the job checks as of today in France
+    back = fixed_cluster(session, "Rendez-vous introuvables en préfecture", fixed_on=fixed_on)
+    for week, count in ((-4, 1), (-3, 1), (-2, 1), (-1, 1), (2, 6), (3, 6)):
+        start = fixed_on + dt.timedelta(weeks=week)
+        reports_on(session, back, *(start + dt.timedelta(days=d) for d in range(count)))
+    session.commit()
+    assert triage_jobs.check_regressions(app) == 1
+    assert triage_jobs.check_regressions(app) == 0
     session.expire_all()
     assert session.get(Cluster, back.id).status == S.REGRESSED
