@@ -33,6 +33,7 @@ DOMAINS = (
     Domain("irritants.pages"),
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
+    Domain("irritants.notify"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage", commands="irritants.triage.cli"),
@@ -41,6 +42,7 @@ DOMAINS = (
     Domain("irritants.auth", commands="irritants.auth.cli"),
     Domain("irritants.squads"),
     Domain("irritants.referential", commands="irritants.referential.cli"),
+    Domain("irritants.outbox", commands="irritants.outbox.cli"),
     Domain("irritants.audit"),
 )
 APP_COMMANDS = "irritants.commands"  # db upgrade, setup: the app's own, over every domain

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from irritants.settings import (
     check,
     declarations_of,
     parse,
+    parse_smtp_url,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +148,16 @@ class BaseConfig:
     # Weeks compared before and after a fix day (fewer when an irritant has less history): docs/fix-effect.md.
     FIX_EFFECT_WEEKS: Env[Positive] = 8
 
+    # Outgoing mail (irritants/outbox): smtp://user:password@host:port, smtps://…, ?starttls=1. Unset: mails are
+    # written as .eml files into MAIL_DIR (default: <INSTANCE_PATH>/mails) for a developer to read.
+    SMTP_URL: Env[str | None] = None
+    MAIL_FROM: Env[str] = "Irritants <ne-pas-repondre@irritants.localhost>"
+    MAIL_DIR: Env[str | None] = None
+    # Status messages to one address within this many minutes go out as one mail.
+    MAIL_GROUP_MINUTES: Env[Count] = 0
+    # Absolute base of the links in messages (e.g. https://irritants.beta.gouv.fr); required in production with SMTP.
+    PUBLIC_URL: Env[str | None] = None
+
     SERVICE_NAME: str = "Irritants"
     SERVICE_TAGLINE: str = "Signaler ce qui bloque dans vos démarches administratives"
     TESTING: bool = False
@@ -154,6 +166,8 @@ class BaseConfig:
 
 class DevelopmentConfig(BaseConfig):
     """Local development: SQLite, readable errors."""
+
+    PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class TestingConfig(BaseConfig):
@@ -171,6 +185,9 @@ class TestingConfig(BaseConfig):
     RATELIMIT_ENABLED = False
     # Each test app counts alone (a test that switches limits on must not share counters with another).
     RATELIMIT_STORAGE_URI = "memory://"
+    PUBLIC_URL = "http://irritants.test"
+    # Never a developer's instance folder (the suite points each run at a folder of its own).
+    MAIL_DIR = str(Path(tempfile.gettempdir()) / "irritants-test-mails")
 
 
 class ProductionConfig(BaseConfig):
@@ -179,6 +196,7 @@ class ProductionConfig(BaseConfig):
     FORCE_HTTPS = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    MAIL_GROUP_MINUTES = 15
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {
@@ -233,6 +251,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["REMEMBER_COOKIE_DURATION"] = settings["PERMANENT_SESSION_LIFETIME"]
     if "REMEMBER_COOKIE_SECURE" not in explicit:
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    _check_mail(settings, env_name)
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
         raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")
     if settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
@@ -240,6 +259,22 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # code (a cookie signed with the published constant would open every back-office page).
         settings["SECRET_KEY"] = instance_secret(Path(settings["INSTANCE_PATH"]))
     return settings
+
+
+def _check_mail(settings: dict[str, Any], env_name: str) -> None:
+    """The SMTP URL must parse (the message never repeats it: it may hold a password); production mail needs the
+    public address that links in messages point to."""
+    if settings["SMTP_URL"]:
+        try:
+            parse_smtp_url(settings["SMTP_URL"])
+        except ValueError as exc:
+            raise ConfigurationError(f"{ENV_PREFIX}SMTP_URL invalide : {exc}") from None
+    if settings["PUBLIC_URL"] is None:
+        if env_name == "production" and settings["SMTP_URL"]:
+            raise ConfigurationError(f"{ENV_PREFIX}PUBLIC_URL doit être défini pour envoyer des messages (liens).")
+        settings["PUBLIC_URL"] = DevelopmentConfig.PUBLIC_URL
+    elif not settings["PUBLIC_URL"].startswith(("http://", "https://")):
+        raise ConfigurationError(f"{ENV_PREFIX}PUBLIC_URL invalide : adresse http(s)://… attendue")
 
 
 def instance_secret(folder: Path) -> str:

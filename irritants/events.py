@@ -4,10 +4,11 @@ The mail outbox, webhooks, dashboards' caches (later issues) subscribe here; tri
 them. Each event is a blinker signal; a receiver connects to any sender (``event.connect(receiver)``) or, for one
 app, filters on what it is given. Two kinds:
 
-- **in the transaction** (every event but ``report_accepted``): sent by the service that made the change, once it
-  is flushed, with ``session`` as the sender. A receiver that writes (an outbox row, say) writes in that session:
-  committed with the change, or rolled back with it — never a mail about a decision that did not happen. Receivers
-  must not commit, and should not do slow work (a request waits): record it and let a job do it.
+- **in the transaction** (every event but ``report_accepted`` and ``reports_imported``): sent by the service that
+  made the change, once it is flushed, with ``session`` as the sender. A receiver that writes (an outbox row, say)
+  writes in that session: committed with the change, or rolled back with it — never a mail about a decision that did
+  not happen. Receivers must not commit, and should not do slow work (a request waits): record it and let a job do
+  it.
 - **after the commit**: ``report_accepted`` (sent by intake's boundary, ``intake/accept.py``) and
   ``reports_imported`` (sent by ``irritants import``), with the app as the sender, because their receiver
   (clustering) does or wakes work that must find the committed rows.
@@ -21,6 +22,11 @@ from __future__ import annotations
 from blinker import Namespace
 
 _events = Namespace()
+
+#: A new report inserted by the form or the API (never a replay, never an import), in its transaction: ``report_id``,
+#: ``reference`` and ``tracking_token`` (the secret of its tracking link: never log it). The acknowledgement mail
+#: listens (``irritants.notify``), so it is queued with the report or not at all.
+report_submitted = _events.signal("report-submitted")
 
 #: After the commit of a new report (never for a replay): sender the app; ``report_id``.
 report_accepted = _events.signal("report-accepted")

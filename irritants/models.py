@@ -5,6 +5,8 @@ from irritants.auth.models import ApiToken, User
 from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
+from irritants.jobs import PeriodicRun
+from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
@@ -22,6 +24,9 @@ __all__ = [
     "Cluster",
     "DismissedPair",
     "Event",
+    "OutboxAttempt",
+    "OutboxMessage",
+    "PeriodicRun",
     "Procedure",
     "ReplyTemplate",
     "Report",

@@ -16,9 +16,11 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
 
@@ -211,6 +213,77 @@ class LoginSettings:
     max_delay: dt.timedelta
 
 
+SMTP_TIMEOUT_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes (IRRITANTS_SMTP_URL: ``smtp://user:password@host:port``, ``smtps://…``, ``?starttls=1``)."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ssl: bool = False
+    """SMTPS: TLS from the first byte (``smtps://``, port 465 by default)."""
+    starttls: bool = False
+    """STARTTLS on a plain connection (``?starttls=1``)."""
+    timeout: float = SMTP_TIMEOUT_SECONDS
+
+    def __str__(self) -> str:
+        # What logs and messages may show: never the password.
+        scheme = "smtps" if self.ssl else "smtp"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}{'?starttls=1' if self.starttls else ''}"
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """The SMTP server of an URL; ValueError in French (without the password) when it does not fit."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("adresse smtp://… ou smtps://… attendue")
+    if not parts.hostname:
+        raise ValueError("nom du serveur SMTP manquant (smtp://hote:port)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("port SMTP invalide") from None
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"starttls", "timeout"}
+    if unknown:
+        raise ValueError(f"paramètre inconnu : {', '.join(sorted(unknown))} (seuls starttls et timeout)")
+    starttls = query.get("starttls", ["0"])[-1].lower() in _TRUE
+    if starttls and parts.scheme == "smtps":
+        raise ValueError("starttls n’a pas de sens avec smtps:// (déjà chiffré)")
+    try:
+        timeout = float(query.get("timeout", [SMTP_TIMEOUT_SECONDS])[-1])
+    except ValueError:
+        raise ValueError("timeout : nombre de secondes attendu") from None
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if parts.scheme == "smtps" else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        ssl=parts.scheme == "smtps",
+        starttls=starttls,
+        timeout=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """How messages leave (SMTP_URL, MAIL_FROM, MAIL_DIR, MAIL_GROUP_MINUTES, PUBLIC_URL)."""
+
+    smtp: SmtpServer | None
+    """None: mails are written as ``.eml`` files into ``mail_dir`` (development)."""
+    mail_from: str
+    mail_dir: Path
+    group_minutes: int
+    """Status messages to one address within this many minutes go out as one."""
+    public_url: str
+    """Absolute base of the links in messages, without a trailing slash."""
+
+
 @dataclass(frozen=True)
 class FixEffectSettings:
     """The fix effect and the regression alarm (FIX_EFFECT_WEEKS: weeks compared on each side of a fix day)."""
@@ -225,6 +298,7 @@ class Settings:
     clustering: ClusteringSettings
     ranking: RankingSettings
     login: LoginSettings
+    outbox: OutboxSettings
     fix_effect: FixEffectSettings = FixEffectSettings()
 
     @classmethod
@@ -242,6 +316,13 @@ class Settings:
                 max_failures=config["LOGIN_MAX_FAILURES"],
                 account_max_failures=config["LOGIN_ACCOUNT_MAX_FAILURES"],
                 max_delay=dt.timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+            ),
+            outbox=OutboxSettings(
+                smtp=parse_smtp_url(config["SMTP_URL"]) if config["SMTP_URL"] else None,
+                mail_from=config["MAIL_FROM"],
+                mail_dir=Path(config["MAIL_DIR"] or Path(config["INSTANCE_PATH"]) / "mails"),
+                group_minutes=config["MAIL_GROUP_MINUTES"],
+                public_url=config["PUBLIC_URL"].rstrip("/"),
             ),
             fix_effect=FixEffectSettings(weeks=config["FIX_EFFECT_WEEKS"]),
         )

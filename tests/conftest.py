@@ -67,20 +67,30 @@ def _fresh_postgres_database(base: str) -> tuple[str, Any]:
     return parsed.set(database=name).render_as_string(hide_password=False), drop
 
 
+@pytest.fixture(scope="session")
+def mail_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where test apps without an SMTP server write their mails (never a developer's instance folder)."""
+    return str(tmp_path_factory.mktemp("mails"))
+
+
+def app_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+    """The configuration of a test app on the test database, with overrides."""
+    return {
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "SERVER_NAME": "irritants.test",
+        **overrides,
+    }
+
+
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[Any]:
+def make_app(database_url: str, mail_dir: str) -> Iterator[Any]:
     """Factory of apps on the test database, with config overrides; cleans reports after the test."""
     apps: list[Flask] = []
 
     def factory(**overrides: Any) -> Flask:
-        config = {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": TEST_SECRET,
-            "SERVER_NAME": "irritants.test",
-        }
-        config.update(overrides)
-        app = create_app(config)
+        app = create_app(app_config(database_url, **{"MAIL_DIR": mail_dir, **overrides}))
         apps.append(app)
         return app
 
@@ -88,14 +98,18 @@ def make_app(database_url: str) -> Iterator[Any]:
     if apps:
         for app in apps:
             jobs.stop(app)  # a background thread must not write while the tables are cleaned nor outlive the engine
-        _clean(apps[0])
+        clean_database(apps[0])
     for app in apps:
         get_db(app).dispose()
 
 
-def _clean(app: Flask) -> None:
+def clean_database(app: Flask) -> None:
+    """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
+            "outbox_attempts",
+            "outbox_messages",
+            "periodic_runs",
             "backlog_item_changes",
             "backlog_item_clusters",
             "backlog_items",
@@ -118,6 +132,9 @@ def _clean(app: Flask) -> None:
             "squads",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+_clean = clean_database  # the name tests imported it by
 
 
 @pytest.fixture
@@ -251,3 +268,22 @@ def sign_in(client: FlaskClient, user: Any) -> None:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["login_at"] = sess["seen_at"] = time.time()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 for the whole test session: ``smtp.recorder`` (messages, ``refuse``) and
+    ``smtp.url`` (give it as ``SMTP_URL``). Each test clears the recorder through ``smtp_recorder``."""
+    from types import SimpleNamespace
+
+    from tests.smtp_server import smtp_server
+
+    with smtp_server() as (recorder, url):
+        yield SimpleNamespace(recorder=recorder, url=url)
+
+
+@pytest.fixture
+def smtp_recorder(smtp: Any) -> Any:
+    """The session's SMTP server, emptied for this test."""
+    smtp.recorder.clear()
+    return smtp.recorder

@@ -30,6 +30,7 @@ WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models"
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
     ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
+    ("irritants.notify",),
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),
@@ -37,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.intake",),
     ("irritants.auth",),
     ("irritants.squads",),
+    ("irritants.outbox",),
     ("irritants.audit", "irritants.referential"),
     (
         "irritants.accesslog",

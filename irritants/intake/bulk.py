@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
-from irritants.intake.services import derive_tracking_token, email_hmac, new_reference
+from irritants.intake.services import derive_tracking_token, new_reference
 from irritants.referential.models import Administration, Channel, Procedure, Territory
-from irritants.tokens import hash_token
+from irritants.tokens import email_hmac, hash_token
 
 BATCH_SIZE = 2000
 

@@ -15,13 +15,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from irritants import events
 from irritants.db import utcnow
 from irritants.errors import IdempotencyConflict, NotFoundError, ValidationFailed
 from irritants.intake.models import Report, ReportContact, Source
 from irritants.intake.moderation import initial_moderation
 from irritants.referential import cache
 from irritants.status import StatusKind
-from irritants.tokens import hash_token
+from irritants.tokens import email_hmac, hash_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud over the phone
 TOKEN_MAX_LENGTH = 64
@@ -50,12 +51,6 @@ def derive_tracking_token(secret_key: str, token_seed: str) -> str:
     """The secret tracking token (256 bits) derived from the report's random seed and the app secret."""
     digest = hmac.new(secret_key.encode(), f"tracking-token:{token_seed}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def email_hmac(secret_key: str, email: str) -> str:
-    """Keyed HMAC of a normalised email, for de-duplication without reading addresses."""
-    key = hashlib.sha256(f"email-hmac:{secret_key}".encode()).digest()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def fingerprint(data: dict[str, Any]) -> str:
@@ -193,6 +188,7 @@ def submit_report(
         if contact:
             session.connection().execute(insert(ReportContact.__table__).values(report_id=report_id, **contact))
         token = derive_tracking_token(secret_key, values["token_seed"])
+        events.report_submitted.send(session, report_id=report_id, reference=values["reference"], tracking_token=token)
         return Submission(report_id, values["reference"], token, StatusKind.NEW, now, created=True)
     raise RuntimeError("could not allocate a unique report reference")
 

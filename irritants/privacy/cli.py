@@ -35,10 +35,12 @@ def _moment(value: str | None) -> dt.datetime:
 @with_appcontext
 def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
     """Delete follow-up emails past retention: their own date, or PERSONAL_DATA_RETENTION_MONTHS after the
-    irritant closed; the originals of texts masked by moderators as long after; idle sign-in counters; the network
-    hashes of supports and flags after SOURCE_RETENTION_DAYS. Idempotent: run it daily."""
+    irritant closed (with their mails); the originals of texts masked by moderators as long after; idle sign-in
+    counters; the network hashes of supports and flags after SOURCE_RETENTION_DAYS; mails sent or given up more than
+    30 days ago. Idempotent: run it daily."""
     from irritants.auth import throttle
     from irritants.moderation import services as moderation
+    from irritants.outbox import services as outbox
     from irritants.privacy import services as privacy
 
     now = _moment(now_value)
@@ -64,6 +66,7 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
         originals = moderation.purge_masked_originals(session, cutoff=plan.cutoff)
         counters = throttle.forget_idle(session, now)
         sources = privacy.erase_sources(session, now=now, retention_days=days)
+        messages = outbox.purge_delivered(session, before=now - outbox.DELIVERED_RETENTION)
         session.commit()
     click.echo(f"{plural(deleted, 'adresse supprimée', 'adresses supprimées')} ({detail}).")
     click.echo(
@@ -75,6 +78,10 @@ def purge_personal_data(dry_run: bool, now_value: str | None) -> None:
         f"{agree(counters, 'supprimé', 'supprimés')} (sans échec depuis 24 heures)."
     )
     click.echo(f"{_sources(sources, days)} {agree(sources, 'effacée', 'effacées')}.")
+    click.echo(
+        f"{plural(messages, 'message', 'messages')} {agree(messages, 'envoyé ou abandonné', 'envoyés ou abandonnés')} "
+        f"depuis plus de {outbox.DELIVERED_RETENTION.days} jours {agree(messages, 'supprimé', 'supprimés')}."
+    )
 
 
 def _sources(n: int, days: int) -> str:
@@ -125,7 +132,8 @@ def erase_citizen(email: str, dry_run: bool) -> None:
         f"{plural(found.contacts, 'adresse supprimée', 'adresses supprimées')}, "
         f"{number(found.supports)} « C’est aussi mon cas » {agree(found.supports, 'supprimé', 'supprimés')}, "
         f"{plural(found.abuse_flags, 'signalement', 'signalements')} de contenu abusif "
-        f"{agree(found.abuse_flags, 'supprimé', 'supprimés')}"
+        f"{agree(found.abuse_flags, 'supprimé', 'supprimés')}, "
+        f"{plural(found.messages, 'message', 'messages')} {agree(found.messages, 'supprimé', 'supprimés')}"
     )
     if dry_run:
         click.echo(f"Simulation : seraient effacés {what}. Rien n’a été modifié.")

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support
 from irritants.intake.models import AbuseFlag, Report, ReportContact
-from irritants.intake.services import email_hmac
+from irritants.outbox import services as outbox
 from irritants.status import CLOSED_STATUSES
+from irritants.tokens import email_hmac
 
 ERASED_TEXT = "[Texte supprimé à la demande de la personne qui l’avait écrit]"
 ERASURE_REASON = "Effacement demandé par la personne (RGPD, article 17)"
@@ -76,6 +77,7 @@ def purge(session: Session, plan: PurgePlan, *, progress: Callable[[int], object
         deleted += session.execute(
             delete(ReportContact).where(ReportContact.report_id.in_(batch)).execution_options(synchronize_session=False)
         ).rowcount
+        outbox.forget_reports(session, batch)  # their mails, sent or still to send, go with the address
         if progress is not None:
             progress(len(batch))
     if deleted:
@@ -127,6 +129,7 @@ class Erasure:
     supports: int = 0
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
+    messages: int = 0
 
 
 def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure, set[str]]:
@@ -167,6 +170,9 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     could link the report to a request are removed. One audit event per report, without the email.
     """
     found, keys = plan_erasure(session, secret_key, email)
+    # Mails to the address or about its reports, sent or still to send (a « moi aussi » mail needs no report).
+    found.messages = outbox.forget_address(session, email, recipient_key=email_hmac(secret_key, email))
+    found.messages += outbox.forget_reports(session, found.report_ids)
     if not found.report_ids:
         return found
     session.execute(

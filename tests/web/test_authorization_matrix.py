@@ -12,25 +12,36 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from irritants import create_app, jobs
 from irritants.auth.api_tokens import create_token
 from irritants.auth.models import ApiToken, User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
-from irritants.db import get_db
+from irritants.db import Base, get_db
 from irritants.intake.models import Moderation
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
 from irritants.triage import fixes
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
-from tests.conftest import PASSWORD, RANKING, make_cluster, make_report, make_squad, make_user, sign_in
+from tests.conftest import (
+    PASSWORD,
+    RANKING,
+    app_config,
+    clean_database,
+    make_cluster,
+    make_report,
+    make_squad,
+    make_user,
+    sign_in,
+)
 
 PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
 VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
@@ -437,10 +448,15 @@ def test_every_back_office_route_is_in_the_matrix(app):
     assert found == {endpoint.removesuffix(".links") for endpoint in ROUTES}
 
 
-@pytest.fixture
-def matrix_app(make_app):
-    # CSRF is proven by its own tests; here only the policy decides.
-    return make_app(WTF_CSRF_ENABLED=False)
+@pytest.fixture(scope="module")
+def matrix_app(database_url):
+    """One app for the module (building one per case cost as much as the case): CSRF is proven by its own tests;
+    here only the policy decides. Each case still starts from the same database, see ``matrix_world``."""
+    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False))
+    yield app
+    jobs.stop(app)
+    clean_database(app)
+    get_db(app).dispose()
 
 
 @dataclass
@@ -533,14 +549,56 @@ def snapshot(app) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+def full_state(app) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table: what decides whether the next case may start from the same world."""
+    with get_db(app).engine.connect() as conn:
+        return {
+            table.name: sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+class Worlds:
+    """The module's world, built again only when the database is no longer as the last build left it.
+
+    Most cases are refused or read: they leave every row as it was, so the next case gets the database a fresh
+    build would give (compared on every row of every table before it is handed out) without paying for the build.
+    An allowed write, a ``prepare``, or another test's cleanup makes the next case build it again.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.built: tuple[World, dict[str, Principal]] | None = None
+        self.state: dict[str, list[tuple[Any, ...]]] | None = None
+
+    def get(self) -> tuple[World, dict[str, Principal]]:
+        if self.built is None or full_state(self.app) != self.state:
+            clean_database(self.app)
+            self.built = build_world(self.app)
+            self.state = full_state(self.app)
+        world, principals = self.built
+        return replace(world), principals  # a case sets its own ``own_token``
+
+
+@pytest.fixture(scope="module")
+def worlds(matrix_app) -> Worlds:
+    return Worlds(matrix_app)
+
+
+@pytest.fixture
+def matrix_world(worlds: Worlds) -> tuple[World, dict[str, Principal]]:
+    """The world and its principals, in the database exactly as ``build_world`` leaves it."""
+    return worlds.get()
+
+
 # Tokens are tried on the HTML pages too: they must open none of them (403), whatever the role behind them.
 CASES = [(endpoint, who) for endpoint in ROUTES for who in PRINCIPALS]
 
 
 @pytest.mark.parametrize(("endpoint", "who"), CASES)
-def test_route_by_caller(matrix_app, endpoint, who):
+def test_route_by_caller(matrix_app, matrix_world, endpoint, who):
     spec = ROUTES[endpoint]
-    world, principals = build_world(matrix_app)
+    world, principals = matrix_world
     client = matrix_app.test_client()
     headers: dict[str, str] = {}
     if who == "token_other_squad":
@@ -574,8 +632,8 @@ def test_route_by_caller(matrix_app, endpoint, who):
     assert snapshot(matrix_app) == before, "a refused call changed the database"
 
 
-def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app):
-    world, principals = build_world(matrix_app)
+def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app, matrix_world):
+    world, principals = matrix_world
     raw = principals["admin"].token
     with matrix_app.app_context(), get_db(matrix_app).session_scope() as s:
         from irritants.db import utcnow
@@ -598,8 +656,8 @@ def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app):
     assert snapshot(matrix_app) == before
 
 
-def test_moderation_lists_only_what_the_caller_may_moderate(matrix_app):
-    world, principals = build_world(matrix_app)
+def test_moderation_lists_only_what_the_caller_may_moderate(matrix_app, matrix_world):
+    world, principals = matrix_world
     with get_db(matrix_app).session_scope() as s:
         theirs = make_cluster(s, "Aides au logement suspendues", reports=0, squad_id=world.squad_b)
         held = {"ours": world.report}
@@ -626,8 +684,8 @@ def test_moderation_lists_only_what_the_caller_may_moderate(matrix_app):
         assert api.get_json()["total"] == len(expected)
 
 
-def test_raw_texts_of_an_irritant_only_for_who_may_moderate_it(matrix_app):
-    world, principals = build_world(matrix_app)
+def test_raw_texts_of_an_irritant_only_for_who_may_moderate_it(matrix_app, matrix_world):
+    world, principals = matrix_world
     path = f"/api/v1/triage/clusters/{world.cluster}/reports"
     for who, raw in (("po", True), ("admin", True), ("po_other_squad", False), ("manager", False)):
         token = {"Authorization": f"Bearer {principals[who].token}"}

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from irritants import create_app
+from irritants import create_app, jobs
 from irritants.config import INSECURE_DEV_SECRET, ConfigurationError, instance_secret, load_config
 from irritants.db import get_db
 from tests.conftest import _clean, make_user
@@ -88,5 +88,6 @@ def test_a_cookie_forged_with_the_old_published_secret_opens_nothing(database_ur
         assert response.status_code == 401
         assert client.get("/agents/irritants").status_code == 302  # sent to the sign-in page
     finally:
+        jobs.stop(app)  # its first request started the background thread: not past this test
         _clean(app)
         get_db(app).dispose()
