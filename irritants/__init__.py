@@ -37,7 +37,7 @@ DOMAINS = (
     Domain("irritants.webhooks"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
-    Domain("irritants.triage"),
+    Domain("irritants.triage", commands="irritants.triage.cli"),
     Domain("irritants.feedback"),
     Domain("irritants.conversations"),
     Domain("irritants.clusters", commands="irritants.clusters.cli"),

@@ -116,8 +116,16 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A vertical line across the plot at ``x`` (e.g. the day a fix was delivered), its label written at its top."""
+
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A chart ready to draw: its size, plot area, axes, legend, and lines or bars."""
+    """A chart ready to draw: its size, plot area, axes, legend, lines or bars, and vertical rules."""
 
     width: int
     height: int
@@ -127,7 +135,19 @@ class Chart:
     legend: tuple[LegendItem, ...]
     lines: tuple[Line, ...] = ()
     bars: tuple[Bar, ...] = ()
+    rules: tuple[Rule, ...] = ()
     empty: bool = False  # no value at all: the macro says so instead of drawing axes around nothing
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart and the table that says the same thing (``macros/charts.html``: ``figure`` and ``table``)."""
+
+    chart: Chart
+    title: str
+    description: str
+    headers: tuple[str, ...]
+    rows: list[list[str]]
 
 
 def number_fr(value: float) -> str:
@@ -248,12 +268,18 @@ def bar_chart(
     width: int = WIDTH,
     height: int = HEIGHT,
     integer: bool = True,
+    overlay: bool = False,
+    rule: tuple[int, str] | None = None,
 ) -> Chart:
-    """Vertical bars, grouped by category (one bar per series in each group); a None value draws no bar."""
+    """Vertical bars, grouped by category (one bar per series in each group); a None value draws no bar.
+
+    ``overlay``: the series share each category's one slot (series that never both have a value there, such as the
+    weeks before and after a fix). ``rule``: (i, label), a vertical line just before category i."""
     plot, y, y_ticks = _frame(categories, series, width, height, integer)
     band = plot.width / len(categories) if categories else plot.width
-    bar_width = round(min(band * 0.7 / max(len(series), 1), MAX_BAR_WIDTH), 2)
-    group = bar_width * len(series)
+    slots = 1 if overlay else max(len(series), 1)
+    bar_width = round(min(band * 0.7 / slots, MAX_BAR_WIDTH), 2)
+    group = bar_width * slots
     centres = [round(plot.left + band * (i + 0.5), 2) for i in range(len(categories))]
     zero = y(max(y.lo, 0.0))
     bars = []
@@ -261,11 +287,12 @@ def bar_chart(
         for centre, value, category in zip(centres, s.values, categories, strict=True):
             if value is None:
                 continue
-            left = round(centre - group / 2 + index * bar_width, 2)
+            left = round(centre - group / 2 + (0 if overlay else index) * bar_width, 2)
             top = min(y(value), zero)
             bars.append(Bar(left, top, bar_width, round(abs(zero - y(value)), 2), value, category, s.name, s.tone))
+    rules = () if rule is None else (Rule(round(plot.left + band * rule[0], 2), rule[1]),)
     empty = not bars
     return Chart(
         width, height, plot, _x_labels(categories, centres, plot), y_ticks, _legend(series, width), bars=tuple(bars),
-        empty=empty,
+        rules=rules, empty=empty,
     )  # fmt: skip

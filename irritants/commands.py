@@ -62,13 +62,24 @@ def _demo_agents() -> None:
     if not created:
         return
     from irritants.feedback.demo import create_demo_answers
+    from irritants.settings import settings_of
     from irritants.teams.demo import create_demo_sprints
+    from irritants.teams.demo_fixes import create_demo_fixes
 
     with get_db().session_scope() as session:
         items = create_demo_sprints(session)
-        answers = create_demo_answers(session)
         session.commit()
     click.echo(f"Sprints de démonstration : {items} éléments de backlog, avec deux semaines d'historique.")
+    with get_db().session_scope() as session:
+        settings = settings_of(current_app)
+        fixed = create_demo_fixes(session, settings.ranking, settings.fix_effect)
+        session.commit()
+    if fixed:
+        listed = ", ".join(f"/irritants/{i}" for i in fixed)
+        click.echo(f"Correctifs livrés il y a quelques semaines, avec leur effet : {listed}.")
+    with get_db().session_scope() as session:
+        answers = create_demo_answers(session)
+        session.commit()
     click.echo(f"Réponses de démonstration à « Est-ce résolu pour vous ? » : {answers}.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]

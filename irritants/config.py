@@ -156,6 +156,8 @@ class BaseConfig:
     # (under that many answers no rate is shown either).
     UNRESOLVED_SHARE: Env[Share] = 0.3
     UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
+    # Weeks compared before and after a fix day (fewer when an irritant has less history): docs/fix-effect.md.
+    FIX_EFFECT_WEEKS: Env[Positive] = 8
 
     # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved
     # addresses are refused, and http:// URLs too, unless this is set (a receiver on 127.0.0.1 in development and

@@ -23,6 +23,7 @@ STAGES: dict[str, tuple[str, str | None]] = {
     "saving": ("Enregistrement", " sig."),
     "rows": ("Vérification", " lignes"),
     "items": ("Enregistrement", " éléments"),
+    "regressions": ("Irritants corrigés", " irritants"),
 }
 
 

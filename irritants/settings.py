@@ -326,6 +326,13 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class FixEffectSettings:
+    """The fix effect and the regression alarm (FIX_EFFECT_WEEKS: weeks compared on each side of a fix day)."""
+
+    weeks: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -335,6 +342,7 @@ class Settings:
     webhooks: WebhookSettings
     outbox: OutboxSettings
     feedback: FeedbackSettings = FeedbackSettings()
+    fix_effect: FixEffectSettings = FixEffectSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -368,6 +376,7 @@ class Settings:
                 unresolved_share=config["UNRESOLVED_SHARE"],
                 unresolved_min_answers=config["UNRESOLVED_MIN_ANSWERS"],
             ),
+            fix_effect=FixEffectSettings(weeks=config["FIX_EFFECT_WEEKS"]),
         )
 
 

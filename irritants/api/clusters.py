@@ -10,6 +10,7 @@ from flask import current_app, jsonify, request, url_for
 from irritants import people
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
+from irritants.clusters import effect as fix_effect
 from irritants.clusters import engine
 from irritants.clusters import services as clusters
 from irritants.clusters.schemas import SupportCreateSchema
@@ -125,15 +126,27 @@ def list_clusters(args: dict[str, Any]) -> Any:
     return listed.map(lambda c: clusters.cluster_summary(db, c))
 
 
+def _merged_into_doc(description: str, location: str) -> Any:
+    """The 302 of a resource of an irritant merged into another, in the OpenAPI document."""
+    headers = {"Location": {"description": location, "schema": {"type": "string"}}}
+    return bp.alt_response(302, schema=MergedIntoSchema, description=description, headers=headers)
+
+
+def _merged_into(root_id: int, endpoint: str) -> Any:
+    """302 to the same resource of the irritant that now holds this one (a merge can be undone: not a 301)."""
+    response = jsonify({"merged_into": root_id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root_id}."})
+    response.status_code = 302
+    response.headers["Location"] = url_for(endpoint, cluster_id=root_id)
+    return response
+
+
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.response(200, ClusterDetailSchema)
-@bp.alt_response(
-    302,
-    schema=MergedIntoSchema,
-    description="Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
+@_merged_into_doc(
+    "Irritant fusionné dans un autre ou marqué comme doublon : Location donne l'irritant qui le regroupe "
     "(302 et non 301, car une fusion peut être annulée)",
-    headers={"Location": {"description": "/api/v1/clusters/<merged_into>", "schema": {"type": "string"}}},
+    "/api/v1/clusters/<merged_into>",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
 def get_cluster(cluster_id: int) -> Any:
@@ -143,12 +156,7 @@ def get_cluster(cluster_id: int) -> Any:
     db = get_session()
     root = clusters.merged_into(db, min(cluster_id, MAX_ID))
     if root is not None:
-        response = jsonify(
-            {"merged_into": root.id, "detail": f"Cet irritant a été regroupé avec l'irritant n° {root.id}."}
-        )
-        response.status_code = 302
-        response.headers["Location"] = url_for("api_clusters.get_cluster", cluster_id=root.id)
-        return response
+        return _merged_into(root.id, "api_clusters.get_cluster")
     cluster = clusters.get_public_cluster(db, min(cluster_id, MAX_ID))
     perceived = feedback.perceived_rate(db, settings_of(current_app).feedback, cluster.id)
     return {
@@ -156,6 +164,75 @@ def get_cluster(cluster_id: int) -> Any:
         "excerpts": clusters.excerpts(db, cluster),
         "perceived_resolution": perceived.as_dict(),
     }
+
+
+class FixWeekSchema(ma.Schema):
+    start = ma.fields.String(metadata={"format": "date", "description": "Premier jour de la semaine"})
+    count = ma.fields.Integer(metadata={"description": "Nouveaux signalements reçus ces jours-là"})
+    side = ma.fields.String(
+        validate=ma.validate.OneOf(["before", "after"]), metadata={"description": "Avant ou après le correctif"}
+    )
+    days = ma.fields.Integer(
+        metadata={
+            "description": "Jours observés (7 ; moins pour la semaine du premier signalement ou celle en cours, "
+            "aujourd'hui n'étant pas compté)"
+        }
+    )
+
+
+class FixEffectSchema(ma.Schema):
+    fixed_on = ma.fields.String(
+        allow_none=True,
+        metadata={"format": "date", "description": "Jour du dernier correctif livré (null : aucun correctif)"},
+    )
+    weeks = ma.fields.List(
+        ma.fields.Nested(FixWeekSchema),
+        metadata={
+            "description": "Les semaines, alignées sur le jour du correctif (qui compte après), FIX_EFFECT_WEEKS de "
+            "chaque côté au plus, les plus anciennes d'abord"
+        },
+    )
+    rate_ratio = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Rapport des taux hebdomadaires après/avant (null : aucun signalement, ou aucun avant)"
+        },
+    )
+    ci_low = ma.fields.Float(allow_none=True, metadata={"description": "Borne basse de l'intervalle exact à 95 %"})
+    ci_high = ma.fields.Float(
+        allow_none=True, metadata={"description": "Borne haute de l'intervalle à 95 % (null : infinie)"}
+    )
+    verdict = ma.fields.String(
+        validate=ma.validate.OneOf(["drop", "no_change", "rise", "too_early", "not_fixed"]),
+        metadata={
+            "description": "drop : baisse nette (borne haute < 1) ; rise : hausse (borne basse > 1) ; no_change : pas "
+            "de changement mesurable ; too_early : moins de 2 semaines observées d'un côté ; not_fixed : aucun "
+            "correctif livré (les autres champs sont alors vides)"
+        },
+    )
+    verdict_label = ma.fields.String(metadata={"description": "Le verdict en français"})
+
+
+@bp.route("/clusters/<int:cluster_id>/fix-effect", methods=["GET"])
+@limiter.limit(read_limit)
+@bp.response(200, FixEffectSchema)
+@_merged_into_doc(
+    "Irritant regroupé avec un autre : Location donne l'effet du correctif de celui qui le regroupe",
+    "/api/v1/clusters/<merged_into>/fix-effect",
+)
+@bp.problem(404, "Irritant inconnu ou non public")
+def get_fix_effect(cluster_id: int) -> Any:
+    """Effet du correctif : signalements reçus chaque semaine avant et après le dernier correctif livré, rapport des
+    taux après/avant avec son intervalle de confiance exact à 95 %, et le verdict qui s'en lit.
+
+    Les signalements des irritants fusionnés dans celui-ci, ou marqués comme ses doublons, comptent. Un irritant
+    sans correctif livré répond 200 avec ``fixed_on`` null, aucune semaine et le verdict ``not_fixed``."""
+    db = get_session()
+    root = clusters.merged_into(db, min(cluster_id, MAX_ID))
+    if root is not None:
+        return _merged_into(root.id, "api_clusters.get_fix_effect")
+    cluster = clusters.get_public_cluster(db, min(cluster_id, MAX_ID))
+    return fix_effect.as_json(fix_effect.fix_effect(db, settings_of(current_app).fix_effect, cluster))
 
 
 @bp.route("/similar", methods=["GET"])

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from marshmallow import ValidationError
 
 from irritants import people
+from irritants.clusters import effect as fix_effect
 from irritants.clusters import services as clusters
 from irritants.clusters.schemas import SUPPORT_FIELD_LABELS, SupportCreateSchema
 from irritants.db import get_session, utcnow
@@ -40,9 +41,12 @@ def cluster_page(cluster_id: int) -> Any:
 
 def _render_page(cluster: Any, form: dict[str, Any] | None = None, errors: Any = None, status: int = 200) -> Any:
     db = get_session()
+    settings = settings_of(current_app).fix_effect
     html = render_template(
         "triage/cluster.html",
         cluster=cluster,
+        fix_effect=fix_effect.shown(db, settings, cluster),
+        fix_effect_weeks=settings.weeks,
         summary=clusters.cluster_summary(db, cluster),
         excerpts=clusters.public_excerpts(db, cluster),
         squad=squads.squad_of(db, cluster.squad_id),

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from irritants.clusters import effect as fix_effect
 from irritants.db import get_session
 from irritants.feedback import services as feedback
 from irritants.paging import PAGE_MAX
@@ -44,12 +45,14 @@ def squad_page(slug: str) -> Any:
     profile = squads.profile(db, squads.squad_by_slug(db, slug))
     owned = triage.squad_irritants(db, profile.squad.id)
     fixes = sorted((item for item in owned if item.fixed_at), key=lambda item: item.fixed_at, reverse=True)
+    effects = fix_effect.shown_for(db, settings_of(current_app).fix_effect, [item.cluster for item in fixes])
     return render_template(
         "squads/public_squad.html",
         profile=profile,
         squad=profile.squad,
         owned=owned,
         fixes=fixes,
+        fix_effects=effects,
         people=sum(item.cluster.people for item in owned),
         sprint=current_sprint(db, profile.squad.id),
         inflow_days=triage.INFLOW_DAYS,

@@ -63,8 +63,10 @@ def item_url(squad: Squad, item_id: int, anchor: str | None = None) -> str:
 
 
 def render_squad(agent: Agent, squad: Squad, failure: forms.Failure | None = None, status: int = 200) -> Any:
-    feedback_settings = settings_of(current_app).feedback
-    context = board_page.squad_context(get_session(), agent, squad, feedback_settings=feedback_settings)
+    settings = settings_of(current_app)
+    context = board_page.squad_context(
+        get_session(), agent, squad, feedback_settings=settings.feedback, effect_settings=settings.fix_effect
+    )
     return render_template("teams/squad.html", failure=failure, **context), status
 
 

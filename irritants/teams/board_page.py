@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from irritants import french
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters import effect as fix_effect
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
 from irritants.feedback import services as feedback
-from irritants.settings import FeedbackSettings
+from irritants.settings import FeedbackSettings, FixEffectSettings
 from irritants.squads import backlog, sprint_progress
 from irritants.squads.item_schemas import BACKLOG
 from irritants.squads.models import Squad
@@ -134,10 +135,15 @@ def can(agent: Agent, squad: Squad) -> dict[str, bool]:
 
 
 def squad_context(
-    session: Session, agent: Agent, squad: Squad, *, feedback_settings: FeedbackSettings
+    session: Session,
+    agent: Agent,
+    squad: Squad,
+    *,
+    feedback_settings: FeedbackSettings,
+    effect_settings: FixEffectSettings = FixEffectSettings(),
 ) -> dict[str, Any]:
-    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to, and what its
-    irritants' reporters and supporters answered to « Est-ce résolu pour vous ? »."""
+    """The squad page: its current sprint's board, its product backlog, the sprints an item may go to, what its
+    irritants' reporters and supporters answered to « Est-ce résolu pour vous ? », and the effect of its fixes."""
     owned = triage.squad_irritants(session, squad.id)
     sprints = list(backlog.list_sprints(session, squad.id, page=1, page_size=LIST_MAX).items)
     sprint = current_sprint(sprints)
@@ -166,6 +172,7 @@ def squad_context(
         "perceived_by_irritant": feedback.perceived_rates(
             session, feedback_settings, [row.cluster.id for row in owned]
         ),
+        "fix_effects": fix_effect.shown_for(session, effect_settings, [row.cluster for row in owned]),
         "can": can(agent, squad),
         "status_labels": STATUS_LABELS_AGENT,
         "sprint_state_labels": SPRINT_STATE_LABELS,

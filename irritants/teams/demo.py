@@ -91,7 +91,7 @@ def _irritants(session: Session, squad: Squad) -> list[Cluster]:
     return own
 
 
-def _agent(session: Session, squad: Squad) -> Agent | None:
+def squad_agent(session: Session, squad: Squad) -> Agent | None:
     """The squad's demo product owner (the actor of its changes), else a demo admin, else None (the system)."""
     for user in accounts.squad_members(session, squad.id):
         if "product_owner" in (user.roles or []) and user.active:
@@ -113,7 +113,7 @@ def create_demo_sprints(session: Session) -> int:
         irritants = _irritants(session, squad)
         if not irritants:
             continue
-        agent = _agent(session, squad)
+        agent = squad_agent(session, squad)
         made += _play(session, squad, plan, irritants, agent)
         if slug == FIXED_BY and agent is not None:
             _declare_first_fix(session, agent, irritants[0])

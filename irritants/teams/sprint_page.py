@@ -5,7 +5,6 @@ velocity — read through ``squads.sprint_progress`` with the people reader of i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from irritants import charts
 from irritants.auth.policy import Action, Agent, decide
+from irritants.charts import Figure
 from irritants.clusters.stats import people_since
 from irritants.squads import backlog, sprint_progress, sprint_services
 from irritants.squads.burndown import BurndownDay, SprintResult
@@ -28,17 +28,6 @@ STATE_BADGES = {SprintState.PLANNED: "info", SprintState.ACTIVE: "new", SprintSt
 def day_fr(day: dt.date) -> str:
     """A day as the pages write it: 07/12/2026."""
     return day.strftime("%d/%m/%Y")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A chart and the table that says the same thing."""
-
-    chart: charts.Chart
-    title: str
-    description: str
-    headers: tuple[str, ...]
-    rows: list[list[str]]
 
 
 def _points(value: float | None) -> str:

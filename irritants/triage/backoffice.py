@@ -191,6 +191,7 @@ def _cluster_response(agent: Agent, cluster_id: int, failure: forms.Failure | No
         feedback_settings=settings_of(current_app).feedback,
         failure=failure,
         reload_url=url_for("backoffice.cluster_page", cluster_id=cluster_id),
+        effect_settings=settings_of(current_app).fix_effect,
     )
     return render_template("backoffice/cluster.html", **context, **_common()), status
 

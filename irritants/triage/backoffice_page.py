@@ -13,10 +13,11 @@ from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
 from irritants.auth.policy import Action, Agent, decide
+from irritants.clusters import effect as fix_effect
 from irritants.clusters.services import administration_names
 from irritants.conversations import services as conversations
 from irritants.feedback import services as feedback
-from irritants.settings import ClusteringSettings, FeedbackSettings
+from irritants.settings import ClusteringSettings, FeedbackSettings, FixEffectSettings
 from irritants.status import StatusKind, allowed_transitions
 from irritants.triage import backlog, fixes, history, suggestions
 from irritants.triage import templates as replies
@@ -115,6 +116,7 @@ def cluster_context(
     feedback_settings: FeedbackSettings,
     failure: Failure | None = None,
     reload_url: str = "",
+    effect_settings: FixEffectSettings = FixEffectSettings(),
 ) -> dict[str, Any]:
     """Everything ``backoffice/cluster.html`` shows (see its header for the names)."""
     cluster = backlog.cluster_detail(session, cluster_id)
@@ -181,6 +183,9 @@ def cluster_context(
         "awaiting_fix": bool(fixes.awaiting_fix(session, cluster_ids=[cluster.id])),
         "reopened_after_fix": bool(fixes.reopened_after_fix(session, cluster_ids=[cluster.id])),
         "today": fixes.today(),
+        # The inflow before and after the last declared fix (also on the public page).
+        "fix_effect": fix_effect.shown(session, effect_settings, cluster),
+        "fix_effect_weeks": effect_settings.weeks,
         # A product owner looking at another squad's irritant: say who may act on it (or give it back).
         "held_by": squad_names.get(cluster.squad_id or 0)
         if agent.has(Role.PRODUCT_OWNER) and not can["assign"]

@@ -103,3 +103,15 @@ def test_bars_stand_on_zero_side_by_side_in_their_group():
 def test_values_must_match_the_categories():
     with pytest.raises(ValueError, match="2 values for 3 categories"):
         line_chart(["a", "b", "c"], [Series("Points", [1, 2])])
+
+
+def test_overlaid_bars_share_their_slot_and_a_rule_marks_the_boundary():
+    before, after = Series("Avant", [3, 4, None, None], 2), Series("Après", [None, None, 1, 0])
+    chart = bar_chart(["s1", "s2", "s3", "s4"], [before, after], overlay=True, rule=(2, "Correctif livré"))
+    band = chart.plot.width / 4
+    centres = [chart.plot.left + band * (i + 0.5) for i in range(4)]
+    assert [round(b.x + b.width / 2, 1) for b in chart.bars] == [round(c, 1) for c in centres]
+    assert [b.tone for b in chart.bars] == [2, 2, 1, 1]
+    (rule,) = chart.rules
+    assert rule.x == pytest.approx(chart.plot.left + 2 * band) and rule.label == "Correctif livré"
+    assert bar_chart(["s1"], [Series("x", [1])]).rules == ()

@@ -15,6 +15,7 @@ from irritants.settings import (
     ClusteringEncoder,
     ClusteringSettings,
     FeedbackSettings,
+    FixEffectSettings,
     JobsMode,
     LoginSettings,
     RankingSettings,
@@ -35,6 +36,7 @@ VARIABLES = {
     "PROCONNECT_SCOPES", "SMTP_URL", "MAIL_FROM", "MAIL_DIR", "MAIL_GROUP_MINUTES", "PUBLIC_URL",
     "UNRESOLVED_SHARE", "UNRESOLVED_MIN_ANSWERS", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_TIMEOUT_SECONDS",
     "RATELIMIT_LOST_LINK", "RATELIMIT_LOST_LINK_ADDRESS", "RATELIMIT_REPORTER_MESSAGE",
+    "FIX_EFFECT_WEEKS",
 }  # fmt: skip
 
 
@@ -65,6 +67,7 @@ def test_each_setting_is_declared_once_with_a_type_and_every_variable_is_kept():
         ("PRELOAD_ENCODER", "false", False),
         ("PROXY_FIX_COUNT", "2", 2),
         ("CLUSTERING_SEED", " 7 ", 7),
+        ("FIX_EFFECT_WEEKS", "12", 12),
         ("FORM_MIN_FILL_SECONDS", "1.5", 1.5),
         ("FORM_MIN_FILL_SECONDS", "2", 2.0),
         ("UNRESOLVED_SHARE", "0.25", 0.25),
@@ -100,6 +103,7 @@ def test_a_variable_is_read_by_the_type_of_its_setting(monkeypatch, name, raw, e
         ("PROXY_FIX_COUNT", "-1", "au moins 0"),
         ("LOGIN_MAX_FAILURES", "0", "au moins 1"),
         ("WEBHOOK_TIMEOUT_SECONDS", "0", "au moins 1"),
+        ("FIX_EFFECT_WEEKS", "0", "au moins 1"),
         ("FORM_MIN_FILL_SECONDS", "vite", "nombre"),
         ("FORM_MIN_FILL_SECONDS", "nan", "fini"),
         ("UNRESOLVED_SHARE", "1.5", "au plus 1"),
@@ -168,9 +172,11 @@ def test_the_settings_objects_are_typed_and_frozen():
                 "LOGIN_LOCK_MINUTES": 20,
                 "EMBEDDING_THREADS": 2,
                 "UNRESOLVED_SHARE": 0.4,
+                "FIX_EFFECT_WEEKS": 6,
             }
         )
     )
+    assert settings.fix_effect == FixEffectSettings(weeks=6)
     assert settings.clustering == ClusteringSettings(encoder=ClusteringEncoder.TFIDF, seed=42, embedding_threads=2)
     assert settings.ranking == RankingSettings(weights=Weights(people=12))
     assert settings.login == LoginSettings(max_failures=5, account_max_failures=20, max_delay=dt.timedelta(minutes=20))

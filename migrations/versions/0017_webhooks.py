@@ -1,6 +1,6 @@
 """webhook_endpoints: squads' own tools that receive irritants' and items' events (deliveries: the outbox)
 
-Revision ID: 0018
+Revision ID: 0017
 Revises: 0013
 Create Date: 2026-12-03
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
