@@ -23,16 +23,24 @@ from irritants.intake.models import Report, ReportContact
 from irritants.intake.redaction import finding_kinds, redact
 
 NO_ADDRESS = (
-    "La personne qui a fait ce signalement n'a pas laissé d'adresse de suivi (ou l'a effacée) : "
+    "La personne qui a fait ce signalement n'a pas laissé d'adresse de suivi, l'a effacée ou ne "
+    "veut plus recevoir de messages : "
     "elle ne peut pas recevoir de question."
 )
 
 
 def reachable(session: Session, report_ids: list[int]) -> set[int]:
-    """Which of these reports have an address to reach their author (never the address itself)."""
+    """Which of these reports have an address to reach their author, who did not unsubscribe (never the address
+    itself)."""
     if not report_ids:
         return set()
-    return set(session.scalars(select(ReportContact.report_id).where(ReportContact.report_id.in_(report_ids))))
+    return set(
+        session.scalars(
+            select(ReportContact.report_id).where(
+                ReportContact.report_id.in_(report_ids), ReportContact.unsubscribed_at.is_(None)
+            )
+        )
+    )
 
 
 def reachable_in_cluster(session: Session, cluster_id: int, *, limit: int = 500) -> list[Report]:
@@ -41,7 +49,7 @@ def reachable_in_cluster(session: Session, cluster_id: int, *, limit: int = 500)
         session.scalars(
             select(Report)
             .join(ReportContact, ReportContact.report_id == Report.id)
-            .where(Report.cluster_id == cluster_id)
+            .where(Report.cluster_id == cluster_id, ReportContact.unsubscribed_at.is_(None))
             .order_by(Report.created_at.desc(), Report.id.desc())
             .limit(limit)
         )

@@ -1,9 +1,9 @@
-"""Messages to citizens about what happened, each written in the transaction of what it tells (a receiver of a domain
-event): the acknowledgement of a new report (``acknowledgement.py``), queued at once; an agent's question to a
-report's author (``questions.py``); the tracking links asked for again on « lien de suivi perdu »
-(``tracking_links.py``); status changes (``status_notices.py``), composed per person by the ``notices`` job once
-MAIL_GROUP_MINUTES have passed (``grouping.py``, ``jobs.py``); unsubscribing (``unsubscribe.py``). The outbox
-delivers them.
+"""Messages about what happened, each written in the transaction of what it tells (a receiver of a domain event):
+the acknowledgement of a new report (``acknowledgement.py``), queued at once; an agent's question to a report's
+author (``questions.py``); the tracking links asked for again on « lien de suivi perdu » (``tracking_links.py``);
+status changes (``status_notices.py``), composed per person by the ``notices`` job once MAIL_GROUP_MINUTES have
+passed (``grouping.py``, ``jobs.py``); a regressed irritant's squad told (``squad_alerts.py``); unsubscribing
+(``unsubscribe.py``). The outbox delivers them.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ def init_app(app: Flask) -> None:
     the outbox's. The status receiver needs nothing of an app (it writes in the session that sent the event), so it is
     connected once per process."""
     from irritants import events, jobs
-    from irritants.notify import acknowledgement, questions, status_notices, tracking_links
+    from irritants.notify import acknowledgement, questions, squad_alerts, status_notices, tracking_links
     from irritants.notify import jobs as notices
 
     acknowledgement.connect(app)
     questions.connect(app)
     tracking_links.connect(app)
+    squad_alerts.connect(app)
     events.status_changed.connect(status_notices.record_status_change, weak=False)
     jobs.register(app, "notices", notices.tell_due_notices)

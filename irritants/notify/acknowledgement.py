@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from irritants import events
 from irritants.db import get_db
 from irritants.intake.models import ReportContact
-from irritants.notify.unsubscribe import token_for
+from irritants.notify import unsubscribe
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
 
@@ -41,9 +41,7 @@ def acknowledge(session: Session, app: Flask, *, report_id: int, reference: str,
     if contact is None:
         return
     tracking_url = absolute_url("intake.tracking", app=app, token=tracking_token)
-    unsubscribe_url = absolute_url(
-        "unsubscribe.page", app=app, token=token_for(app.config["SECRET_KEY"], contact.email_hmac)
-    )
+    unsubscribe_url = unsubscribe.unsubscribe_url(app, contact.email_hmac)
     text, html = render_mail(
         "acknowledgement",
         app=app,

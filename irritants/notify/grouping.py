@@ -23,6 +23,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from irritants.clusters.models import Cluster
+from irritants.feedback.models import ANSWER_LABELS
+from irritants.feedback.schemas import ANSWER_PARAMS
 from irritants.intake.redaction import redact
 from irritants.intake.services import derive_tracking_token
 from irritants.notify import forwarding
@@ -55,6 +57,10 @@ class Links:
     tracking: Callable[[str], str]
     cluster: Callable[[int], str]
     unsubscribe: Callable[[str], str]
+    survey_report: Callable[[str, str], str] | None = None
+    """« Est-ce résolu pour vous ? » for a report: (tracking token, answer parameter) → its link."""
+    survey_support: Callable[[int, str], str] | None = None
+    """The same for a « moi aussi »: (support id, answer parameter) → its signed link."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,7 @@ def _items(
             "fixed_on": cluster.fixed_on if notice.status == StatusKind.FIXED else None,
             "cluster_url": links.cluster(cid),
             "references": [],
-            "survey_links": None,  # filled by the « Est-ce résolu pour vous ? » survey when it exists
+            "survey_links": None,  # per person (_survey_links): the links answer for one report or « moi aussi »
         }
     return items
 
@@ -150,11 +156,16 @@ def _queue(
 ) -> None:
     mine = []
     for cid in sorted(person.cluster_ids & set(items)):
+        followed = person.reports.get(cid, [])
+        tokens = [derive_tracking_token(secret_key, seed) for _report_id, _reference, seed in followed]
         references = [
-            {"reference": reference, "tracking_url": links.tracking(derive_tracking_token(secret_key, seed))}
-            for _report_id, reference, seed in person.reports.get(cid, [])
+            {"reference": reference, "tracking_url": links.tracking(token)}
+            for (_report_id, reference, _seed), token in zip(followed, tokens, strict=True)
         ]
-        mine.append({**items[cid], "references": references})
+        item = {**items[cid], "references": references}
+        if item["status"] == StatusKind.FIXED.value:
+            item["survey_links"] = _survey_links(links, tokens, person.supports.get(cid))
+        mine.append(item)
     unsubscribe_url = links.unsubscribe(person.email_hmac)
     text, html = render_mail("status", items=mine, unsubscribe_url=unsubscribe_url)
     report_ids = [report_id for cid in person.reports for report_id, _ref, _seed in person.reports[cid]]
@@ -166,6 +177,18 @@ def _queue(
         report_id=report_ids[0] if len(report_ids) == 1 else None,
         recipient_key=person.email_hmac,
     )
+
+
+def _survey_links(links: Links, tokens: list[str], support_id: int | None) -> list[dict[str, str]] | None:
+    """« Oui », « Non », « En partie »: links that answer for the person's first report of the irritant (or their
+    « moi aussi »). Opening one records nothing (mail scanners follow links): it shows the answer to confirm."""
+    if tokens and links.survey_report is not None:
+        build = links.survey_report
+        return [{"label": ANSWER_LABELS[a], "url": build(tokens[0], param)} for a, param in ANSWER_PARAMS.items()]
+    if support_id is not None and links.survey_support is not None:
+        signed = links.survey_support
+        return [{"label": ANSWER_LABELS[a], "url": signed(support_id, param)} for a, param in ANSWER_PARAMS.items()]
+    return None
 
 
 def subject(items: list[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Flask
 
 from irritants.db import get_db, utcnow
+from irritants.feedback.signing import support_token
 from irritants.locks import one_at_a_time
 from irritants.notify.grouping import Links, Told, tell_due
 from irritants.notify.unsubscribe import token_for
@@ -30,6 +31,10 @@ def tell_batch(app: Flask) -> Told:
         tracking=lambda token: absolute_url("intake.tracking", app=app, token=token),
         cluster=lambda cluster_id: absolute_url("irritants.cluster_page", app=app, cluster_id=cluster_id),
         unsubscribe=lambda key: absolute_url("unsubscribe.page", app=app, token=token_for(secret_key, key)),
+        survey_report=lambda token, answer: absolute_url("survey.report_link", app=app, token=token, reponse=answer),
+        survey_support=lambda support_id, answer: absolute_url(
+            "survey.support_link", app=app, signed=support_token(secret_key, support_id), reponse=answer
+        ),
     )
     window = dt.timedelta(minutes=settings_of(app).outbox.group_minutes)
     # Templates render in the app's context (the runners give one; a direct call may not).

@@ -13,6 +13,7 @@ from irritants import events
 from irritants.conversations.models import ReportMessage
 from irritants.intake.models import Report, ReportContact
 from irritants.intake.services import derive_tracking_token
+from irritants.notify import unsubscribe
 from irritants.notify.receivers import connect_for_app
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
@@ -31,14 +32,13 @@ def tell(session: Session, app: Flask, *, message_id: int, report_id: int, **_: 
     row = session.execute(
         select(Report.reference, Report.token_seed, ReportContact.email, ReportContact.email_hmac)
         .join(ReportContact, ReportContact.report_id == Report.id)
-        .where(Report.id == report_id)
+        .where(Report.id == report_id, ReportContact.unsubscribed_at.is_(None))
     ).first()
     message = session.get(ReportMessage, message_id)
     if row is None or message is None:
         return
     token = derive_tracking_token(app.config["SECRET_KEY"], row.token_seed)
-    tracking_url = absolute_url("intake.tracking", app=app, token=token)
-    unsubscribe_url = f"{tracking_url}#desabonnement"
+    unsubscribe_url = unsubscribe.unsubscribe_url(app, row.email_hmac)
     text, html = render_mail(
         "question",
         app=app,

@@ -23,6 +23,8 @@ class Recipient:
     email_hmac: str
     reports: dict[int, list[tuple[int, str, str]]] = field(default_factory=dict)
     supported: set[int] = field(default_factory=set)
+    supports: dict[int, int] = field(default_factory=dict)
+    """The « moi aussi » (support id) given to each irritant supported, for the links that answer for it."""
 
     @property
     def cluster_ids(self) -> set[int]:
@@ -67,13 +69,15 @@ def recipients(session: Session, cluster_ids: Iterable[int]) -> dict[str, Recipi
         person = _recipient(found, row.email, row.email_hmac)
         person.reports.setdefault(holder[row.cluster_id], []).append((row.id, row.reference, row.token_seed))
     supports = session.execute(
-        select(SupportContact.email, SupportContact.email_hmac, Support.cluster_id)
+        select(SupportContact.email, SupportContact.email_hmac, Support.cluster_id, Support.id)
         .join(Support, Support.id == SupportContact.support_id)
         .where(Support.cluster_id.in_(sorted(holder)), SupportContact.unsubscribed_at.is_(None))
         .order_by(SupportContact.consent_at, Support.id)
     ).all()
     for row in supports:
-        _recipient(found, row.email, row.email_hmac).supported.add(holder[row.cluster_id])
+        person = _recipient(found, row.email, row.email_hmac)
+        person.supported.add(holder[row.cluster_id])
+        person.supports.setdefault(holder[row.cluster_id], row.id)
     for person in found.values():
         person.supported -= set(person.reports)  # a reporter is told about their report, not their « moi aussi »
     return found

@@ -14,6 +14,7 @@ from irritants import events
 from irritants.french import to_paris_time
 from irritants.intake.models import Report, ReportContact
 from irritants.intake.services import derive_tracking_token
+from irritants.notify import unsubscribe
 from irritants.notify.receivers import connect_for_app
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
@@ -57,7 +58,7 @@ def send_links(session: Session, app: Flask, *, report_ids: list[int], **_: Any)
         for row in rows
     ]
     latest = rows[-1]  # the address as last typed (they all share one keyed hash)
-    unsubscribe_url = f"{links[-1]['url']}#desabonnement"
+    unsubscribe_url = unsubscribe.unsubscribe_url(app, latest.email_hmac)
     text, html = render_mail(
         "tracking_link", app=app, links=links, lost_link_url=absolute_url("followup.lost_link", app=app),
         unsubscribe_url=unsubscribe_url,

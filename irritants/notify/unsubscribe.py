@@ -10,6 +10,7 @@ the purge, as before. Mails to the address not sent yet are dropped.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import exists, or_, select, update
@@ -18,6 +19,10 @@ from sqlalchemy.orm import Session
 from irritants.clusters.models import SupportContact
 from irritants.intake.models import ReportContact
 from irritants.outbox import services as outbox
+from irritants.outbox.rendering import absolute_url
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 _SALT = "irritants.unsubscribe"
 _CONTACTS: tuple[type[ReportContact] | type[SupportContact], ...] = (ReportContact, SupportContact)
@@ -26,6 +31,11 @@ _CONTACTS: tuple[type[ReportContact] | type[SupportContact], ...] = (ReportConta
 def token_for(secret_key: str, email_hmac: str) -> str:
     """The signed token of an address's unsubscribe link."""
     return URLSafeSerializer(secret_key, salt=_SALT).dumps(email_hmac)
+
+
+def unsubscribe_url(app: Flask, email_hmac: str) -> str:
+    """The absolute one-click unsubscribe link of an address, for every message written to it."""
+    return absolute_url("unsubscribe.page", app=app, token=token_for(app.config["SECRET_KEY"], email_hmac))
 
 
 def address_of(secret_key: str, token: str) -> str | None:

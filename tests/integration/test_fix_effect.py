@@ -18,11 +18,12 @@ from irritants.effect import Side, Verdict
 from irritants.french import PARIS
 from irritants.french import today as paris_today
 from irritants.intake.models import Report
+from irritants.outbox.models import OutboxMessage
 from irritants.settings import FixEffectSettings
 from irritants.status import StatusKind
 from irritants.triage import regressions
 from irritants.triage import services as triage
-from tests.conftest import RANKING, make_cluster, make_report, make_user
+from tests.conftest import RANKING, make_cluster, make_report, make_squad, make_user
 
 S = StatusKind
 FIX = dt.date(2026, 10, 14)  # a Wednesday
@@ -170,3 +171,35 @@ def test_the_daily_job_is_registered_marks_in_its_own_transaction_and_is_idempot
     assert triage_jobs.check_regressions(app) == 0  # idempotent
     session.expire_all()
     assert session.get(Cluster, back.id).status == S.REGRESSED
+
+
+def test_the_squad_of_a_regressed_irritant_is_told_by_mail_in_the_alarms_transaction(app, session):
+    squad = make_squad(session, "Équipe Préfecture")
+    owner = make_user(session, "product_owner", squads=[squad], email="po@beta.gouv.fr")
+    make_user(session, "squad_member", squads=[squad], email="dev@beta.gouv.fr")
+    gone = make_user(session, "squad_member", squads=[squad], email="parti@beta.gouv.fr")
+    gone.active = False
+    make_user(session, "squad_member", squads=[make_squad(session, "Autre équipe")], email="autre@beta.gouv.fr")
+    back = fixed_cluster(session, "Rendez-vous introuvables en préfecture")
+    back.squad_id = squad.id
+    reports_on(session, back, *weekly(-4, -1))
+    reports_on(session, back, *weekly(2, 3, per_week=6))
+    session.commit()
+    assert regressions.check_regressions(session, SETTINGS, FIX + dt.timedelta(weeks=4, days=2)) == [back.id]
+    session.rollback()  # the change is undone: so is its mail
+    assert alerts(session) == []
+    regressions.check_regressions(session, SETTINGS, FIX + dt.timedelta(weeks=4, days=2))
+    session.commit()
+    mails = alerts(session)
+    assert sorted(m["to"] for m in mails) == ["dev@beta.gouv.fr", owner.email]
+    assert mails[0]["subject"] == "Irritant réapparu après correction : « Rendez-vous introuvables en préfecture »"
+    assert "14/10/2026" in mails[0]["text"] and "alerte quotidienne" in mails[0]["text"]
+    assert f"http://irritants.test/agents/irritants/{back.id}" in mails[0]["text"]
+    triage.change_status(session, agent_for(session, owner), back.id, S.IN_PROGRESS)  # an agent's move tells nobody
+    session.commit()
+    assert len(alerts(session)) == 2
+
+
+def alerts(session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "squad_alert").order_by(OutboxMessage.id))
+    return [row.payload for row in rows]

@@ -5,6 +5,7 @@ internal reason, stopped by unsubscribing; « hors périmètre » forwards the r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from irritants import french, jobs
 from irritants.auth.services import agent_for
 from irritants.clusters.models import Support, SupportContact
 from irritants.db import get_db, utcnow
+from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import ReportContact
 from irritants.notify.jobs import tell_due_notices
 from irritants.notify.models import PendingNotice
@@ -352,3 +354,32 @@ def test_tell_status_composes_what_is_due_for_cron(app, db, admin):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == ("1 irritant : 1 message mis en file, 0 signalement transmis au service compétent.")
     assert [m["to"] for m in mails(app)] == ["tom@example.org"]
+
+
+def test_the_fixed_message_asks_whether_it_is_solved_with_links_that_answer_for_the_report_or_the_support(
+    app, db, admin
+):
+    cluster = make_cluster(db, "Attestation CAF introuvable", reports=0)
+    report = make_report(db, cluster=cluster)
+    follow(db, report, "sami@example.org")
+    support(db, cluster, "tess@example.org")
+    plan(db, admin, cluster)
+    db.commit()
+    tell_due_notices(app)
+    planned = by_address(app)
+    assert "Est-ce résolu pour vous" not in planned["sami@example.org"]["text"]  # asked once fixed, not before
+    triage.change_status(db, admin, cluster.id, S.IN_PROGRESS)
+    triage.declare_fix(db, admin, cluster.id, fixed_on=french.today(), public_note=NOTE)
+    db.commit()
+    tell_due_notices(app)
+    fixed = {m["to"]: m for m in mails(app)[len(planned) :]}
+    client = app.test_client()
+    for address, path in (("sami@example.org", "/suivi/"), ("tess@example.org", "/resolu/")):
+        text = fixed[address]["text"]
+        assert "Est-ce résolu pour vous ?" in text and "Est-ce résolu pour vous ?" in fixed[address]["html"]
+        links = dict(re.findall(r"^- (Oui|Non|En partie) : (http://irritants\.test\S+)$", text, re.M))
+        assert set(links) == {"Oui", "Non", "En partie"}
+        assert all(path in url for url in links.values())
+        opened = client.get(links["Non"].removeprefix("http://irritants.test"))
+        assert opened.status_code == 200  # a mail scanner following the link records nothing
+    assert db.scalar(select(func.count()).select_from(ResolutionAnswer)) == 0

@@ -125,3 +125,21 @@ def test_asking_needs_the_csrf_token(app, db, world, asked):
     response = agents.post(url, data={"signalement": str(world["report"]), "question": QUESTION})
     assert response.status_code == 400
     assert asked == []
+
+
+def test_no_question_to_an_author_who_unsubscribed(app, client, db, world, asked):
+    unsubscribed = client.post(f"/suivi/{world['token']}/desabonnement", data={"csrf_token": csrf(client, world)})
+    assert unsubscribed.status_code == 303
+    agents = app.test_client()
+    sign_in(agents, world["po"])
+    url = f"/agents/irritants/{world['cluster']}"
+    refused = post(agents, f"{url}/questions", {"signalement": str(world["report"]), "question": QUESTION}, url)
+    assert refused.status_code == 422
+    shown = refused.get_data(as_text=True)
+    assert "ne veut plus recevoir de messages" in shown
+    assert asked == []
+
+
+def csrf(client, world) -> str:
+    page = client.get(f"/suivi/{world['token']}").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
