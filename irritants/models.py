@@ -1,11 +1,12 @@
 """Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from irritants.audit.models import Event
-from irritants.auth.models import ApiToken, User
+from irritants.auth.models import ApiToken, PasswordReset, User
 from irritants.clusters.models import Cluster, ReportVector, Support
 from irritants.db import Base
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
+from irritants.notify.models import DigestSubscription
 from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
@@ -22,10 +23,12 @@ __all__ = [
     "Base",
     "Channel",
     "Cluster",
+    "DigestSubscription",
     "DismissedPair",
     "Event",
     "OutboxAttempt",
     "OutboxMessage",
+    "PasswordReset",
     "PeriodicRun",
     "Procedure",
     "ReplyTemplate",

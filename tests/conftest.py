@@ -106,6 +106,8 @@ def _clean(app: Flask) -> None:
             "outbox_attempts",
             "outbox_messages",
             "periodic_runs",
+            "password_resets",
+            "digest_subscriptions",
             "backlog_item_changes",
             "backlog_item_clusters",
             "backlog_items",
