@@ -58,6 +58,7 @@ class World:
     item: int = 0  # backlog item of squad A, in ``sprint``
     backlog_item: int = 0  # backlog item of squad A in its product backlog, second of two (it can go to the top)
     linked_item: int = 0  # backlog item of squad A linked to ``cluster``
+    link_token: str = "lien-inconnu"  # a token of a mailed link (reset, unsubscribe): unknown, so refused
     sprint_number: int = 1  # ``sprint``'s number, as the sprint pages name it
     member: int = 0  # the squad member of squad A (a principal), whom the members' form removes
     target_user: int = 0  # an agent in no squad, whose account the accounts' forms change
@@ -415,6 +416,10 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_start",
     "auth.proconnect_callback",
     "auth.proconnect_logged_out",
+    "auth.forgot_password",
+    "auth.forgot_password_post",
+    "auth.reset_password_page",
+    "auth.reset_password",
     "irritants.flag",
 }
 BACK_OFFICE_PREFIXES = (

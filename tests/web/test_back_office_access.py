@@ -22,6 +22,7 @@ ARGUMENTS = {
     "item_id": "linked_item",
     "number": "sprint_number",
     "user_id": "target_user",
+    "token": "link_token",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 
