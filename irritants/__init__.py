@@ -33,7 +33,7 @@ DOMAINS = (
     Domain("irritants.pages"),
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
-    Domain("irritants.notify"),
+    Domain("irritants.notify", commands="irritants.notify.cli"),
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage"),

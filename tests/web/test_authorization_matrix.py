@@ -124,6 +124,8 @@ ROUTES = {
     "auth.revoke_token": route("POST", "/agents/jetons/{own_token}/revocation", SELF_SERVICE),
     "auth.password_page": route("GET", "/agents/mot-de-passe", SELF_SERVICE),
     "auth.change_password": route("POST", "/agents/mot-de-passe", SELF_SERVICE, lambda w: NEW_PASSWORD_FORM),
+    "notifications.page": route("GET", "/agents/notifications", SELF_SERVICE),
+    "notifications.save": route("POST", "/agents/notifications", SELF_SERVICE, lambda w: {"squads": str(w.squad_a)}),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
@@ -420,6 +422,8 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot_password_post",
     "auth.reset_password_page",
     "auth.reset_password",
+    "notifications.unsubscribe_page",
+    "notifications.unsubscribe",
     "irritants.flag",
 }
 BACK_OFFICE_PREFIXES = (
