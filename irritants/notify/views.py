@@ -24,7 +24,8 @@ def page() -> Any:
     """The agent's digest choices: each of their squads, each administration."""
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
-    return render_template("notify/notifications.html", choices=digest.choices(get_session(), current_user))
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return render_template("notify/notifications.html", choices=digest.choices(get_session(), user))
 
 
 @bp.post("/notifications")
@@ -33,7 +34,8 @@ def save() -> Any:
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     db = get_session()
-    chosen = digest.set_subscriptions(db, current_user, _ids("squads"), _ids("administrations"))
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    chosen = digest.set_subscriptions(db, user, _ids("squads"), _ids("administrations"))
     db.commit()
     if chosen.squad_ids or chosen.administration_ids:
         flash("Vos choix sont enregistrés : chaque matin, les nouveaux irritants de ces périmètres.", "success")
