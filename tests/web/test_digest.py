@@ -9,9 +9,11 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from sqlalchemy import select
 
+from irritants import jobs
 from irritants.db import get_db
 from irritants.notify.models import DigestSubscription
 from irritants.outbox.models import OutboxMessage
@@ -141,3 +143,13 @@ def test_the_one_click_link_ends_the_subscriptions(app: Flask, world: dict[str, 
         assert s.scalars(select(DigestSubscription)).all() == []
     forged = client.post(path[:-3] + "xyz", data={"csrf_token": csrf_token(client, path)})
     assert forged.status_code == 404
+
+
+def test_the_daily_job_sends_yesterdays_digest(app: Flask, world: dict[str, Any], smtp_recorder: Any) -> None:
+    subscribe(app, world["agent"], squads=(world["mine"],))
+    morning = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
+    with time_machine.travel(morning, tick=False):
+        assert "digest" in jobs.periodic_jobs(app)
+        jobs.run_periodic(app, now=morning)
+    [message] = digests(app)
+    assert message.ref == f"digest:{world['agent']}:2026-11-30"
