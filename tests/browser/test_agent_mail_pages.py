@@ -55,7 +55,7 @@ def test_notification_pages_are_accessible(server, page, agent):
     page.goto(server.url + "/agents/notifications")
     assert page.locator("h1").inner_text() == "Mes notifications"
     assert_accessible(page)
-    page.get_by_label("Rendez-vous préfecture").check()
+    page.locator("label", has_text="Rendez-vous préfecture").click()  # DSFR draws the box on the label
     page.get_by_role("button", name="Enregistrer mes choix").click()
     page.wait_for_selector(".fr-alert--success, .fr-alert")
     assert page.get_by_label("Rendez-vous préfecture").is_checked()
