@@ -102,6 +102,10 @@ class BaseConfig:
     LOGIN_ACCOUNT_MAX_FAILURES: Env[Positive] = 20
     RATELIMIT_LOGIN: Env[str] = "10 per minute;50 per hour"
     PASSWORD_MIN_LENGTH: Positive = 12
+    # « Mot de passe oublié ? »: requests per network (links per address are capped in auth/password_reset.py), and
+    # how long a mailed link stays valid.
+    RATELIMIT_PASSWORD_RESET: Env[str] = "5 per 15 minutes;20 per day"  # noqa: S105 - a rate, not a secret
+    PASSWORD_RESET_MINUTES: Env[Positive] = 30
     # API tokens created without an explicit lifetime expire after this many days.
     API_TOKEN_DEFAULT_DAYS: Env[Positive] = 90
 

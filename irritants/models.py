@@ -1,14 +1,14 @@
 """Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
 
 from irritants.audit.models import Event
-from irritants.auth.models import ApiToken, User
+from irritants.auth.models import ApiToken, PasswordReset, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
-from irritants.notify.models import PendingNotice
+from irritants.notify.models import DigestSubscription, PendingNotice
 from irritants.outbox.models import OutboxAttempt, OutboxMessage
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
@@ -26,10 +26,12 @@ __all__ = [
     "Base",
     "Channel",
     "Cluster",
+    "DigestSubscription",
     "DismissedPair",
     "Event",
     "OutboxAttempt",
     "OutboxMessage",
+    "PasswordReset",
     "PendingNotice",
     "PeriodicRun",
     "Procedure",

@@ -110,6 +110,8 @@ def clean_database(app: Flask) -> None:
             "outbox_attempts",
             "outbox_messages",
             "periodic_runs",
+            "password_resets",
+            "digest_subscriptions",
             "backlog_item_changes",
             "backlog_item_clusters",
             "backlog_items",

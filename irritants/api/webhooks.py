@@ -14,6 +14,7 @@ from irritants.auth.access import bearer_token, current_agent, protect_api_write
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action
 from irritants.db import get_session
+from irritants.paging import unpaged
 from irritants.settings import settings_of
 from irritants.squads import services as squads
 from irritants.webhooks import deliveries, services
@@ -68,11 +69,6 @@ class WebhookSecretSchema(WebhookOutSchema):
     )
 
 
-class WebhookListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(WebhookOutSchema))
-    events = ma.fields.List(_event_field(), metadata={"description": "Événements possibles"})
-
-
 class AttemptSchema(ma.Schema):
     at = ma.fields.DateTime()
     ok = ma.fields.Boolean()
@@ -95,10 +91,6 @@ class DeliverySchema(ma.Schema):
     tries = ma.fields.List(
         ma.fields.Nested(AttemptSchema), metadata={"description": "Chaque essai, le plus récent d'abord"}
     )
-
-
-class DeliveryListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DeliverySchema))
 
 
 def _body(endpoint: WebhookEndpoint, secret: str | None = None) -> dict[str, Any]:
@@ -139,13 +131,13 @@ def _documented(func: Any) -> Any:
 
 
 @bp.route("/<slug>/webhooks", methods=["GET"])
-@bp.response(200, WebhookListSchema)
+@bp.response(200, WebhookOutSchema(many=True))
+@bp.doc(**unpaged("Liste courte par nature : dix webhooks au plus par start-up d'État"))
 @_documented
 def list_webhooks(slug: str) -> Any:
-    """Les webhooks de la start-up d'État (sans leur secret) et les événements possibles."""
+    """Les webhooks de la start-up d'État, sans leur secret (les événements possibles : l'énumération de `events`)."""
     _agent, squad = _squad(slug)
-    items = [_body(e) for e in services.endpoints(get_session(), squad.id)]
-    return {"items": items, "events": [e.value for e in WebhookEvent]}, 200, NO_STORE
+    return [_body(e) for e in services.endpoints(get_session(), squad.id)], 200, NO_STORE
 
 
 @bp.route("/<slug>/webhooks", methods=["POST"])
@@ -215,9 +207,10 @@ def rotate_secret(slug: str, endpoint_id: int) -> Any:
 
 
 @bp.route("/<slug>/webhooks/<int:endpoint_id>/deliveries", methods=["GET"])
-@bp.response(200, DeliveryListSchema)
+@bp.response(200, DeliverySchema(many=True))
+@bp.doc(**unpaged("Les envois les plus récents seulement (le journal est borné)"))
 @_documented
 def list_deliveries(slug: str, endpoint_id: int) -> Any:
     """Le journal des envois du webhook, les plus récents d'abord : état, code HTTP, durée, essais, prochain essai."""
     _agent, endpoint = _endpoint(slug, endpoint_id)
-    return {"items": [d.as_dict() for d in deliveries.log(get_session(), endpoint.id)]}, 200, NO_STORE
+    return [d.as_dict() for d in deliveries.log(get_session(), endpoint.id)], 200, NO_STORE

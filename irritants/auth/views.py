@@ -14,7 +14,8 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants.auth import accounts, api_tokens, oidc, services, sign_in, throttle
+from irritants import jobs
+from irritants.auth import accounts, api_tokens, oidc, password_reset, services, sign_in, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import User
@@ -356,3 +357,92 @@ def change_password() -> Any:
         return _render_password(user, outcome.errors, outcome.status, **headers)
     flash("Votre mot de passe est changé. Vos autres sessions sont fermées ; celle-ci reste ouverte.", "success")
     return redirect(url_for("auth.home"), code=303)
+
+
+# --- « Mot de passe oublié ? » ----------------------------------------------------------------------------------
+
+
+def password_reset_limit() -> str:
+    return current_app.config["RATELIMIT_PASSWORD_RESET"]
+
+
+@bp.get("/mot-de-passe-oublie")
+def forgot_password() -> Any:
+    """Ask for the address to mail a reset link to."""
+    return render_template("auth/forgot.html", email="", errors={}, sent=False)
+
+
+@bp.post("/mot-de-passe-oublie")
+@limiter.limit(password_reset_limit)
+def forgot_password_post() -> Any:
+    """Mail a reset link when the address is an open account with a password; the same answer in every case."""
+    email = request.form.get("email", "").strip()
+    if not email or not services.is_valid_email(services.normalise_email(email)):
+        errors = {"email": ["Saisissez une adresse électronique valide, par exemple prenom.nom@exemple.gouv.fr."]}
+        return render_template("auth/forgot.html", email=email, errors=errors, sent=False), 422
+    db = get_session()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    minutes = app.config["PASSWORD_RESET_MINUTES"]
+    if password_reset.request_reset(db, app, email, minutes=minutes, now=utcnow()):
+        db.commit()
+        jobs.wake(app)  # the outbox sends it now, not at the runner's next poll
+    else:
+        db.commit()
+    return render_template("auth/forgot.html", email=email, errors={}, sent=True, minutes=minutes)
+
+
+def _render_reset(token: str, errors: dict[str, list[str]], status: int = 200) -> Any:
+    html = render_template(
+        "auth/reset.html",
+        token=token,
+        errors=errors,
+        labels=RESET_LABELS,
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+    )
+    return html, status
+
+
+RESET_LABELS = {
+    "new_password": "Nouveau mot de passe",
+    "new_password_confirmation": "Confirmation du nouveau mot de passe",
+}
+
+
+def _dead_link() -> Any:
+    return render_template("auth/reset_invalid.html"), 404
+
+
+@bp.get("/mot-de-passe-oublie/<token>")
+def reset_password_page(token: str) -> Any:
+    """Choose a new password, from a valid link."""
+    if password_reset.valid_link(get_session(), token, utcnow()) is None:
+        return _dead_link()
+    return _render_reset(token, {})
+
+
+@bp.post("/mot-de-passe-oublie/<token>")
+@limiter.limit(password_reset_limit)
+def reset_password(token: str) -> Any:
+    """Set the new password (same rules as a change), end every session and link, then sign in again."""
+    db = get_session()
+    outcome = password_reset.reset_password(
+        db,
+        token,
+        request.form.get("new_password", ""),
+        request.form.get("new_password_confirmation", ""),
+        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        secret_key=current_app.config["SECRET_KEY"],
+        now=utcnow(),
+    )
+    if outcome.errors:
+        return _render_reset(token, outcome.errors, 422)
+    if outcome.user is None:
+        return _dead_link()
+    db.commit()
+    logout_user()
+    cookie_session.clear()
+    current_app.logger.info("agent %s reset their password by email", outcome.user.id)
+    flash(
+        "Votre mot de passe est changé et toutes vos sessions sont fermées : connectez-vous avec le nouveau.", "success"
+    )
+    return redirect(url_for("auth.login"), code=303)

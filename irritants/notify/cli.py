@@ -1,6 +1,9 @@
-"""Command of the status messages: tell-status (compose what is due, for cron or by hand)."""
+"""Commands of the messages: tell-status (compose the status messages that are due) and send-digest (the agents'
+daily digest now), for cron or by hand."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import click
 from flask import current_app
@@ -31,4 +34,20 @@ def tell_status_command() -> None:
     )
 
 
-COMMANDS = (tell_status_command,)
+@click.command("send-digest")
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Day covered (default: yesterday)."
+)
+@with_appcontext
+def send_digest_command(day: dt.datetime | None) -> None:
+    """Queue the daily digest of a day's new irritants for subscribed agents (idempotent: once per agent and day)."""
+    from irritants import jobs
+    from irritants.notify import digest
+
+    app = current_app._get_current_object()
+    queued = digest.send_digests(app, day.date() if day else None)
+    jobs.wake(app)
+    click.echo(f"{plural(queued, 'résumé mis', 'résumés mis')} en file d'envoi.")
+
+
+COMMANDS = (tell_status_command, send_digest_command)

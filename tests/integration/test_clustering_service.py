@@ -230,7 +230,7 @@ def test_supports_count_each_person_once(tfidf_app):
         headers={"X-Supporter-Id": b},
         environ_overrides={"REMOTE_ADDR": "198.51.100.2"},
     )
-    assert first.get_json() == {"counted": True, "people": people + 1}
+    assert first.get_json() == {"counted": True, "people": people + 1, "contact": False}
     assert again.get_json()["counted"] is False
     assert other.get_json()["people"] == people + 2
     assert client.post(f"/api/v1/clusters/{cluster_id}/supports").status_code == 422

@@ -128,6 +128,7 @@ def _agent_writes(app: Flask) -> list[tuple[str, str]]:
         "/api/v1/clusters/<int:cluster_id>/supports",
         "/api/v1/supporters",
         "/api/v1/reports/<string:token>/messages",  # the author's, with the secret tracking token
+        "/api/v1/reports/<string:token>/resolution",  # « Est-ce résolu pour vous ? », with the same token
     }
     routes = []
     for rule in app.url_map.iter_rules():

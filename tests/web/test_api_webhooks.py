@@ -79,8 +79,7 @@ def test_a_product_owner_registers_an_endpoint_and_gets_its_secret_once_sealed_a
     assert sealing.unseal(settings_of(app).webhooks.sealing_key, row.sealed_secret, endpoint_id=row.id) == secret
     # Never again: not in the list, not in the endpoint, not in the audit log.
     listed = client.get(world["base"], headers=world["tokens"]["po"]).get_json()
-    assert [e["id"] for e in listed["items"]] == [body["id"]] and "secret" not in listed["items"][0]
-    assert listed["events"] == ["irritant.status_changed", "irritant.report_added", "item.state_changed"]
+    assert [e["id"] for e in listed] == [body["id"]] and "secret" not in listed[0]
     assert "secret" not in client.get(f"{world['base']}/{body['id']}", headers=world["tokens"]["po"]).get_json()
     with get_db(app).session_scope() as s:
         event = s.scalars(select(Event).where(Event.action == "webhook.create")).one()

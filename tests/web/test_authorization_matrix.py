@@ -71,6 +71,7 @@ class World:
     item: int = 0  # backlog item of squad A, in ``sprint``
     backlog_item: int = 0  # backlog item of squad A in its product backlog, second of two (it can go to the top)
     linked_item: int = 0  # backlog item of squad A linked to ``cluster``
+    link_token: str = "lien-inconnu"  # a token of a mailed link (reset, unsubscribe): unknown, so refused
     sprint_number: int = 1  # ``sprint``'s number, as the sprint pages name it
     member: int = 0  # the squad member of squad A (a principal), whom the members' form removes
     target_user: int = 0  # an agent in no squad, whose account the accounts' forms change
@@ -137,6 +138,8 @@ ROUTES = {
     "auth.revoke_token": route("POST", "/agents/jetons/{own_token}/revocation", SELF_SERVICE),
     "auth.password_page": route("GET", "/agents/mot-de-passe", SELF_SERVICE),
     "auth.change_password": route("POST", "/agents/mot-de-passe", SELF_SERVICE, lambda w: NEW_PASSWORD_FORM),
+    "notifications.page": route("GET", "/agents/notifications", SELF_SERVICE),
+    "notifications.save": route("POST", "/agents/notifications", SELF_SERVICE, lambda w: {"squads": str(w.squad_a)}),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
@@ -472,6 +475,12 @@ PUBLIC_ENDPOINTS = {
     "auth.proconnect_start",
     "auth.proconnect_callback",
     "auth.proconnect_logged_out",
+    "auth.forgot_password",
+    "auth.forgot_password_post",
+    "auth.reset_password_page",
+    "auth.reset_password",
+    "notifications.unsubscribe_page",
+    "notifications.unsubscribe",
     "irritants.flag",
 }
 BACK_OFFICE_PREFIXES = (

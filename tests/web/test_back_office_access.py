@@ -23,6 +23,7 @@ ARGUMENTS = {
     "number": "sprint_number",
     "user_id": "target_user",
     "endpoint_id": "webhook",
+    "token": "link_token",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 

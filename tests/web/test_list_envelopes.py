@@ -80,6 +80,8 @@ def test_every_list_of_the_openapi_document_is_the_one_envelope_or_says_why_it_i
         "/api/v1/triage/suggestions",
         "/api/v1/triage/clusters/{cluster_id}/similar",
         "/api/v1/reports/{token}/messages",
+        "/api/v1/squads/{slug}/webhooks",
+        "/api/v1/squads/{slug}/webhooks/{endpoint_id}/deliveries",
     } == set(whole)
 
 
