@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -213,7 +214,13 @@ def test_items_move_up_down_and_to_the_top_of_their_list(session):
 
 
 def test_burndown_in_points_and_people_is_replayed_from_the_log_and_the_decisions(session):
-    today = dt.datetime.now(dt.UTC).date()
+    # Burndown days are Paris days: run at noon so that the UTC and the Paris date agree whatever the hour of the run.
+    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    with time_machine.travel(noon):  # the clock ticks: the sprint closes after the fix was declared
+        replay_the_burndown(session, noon.date())
+
+
+def replay_the_burndown(session, today):
 
     def day(offset, hour=9):
         return dt.datetime.combine(today + dt.timedelta(days=offset), dt.time(hour), tzinfo=dt.UTC)
