@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.python_source import parse
+
 PACKAGE = Path(__file__).resolve().parents[1] / "irritants"
 FILES = sorted(p for p in PACKAGE.rglob("*.py"))
 PURE = ("clustering", "ranking", "effect", "status.py", "charts.py")
@@ -105,7 +107,7 @@ def read_tree(package: Path) -> dict[str, Module]:
     for path in sorted(package.rglob("*.py")):
         parts = path.relative_to(package.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        modules[name] = Module(name, path, ast.parse(path.read_text(encoding="utf-8")))
+        modules[name] = Module(name, path, parse(path))
     return modules
 
 

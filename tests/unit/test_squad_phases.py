@@ -20,6 +20,7 @@ from irritants.squads.phases import (
     allowed_moves,
     refusal,
 )
+from tests.python_source import parse
 
 P = SquadPhase
 
@@ -35,7 +36,7 @@ def reachable_from(start: SquadPhase) -> set[SquadPhase]:
 
 
 def test_phases_module_is_pure_standard_library():
-    tree = ast.parse(Path(phases.__file__).read_text(encoding="utf-8"))
+    tree = parse(Path(phases.__file__))
     imported = {alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= {"__future__", "enum", "typing"}

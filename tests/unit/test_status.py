@@ -22,6 +22,7 @@ from irritants.status import (
     StatusKind,
     allowed_transitions,
 )
+from tests.python_source import parse
 
 S = StatusKind
 BEFORE_THE_FIX = (S.NEW, S.TRIAGED, S.PLANNED, S.IN_PROGRESS)
@@ -38,7 +39,7 @@ def reachable_from(start: StatusKind) -> set[StatusKind]:
 
 
 def test_status_module_is_pure_standard_library():
-    tree = ast.parse(Path(status.__file__).read_text(encoding="utf-8"))
+    tree = parse(Path(status.__file__))
     imported = {alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= {"__future__", "enum"}

@@ -22,6 +22,7 @@ from irritants.status import CITIZEN_STATUS_LABELS, STATUS_BADGES, StatusKind
 from irritants.triage import services as triage
 from tests.conftest import make_cluster, make_user, report_payload
 from tests.integration.test_clustering_service import ADMIN, THEMES, post_reports, run
+from tests.python_source import parse
 
 S = StatusKind
 PACKAGE = Path(__file__).resolve().parents[2] / "irritants"
@@ -173,7 +174,7 @@ def _assigned(node: ast.AST) -> list[ast.expr]:
 def writes_to_report_status(path: Path) -> list[tuple[str, int]]:
     """(enclosing function, line) of every write of a report's status in a module's source."""
     found = []
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse(path)
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
     def where(node: ast.AST) -> tuple[str, int]:
