@@ -104,7 +104,8 @@ class MeSchema(Schema):
     email = fields.String(metadata={"description": "Adresse électronique de l'agent"})
     name = fields.String(metadata={"description": "Nom affiché"})
     roles = fields.List(
-        fields.String(), metadata={"description": "Rôles : product_owner, squad_member, manager, admin"}
+        fields.String(),
+        metadata={"description": "Rôles : product_owner, squad_member, manager, admin, correspondant"},
     )
     squads = fields.List(fields.String(), metadata={"description": "Identifiants (slugs) de ses start-ups d'État"})
     token_name = fields.String(
@@ -133,6 +134,7 @@ ACCOUNT_LABELS = {
     "name": "Nom affiché",
     "roles": "Rôles",
     "squads": "Start-ups d'État",
+    "administration": "Administration (correspondants)",
     "password_mode": "Mot de passe",
 }
 PASSWORD_CHOICES = {
@@ -160,10 +162,13 @@ def _squads_field() -> fields.List:
 
 
 class AccountEditSchema(InputSchema):
-    """An agent's roles and squads (slugs), both replaced by what is ticked."""
+    """An agent's roles and squads (slugs), both replaced by what is ticked; a correspondant's administration."""
 
     roles = _roles_field()
     squads = _squads_field()
+    administration = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=60, error="Administration inconnue.")
+    )
 
 
 class AccountCreateSchema(AccountEditSchema):
