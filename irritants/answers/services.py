@@ -30,6 +30,26 @@ STALE = "Cette réponse a été modifiée entre-temps : relisez-la avant de l'en
 CLOSED = (StatusKind.DUPLICATE, StatusKind.SPAM)
 
 
+# First words of administrations' names that are masculine (« du Crous », « du ministère »); the others are feminine
+# (« de la CAF », « de la préfecture ») unless the name starts with a vowel (« de l'Urssaf ») or is a proper name.
+_MASCULINE = frozenset({"centre", "ministère", "conseil", "office", "service", "fonds"})
+_VOWELS = "aeiouyéèêàâîôûh"
+
+
+def of_administration(name: str, acronym: str | None = None) -> str:
+    """« de la CAF », « de l'Urssaf », « du Crous », « de France Travail »: how « Réponse … » names an administration
+    (its acronym when it has one; the article from its name's first word)."""
+    shown = acronym or name
+    head = name.split()[0].lower() if name.split() else ""
+    if shown.lower().startswith("france "):
+        return f"de {shown}"
+    if shown[:1].lower() in _VOWELS:
+        return f"de l'{shown}"
+    if head in _MASCULINE:
+        return f"du {shown}"
+    return f"de la {shown}"
+
+
 @dataclass(frozen=True)
 class ShownAnswer:
     """An answer as the public page and the API show it: the administration, never the agent who wrote it."""
@@ -37,7 +57,8 @@ class ShownAnswer:
     id: int
     administration: str  # slug
     administration_name: str
-    administration_short: str  # its acronym when it has one (« Réponse de la CAF »)
+    administration_short: str  # its acronym when it has one
+    of_administration: str  # « de la CAF »: « Réponse de la CAF »
     text: str
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -58,6 +79,7 @@ def answers_of(session: Session, cluster_id: int) -> list[ShownAnswer]:
             administration=admin.slug,
             administration_name=admin.name,
             administration_short=admin.acronym or admin.name,
+            of_administration=of_administration(admin.name, admin.acronym),
             text=answer.text,
             created_at=answer.created_at,
             updated_at=answer.updated_at,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from irritants import events
 from irritants.answers.models import AdministrationAnswer
+from irritants.answers.services import of_administration
 from irritants.clusters.models import Cluster
 from irritants.intake.services import derive_tracking_token
 from irritants.notify import unsubscribe
@@ -40,6 +41,7 @@ def tell(session: Session, app: Flask, *, answer_id: int, cluster_id: int, first
         return 0
     administration = session.get(Administration, answer.administration_id)
     short = (administration.acronym or administration.name) if administration else "l'administration"
+    of = of_administration(administration.name, administration.acronym) if administration else "de l'administration"
     label = cluster.label if len(cluster.label) <= LABEL_IN_SUBJECT else f"{cluster.label[: LABEL_IN_SUBJECT - 1]}…"
     cluster_url = absolute_url("irritants.cluster_page", app=app, cluster_id=cluster_id, _anchor="reponses")
     queued = 0
@@ -59,6 +61,7 @@ def tell(session: Session, app: Flask, *, answer_id: int, cluster_id: int, first
             "answer",
             app=app,
             administration=short,
+            of_administration=of,
             label=cluster.label,
             answer=answer.text,
             references=references,
@@ -69,7 +72,7 @@ def tell(session: Session, app: Flask, *, answer_id: int, cluster_id: int, first
             session,
             Mail(
                 to=person.email,
-                subject=f"Réponse de {short} sur « {label} »",
+                subject=f"Réponse {of} sur « {label} »",
                 text=text,
                 html=html,
                 unsubscribe_url=unsubscribe_url,

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from irritants.answers.services import of_administration
 from irritants.auth.policy import Action, Agent, Unattached, decide, forced_administration
 
 IRRITANT = SimpleNamespace(squad_id=None)
@@ -57,3 +58,18 @@ def test_only_correspondants_and_admins_answer_publicly(roles):
     other = Agent(1, "agent", frozenset(roles), squads=frozenset({1}))
     assert decide(other, Action.ANSWER_PUBLICLY, IRRITANT, administrations=frozenset({"caf"})).status == 403
     assert decide(Agent(1, "admin", frozenset({"admin"})), Action.ANSWER_PUBLICLY, IRRITANT)
+
+
+@pytest.mark.parametrize(
+    ("name", "acronym", "expected"),
+    [
+        ("Caisse d'allocations familiales", "CAF", "de la CAF"),
+        ("Urssaf", "Urssaf", "de l'Urssaf"),
+        ("Centre régional des œuvres universitaires et scolaires", "Crous", "du Crous"),
+        ("France Travail", None, "de France Travail"),
+        ("Préfecture", None, "de la Préfecture"),
+        ("Direction générale des Finances publiques (impots.gouv.fr)", "DGFiP", "de la DGFiP"),
+    ],
+)
+def test_an_answer_names_its_administration_with_the_right_article(name, acronym, expected):
+    assert of_administration(name, acronym) == expected
