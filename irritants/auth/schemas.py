@@ -108,6 +108,10 @@ class MeSchema(Schema):
         metadata={"description": "Rôles : product_owner, squad_member, manager, admin, correspondant"},
     )
     squads = fields.List(fields.String(), metadata={"description": "Identifiants (slugs) de ses start-ups d'État"})
+    administration = fields.String(
+        allow_none=True,
+        metadata={"description": "Administration (slug) d'un correspondant : tout ce qu'il lit y est restreint"},
+    )
     token_name = fields.String(
         allow_none=True, metadata={"description": "Nom du jeton d'API utilisé (absent avec une session)"}
     )

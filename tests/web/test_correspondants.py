@@ -213,3 +213,14 @@ def test_an_admin_answers_in_the_name_of_an_administration_the_irritant_concerns
     assert refused.status_code == 422
     assert post(client, f"{url}/reponse", {"texte": ANSWER, "administration": "caf"}, url).status_code == 303
     assert stored_answers(db) == [(administration_id(db, "caf"), admin_id)]
+
+
+def test_their_daily_digest_offers_only_their_administration(agent, world):
+    html = agent.get("/agents/notifications").get_data(as_text=True)
+    assert "Caisse d&#39;allocations familiales" in html
+    assert "Direction générale des Finances publiques" not in html
+
+
+def test_the_api_says_which_administration_they_speak_for(agent):
+    me = agent.get("/api/v1/me").get_json()
+    assert me["roles"] == ["correspondant"] and me["administration"] == "caf"
