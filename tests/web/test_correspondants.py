@@ -16,7 +16,7 @@ from irritants.db import get_db, utcnow
 from irritants.intake.models import ReportContact
 from irritants.outbox.models import OutboxMessage
 from irritants.referential.models import Administration
-from tests.conftest import make_cluster, make_report, make_user, sign_in
+from tests.conftest import PASSWORD, make_cluster, make_report, make_user, sign_in
 from tests.web.test_citizen_followup import ADDRESS, filed, post
 
 ANSWER = "La CAF ouvre des créneaux supplémentaires de rendez-vous dès le mois prochain."
@@ -224,3 +224,16 @@ def test_their_daily_digest_offers_only_their_administration(agent, world):
 def test_the_api_says_which_administration_they_speak_for(agent):
     me = agent.get("/api/v1/me").get_json()
     assert me["roles"] == ["correspondant"] and me["administration"] == "caf"
+
+
+def test_a_correspondant_lands_on_their_administrations_irritants(app, db):
+    user = make_user(db, "correspondant", email="arrivee@caf.fr", password=PASSWORD)
+    user.administration_id = administration_id(db, "caf")
+    db.commit()
+    client = app.test_client()
+    page = client.get("/agents/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/agents/connexion", data={"email": "arrivee@caf.fr", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code in (302, 303) and response.headers["Location"].endswith("/agents/irritants")
