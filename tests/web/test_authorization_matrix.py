@@ -484,6 +484,12 @@ ROUTES["backoffice.answer"] = route(
     {"admin", "correspondant"},
     lambda w: {"texte": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
 )
+ROUTES["api_answers.publish"] = route(
+    "POST",
+    "/api/v1/clusters/{cluster}/answers",
+    {"admin", "correspondant"},
+    lambda w: {"text": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
+)
 # A correspondant reads what a manager reads (narrowed to their administration: tests/web/test_correspondants.py), and
 # decides nothing.
 ROUTES = {
@@ -508,6 +514,7 @@ PUBLIC_ENDPOINTS = {
 }
 BACK_OFFICE_PREFIXES = (
     "/agents",
+    "/api/v1/clusters/<int:cluster_id>/answers",
     "/api/v1/triage",
     "/api/v1/moderation",
     "/api/v1/me",

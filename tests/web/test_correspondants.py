@@ -237,3 +237,26 @@ def test_a_correspondant_lands_on_their_administrations_irritants(app, db):
         "/agents/connexion", data={"email": "arrivee@caf.fr", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code in (302, 303) and response.headers["Location"].endswith("/agents/irritants")
+
+
+def test_the_api_publishes_an_answer_with_the_same_checks(app, client, world, db):
+    from irritants.auth.api_tokens import create_token
+    from irritants.auth.models import User
+
+    user = db.scalar(select(User).where(User.email == "correspondant@caf.fr"))
+    _token, raw = create_token(db, user, "outil")
+    db.commit()
+    db.rollback()
+    headers = {"Authorization": f"Bearer {raw}"}
+    url = f"/api/v1/clusters/{world['caf']}/answers"
+    refused = client.post(url, json={"text": "Écrivez-nous à conseiller@caf.fr pour en savoir plus."}, headers=headers)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    other = client.post(f"/api/v1/clusters/{world['dgfip']}/answers", json={"text": ANSWER}, headers=headers)
+    assert other.status_code == 404
+    done = client.post(url, json={"text": ANSWER}, headers=headers)
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["administration"] == "caf" and done.get_json()["text"] == ANSWER
+    assert client.get(f"/api/v1/clusters/{world['caf']}").get_json()["answers"][0]["text"] == ANSWER
+    assert len(answer_mails(db)) == 2
+    stale = client.post(url, json={"text": ANSWER + " Merci.", "expected_version": 7}, headers=headers)
+    assert stale.status_code == 409
