@@ -77,14 +77,11 @@ SQUAD_ROLES = frozenset({"squad_member", "product_owner"})
 
 def landing(db: Any, user: User) -> str:
     """Where an agent lands after signing in without a ``next``: « mon équipe » for the people of a squad (squad
-    members and product owners in one, with no other role), their administration's irritants for a correspondant,
-    else the « Espace agents »."""
+    members and product owners in one, with no other role), a correspondant's irritants, else « Espace agents »."""
     roles = set(user.roles or [])
     if roles and roles <= SQUAD_ROLES and services.squads_of(db, user.id):
         return url_for("board.my_team_page")
-    if roles == {Role.CORRESPONDANT.value}:
-        return url_for("backoffice.backlog_page")
-    return url_for("auth.home")
+    return url_for("backoffice.backlog_page" if roles == {Role.CORRESPONDANT.value} else "auth.home")
 
 
 def _session_user() -> User:

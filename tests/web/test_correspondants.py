@@ -163,6 +163,7 @@ def test_an_answer_is_published_audited_and_mailed_once_per_person(app, client, 
 
     # A correction changes the page, and mails nobody again.
     html = agent.get(url).get_data(as_text=True)
+    assert "Réponse publique d’une administration" in html and "« caf » publiée (version 1)" in html  # history
     version = re.search(r'name="expected_version" value="(\d+)"', html.split('id="reponse-form"')[1]).group(1)
     corrected = ANSWER + " Les rendez-vous se prennent en ligne."
     assert post(agent, f"{url}/reponse", {"texte": corrected, "expected_version": version}, url).status_code == 303
