@@ -39,6 +39,7 @@ DOMAINS = (
     Domain("irritants.moderation"),
     Domain("irritants.privacy", commands="irritants.privacy.cli"),
     Domain("irritants.triage", commands="irritants.triage.cli"),
+    Domain("irritants.answers"),
     Domain("irritants.feedback"),
     Domain("irritants.conversations"),
     Domain("irritants.clusters", commands="irritants.clusters.cli"),

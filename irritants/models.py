@@ -1,5 +1,6 @@
 """Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from irritants.answers.models import AdministrationAnswer
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, PasswordReset, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
@@ -19,6 +20,7 @@ from irritants.webhooks.models import WebhookEndpoint
 __all__ = [
     "AbuseFlag",
     "Administration",
+    "AdministrationAnswer",
     "ApiToken",
     "BacklogItem",
     "BacklogItemChange",

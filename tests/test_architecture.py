@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.privacy",),
     ("irritants.moderation",),
     ("irritants.triage",),
+    ("irritants.answers",),
     ("irritants.feedback",),
     ("irritants.conversations",),
     ("irritants.clusters",),

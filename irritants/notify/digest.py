@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from irritants.auth.accounts import user_squads
-from irritants.auth.models import User
+from irritants.auth.models import Role, User
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
 from irritants.french import PARIS, today
@@ -49,6 +49,8 @@ def choices(session: Session, user: User) -> Choices:
     """The agent's possible and current subscriptions."""
     rows = list(session.scalars(select(DigestSubscription).where(DigestSubscription.user_id == user.id)))
     administrations = select(Administration).where(Administration.active).order_by(Administration.name)
+    if Role.CORRESPONDANT.value in (user.roles or []):  # a correspondant hears only of their own administration
+        administrations = administrations.where(Administration.id == user.administration_id)
     return Choices(
         squads=user_squads(session, user.id),
         administrations=list(session.scalars(administrations)),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from irritants import create_app, jobs
 from irritants.auth.api_tokens import create_token
@@ -26,6 +26,7 @@ from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
 from irritants.db import Base, get_db, utcnow
 from irritants.intake.models import Moderation, ReportContact
+from irritants.referential.models import Administration
 from irritants.settings import settings_of
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
@@ -45,14 +46,24 @@ from tests.conftest import (
     sign_in,
 )
 
-PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
+PRINCIPALS = (
+    "anonymous",
+    "no_role",
+    "po",
+    "po_other_squad",
+    "squad_member",
+    "manager",
+    "admin",
+    "token_other_squad",
+    "correspondant",  # of the CAF, the administration of every report of this world
+)
 VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
 OWNERS = {"po", "admin"}  # product owner of the irritant's squad, and admins
 MODERATORS = {"po", "po_other_squad", "admin"}
 SQUAD_WORK = {"po", "squad_member", "admin"}  # the squad's own people moving its work along
 EVERYONE = set(PRINCIPALS)  # public reads: anonymous callers too
 SQUAD_EDITORS = {"po", "admin"}  # product owner of squad A, and admins
-SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin"}  # signed-in agents, own data
+SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "correspondant"}  # own data
 
 
 @dataclass
@@ -467,6 +478,24 @@ ROUTES = {
         "GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/deliveries", SQUAD_EDITORS
     ),
 }
+ROUTES["backoffice.answer"] = route(
+    "POST",
+    "/agents/irritants/{cluster}/reponse",
+    {"admin", "correspondant"},
+    lambda w: {"texte": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
+)
+ROUTES["api_answers.publish"] = route(
+    "POST",
+    "/api/v1/clusters/{cluster}/answers",
+    {"admin", "correspondant"},
+    lambda w: {"text": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
+)
+# A correspondant reads what a manager reads (narrowed to their administration: tests/web/test_correspondants.py), and
+# decides nothing.
+ROUTES = {
+    endpoint: replace(spec, allowed=spec.allowed | {"correspondant"}) if "manager" in spec.allowed else spec
+    for endpoint, spec in ROUTES.items()
+}
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
     "auth.login",
@@ -485,6 +514,7 @@ PUBLIC_ENDPOINTS = {
 }
 BACK_OFFICE_PREFIXES = (
     "/agents",
+    "/api/v1/clusters/<int:cluster_id>/answers",
     "/api/v1/triage",
     "/api/v1/moderation",
     "/api/v1/me",
@@ -532,7 +562,11 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             "manager": make_user(s, "manager"),
             "admin": make_user(s, "admin"),
             "token_other_squad": make_user(s, "squad_member", squads=[squad_b]),
+            "correspondant": make_user(s, "correspondant"),
         }
+        users["correspondant"].administration_id = s.scalar(
+            select(Administration.id).where(Administration.slug == "caf")
+        )
         for user in users.values():
             user.password_hash = PASSWORD_HASH
         cluster = make_cluster(s, "Rendez-vous introuvables en préfecture", squad_id=squad_a.id, status="planned")
@@ -595,7 +629,8 @@ SNAPSHOT_QUERIES = {
     "messages": "SELECT id FROM report_messages",
     "templates": "SELECT id, title, body, squad_id FROM reply_templates",
     "tokens": "SELECT id, revoked_at FROM api_tokens",
-    "users": "SELECT id, email, roles, active, session_epoch, password_hash FROM users",
+    "users": "SELECT id, email, roles, active, session_epoch, password_hash, administration_id FROM users",
+    "answers": "SELECT id, cluster_id, administration_id, text, version FROM administration_answers",
     "squads": "SELECT id, name, phase, version, mission, administration_id, incubator, product_url FROM squads",
     "phases": "SELECT id, squad_id, phase, started_on, note FROM squad_phase_changes",
     "members": "SELECT squad_id, user_id FROM squad_members",
