@@ -127,11 +127,12 @@ def irritants_schema() -> dict[str, Any]:
                 "Libellé",
                 "Libellé public de l'irritant, rédigé par le service ou l'équipe : toute "
                 "donnée personnelle y est masquée (« [courriel] », « [téléphone] »…). Un libellé qui commencerait "
-                "par =, +, -, @ est précédé d'une apostrophe pour qu'un tableur ne le lise pas comme une formule.",
+                "par =, +, -, @ est précédé d'une apostrophe pour qu'un tableur ne le lise pas comme une formule ; les "
+                "codes qui ressemblent à une clé ou un jeton (16 lettres et chiffres ou plus) sont remplacés "
+                "par « [code] ».",
                 "string",
                 "Demande de RSA : dossier bloqué depuis plusieurs mois",
                 required=True,
-                maxLength=250,
             ),
             _field(
                 "statut",
