@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from irritants.clusters.effect import fix_effect
@@ -182,7 +182,7 @@ def week_rows(session: Session, today: dt.date) -> list[WeekRow]:
     stmt = (
         select(*keys, count)
         .where(Report.created_at < week_start_moment(current_week(today)), Report.status != StatusKind.SPAM)
-        .group_by(*keys)
+        .group_by(literal_column("semaine"), *keys[1:])  # the week by its name: computed once per report
         .having(func.count() >= SMALL_CELL)
     )
     admins = {a.id: a for a in session.scalars(select(Administration))}

@@ -56,11 +56,11 @@ def reports(session, n: int, when: dt.datetime, *, procedure: str | None = None,
 EDGES = [
     dt.datetime(2026, 3, 29, 0, 59, 59),  # last winter second: 01:59:59 in Paris, Sunday
     dt.datetime(2026, 3, 29, 1, 0, 0),  # first summer second: 03:00 in Paris
-    dt.datetime(2026, 3, 29, 21, 59, 59),  # Sunday 23:59:59 in Paris
+    dt.datetime(2026, 3, 29, 21, 59, 59, 999999),  # Sunday 23:59:59.999999 in Paris
     dt.datetime(2026, 3, 29, 22, 0, 0),  # Monday 30 March, midnight in Paris: the next week
     dt.datetime(2026, 10, 25, 0, 59, 59),  # last summer second
     dt.datetime(2026, 10, 25, 1, 0, 0),  # first winter second
-    dt.datetime(2026, 10, 25, 22, 59, 59),  # Sunday 23:59:59 in Paris (winter)
+    dt.datetime(2026, 10, 25, 22, 59, 59, 999999),  # Sunday 23:59:59.999999 in Paris (winter)
     dt.datetime(2026, 10, 25, 23, 0, 0),  # Monday 26 October, midnight in Paris
     dt.datetime(2026, 12, 31, 23, 30, 0),  # 1 January 2027 in Paris, the week of Monday 28 December
     dt.datetime(2024, 3, 31, 22, 0, 0),  # last Sunday of March on the 31st: Monday 1 April in Paris
@@ -73,7 +73,8 @@ def test_the_database_counts_reports_in_the_weeks_of_paris_across_clock_changes(
     rng = random.Random(13)
     start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     moments = [m.replace(tzinfo=dt.UTC) for m in EDGES] + [
-        start + dt.timedelta(seconds=rng.randrange(8 * 365 * 86400)) for _ in range(150)
+        start + dt.timedelta(seconds=rng.randrange(8 * 365 * 86400), microseconds=rng.randrange(10**6))
+        for _ in range(150)
     ]
     dialect = session.get_bind().dialect.name
     for moment in moments:
