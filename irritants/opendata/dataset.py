@@ -98,27 +98,25 @@ def current_week(today: dt.date) -> dt.date:
 # --- irritants --------------------------------------------------------------------------------------------------
 
 
-def _first_reports(session: Session) -> dict[int, dt.date]:
+def _first_reports_and_procedures(session: Session) -> tuple[dict[int, dt.date], dict[int, int]]:
+    """By irritant: the day (Paris) of its first report, and the démarche most of its reports name (the lowest id
+    among equals) — one GROUP BY pass over the reports for both."""
     rows = session.execute(
-        select(Report.cluster_id, func.min(Report.created_at))
+        select(Report.cluster_id, Report.procedure_id, func.count(), func.min(Report.created_at))
         .where(Report.cluster_id.is_not(None))
-        .group_by(Report.cluster_id)
-    )
-    return {cluster_id: first.astimezone(PARIS).date() for cluster_id, first in rows if first is not None}
-
-
-def _main_procedures(session: Session) -> dict[int, int]:
-    """The démarche most of an irritant's reports name (the lowest id among equals), by irritant."""
-    rows = session.execute(
-        select(Report.cluster_id, Report.procedure_id, func.count())
-        .where(Report.cluster_id.is_not(None), Report.procedure_id.is_not(None))
         .group_by(Report.cluster_id, Report.procedure_id)
     )
+    first: dict[int, dt.datetime] = {}
     best: dict[int, tuple[int, int]] = {}
-    for cluster_id, procedure_id, count in rows:
-        if cluster_id not in best or (count, -procedure_id) > (best[cluster_id][0], -best[cluster_id][1]):
+    for cluster_id, procedure_id, count, earliest in rows:
+        if earliest is not None and (cluster_id not in first or earliest < first[cluster_id]):
+            first[cluster_id] = earliest
+        if procedure_id is not None and (
+            cluster_id not in best or (count, -procedure_id) > (best[cluster_id][0], -best[cluster_id][1])
+        ):
             best[cluster_id] = (count, procedure_id)
-    return {cluster_id: procedure_id for cluster_id, (_count, procedure_id) in best.items()}
+    days = {cluster_id: moment.astimezone(PARIS).date() for cluster_id, moment in first.items()}
+    return days, {cluster_id: procedure_id for cluster_id, (_count, procedure_id) in best.items()}
 
 
 def _finite(value: float | None) -> float | None:
@@ -133,8 +131,7 @@ def irritant_rows(session: Session, settings: FixEffectSettings, today: dt.date)
     admins = {a.id: a for a in session.scalars(select(Administration))}
     procedures = {p.id: p for p in session.scalars(select(Procedure))}
     squads = {s.id: s for s in session.scalars(select(Squad))}
-    first = _first_reports(session)
-    main_procedure = _main_procedures(session)
+    first, main_procedure = _first_reports_and_procedures(session)
     rows = []
     for cluster in clusters:
         admin = admins.get(cluster.main_administration_id or 0)
