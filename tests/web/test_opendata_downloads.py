@@ -4,6 +4,7 @@ for a client that has the file, a 404 for any other name, and a rate limit."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,14 @@ def test_downloads_are_rate_limited_per_network(make_app):
     codes = [client.get(f"{BASE}/{name}").status_code for name in ("irritants.csv", "signalements.csv",
                                                                     "datapackage.json", "irritants.csv")]  # fmt: skip
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_command_builds_as_of_a_given_day_and_refuses_a_malformed_one(app, tmp_path: Path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["opendata", "--output", str(tmp_path / "od"), "--date", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert "données du 18/11/2026" in result.output
+    package = json.loads((tmp_path / "od" / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["created"] == "2026-11-18T00:00:00+01:00"
+    assert not list((tmp_path / "od").glob(".*.partial"))
+    assert runner.invoke(args=["opendata", "--output", str(tmp_path), "--date", "18/11/2026"]).exit_code == 2
