@@ -131,9 +131,10 @@ def measure(url: str, repeat: int) -> None:
         built = files.build(session, FixEffectSettings(), today=TODAY, public_url=None)
         rows = built.files["signalements.csv"].count(b"\n") - 1
         irritants = built.files["irritants.csv"].count(b"\n") - 1
-        published = sum(r.nombre_signalements for r in dataset.week_rows(session, TODAY))
+        shown, counted = built.reports_shown, built.reports_counted
+        share = 100 * shown / max(counted, 1)
         print(f"{backend}: {total:,} signalements ; {rows:,} lignes publiées dans signalements.csv "
-              f"({published:,} signalements, {100 * published / max(total, 1):.1f} %) ; "
+              f"({shown:,} signalements sur {counted:,} des semaines complètes, {share:.1f} %) ; "
               f"{irritants:,} irritants")  # fmt: skip
         for label, run in (
             ("SELECT count(*)", lambda: session.scalar(text("SELECT count(*) FROM reports"))),

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from irritants.db import get_db
-from irritants.french import plural
+from irritants.french import number, plural
 from irritants.french import today as paris_today
 
 
@@ -34,6 +34,7 @@ def opendata(output: Path, day: dt.datetime | None) -> None:
     """Write the anonymised open dataset: irritants.csv, signalements.csv (weekly counts, counts under 10 left out),
     their Table Schemas and datapackage.json: the bytes served under /statistiques/donnees/."""
     from irritants.opendata import files
+    from irritants.opendata.dataset import SMALL_CELL
     from irritants.settings import settings_of
 
     today = day.date() if day else paris_today()
@@ -44,10 +45,16 @@ def opendata(output: Path, day: dt.datetime | None) -> None:
     written = files.write(found, output)
     irritants = found.files["irritants.csv"].count(b"\n") - 1
     weeks = found.files["signalements.csv"].count(b"\n") - 1
+    share = f"{100 * found.reports_shown / found.reports_counted:.0f} %" if found.reports_counted else "—"
     click.echo(
         f"{plural(len(written), 'fichier écrit', 'fichiers écrits')} dans {output} (données du "
         f"{today:%d/%m/%Y}) : {plural(irritants, 'irritant', 'irritants')}, "
         f"{plural(weeks, 'ligne', 'lignes')} de signalements par semaine."
+    )
+    click.echo(
+        f"Semaines complètes : {number(found.reports_shown)} signalements sur {number(found.reports_counted)} "
+        f"({share}) figurent dans signalements.csv ; les autres sont dans des combinaisons de moins de "
+        f"{SMALL_CELL}, non publiées."
     )
 
 

@@ -168,6 +168,18 @@ def irritant_rows(session: Session, settings: FixEffectSettings, today: dt.date)
 # --- weekly counts of reports ------------------------------------------------------------------------------------
 
 
+def reports_counted(session: Session, today: dt.date) -> int:
+    """The reports the weekly counts are drawn from (complete weeks, not spam), published or left out."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Report.created_at < week_start_moment(current_week(today)), Report.status != StatusKind.SPAM
+            )
+        )
+        or 0
+    )
+
+
 def week_rows(session: Session, today: dt.date) -> list[WeekRow]:
     """Reports per Paris week, administration, démarche, département, channel and severity, counted by the
     database over complete weeks (before the week of ``today``); a count under ``SMALL_CELL`` is left out."""

@@ -36,10 +36,13 @@ FILES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """The files of one build, by name, and the day they describe."""
+    """The files of one build, by name, and the day they describe; for the operator (never published), how many
+    reports of the complete weeks the weekly file shows and how many it was drawn from."""
 
     day: dt.date
     files: dict[str, bytes]
+    reports_shown: int = 0
+    reports_counted: int = 0
 
 
 def _cell(value: Any) -> str:
@@ -76,14 +79,16 @@ def build(session: Session, settings: FixEffectSettings, *, today: dt.date, publ
     channels = dict(session.execute(select(Channel.code, Channel.label).order_by(Channel.position, Channel.code)).all())
     irritants_schema = schemas.irritants_schema()
     signalements_schema = schemas.signalements_schema(channels)
+    weeks = dataset.week_rows(session, today)
     files = {
         "datapackage.json": to_json(schemas.datapackage(today, public_url)),
         "irritants.csv": to_csv(dataset.irritant_rows(session, settings, today), _columns(irritants_schema)),
         "schema-irritants.json": to_json(irritants_schema),
-        "signalements.csv": to_csv(dataset.week_rows(session, today), _columns(signalements_schema)),
+        "signalements.csv": to_csv(weeks, _columns(signalements_schema)),
         "schema-signalements.json": to_json(signalements_schema),
     }
-    return Dataset(today, files)
+    shown = sum(row.nombre_signalements for row in weeks)
+    return Dataset(today, files, shown, dataset.reports_counted(session, today))
 
 
 def write(found: Dataset, directory: Path) -> list[Path]:

@@ -38,6 +38,8 @@ def test_every_file_is_served_without_login_with_the_bytes_of_the_command(app, c
     result = app.test_cli_runner().invoke(args=["opendata", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "5 fichiers écrits" in result.output and "2 irritants" in result.output
+    # For the operator: the share of the complete weeks' reports shown (the clusters' reports are this week's).
+    assert "12 signalements sur 12 (100 %) figurent dans signalements.csv" in result.output, result.output
 
     for name, media_type in files.FILES.items():
         response = client.get(f"{BASE}/{name}")
