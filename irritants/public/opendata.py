@@ -4,8 +4,8 @@
 
 The files are the ``opendata`` command's bytes. They are built on the first request and kept in memory for
 ``CACHE_SECONDS`` (each process its own copy, built again when the day changes), so a burst of downloads costs one
-build; answers carry ``Cache-Control`` for the same time and an ``ETag``, so a client that has them gets a 304.
-Rate-limited per network like the other public reads.
+build; answers carry ``Cache-Control`` for what is left of that time and an ``ETag`` (a client that has them gets
+a 304). Rate-limited per network like the other public reads.
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ _EXTENSION = "irritants.opendata"
 _lock = threading.Lock()
 
 
-def _dataset(app: Flask) -> files.Dataset:
-    """This process's build, made again once ``CACHE_SECONDS`` have passed or the Paris day changed."""
+def _dataset(app: Flask) -> tuple[files.Dataset, float]:
+    """This process's build and the moment (``time.monotonic``) it expires: made again once ``CACHE_SECONDS`` have
+    passed or the Paris day changed."""
     day = today()
     with _lock:
         cached = app.extensions.get(_EXTENSION)
-        if cached is not None and cached[0] > time.monotonic() and cached[1].day == day:
-            return cached[1]
+        if cached is not None and cached[1] > time.monotonic() and cached[0].day == day:
+            return cached
         found = files.build(get_session(), settings_of(app).fix_effect, today=day, public_url=app.config["PUBLIC_URL"])
-        app.extensions[_EXTENSION] = (time.monotonic() + CACHE_SECONDS, found)
-        return found
+        app.extensions[_EXTENSION] = (found, time.monotonic() + CACHE_SECONDS)
+        return app.extensions[_EXTENSION]
 
 
 @bp.get("/statistiques/donnees/<name>")
@@ -49,11 +50,13 @@ def download(name: str) -> Any:
     """One file of the dataset (404 for any other name)."""
     if name not in files.FILES:
         abort(404)
-    content = _dataset(current_app._get_current_object()).files[name]  # type: ignore[attr-defined]
+    found, expires = _dataset(current_app._get_current_object())  # type: ignore[attr-defined]
+    content = found.files[name]
     response = Response(content, content_type=files.FILES[name])
     disposition = "attachment" if name.endswith(".csv") else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    # Clients and proxies keep it as long as this process still serves it, no longer.
+    response.headers["Cache-Control"] = f"public, max-age={max(0, round(expires - time.monotonic()))}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data: readable by any page or notebook
     response.set_etag(hashlib.sha256(content).hexdigest())
     return response.make_conditional(request)
