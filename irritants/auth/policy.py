@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     MANAGE_SPRINTS = "sprint.manage"
     # A squad's webhooks, read or changed (target: the squad; None: "for some squad at all"): its product owners.
     MANAGE_WEBHOOKS = "squad.webhooks"
+    # Exports of reports, irritants and squads over the dashboard's filters (docs/exports.md): managers and admins.
+    EXPORT = "insights.export"
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,12 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne gérez que les webhooks de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs gèrent les webhooks d'une start-up d'État.")
+    if action == Action.EXPORT:
+        # Managers steer the whole service; a product owner or a member works one squad's irritants, and an export
+        # spans every squad's (their own squad's pages and backlog file already give them theirs).
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Les exports sont réservés au pilotage et aux administrateurs.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))
