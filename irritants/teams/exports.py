@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from typing import Any
+from typing import IO, Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from irritants import jobs
 from irritants.auth.access import require
@@ -32,6 +32,7 @@ from irritants.settings import settings_of
 log = logging.getLogger(__name__)
 bp = Blueprint("exports", __name__, url_prefix="/agents/exports")
 SPOOL_BYTES = 8 * 1024 * 1024  # an XLSX or Parquet file of a small export is built in memory up to this size
+SEND_BYTES = 64 * 1024
 LABELS = {
     "what": "Données", "format": "Format", "from": "Du", "to": "Au", "administration": "Administration",
     "territory": "Département", "region": "Région", "channel": "Canal", "severity": "Gravité",
@@ -94,24 +95,43 @@ def _page(agent: Agent, values: Any, errors: dict[str, list[str]] | None = None,
     ), status
 
 
+def _attachment(file: IO[bytes], fmt: Format, name: str) -> Response:
+    """A file to download, sent in pieces and closed once sent (or once the client went away)."""
+
+    def pieces() -> Any:
+        try:
+            while piece := file.read(SEND_BYTES):
+                yield piece
+        finally:
+            file.close()
+
+    response = Response(pieces(), content_type=writers.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _stream(what: What, fmt: Format, filters: InsightFilters) -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     fix_settings = settings_of(app).fix_effect
     name = services.file_name(what, fmt, filters)
-    if fmt == Format.CSV:
-
-        def pieces() -> Any:
-            # Its own read session: the response outlives the view, each chunk read as the client takes the last one.
-            with get_db(app).read_sessions() as session:
-                yield from writers.csv_chunks(tables.COLUMNS[what], tables.frames(session, what, filters, fix_settings))
-
-        response = Response(pieces(), content_type=writers.MEDIA_TYPES[fmt])
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    else:  # a zip (XLSX) or a footer (Parquet) is written last: the file is built, then sent
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
-        services.write_export(get_session(), what, fmt, filters, spool, fix_settings)
+    if fmt != Format.CSV:  # a zip (XLSX) or a footer (Parquet) is written last: the file is built, then sent
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed once sent
+        try:
+            services.write_export(get_session(), what, fmt, filters, spool, fix_settings)
+        except BaseException:
+            spool.close()
+            raise
         spool.seek(0)
-        response = send_file(spool, mimetype=writers.MEDIA_TYPES[fmt], as_attachment=True, download_name=name)
+        return _attachment(spool, fmt, name)
+
+    def pieces() -> Any:
+        # Its own read session: the response outlives the view; each chunk is read as the client takes the last one.
+        with get_db(app).read_sessions() as session:
+            yield from writers.csv_chunks(tables.COLUMNS[what], tables.frames(session, what, filters, fix_settings))
+
+    response = Response(pieces(), content_type=writers.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -163,7 +183,4 @@ def background_file(request_id: int) -> Any:
     settings = settings_of(current_app).exports
     export, path = services.downloadable(get_session(), agent, request_id, settings)
     name = services.file_name(What(export.what), Format(export.format), export.filters)
-    response = send_file(path, mimetype=writers.MEDIA_TYPES[Format(export.format)], as_attachment=True,
-                         download_name=name)  # fmt: skip
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _attachment(path.open("rb"), Format(export.format), name)
