@@ -176,11 +176,11 @@ def request_export() -> Any:
     return redirect(url_for("exports.page", _anchor="mes-exports"), 303)
 
 
-@bp.get("/<int:request_id>/fichier")
-def background_file(request_id: int) -> Any:
+@bp.get("/<int:export_id>/fichier")
+def background_file(export_id: int) -> Any:
     """A file prepared in the background: its requester or an admin; 404 for anyone else."""
     agent = require(Action.EXPORT)
     settings = settings_of(current_app).exports
-    export, path = services.downloadable(get_session(), agent, request_id, settings)
+    export, path = services.downloadable(get_session(), agent, export_id, settings)
     name = services.file_name(What(export.what), Format(export.format), export.filters)
     return _attachment(path.open("rb"), Format(export.format), name)

@@ -141,3 +141,13 @@ def test_the_export_command_refuses_bad_filters_in_french(app, runner, world, tm
     assert "--from : Date de début invalide (AAAA-MM-JJ)." in result.output
     unknown = runner.invoke(args=[*command, "--administration", "nulle-part"])
     assert unknown.exit_code == 1 and "--administration : Administration inconnue." in unknown.output
+
+
+def test_the_agents_home_links_to_the_exports_for_those_who_may(app, client, world):
+    sign_in(client, world.manager)
+    assert 'href="/agents/exports">Exporter les données' in client.get("/agents/").get_data(as_text=True)
+    with app.app_context(), get_db(app).session_scope() as session:
+        owner = make_user(session, "product_owner")
+        session.commit()
+    sign_in(client, owner)
+    assert "Exporter les données" not in client.get("/agents/").get_data(as_text=True)
