@@ -164,7 +164,7 @@ class BaseConfig:
     FIX_EFFECT_WEEKS: Env[Positive] = 8
     # Exports of reports, irritants and squads (docs/exports.md): up to this many rows the file streams at once;
     # beyond, it is built by the background runner into <INSTANCE_PATH>/exports and kept EXPORT_KEEP_DAYS days.
-    EXPORT_STREAM_MAX: Env[Positive] = 20_000
+    EXPORT_STREAM_MAX: Env[Positive] = 10_000
     EXPORT_KEEP_DAYS: Env[Positive] = 7
 
     # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved

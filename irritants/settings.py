@@ -337,7 +337,7 @@ class ExportSettings:
     """Exports (EXPORT_STREAM_MAX: the most rows streamed at once; EXPORT_KEEP_DAYS: how long a file built in the
     background is kept, in ``directory``, <INSTANCE_PATH>/exports)."""
 
-    stream_max: int = 20_000
+    stream_max: int = 10_000
     keep_days: int = 7
     directory: Path = Path("exports")
 

@@ -28,7 +28,8 @@ from irritants.insights.filters import InsightFilters, check_known, load_filters
 from irritants.progress import Progress, no_progress
 from irritants.settings import ExportSettings, FixEffectSettings
 
-LEASE = dt.timedelta(minutes=30)  # a runner that has not finished by then is taken for dead
+LEASE = dt.timedelta(minutes=30)  # a runner that has not finished by then is taken for dead...
+SLOWEST_ROWS_PER_SECOND = 100  # ...plus the time its rows would take at a tenth of the measured pace
 LISTED = 20  # the most recent requests listed on one's page
 
 
@@ -116,11 +117,13 @@ def claim_next(session: Session, *, now: dt.datetime | None = None) -> ExportReq
         ExportRequest.state == ExportState.QUEUED,
         (ExportRequest.state == ExportState.RUNNING) & (ExportRequest.claimed_until < now),
     )
-    for request_id in session.scalars(select(ExportRequest.id).where(waiting).order_by(ExportRequest.id).limit(5)):
+    candidates = select(ExportRequest.id, ExportRequest.rows).where(waiting).order_by(ExportRequest.id).limit(5)
+    for request_id, rows in session.execute(candidates).all():
+        lease = LEASE + dt.timedelta(seconds=(rows or 0) / SLOWEST_ROWS_PER_SECOND)
         taken = session.execute(
             update(ExportRequest)
             .where(ExportRequest.id == request_id, waiting)
-            .values(state=ExportState.RUNNING, claimed_until=now + LEASE)
+            .values(state=ExportState.RUNNING, claimed_until=now + lease)
             .execution_options(synchronize_session=False)
         ).rowcount
         if taken == 1:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from irritants.db import get_db
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.exports import jobs as export_jobs
-from irritants.exports import services
+from irritants.exports import services, tables
 from irritants.exports.models import ExportRequest, ExportState
 from irritants.exports.tables import What, count
 from irritants.exports.writers import Format
@@ -157,3 +157,29 @@ def test_a_background_export_that_cannot_be_built_says_why(make_app, tmp_path):
         failed = session.get(ExportRequest, request_id)
         assert failed.state == ExportState.FAILED and failed.file_name is None
         assert failed.error == "Filtres invalides."
+
+
+def test_rows_are_read_and_written_chunk_by_chunk(session, monkeypatch):
+    build(session)
+    monkeypatch.setattr(tables, "CHUNK", 2)
+    chunks = list(tables.frames(session, What.REPORTS, load_filters({}), FixEffectSettings()))
+    assert [len(chunk) for chunk in chunks] == [2, 2, 2, 2, 1]  # never every row at once
+    assert len(list(tables.frames(session, What.IRRITANTS, load_filters({}), FixEffectSettings()))) == 1
+    assert len(read_back("parquet", export(session, "reports", "parquet"))) == 9  # one row group per chunk
+
+
+def test_an_export_whose_runner_died_is_taken_again_once_its_lease_is_past(session):
+    world = build(session)
+    from irritants.auth.services import agent_for
+
+    manager = agent_for(session, world.manager)
+    queued = services.request_export(session, manager, What.SQUADS, Format.CSV, load_filters({}), 1000)
+    session.commit()
+    now = queued.created_at
+    taken = services.claim_next(session, now=now)
+    session.commit()
+    assert taken.id == queued.id and taken.state == ExportState.RUNNING
+    assert taken.claimed_until == now + services.LEASE + dt.timedelta(seconds=10)  # 1,000 rows: 10 s more
+    assert services.claim_next(session, now=now + services.LEASE) is None  # its runner may still be at it
+    again = services.claim_next(session, now=now + services.LEASE + dt.timedelta(seconds=11))
+    assert again is not None and again.id == queued.id
