@@ -3,6 +3,7 @@ streamed at once, large ones prepared in the background for their requester, and
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from irritants import jobs
 from irritants.db import get_db
 from irritants.exports.models import ExportRequest, ExportState
+from irritants.french import today
 from tests.conftest import make_user, sign_in
 from tests.exports_data import HOSTILE_REDACTED_START, build, raw_text, read_back
 
@@ -48,10 +50,11 @@ def test_product_owners_and_members_may_not_export(app, client, role):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
 def test_a_small_export_streams_at_once(client, world, fmt):
     sign_in(client, world.manager)
-    response = client.get(f"/agents/exports/fichier?what=reports&format={fmt}&from=2026-01-01")
+    start = (today() - dt.timedelta(days=30)).isoformat()
+    response = client.get(f"/agents/exports/fichier?what=reports&format={fmt}&from={start}")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
-    assert re.fullmatch(rf'attachment; filename="?signalements-2026-01-01-\d{{4}}-\d\d-\d\d\.{fmt}"?',
+    assert re.fullmatch(rf'attachment; filename="?signalements-{start}-\d{{4}}-\d\d-\d\d\.{fmt}"?',
                         response.headers["Content-Disposition"])  # fmt: skip
     data = response.get_data()
     rows = {int(r["id"]): r for r in read_back(fmt, data)}
