@@ -26,7 +26,8 @@ def manager(make_app):
         now = utcnow()
         for state, extra in (
             (ExportState.READY, {"rows": 25000, "file_name": "absent.csv", "expires_at": now + dt.timedelta(days=7)}),
-            (ExportState.QUEUED, {"rows": 30000}),
+            # Being built, its lease alive: the server's background runner leaves it (and writes no file).
+            (ExportState.RUNNING, {"rows": 30000, "claimed_until": now + dt.timedelta(days=1)}),
             (ExportState.FAILED, {"rows": 40000, "error": "Filtres invalides."}),
         ):
             s.add(ExportRequest(requested_by_id=user.id, what="reports", format="csv", filters={}, state=state,
