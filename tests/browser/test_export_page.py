@@ -9,6 +9,7 @@ import pytest
 
 from irritants.db import get_db, utcnow
 from irritants.exports.models import ExportRequest, ExportState
+from tests.browser.test_admin_forms import sign_in
 from tests.browser.test_report_form import assert_accessible, tab_to
 from tests.conftest import PASSWORD, make_squad, make_user
 
@@ -36,13 +37,11 @@ def manager(make_app):
 
 
 def test_the_export_page_is_accessible(server, page, manager):
-    page.goto(server.url + "/agents/connexion")
-    tab_to(page, "#id_email")
-    page.keyboard.type(EMAIL)
-    tab_to(page, "#id_password")
-    page.keyboard.type(PASSWORD)
+    sign_in(page, server.url, EMAIL)
+    tab_to(page, "a[href='/agents/exports']")  # from the agents' space
     page.keyboard.press("Enter")
-    page.wait_for_url(server.url + "/agents/")
+    page.wait_for_url(server.url + "/agents/exports")
+    assert page.get_by_label("Signalements").is_checked()
     page.goto(server.url + "/agents/exports?what=irritants&format=xlsx")
     assert page.locator("h1").inner_text() == "Exporter les données"
     assert page.get_by_label("Irritants").is_checked()
