@@ -34,6 +34,7 @@ DOMAINS = (
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
     Domain("irritants.opendata", commands="irritants.opendata.cli"),
+    Domain("irritants.exports", commands="irritants.exports.cli"),
     Domain("irritants.insights"),
     Domain("irritants.notify", commands="irritants.notify.cli"),
     Domain("irritants.webhooks"),

@@ -6,6 +6,7 @@ from irritants.auth.models import ApiToken, PasswordReset, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
+from irritants.exports.models import ExportRequest
 from irritants.feedback.models import ResolutionAnswer
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
@@ -31,6 +32,7 @@ __all__ = [
     "DigestSubscription",
     "DismissedPair",
     "Event",
+    "ExportRequest",
     "OutboxAttempt",
     "OutboxMessage",
     "PasswordReset",

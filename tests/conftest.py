@@ -108,6 +108,7 @@ def clean_database(app: Flask) -> None:
     with get_db(app).engine.begin() as conn:
         for table in (
             "outbox_attempts",
+            "export_requests",
             "outbox_messages",
             "periodic_runs",
             "password_resets",

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
     ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
     ("irritants.opendata",),
+    ("irritants.exports",),
     ("irritants.insights",),
     ("irritants.notify",),
     ("irritants.webhooks",),

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     # An administration's public answer on an irritant (target: the irritant, with ``administrations=`` the slugs of
     # the administrations its reports concern; None: "may answer at all"): its correspondants, and admins.
     ANSWER_PUBLICLY = "cluster.answer"
+    # Exports of reports, irritants and squads over the dashboard's filters (docs/exports.md): managers and admins.
+    EXPORT = "insights.export"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def forced_administration(agent: Agent | None) -> str | None:
 
 # What a correspondant may do besides answering publicly: reads, each narrowed by the door to their administration
 # (``forced_administration``). Given a target (an irritant), the door passes ``administrations=`` its slugs.
-NARROWED_READS: frozenset[Action] = frozenset({Action.VIEW_BACKLOG})
+NARROWED_READS: frozenset[Action] = frozenset({Action.VIEW_BACKLOG, Action.EXPORT})
 
 
 def _correspondant(agent: Agent, action: Action, target: Any, context: dict[str, Any]) -> Decision:
@@ -204,6 +206,12 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne gérez que les webhooks de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs gèrent les webhooks d'une start-up d'État.")
+    if action == Action.EXPORT:
+        # Managers steer the whole service; a product owner or a member works one squad's irritants, and an export
+        # spans every squad's (their own squad's pages and backlog file already give them theirs).
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Les exports sont réservés au pilotage et aux administrateurs.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))

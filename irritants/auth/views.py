@@ -282,6 +282,7 @@ def _render_home(
         token_days=TOKEN_DAY_LABELS,
         new_token=new_token,
         may_moderate=bool(decide(current_agent(), Action.MODERATE)),
+        may_export=bool(decide(current_agent(), Action.EXPORT)),
     )
     return html, status
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The agents' pages of squads (each module of this package holds one blueprint)."""
-    from irritants.teams import accounts, backlog_file, board, items, sprints, squad_admin, webhooks
+    from irritants.teams import accounts, backlog_file, board, exports, items, sprints, squad_admin, webhooks
 
-    for module in (board, items, sprints, squad_admin, accounts, backlog_file, webhooks):
+    for module in (board, items, sprints, squad_admin, accounts, backlog_file, webhooks, exports):
         app.register_blueprint(module.bp)

@@ -25,6 +25,7 @@ from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
 from irritants.db import Base, get_db, utcnow
+from irritants.exports.models import ExportRequest, ExportState
 from irritants.intake.models import Moderation, ReportContact
 from irritants.referential.models import Administration
 from irritants.settings import settings_of
@@ -64,6 +65,8 @@ SQUAD_WORK = {"po", "squad_member", "admin"}  # the squad's own people moving it
 EVERYONE = set(PRINCIPALS)  # public reads: anonymous callers too
 SQUAD_EDITORS = {"po", "admin"}  # product owner of squad A, and admins
 SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "correspondant"}  # own data
+# Exports span every squad's data: managers and admins; product owners and members get 403 (docs/exports.md).
+EXPORTERS = {"manager", "admin"}
 
 
 @dataclass
@@ -89,6 +92,7 @@ class World:
     target_email: str = ""
     target_token: int = 0  # their API token
     webhook: int = 0  # a webhook endpoint of squad A
+    export: int = 0  # a background export of the manager (a principal), ready, its file in the instance folder
 
 
 @dataclass(frozen=True)
@@ -474,6 +478,13 @@ ROUTES = {
     "api_webhooks.rotate_secret": route(
         "POST", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/secret", SQUAD_EDITORS
     ),
+    "exports.page": route("GET", "/agents/exports", EXPORTERS),
+    "exports.download": route("GET", "/agents/exports/fichier?what=reports&format=csv", EXPORTERS),
+    "exports.request_export": route(
+        "POST", "/agents/exports", EXPORTERS, lambda w: {"what": "irritants", "format": "xlsx", "administration": "caf"}
+    ),
+    # The manager's own file, and admins'; anyone else gets 404 (another agent's export is not theirs to know of).
+    "exports.background_file": route("GET", "/agents/exports/{export}/fichier", EXPORTERS),
     "api_webhooks.list_deliveries": route(
         "GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/deliveries", SQUAD_EDITORS
     ),
@@ -534,10 +545,12 @@ def test_every_back_office_route_is_in_the_matrix(app):
 
 
 @pytest.fixture(scope="module")
-def matrix_app(database_url):
+def matrix_app(database_url, tmp_path_factory):
     """One app for the module (building one per case cost as much as the case): CSRF is proven by its own tests;
-    here only the policy decides. Each case still starts from the same database, see ``matrix_world``."""
-    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False))
+    here only the policy decides. Each case still starts from the same database, see ``matrix_world``. Its instance
+    folder (background exports' files) is the module's own."""
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False, INSTANCE_PATH=instance))
     yield app
     jobs.stop(app)
     clean_database(app)
@@ -594,6 +607,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         linked_item = create_item(s, None, squad_a.id, title="File d'attente", cluster_ids=[cluster.id])
         hook = {"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed"]}
         webhook = webhooks.register(s, settings_of(app).webhooks, None, squad_a.id, hook).endpoint
+        export = ready_export(app, s, users["manager"].id)
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -615,9 +629,24 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             target_email=target.email,
             target_token=target_token.id,
             webhook=webhook.id,
+            export=export,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
+
+
+def ready_export(app, s, user_id: int) -> int:
+    """A background export of ``user_id``, ready, with its file in the app's exports folder."""
+    directory = settings_of(app).exports.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "matrice.csv").write_bytes("\ufeffid\r\n".encode())
+    export = ExportRequest(
+        requested_by_id=user_id, what="reports", format="csv", filters={}, state=ExportState.READY, rows=0,
+        file_name="matrice.csv", expires_at=utcnow() + dt.timedelta(days=1),
+    )  # fmt: skip
+    s.add(export)
+    s.flush()
+    return export.id
 
 
 SNAPSHOT_QUERIES = {
@@ -640,6 +669,7 @@ SNAPSHOT_QUERIES = {
     "item_links": "SELECT item_id, cluster_id FROM backlog_item_clusters",
     "item_changes": "SELECT id FROM backlog_item_changes",
     "webhooks": "SELECT id, url, events, active, secret_prefix FROM webhook_endpoints",
+    "exports": "SELECT id, state, file_name FROM export_requests",
 }
 
 
