@@ -38,6 +38,9 @@ class Action(enum.StrEnum):
     MANAGE_SPRINTS = "sprint.manage"
     # A squad's webhooks, read or changed (target: the squad; None: "for some squad at all"): its product owners.
     MANAGE_WEBHOOKS = "squad.webhooks"
+    # The figures of the whole service over a period (the managers' dashboard): managers and admins. Not product
+    # owners nor squad members, whatever their squad: they have their squads' own pages (issue 13's decision).
+    VIEW_INSIGHTS = "insights.view"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,10 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne gérez que les webhooks de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs gèrent les webhooks d'une start-up d'État.")
+    if action == Action.VIEW_INSIGHTS:
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Le tableau de bord est réservé au pilotage : vos start-ups d'État ont leurs propres pages.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))
