@@ -141,6 +141,7 @@ ROUTES = {
     "notifications.page": route("GET", "/agents/notifications", SELF_SERVICE),
     "notifications.save": route("POST", "/agents/notifications", SELF_SERVICE, lambda w: {"squads": str(w.squad_a)}),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
+    "dashboard.page": route("GET", "/agents/tableau-de-bord", {"manager", "admin"}),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
         "POST",
