@@ -37,8 +37,9 @@ class Inset:
 
 
 @dataclass(frozen=True)
-class Zoom:
-    """The frame where the smallest départements (Paris and its inner ring) are drawn again, larger."""
+class Frame:
+    """A frame drawn beside the metropolitan map, with its name under it: an overseas département, or the zoom where
+    the smallest départements (Paris and its inner ring) are drawn again, larger."""
 
     name: str
     x: float
@@ -58,7 +59,7 @@ class Geometry:
     insets: tuple[Inset, ...]
     attribution: str
     zooms: Mapping[str, str] = field(default_factory=dict)
-    zoom: Zoom | None = None
+    zoom: Frame | None = None
 
     @classmethod
     def from_json(cls, text: str) -> Geometry:
@@ -71,7 +72,7 @@ class Geometry:
             insets=tuple(Inset(**inset) for inset in data["insets"]),
             attribution=data["attribution"],
             zooms={shape["code"]: shape["zoom"] for shape in data["shapes"] if shape.get("zoom")},
-            zoom=Zoom(**data["zoom"]) if data.get("zoom") else None,
+            zoom=Frame(**data["zoom"]) if data.get("zoom") else None,
         )
 
 
@@ -101,16 +102,6 @@ class LegendItem:
 
 
 @dataclass(frozen=True)
-class InsetFrame:
-    code: str
-    name: str
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-@dataclass(frozen=True)
 class FranceMap:
     """A choropleth ready to draw, with its table (``headers``; ``rows``: one per département, the largest value
     first, each a list of (text, link or None) cells whose first names the département)."""
@@ -121,8 +112,8 @@ class FranceMap:
     description: str
     unit: str
     areas: tuple[Area, ...]
-    insets: tuple[InsetFrame, ...]
-    zoom: Zoom | None
+    insets: tuple[Frame, ...]
+    zoom: Frame | None
     legend: tuple[LegendItem, ...]
     legend_top: float
     attribution: str
@@ -256,7 +247,7 @@ def choropleth(
     else:
         description = "Carte des départements : aucune donnée pour cette période."
     insets = tuple(
-        InsetFrame(inset.code, names.get(inset.code, inset.code), inset.x, inset.y, inset.width, inset.height)
+        Frame(names.get(inset.code, inset.code), inset.x, inset.y, inset.width, inset.height)
         for inset in geometry.insets
     )
     return FranceMap(

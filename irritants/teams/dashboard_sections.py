@@ -178,6 +178,20 @@ def weekly(data: DashboardData) -> Section:
     )
 
 
+IRRITANT_HEADERS = ("Irritant", "Score", "Détail du score", "Personnes touchées", "Signalements sur la période")
+
+
+def irritant_row(item: IrritantFigure) -> list[Cell]:
+    """An irritant in a table: its number and label (to its page), score and terms, people, reports of the period."""
+    return [
+        (f"n° {item.id} — {item.label}", irritant_link(item.id)),
+        (number_fr(round(item.score, 1)), None),
+        (terms_text(item.breakdown), None),
+        (number_fr(item.people), None),
+        (number_fr(item.reports_in_period), None),
+    ]
+
+
 def top_irritants(data: DashboardData) -> Section:
     """The open irritants with the highest score, each with its breakdown, leading to its page."""
     top = data.top
@@ -188,29 +202,12 @@ def top_irritants(data: DashboardData) -> Section:
         integer=False,
     )
     said = " ; ".join(f"n° {item.id} « {item.label} » : {number_fr(round(item.score, 1))}" for item in top)
-    rows = [
-        [
-            (f"n° {item.id} — {item.label}", irritant_link(item.id)),
-            (number_fr(round(item.score, 1)), None),
-            (terms_text(item.breakdown), None),
-            (number_fr(item.people), None),
-            (number_fr(item.reports_in_period), None),
-            (STATUS_LABELS_AGENT.get(item.status, item.status), None),
-        ]
-        for item in top
-    ]
+    rows = [[*irritant_row(item), (STATUS_LABELS_AGENT.get(item.status, item.status), None)] for item in top]
     return Section(
         id="top-irritants",
         heading=heading,
         caption=f"{heading}, avec le détail de leur score",
-        headers=(
-            "Irritant",
-            "Score",
-            "Détail du score",
-            "Personnes touchées",
-            "Signalements sur la période",
-            "Statut",
-        ),
+        headers=(*IRRITANT_HEADERS, "Statut"),
         rows=rows,
         intro="Le score explique son calcul : chaque terme dit ce qu’il ajoute.",
         figure=Figure(chart, heading, f"Scores : {said}." if top else "Aucun irritant ouvert.", (), []),
@@ -331,22 +328,12 @@ def irritant_list(
     more: str,
 ) -> Section:
     """A list of irritants (no chart): each leads to its page; ``more``: the backlog listing all of them."""
-    rows = [
-        [
-            (f"n° {item.id} — {item.label}", irritant_link(item.id)),
-            (number_fr(round(item.score, 1)), None),
-            (terms_text(item.breakdown), None),
-            (number_fr(item.people), None),
-            (number_fr(item.reports_in_period), None),
-        ]
-        for item in items
-    ]
     return Section(
         id=section_id,
         heading=heading,
         caption=heading,
-        headers=("Irritant", "Score", "Détail du score", "Personnes touchées", "Signalements sur la période"),
-        rows=rows,
+        headers=IRRITANT_HEADERS,
+        rows=[irritant_row(item) for item in items],
         intro=intro,
         empty_text=empty_text,
         more=more,

@@ -35,7 +35,7 @@ def test_the_dashboard_is_accessible_and_its_map_and_filters_work_with_the_keybo
     for name in ("Signalements reçus chaque semaine", "Signalements par administration", "Signalements par canal"):
         chart = page.get_by_role("img", name=name, exact=True)
         assert chart.count() == 1 and chart.is_visible(), name
-    nord = page.get_by_role("link", name=re.compile(r"^Nord : [\d,]+ signalements pour 100\u00a0000 habitants$"))
+    nord = page.get_by_role("link", name=re.compile(r"^Nord : [\d,]+ signalements pour 100\s000 habitants$"))
     assert nord.count() == 1 and nord.is_visible()
     assert page.get_by_role("group", name="Signalements pour 100 000 habitants, par département").is_visible()
     assert_accessible(page)
