@@ -187,3 +187,17 @@ def test_each_chart_has_its_table_and_the_squads_their_phase(client, login, worl
         assert f'id="{section}-tableau"' in page, section
     startups = re.search(r'id="startups-tableau".*?</table>', page, re.S).group(0)
     assert "/agents/equipes/aides-sociales" in startups and "Investigation" in startups
+
+
+def test_a_forced_administration_replaces_the_one_in_the_address(client, login, world, monkeypatch):
+    """The hook for correspondants: whatever the URL says, the figures are those of their administration."""
+    from irritants.teams import dashboard
+
+    monkeypatch.setattr(dashboard, "forced_administration", lambda agent: "caf")
+    login("manager")
+    page = text_of(client.get(f"{DASHBOARD}?administration=nulle-part"))
+    assert "Certains filtres ont été ignorés" not in page
+    assert "les chiffres de la vôtre seulement" in page
+    assert 'name="administration"' not in page
+    share = re.search(r'id="adresse-partage">([^<]+)<', page).group(1)
+    assert parse_qs(urlsplit(share).query)["administration"] == ["caf"]
