@@ -83,7 +83,8 @@ def dashboard_data(
     previous = filters.previous()
     scope = _ClusterScope(session, filters)
     daily = counts.daily(session, filters, previous)
-    dims = counts.dimensions(session, filters, previous)
+    dims = counts.dimensions(session, filters, previous, "administration_id", "channel_code")
+    places = counts.dimensions(session, filters, previous, "territory_code")
     names = counts.names_of(session)
     backlog = backlog_query(filters)
 
@@ -106,8 +107,8 @@ def dashboard_data(
         weeks=[Week(r.week, r.start, r.end, int(r.days), int(r.reports), int(r.previous)) for r in weeks.itertuples()],
         by_administration=counts.shares(dims, "administration_id", names["administration"], filters, backlog),
         by_channel=counts.shares(dims, "channel_code", names["channel"], filters, backlog),
-        by_territory=counts.shares(dims, "territory_code", names["territory"], filters, backlog),
-        by_region=counts.shares(dims, "region_code", names["region"], filters, backlog),
+        by_territory=counts.shares(places, "territory_code", names["territory"], filters, backlog),
+        by_region=counts.shares(places, "region_code", names["region"], filters, backlog),
         squads=_squads(session, filters, fix_effect_settings or FixEffectSettings(), now),
         equity=counts.equity(session, filters, daily),
         backlog=backlog,
