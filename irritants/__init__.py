@@ -33,7 +33,7 @@ DOMAINS = (
     Domain("irritants.pages"),
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
-    Domain("irritants.insights"),
+    Domain("irritants.insights", commands="irritants.insights.cli"),
     Domain("irritants.notify", commands="irritants.notify.cli"),
     Domain("irritants.webhooks"),
     Domain("irritants.moderation"),

@@ -162,6 +162,9 @@ class BaseConfig:
     UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
     # Weeks compared before and after a fix day (fewer when an irritant has less history): docs/fix-effect.md.
     FIX_EFFECT_WEEKS: Env[Positive] = 8
+    # How long the managers' dashboard keeps the figures of one filter set (0: computed on every view); shared through
+    # Redis when REDIS_URL is set, else per process (docs/dashboard.md).
+    DASHBOARD_CACHE_SECONDS: Env[Count] = 60
 
     # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved
     # addresses are refused, and http:// URLs too, unless this is set (a receiver on 127.0.0.1 in development and

@@ -6,7 +6,7 @@ from irritants.clusters.models import Cluster, ReportVector, Support, SupportCon
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.feedback.models import ResolutionAnswer
-from irritants.insights.rollup import ClusterDay, ReportDay
+from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
 from irritants.notify.models import DigestSubscription, PendingNotice
@@ -51,6 +51,7 @@ __all__ = [
     "Support",
     "SupportContact",
     "Territory",
+    "TerritoryDay",
     "User",
     "WebhookEndpoint",
 ]

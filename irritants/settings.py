@@ -333,6 +333,14 @@ class FixEffectSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The managers' dashboard's cache (DASHBOARD_CACHE_SECONDS; 0: none), in Redis when REDIS_URL is set."""
+
+    cache_seconds: int = 60
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -343,6 +351,7 @@ class Settings:
     outbox: OutboxSettings
     feedback: FeedbackSettings = FeedbackSettings()
     fix_effect: FixEffectSettings = FixEffectSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -377,6 +386,9 @@ class Settings:
                 unresolved_min_answers=config["UNRESOLVED_MIN_ANSWERS"],
             ),
             fix_effect=FixEffectSettings(weeks=config["FIX_EFFECT_WEEKS"]),
+            dashboard=DashboardSettings(
+                cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
+            ),
         )
 
 

@@ -109,6 +109,7 @@ def clean_database(app: Flask) -> None:
         for table in (
             "report_days",
             "cluster_days",
+            "territory_days",
             "outbox_attempts",
             "outbox_messages",
             "periodic_runs",

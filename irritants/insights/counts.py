@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from irritants import metrics
 from irritants.clusters.models import Cluster
 from irritants.insights.figures import Equity, EquityRow, Share
 from irritants.insights.filters import InsightFilters, report_conditions
-from irritants.insights.rollup import ClusterDay, ReportDay, assisted_count, raw_days
+from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay, assisted_count, raw_days
 from irritants.intake.models import Report
 from irritants.referential.models import Administration, Channel, Territory
 from irritants.squads.models import Squad
@@ -22,51 +22,77 @@ from irritants.squads.models import Squad
 EQUITY_ROWS = 20
 
 
-# --- the rollup, or the reports for a squad ----------------------------------------------------------
+# --- the rollups, or the reports when no rollup holds every filter ---------------------------------------------
+
+#: The columns of each rollup besides ``day``, ``reports`` and ``assisted``.
+#: The smallest first: without any filter, the day-by-day totals read ``territory_days``.
+ROLLUP_KEYS: dict[Any, frozenset[str]] = {
+    TerritoryDay.__table__: frozenset({"territory_code"}),
+    ReportDay.__table__: frozenset({"administration_id", "channel_code", "severity"}),
+}
+
+
+def _filter_columns(filters: InsightFilters) -> set[str]:
+    wanted = set()
+    if filters.administration:
+        wanted.add("administration_id")
+    if filters.channel:
+        wanted.add("channel_code")
+    if filters.severity:
+        wanted.add("severity")
+    if filters.territory or filters.region:
+        wanted.add("territory_code")
+    return wanted
+
+
+def source_for(filters: InsightFilters, columns: frozenset[str] | set[str] = frozenset()) -> Any:
+    """The rollup that holds ``columns`` and every filter, or None (then the reports are read; always for a squad)."""
+    if filters.squad:
+        return None
+    needed = _filter_columns(filters) | set(columns)
+    return next((table for table, keys in ROLLUP_KEYS.items() if needed <= keys), None)
 
 
 def uses_rollup(filters: InsightFilters) -> bool:
-    """Whether ``report_days`` can answer (every filter but the squad is in its key)."""
-    return filters.squad is None
+    """Whether the day-by-day counts of these filters come from a rollup."""
+    return source_for(filters) is not None
 
 
-def _day_source(session: Session, filters: InsightFilters) -> Any:
-    """Rows shaped like ``report_days`` for the filters but the period (the rollup, or the reports for a squad)."""
-    if uses_rollup(filters):
-        table = ReportDay.__table__
-        conditions = []
-        if filters.administration:
-            conditions.append(
-                table.c.administration_id
-                == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
-            )
-        if filters.territory:
-            conditions.append(table.c.territory_code == filters.territory)
-        if filters.region:
-            conditions.append(
-                table.c.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region))
-            )
-        if filters.channel:
-            conditions.append(table.c.channel_code == filters.channel)
-        if filters.severity:
-            conditions.append(table.c.severity == filters.severity.value)
-        return table, conditions
-    raw = raw_days(session, report_conditions(session, filters, period=False))
-    return raw, []
-
-
-def _both_periods(source: Any, filters: InsightFilters, previous: InsightFilters) -> Any:
-    return and_(source.c.day >= previous.start, source.c.day <= filters.end)
+def _narrowed(session: Session, filters: InsightFilters, previous: InsightFilters, columns: set[str]) -> Any:
+    """(rows with ``day``, ``reports``, ``assisted`` and ``columns``, their conditions) over both periods."""
+    table = source_for(filters, columns)
+    if table is None:
+        lo, hi = previous.moments[0], filters.moments[1]
+        conditions = [
+            *report_conditions(session, filters, period=False),
+            Report.created_at >= lo,
+            Report.created_at < hi,
+        ]
+        return raw_days(session, conditions), []
+    c = table.c
+    conditions = [c.day >= previous.start, c.day <= filters.end]
+    if filters.administration:
+        conditions.append(
+            c.administration_id
+            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
+        )
+    if filters.territory:
+        conditions.append(c.territory_code == filters.territory)
+    if filters.region:
+        conditions.append(c.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region)))
+    if filters.channel:
+        conditions.append(c.channel_code == filters.channel)
+    if filters.severity:
+        conditions.append(c.severity == filters.severity.value)
+    return table, conditions
 
 
 def daily(session: Session, filters: InsightFilters, previous: InsightFilters) -> pd.DataFrame:
     """Reports and assisted reports per Paris day over both periods."""
-    source, conditions = _day_source(session, filters)
-    if not uses_rollup(filters):
-        source = _raw_period(session, filters, previous)
+    source, conditions = _narrowed(session, filters, previous, set())
     rows = session.execute(
         select(source.c.day, func.sum(source.c.reports), func.sum(source.c.assisted))
-        .where(*conditions, _both_periods(source, filters, previous))
+        .where(*conditions)
         .group_by(source.c.day)
     ).all()
     frame = pd.DataFrame(rows, columns=["day", "reports", "assisted"])
@@ -75,37 +101,21 @@ def daily(session: Session, filters: InsightFilters, previous: InsightFilters) -
     return frame
 
 
-def _raw_period(session: Session, filters: InsightFilters, previous: InsightFilters) -> Any:
-    """The reports of both periods shaped like the rollup (the period bounds the reports read, by index)."""
-    lo = previous.moments[0]
-    hi = filters.moments[1]
-    return raw_days(
-        session, [*report_conditions(session, filters, period=False), Report.created_at >= lo, Report.created_at < hi]
-    )
-
-
-def dimensions(session: Session, filters: InsightFilters, previous: InsightFilters) -> pd.DataFrame:
-    """Reports per administration × channel × département, this period (``reports``) and the previous one."""
-    source, conditions = _day_source(session, filters)
-    if not uses_rollup(filters):
-        source = _raw_period(session, filters, previous)
+def dimensions(session: Session, filters: InsightFilters, previous: InsightFilters, *keys: str) -> pd.DataFrame:
+    """Reports per value of ``keys`` (columns of the reports), this period (``reports``) and the previous one
+    (``previous``); with ``territory_code``, each département's ``region_code`` too."""
+    source, conditions = _narrowed(session, filters, previous, set(keys))
     current = case((source.c.day >= filters.start, source.c.reports), else_=0)
     before = case((source.c.day < filters.start, source.c.reports), else_=0)
+    columns = [source.c[k] for k in keys]
     rows = session.execute(
-        select(
-            source.c.administration_id,
-            source.c.channel_code,
-            source.c.territory_code,
-            func.sum(current),
-            func.sum(before),
-        )
-        .where(*conditions, _both_periods(source, filters, previous))
-        .group_by(source.c.administration_id, source.c.channel_code, source.c.territory_code)
+        select(*columns, func.sum(current), func.sum(before)).where(*conditions).group_by(*columns)
     ).all()
-    frame = pd.DataFrame(rows, columns=["administration_id", "channel_code", "territory_code", "reports", "previous"])
+    frame = pd.DataFrame(rows, columns=[*keys, "reports", "previous"])
     frame[["reports", "previous"]] = frame[["reports", "previous"]].fillna(0).astype("int64")
-    regions = dict(session.execute(select(Territory.code, Territory.region_code)).all())
-    frame["region_code"] = frame["territory_code"].map(regions)
+    if "territory_code" in keys:
+        regions = dict(session.execute(select(Territory.code, Territory.region_code)).all())
+        frame["region_code"] = frame["territory_code"].map(regions)
     return frame
 
 
@@ -150,24 +160,23 @@ def shares(
     )
     labels = {public: label for public, label in names.values()}
     table = metrics.breakdown(frame, "key")
-    before = frame.groupby("key")["previous"].sum()
+    before = frame.groupby("key")["previous"].sum().to_dict()
     param = _BREAKDOWN_PARAM[key]
+    # A département and a region exclude each other: narrowing to one drops the other.
+    dropped = {"territory", "region"} if param in ("territory", "region") else {param}
+    base = {k: v for k, v in filters.as_query().items() if k not in dropped}
+    with_backlog = param in ("administration", "territory")
     out = []
-    for row in table.itertuples(index=False):
-        public = row.key
-        value = public
-        label = labels.get(public, public)
-        narrowed = filters.as_query(**{param: public, **({"territory": None} if param == "region" else {}),
-                                       **({"region": None} if param == "territory" else {})})  # fmt: skip
+    for public, reports, share in zip(table["key"], table["reports"], table["share"], strict=True):
         out.append(
             Share(
                 key=public,
-                label=label,
-                reports=int(row.reports),
-                previous=int(before.get(value, 0)),
-                share=row.share,
-                backlog={**backlog, param: public} if param in ("administration", "territory") else {},
-                filters=narrowed,
+                label=labels.get(public, public),
+                reports=int(reports),
+                previous=int(before.get(public, 0)),
+                share=share,
+                backlog={**backlog, param: public} if with_backlog else {},
+                filters={**base, param: public},
             )
         )
     return [s for s in out if s.reports or s.previous]

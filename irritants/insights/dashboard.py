@@ -31,13 +31,12 @@ from sqlalchemy.orm import Session
 
 from irritants import metrics
 from irritants.audit.models import Event
-from irritants.clusters import effect as fix_effects
 from irritants.clusters.models import Cluster, Support
 from irritants.db import utcnow
 from irritants.feedback.models import Answer, ResolutionAnswer
 from irritants.feedback.services import PerceivedResolution
 from irritants.french import PARIS
-from irritants.insights import counts
+from irritants.insights import counts, effects
 from irritants.insights.counts import uses_rollup
 from irritants.insights.figures import (
     DashboardData,
@@ -84,7 +83,8 @@ def dashboard_data(
     previous = filters.previous()
     scope = _ClusterScope(session, filters)
     daily = counts.daily(session, filters, previous)
-    dims = counts.dimensions(session, filters, previous)
+    dims = counts.dimensions(session, filters, previous, "administration_id", "channel_code")
+    places = counts.dimensions(session, filters, previous, "territory_code")
     names = counts.names_of(session)
     backlog = backlog_query(filters)
 
@@ -107,9 +107,9 @@ def dashboard_data(
         weeks=[Week(r.week, r.start, r.end, int(r.days), int(r.reports), int(r.previous)) for r in weeks.itertuples()],
         by_administration=counts.shares(dims, "administration_id", names["administration"], filters, backlog),
         by_channel=counts.shares(dims, "channel_code", names["channel"], filters, backlog),
-        by_territory=counts.shares(dims, "territory_code", names["territory"], filters, backlog),
-        by_region=counts.shares(dims, "region_code", names["region"], filters, backlog),
-        squads=_squads(session, filters, fix_effect_settings or FixEffectSettings()),
+        by_territory=counts.shares(places, "territory_code", names["territory"], filters, backlog),
+        by_region=counts.shares(places, "region_code", names["region"], filters, backlog),
+        squads=_squads(session, filters, fix_effect_settings or FixEffectSettings(), now),
         equity=counts.equity(session, filters, daily),
         backlog=backlog,
         links={
@@ -319,7 +319,9 @@ def _first_report_days(session: Session, ids: list[int]) -> dict[int, dt.date]:
 # --- squads and equity ---------------------------------------------------------------------------------------------
 
 
-def _squads(session: Session, filters: InsightFilters, settings: FixEffectSettings) -> list[PhaseGroup]:
+def _squads(
+    session: Session, filters: InsightFilters, settings: FixEffectSettings, now: dt.datetime
+) -> list[PhaseGroup]:
     """Squads by phase (of the filters' squad, or of its administration), each with the fixes it shipped in the
     period (``fixed_on``, the declared delivery day) and what each did."""
     conditions = []
@@ -347,8 +349,9 @@ def _squads(session: Session, filters: InsightFilters, settings: FixEffectSettin
         .order_by(Cluster.fixed_on, Cluster.id)
     ).all()
     fixes: dict[int, list[FixShipped]] = defaultdict(list)
+    found_all = effects.fix_effects(session, settings, fixed, today=now.astimezone(PARIS).date())
     for cluster in fixed:
-        found = fix_effects.fix_effect(session, settings, cluster)
+        found = found_all.get(cluster.id)
         if found is None:
             continue
         fixes[cluster.squad_id].append(

@@ -44,29 +44,28 @@ def weekly(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
     ``reports`` and ``previous``.
     """
     length = (end - start).days + 1
-    days = pd.date_range(start, end, freq="D")
-    counts = pd.Series(0, index=days, dtype="int64")
-    previous = pd.Series(0, index=days, dtype="int64")
-    if not daily.empty:
-        moments = pd.to_datetime(daily["day"])
-        values = daily["reports"].astype("int64").to_numpy()
-        inside = (moments >= days[0]) & (moments <= days[-1])
-        counts = counts.add(pd.Series(values[inside.to_numpy()], index=moments[inside]).groupby(level=0).sum(),
-                            fill_value=0)  # fmt: skip
-        shifted = moments + pd.Timedelta(days=length)
-        before = (shifted >= days[0]) & (shifted <= days[-1])
-        previous = previous.add(
-            pd.Series(values[before.to_numpy()], index=shifted[before]).groupby(level=0).sum(), fill_value=0
-        )
-    frame = pd.DataFrame({"reports": counts.astype("int64"), "previous": previous.astype("int64")})
-    iso = frame.index.isocalendar()
-    frame["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-    frame["day"] = frame.index.date
-    out = frame.groupby("week", sort=False).agg(
-        start=("day", "min"), end=("day", "max"), days=("day", "size"), reports=("reports", "sum"),
-        previous=("previous", "sum"),
-    )  # fmt: skip
-    return out.reset_index()
+    counts: dict[dt.date, int] = {}
+    previous: dict[dt.date, int] = {}
+    shift = dt.timedelta(days=length)
+    for day, n in zip(
+        daily["day"] if not daily.empty else (), daily["reports"] if not daily.empty else (), strict=True
+    ):
+        day = pd.Timestamp(day).date() if not isinstance(day, dt.date) else day
+        if start <= day <= end:
+            counts[day] = counts.get(day, 0) + int(n)
+        elif start <= day + shift <= end:
+            previous[day + shift] = previous.get(day + shift, 0) + int(n)
+    rows: dict[str, dict] = {}
+    for offset in range(length):
+        day = start + dt.timedelta(days=offset)
+        year, week, _ = day.isocalendar()
+        row = rows.setdefault(f"{year}-W{week:02d}", {"start": day, "end": day, "days": 0, "reports": 0, "previous": 0})
+        row["end"] = day
+        row["days"] += 1
+        row["reports"] += counts.get(day, 0)
+        row["previous"] += previous.get(day, 0)
+    frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("week").reset_index()
+    return frame.astype({"days": "int64", "reports": "int64", "previous": "int64"})
 
 
 def breakdown(frame: pd.DataFrame, key: str, *, value: str = "reports") -> pd.DataFrame:

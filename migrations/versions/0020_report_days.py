@@ -1,4 +1,4 @@
-"""report_days and cluster_days: daily rollups of the reports for the dashboard, kept by triggers on reports
+"""report_days, territory_days, cluster_days: daily rollups of the reports for the dashboard, kept by triggers
 
 Revision ID: 0020
 Revises: 0019
@@ -31,31 +31,35 @@ ASSISTED = (
 )
 PG_PARIS_DAY = "(({c}) AT TIME ZONE 'Europe/Paris')::date"
 
-REPORT_KEYS = "day, administration_id, territory_code, channel_code, severity"
+# Each rollup → the columns of its key besides the day (and the condition a report must meet to be counted).
+ROLLUPS = {
+    "report_days": (("administration_id", "channel_code", "severity"), "true"),
+    "territory_days": (("territory_code",), "true"),
+    "cluster_days": (("cluster_id",), "{row}.cluster_id IS NOT NULL"),
+}
 COUNTED = "created_at, administration_id, territory_code, channel_code, severity, assisted, cluster_id"
 
 
 def _statements(day: str, assisted: str, row: str, sign: str) -> list[str]:
-    """Add (sign '+') or take away (sign '-') one report ``row`` (NEW or OLD) in both rollups."""
+    """Add (sign '+') or take away (sign '-') one report ``row`` (NEW or OLD) in every rollup."""
     d = day.format(c=f"{row}.created_at")
     a = assisted.format(c=f"{row}.assisted", channel=f"{row}.channel_code")
-    if sign == "+":
-        return [
-            f"INSERT INTO report_days ({REPORT_KEYS}, reports, assisted) "
-            f"SELECT {d}, {row}.administration_id, {row}.territory_code, {row}.channel_code, {row}.severity, 1, {a} "
-            f"WHERE true ON CONFLICT ({REPORT_KEYS}) DO UPDATE SET reports = report_days.reports + 1, "
-            "assisted = report_days.assisted + excluded.assisted",
-            f"INSERT INTO cluster_days (day, cluster_id, reports, assisted) SELECT {d}, {row}.cluster_id, 1, {a} "
-            f"WHERE {row}.cluster_id IS NOT NULL ON CONFLICT (day, cluster_id) DO UPDATE SET "
-            "reports = cluster_days.reports + 1, assisted = cluster_days.assisted + excluded.assisted",
-        ]
-    return [
-        f"UPDATE report_days SET reports = reports - 1, assisted = assisted - {a} WHERE day = {d} AND "  # noqa: S608 - constant text
-        f"administration_id = {row}.administration_id AND territory_code = {row}.territory_code AND "
-        f"channel_code = {row}.channel_code AND severity = {row}.severity",
-        f"UPDATE cluster_days SET reports = reports - 1, assisted = assisted - {a} WHERE day = {d} AND "  # noqa: S608 - constant text
-        f"cluster_id = {row}.cluster_id",
-    ]
+    out = []
+    for table, (keys, counted) in ROLLUPS.items():
+        names = ", ".join(keys)
+        values = ", ".join(f"{row}.{k}" for k in keys)
+        if sign == "+":
+            out.append(
+                f"INSERT INTO {table} (day, {names}, reports, assisted) SELECT {d}, {values}, 1, {a} "
+                f"WHERE {counted.format(row=row)} ON CONFLICT (day, {names}) DO UPDATE SET "
+                f"reports = {table}.reports + 1, assisted = {table}.assisted + excluded.assisted"
+            )
+        else:
+            matches = " AND ".join(f"{k} = {row}.{k}" for k in keys)
+            out.append(
+                f"UPDATE {table} SET reports = reports - 1, assisted = assisted - {a} WHERE day = {d} AND {matches}"  # noqa: S608 - constant text
+            )
+    return out
 
 
 def _changed(old: str, new: str, distinct: str) -> str:
@@ -65,15 +69,12 @@ def _changed(old: str, new: str, distinct: str) -> str:
 def _fill(day: str, assisted: str) -> None:
     d = day.format(c="created_at")
     a = assisted.format(c="assisted", channel="channel_code")
-    op.execute(
-        f"INSERT INTO report_days ({REPORT_KEYS}, reports, assisted) SELECT {d}, administration_id, territory_code, "  # noqa: S608 - constant text
-        f"channel_code, severity, count(*), sum({a}) FROM reports GROUP BY {d}, administration_id, territory_code, "
-        "channel_code, severity"
-    )
-    op.execute(
-        f"INSERT INTO cluster_days (day, cluster_id, reports, assisted) SELECT {d}, cluster_id, count(*), sum({a}) "  # noqa: S608 - constant text
-        f"FROM reports WHERE cluster_id IS NOT NULL GROUP BY {d}, cluster_id"
-    )
+    for table, (keys, counted) in ROLLUPS.items():
+        names = ", ".join(keys)
+        op.execute(
+            f"INSERT INTO {table} (day, {names}, reports, assisted) SELECT {d}, {names}, count(*), sum({a}) "  # noqa: S608 - constant text
+            f"FROM reports WHERE {counted.format(row='reports')} GROUP BY {d}, {names}"
+        )
 
 
 def upgrade() -> None:
@@ -81,7 +82,6 @@ def upgrade() -> None:
         "report_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("administration_id", sa.Integer(), nullable=False),
-        sa.Column("territory_code", sa.String(length=3), nullable=False),
         sa.Column("channel_code", sa.String(length=30), nullable=False),
         sa.Column("severity", sa.String(length=30), nullable=False),
         sa.Column("reports", sa.Integer(), nullable=False),
@@ -89,9 +89,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["administration_id"], ["administrations.id"], name="fk_report_days_administration_id_administrations"
         ),
-        sa.PrimaryKeyConstraint(
-            "day", "administration_id", "territory_code", "channel_code", "severity", name="pk_report_days"
-        ),
+        sa.PrimaryKeyConstraint("day", "administration_id", "channel_code", "severity", name="pk_report_days"),
+    )
+    op.create_table(
+        "territory_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("territory_code", sa.String(length=3), nullable=False),
+        sa.Column("reports", sa.Integer(), nullable=False),
+        sa.Column("assisted", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "territory_code", name="pk_territory_days"),
     )
     op.create_table(
         "cluster_days",
@@ -149,4 +155,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("ix_cluster_days_cluster_id", table_name="cluster_days")
     op.drop_table("cluster_days")
+    op.drop_table("territory_days")
     op.drop_table("report_days")

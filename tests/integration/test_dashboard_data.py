@@ -213,7 +213,9 @@ def test_the_sql_aggregates_agree_with_the_pure_metrics(session):
             zip(table["cluster_id"], table["reports"], table["assisted"], strict=True)
         )[: len(data.equity.rows)]
         assert data.equity.average == metrics.rate(inside["assisted"].sum(), len(inside), minimum=10)
-        assert uses_rollup(filters) == (filters.squad is None)
+        # Which filter sets the rollups answer (the others read the reports of the two periods).
+        expected = not filters.squad and not ((filters.region or filters.territory) and filters.severity)
+        assert uses_rollup(filters) == expected
 
 
 def test_key_figures_of_irritants(session):
@@ -260,3 +262,38 @@ def test_key_figures_of_irritants(session):
     assert data.computed_at == NOW
     assert [g.phase for g in data.squads] == ["investigation"]
     assert data.squads[0].squads[0].slug == squad.slug
+
+
+def test_fix_effects_from_the_rollup_are_the_irritant_pages(session):
+    from irritants.clusters.effect import fix_effect
+    from irritants.insights.effects import fix_effects
+    from irritants.settings import FixEffectSettings
+
+    target = make_cluster(session, "Corrigé", reports=0)
+    merged = make_cluster(session, "Doublon", reports=0, status=StatusKind.DUPLICATE, duplicate_of_id=target.id)
+    fixed_on = TODAY - dt.timedelta(days=30)
+    rng = random.Random(3)
+    for i in range(60):
+        moment = dt.datetime.combine(fixed_on, dt.time(12), tzinfo=PARIS) - dt.timedelta(days=rng.randrange(-40, 70))
+        report = make_report(session, cluster=target if i % 3 else merged)
+        report.created_at = moment
+    target.fixed_on = fixed_on
+    session.commit()
+    settings = FixEffectSettings(weeks=4)
+    mine = fix_effects(session, settings, [target], today=TODAY)[target.id]
+    theirs = fix_effect(session, settings, target, today=TODAY)
+    assert mine == theirs
+    assert sum(w.count for w in mine.series.weeks) > 0
+
+
+def test_the_rebuild_command_recomputes_and_checks(app, session, runner):
+    make_cluster(session, "Irritant", reports=3)
+    session.commit()
+    session.execute(delete(rollup.ReportDay))  # as if the rollup had drifted
+    session.commit()
+    checked = runner.invoke(args=["insights", "rebuild", "--check"])
+    assert checked.exit_code == 1 and "diffèrent" in checked.output
+    rebuilt = runner.invoke(args=["insights", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Agrégats quotidiens recalculés" in rebuilt.output
+    assert runner.invoke(args=["insights", "rebuild", "--check"]).exit_code == 0
