@@ -3,9 +3,10 @@ admins (``Action.VIEW_INSIGHTS``); product owners and squad members have their s
 
 Its filters are the one vocabulary of ``insights/filters.py``, in the URL of a GET form, so a view is shared by
 its address; a value in error is left out and said in French above the form, and the page still shows the figures
-for the rest. The figures come from ``insights.dashboard.dashboard_data`` (this period and the previous one of the
-same length); ``dashboard_page.py`` turns them into key figures, charts with their tables and the map, each with a
-link to the irritants behind it (the backlog, ``/agents/irritants``, with the matching filters).
+for the rest. The figures come from ``insights.cache.cached_dashboard_data`` (this period and the previous one of
+the same length, kept ``DASHBOARD_CACHE_SECONDS`` per filter set); ``dashboard_page.py`` turns them into key
+figures, charts with their tables and the map, each with a link to the irritants behind it (the backlog,
+``/agents/irritants``, with the matching filters).
 """
 
 from __future__ import annotations
@@ -73,14 +74,7 @@ def page() -> Any:
     filters, errors, forced = read_filters(agent)
     db = get_session()
     territories = referential.list_territories(db)
-    settings = settings_of(current_app)
-    figures = dashboard_page.build(
-        db,
-        filters,
-        feedback_settings=settings.feedback,
-        fix_effect_settings=settings.fix_effect,
-        codes=_covered(filters, territories),
-    )
+    figures = dashboard_page.build(db, filters, settings=settings_of(current_app), codes=_covered(filters, territories))
     return render_template(
         "teams/dashboard.html",
         filters=filters,

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from irritants import france_map
 from irritants.charts import number_fr
-from irritants.insights.dashboard import dashboard_data
+from irritants.insights.cache import cached_dashboard_data
 from irritants.insights.figures import DashboardData
 from irritants.insights.filters import InsightFilters
 from irritants.referential import geography
-from irritants.settings import FeedbackSettings, FixEffectSettings
+from irritants.settings import Settings
 from irritants.teams.dashboard_sections import (
     Section,
     backlog_link,
@@ -113,15 +113,13 @@ def build(
     session: Session,
     filters: InsightFilters,
     *,
-    feedback_settings: FeedbackSettings,
-    fix_effect_settings: FixEffectSettings,
+    settings: Settings,
     codes: Sequence[str] | None = None,
 ) -> DashboardPage:
-    """Everything the dashboard shows for ``filters``; ``codes``: the départements the figures can cover (a region
-    or a département chosen: the others are « sans donnée » on the map, not zero)."""
-    data = dashboard_data(
-        session, filters, feedback_settings=feedback_settings, fix_effect_settings=fix_effect_settings
-    )
+    """Everything the dashboard shows for ``filters`` (from the short cache per filter set); ``codes``: the
+    départements the figures can cover (a region or a département chosen: the others are « sans donnée » on the
+    map, not zero)."""
+    data = cached_dashboard_data(session, filters, settings=settings)
     return DashboardPage(
         computed_at=data.computed_at,
         period_text=period_text(data.filters),
@@ -158,4 +156,5 @@ def build(
             ),
         ],
         map=departement_map(data, codes),
+        cache_seconds=settings.dashboard.cache_seconds,
     )

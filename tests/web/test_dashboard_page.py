@@ -31,6 +31,13 @@ def days_ago(days: int) -> dt.datetime:
     return (now - dt.timedelta(days=days)).astimezone(dt.UTC)
 
 
+@pytest.fixture
+def app(make_app):
+    """Figures computed at each request: the short cache per filter set would carry one test's figures into the
+    next (same filters, another database content)."""
+    return make_app(DASHBOARD_CACHE_SECONDS=0)
+
+
 def build_world(app) -> dict[str, int | str]:
     """A squad's irritant with five reports in the Nord this period, two last period, and one report elsewhere."""
     with app.app_context(), get_db(app).session_scope() as s:
@@ -201,3 +208,24 @@ def test_a_forced_administration_replaces_the_one_in_the_address(client, login, 
     assert 'name="administration"' not in page
     share = re.search(r'id="adresse-partage">([^<]+)<', page).group(1)
     assert parse_qs(urlsplit(share).query)["administration"] == ["caf"]
+
+
+def test_the_page_says_when_its_figures_were_computed_and_how_late_the_cache_may_be(make_app, world):
+    from irritants.insights import cache
+    from tests.conftest import make_user, sign_in
+
+    app = make_app(DASHBOARD_CACHE_SECONDS=60)
+    client = app.test_client()
+    with app.app_context(), get_db(app).session_scope() as s:
+        user = make_user(s, "manager")
+        s.commit()
+    sign_in(client, user)
+    cache._local.clear()
+    try:
+        page = text_of(client.get(DASHBOARD))
+        again = text_of(client.get(DASHBOARD))
+    finally:
+        cache._local.clear()  # no figure of this test's database for the next test
+    computed = re.search(r'id="calcul">Chiffres calculés le <time datetime="([^"]+)"', page).group(1)
+    assert "ils peuvent avoir jusqu’à 60 secondes de retard" in page
+    assert f'<time datetime="{computed}"' in again  # the second answer came from the cache
