@@ -35,7 +35,7 @@ DOMAINS = (
     Domain("irritants.teams", commands="irritants.teams.cli"),
     Domain("irritants.opendata", commands="irritants.opendata.cli"),
     Domain("irritants.exports", commands="irritants.exports.cli"),
-    Domain("irritants.insights"),
+    Domain("irritants.insights", commands="irritants.insights.cli"),
     Domain("irritants.notify", commands="irritants.notify.cli"),
     Domain("irritants.webhooks"),
     Domain("irritants.moderation"),

@@ -166,6 +166,9 @@ class BaseConfig:
     # beyond, it is built by the background runner into <INSTANCE_PATH>/exports and kept EXPORT_KEEP_DAYS days.
     EXPORT_STREAM_MAX: Env[Positive] = 10_000
     EXPORT_KEEP_DAYS: Env[Positive] = 7
+    # How long the managers' dashboard keeps the figures of one filter set (0: computed on every view); shared through
+    # Redis when REDIS_URL is set, else per process (docs/dashboard.md).
+    DASHBOARD_CACHE_SECONDS: Env[Count] = 60
 
     # Webhooks of squads' own tools (irritants/webhooks/): requests to private, loopback, link-local or reserved
     # addresses are refused, and http:// URLs too, unless this is set (a receiver on 127.0.0.1 in development and

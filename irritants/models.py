@@ -8,6 +8,7 @@ from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.exports.models import ExportRequest
 from irritants.feedback.models import ResolutionAnswer
+from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
 from irritants.notify.models import DigestSubscription, PendingNotice
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "Channel",
     "Cluster",
+    "ClusterDay",
     "DigestSubscription",
     "DismissedPair",
     "Event",
@@ -42,6 +44,7 @@ __all__ = [
     "ReplyTemplate",
     "Report",
     "ReportContact",
+    "ReportDay",
     "ReportMessage",
     "ReportVector",
     "ResolutionAnswer",
@@ -52,6 +55,7 @@ __all__ = [
     "Support",
     "SupportContact",
     "Territory",
+    "TerritoryDay",
     "User",
     "WebhookEndpoint",
 ]

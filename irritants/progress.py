@@ -25,6 +25,7 @@ STAGES: dict[str, tuple[str, str | None]] = {
     "items": ("Enregistrement", " éléments"),
     "regressions": ("Irritants corrigés", " irritants"),
     "export": ("Export", " lignes"),
+    "rollup": ("Agrégats quotidiens", " jours"),
 }
 
 

@@ -343,6 +343,14 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The managers' dashboard's cache (DASHBOARD_CACHE_SECONDS; 0: none), in Redis when REDIS_URL is set."""
+
+    cache_seconds: int = 60
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -354,6 +362,7 @@ class Settings:
     feedback: FeedbackSettings = FeedbackSettings()
     fix_effect: FixEffectSettings = FixEffectSettings()
     exports: ExportSettings = ExportSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -392,6 +401,9 @@ class Settings:
                 stream_max=config["EXPORT_STREAM_MAX"],
                 keep_days=config["EXPORT_KEEP_DAYS"],
                 directory=Path(config["INSTANCE_PATH"]) / "exports",
+            ),
+            dashboard=DashboardSettings(
+                cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
             ),
         )
 

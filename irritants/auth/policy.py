@@ -43,6 +43,9 @@ class Action(enum.StrEnum):
     ANSWER_PUBLICLY = "cluster.answer"
     # Exports of reports, irritants and squads over the dashboard's filters (docs/exports.md): managers and admins.
     EXPORT = "insights.export"
+    # The figures of the whole service over a period (the managers' dashboard): managers and admins. Not product
+    # owners nor squad members, whatever their squad: they have their squads' own pages (issue 13's decision).
+    VIEW_INSIGHTS = "insights.view"
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def forced_administration(agent: Agent | None) -> str | None:
 
 # What a correspondant may do besides answering publicly: reads, each narrowed by the door to their administration
 # (``forced_administration``). Given a target (an irritant), the door passes ``administrations=`` its slugs.
-NARROWED_READS: frozenset[Action] = frozenset({Action.VIEW_BACKLOG, Action.EXPORT})
+NARROWED_READS: frozenset[Action] = frozenset({Action.VIEW_BACKLOG, Action.EXPORT, Action.VIEW_INSIGHTS})
 
 
 def _correspondant(agent: Agent, action: Action, target: Any, context: dict[str, Any]) -> Decision:
@@ -212,6 +215,10 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if agent.has(Role.MANAGER):
             return ALLOW
         return _deny("Les exports sont réservés au pilotage et aux administrateurs.")
+    if action == Action.VIEW_INSIGHTS:
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Le tableau de bord est réservé au pilotage : vos start-ups d'État ont leurs propres pages.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))

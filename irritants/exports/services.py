@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from irritants.auth import policy
 from irritants.auth.models import Role
 from irritants.auth.policy import Agent
 from irritants.db import utcnow
@@ -32,19 +30,6 @@ from irritants.settings import ExportSettings, FixEffectSettings
 LEASE = dt.timedelta(minutes=30)  # a runner that has not finished by then is taken for dead...
 SLOWEST_ROWS_PER_SECOND = 100  # ...plus the time its rows would take at a tenth of the measured pace
 LISTED = 20  # the most recent requests listed on one's page
-
-
-def forced_administration(agent: Agent) -> str | None:
-    """The administration an agent's exports are restricted to, whatever the filters say (None: any).
-
-    Managers and admins see the whole service; a correspondant, their administration's reports only. The doors pass
-    what this returns into the filters (``restrict``)."""
-    return policy.forced_administration(agent)
-
-
-def restrict(filters: InsightFilters, administration: str | None) -> InsightFilters:
-    """The filters narrowed to ``administration`` when one is forced."""
-    return filters if administration is None else replace(filters, administration=administration)
 
 
 def check_filters(session: Session, filters: InsightFilters) -> None:

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from irritants import jobs
 from irritants.auth.access import require
-from irritants.auth.policy import Action, Agent
+from irritants.auth.policy import Action, Agent, forced_administration
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import ValidationFailed
 from irritants.exports import services, tables, writers
@@ -64,7 +64,7 @@ def _read(agent: Agent, values: Any) -> tuple[What, Format, InsightFilters, int]
         errors.update(error.errors)
     try:
         filters = load_filters({param: values.get(param) for param in PARAMS})
-        filters = services.restrict(filters, services.forced_administration(agent))
+        filters = filters.within(forced_administration(agent))
         services.check_filters(get_session(), filters)
     except ValidationFailed as error:
         errors.update(error.errors)

@@ -186,10 +186,9 @@ def test_an_export_whose_runner_died_is_taken_again_once_its_lease_is_past(sessi
 
 
 def test_a_forced_administration_overrides_the_filters(session):
-    world = build(session)
-    assert services.forced_administration(world.admin) is None  # managers and admins: the whole service
+    build(session)
     asked = load_filters({"administration": "caf", "channel": "en_ligne"})
-    forced = services.restrict(asked, "france-travail")  # what a correspondant's door will pass
+    forced = asked.within("france-travail")  # what a correspondant's door passes
     assert (forced.administration, forced.channel, forced.start) == ("france-travail", "en_ligne", asked.start)
-    assert services.restrict(asked, None) is asked
-    assert count(session, What.REPORTS, services.restrict(load_filters({}), "france-travail")) == 1
+    assert asked.within(None) is asked
+    assert count(session, What.REPORTS, load_filters({}).within("france-travail")) == 1

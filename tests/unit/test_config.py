@@ -38,6 +38,7 @@ VARIABLES = {
     "UNRESOLVED_SHARE", "UNRESOLVED_MIN_ANSWERS", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_TIMEOUT_SECONDS",
     "RATELIMIT_LOST_LINK", "RATELIMIT_LOST_LINK_ADDRESS", "RATELIMIT_REPORTER_MESSAGE",
     "FIX_EFFECT_WEEKS", "EXPORT_STREAM_MAX", "EXPORT_KEEP_DAYS",
+    "DASHBOARD_CACHE_SECONDS",
 }  # fmt: skip
 
 
@@ -69,6 +70,7 @@ def test_each_setting_is_declared_once_with_a_type_and_every_variable_is_kept():
         ("PROXY_FIX_COUNT", "2", 2),
         ("CLUSTERING_SEED", " 7 ", 7),
         ("FIX_EFFECT_WEEKS", "12", 12),
+        ("DASHBOARD_CACHE_SECONDS", "0", 0),
         ("FORM_MIN_FILL_SECONDS", "1.5", 1.5),
         ("FORM_MIN_FILL_SECONDS", "2", 2.0),
         ("UNRESOLVED_SHARE", "0.25", 0.25),
@@ -105,6 +107,7 @@ def test_a_variable_is_read_by_the_type_of_its_setting(monkeypatch, name, raw, e
         ("LOGIN_MAX_FAILURES", "0", "au moins 1"),
         ("WEBHOOK_TIMEOUT_SECONDS", "0", "au moins 1"),
         ("FIX_EFFECT_WEEKS", "0", "au moins 1"),
+        ("DASHBOARD_CACHE_SECONDS", "-1", "au moins 0"),
         ("FORM_MIN_FILL_SECONDS", "vite", "nombre"),
         ("FORM_MIN_FILL_SECONDS", "nan", "fini"),
         ("UNRESOLVED_SHARE", "1.5", "au plus 1"),

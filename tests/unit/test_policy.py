@@ -149,3 +149,13 @@ def test_exports_are_for_managers_and_admins_only():
         assert refused.status == 403 and "pilotage" in refused.reason, role
     assert decide(agent(), Action.EXPORT).status == 403
     assert decide(None, Action.EXPORT).status == 401
+
+
+def test_the_dashboard_is_for_managers_and_admins_not_for_squads():
+    assert decide(agent("manager"), Action.VIEW_INSIGHTS)
+    assert decide(agent("admin"), Action.VIEW_INSIGHTS)
+    for role in ("product_owner", "squad_member"):
+        refused = decide(agent(role, squads=(1,)), Action.VIEW_INSIGHTS)
+        assert refused.status == 403 and "pilotage" in refused.reason, role
+    assert decide(agent(), Action.VIEW_INSIGHTS).status == 403
+    assert decide(None, Action.VIEW_INSIGHTS).status == 401

@@ -7,10 +7,15 @@ from types import SimpleNamespace
 import pytest
 
 from irritants.answers.services import of_administration
-from irritants.auth.policy import Action, Agent, Unattached, decide, forced_administration
+from irritants.auth.policy import NARROWED_READS, Action, Agent, Unattached, decide, forced_administration
 
 IRRITANT = SimpleNamespace(squad_id=None)
-DECISIONS = [action for action in Action if action not in (Action.VIEW_BACKLOG, Action.ANSWER_PUBLICLY)]
+DECISIONS = [action for action in Action if action not in NARROWED_READS | {Action.ANSWER_PUBLICLY}]
+
+
+def test_what_a_correspondant_reads_is_the_backlog_the_dashboard_and_the_exports():
+    # Each narrowed by its door to the agent's administration (forced_administration).
+    assert {Action.VIEW_BACKLOG, Action.VIEW_INSIGHTS, Action.EXPORT} == NARROWED_READS
 
 
 def correspondant(administration: str | None = "caf", *more_roles: str) -> Agent:

@@ -156,6 +156,7 @@ ROUTES = {
     "notifications.page": route("GET", "/agents/notifications", SELF_SERVICE),
     "notifications.save": route("POST", "/agents/notifications", SELF_SERVICE, lambda w: {"squads": str(w.squad_a)}),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
+    "dashboard.page": route("GET", "/agents/tableau-de-bord", {"manager", "admin"}),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
         "POST",
@@ -502,9 +503,12 @@ ROUTES["api_answers.publish"] = route(
     lambda w: {"text": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
 )
 # A correspondant reads what a manager reads (narrowed to their administration: tests/web/test_correspondants.py), and
-# decides nothing.
+# decides nothing. A background export's file is its requester's (the world's manager) and admins': 404 to others.
+OWN_FILES = {"exports.background_file"}
 ROUTES = {
-    endpoint: replace(spec, allowed=spec.allowed | {"correspondant"}) if "manager" in spec.allowed else spec
+    endpoint: replace(spec, allowed=spec.allowed | {"correspondant"})
+    if "manager" in spec.allowed and endpoint not in OWN_FILES
+    else spec
     for endpoint, spec in ROUTES.items()
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
