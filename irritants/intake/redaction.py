@@ -248,6 +248,16 @@ def _long_numbers(text: str) -> Iterator[Finding]:
             yield Finding(_classify(_digits(m.group()), text[max(0, m.start() - 50) : m.start()]), m.start(), m.end())
 
 
+# A code of letters and digits mixed (a tracking token, a file number « AB12CD34EF56 »): 12 characters or more with at
+# least three of each, a word of its own (never a plain word nor a plain number, which other rules decide).
+_CODE = re.compile(r"(?<![\w\-])(?=(?:[A-Za-z_\-]*\d){3})(?=(?:[\d_\-]*[A-Za-z]){3})[A-Za-z0-9_\-]{12,}(?![\w\-])")
+
+
+def _codes(text: str) -> Iterator[Finding]:
+    for m in _CODE.finditer(text):
+        yield Finding("number", m.start(), m.end())
+
+
 _NUMBER = f"\\b\\d{{1,4}}(?:{_SP}?(?:bis|ter|quater|[a-dA-D]))?\\b,?{_SP}+"
 # Unmistakable street types take any name; words that are also common nouns ("12 cours de français")
 # need a capitalised name ("12 cours Mirabeau").
@@ -333,6 +343,7 @@ _DETECTORS: tuple[Callable[[str], Iterator[Finding]], ...] = (
     _spans(obfuscation.spelled_phones),  # « zéro six douze trente-quatre… »
     _identifiers,
     _long_numbers,
+    _codes,
     _addresses,
     _names,
 )

@@ -10,7 +10,6 @@ out. Only complete weeks are counted, so a published week never changes but thro
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal_column, select
@@ -36,16 +35,12 @@ PUBLISHED_STATUSES = tuple(s for s in StatusKind if s not in (StatusKind.SPAM, S
 
 # A cell starting with one of these is read as a formula by spreadsheets (OWASP « CSV injection »).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# What looks like a code, key or token a citizen copied (16 letters, digits, « _ » or « - » or more, with at least a
-# letter and a digit): the redaction of texts knows identifiers with a checksum or a context word, not these.
-_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9_-]{16,}(?![\w-])")
-CODE_PLACEHOLDER = "[code]"
 
 
 def safe_text(text: str) -> str:
-    """A public label as published: redacted once more, codes that look like keys or tokens masked, on one line,
+    """A public label as published: redacted once more (codes that look like keys or tokens included), on one line,
     and never read as a formula by a spreadsheet."""
-    text = " ".join(_TOKEN.sub(CODE_PLACEHOLDER, redact(text)).split())
+    text = " ".join(redact(text).split())
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 

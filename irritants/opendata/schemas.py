@@ -127,9 +127,7 @@ def irritants_schema() -> dict[str, Any]:
                 "Libellé",
                 "Libellé public de l'irritant, rédigé par le service ou l'équipe : toute "
                 "donnée personnelle y est masquée (« [courriel] », « [téléphone] »…). Un libellé qui commencerait "
-                "par =, +, -, @ est précédé d'une apostrophe pour qu'un tableur ne le lise pas comme une formule ; les "
-                "codes qui ressemblent à une clé ou un jeton (16 lettres et chiffres ou plus) sont remplacés "
-                "par « [code] ».",
+                "par =, +, -, @ est précédé d'une apostrophe pour qu'un tableur ne le lise pas comme une formule .",
                 "string",
                 "Demande de RSA : dossier bloqué depuis plusieurs mois",
                 required=True,

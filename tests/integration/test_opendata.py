@@ -259,13 +259,14 @@ def test_no_contact_token_or_raw_text_of_a_hostile_report_reaches_any_file(hosti
     irritants = rows_of(found.files["irritants.csv"])
     hand_typed = next(r for r in irritants if r["libelle"].startswith("Rappelez"))
     assert hand_typed["libelle"] == "Rappelez [courriel] au [téléphone]"
-    drawn = next(r for r in irritants if r["code_administration"] == "caf" and "[code]" in r["libelle"])
-    assert drawn["libelle"].startswith("Mon code [code]"), drawn  # the label drawn from the hostile text, masked
+    drawn = [r["libelle"] for r in irritants if r["code_administration"] == "caf"]
+    # The label drawn from the hostile text: its title starts after the masked code.
+    assert "Ne marche pas sur le site de la CAF, dossier de RSA bloqué" in drawn
 
 
 def test_labels_are_redacted_and_never_formulas():
     assert safe_text(f"Écrire à {HOSTILE_EMAIL}") == "Écrire à [courriel]"
-    assert safe_text(f"Mon code {HOSTILE_TOKEN} ne marche pas") == "Mon code [code] ne marche pas"
+    assert safe_text(f"Mon code {HOSTILE_TOKEN} ne marche pas") == "Mon code [numéro] ne marche pas"
     assert safe_text("Demande de RSA 2026 : allocation-logement-etudiante") == (
         "Demande de RSA 2026 : allocation-logement-etudiante"  # words and numbers stay
     )

@@ -76,6 +76,10 @@ POSITIVES = [
     ("Merci de votre aide.\nCordialement,\nJean Dupont", "name", "Jean Dupont"),
     ("Bien à vous. Sophie", "name", "Sophie"),
     ("Cordialement, Mme Leroy.", "name", "Leroy"),
+    # codes mixing letters and digits: a tracking token, a file number
+    ("mon lien Zx9fK2m8Qp4LrT7vBn3H ne marche plus", "number", "Zx9fK2m8Qp4LrT7vBn3H"),
+    ("dossier AB12CD34EF56 bloqué", "number", "AB12CD34EF56"),
+    ("code 7f3a-91bc-44de-8e2f perdu", "number", "7f3a-91bc-44de-8e2f"),
     # links
     ("voir https://exemple.com/page?id=3 pour", "url", "https://exemple.com/page?id=3"),
 ]
@@ -186,6 +190,10 @@ NEGATIVES = [
     "0,50 € puis 12,30 €",
     "0 612 345 678 €",
     "j'ai attendu 06 12 mois",
+    # words and short references that are not codes
+    "anticonstitutionnellement, COVID-19, e-mail, Covid19",
+    "le formulaire cerfa-12345 et la loi 2024-123",
+    "France-Travail, Île-de-France, 4G/5G, A380",
 ]
 
 
