@@ -225,8 +225,9 @@ def measure(url: str, repeat: int) -> None:
         reports = session.scalar(select(func.count()).select_from(Report))
         days = session.scalar(select(func.count()).select_from(rollup.ReportDay))
         cdays = session.scalar(select(func.count()).select_from(rollup.ClusterDay))
+        tdays = session.scalar(select(func.count()).select_from(rollup.TerritoryDay))
         print(f"reports: {reports:,}; report_days rows: {days:,} ({days / reports:.1%} of the reports); "
-              f"cluster_days rows: {cdays:,} ({cdays / reports:.1%})")  # fmt: skip
+              f"territory_days: {tdays:,} ({tdays / reports:.1%}); cluster_days: {cdays:,} ({cdays / reports:.1%})")  # fmt: skip
         started = time.perf_counter()
         right = rollup.check_rollup(session)
         print(f"rollups agree with the reports: {right} (checked in {time.perf_counter() - started:.1f} s)")

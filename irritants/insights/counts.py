@@ -104,9 +104,22 @@ def daily(session: Session, filters: InsightFilters, previous: InsightFilters) -
 def dimensions(session: Session, filters: InsightFilters, previous: InsightFilters, *keys: str) -> pd.DataFrame:
     """Reports per value of ``keys`` (columns of the reports), this period (``reports``) and the previous one
     (``previous``); with ``territory_code``, each département's ``region_code`` too."""
-    source, conditions = _narrowed(session, filters, previous, set(keys))
-    current = case((source.c.day >= filters.start, source.c.reports), else_=0)
-    before = case((source.c.day < filters.start, source.c.reports), else_=0)
+    if source_for(filters, set(keys)) is None:
+        # The reports themselves: which period is told by the moment, no day computed per row.
+        lo, hi = previous.moments[0], filters.moments[1]
+        start = filters.moments[0]
+        source = Report.__table__
+        conditions = [
+            *report_conditions(session, filters, period=False),
+            Report.created_at >= lo,
+            Report.created_at < hi,
+        ]
+        current = case((Report.created_at >= start, 1), else_=0)
+        before = case((Report.created_at < start, 1), else_=0)
+    else:
+        source, conditions = _narrowed(session, filters, previous, set(keys))
+        current = case((source.c.day >= filters.start, source.c.reports), else_=0)
+        before = case((source.c.day < filters.start, source.c.reports), else_=0)
     columns = [source.c[k] for k in keys]
     rows = session.execute(
         select(*columns, func.sum(current), func.sum(before)).where(*conditions).group_by(*columns)

@@ -108,6 +108,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "cluster_id", name="pk_cluster_days"),
     )
     op.create_index("ix_cluster_days_cluster_id", "cluster_days", ["cluster_id", "day"])
+    # The reports of a period read from the index alone when no rollup holds the filters (insights/rollup.py).
+    op.create_index(
+        "ix_reports_period_facts",
+        "reports",
+        ["created_at", "administration_id", "territory_code", "channel_code", "severity", "assisted", "cluster_id"],
+    )
     if op.get_bind().dialect.name == "postgresql":
         day, assisted = PG_PARIS_DAY, ASSISTED.format(flag="{c}", channel="{channel}")
         add = ";\n    ".join(_statements(day, assisted, "NEW", "+"))
@@ -153,6 +159,7 @@ def downgrade() -> None:
     else:
         for name in ("reports_rollup_insert", "reports_rollup_delete", "reports_rollup_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_index("ix_reports_period_facts", table_name="reports")
     op.drop_index("ix_cluster_days_cluster_id", table_name="cluster_days")
     op.drop_table("cluster_days")
     op.drop_table("territory_days")
