@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from irritants import metrics
 from irritants.clusters.models import Cluster
 from irritants.insights.figures import Equity, EquityRow, Share
-from irritants.insights.filters import InsightFilters, report_conditions
+from irritants.insights.filters import InsightFilters, column_conditions, report_conditions
 from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay, assisted_count, raw_days
 from irritants.intake.models import Report
 from irritants.referential.models import Administration, Channel, Territory
@@ -71,19 +71,7 @@ def _narrowed(session: Session, filters: InsightFilters, previous: InsightFilter
         return raw_days(session, conditions), []
     c = table.c
     conditions = [c.day >= previous.start, c.day <= filters.end]
-    if filters.administration:
-        conditions.append(
-            c.administration_id
-            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
-        )
-    if filters.territory:
-        conditions.append(c.territory_code == filters.territory)
-    if filters.region:
-        conditions.append(c.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region)))
-    if filters.channel:
-        conditions.append(c.channel_code == filters.channel)
-    if filters.severity:
-        conditions.append(c.severity == filters.severity.value)
+    conditions += column_conditions(filters, **{name: c[name] for name in ROLLUP_KEYS[table]})
     return table, conditions
 
 
