@@ -349,8 +349,8 @@ def _squads(
             .group_by(Cluster.squad_id)
         ).all()
     )
-    fixed = session.scalars(
-        select(Cluster)
+    fixed = session.execute(
+        select(Cluster.id, Cluster.label, Cluster.fixed_on, Cluster.squad_id)
         .where(Cluster.squad_id.in_(ids), Cluster.fixed_on >= filters.start, Cluster.fixed_on <= filters.end)
         .order_by(Cluster.fixed_on, Cluster.id)
     ).all()

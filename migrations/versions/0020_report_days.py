@@ -90,6 +90,7 @@ def upgrade() -> None:
             ["administration_id"], ["administrations.id"], name="fk_report_days_administration_id_administrations"
         ),
         sa.PrimaryKeyConstraint("day", "administration_id", "channel_code", "severity", name="pk_report_days"),
+        sqlite_with_rowid=False,  # stored in key order on SQLite: a period is one contiguous read
     )
     op.create_table(
         "territory_days",
@@ -98,6 +99,7 @@ def upgrade() -> None:
         sa.Column("reports", sa.Integer(), nullable=False),
         sa.Column("assisted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "territory_code", name="pk_territory_days"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "cluster_days",
@@ -106,6 +108,7 @@ def upgrade() -> None:
         sa.Column("reports", sa.Integer(), nullable=False),
         sa.Column("assisted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "cluster_id", name="pk_cluster_days"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_cluster_days_cluster_id", "cluster_days", ["cluster_id", "day"])
     # The reports of a period read from the index alone when no rollup holds the filters (insights/rollup.py).
