@@ -90,8 +90,15 @@ def dashboard_data(
     backlog = backlog_query(filters)
 
     triages = _first_triages(session, scope)
-    current_figures = _key_figures(session, filters, feedback_settings, scope, daily, filters, triages)
-    previous_figures = _key_figures(session, previous, feedback_settings, scope, daily, filters, triages)
+    lo, hi = previous.moments[0], filters.moments[1]
+    firsts = _first_report_days(
+        session,
+        [cid for cid, at in triages.items() if lo <= at < hi]
+        + [r.id for r in scope.rows if r.fixed_at is not None and lo <= r.fixed_at < hi],
+    )
+    facts = (scope, daily, filters, triages, firsts)
+    current_figures = _key_figures(session, filters, feedback_settings, *facts)
+    previous_figures = _key_figures(session, previous, feedback_settings, *facts)
     weeks = metrics.weekly(daily[["day", "reports"]], filters.start, filters.end)
 
     ranked = sorted((r for r in scope.rows if r.status in OPEN_STATUSES), key=lambda r: (-(r.score or 0), r.id))
@@ -236,6 +243,7 @@ def _key_figures(
     daily: pd.DataFrame,
     filters: InsightFilters,
     triages: dict[int, dt.datetime],
+    firsts: dict[int, dt.date],
 ) -> KeyFigures:
     inside = daily[(daily["day"] >= period.start) & (daily["day"] <= period.end)] if not daily.empty else daily
     new_reports = int(inside["reports"].sum()) if not inside.empty else 0
@@ -256,7 +264,6 @@ def _key_figures(
 
     triaged = [(cid, at.astimezone(PARIS).date()) for cid, at in triages.items() if lo <= at < hi and scope.has(cid)]
     fixed_rows = [(r.id, r.fixed_at) for r in scope.rows if r.fixed_at is not None and lo <= r.fixed_at < hi]
-    firsts = _first_report_days(session, [cid for cid, _ in triaged] + [cid for cid, _ in fixed_rows])
     triage_gaps = [(day - firsts[cid]).days for cid, day in triaged if cid in firsts]
     fix_gaps = [(at.astimezone(PARIS).date() - firsts[cid]).days for cid, at in fixed_rows if cid in firsts]
 
