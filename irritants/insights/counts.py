@@ -61,6 +61,19 @@ def uses_rollup(filters: InsightFilters) -> bool:
 def _narrowed(session: Session, filters: InsightFilters, previous: InsightFilters, columns: set[str]) -> Any:
     """(rows with ``day``, ``reports``, ``assisted`` and ``columns``, their conditions) over both periods."""
     table = source_for(filters, columns)
+    if table is None and filters.squad and not columns and not _filter_columns(filters):
+        # A squad alone: the days of its irritants (cluster_days), the irritants it is in charge of now.
+        squad = select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
+        days = (
+            select(ClusterDay.day, ClusterDay.reports, ClusterDay.assisted)
+            .where(
+                ClusterDay.cluster_id.in_(select(Cluster.id).where(Cluster.squad_id == squad)),
+                ClusterDay.day >= previous.start,
+                ClusterDay.day <= filters.end,
+            )
+            .subquery("squad_days")
+        )
+        return days, []
     if table is None:
         lo, hi = previous.moments[0], filters.moments[1]
         conditions = [
