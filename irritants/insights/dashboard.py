@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from irritants import metrics
@@ -169,11 +169,6 @@ class _Scope:
             )
         if filters.squad:
             conditions.append(Cluster.squad_id == select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery())
-        rows = session.execute(
-            select(
-                Cluster.id, Cluster.status, Cluster.squad_id, Cluster.score, Cluster.fixed_at, Cluster.closed_at
-            ).where(*conditions)
-        ).all()
         narrowing = InsightFilters(
             start=filters.previous().start,
             end=filters.end,
@@ -182,6 +177,7 @@ class _Scope:
             channel=filters.channel,
             severity=filters.severity,
         )
+        ids: set[int] | None = set(session.scalars(select(Cluster.id).where(*conditions))) if conditions else None
         if narrowing.narrowed:
             touched = set(
                 session.scalars(
@@ -190,9 +186,17 @@ class _Scope:
                     .distinct()
                 )
             )
-            rows = [r for r in rows if r.id in touched]
-        narrowed = bool(conditions) or narrowing.narrowed
-        return cls(rows, frozenset(r.id for r in rows) if narrowed else None)
+            ids = touched if ids is None else ids & touched
+        # The state the figures read: open irritants, and those fixed or closed since the previous period began.
+        since = filters.previous().moments[0]
+        rows = session.execute(
+            select(Cluster.id, Cluster.status, Cluster.squad_id, Cluster.score, Cluster.fixed_at, Cluster.closed_at)
+            .where(*conditions)
+            .where(or_(Cluster.status.in_(OPEN_STATUSES), Cluster.fixed_at >= since, Cluster.closed_at >= since))
+        ).all()
+        if ids is not None:
+            rows = [r for r in rows if r.id in ids]
+        return cls(rows, frozenset(ids) if ids is not None else None)
 
     def has(self, cluster_id: int | None) -> bool:
         return self.ids is None or cluster_id in self.ids
