@@ -162,6 +162,10 @@ class BaseConfig:
     UNRESOLVED_MIN_ANSWERS: Env[Positive] = 5
     # Weeks compared before and after a fix day (fewer when an irritant has less history): docs/fix-effect.md.
     FIX_EFFECT_WEEKS: Env[Positive] = 8
+    # Exports of reports, irritants and squads (docs/exports.md): up to this many rows the file streams at once;
+    # beyond, it is built by the background runner into <INSTANCE_PATH>/exports and kept EXPORT_KEEP_DAYS days.
+    EXPORT_STREAM_MAX: Env[Positive] = 10_000
+    EXPORT_KEEP_DAYS: Env[Positive] = 7
     # How long the managers' dashboard keeps the figures of one filter set (0: computed on every view); shared through
     # Redis when REDIS_URL is set, else per process (docs/dashboard.md).
     DASHBOARD_CACHE_SECONDS: Env[Count] = 60

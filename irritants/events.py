@@ -75,3 +75,9 @@ question_asked = _events.signal("question-asked")
 #: report followed by that address, oldest first). One mail listing them is queued by a receiver; nothing is sent,
 #: and nothing else differs, for an unknown address.
 tracking_links_requested = _events.signal("tracking-links-requested")
+
+#: An administration's public answer on an irritant written or changed (``answers.services.publish``), in the
+#: transaction: ``answer_id``, ``cluster_id``, ``administration`` (its slug), ``first`` (True when the administration
+#: answers this irritant for the first time), ``agent``. The irritant's reporters and supporters are told by mail of a
+#: first answer (``irritants.notify``); a later correction only changes the page.
+administration_answered = _events.signal("administration-answered")

@@ -1,10 +1,12 @@
 """Import every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
 
+from irritants.answers.models import AdministrationAnswer
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, PasswordReset, User
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
+from irritants.exports.models import ExportRequest
 from irritants.feedback.models import ResolutionAnswer
 from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay
 from irritants.intake.models import AbuseFlag, Report, ReportContact
@@ -20,6 +22,7 @@ from irritants.webhooks.models import WebhookEndpoint
 __all__ = [
     "AbuseFlag",
     "Administration",
+    "AdministrationAnswer",
     "ApiToken",
     "BacklogItem",
     "BacklogItemChange",
@@ -31,6 +34,7 @@ __all__ = [
     "DigestSubscription",
     "DismissedPair",
     "Event",
+    "ExportRequest",
     "OutboxAttempt",
     "OutboxMessage",
     "PasswordReset",

@@ -24,6 +24,7 @@ STAGES: dict[str, tuple[str, str | None]] = {
     "rows": ("Vérification", " lignes"),
     "items": ("Enregistrement", " éléments"),
     "regressions": ("Irritants corrigés", " irritants"),
+    "export": ("Export", " lignes"),
     "rollup": ("Agrégats quotidiens", " jours"),
 }
 

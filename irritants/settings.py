@@ -333,6 +333,16 @@ class FixEffectSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    """Exports (EXPORT_STREAM_MAX: the most rows streamed at once; EXPORT_KEEP_DAYS: how long a file built in the
+    background is kept, in ``directory``, <INSTANCE_PATH>/exports)."""
+
+    stream_max: int = 10_000
+    keep_days: int = 7
+    directory: Path = Path("exports")
+
+
+@dataclass(frozen=True)
 class DashboardSettings:
     """The managers' dashboard's cache (DASHBOARD_CACHE_SECONDS; 0: none), in Redis when REDIS_URL is set."""
 
@@ -351,6 +361,7 @@ class Settings:
     outbox: OutboxSettings
     feedback: FeedbackSettings = FeedbackSettings()
     fix_effect: FixEffectSettings = FixEffectSettings()
+    exports: ExportSettings = ExportSettings()
     dashboard: DashboardSettings = DashboardSettings()
 
     @classmethod
@@ -386,6 +397,11 @@ class Settings:
                 unresolved_min_answers=config["UNRESOLVED_MIN_ANSWERS"],
             ),
             fix_effect=FixEffectSettings(weeks=config["FIX_EFFECT_WEEKS"]),
+            exports=ExportSettings(
+                stream_max=config["EXPORT_STREAM_MAX"],
+                keep_days=config["EXPORT_KEEP_DAYS"],
+                directory=Path(config["INSTANCE_PATH"]) / "exports",
+            ),
             dashboard=DashboardSettings(
                 cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
             ),

@@ -111,6 +111,7 @@ def clean_database(app: Flask) -> None:
             "cluster_days",
             "territory_days",
             "outbox_attempts",
+            "export_requests",
             "outbox_messages",
             "periodic_runs",
             "password_resets",

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     """Bind the OpenAPI object and register its blueprints; CSRF is the API's own business (``protect_api_write``:
     required of browser sessions, not of tokens), so Flask-WTF's global check leaves it alone."""
     from irritants.api import (
+        answers,
         clusters,
         me,
         moderation,
@@ -27,8 +28,8 @@ def init_app(app: Flask) -> None:
     from irritants.extensions import csrf
 
     api.init_app(app)
-    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp, webhooks.bp):
+    for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp, webhooks.bp, answers.bp):
         api.register_blueprint(bp)
-    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp, webhooks.bp)
+    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp, webhooks.bp, answers.bp)
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, *exempt):
         csrf.exempt(bp)

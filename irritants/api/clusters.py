@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import current_app, jsonify, request, url_for
 
 from irritants import people
+from irritants.answers import services as answers
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
 from irritants.clusters import effect as fix_effect
@@ -54,8 +55,20 @@ class ClusterOutSchema(ma.Schema):
     score_breakdown = ma.fields.Dict(metadata={"description": "Total et contribution de chaque terme du score"})
 
 
+class AnswerOutSchema(ma.Schema):
+    administration = ma.fields.String(metadata={"description": "Identifiant (slug) de l'administration"})
+    administration_name = ma.fields.String(metadata={"description": "Son nom"})
+    text = ma.fields.String(metadata={"description": "La réponse, telle que publiée"})
+    created_at = ma.fields.DateTime(metadata={"description": "Première publication"})
+    updated_at = ma.fields.DateTime(metadata={"description": "Dernière mise à jour"})
+
+
 class ClusterDetailSchema(ClusterOutSchema):
     excerpts = ma.fields.List(ma.fields.String(), metadata={"description": "Extraits anonymisés"})
+    answers = ma.fields.List(
+        ma.fields.Nested(AnswerOutSchema),
+        metadata={"description": "Réponses publiques des administrations concernées, la première donnée d'abord"},
+    )
     perceived_resolution = ma.fields.Nested(
         PerceivedResolutionSchema,
         metadata={
@@ -163,6 +176,7 @@ def get_cluster(cluster_id: int) -> Any:
         **clusters.cluster_summary(db, cluster),
         "excerpts": clusters.excerpts(db, cluster),
         "perceived_resolution": perceived.as_dict(),
+        "answers": [vars(answer) for answer in answers.answers_of(db, cluster.id)],
     }
 
 

@@ -54,6 +54,7 @@ def me() -> Any:
             "name": user.name,
             "roles": sorted(agent.roles),
             "squads": [squad.slug for squad in accounts.user_squads(db, agent.user_id)],
+            "administration": agent.administration,
             "token_name": agent.token_name,
         },
         200,

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app, request
 
+from irritants.answers import scope
 from irritants.api import triage_schemas as sch
 from irritants.api import triage_suggestions, triage_templates
 from irritants.api.spec import Blueprint
@@ -110,6 +112,14 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 # --- reading ----------------------------------------------------------------------------------------------
 
 
+def _visible(cluster_id: int) -> Cluster:
+    """An irritant the calling agent may read (a correspondant: one of their administration's; else 404)."""
+    db = get_session()
+    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
+    scope.check(db, current_agent(), Action.VIEW_BACKLOG, cluster)
+    return cluster
+
+
 @bp.route("/clusters", methods=["GET"])
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
 @bp.response(200, sch.TriageClusterPageSchema)
@@ -118,6 +128,10 @@ def _detail(cluster: Cluster) -> tuple[dict[str, Any], int, dict[str, str]]:
 def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
     squads = _squads()
+    administration, refused = scope.narrowed(current_agent(), filters.administration)
+    if refused:  # a correspondant asking for another administration's irritants: said, not silently changed
+        raise ValidationFailed(refused[0], errors={"administration": refused})
+    filters = replace(filters, administration=administration)
     listed = triage.backlog(get_session(), filters, feedback_settings=settings_of(current_app).feedback)
     return listed.map(lambda c: sch.cluster_item(c, squads)), 200, NO_STORE
 
@@ -130,7 +144,7 @@ def list_clusters(filters: triage.BacklogFilters) -> Any:
 @reading(bp)
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant pour les agents : version, start-up d'État, épinglage, statuts possibles, doublons, territoires."""
-    return _detail(triage.cluster_detail(get_session(), min(cluster_id, MAX_ID)))
+    return _detail(_visible(cluster_id))
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
@@ -142,7 +156,7 @@ def get_cluster(cluster_id: int) -> Any:
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
     """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
     db = get_session()
-    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
+    cluster = _visible(cluster_id)
     raw = bool(decide(current_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
     return triage.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, NO_STORE
 
@@ -156,7 +170,7 @@ def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
 def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
     """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
     db = get_session()
-    cluster = triage.cluster_detail(db, min(cluster_id, MAX_ID))
+    cluster = _visible(cluster_id)
     return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, NO_STORE
 
 

@@ -15,8 +15,17 @@ from irritants.auth.passwords import password_problems
 from irritants.auth.policy import Agent
 from irritants.auth.services import end_sessions, find_user, is_valid_email, normalise_email
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.referential.models import Administration
 from irritants.sanitize import clean_line
 from irritants.squads.models import Squad, SquadMember
+
+NEEDS_ADMINISTRATION = "Un correspondant doit être rattaché à une administration : choisissez-la."
+ONLY_CORRESPONDANTS = (
+    "Seul un correspondant est rattaché à une administration : cochez ce rôle ou retirez l'administration."
+)
+CORRESPONDANT_ALONE = (
+    "Le rôle de correspondant d'une administration ne se cumule avec aucun autre : il restreint ce que le compte voit."
+)
 
 
 def parse_roles(values: Iterable[str]) -> list[str]:
@@ -28,7 +37,39 @@ def parse_roles(values: Iterable[str]) -> list[str]:
         raise _invalid("roles", f"Rôle inconnu : {', '.join(unknown)} (rôles possibles : {known}).")
     if not roles:
         raise _invalid("roles", "Indiquez au moins un rôle.")
+    if Role.CORRESPONDANT.value in roles and len(roles) > 1:
+        raise _invalid("roles", CORRESPONDANT_ALONE)
     return roles
+
+
+def administration_by_slug(session: Session, slug: str) -> Administration:
+    """The administration with this slug; ValidationFailed (on the field ``administration``) otherwise."""
+    found = session.scalar(select(Administration).where(Administration.slug == slug.strip().lower()))
+    if found is None:
+        raise _invalid("administration", f"Administration inconnue : {slug.strip()}.")
+    return found
+
+
+def _checked_administration(session: Session, roles: list[str], slug: str | None) -> Administration | None:
+    """The administration a new set of roles goes with: required for a correspondant, refused for anyone else."""
+    administration = administration_by_slug(session, slug) if slug and slug.strip() else None
+    if Role.CORRESPONDANT.value in roles and administration is None:
+        raise _invalid("administration", NEEDS_ADMINISTRATION)
+    if Role.CORRESPONDANT.value not in roles and administration is not None:
+        raise _invalid("administration", ONLY_CORRESPONDANTS)
+    return administration
+
+
+def list_administrations(session: Session) -> list[Administration]:
+    """Every administration, by name (what a correspondant may speak for)."""
+    return list(session.scalars(select(Administration).order_by(Administration.name)))
+
+
+def administration_slug(session: Session, user: User) -> str | None:
+    """The slug of an agent's administration (correspondants), or None."""
+    if user.administration_id is None:
+        return None
+    return session.scalar(select(Administration.slug).where(Administration.id == user.administration_id))
 
 
 def role_labels(roles: Iterable[str]) -> list[str]:
@@ -100,16 +141,19 @@ def create_user(
     name: str = "",
     password: str | None = None,
     squad_slugs: Iterable[str] = (),
+    administration: str | None = None,
     min_password_length: int = 12,
     agent: Agent | None = None,
 ) -> User:
-    """A new active agent (password optional: ProConnect-only agents have none), with an audit event."""
+    """A new active agent (password optional: ProConnect-only agents have none), with an audit event; a correspondant
+    needs ``administration`` (a slug), nobody else may have one."""
     email = normalise_email(email)
     if not is_valid_email(email):
         raise _invalid("email", "Adresse électronique invalide : elle doit ressembler à prenom.nom@exemple.gouv.fr.")
     if find_user(session, email) is not None:
         raise _invalid("email", f"Un compte existe déjà pour {email}.")
     role_list = parse_roles(roles)
+    attached = _checked_administration(session, role_list, administration)
     squads = squads_by_slug(session, squad_slugs)
     if password is not None:
         problems = password_problems(password, min_length=min_password_length, email=email)
@@ -120,6 +164,7 @@ def create_user(
         name=clean_line(name)[:200],
         roles=role_list,
         password_hash=passwords.hash_password(password) if password is not None else None,
+        administration_id=attached.id if attached else None,
     )
     session.add(user)
     session.flush()
@@ -127,21 +172,41 @@ def create_user(
         session.add(SquadMember(squad_id=squad.id, user_id=user.id))
     session.flush()
     after = {**user.to_audit(), "squads": [squad.slug for squad in squads]}
+    if attached is not None:
+        after["administration"] = attached.slug
     audit.record(session, agent, "user.create", "user", user.id, after=after)
     return user
 
 
-def set_roles(session: Session, user: User, roles: Iterable[str], *, agent: Agent | None = None) -> bool:
-    """Replace an agent's roles (audited); False when they already had exactly these."""
+def set_roles(
+    session: Session,
+    user: User,
+    roles: Iterable[str],
+    *,
+    administration: str | None = None,
+    agent: Agent | None = None,
+) -> bool:
+    """Replace an agent's roles and, for a correspondant, their administration (a slug; None keeps the one they have):
+    audited; False when nothing changed. Taking the correspondant role away detaches the account."""
     role_list = parse_roles(roles)
     if Role.ADMIN.value not in role_list:
         _not_oneself(user, agent, "roles", "Vous ne pouvez pas retirer votre propre rôle d'administration.")
+    correspondant = Role.CORRESPONDANT.value in role_list
+    current = administration_slug(session, user)
+    wanted = (administration or current) if correspondant else administration
+    attached = _checked_administration(session, role_list, wanted)
     before = sorted(user.roles or [])
-    if before == role_list:
+    after_slug = attached.slug if attached else None
+    if before == role_list and current == after_slug:
         return False
     user.roles = role_list
+    user.administration_id = attached.id if attached else None
     session.flush()
-    audit.record(session, agent, "user.roles", "user", user.id, before={"roles": before}, after={"roles": role_list})
+    before_audit: dict[str, object] = {"roles": before}
+    after_audit: dict[str, object] = {"roles": role_list}
+    if current != after_slug:
+        before_audit["administration"], after_audit["administration"] = current, after_slug
+    audit.record(session, agent, "user.roles", "user", user.id, before=before_audit, after=after_audit)
     return True
 
 

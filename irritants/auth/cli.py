@@ -62,11 +62,23 @@ def users_group() -> None:
 @click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Rôle ; répétable.")
 @click.option("--squad", "squads", multiple=True, metavar="SLUG", help="Start-up d'État de l'agent ; répétable.")
 @click.option("--name", default="", help="Nom affiché.")
+@click.option(
+    "--administration",
+    default=None,
+    metavar="SLUG",
+    help="Administration d'un correspondant (obligatoire pour ce rôle).",
+)
 @click.option("--generate-password", is_flag=True, help="Générer un mot de passe fort, affiché une seule fois.")
 @click.option("--no-password", is_flag=True, help="Pas de mot de passe : connexion avec ProConnect uniquement.")
 @with_appcontext
 def users_create(
-    email: str, roles: tuple[str, ...], squads: tuple[str, ...], name: str, generate_password: bool, no_password: bool
+    email: str,
+    roles: tuple[str, ...],
+    squads: tuple[str, ...],
+    name: str,
+    administration: str | None,
+    generate_password: bool,
+    no_password: bool,
 ) -> None:
     """Create an agent; the password is asked twice (hidden) unless generated or not wanted."""
     from irritants.auth import accounts, passwords, services
@@ -92,6 +104,7 @@ def users_create(
             name=name,
             password=password,
             squad_slugs=squads,
+            administration=administration,
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
         session.commit()
@@ -113,6 +126,9 @@ def users_list() -> None:
             return
         for user in users:
             squads = ", ".join(squad.slug for squad in accounts.user_squads(session, user.id)) or "—"
+            administration = accounts.administration_slug(session, user)
+            if administration:  # a correspondant: the administration they speak for, in place of squads
+                squads = f"administration : {administration}"
             state = "actif" if user.active else "désactivé"
             click.echo(
                 f"{user.email}\t{','.join(user.roles or []) or '—'}\t{squads}\t{state}\t"
@@ -138,14 +154,17 @@ def users_deactivate(email: str) -> None:
 @users_group.command("roles")
 @click.option("--email", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Nouveau rôle ; répétable.")
+@click.option(
+    "--administration", default=None, metavar="SLUG", help="Administration d'un correspondant (sinon : inchangée)."
+)
 @with_appcontext
-def users_roles(email: str, roles: tuple[str, ...]) -> None:
-    """Replace an agent's roles."""
+def users_roles(email: str, roles: tuple[str, ...], administration: str | None) -> None:
+    """Replace an agent's roles (and a correspondant's administration)."""
     from irritants.auth import accounts
 
     with _transaction() as session:
         user = accounts.get_user(session, email)
-        changed = accounts.set_roles(session, user, roles)
+        changed = accounts.set_roles(session, user, roles, administration=administration)
         session.commit()
     labels = ", ".join(accounts.role_labels(user.roles))
     click.echo(f"Rôles de {user.email} : {labels}." if changed else f"Rien à changer : {user.email} a déjà ces rôles.")

@@ -18,7 +18,10 @@ DEMO_AGENTS = (
     ("responsable@demo.irritants.fr", "Responsable produit (démo)", ("product_owner",), ("rendez-vous-prefecture",)),
     ("equipe@demo.irritants.fr", "Membre d'équipe (démo)", ("squad_member",), ("rendez-vous-prefecture",)),
     ("pilotage@demo.irritants.fr", "Pilotage (démo)", ("manager",), ()),
+    ("correspondant.caf@demo.irritants.fr", "Correspondant de la CAF (démo)", ("correspondant",), ()),
 )
+# The administration each demo correspondant speaks for (reference data: `irritants load-reference`).
+DEMO_ADMINISTRATIONS = {"correspondant.caf@demo.irritants.fr": "caf"}
 
 
 def create_demo_agents(session: Session) -> list[tuple[str, str, str]]:
@@ -30,6 +33,14 @@ def create_demo_agents(session: Session) -> list[tuple[str, str, str]]:
     created = []
     for email, name, roles, squads in DEMO_AGENTS:
         password = generate_password()
-        create_user(session, email, roles, name=name, password=password, squad_slugs=squads)
+        create_user(
+            session,
+            email,
+            roles,
+            name=name,
+            password=password,
+            squad_slugs=squads,
+            administration=DEMO_ADMINISTRATIONS.get(email),
+        )
         created.append((email, name, password))
     return created

@@ -19,6 +19,8 @@ class Role(enum.StrEnum):
     SQUAD_MEMBER = "squad_member"
     MANAGER = "manager"
     ADMIN = "admin"
+    # An agent of one administration (the CAF, a préfecture, the DGFiP…): sees its irritants and answers publicly.
+    CORRESPONDANT = "correspondant"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -26,6 +28,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SQUAD_MEMBER: "Membre d'une start-up d'État",
     Role.MANAGER: "Pilotage",
     Role.ADMIN: "Administration",
+    Role.CORRESPONDANT: "Correspondant d'une administration",
 }
 
 
@@ -40,6 +43,8 @@ class User(Base):
     # None for agents who only sign in with ProConnect.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The administration a correspondant speaks for (required with that role, see accounts.py); None for others.
+    administration_id: Mapped[int | None] = mapped_column(ForeignKey("administrations.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)

@@ -38,6 +38,14 @@ class Action(enum.StrEnum):
     MANAGE_SPRINTS = "sprint.manage"
     # A squad's webhooks, read or changed (target: the squad; None: "for some squad at all"): its product owners.
     MANAGE_WEBHOOKS = "squad.webhooks"
+    # An administration's public answer on an irritant (target: the irritant, with ``administrations=`` the slugs of
+    # the administrations its reports concern; None: "may answer at all"): its correspondants, and admins.
+    ANSWER_PUBLICLY = "cluster.answer"
+    # Exports of reports, irritants and squads over the dashboard's filters (docs/exports.md): managers and admins.
+    EXPORT = "insights.export"
+    # The figures of the whole service over a period (the managers' dashboard): managers and admins. Not product
+    # owners nor squad members, whatever their squad: they have their squads' own pages (issue 13's decision).
+    VIEW_INSIGHTS = "insights.view"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class Agent:
     roles: frozenset[str]
     squads: frozenset[int] = field(default_factory=frozenset)
     token_name: str | None = None
+    # The slug of the administration a correspondant speaks for (``User.administration_id``); None for others.
+    administration: str | None = None
 
     def has(self, *roles: Role) -> bool:
         return any(str(role) in self.roles for role in roles)
@@ -82,12 +92,54 @@ def moderation_scope(agent: Agent) -> frozenset[int] | None:
     return None if agent.has(Role.ADMIN) else agent.squads
 
 
+class Unattached(Exception):
+    """A correspondant's account with no administration: it may read nothing (accounts.py refuses to make one)."""
+
+
+def forced_administration(agent: Agent | None) -> str | None:
+    """The slug of the administration everything ``agent`` reads is narrowed to, not removable (backlog, irritants'
+    pages, dashboard, exports): a correspondant's own; None for every other agent (they choose their filters).
+
+    Doors call it after the policy let the agent in, and replace the ``administration`` filter with it whatever
+    the URL says. Raises ``Unattached`` (never None) for a correspondant without an administration: fail closed.
+    """
+    if agent is None or agent.has(Role.ADMIN) or not agent.has(Role.CORRESPONDANT):
+        return None
+    if not agent.administration:
+        raise Unattached(agent.user_id)
+    return agent.administration
+
+
+# What a correspondant may do besides answering publicly: reads, each narrowed by the door to their administration
+# (``forced_administration``). Given a target (an irritant), the door passes ``administrations=`` its slugs.
+NARROWED_READS: frozenset[Action] = frozenset({Action.VIEW_BACKLOG, Action.EXPORT, Action.VIEW_INSIGHTS})
+
+
+def _correspondant(agent: Agent, action: Action, target: Any, context: dict[str, Any]) -> Decision:
+    if not agent.administration:
+        return _deny("Votre compte de correspondant n'est rattaché à aucune administration : un administrateur doit "
+                     "l'y rattacher.")  # fmt: skip
+    # An irritant with no report of the agent's administration does not exist for them (404, not 403).
+    concerned = target is None or agent.administration in context.get("administrations", ())
+    if action in NARROWED_READS or action == Action.ANSWER_PUBLICLY:
+        return ALLOW if concerned else _deny("Cet irritant ne concerne pas votre administration.", 404)
+    if action == Action.MODERATE:
+        return _deny("Seuls les responsables produit modèrent les signalements.")
+    return _deny("Un correspondant d'une administration consulte les irritants qui la concernent et y répond "
+                 "publiquement ; il ne prend pas de décision.")  # fmt: skip
+
+
 def decide(agent: Agent | None, action: Action, target: Any = None, **context: Any) -> Decision:
     """Whether ``agent`` may do ``action`` on ``target`` (an irritant, a report, a template…)."""
     if agent is None:
         return _deny("Connexion requise.", 401)
     if agent.has(Role.ADMIN):
         return ALLOW
+    if agent.has(Role.CORRESPONDANT):
+        return _correspondant(agent, action, target, context)
+    if action == Action.ANSWER_PUBLICLY:
+        return _deny("Seuls les correspondants de l'administration concernée et les administrateurs répondent "
+                     "publiquement au nom d'une administration.")  # fmt: skip
     po = agent.has(Role.PRODUCT_OWNER)
     if action == Action.VIEW_BACKLOG:
         return ALLOW if agent.roles & {r.value for r in Role} else _deny("Aucun rôle ne donne accès au suivi.")
@@ -157,6 +209,16 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         if po:
             return _deny("Vous ne gérez que les webhooks de votre start-up d'État.")
         return _deny("Seuls ses responsables produit et les administrateurs gèrent les webhooks d'une start-up d'État.")
+    if action == Action.EXPORT:
+        # Managers steer the whole service; a product owner or a member works one squad's irritants, and an export
+        # spans every squad's (their own squad's pages and backlog file already give them theirs).
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Les exports sont réservés au pilotage et aux administrateurs.")
+    if action == Action.VIEW_INSIGHTS:
+        if agent.has(Role.MANAGER):
+            return ALLOW
+        return _deny("Le tableau de bord est réservé au pilotage : vos start-ups d'État ont leurs propres pages.")
     if action in (Action.WORK_ITEMS, Action.MANAGE_SPRINTS):
         squad_id = getattr(target, "squad_id", getattr(target, "id", None))
         allowed = po or (action == Action.WORK_ITEMS and agent.has(Role.SQUAD_MEMBER))

@@ -104,9 +104,14 @@ class MeSchema(Schema):
     email = fields.String(metadata={"description": "Adresse électronique de l'agent"})
     name = fields.String(metadata={"description": "Nom affiché"})
     roles = fields.List(
-        fields.String(), metadata={"description": "Rôles : product_owner, squad_member, manager, admin"}
+        fields.String(),
+        metadata={"description": "Rôles : product_owner, squad_member, manager, admin, correspondant"},
     )
     squads = fields.List(fields.String(), metadata={"description": "Identifiants (slugs) de ses start-ups d'État"})
+    administration = fields.String(
+        allow_none=True,
+        metadata={"description": "Administration (slug) d'un correspondant : tout ce qu'il lit y est restreint"},
+    )
     token_name = fields.String(
         allow_none=True, metadata={"description": "Nom du jeton d'API utilisé (absent avec une session)"}
     )
@@ -133,6 +138,7 @@ ACCOUNT_LABELS = {
     "name": "Nom affiché",
     "roles": "Rôles",
     "squads": "Start-ups d'État",
+    "administration": "Administration (correspondants)",
     "password_mode": "Mot de passe",
 }
 PASSWORD_CHOICES = {
@@ -160,10 +166,13 @@ def _squads_field() -> fields.List:
 
 
 class AccountEditSchema(InputSchema):
-    """An agent's roles and squads (slugs), both replaced by what is ticked."""
+    """An agent's roles and squads (slugs), both replaced by what is ticked; a correspondant's administration."""
 
     roles = _roles_field()
     squads = _squads_field()
+    administration = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=60, error="Administration inconnue.")
+    )
 
 
 class AccountCreateSchema(AccountEditSchema):

@@ -18,6 +18,7 @@ from irritants.auth.models import User
 from irritants.auth.passwords import PASSWORD_MAX_LENGTH, password_problems
 from irritants.auth.policy import Agent
 from irritants.db import utcnow
+from irritants.referential.models import Administration
 from irritants.sanitize import clean_line
 from irritants.squads.models import SquadMember
 
@@ -48,12 +49,16 @@ def squads_of(session: Session, user_id: int) -> frozenset[int]:
 def agent_for(session: Session, user: User, *, token_name: str | None = None) -> Agent:
     """The policy's view of an agent."""
     label = f"{user.email} (jeton {token_name})" if token_name else user.email
+    administration = None
+    if user.administration_id is not None:
+        administration = session.scalar(select(Administration.slug).where(Administration.id == user.administration_id))
     return Agent(
         user_id=user.id,
         label=label,
         roles=frozenset(user.roles or []),
         squads=squads_of(session, user.id),
         token_name=token_name,
+        administration=administration,
     )
 
 

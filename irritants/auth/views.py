@@ -18,7 +18,7 @@ from irritants import jobs
 from irritants.auth import accounts, api_tokens, oidc, password_reset, services, sign_in, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.exceptions import Unauthenticated
-from irritants.auth.models import User
+from irritants.auth.models import Role, User
 from irritants.auth.policy import Action, decide
 from irritants.auth.schemas import (
     LOGIN_LABELS,
@@ -77,11 +77,11 @@ SQUAD_ROLES = frozenset({"squad_member", "product_owner"})
 
 def landing(db: Any, user: User) -> str:
     """Where an agent lands after signing in without a ``next``: « mon équipe » for the people of a squad (squad
-    members and product owners in one, with no other role), else the « Espace agents »."""
+    members and product owners in one, with no other role), a correspondant's irritants, else « Espace agents »."""
     roles = set(user.roles or [])
     if roles and roles <= SQUAD_ROLES and services.squads_of(db, user.id):
         return url_for("board.my_team_page")
-    return url_for("auth.home")
+    return url_for("backoffice.backlog_page" if roles == {Role.CORRESPONDANT.value} else "auth.home")
 
 
 def _session_user() -> User:
@@ -282,6 +282,7 @@ def _render_home(
         token_days=TOKEN_DAY_LABELS,
         new_token=new_token,
         may_moderate=bool(decide(current_agent(), Action.MODERATE)),
+        may_export=bool(decide(current_agent(), Action.EXPORT)),
     )
     return html, status
 

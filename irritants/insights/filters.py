@@ -77,6 +77,11 @@ class InsightFilters:
         hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
         return lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
 
+    def within(self, administration: str | None) -> InsightFilters:
+        """These filters held to ``administration`` whatever they said (a correspondant's: see
+        ``auth.policy.forced_administration``); unchanged when None."""
+        return self if administration is None else replace(self, administration=administration)
+
     @property
     def narrowed(self) -> bool:
         """Whether anything but the period narrows the figures."""

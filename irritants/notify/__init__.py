@@ -1,10 +1,10 @@
 """Messages about what happened, each written in the transaction of what it tells (a receiver of a domain event):
 the acknowledgement of a new report (``acknowledgement.py``), queued at once; an agent's question to a report's
-author (``questions.py``); the tracking links asked for again on « lien de suivi perdu » (``tracking_links.py``);
-status changes (``status_notices.py``), composed per person by the ``notices`` job once MAIL_GROUP_MINUTES have
-passed (``grouping.py``, ``jobs.py``); a regressed irritant's squad told (``squad_alerts.py``); unsubscribing
-(``unsubscribe.py``); and to agents, the daily digest of new irritants (``digest.py``, « Mes notifications »). The
-outbox delivers them.
+author (``questions.py``); an administration's first public answer on an irritant (``answers.py``); the tracking
+links asked for again on « lien de suivi perdu » (``tracking_links.py``); status changes (``status_notices.py``),
+composed per person by the ``notices`` job once MAIL_GROUP_MINUTES have passed (``grouping.py``, ``jobs.py``); a
+regressed irritant's squad told (``squad_alerts.py``); unsubscribing (``unsubscribe.py``); and to agents, the daily
+digest of new irritants (``digest.py``, « Mes notifications »). The outbox delivers them.
 """
 
 from __future__ import annotations
@@ -20,11 +20,21 @@ def init_app(app: Flask) -> None:
     outbox's) and the daily digest, and the agents' « Mes notifications » page. The status receiver needs nothing of
     an app (it writes in the session that sent the event), so it is connected once per process."""
     from irritants import events, jobs
-    from irritants.notify import acknowledgement, digest, questions, squad_alerts, status_notices, tracking_links, views
+    from irritants.notify import (
+        acknowledgement,
+        answers,
+        digest,
+        questions,
+        squad_alerts,
+        status_notices,
+        tracking_links,
+        views,
+    )
     from irritants.notify import jobs as notices
 
     acknowledgement.connect(app)
     questions.connect(app)
+    answers.connect(app)
     tracking_links.connect(app)
     squad_alerts.connect(app)
     events.status_changed.connect(status_notices.record_status_change, weak=False)

@@ -17,9 +17,10 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from irritants.auth.accounts import user_squads
-from irritants.auth.models import User
+from irritants.auth.models import Role, User
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
+from irritants.french import PARIS, today
 from irritants.notify.models import DigestSubscription
 from irritants.outbox.models import OutboxMessage
 from irritants.outbox.rendering import absolute_url, render_mail
@@ -48,6 +49,8 @@ def choices(session: Session, user: User) -> Choices:
     """The agent's possible and current subscriptions."""
     rows = list(session.scalars(select(DigestSubscription).where(DigestSubscription.user_id == user.id)))
     administrations = select(Administration).where(Administration.active).order_by(Administration.name)
+    if Role.CORRESPONDANT.value in (user.roles or []):  # a correspondant hears only of their own administration
+        administrations = administrations.where(Administration.id == user.administration_id)
     return Choices(
         squads=user_squads(session, user.id),
         administrations=list(session.scalars(administrations)),
@@ -90,12 +93,15 @@ def unsubscribe(session: Session, secret_key: str, token: str) -> bool:
 
 
 def _window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    return start, start + dt.timedelta(days=1)
+    # A Paris day: from its midnight to the next (23 or 25 hours on the days the clocks change).
+    start = dt.datetime.combine(day, dt.time(), tzinfo=PARIS)
+    return start.astimezone(dt.UTC), dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(), tzinfo=PARIS
+    ).astimezone(dt.UTC)
 
 
 def new_irritants(session: Session, user_id: int, day: dt.date) -> list[Cluster]:
-    """Irritants created on ``day`` (UTC) in the agent's subscriptions, best score first."""
+    """Irritants created on ``day`` (a Paris day) in the agent's subscriptions, best score first."""
     start, end = _window(day)
     rows = list(session.scalars(select(DigestSubscription).where(DigestSubscription.user_id == user_id)))
     squads = [row.squad_id for row in rows if row.squad_id is not None]
@@ -170,7 +176,7 @@ def _queue_one(session: Session, app: Flask, user: User, clusters: list[Cluster]
 
 def send_digests(app: Flask, day: dt.date | None = None) -> int:
     """The daily job: queue yesterday's digests (or ``day``'s) in one transaction; returns how many were queued."""
-    day = day or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+    day = day or (today() - dt.timedelta(days=1))
     with get_db(app).session_scope() as session:
         queued = queue_digests(session, app, day)
         session.commit()

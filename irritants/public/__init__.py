@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 def init_app(app: Flask) -> None:
     """The form, confirmation and tracking pages (blueprint ``intake``), the irritants' pages (``irritants``), the
     start-ups d'État's pages (``startups``), « Est-ce résolu pour vous ? » (``survey``), « Ne plus recevoir de
-    messages » (``unsubscribe``) and the reporter's own follow-up (``followup``)."""
-    from irritants.public import followup, irritants, reports, squads, survey, unsubscribe
+    messages » (``unsubscribe``), the reporter's own follow-up (``followup``) and the open data files (``opendata``)."""
+    from irritants.public import followup, irritants, opendata, reports, squads, survey, unsubscribe
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(survey.bp)
@@ -25,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(squads.bp)
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(followup.bp)
+    app.register_blueprint(opendata.bp)

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from marshmallow import ValidationError
 
 from irritants import people
+from irritants.answers import services as answers
 from irritants.clusters import effect as fix_effect
 from irritants.clusters import services as clusters
 from irritants.clusters.schemas import SUPPORT_FIELD_LABELS, SupportCreateSchema
@@ -54,6 +55,7 @@ def _render_page(cluster: Any, form: dict[str, Any] | None = None, errors: Any =
         support_form=form or {},
         support_errors=errors or {},
         support_labels=SUPPORT_FIELD_LABELS,
+        answers=answers.answers_of(db, cluster.id),
     )
     return html, status
 

@@ -39,6 +39,7 @@ def _common() -> dict[str, Any]:
         "labels": ACCOUNT_LABELS,
         "role_options": [(role.value, label) for role, label in ROLE_LABELS.items()],
         "squad_options": _squad_options(),
+        "administration_options": [(a.slug, a.name) for a in accounts.list_administrations(get_session())],
         "role_labels": accounts.role_labels,
     }
 
@@ -84,6 +85,7 @@ def create_account() -> Any:
             name=data["name"],
             password=password,
             squad_slugs=data["squads"],
+            administration=data["administration"],
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
             agent=agent,
         )
@@ -113,7 +115,11 @@ def _render_account(
     db = get_session()
     squads = accounts.user_squads(db, user.id)
     if form is None:
-        form = MultiDict([("roles", r) for r in user.roles or []] + [("squads", s.slug) for s in squads])
+        form = MultiDict(
+            [("roles", r) for r in user.roles or []]
+            + [("squads", s.slug) for s in squads]
+            + [("administration", accounts.administration_slug(db, user) or "")]
+        )
     tokens = [(token, api_tokens.token_state(token)) for token in api_tokens.list_tokens(db, user.id)]
     html = render_template(
         "auth/account.html",
@@ -146,7 +152,7 @@ def edit_account(user_id: int) -> Any:
     db = get_session()
     try:
         data = load(AccountEditSchema(), request.form)
-        changed = accounts.set_roles(db, user, data["roles"], agent=agent)
+        changed = accounts.set_roles(db, user, data["roles"], administration=data["administration"], agent=agent)
         changed = accounts.set_squads(db, user, data["squads"], agent=agent) or changed
         db.commit()
     except ValidationFailed as err:

@@ -16,9 +16,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from irritants.answers import scope
 from irritants.auth.access import require
 from irritants.auth.exceptions import Forbidden, StaleObject
-from irritants.auth.policy import Action, Agent, decide
+from irritants.auth.policy import Action, Agent, decide, forced_administration
 from irritants.clusters.models import Cluster
 from irritants.clusters.services import administration_names
 from irritants.db import get_session
@@ -29,6 +30,7 @@ from irritants.referential import services as referential
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
 from irritants.triage import (
+    answers_views,
     backlog,
     bulk,
     decisions,
@@ -90,12 +92,23 @@ def backlog_page() -> Any:
 def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status: int = 200) -> Any:
     db = get_session()
     filters, filter_errors = backlog.parse_filters(request.args)
+    # A correspondant's administration, whatever the URL says (and no other in the select).
+    administration, refused = scope.narrowed(agent, filters.administration)
+    filters = replace(filters, administration=administration)
+    if refused:
+        filter_errors["administration"] = refused
+    administrations = referential.list_administrations(db)
+    forced = forced_administration(agent)
+    if forced:
+        administrations = [a for a in administrations if a.slug == forced]
     if failure is not None:
         failure = replace(failure, reload_url=url_for("backoffice.backlog_page", **filters.as_query()))
     perceived = settings_of(current_app).feedback
     try:
         listed = backlog.backlog(db, filters, feedback_settings=perceived)
     except ValidationFailed as err:
+        if forced:
+            raise
         filter_errors.update(err.errors)
         filters = replace(filters, administration=None)
         listed = backlog.backlog(db, filters, feedback_settings=perceived)
@@ -111,7 +124,8 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         pages=listed.pages,
         squads=squads,
         squad_names={s.id: s.name for s in squads},
-        administrations=referential.list_administrations(db),
+        administrations=administrations,
+        forced_administration=forced,
         admin_names=administration_names(db, [c.main_administration_id for c in items]),
         territories=referential.list_territories(db),
         sorts=backlog.SORTS,
@@ -212,6 +226,7 @@ def _refused(refused: _Refused) -> Any:
 def _cluster_for(cluster_id: int, action: Action, **context: Any) -> tuple[Agent, Cluster]:
     agent = require(Action.VIEW_BACKLOG)  # anonymous: to the login page before anything else
     cluster = backlog.cluster_detail(get_session(), cluster_id)
+    scope.check(get_session(), agent, Action.VIEW_BACKLOG, cluster)  # not even a refusal on another's irritant: 404
     try:
         require(action, cluster, **context)
     except Forbidden as err:  # e.g. the irritant went to another squad since the page was loaded
@@ -407,3 +422,4 @@ def reshape_reports(cluster_id: int) -> Any:
 templates_views.add_routes(bp)
 suggestions_views.add_routes(bp, _backlog_response, _cluster_response)
 questions_views.add_routes(bp, _cluster_response)
+answers_views.add_routes(bp, _cluster_response)

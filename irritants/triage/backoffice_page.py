@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from irritants.answers import scope
+from irritants.answers import services as answers
 from irritants.audit import services as audit
 from irritants.auth.exceptions import Forbidden
 from irritants.auth.models import Role
@@ -34,6 +36,7 @@ SECTIONS = {
     "ressemblances": "Irritants qui se ressemblent",
     "signalements": "Signalements",
     "questions": "Questions aux personnes",
+    "reponse": "Réponse publique de l’administration",
     "score": "Détail du score",
     "territoires": "Territoires et irritants proches",
     "historique": "Historique",
@@ -50,6 +53,7 @@ SECTION_OF_FORM = {
     "indesirable": "remodeler",
     "signalements": "signalements",
     "questions": "questions",
+    "reponse": "reponse",
 }
 
 
@@ -80,6 +84,8 @@ def _can(agent: Agent, cluster: Any) -> dict[str, bool]:
         "spam": reshape and StatusKind.SPAM in allowed,
         "fix": cluster.status in fixes.FIXABLE and bool(decide(agent, Action.DECLARE_FIX, cluster)),
         "ask": bool(decide(agent, Action.ASK_REPORTER, cluster)),
+        # The page already checked that a correspondant's administration is concerned (scope.check).
+        "answer": bool(decide(agent, Action.ANSWER_PUBLICLY)) and cluster.status not in answers.CLOSED,
     }
 
 
@@ -100,6 +106,7 @@ def _forms_shown(
         "indesirable": can["spam"],
         "signalements": can["reshape"] and bool(reports),
         "questions": can["ask"],
+        "reponse": can["answer"],
         **{f"defusion-{other.id}": can["reshape"] for other in merged},
     }
 
@@ -120,6 +127,7 @@ def cluster_context(
 ) -> dict[str, Any]:
     """Everything ``backoffice/cluster.html`` shows (see its header for the names)."""
     cluster = backlog.cluster_detail(session, cluster_id)
+    scope.check(session, agent, Action.VIEW_BACKLOG, cluster)  # a correspondant: their administration's only (404)
     raw = bool(decide(agent, Action.MODERATE, cluster))
     listed = backlog.cluster_reports(session, cluster, page=page, page_size=REPORTS_PAGE_SIZE, raw=raw)
     reports = listed.items
@@ -193,6 +201,9 @@ def cluster_context(
         "templates": templates_for(session, agent) if statuses or any(can.values()) else [],
         "events": history.entries(audit.timeline(session, cluster.id), squad_names=squad_names),
         "perceived": perceived if cluster.status in feedback.ASKED_STATUSES or perceived.answers else None,
+        # Administrations' public answers, and those the agent may answer in the name of.
+        "answers": answers.answers_of(session, cluster.id),
+        "answering_for": answers.answering_for(session, agent, cluster, None) if can["answer"] else [],
         "sections": SECTIONS,
         "opened": opened,
         "failure": failure,

@@ -24,6 +24,7 @@ TITLES = {
     "report.move": "Signalement déplacé",
     "cluster.not_same": "Proposition de fusion écartée",
     "cluster.describe": "Libellé et mots-clés recalculés",
+    "cluster.answer": "Réponse publique d’une administration",
 }
 
 
@@ -80,6 +81,13 @@ def _changes(event: Event, squad_names: dict[int, str]) -> list[Detail]:
         out.append(Detail(f"Libellé : « {before.get('label')} » → « {after['label']} »"))
     if "keywords" in after and before.get("keywords") != after.get("keywords") and "keywords" in before:
         out.append(Detail(f"Mots-clés : {_words(before.get('keywords'))} → {_words(after['keywords'])}"))
+    if event.action == "cluster.answer":
+        done = "corrigée" if before.get("text") else "publiée"
+        out.append(
+            Detail(
+                f"Réponse de l’administration « {after.get('administration')} » {done} (version {after.get('version')})"
+            )
+        )
     return out
 
 

@@ -193,7 +193,7 @@ def test_demo_agents_are_created_once_one_per_role_and_can_sign_in(app, client):
         s.commit()
         assert create_demo_agents(s) == []  # only on an empty users table
         roles = sorted(role for user in s.scalars(select(User)) for role in user.roles)
-    assert roles == ["admin", "manager", "product_owner", "squad_member"]
+    assert roles == ["admin", "correspondant", "manager", "product_owner", "squad_member"]
     email, _name, password = created[1]
     page = client.get("/agents/connexion").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

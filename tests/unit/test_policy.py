@@ -138,3 +138,24 @@ def test_a_reports_author_is_asked_by_the_product_owners_who_answer_for_the_irri
     assert decide(agent("admin"), Action.ASK_REPORTER, THEIRS)
     for role in ("squad_member", "manager"):
         assert decide(agent(role, squads=(1,)), Action.ASK_REPORTER, OURS).status == 403
+
+
+def test_exports_are_for_managers_and_admins_only():
+    assert decide(agent("manager"), Action.EXPORT)
+    assert decide(agent("admin"), Action.EXPORT)
+    assert decide(agent("product_owner", "manager", squads=(1,)), Action.EXPORT)
+    for role in ("product_owner", "squad_member"):  # their squad's own pages and backlog file give them their data
+        refused = decide(agent(role, squads=(1,)), Action.EXPORT)
+        assert refused.status == 403 and "pilotage" in refused.reason, role
+    assert decide(agent(), Action.EXPORT).status == 403
+    assert decide(None, Action.EXPORT).status == 401
+
+
+def test_the_dashboard_is_for_managers_and_admins_not_for_squads():
+    assert decide(agent("manager"), Action.VIEW_INSIGHTS)
+    assert decide(agent("admin"), Action.VIEW_INSIGHTS)
+    for role in ("product_owner", "squad_member"):
+        refused = decide(agent(role, squads=(1,)), Action.VIEW_INSIGHTS)
+        assert refused.status == 403 and "pilotage" in refused.reason, role
+    assert decide(agent(), Action.VIEW_INSIGHTS).status == 403
+    assert decide(None, Action.VIEW_INSIGHTS).status == 401

@@ -64,6 +64,7 @@ def test_a_cli_token_identifies_its_agent_on_the_api(app, client, owner):
         "name": "Agent Test",
         "roles": ["product_owner", "squad_member"],
         "squads": ["rendez-vous-préfecture"],
+        "administration": None,
         "token_name": "Tableau",
     }
     assert response.headers["Cache-Control"] == "no-store"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from irritants import create_app, jobs
 from irritants.auth.api_tokens import create_token
@@ -25,7 +25,9 @@ from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
 from irritants.db import Base, get_db, utcnow
+from irritants.exports.models import ExportRequest, ExportState
 from irritants.intake.models import Moderation, ReportContact
+from irritants.referential.models import Administration
 from irritants.settings import settings_of
 from irritants.squads.backlog import create_item
 from irritants.squads.sprint_services import create_sprint, start_sprint
@@ -45,14 +47,26 @@ from tests.conftest import (
     sign_in,
 )
 
-PRINCIPALS = ("anonymous", "no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad")
+PRINCIPALS = (
+    "anonymous",
+    "no_role",
+    "po",
+    "po_other_squad",
+    "squad_member",
+    "manager",
+    "admin",
+    "token_other_squad",
+    "correspondant",  # of the CAF, the administration of every report of this world
+)
 VIEWERS = {"po", "po_other_squad", "squad_member", "manager", "admin", "token_other_squad"}
 OWNERS = {"po", "admin"}  # product owner of the irritant's squad, and admins
 MODERATORS = {"po", "po_other_squad", "admin"}
 SQUAD_WORK = {"po", "squad_member", "admin"}  # the squad's own people moving its work along
 EVERYONE = set(PRINCIPALS)  # public reads: anonymous callers too
 SQUAD_EDITORS = {"po", "admin"}  # product owner of squad A, and admins
-SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin"}  # signed-in agents, own data
+SELF_SERVICE = {"no_role", "po", "po_other_squad", "squad_member", "manager", "admin", "correspondant"}  # own data
+# Exports span every squad's data: managers and admins; product owners and members get 403 (docs/exports.md).
+EXPORTERS = {"manager", "admin"}
 
 
 @dataclass
@@ -78,6 +92,7 @@ class World:
     target_email: str = ""
     target_token: int = 0  # their API token
     webhook: int = 0  # a webhook endpoint of squad A
+    export: int = 0  # a background export of the manager (a principal), ready, its file in the instance folder
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,7 @@ ROUTES = {
     "notifications.page": route("GET", "/agents/notifications", SELF_SERVICE),
     "notifications.save": route("POST", "/agents/notifications", SELF_SERVICE, lambda w: {"squads": str(w.squad_a)}),
     "backoffice.backlog_page": route("GET", "/agents/irritants", HTML_VIEWERS),
+    "dashboard.page": route("GET", "/agents/tableau-de-bord", {"manager", "admin"}),
     "backoffice.cluster_page": route("GET", "/agents/irritants/{cluster}", HTML_VIEWERS),
     "backoffice.edit_label": route(
         "POST",
@@ -463,9 +479,37 @@ ROUTES = {
     "api_webhooks.rotate_secret": route(
         "POST", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/secret", SQUAD_EDITORS
     ),
+    "exports.page": route("GET", "/agents/exports", EXPORTERS),
+    "exports.download": route("GET", "/agents/exports/fichier?what=reports&format=csv", EXPORTERS),
+    "exports.request_export": route(
+        "POST", "/agents/exports", EXPORTERS, lambda w: {"what": "irritants", "format": "xlsx", "administration": "caf"}
+    ),
+    # The manager's own file, and admins'; anyone else gets 404 (another agent's export is not theirs to know of).
+    "exports.background_file": route("GET", "/agents/exports/{export}/fichier", EXPORTERS),
     "api_webhooks.list_deliveries": route(
         "GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/deliveries", SQUAD_EDITORS
     ),
+}
+ROUTES["backoffice.answer"] = route(
+    "POST",
+    "/agents/irritants/{cluster}/reponse",
+    {"admin", "correspondant"},
+    lambda w: {"texte": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
+)
+ROUTES["api_answers.publish"] = route(
+    "POST",
+    "/api/v1/clusters/{cluster}/answers",
+    {"admin", "correspondant"},
+    lambda w: {"text": "La CAF ouvre des créneaux supplémentaires dès le mois prochain."},
+)
+# A correspondant reads what a manager reads (narrowed to their administration: tests/web/test_correspondants.py), and
+# decides nothing. A background export's file is its requester's (the world's manager) and admins': 404 to others.
+OWN_FILES = {"exports.background_file"}
+ROUTES = {
+    endpoint: replace(spec, allowed=spec.allowed | {"correspondant"})
+    if "manager" in spec.allowed and endpoint not in OWN_FILES
+    else spec
+    for endpoint, spec in ROUTES.items()
 }
 # Public or sign-in machinery: open to anyone by design, covered by their own tests.
 PUBLIC_ENDPOINTS = {
@@ -485,6 +529,7 @@ PUBLIC_ENDPOINTS = {
 }
 BACK_OFFICE_PREFIXES = (
     "/agents",
+    "/api/v1/clusters/<int:cluster_id>/answers",
     "/api/v1/triage",
     "/api/v1/moderation",
     "/api/v1/me",
@@ -504,10 +549,12 @@ def test_every_back_office_route_is_in_the_matrix(app):
 
 
 @pytest.fixture(scope="module")
-def matrix_app(database_url):
+def matrix_app(database_url, tmp_path_factory):
     """One app for the module (building one per case cost as much as the case): CSRF is proven by its own tests;
-    here only the policy decides. Each case still starts from the same database, see ``matrix_world``."""
-    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False))
+    here only the policy decides. Each case still starts from the same database, see ``matrix_world``. Its instance
+    folder (background exports' files) is the module's own."""
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False, INSTANCE_PATH=instance))
     yield app
     jobs.stop(app)
     clean_database(app)
@@ -532,7 +579,11 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             "manager": make_user(s, "manager"),
             "admin": make_user(s, "admin"),
             "token_other_squad": make_user(s, "squad_member", squads=[squad_b]),
+            "correspondant": make_user(s, "correspondant"),
         }
+        users["correspondant"].administration_id = s.scalar(
+            select(Administration.id).where(Administration.slug == "caf")
+        )
         for user in users.values():
             user.password_hash = PASSWORD_HASH
         cluster = make_cluster(s, "Rendez-vous introuvables en préfecture", squad_id=squad_a.id, status="planned")
@@ -560,6 +611,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         linked_item = create_item(s, None, squad_a.id, title="File d'attente", cluster_ids=[cluster.id])
         hook = {"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed"]}
         webhook = webhooks.register(s, settings_of(app).webhooks, None, squad_a.id, hook).endpoint
+        export = ready_export(app, s, users["manager"].id)
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -581,9 +633,24 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             target_email=target.email,
             target_token=target_token.id,
             webhook=webhook.id,
+            export=export,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
+
+
+def ready_export(app, s, user_id: int) -> int:
+    """A background export of ``user_id``, ready, with its file in the app's exports folder."""
+    directory = settings_of(app).exports.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "matrice.csv").write_bytes("\ufeffid\r\n".encode())
+    export = ExportRequest(
+        requested_by_id=user_id, what="reports", format="csv", filters={}, state=ExportState.READY, rows=0,
+        file_name="matrice.csv", expires_at=utcnow() + dt.timedelta(days=1),
+    )  # fmt: skip
+    s.add(export)
+    s.flush()
+    return export.id
 
 
 SNAPSHOT_QUERIES = {
@@ -595,7 +662,8 @@ SNAPSHOT_QUERIES = {
     "messages": "SELECT id FROM report_messages",
     "templates": "SELECT id, title, body, squad_id FROM reply_templates",
     "tokens": "SELECT id, revoked_at FROM api_tokens",
-    "users": "SELECT id, email, roles, active, session_epoch, password_hash FROM users",
+    "users": "SELECT id, email, roles, active, session_epoch, password_hash, administration_id FROM users",
+    "answers": "SELECT id, cluster_id, administration_id, text, version FROM administration_answers",
     "squads": "SELECT id, name, phase, version, mission, administration_id, incubator, product_url FROM squads",
     "phases": "SELECT id, squad_id, phase, started_on, note FROM squad_phase_changes",
     "members": "SELECT squad_id, user_id FROM squad_members",
@@ -605,6 +673,7 @@ SNAPSHOT_QUERIES = {
     "item_links": "SELECT item_id, cluster_id FROM backlog_item_clusters",
     "item_changes": "SELECT id FROM backlog_item_changes",
     "webhooks": "SELECT id, url, events, active, secret_prefix FROM webhook_endpoints",
+    "exports": "SELECT id, state, file_name FROM export_requests",
 }
 
 

@@ -24,14 +24,16 @@ ARGUMENTS = {
     "user_id": "target_user",
     "endpoint_id": "webhook",
     "token": "link_token",
+    "export_id": "export",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 
 
 @pytest.fixture
-def office(make_app: Any) -> Flask:
+def office(make_app: Any, tmp_path: Any) -> Flask:
     # CSRF has its own tests: here a refused POST must be refused for the token, not for a missing form token.
-    return make_app(WTF_CSRF_ENABLED=False)
+    # The instance folder holds the world's background export file.
+    return make_app(WTF_CSRF_ENABLED=False, INSTANCE_PATH=str(tmp_path))
 
 
 def routes(app: Flask, prefixes: tuple[str, ...], world: World) -> list[tuple[str, str]]:

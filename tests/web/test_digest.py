@@ -126,6 +126,23 @@ def test_an_empty_day_or_no_subscription_sends_nothing(app: Flask, world: dict[s
     assert digests(app) == [] and smtp_recorder.messages == []
 
 
+def test_a_digest_covers_a_paris_day(app: Flask, world: dict[str, Any], smtp_recorder: Any) -> None:
+    with get_db(app).session_scope() as s:
+        # 00:30 in Paris on 30 November, and 00:30 in Paris on 1 December (both 23:30 UTC the day before).
+        make_cluster(
+            s, "Début de journée", squad_id=world["mine"], created_at=dt.datetime(2026, 11, 29, 23, 30, tzinfo=dt.UTC)
+        )
+        make_cluster(
+            s, "Lendemain", squad_id=world["mine"], created_at=dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)
+        )
+        s.commit()
+    subscribe(app, world["agent"], squads=(world["mine"],))
+    send(app)
+    [mail] = smtp_recorder.messages
+    body = mail.get_body(("plain",)).get_content()
+    assert "Début de journée" in body and "Créneaux introuvables" in body and "Lendemain" not in body
+
+
 def test_the_one_click_link_ends_the_subscriptions(app: Flask, world: dict[str, Any], smtp_recorder: Any) -> None:
     subscribe(app, world["agent"], squads=(world["mine"],), administrations=(world["caf"],))
     send(app)
