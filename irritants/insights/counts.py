@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from irritants import metrics
 from irritants.clusters.models import Cluster
 from irritants.insights.figures import Equity, EquityRow, Share
-from irritants.insights.filters import InsightFilters, report_conditions
+from irritants.insights.filters import InsightFilters, column_conditions, report_conditions
 from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay, assisted_count, raw_days
 from irritants.intake.models import Report
 from irritants.referential.models import Administration, Channel, Territory
@@ -61,6 +61,19 @@ def uses_rollup(filters: InsightFilters) -> bool:
 def _narrowed(session: Session, filters: InsightFilters, previous: InsightFilters, columns: set[str]) -> Any:
     """(rows with ``day``, ``reports``, ``assisted`` and ``columns``, their conditions) over both periods."""
     table = source_for(filters, columns)
+    if table is None and filters.squad and not columns and not _filter_columns(filters):
+        # A squad alone: the days of its irritants (cluster_days), the irritants it is in charge of now.
+        squad = select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
+        days = (
+            select(ClusterDay.day, ClusterDay.reports, ClusterDay.assisted)
+            .where(
+                ClusterDay.cluster_id.in_(select(Cluster.id).where(Cluster.squad_id == squad)),
+                ClusterDay.day >= previous.start,
+                ClusterDay.day <= filters.end,
+            )
+            .subquery("squad_days")
+        )
+        return days, []
     if table is None:
         lo, hi = previous.moments[0], filters.moments[1]
         conditions = [
@@ -71,19 +84,7 @@ def _narrowed(session: Session, filters: InsightFilters, previous: InsightFilter
         return raw_days(session, conditions), []
     c = table.c
     conditions = [c.day >= previous.start, c.day <= filters.end]
-    if filters.administration:
-        conditions.append(
-            c.administration_id
-            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
-        )
-    if filters.territory:
-        conditions.append(c.territory_code == filters.territory)
-    if filters.region:
-        conditions.append(c.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region)))
-    if filters.channel:
-        conditions.append(c.channel_code == filters.channel)
-    if filters.severity:
-        conditions.append(c.severity == filters.severity.value)
+    conditions += column_conditions(filters, **{name: c[name] for name in ROLLUP_KEYS[table]})
     return table, conditions
 
 
@@ -104,9 +105,22 @@ def daily(session: Session, filters: InsightFilters, previous: InsightFilters) -
 def dimensions(session: Session, filters: InsightFilters, previous: InsightFilters, *keys: str) -> pd.DataFrame:
     """Reports per value of ``keys`` (columns of the reports), this period (``reports``) and the previous one
     (``previous``); with ``territory_code``, each département's ``region_code`` too."""
-    source, conditions = _narrowed(session, filters, previous, set(keys))
-    current = case((source.c.day >= filters.start, source.c.reports), else_=0)
-    before = case((source.c.day < filters.start, source.c.reports), else_=0)
+    if source_for(filters, set(keys)) is None:
+        # The reports themselves: which period is told by the moment, no day computed per row.
+        lo, hi = previous.moments[0], filters.moments[1]
+        start = filters.moments[0]
+        source = Report.__table__
+        conditions = [
+            *report_conditions(session, filters, period=False),
+            Report.created_at >= lo,
+            Report.created_at < hi,
+        ]
+        current = case((Report.created_at >= start, 1), else_=0)
+        before = case((Report.created_at < start, 1), else_=0)
+    else:
+        source, conditions = _narrowed(session, filters, previous, set(keys))
+        current = case((source.c.day >= filters.start, source.c.reports), else_=0)
+        before = case((source.c.day < filters.start, source.c.reports), else_=0)
     columns = [source.c[k] for k in keys]
     rows = session.execute(
         select(*columns, func.sum(current), func.sum(before)).where(*conditions).group_by(*columns)

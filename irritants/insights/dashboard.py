@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from irritants import metrics
@@ -81,29 +82,40 @@ def dashboard_data(
     """The dashboard's figures for ``filters`` and ``filters.previous()`` (reads only)."""
     now = now or utcnow()
     previous = filters.previous()
-    scope = _ClusterScope(session, filters)
+    scope = _Scope.of(session, filters)
     daily = counts.daily(session, filters, previous)
     dims = counts.dimensions(session, filters, previous, "administration_id", "channel_code")
     places = counts.dimensions(session, filters, previous, "territory_code")
     names = counts.names_of(session)
     backlog = backlog_query(filters)
 
-    current_figures = _key_figures(session, filters, feedback_settings, scope, daily, filters)
-    previous_figures = _key_figures(session, previous, feedback_settings, scope, daily, filters)
+    triages = _first_triages(session, scope)
+    lo, hi = previous.moments[0], filters.moments[1]
+    firsts = _first_report_days(
+        session,
+        [cid for cid, at in triages.items() if lo <= at < hi]
+        + [r.id for r in scope.rows if r.fixed_at is not None and lo <= r.fixed_at < hi],
+    )
+    facts = (scope, daily, filters, triages, firsts)
+    current_figures = _key_figures(session, filters, feedback_settings, *facts)
+    previous_figures = _key_figures(session, previous, feedback_settings, *facts)
     weeks = metrics.weekly(daily[["day", "reports"]], filters.start, filters.end)
 
-    open_clusters = scope.clusters(Cluster.status.in_(OPEN_STATUSES))
+    ranked = sorted((r for r in scope.rows if r.status in OPEN_STATUSES), key=lambda r: (-(r.score or 0), r.id))
+    orphans = [r for r in ranked if r.squad_id is None]
+    regressed = [r for r in ranked if r.status == StatusKind.REGRESSED]
+    shown = _irritants(session, filters, [r.id for r in [*orphans[:ORPHANS], *regressed, *ranked[:TOP_IRRITANTS]]])
     return DashboardData(
         filters=filters,
         previous_filters=previous,
         computed_at=now,
         current=current_figures,
         previous=previous_figures,
-        open_irritants=scope.count(Cluster.status.in_(OPEN_STATUSES)),
-        orphans=_irritants(session, open_clusters.where(Cluster.squad_id.is_(None)), ORPHANS, filters),
-        orphan_count=scope.count(Cluster.status.in_(OPEN_STATUSES), Cluster.squad_id.is_(None)),
-        regressed=_irritants(session, scope.clusters(Cluster.status == StatusKind.REGRESSED), None, filters),
-        top=_irritants(session, open_clusters, TOP_IRRITANTS, filters),
+        open_irritants=len(ranked),
+        orphans=[shown[r.id] for r in orphans[:ORPHANS]],
+        orphan_count=len(orphans),
+        regressed=[shown[r.id] for r in regressed],
+        top=[shown[r.id] for r in ranked[:TOP_IRRITANTS]],
         weeks=[Week(r.week, r.start, r.end, int(r.days), int(r.reports), int(r.previous)) for r in weeks.itertuples()],
         by_administration=counts.shares(dims, "administration_id", names["administration"], filters, backlog),
         by_channel=counts.shares(dims, "channel_code", names["channel"], filters, backlog),
@@ -137,43 +149,57 @@ def backlog_query(filters: InsightFilters) -> dict[str, str]:
 # --- irritants ---------------------------------------------------------------------------------------------------
 
 
-class _ClusterScope:
-    """The irritants concerned by the filters (not the period): the administration is the irritant's main one, the
-    squad the one in charge; a département, region, channel or severity: at least one of its reports has it."""
+@dataclass(frozen=True)
+class _Scope:
+    """The irritants concerned by the filters, as rows of their state (id, status, squad, score, fixed_at,
+    closed_at): the administration is the irritant's main one, the squad the one in charge now; a département,
+    region, channel or severity: at least one of its reports of the two periods has it. ``ids`` is None when nothing
+    narrows them (every irritant)."""
 
-    def __init__(self, session: Session, filters: InsightFilters) -> None:
-        self.session = session
-        self.conditions: list[Any] = []
+    rows: list[Any]
+    ids: frozenset[int] | None
+
+    @classmethod
+    def of(cls, session: Session, filters: InsightFilters) -> _Scope:
+        conditions: list[Any] = []
         if filters.administration:
-            self.conditions.append(
+            conditions.append(
                 Cluster.main_administration_id
                 == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
             )
         if filters.squad:
-            self.conditions.append(
-                Cluster.squad_id == select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
-            )
+            conditions.append(Cluster.squad_id == select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery())
         narrowing = InsightFilters(
-            start=filters.start,
+            start=filters.previous().start,
             end=filters.end,
             territory=filters.territory,
             region=filters.region,
             channel=filters.channel,
             severity=filters.severity,
         )
+        ids: set[int] | None = set(session.scalars(select(Cluster.id).where(*conditions))) if conditions else None
         if narrowing.narrowed:
-            self.conditions.append(
-                exists().where(Report.cluster_id == Cluster.id, *report_conditions(session, narrowing, period=False))
+            touched = set(
+                session.scalars(
+                    select(Report.cluster_id)
+                    .where(*report_conditions(session, narrowing), Report.cluster_id.is_not(None))
+                    .distinct()
+                )
             )
+            ids = touched if ids is None else ids & touched
+        # The state the figures read: open irritants, and those fixed or closed since the previous period began.
+        since = filters.previous().moments[0]
+        rows = session.execute(
+            select(Cluster.id, Cluster.status, Cluster.squad_id, Cluster.score, Cluster.fixed_at, Cluster.closed_at)
+            .where(*conditions)
+            .where(or_(Cluster.status.in_(OPEN_STATUSES), Cluster.fixed_at >= since, Cluster.closed_at >= since))
+        ).all()
+        if ids is not None:
+            rows = [r for r in rows if r.id in ids]
+        return cls(rows, frozenset(ids) if ids is not None else None)
 
-    def clusters(self, *conditions: Any) -> Any:
-        return select(Cluster).where(*self.conditions, *conditions)
-
-    def ids(self, *conditions: Any) -> Any:
-        return select(Cluster.id).where(*self.conditions, *conditions)
-
-    def count(self, *conditions: Any) -> int:
-        return self.session.scalar(select(func.count()).select_from(self.ids(*conditions).subquery())) or 0
+    def has(self, cluster_id: int | None) -> bool:
+        return self.ids is None or cluster_id in self.ids
 
 
 def _period_counts(session: Session, filters: InsightFilters, ids: list[int]) -> dict[int, int]:
@@ -187,15 +213,16 @@ def _period_counts(session: Session, filters: InsightFilters, ids: list[int]) ->
     return {cid: int(n or 0) for cid, n in rows}
 
 
-def _irritants(session: Session, stmt: Any, limit: int | None, filters: InsightFilters) -> list[IrritantFigure]:
-    stmt = stmt.order_by(Cluster.score.desc(), Cluster.id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    clusters = session.scalars(stmt).all()
-    period = _period_counts(session, filters, [c.id for c in clusters])
-    slugs = dict(session.execute(select(Squad.id, Squad.slug)).all()) if clusters else {}
-    return [
-        IrritantFigure(
+def _irritants(session: Session, filters: InsightFilters, ids: list[int]) -> dict[int, IrritantFigure]:
+    """The irritants listed (top, orphans, regressed), by id."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    clusters = session.scalars(select(Cluster).where(Cluster.id.in_(ids))).all()
+    period = _period_counts(session, filters, ids)
+    slugs = dict(session.execute(select(Squad.id, Squad.slug)).all())
+    return {
+        c.id: IrritantFigure(
             id=c.id,
             label=c.label,
             status=str(c.status.value if hasattr(c.status, "value") else c.status),
@@ -206,7 +233,7 @@ def _irritants(session: Session, stmt: Any, limit: int | None, filters: InsightF
             reports_in_period=period.get(c.id, 0),
         )
         for c in clusters
-    ]
+    }
 
 
 # --- key figures -------------------------------------------------------------------------------------------------
@@ -216,9 +243,11 @@ def _key_figures(
     session: Session,
     period: InsightFilters,
     settings: FeedbackSettings,
-    scope: _ClusterScope,
+    scope: _Scope,
     daily: pd.DataFrame,
     filters: InsightFilters,
+    triages: dict[int, dt.datetime],
+    firsts: dict[int, dt.date],
 ) -> KeyFigures:
     inside = daily[(daily["day"] >= period.start) & (daily["day"] <= period.end)] if not daily.empty else daily
     new_reports = int(inside["reports"].sum()) if not inside.empty else 0
@@ -234,44 +263,30 @@ def _key_figures(
             conditions.append(
                 Support.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region))
             )
-        if filters.administration or filters.squad:
-            conditions.append(Support.cluster_id.in_(scope.ids()))
-        supports = session.scalar(select(func.count()).select_from(Support).where(*conditions)) or 0
+        rows = session.execute(select(Support.cluster_id, func.count()).where(*conditions).group_by(Support.cluster_id))
+        supports = sum(n for cid, n in rows if not (filters.administration or filters.squad) or scope.has(cid))
 
-    triage_days = _first_triages(session, scope, period)
-    fixed_rows = session.execute(
-        scope.ids(Cluster.fixed_at >= lo, Cluster.fixed_at < hi).add_columns(Cluster.fixed_at)
-    ).all()
-    firsts = _first_report_days(session, [cid for cid, _ in triage_days] + [cid for cid, _ in fixed_rows])
-    triage_gaps = [(day - firsts[cid]).days for cid, day in triage_days if cid in firsts]
+    triaged = [(cid, at.astimezone(PARIS).date()) for cid, at in triages.items() if lo <= at < hi and scope.has(cid)]
+    fixed_rows = [(r.id, r.fixed_at) for r in scope.rows if r.fixed_at is not None and lo <= r.fixed_at < hi]
+    triage_gaps = [(day - firsts[cid]).days for cid, day in triaged if cid in firsts]
     fix_gaps = [(at.astimezone(PARIS).date() - firsts[cid]).days for cid, at in fixed_rows if cid in firsts]
 
-    closed = dict(
-        session.execute(
-            select(Cluster.status, func.count())
-            .where(Cluster.id.in_(scope.ids(Cluster.closed_at >= lo, Cluster.closed_at < hi)))
-            .where(Cluster.status.in_([StatusKind.FIXED, StatusKind.CLOSED_NOT_FIXED]))
-            .group_by(Cluster.status)
-        ).all()
-    )
-    n_fixed = int(closed.get(StatusKind.FIXED, 0))
-    n_closed = int(closed.get(StatusKind.CLOSED_NOT_FIXED, 0))
+    closed = [r.status for r in scope.rows if r.closed_at is not None and lo <= r.closed_at < hi]
+    n_fixed = closed.count(StatusKind.FIXED)
+    n_closed = closed.count(StatusKind.CLOSED_NOT_FIXED)
 
-    answers = dict(
-        session.execute(
-            select(ResolutionAnswer.answer, func.count())
-            .where(
-                ResolutionAnswer.answered_at >= lo,
-                ResolutionAnswer.answered_at < hi,
-                *([ResolutionAnswer.cluster_id.in_(scope.ids())] if scope.conditions else []),
-            )
-            .group_by(ResolutionAnswer.answer)
-        ).all()
-    )
+    answers: dict[Answer, int] = {}
+    for cid, value, n in session.execute(
+        select(ResolutionAnswer.cluster_id, ResolutionAnswer.answer, func.count())
+        .where(ResolutionAnswer.answered_at >= lo, ResolutionAnswer.answered_at < hi)
+        .group_by(ResolutionAnswer.cluster_id, ResolutionAnswer.answer)
+    ):
+        if scope.has(cid):
+            answers[value] = answers.get(value, 0) + n
     perceived = PerceivedResolution(
-        yes=int(answers.get(Answer.YES, 0)),
-        no=int(answers.get(Answer.NO, 0)),
-        partly=int(answers.get(Answer.PARTLY, 0)),
+        yes=answers.get(Answer.YES, 0),
+        no=answers.get(Answer.NO, 0),
+        partly=answers.get(Answer.PARTLY, 0),
         min_answers=settings.unresolved_min_answers,
         unresolved_share=settings.unresolved_share,
     )
@@ -290,19 +305,21 @@ def _key_figures(
     )
 
 
-def _first_triages(session: Session, scope: _ClusterScope, period: InsightFilters) -> list[tuple[int, dt.date]]:
-    """(irritant, Paris day) of each first triage (the first « qualifié » status event) that falls in the period."""
-    lo, hi = period.moments
-    rows = session.execute(
-        select(Event.cluster_id, Event.created_at, Event.after)
-        .where(Event.action == "cluster.status", Event.created_at < hi, Event.cluster_id.in_(scope.ids()))
-        .order_by(Event.created_at, Event.id)
-    ).all()
+def _first_triages(session: Session, scope: _Scope) -> dict[int, dt.datetime]:
+    """Each irritant's first triage (its first « qualifié » status event), for the irritants of the filters."""
     first: dict[int, dt.datetime] = {}
-    for cluster_id, at, after in rows:
-        if (after or {}).get("status") == StatusKind.TRIAGED.value and cluster_id not in first:
+    for cluster_id, at, after in session.execute(
+        select(Event.cluster_id, Event.created_at, Event.after)
+        .where(Event.action == "cluster.status", Event.cluster_id.is_not(None))
+        .order_by(Event.created_at, Event.id)
+    ):
+        if (
+            cluster_id not in first
+            and (after or {}).get("status") == StatusKind.TRIAGED.value
+            and scope.has(cluster_id)
+        ):
             first[cluster_id] = at
-    return [(cid, at.astimezone(PARIS).date()) for cid, at in first.items() if at >= lo]
+    return first
 
 
 def _first_report_days(session: Session, ids: list[int]) -> dict[int, dt.date]:
@@ -343,8 +360,8 @@ def _squads(
             .group_by(Cluster.squad_id)
         ).all()
     )
-    fixed = session.scalars(
-        select(Cluster)
+    fixed = session.execute(
+        select(Cluster.id, Cluster.label, Cluster.fixed_on, Cluster.squad_id)
         .where(Cluster.squad_id.in_(ids), Cluster.fixed_on >= filters.start, Cluster.fixed_on <= filters.end)
         .order_by(Cluster.fixed_on, Cluster.id)
     ).all()

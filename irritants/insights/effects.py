@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,9 +45,10 @@ def families(session: Session, cluster_ids: Iterable[int]) -> dict[int, set[int]
 
 
 def fix_effects(
-    session: Session, settings: FixEffectSettings, clusters: Iterable[Cluster], *, today: dt.date
+    session: Session, settings: FixEffectSettings, clusters: Iterable[Any], *, today: dt.date
 ) -> dict[int, effect.Effect]:
-    """The fix effect of each irritant with a declared fix (``fixed_on``), by id."""
+    """The fix effect of each irritant with a declared fix, by id (``clusters``: irritants or rows with ``id`` and
+    ``fixed_on``)."""
     fixed = [c for c in clusters if c.fixed_on is not None]
     if not fixed:
         return {}

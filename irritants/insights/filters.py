@@ -194,6 +194,30 @@ def check_known(session: Session, filters: InsightFilters) -> dict[str, list[str
     return problems
 
 
+def column_conditions(filters: InsightFilters, **columns: Any) -> list[Any]:
+    """SQL conditions for the administration, département or region, channel and severity filters on any table
+    holding those columns (``administration_id``, ``territory_code``, ``channel_code``, ``severity``, given by
+    name: the reports, a daily rollup); a filter whose column is not given is left out."""
+    conditions: list[Any] = []
+    column = columns.get
+    if filters.administration and column("administration_id") is not None:
+        conditions.append(
+            column("administration_id")
+            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
+        )
+    if filters.territory and column("territory_code") is not None:
+        conditions.append(column("territory_code") == filters.territory)
+    if filters.region and column("territory_code") is not None:
+        conditions.append(
+            column("territory_code").in_(select(Territory.code).where(Territory.region_code == filters.region))
+        )
+    if filters.channel and column("channel_code") is not None:
+        conditions.append(column("channel_code") == filters.channel)
+    if filters.severity and column("severity") is not None:
+        conditions.append(column("severity") == filters.severity)
+    return conditions
+
+
 def report_conditions(session: Session, filters: InsightFilters, *, period: bool = True) -> list[Any]:
     """SQL conditions on ``Report`` for these filters (the period too unless ``period=False``); an unknown name
     matches nothing. The squad is the one an irritant is assigned to now."""
@@ -201,21 +225,13 @@ def report_conditions(session: Session, filters: InsightFilters, *, period: bool
     if period:
         lo, hi = filters.moments
         conditions += [Report.created_at >= lo, Report.created_at < hi]
-    if filters.administration:
-        conditions.append(
-            Report.administration_id
-            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
-        )
-    if filters.territory:
-        conditions.append(Report.territory_code == filters.territory)
-    if filters.region:
-        conditions.append(
-            Report.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region))
-        )
-    if filters.channel:
-        conditions.append(Report.channel_code == filters.channel)
-    if filters.severity:
-        conditions.append(Report.severity == filters.severity)
+    conditions += column_conditions(
+        filters,
+        administration_id=Report.administration_id,
+        territory_code=Report.territory_code,
+        channel_code=Report.channel_code,
+        severity=Report.severity,
+    )
     if filters.squad:
         squad_id = select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
         conditions.append(Report.cluster_id.in_(select(Cluster.id).where(Cluster.squad_id == squad_id)))

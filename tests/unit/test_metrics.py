@@ -40,8 +40,14 @@ def test_iso_weeks_of_a_period_beside_the_previous_one():
     # 24 December 2025 – 6 January 2026; its first day sits beside 7 January.
     daily = pd.DataFrame(
         {
-            "day": [dt.date(2025, 12, 24), dt.date(2026, 1, 6), dt.date(2026, 1, 7), dt.date(2026, 1, 12),
-                    dt.date(2026, 1, 20), dt.date(2026, 1, 21)],  # fmt: skip
+            "day": [
+                dt.date(2025, 12, 24),
+                dt.date(2026, 1, 6),
+                dt.date(2026, 1, 7),
+                dt.date(2026, 1, 12),
+                dt.date(2026, 1, 20),
+                dt.date(2026, 1, 21),
+            ],
             "reports": [4, 1, 2, 3, 5, 100],
         }
     )
