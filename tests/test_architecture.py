@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.events",
         "irritants.extensions",
         "irritants.forms",
+        "irritants.france_map",
         "irritants.french",
         "irritants.inputs",
         "irritants.jobs",

@@ -53,7 +53,7 @@ def _administrations() -> list[dict]:
 
 def test_territories_are_the_101_departements() -> None:
     header, rows = _csv("territories.csv")
-    assert header == ["code", "name", "region_code", "region_name"]
+    assert header == ["code", "name", "region_code", "region_name", "population"]
     codes = [r["code"] for r in rows]
     assert len(rows) == 101
     assert len(set(codes)) == 101
@@ -61,6 +61,26 @@ def test_territories_are_the_101_departements() -> None:
     assert {"2A", "2B", "971", "972", "973", "974", "976"} <= set(codes)
     assert "975" not in codes and "20" not in codes
     assert all(r["name"].strip() == r["name"] and r["name"] for r in rows)
+
+
+def test_every_departement_has_its_insee_population() -> None:
+    _, rows = _csv("territories.csv")
+    population = {r["code"]: int(r["population"]) for r in rows}
+    # Spot checks against the INSEE legal populations (a vintage of the 2020s: Nord the most, Lozère the least).
+    assert 2_550_000 < population["59"] < 2_650_000
+    assert 70_000 < population["48"] < 80_000
+    assert 2_000_000 < population["75"] < 2_200_000
+    assert 800_000 < population["974"] < 950_000
+    assert max(population, key=population.get) == "59" and min(population, key=population.get) == "48"
+    assert 67_000_000 < sum(population.values()) < 70_000_000  # metropolitan France and the five DROM
+
+
+def test_the_map_has_one_outline_per_departement_and_a_frame_per_overseas_one() -> None:
+    geometry = json.loads((DATA / "france_departements.json").read_text(encoding="utf-8"))
+    assert {shape["code"] for shape in geometry["shapes"]} == EXPECTED_CODES
+    assert all(re.fullmatch(r"(m[-0-9., ]+z)+", shape["d"]) for shape in geometry["shapes"])
+    assert [inset["code"] for inset in geometry["insets"]] == ["971", "972", "973", "974", "976"]
+    assert "CC BY 4.0" in geometry["attribution"] and "MapSVG" in geometry["attribution"]
 
 
 def test_each_region_code_has_one_name_and_matches_insee() -> None:
