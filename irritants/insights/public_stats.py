@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from irritants import france_map
+from irritants.charts import number_fr
 from irritants.clusters import services as clusters
 from irritants.clusters.models import Cluster
 from irritants.french import PARIS
 from irritants.insights.filters import InsightFilters
 from irritants.intake.models import Moderation, Report
 from irritants.paging import Page, paginate
+from irritants.referential import geography
 from irritants.referential.models import Administration
 from irritants.status import StatusKind
 
@@ -175,6 +179,27 @@ def reports_by_territory(session: Session, filters: InsightFilters) -> dict[str,
         .group_by(Report.territory_code)
     ).all()
     return {code: int(count) for code, count in rows}
+
+
+def territory_map(counts: dict[str, int], *, link: Callable[[str], str | None]) -> france_map.FranceMap:
+    """The map of reports per 100,000 inhabitants; a département under ``MIN_REPORTS`` reports has no rate (drawn
+    « sans donnée »), its count is still in the table."""
+    rates = france_map.per_inhabitants(
+        counts, {code: n for code, n in geography.populations().items() if counts.get(code, 0) >= MIN_REPORTS}
+    )
+    shown = {
+        code: number_fr(counts.get(code, 0)) + (f" ({FEW} : pas de taux)" if counts.get(code, 0) < MIN_REPORTS else "")
+        for code in geography.populations()
+    }
+    population = {code: number_fr(n) for code, n in geography.populations().items()}
+    return france_map.choropleth(
+        geography.geometry(),
+        geography.names(),
+        rates,
+        title="Signalements pour 100 000 habitants, par département",
+        link=link,
+        columns=(("Signalements", shown), ("Habitants", population)),
+    )
 
 
 def default_period(today: dt.date) -> InsightFilters:

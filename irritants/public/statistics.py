@@ -52,7 +52,10 @@ def statistics_page() -> Any:
         fixes=fixes,
         fix_cards=listing.cards(db, fixes.items),
         fix_effects=fix_effect.shown_for(db, settings_of(current_app).fix_effect, fixes.items),
-        territories=stats.reports_by_territory(db, filters),
+        france_map=stats.territory_map(
+            stats.reports_by_territory(db, filters),
+            link=lambda code: url_for("irritant_list.list_page", territory=code),
+        ),
         open_data=[(f"/statistiques/donnees/{name}", label, hint) for name, label, hint in OPEN_DATA],
         link=lambda n: url_for("statistics.statistics_page", **period, page=n) + "#correctifs",
     )
