@@ -8,14 +8,17 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from irritants.db import get_db, utcnow
-from irritants.french import today
+from irritants.french import PARIS, today
 from irritants.insights import public_stats
+from irritants.intake.models import Report
 from tests.conftest import make_squad
 from tests.web.test_public_irritants import SECRET_EMAIL, irritant
 
-DAYS_AGO_20 = utcnow() - dt.timedelta(days=20)
+# Noon in Paris 20 days ago: 20 Paris days before today whatever the hour and the clock changes.
+DAYS_AGO_20 = dt.datetime.combine(today() - dt.timedelta(days=20), dt.time(12), tzinfo=PARIS).astimezone(dt.UTC)
 
 
 @pytest.fixture
@@ -33,26 +36,22 @@ def world(app):
             squad=squad,
             fixed_on=today() - dt.timedelta(days=5),
         )
-        for report in fixed_reports(s, fixed):
+        for report in reports_of(s, fixed):
             report.created_at = DAYS_AGO_20
         irritant(s, "Prime d'activité refusée", reports=2, status="closed_not_fixed")
         irritant(s, "Numéro de la CAF saturé", reports=2, text=f"Appelez ma fille au 06 12 34 56 78 ou {SECRET_EMAIL}")
         irritant(s, "Carte Vitale jamais reçue", admin="assurance-maladie", territory="75", reports=3)
         old = irritant(s, "Vieux souci", admin="assurance-maladie", territory="75", reports=1)
-        for report in fixed_reports(s, old):
+        for report in reports_of(s, old):
             report.created_at = utcnow() - dt.timedelta(days=400)
         rejected = irritant(s, "Texte injurieux", admin="assurance-maladie", territory="75", reports=1)
-        for report in fixed_reports(s, rejected):
+        for report in reports_of(s, rejected):
             report.moderation = "rejected"
         s.commit()
         return {"fixed": fixed.id, "squad": squad.slug}
 
 
-def fixed_reports(s, cluster):
-    from sqlalchemy import select
-
-    from irritants.intake.models import Report
-
+def reports_of(s, cluster):
     return list(s.scalars(select(Report).where(Report.cluster_id == cluster.id)))
 
 
