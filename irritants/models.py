@@ -6,6 +6,7 @@ from irritants.clusters.models import Cluster, ReportVector, Support, SupportCon
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
 from irritants.feedback.models import ResolutionAnswer
+from irritants.insights.rollup import ClusterDay, ReportDay
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.jobs import PeriodicRun
 from irritants.notify.models import DigestSubscription, PendingNotice
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "Channel",
     "Cluster",
+    "ClusterDay",
     "DigestSubscription",
     "DismissedPair",
     "Event",
@@ -38,6 +40,7 @@ __all__ = [
     "ReplyTemplate",
     "Report",
     "ReportContact",
+    "ReportDay",
     "ReportMessage",
     "ReportVector",
     "ResolutionAnswer",

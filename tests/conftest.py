@@ -107,6 +107,8 @@ def clean_database(app: Flask) -> None:
     """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
+            "report_days",
+            "cluster_days",
             "outbox_attempts",
             "outbox_messages",
             "periodic_runs",

@@ -1,0 +1,388 @@
+"""Everything the managers' dashboard shows for a filter set and the previous period of the same length.
+
+``dashboard_data(session, filters, feedback_settings=…)`` returns frozen dataclasses of plain values (no ORM object,
+no URL): the page (``/agents/tableau-de-bord``) draws them, the exports and the public statistics may reuse them.
+Every figure carries the way to « the irritants behind it »: an irritant's ``id`` (its page), or ``backlog``, the
+query parameters of the back-office backlog (``administration``, ``territory``, ``severity``, ``squad``,
+``status``) that list them — the backlog has no ``from``/``to``, ``region`` nor ``channel``: ``filters.as_query()``
+gives those for the dashboard's own links.
+
+Where the numbers come from (docs/dashboard.md says how each is computed):
+
+- report counts (new reports, weekly inflow, breakdowns, départements, regions, assisted share): the daily rollup
+  ``report_days`` (``rollup.py``), or the reports themselves when a squad narrows the figures (the rollup has no
+  irritant in its key; a squad's reports are few);
+- per-irritant counts of a period (equity, reports of the top irritants): ``cluster_days``, or the reports when a
+  département, region, channel or severity narrows them;
+- irritants' state (open, orphans, regressed, score and breakdown, medians, closings): the irritants table, its
+  audit events (first triage) and the answers to « Est-ce résolu pour vous ? »;
+- the pure arithmetic (medians, shares, ISO weeks, equity ratio): ``irritants.metrics``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from irritants import metrics
+from irritants.audit.models import Event
+from irritants.clusters import effect as fix_effects
+from irritants.clusters.models import Cluster, Support
+from irritants.db import utcnow
+from irritants.feedback.models import Answer, ResolutionAnswer
+from irritants.feedback.services import PerceivedResolution
+from irritants.french import PARIS
+from irritants.insights import counts
+from irritants.insights.counts import uses_rollup
+from irritants.insights.figures import (
+    DashboardData,
+    Equity,
+    EquityRow,
+    FixShipped,
+    IrritantFigure,
+    KeyFigures,
+    PhaseGroup,
+    Share,
+    SquadFigures,
+    Week,
+)
+from irritants.insights.filters import InsightFilters, report_conditions
+from irritants.insights.rollup import ASSISTED_CHANNELS, ClusterDay
+from irritants.intake.models import Report
+from irritants.referential.models import Administration, Territory
+from irritants.settings import FeedbackSettings, FixEffectSettings
+from irritants.squads.models import Squad
+from irritants.squads.phases import SquadPhase
+from irritants.status import StatusKind
+from irritants.triage.backlog import NO_SQUAD
+
+#: Statuses of an irritant still to be dealt with (« ouverts »).
+OPEN_STATUSES = frozenset(
+    {StatusKind.NEW, StatusKind.TRIAGED, StatusKind.PLANNED, StatusKind.IN_PROGRESS, StatusKind.REGRESSED}
+)
+TOP_IRRITANTS = 10
+ORPHANS = 20
+
+# --- the figures -----------------------------------------------------------------------------------------------------
+
+
+def dashboard_data(
+    session: Session,
+    filters: InsightFilters,
+    *,
+    feedback_settings: FeedbackSettings,
+    fix_effect_settings: FixEffectSettings | None = None,
+    now: dt.datetime | None = None,
+) -> DashboardData:
+    """The dashboard's figures for ``filters`` and ``filters.previous()`` (reads only)."""
+    now = now or utcnow()
+    previous = filters.previous()
+    scope = _ClusterScope(session, filters)
+    daily = counts.daily(session, filters, previous)
+    dims = counts.dimensions(session, filters, previous)
+    names = counts.names_of(session)
+    backlog = backlog_query(filters)
+
+    current_figures = _key_figures(session, filters, feedback_settings, scope, daily, filters)
+    previous_figures = _key_figures(session, previous, feedback_settings, scope, daily, filters)
+    weeks = metrics.weekly(daily[["day", "reports"]], filters.start, filters.end)
+
+    open_clusters = scope.clusters(Cluster.status.in_(OPEN_STATUSES))
+    return DashboardData(
+        filters=filters,
+        previous_filters=previous,
+        computed_at=now,
+        current=current_figures,
+        previous=previous_figures,
+        open_irritants=scope.count(Cluster.status.in_(OPEN_STATUSES)),
+        orphans=_irritants(session, open_clusters.where(Cluster.squad_id.is_(None)), ORPHANS, filters),
+        orphan_count=scope.count(Cluster.status.in_(OPEN_STATUSES), Cluster.squad_id.is_(None)),
+        regressed=_irritants(session, scope.clusters(Cluster.status == StatusKind.REGRESSED), None, filters),
+        top=_irritants(session, open_clusters, TOP_IRRITANTS, filters),
+        weeks=[Week(r.week, r.start, r.end, int(r.days), int(r.reports), int(r.previous)) for r in weeks.itertuples()],
+        by_administration=counts.shares(dims, "administration_id", names["administration"], filters, backlog),
+        by_channel=counts.shares(dims, "channel_code", names["channel"], filters, backlog),
+        by_territory=counts.shares(dims, "territory_code", names["territory"], filters, backlog),
+        by_region=counts.shares(dims, "region_code", names["region"], filters, backlog),
+        squads=_squads(session, filters, fix_effect_settings or FixEffectSettings()),
+        equity=counts.equity(session, filters, daily),
+        backlog=backlog,
+        links={
+            "open": backlog,
+            "orphans": {**backlog, "squad": NO_SQUAD},
+            "regressed": {**backlog, "status": StatusKind.REGRESSED.value},
+            "fixed": {**backlog, "status": StatusKind.FIXED.value},
+            "closed": {**backlog, "status": StatusKind.CLOSED_NOT_FIXED.value},
+        },
+    )
+
+
+def backlog_query(filters: InsightFilters) -> dict[str, str]:
+    """The backlog's parameters for these filters (the backlog knows the administration, département, severity and
+    squad; not the period, the region nor the channel)."""
+    query = {
+        "administration": filters.administration,
+        "territory": filters.territory,
+        "severity": filters.severity.value if filters.severity else None,
+        "squad": filters.squad,
+    }
+    return {key: value for key, value in query.items() if value}
+
+
+# --- irritants ---------------------------------------------------------------------------------------------------
+
+
+class _ClusterScope:
+    """The irritants concerned by the filters (not the period): the administration is the irritant's main one, the
+    squad the one in charge; a département, region, channel or severity: at least one of its reports has it."""
+
+    def __init__(self, session: Session, filters: InsightFilters) -> None:
+        self.session = session
+        self.conditions: list[Any] = []
+        if filters.administration:
+            self.conditions.append(
+                Cluster.main_administration_id
+                == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
+            )
+        if filters.squad:
+            self.conditions.append(
+                Cluster.squad_id == select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
+            )
+        narrowing = InsightFilters(
+            start=filters.start,
+            end=filters.end,
+            territory=filters.territory,
+            region=filters.region,
+            channel=filters.channel,
+            severity=filters.severity,
+        )
+        if narrowing.narrowed:
+            self.conditions.append(
+                exists().where(Report.cluster_id == Cluster.id, *report_conditions(session, narrowing, period=False))
+            )
+
+    def clusters(self, *conditions: Any) -> Any:
+        return select(Cluster).where(*self.conditions, *conditions)
+
+    def ids(self, *conditions: Any) -> Any:
+        return select(Cluster.id).where(*self.conditions, *conditions)
+
+    def count(self, *conditions: Any) -> int:
+        return self.session.scalar(select(func.count()).select_from(self.ids(*conditions).subquery())) or 0
+
+
+def _period_counts(session: Session, filters: InsightFilters, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ClusterDay.cluster_id, func.sum(ClusterDay.reports))
+        .where(ClusterDay.cluster_id.in_(ids), ClusterDay.day >= filters.start, ClusterDay.day <= filters.end)
+        .group_by(ClusterDay.cluster_id)
+    )
+    return {cid: int(n or 0) for cid, n in rows}
+
+
+def _irritants(session: Session, stmt: Any, limit: int | None, filters: InsightFilters) -> list[IrritantFigure]:
+    stmt = stmt.order_by(Cluster.score.desc(), Cluster.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    clusters = session.scalars(stmt).all()
+    period = _period_counts(session, filters, [c.id for c in clusters])
+    slugs = dict(session.execute(select(Squad.id, Squad.slug)).all()) if clusters else {}
+    return [
+        IrritantFigure(
+            id=c.id,
+            label=c.label,
+            status=str(c.status.value if hasattr(c.status, "value") else c.status),
+            score=float(c.score or 0),
+            breakdown=list((c.score_breakdown or {}).get("terms", [])),
+            squad=slugs.get(c.squad_id) if c.squad_id else None,
+            people=int(c.people or 0),
+            reports_in_period=period.get(c.id, 0),
+        )
+        for c in clusters
+    ]
+
+
+# --- key figures -------------------------------------------------------------------------------------------------
+
+
+def _key_figures(
+    session: Session,
+    period: InsightFilters,
+    settings: FeedbackSettings,
+    scope: _ClusterScope,
+    daily: pd.DataFrame,
+    filters: InsightFilters,
+) -> KeyFigures:
+    inside = daily[(daily["day"] >= period.start) & (daily["day"] <= period.end)] if not daily.empty else daily
+    new_reports = int(inside["reports"].sum()) if not inside.empty else 0
+    assisted = int(inside["assisted"].sum()) if not inside.empty else 0
+    lo, hi = period.moments
+
+    supports = 0
+    if not (filters.channel or filters.severity):
+        conditions = [Support.counted.is_(True), Support.created_at >= lo, Support.created_at < hi]
+        if filters.territory:
+            conditions.append(Support.territory_code == filters.territory)
+        if filters.region:
+            conditions.append(
+                Support.territory_code.in_(select(Territory.code).where(Territory.region_code == filters.region))
+            )
+        if filters.administration or filters.squad:
+            conditions.append(Support.cluster_id.in_(scope.ids()))
+        supports = session.scalar(select(func.count()).select_from(Support).where(*conditions)) or 0
+
+    triage_days = _first_triages(session, scope, period)
+    fixed_rows = session.execute(
+        scope.ids(Cluster.fixed_at >= lo, Cluster.fixed_at < hi).add_columns(Cluster.fixed_at)
+    ).all()
+    firsts = _first_report_days(session, [cid for cid, _ in triage_days] + [cid for cid, _ in fixed_rows])
+    triage_gaps = [(day - firsts[cid]).days for cid, day in triage_days if cid in firsts]
+    fix_gaps = [(at.astimezone(PARIS).date() - firsts[cid]).days for cid, at in fixed_rows if cid in firsts]
+
+    closed = dict(
+        session.execute(
+            select(Cluster.status, func.count())
+            .where(Cluster.id.in_(scope.ids(Cluster.closed_at >= lo, Cluster.closed_at < hi)))
+            .where(Cluster.status.in_([StatusKind.FIXED, StatusKind.CLOSED_NOT_FIXED]))
+            .group_by(Cluster.status)
+        ).all()
+    )
+    n_fixed = int(closed.get(StatusKind.FIXED, 0))
+    n_closed = int(closed.get(StatusKind.CLOSED_NOT_FIXED, 0))
+
+    answers = dict(
+        session.execute(
+            select(ResolutionAnswer.answer, func.count())
+            .where(
+                ResolutionAnswer.answered_at >= lo,
+                ResolutionAnswer.answered_at < hi,
+                *([ResolutionAnswer.cluster_id.in_(scope.ids())] if scope.conditions else []),
+            )
+            .group_by(ResolutionAnswer.answer)
+        ).all()
+    )
+    perceived = PerceivedResolution(
+        yes=int(answers.get(Answer.YES, 0)),
+        no=int(answers.get(Answer.NO, 0)),
+        partly=int(answers.get(Answer.PARTLY, 0)),
+        min_answers=settings.unresolved_min_answers,
+        unresolved_share=settings.unresolved_share,
+    )
+    return KeyFigures(
+        new_reports=new_reports,
+        people=new_reports + int(supports),
+        assisted_reports=assisted,
+        triaged=len(triage_gaps),
+        median_days_to_triage=metrics.median(max(g, 0) for g in triage_gaps),
+        fixed=len(fix_gaps),
+        median_days_to_fix=metrics.median(max(g, 0) for g in fix_gaps),
+        closed_without_fix=n_closed,
+        fixed_share=metrics.rate(n_fixed, n_fixed + n_closed),
+        perceived_answers=perceived.answers,
+        perceived_rate=perceived.rate,
+    )
+
+
+def _first_triages(session: Session, scope: _ClusterScope, period: InsightFilters) -> list[tuple[int, dt.date]]:
+    """(irritant, Paris day) of each first triage (the first « qualifié » status event) that falls in the period."""
+    lo, hi = period.moments
+    rows = session.execute(
+        select(Event.cluster_id, Event.created_at, Event.after)
+        .where(Event.action == "cluster.status", Event.created_at < hi, Event.cluster_id.in_(scope.ids()))
+        .order_by(Event.created_at, Event.id)
+    ).all()
+    first: dict[int, dt.datetime] = {}
+    for cluster_id, at, after in rows:
+        if (after or {}).get("status") == StatusKind.TRIAGED.value and cluster_id not in first:
+            first[cluster_id] = at
+    return [(cid, at.astimezone(PARIS).date()) for cid, at in first.items() if at >= lo]
+
+
+def _first_report_days(session: Session, ids: list[int]) -> dict[int, dt.date]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ClusterDay.cluster_id, func.min(ClusterDay.day))
+        .where(ClusterDay.cluster_id.in_(sorted(set(ids))), ClusterDay.reports > 0)
+        .group_by(ClusterDay.cluster_id)
+    )
+    return {cid: day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) for cid, day in rows}
+
+
+# --- squads and equity ---------------------------------------------------------------------------------------------
+
+
+def _squads(session: Session, filters: InsightFilters, settings: FixEffectSettings) -> list[PhaseGroup]:
+    """Squads by phase (of the filters' squad, or of its administration), each with the fixes it shipped in the
+    period (``fixed_on``, the declared delivery day) and what each did."""
+    conditions = []
+    if filters.squad:
+        conditions.append(Squad.slug == filters.squad)
+    if filters.administration:
+        conditions.append(
+            Squad.administration_id
+            == select(Administration.id).where(Administration.slug == filters.administration).scalar_subquery()
+        )
+    squads = session.scalars(select(Squad).where(*conditions).order_by(Squad.name)).all()
+    if not squads:
+        return []
+    ids = [s.id for s in squads]
+    open_counts = dict(
+        session.execute(
+            select(Cluster.squad_id, func.count())
+            .where(Cluster.squad_id.in_(ids), Cluster.status.in_(OPEN_STATUSES))
+            .group_by(Cluster.squad_id)
+        ).all()
+    )
+    fixed = session.scalars(
+        select(Cluster)
+        .where(Cluster.squad_id.in_(ids), Cluster.fixed_on >= filters.start, Cluster.fixed_on <= filters.end)
+        .order_by(Cluster.fixed_on, Cluster.id)
+    ).all()
+    fixes: dict[int, list[FixShipped]] = defaultdict(list)
+    for cluster in fixed:
+        found = fix_effects.fix_effect(session, settings, cluster)
+        if found is None:
+            continue
+        fixes[cluster.squad_id].append(
+            FixShipped(
+                cluster_id=cluster.id,
+                label=cluster.label,
+                fixed_on=cluster.fixed_on,
+                verdict=str(found.verdict),
+                verdict_label=found.label,
+                ratio=found.ratio.ratio if found.ratio else None,
+            )
+        )
+    by_phase: dict[str, list[SquadFigures]] = defaultdict(list)
+    for squad in squads:
+        phase = str(squad.phase.value if hasattr(squad.phase, "value") else squad.phase)
+        by_phase[phase].append(
+            SquadFigures(squad.slug, squad.name, phase, int(open_counts.get(squad.id, 0)), fixes.get(squad.id, []))
+        )
+    return [PhaseGroup(phase.value, by_phase[phase.value]) for phase in SquadPhase if phase.value in by_phase]
+
+
+__all__ = [
+    "ASSISTED_CHANNELS",
+    "DashboardData",
+    "Equity",
+    "EquityRow",
+    "FixShipped",
+    "IrritantFigure",
+    "KeyFigures",
+    "PhaseGroup",
+    "Share",
+    "SquadFigures",
+    "Week",
+    "backlog_query",
+    "dashboard_data",
+    "uses_rollup",
+]
