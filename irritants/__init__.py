@@ -33,6 +33,7 @@ DOMAINS = (
     Domain("irritants.pages"),
     Domain("irritants.api"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
+    Domain("irritants.opendata", commands="irritants.opendata.cli"),
     Domain("irritants.insights"),
     Domain("irritants.notify", commands="irritants.notify.cli"),
     Domain("irritants.webhooks"),

@@ -32,6 +32,7 @@ WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models"
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
     ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
+    ("irritants.opendata",),
     ("irritants.insights",),
     ("irritants.notify",),
     ("irritants.webhooks",),

@@ -1,0 +1,59 @@
+"""The Paris week of a stored moment, computed by the database (so reports are counted by GROUP BY, never loaded).
+
+Weeks are ISO weeks of metropolitan France: they start on Monday at midnight in Paris. PostgreSQL converts with its
+time-zone database; SQLite has none, so its expression applies the European Union's rule itself: summer time (UTC+2)
+from the last Sunday of March at 01:00 UTC to the last Sunday of October at 01:00 UTC, UTC+1 otherwise — the rule
+France has followed since 1996, every report included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, and_, case, cast, func, literal_column
+
+from irritants.french import PARIS
+
+# Stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) by SQLite: comparable with datetime() strings.
+
+
+def _sqlite_dst_edge(moment: Any, month_end: str) -> Any:
+    """01:00 UTC on the last Sunday of the month whose last day is ``month_end`` ('-03-31'), in ``moment``'s year."""
+    last_day = func.strftime("%Y", moment).op("||")(literal_column(f"'{month_end}'"))
+    last_sunday = func.date(last_day, literal_column("'-6 days'"), literal_column("'weekday 0'"))
+    return func.datetime(last_sunday, literal_column("'+1 hours'"))
+
+
+def paris_week(moment: Any, dialect: str) -> Any:
+    """SQL for the Monday (Paris) of the week holding ``moment`` (a UTC datetime column): a date on PostgreSQL, an
+    ISO 'YYYY-MM-DD' text on SQLite (``as_date`` reads both)."""
+    if dialect == "postgresql":
+        local = func.timezone(literal_column("'Europe/Paris'"), moment)
+        return cast(func.date_trunc(literal_column("'week'"), local), Date)
+    if dialect == "sqlite":
+        summer = and_(moment >= _sqlite_dst_edge(moment, "-03-31"), moment < _sqlite_dst_edge(moment, "-10-31"))
+        offset = case((summer, literal_column("'+2 hours'")), else_=literal_column("'+1 hours'"))
+        local_day = func.date(moment, offset)
+        return func.date(local_day, literal_column("'-6 days'"), literal_column("'weekday 1'"))
+    raise NotImplementedError(f"Paris weeks are not written for {dialect}")
+
+
+def as_date(value: Any) -> dt.date:
+    """A database's answer for ``paris_week`` as a date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def week_of(moment: dt.datetime) -> dt.date:
+    """The Monday (Paris) of the week holding an aware moment: what ``paris_week`` computes, in Python."""
+    day = moment.astimezone(PARIS).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_start_moment(monday: dt.date) -> dt.datetime:
+    """Midnight in Paris on that Monday, as a UTC moment (a bound on ``created_at``)."""
+    return dt.datetime.combine(monday, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
