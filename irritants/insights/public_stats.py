@@ -2,63 +2,45 @@
 them fixed against closed without a fix, the fixes per 1,000 reports and the median days from first report to fix;
 the changelog of fixes shipped; reports per département for the map.
 
-Counts are aggregated in the database (GROUP BY); only the few small rows they give are shaped here. A rate is given
-only over ``MIN_REPORTS`` reports or more: under that, the page says « moins de 10 signalements » (a rate on 3
-reports would compare nothing and could point at a person). Every figure is explained on the page and in
-docs/public-statistics.md. Functions take the session first and never commit.
+Counts are aggregated in the database (GROUP BY); only the few small rows they give are shaped here, with the
+metrics core's rules (``irritants.metrics``: ``rate``, ``median``). A rate is given only over ``MIN_REPORTS`` reports
+or more: under that, the page says « moins de 10 signalements » (a rate on 3 reports would compare nothing and could
+point at a person). Every figure is explained on the page and in docs/public-statistics.md. Functions take the
+session first and never commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from irritants import france_map
+from irritants import france_map, metrics
 from irritants.charts import number_fr
 from irritants.clusters import services as clusters
 from irritants.clusters.models import Cluster
-from irritants.french import PARIS
 from irritants.insights.filters import InsightFilters
-from irritants.intake.models import Moderation, Report
+from irritants.insights.rollup import ClusterDay, ReportDay
 from irritants.paging import Page, paginate
 from irritants.referential import geography
 from irritants.referential.models import Administration
 from irritants.status import StatusKind
 
-MIN_REPORTS = 10
+MIN_REPORTS = metrics.MIN_REPORTS_FOR_RATE  # 10, the dashboard's rule too
 FEW = f"moins de {MIN_REPORTS} signalements"
 CHANGELOG_PAGE_SIZE = 20
 
 
-# --- pure helpers (to move to irritants/metrics/ with the dashboard's) --------------------------------------------
-
-
-def rate(part: int, whole: int, *, minimum: int = MIN_REPORTS) -> float | None:
-    """``part / whole``, or None when ``whole`` is under ``minimum`` (too few to compare)."""
-    return part / whole if whole >= minimum and whole > 0 else None
-
-
 def per_thousand(count: int, reports: int, *, minimum: int = MIN_REPORTS) -> float | None:
-    """``count`` per 1,000 reports, or None under ``minimum`` reports."""
-    return 1000 * count / reports if reports >= minimum else None
+    """``count`` per 1,000 reports, or None under ``minimum`` reports (``metrics.rate``'s rule)."""
+    share = metrics.rate(count, reports, minimum=minimum)
+    return None if share is None else 1000 * share
 
 
-def median_days(days: list[int]) -> float | None:
-    """The median of these durations in days (None: none)."""
-    return float(statistics.median(days)) if days else None
-
-
-# --- queries --------------------------------------------------------------------------------------------------------
-
-
-def _counted() -> list:
-    """The reports the statistics count: not rejected by moderation, not in an irritant found to be spam."""
-    return [Report.moderation != Moderation.REJECTED, or_(Cluster.id.is_(None), Cluster.status != StatusKind.SPAM)]
+# --- queries (over the daily rollups of insights/rollup.py, kept current by the database's triggers) -------------
 
 
 @dataclass(frozen=True)
@@ -67,10 +49,10 @@ class AdministrationFigures:
 
     slug: str
     name: str
-    reports: int  # received in the period
-    fixed_reports: int  # of those, in an irritant fixed now
-    closed_reports: int  # of those, in an irritant closed without a fix now
-    fixes: int  # irritants of this administration whose fix was declared in the period
+    reports: int  # received in the period (``report_days``: the administration the person chose)
+    fixed_reports: int  # reports of the period in its irritants fixed now (``cluster_days``)
+    closed_reports: int  # reports of the period in its irritants closed without a fix now
+    fixes: int  # its irritants whose fix was declared in the period
     days_to_fix: list[int]  # for each of them, days from its first report to its fix
 
     @property
@@ -80,7 +62,8 @@ class AdministrationFigures:
     @property
     def fixed_share(self) -> float | None:
         """Share fixed among the reports whose irritant is fixed or closed without a fix (None: under 10)."""
-        return None if self.few else rate(self.fixed_reports, self.fixed_reports + self.closed_reports)
+        closed = self.fixed_reports + self.closed_reports
+        return None if self.few else metrics.rate(self.fixed_reports, closed, minimum=MIN_REPORTS)
 
     @property
     def fixes_per_thousand(self) -> float | None:
@@ -88,35 +71,44 @@ class AdministrationFigures:
 
     @property
     def median_days_to_fix(self) -> float | None:
-        return None if self.few else median_days(self.days_to_fix)
+        return None if self.few else metrics.median(self.days_to_fix)
 
 
 def by_administration(session: Session, filters: InsightFilters) -> list[AdministrationFigures]:
     """Every administration that received reports in the period, the most reports first; the last row, named
-    « Ensemble », sums them all."""
-    lo, hi = filters.moments
-    fixed = func.sum(case((Cluster.status == StatusKind.FIXED, 1), else_=0))
-    closed = func.sum(case((Cluster.status == StatusKind.CLOSED_NOT_FIXED, 1), else_=0))
-    rows = session.execute(
-        select(Report.administration_id, func.count(Report.id), fixed, closed)
-        .outerjoin(Cluster, Cluster.id == Report.cluster_id)
-        .where(Report.created_at >= lo, Report.created_at < hi, *_counted())
-        .group_by(Report.administration_id)
+    « Ensemble », sums them all. An irritant's administration is its main one (that of most of its reports)."""
+    in_period = (ReportDay.day >= filters.start, ReportDay.day <= filters.end)
+    received = dict(
+        session.execute(
+            select(ReportDay.administration_id, func.sum(ReportDay.reports))
+            .where(*in_period)
+            .group_by(ReportDay.administration_id)
+        ).all()
+    )
+    outcomes = session.execute(
+        select(Cluster.main_administration_id, Cluster.status, func.sum(ClusterDay.reports))
+        .join(Cluster, Cluster.id == ClusterDay.cluster_id)
+        .where(ClusterDay.day >= filters.start, ClusterDay.day <= filters.end)
+        .where(Cluster.status.in_((StatusKind.FIXED, StatusKind.CLOSED_NOT_FIXED)))
+        .group_by(Cluster.main_administration_id, Cluster.status)
     ).all()
+    fixed = {a: int(n or 0) for a, status, n in outcomes if status == StatusKind.FIXED}
+    closed = {a: int(n or 0) for a, status, n in outcomes if status == StatusKind.CLOSED_NOT_FIXED}
     durations = _days_to_fix(session, filters)
-    named = select(Administration).where(Administration.id.in_([row[0] for row in rows]))
+    received = {a: int(n or 0) for a, n in received.items() if n}
+    named = select(Administration).where(Administration.id.in_(sorted(received)))
     admins = {a.id: a for a in session.scalars(named)}
     out = [
         AdministrationFigures(
-            admins[admin_id].slug,
-            admins[admin_id].name,
-            int(count),
-            int(fixed_count or 0),
-            int(closed_count or 0),
-            len(durations.get(admin_id, [])),
-            durations.get(admin_id, []),
+            admins[a].slug,
+            admins[a].name,
+            n,
+            fixed.get(a, 0),
+            closed.get(a, 0),
+            len(durations.get(a, [])),
+            durations.get(a, []),
         )
-        for admin_id, count, fixed_count, closed_count in rows
+        for a, n in received.items()
     ]
     out.sort(key=lambda f: (-f.reports, f.name))
     if out:
@@ -126,8 +118,8 @@ def by_administration(session: Session, filters: InsightFilters) -> list[Adminis
                 "",
                 "Ensemble",
                 sum(f.reports for f in out),
-                sum(f.fixed_reports for f in out),
-                sum(f.closed_reports for f in out),
+                sum(fixed.values()),
+                sum(closed.values()),
                 len(every),
                 every,
             )
@@ -145,17 +137,18 @@ def _fixed_in(filters: InsightFilters) -> list:
 
 
 def _days_to_fix(session: Session, filters: InsightFilters) -> dict[int, list[int]]:
-    """Per main administration, days from each fixed irritant's first report (Paris day) to its fix day."""
+    """Per main administration, days from each fixed irritant's first report (its first Paris day in
+    ``cluster_days``) to its fix day; a fix declared on the first report's day counts 0."""
     rows = session.execute(
-        select(Cluster.main_administration_id, Cluster.fixed_on, func.min(Report.created_at))
-        .join(Report, and_(Report.cluster_id == Cluster.id))
+        select(Cluster.main_administration_id, Cluster.fixed_on, func.min(ClusterDay.day))
+        .join(ClusterDay, ClusterDay.cluster_id == Cluster.id)
         .where(*_fixed_in(filters), Cluster.main_administration_id.is_not(None))
         .group_by(Cluster.id, Cluster.main_administration_id, Cluster.fixed_on)
     ).all()
     out: dict[int, list[int]] = {}
     for admin_id, fixed_on, first in rows:
-        first_day = first.astimezone(PARIS).date() if first.tzinfo else first.date()
-        out.setdefault(admin_id, []).append(max(0, (fixed_on - first_day).days))
+        first = first if isinstance(first, dt.date) else dt.date.fromisoformat(str(first))
+        out.setdefault(admin_id, []).append(max(0, (fixed_on - first).days))
     return out
 
 
@@ -171,14 +164,12 @@ def changelog(session: Session, filters: InsightFilters, *, page: int) -> Page[C
 
 def reports_by_territory(session: Session, filters: InsightFilters) -> dict[str, int]:
     """Reports received in the period per département code (the map)."""
-    lo, hi = filters.moments
     rows = session.execute(
-        select(Report.territory_code, func.count(Report.id))
-        .outerjoin(Cluster, Cluster.id == Report.cluster_id)
-        .where(Report.created_at >= lo, Report.created_at < hi, *_counted())
-        .group_by(Report.territory_code)
+        select(ReportDay.territory_code, func.sum(ReportDay.reports))
+        .where(ReportDay.day >= filters.start, ReportDay.day <= filters.end)
+        .group_by(ReportDay.territory_code)
     ).all()
-    return {code: int(count) for code, count in rows}
+    return {code: int(count or 0) for code, count in rows}
 
 
 def territory_map(counts: dict[str, int], *, link: Callable[[str], str | None]) -> france_map.FranceMap:

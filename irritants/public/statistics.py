@@ -16,18 +16,21 @@ from irritants.french import today
 from irritants.insights import filters as insight_filters
 from irritants.insights import public_irritants as listing
 from irritants.insights import public_stats as stats
+from irritants.opendata import files
 from irritants.paging import PAGE_MAX
 from irritants.settings import settings_of
 
 bp = Blueprint("statistics", __name__)
 
 PERIOD = ("from", "to")
-# The open data files (built by the ``opendata`` package under /statistiques/donnees/).
-OPEN_DATA = (
-    ("irritants.csv", "Irritants (CSV)", "une ligne par irritant publié"),
-    ("signalements.csv", "Signalements (CSV)", "comptes hebdomadaires agrégés, jamais un signalement isolé"),
-    ("datapackage.json", "Description du jeu de données (Data Package)", "avec le schéma de chaque fichier"),
-)
+# What each open data file is (irritants.opendata.files.FILES gives them, in display order).
+OPEN_DATA = {
+    "datapackage.json": "Description du jeu de données (Data Package), qui liste les fichiers et leurs schémas",
+    "irritants.csv": "Irritants (CSV) : une ligne par irritant publié",
+    "schema-irritants.json": "Schéma des irritants (Table Schema)",
+    "signalements.csv": "Signalements (CSV) : comptes hebdomadaires agrégés, sans aucun compte inférieur à 10",
+    "schema-signalements.json": "Schéma des signalements (Table Schema)",
+}
 
 
 @bp.get("/statistiques")
@@ -56,6 +59,6 @@ def statistics_page() -> Any:
             stats.reports_by_territory(db, filters),
             link=lambda code: url_for("irritant_list.list_page", territory=code),
         ),
-        open_data=[(f"/statistiques/donnees/{name}", label, hint) for name, label, hint in OPEN_DATA],
+        open_data=[(url_for("opendata.download", name=name), OPEN_DATA.get(name, name)) for name in files.FILES],
         link=lambda n: url_for("statistics.statistics_page", **period, page=n) + "#correctifs",
     )

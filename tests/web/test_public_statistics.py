@@ -24,8 +24,8 @@ DAYS_AGO_20 = dt.datetime.combine(today() - dt.timedelta(days=20), dt.time(12), 
 @pytest.fixture
 def world(app):
     """The CAF: 12 reports (8 in an irritant fixed 15 days after its first report, 2 closed without a fix, 2 open,
-    one of them with an email in its text); the Assurance Maladie: 3 reports; a report of last year and one rejected
-    by moderation count nowhere."""
+    one of them with an email in its text); the Assurance Maladie: 3 reports and one rejected by moderation (received
+    all the same); a report of last year is out of the period."""
     with get_db(app).session_scope() as s:
         squad = make_squad(s, "Aides au logement")
         fixed = irritant(
@@ -73,8 +73,8 @@ def test_figures_per_administration_are_rates_over_ten_reports_and_counts_under(
         "83,3 (1 correctif)",
         "15 jours (sur 1 irritant)",
     ]
-    assert row(html, "assurance-maladie")[1:] == ["3", *["moins de 10 signalements"] * 3]
-    assert row(html, "ensemble")[1] == "15"
+    assert row(html, "assurance-maladie")[1:] == ["4", *["moins de 10 signalements"] * 3]
+    assert row(html, "ensemble")[1] == "16"
     assert html.index('id="administration-caf"') < html.index('id="administration-assurance-maladie"')
 
 
@@ -111,7 +111,7 @@ def test_the_map_gives_rates_per_inhabitants_only_over_ten_reports(client, world
     assert 'id="carte"' in html and "Signalements pour 100 000 habitants, par département" in html
     assert re.search(r'aria-label="Nord : [\d,]+ signalements pour 100 000 habitants"', html)
     assert 'aria-label="Paris : sans donnée"' in html
-    assert "3 (moins de 10 signalements : pas de taux)" in html
+    assert "4 (moins de 10 signalements : pas de taux)" in html
     assert 'href="/irritants?territory=59"' in html  # each département leads to its irritants
 
 
@@ -131,7 +131,6 @@ def test_no_personal_data_nor_report_text_is_shown(client, world):
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", main)  # no address of any kind
 
 
-def test_pure_helpers_refuse_rates_on_small_numbers():
-    assert public_stats.rate(3, 9) is None and public_stats.rate(8, 10) == 0.8
+def test_fixes_per_thousand_reports_refuse_small_numbers():
     assert public_stats.per_thousand(1, 9) is None and public_stats.per_thousand(1, 10) == 100
-    assert public_stats.median_days([]) is None and public_stats.median_days([3, 10, 1, 20]) == 6.5
+    assert public_stats.per_thousand(0, 12) == 0
