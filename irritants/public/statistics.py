@@ -5,22 +5,61 @@ links to the open data files. No login, no personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 
 from irritants.clusters import effect as fix_effect
-from irritants.db import get_session
+from irritants.db import get_session, utcnow
 from irritants.extensions import limiter, read_limit
 from irritants.french import today
 from irritants.insights import filters as insight_filters
 from irritants.insights import public_irritants as listing
 from irritants.insights import public_stats as stats
+from irritants.insights.filters import InsightFilters
 from irritants.opendata import files
 from irritants.paging import PAGE_MAX
 from irritants.settings import settings_of
 
 bp = Blueprint("statistics", __name__)
+
+#: How long the figures of one period are served again (each process its own copy): they move slowly, the page is
+#: public, and a period's aggregates cost a pass over its rollup rows.
+CACHE_SECONDS = 5 * 60
+CACHE_PERIODS = 16  # periods kept at most (the oldest computed leaves first)
+_EXTENSION = "irritants.public_statistics"
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the page shows of a period, as computed at ``computed_at``."""
+
+    rows: list[stats.AdministrationFigures]
+    territories: dict[str, int]
+    computed_at: dt.datetime
+
+
+def _figures(app: Flask, filters: InsightFilters) -> Figures:
+    """The period's figures, computed again once ``CACHE_SECONDS`` have passed."""
+    key = (filters.start, filters.end)
+    with _lock:
+        cache: dict[tuple[dt.date, dt.date], tuple[float, Figures]] = app.extensions.setdefault(_EXTENSION, {})
+        found = cache.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+    db = get_session()
+    figures = Figures(stats.by_administration(db, filters), stats.reports_by_territory(db, filters), utcnow())
+    with _lock:
+        cache[key] = (time.monotonic() + CACHE_SECONDS, figures)
+        for stale in sorted(cache, key=lambda k: cache[k][0])[: max(0, len(cache) - CACHE_PERIODS)]:
+            del cache[stale]
+    return figures
+
 
 PERIOD = ("from", "to")
 # What each open data file is (irritants.opendata.files.FILES gives them, in display order).
@@ -45,18 +84,20 @@ def statistics_page() -> Any:
     page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), PAGE_MAX)
     fixes = stats.changelog(db, filters, page=page_number)
     period = {p: v for p, v in filters.as_query().items() if p in PERIOD}
+    figures = _figures(current_app._get_current_object(), filters)  # type: ignore[attr-defined]
     return render_template(
         "public/statistics.html",
         filters=filters,
         errors=errors,
-        rows=stats.by_administration(db, filters),
+        rows=figures.rows,
+        computed_at=figures.computed_at,
         few=stats.FEW,
         min_reports=stats.MIN_REPORTS,
         fixes=fixes,
         fix_cards=listing.cards(db, fixes.items),
         fix_effects=fix_effect.shown_for(db, settings_of(current_app).fix_effect, fixes.items),
         france_map=stats.territory_map(
-            stats.reports_by_territory(db, filters),
+            figures.territories,
             link=lambda code: url_for("irritant_list.list_page", territory=code),
         ),
         open_data=[(url_for("opendata.download", name=name), OPEN_DATA.get(name, name)) for name in files.FILES],

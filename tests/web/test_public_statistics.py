@@ -14,6 +14,7 @@ from irritants.db import get_db, utcnow
 from irritants.french import PARIS, today
 from irritants.insights import public_stats
 from irritants.intake.models import Report
+from irritants.public import statistics
 from tests.conftest import make_squad
 from tests.web.test_public_irritants import SECRET_EMAIL, irritant
 
@@ -134,3 +135,25 @@ def test_no_personal_data_nor_report_text_is_shown(client, world):
 def test_fixes_per_thousand_reports_refuse_small_numbers():
     assert public_stats.per_thousand(1, 9) is None and public_stats.per_thousand(1, 10) == 100
     assert public_stats.per_thousand(0, 12) == 0
+
+
+def test_the_figures_of_a_period_are_kept_five_minutes_and_say_when_they_were_computed(app, client, monkeypatch):
+    def caf_reports():
+        html = client.get("/statistiques").get_data(as_text=True)
+        assert "Chiffres calculés le <time" in html
+        return row(html, "caf")[1]
+
+    def one_more():
+        with get_db(app).session_scope() as s:
+            irritant(s, "Encore un souci", reports=1)
+            s.commit()
+
+    one_more()
+    assert caf_reports() == "1"
+    one_more()
+    assert caf_reports() == "1"  # the same figures, from this process's cache
+    monkeypatch.setattr(statistics, "CACHE_SECONDS", 0)
+    app.extensions[statistics._EXTENSION].clear()
+    assert caf_reports() == "2"
+    one_more()
+    assert caf_reports() == "3"  # nothing kept: computed again
