@@ -12,19 +12,15 @@ test client (templates included).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from bench_intake import fresh_postgres_database, prepare_database  # noqa: E402
-from bench_opendata import TODAY, fill, timed  # noqa: E402
+from bench_opendata import TODAY, main, timed  # noqa: E402
 
 
 def measure(url: str, repeat: int) -> None:
@@ -57,25 +53,5 @@ def measure(url: str, repeat: int) -> None:
     database.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=1_000_000)
-    parser.add_argument("--clusters", type=int, default=2_000)
-    parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--postgres", metavar="URL", help="measure on PostgreSQL (a new database next to URL)")
-    args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        if args.postgres:
-            url = stack.enter_context(fresh_postgres_database(args.postgres))
-        else:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-public-"))
-            url = f"sqlite:///{folder}/bench.sqlite3"
-        prepare_database(url)
-        fill(url, args.reports, args.clusters, args.weeks, args.seed)
-        measure(url, args.repeat)
-
-
 if __name__ == "__main__":
-    main()
+    main(measure, __doc__)
