@@ -2,11 +2,11 @@
 them fixed against closed without a fix, the fixes per 1,000 reports and the median days from first report to fix;
 the changelog of fixes shipped; reports per département for the map.
 
-Counts are aggregated in the database (GROUP BY); only the few small rows they give are shaped here, with the
-metrics core's rules (``irritants.metrics``: ``rate``, ``median``). A rate is given only over ``MIN_REPORTS`` reports
-or more: under that, the page says « moins de 10 signalements » (a rate on 3 reports would compare nothing and could
-point at a person). Every figure is explained on the page and in docs/public-statistics.md. Functions take the
-session first and never commit.
+Counts are aggregated in the database (GROUP BY over the daily rollups); only the few small rows they give are
+shaped here, with the metrics core's rules (``irritants.metrics``: ``rate``, ``median``, ``per_thousand``). A rate is
+given only over ``MIN_REPORTS`` reports or more: under that, the page says « moins de 10 signalements » (a rate on 3
+reports would compare nothing and could point at a person). Every figure is explained on the page and in
+docs/public-statistics.md. Functions take the session first and never commit.
 """
 
 from __future__ import annotations
@@ -32,12 +32,6 @@ from irritants.status import StatusKind
 MIN_REPORTS = metrics.MIN_REPORTS_FOR_RATE  # 10, the dashboard's rule too
 FEW = f"moins de {MIN_REPORTS} signalements"
 CHANGELOG_PAGE_SIZE = 20
-
-
-def per_thousand(count: int, reports: int, *, minimum: int = MIN_REPORTS) -> float | None:
-    """``count`` per 1,000 reports, or None under ``minimum`` reports (``metrics.rate``'s rule)."""
-    share = metrics.rate(count, reports, minimum=minimum)
-    return None if share is None else 1000 * share
 
 
 # --- queries (over the daily rollups of insights/rollup.py, kept current by the database's triggers) -------------
@@ -67,7 +61,7 @@ class AdministrationFigures:
 
     @property
     def fixes_per_thousand(self) -> float | None:
-        return per_thousand(self.fixes, self.reports)
+        return metrics.per_thousand(self.fixes, self.reports, minimum=MIN_REPORTS)
 
     @property
     def median_days_to_fix(self) -> float | None:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from irritants.db import get_db, utcnow
 from irritants.french import PARIS, today
-from irritants.insights import public_stats
 from irritants.intake.models import Report
 from irritants.public import statistics
 from tests.conftest import make_squad
@@ -130,11 +129,6 @@ def test_no_personal_data_nor_report_text_is_shown(client, world):
     main = html.split("<main")[1].split("</main>")[0]
     assert SECRET_EMAIL not in main and "06 12 34 56 78" not in main and "Appelez ma fille" not in main
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", main)  # no address of any kind
-
-
-def test_fixes_per_thousand_reports_refuse_small_numbers():
-    assert public_stats.per_thousand(1, 9) is None and public_stats.per_thousand(1, 10) == 100
-    assert public_stats.per_thousand(0, 12) == 0
 
 
 def test_the_figures_of_a_period_are_kept_five_minutes_and_say_when_they_were_computed(app, client, monkeypatch):
