@@ -68,17 +68,34 @@ class AdministrationFigures:
         return None if self.few else metrics.median(self.days_to_fix)
 
 
-def by_administration(session: Session, filters: InsightFilters) -> list[AdministrationFigures]:
-    """Every administration that received reports in the period, the most reports first; the last row, named
-    « Ensemble », sums them all. An irritant's administration is its main one (that of most of its reports)."""
-    in_period = (ReportDay.day >= filters.start, ReportDay.day <= filters.end)
-    received = dict(
-        session.execute(
-            select(ReportDay.administration_id, func.sum(ReportDay.reports))
-            .where(*in_period)
-            .group_by(ReportDay.administration_id)
-        ).all()
-    )
+def received(session: Session, filters: InsightFilters) -> dict[tuple[int, str], int]:
+    """Reports received in the period per administration and département: one pass over the period's rows of
+    ``report_days``, which both the table and the map read."""
+    rows = session.execute(
+        select(ReportDay.administration_id, ReportDay.territory_code, func.sum(ReportDay.reports))
+        .where(ReportDay.day >= filters.start, ReportDay.day <= filters.end)
+        .group_by(ReportDay.administration_id, ReportDay.territory_code)
+    ).all()
+    return {(admin, code): int(n) for admin, code, n in rows if n}
+
+
+def by_territory(counts: dict[tuple[int, str], int]) -> dict[str, int]:
+    """Reports per département code, from ``received``."""
+    out: dict[str, int] = {}
+    for (_, code), n in counts.items():
+        out[code] = out.get(code, 0) + n
+    return out
+
+
+def by_administration(
+    session: Session, filters: InsightFilters, counts: dict[tuple[int, str], int]
+) -> list[AdministrationFigures]:
+    """Every administration that received reports in the period (``counts``: ``received``), the most reports first;
+    the last row, named « Ensemble », sums them all. An irritant's administration is its main one (that of most of its
+    reports)."""
+    received: dict[int, int] = {}
+    for (admin, _), n in counts.items():
+        received[admin] = received.get(admin, 0) + n
     outcomes = session.execute(
         select(Cluster.main_administration_id, Cluster.status, func.sum(ClusterDay.reports))
         .join(Cluster, Cluster.id == ClusterDay.cluster_id)
@@ -89,7 +106,6 @@ def by_administration(session: Session, filters: InsightFilters) -> list[Adminis
     fixed = {a: int(n or 0) for a, status, n in outcomes if status == StatusKind.FIXED}
     closed = {a: int(n or 0) for a, status, n in outcomes if status == StatusKind.CLOSED_NOT_FIXED}
     durations = _days_to_fix(session, filters)
-    received = {a: int(n or 0) for a, n in received.items() if n}
     named = select(Administration).where(Administration.id.in_(sorted(received)))
     admins = {a.id: a for a in session.scalars(named)}
     out = [
@@ -154,16 +170,6 @@ def changelog(session: Session, filters: InsightFilters, *, page: int) -> Page[C
         .order_by(Cluster.fixed_on.desc(), Cluster.score.desc(), Cluster.id)
     )
     return paginate(session, stmt, page=page, page_size=CHANGELOG_PAGE_SIZE)
-
-
-def reports_by_territory(session: Session, filters: InsightFilters) -> dict[str, int]:
-    """Reports received in the period per département code (the map)."""
-    rows = session.execute(
-        select(ReportDay.territory_code, func.sum(ReportDay.reports))
-        .where(ReportDay.day >= filters.start, ReportDay.day <= filters.end)
-        .group_by(ReportDay.territory_code)
-    ).all()
-    return {code: int(count or 0) for code, count in rows}
 
 
 def territory_map(counts: dict[str, int], *, link: Callable[[str], str | None]) -> france_map.FranceMap:

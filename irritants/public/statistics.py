@@ -53,7 +53,8 @@ def _figures(app: Flask, filters: InsightFilters) -> Figures:
         if found is not None and found[0] > time.monotonic():
             return found[1]
     db = get_session()
-    figures = Figures(stats.by_administration(db, filters), stats.reports_by_territory(db, filters), utcnow())
+    counts = stats.received(db, filters)
+    figures = Figures(stats.by_administration(db, filters, counts), stats.by_territory(counts), utcnow())
     with _lock:
         cache[key] = (time.monotonic() + CACHE_SECONDS, figures)
         for stale in sorted(cache, key=lambda k: cache[k][0])[: max(0, len(cache) - CACHE_PERIODS)]:
