@@ -26,7 +26,7 @@ from bench_opendata import TODAY, main, timed  # noqa: E402
 def measure(url: str, repeat: int) -> None:
     from sqlalchemy import text
 
-    from irritants import create_app
+    from irritants import create_app, jobs
     from irritants.db import get_db
     from irritants.insights import public_irritants, public_stats
     from irritants.insights.filters import InsightFilters
@@ -58,6 +58,7 @@ def measure(url: str, repeat: int) -> None:
         ):
             median, worst = timed(run, repeat)
             print(f"  {label:<26} médiane {median * 1000:8.0f} ms   pire {worst * 1000:8.0f} ms")
+    jobs.stop(app)  # the app's daily jobs must not outlive the database the script drops
     database.dispose()
 
 
