@@ -146,8 +146,10 @@ def measure(url: str, repeat: int) -> None:
     database.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(measure_with: Callable[[str, int], None] = measure, doc: str = __doc__) -> None:
+    """Fill a fresh database from the command line's options, then ``measure_with(url, repeat)`` (also the public
+    pages' benchmark, ``bench_public_stats.py``)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--clusters", type=int, default=2_000)
     parser.add_argument("--weeks", type=int, default=52)
@@ -163,7 +165,7 @@ def main() -> None:
             url = f"sqlite:///{folder}/bench.sqlite3"
         prepare_database(url)
         fill(url, args.reports, args.clusters, args.weeks, args.seed)
-        measure(url, args.repeat)
+        measure_with(url, args.repeat)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from irritants.clusters.models import Cluster, Support, SupportContact
+from irritants.clusters.models import Cluster, Support, SupportContact, search_fold
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Moderation, Report
@@ -28,6 +28,7 @@ from irritants.settings import RankingSettings
 from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
 
 PUBLIC_HIDDEN = (StatusKind.SPAM,)
+MAX_ID = 2**31 - 1
 PERIODS = {"7j": 7, "30j": 30, "90j": 90, "365j": 365}
 
 
@@ -119,10 +120,28 @@ def administration_names(session: Session, ids: list[int]) -> dict[int, str]:
     return dict(session.execute(select(Administration.id, Administration.name).where(Administration.id.in_(ids))).all())
 
 
+def search_condition(q: str) -> Any:
+    """Irritants whose label or keywords contain ``q``, ignoring case and accents (or whose number it is): the
+    backlog's search and the public list's."""
+    words = q.strip()
+    folded = search_fold(words)
+    # The query is folded like the stored search_text; LIKE's wildcards in it are literal characters.
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    conditions = [Cluster.search_text.like(f"%{escaped}%", escape="\\")] if folded else []
+    if words.isdecimal() and int(words) <= MAX_ID:
+        conditions.append(Cluster.id == int(words))  # « 123 » finds irritant n° 123
+    return or_(*conditions) if conditions else false()
+
+
+def listed() -> Any:
+    """The irritants public lists show (the API's, the public list and roadmap): not spam, with reports, and not a
+    duplicate — it keeps its public page, which points to the original, but is not listed twice."""
+    return and_(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
+
+
 def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
     """Public clusters ranked by score, filtered, one page of them."""
-    # A duplicate keeps its public page (it points to the original) but is not listed twice.
-    stmt = select(Cluster).where(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
+    stmt = select(Cluster).where(listed())
     report_conditions = []
     if filters.administration:
         admin_id = session.scalar(select(Administration.id).where(Administration.slug == filters.administration))

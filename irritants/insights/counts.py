@@ -42,6 +42,8 @@ def _filter_columns(filters: InsightFilters) -> set[str]:
         wanted.add("severity")
     if filters.territory or filters.region:
         wanted.add("territory_code")
+    if filters.procedure:
+        wanted.add("procedure_id")  # in no rollup: the reports are read
     return wanted
 
 
@@ -204,7 +206,14 @@ def equity(session: Session, filters: InsightFilters, daily: pd.DataFrame) -> Eq
     average = metrics.rate(assisted, reports, minimum=metrics.MIN_REPORTS_FOR_RATE)
 
     # cluster_days knows the irritant and the day only: any other filter reads the period's reports (by index).
-    if filters.administration or filters.territory or filters.region or filters.channel or filters.severity:
+    if (
+        filters.administration
+        or filters.territory
+        or filters.region
+        or filters.channel
+        or filters.severity
+        or filters.procedure
+    ):
         stmt = (
             select(Report.cluster_id, func.count(), func.sum(assisted_count()))
             .where(*report_conditions(session, filters), Report.cluster_id.is_not(None))

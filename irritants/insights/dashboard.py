@@ -176,6 +176,7 @@ class _Scope:
             region=filters.region,
             channel=filters.channel,
             severity=filters.severity,
+            procedure=filters.procedure,
         )
         ids: set[int] | None = set(session.scalars(select(Cluster.id).where(*conditions))) if conditions else None
         if narrowing.narrowed:
@@ -255,7 +256,7 @@ def _key_figures(
     lo, hi = period.moments
 
     supports = 0
-    if not (filters.channel or filters.severity):
+    if not (filters.channel or filters.severity or filters.procedure):
         conditions = [Support.counted.is_(True), Support.created_at >= lo, Support.created_at < hi]
         if filters.territory:
             conditions.append(Support.territory_code == filters.territory)

@@ -1,9 +1,9 @@
 """The filters of every figure and export: a period (``from``/``to``, Paris days) and who or what it is about.
 
 One dataclass, one schema (French messages), one way to turn them into conditions on reports. The parameter names
-are the backlog's (``administration``, ``territory``, ``severity``, ``squad``) plus ``from``, ``to``, ``region`` and
-``channel``; the ``export`` command takes the same as options (``--from``, ``--to``, …), so a shared dashboard link
-and a command line say the same thing.
+are the backlog's (``administration``, ``territory``, ``severity``, ``squad``) plus ``from``, ``to``, ``region``,
+``channel`` and ``procedure`` (a démarche, « caf/demande-rsa »); the ``export`` command takes the same as options
+(``--from``, ``--to``, …), so a shared dashboard link and a command line say the same thing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from irritants.clusters.models import Cluster
 from irritants.errors import ValidationFailed
 from irritants.french import PARIS, today
 from irritants.intake.models import Report, Severity
-from irritants.referential.models import Administration, Channel, Territory
+from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad
 
 DEFAULT_DAYS = 90  # without ``from``: the last 90 days, today included
@@ -37,6 +37,7 @@ PARAMS: dict[str, str] = {
     "channel": "channel",
     "severity": "severity",
     "squad": "squad",
+    "procedure": "procedure",
 }
 
 
@@ -53,6 +54,7 @@ class InsightFilters:
     channel: str | None = None  # a channel's code (en_ligne, telephone…)
     severity: Severity | None = None
     squad: str | None = None  # a squad's slug
+    procedure: str | None = None  # a démarche: its administration's slug, « / », its own (« caf/demande-rsa »)
 
     @classmethod
     def default(cls, *, on: dt.date | None = None) -> InsightFilters:
@@ -85,7 +87,9 @@ class InsightFilters:
     @property
     def narrowed(self) -> bool:
         """Whether anything but the period narrows the figures."""
-        return any((self.administration, self.territory, self.region, self.channel, self.severity, self.squad))
+        return any(
+            (self.administration, self.territory, self.region, self.channel, self.severity, self.squad, self.procedure)
+        )
 
     def as_query(self, **changes: Any) -> dict[str, str]:
         """The URL's parameters (``from``/``to`` always, the others when set), for links and shared addresses."""
@@ -117,6 +121,10 @@ class InsightQuerySchema(ma.Schema):
     severity = ma.fields.Enum(Severity, by_value=True, error_messages={"unknown": "Gravité inconnue."})
     squad = ma.fields.String(
         validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="Start-up d'État inconnue.")
+    )
+    # A procedure's slug is unique within its administration only (« prime-activite » at the CAF and at the MSA).
+    procedure = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,59}/[a-z0-9][a-z0-9-]{0,79}$", error="Démarche inconnue.")
     )
 
     def __init__(self, *args: Any, on: dt.date | None = None, **kwargs: Any) -> None:
@@ -191,6 +199,8 @@ def check_known(session: Session, filters: InsightFilters) -> dict[str, list[str
     for param, column, value, message in checks:
         if value and session.scalar(select(column).where(column == value).limit(1)) is None:
             problems[param] = [message]
+    if filters.procedure and session.scalar(_procedure_id(filters.procedure)) is None:
+        problems["procedure"] = ["Démarche inconnue."]
     return problems
 
 
@@ -218,6 +228,16 @@ def column_conditions(filters: InsightFilters, **columns: Any) -> list[Any]:
     return conditions
 
 
+def _procedure_id(value: str) -> Any:
+    """The id of the démarche « administration/démarche » (a select of one value, or of none)."""
+    administration, _, procedure = value.partition("/")
+    return (
+        select(Procedure.id)
+        .join(Administration, Administration.id == Procedure.administration_id)
+        .where(Administration.slug == administration, Procedure.slug == procedure)
+    )
+
+
 def report_conditions(session: Session, filters: InsightFilters, *, period: bool = True) -> list[Any]:
     """SQL conditions on ``Report`` for these filters (the period too unless ``period=False``); an unknown name
     matches nothing. The squad is the one an irritant is assigned to now."""
@@ -235,4 +255,6 @@ def report_conditions(session: Session, filters: InsightFilters, *, period: bool
     if filters.squad:
         squad_id = select(Squad.id).where(Squad.slug == filters.squad).scalar_subquery()
         conditions.append(Report.cluster_id.in_(select(Cluster.id).where(Cluster.squad_id == squad_id)))
+    if filters.procedure:
+        conditions.append(Report.procedure_id == _procedure_id(filters.procedure).scalar_subquery())
     return conditions

@@ -12,8 +12,9 @@ from irritants.metrics.core import (
     days_between,
     equity,
     median,
+    per_thousand,
     rate,
     weekly,
 )
 
-__all__ = ["MIN_REPORTS_FOR_RATE", "breakdown", "days_between", "equity", "median", "rate", "weekly"]
+__all__ = ["MIN_REPORTS_FOR_RATE", "breakdown", "days_between", "equity", "median", "per_thousand", "rate", "weekly"]

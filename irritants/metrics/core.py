@@ -19,6 +19,12 @@ def rate(part: float, whole: float, *, minimum: int = 1) -> float | None:
     return float(part) / float(whole)
 
 
+def per_thousand(count: float, reports: float, *, minimum: int = MIN_REPORTS_FOR_RATE) -> float | None:
+    """``count`` per 1,000 reports (the public statistics' fixes per 1,000 reports), None under ``minimum`` reports."""
+    share = rate(count, reports, minimum=minimum)
+    return None if share is None else 1000 * share
+
+
 def median(values: Iterable[float]) -> float | None:
     """The median of the values (None without any); the mean of the two middle ones for an even count."""
     array = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=np.float64)

@@ -19,6 +19,7 @@ from irritants.feedback import services as feedback
 from irritants.intake.services import contact_values
 from irritants.moderation import services as moderation
 from irritants.public.browser import browser_id, remember_browser, request_source
+from irritants.public.irritant_list import way_back
 from irritants.sanitize import strip_forbidden
 from irritants.settings import settings_of
 from irritants.squads import services as squads
@@ -70,7 +71,8 @@ def _perceived(db: Any, cluster: Any) -> feedback.PerceivedResolution | None:
 @limiter.shared_limit(support_limit, scope="supports", key_func=client_network)
 def support(cluster_id: int) -> Any:
     """« C'est aussi mon cas » from a page: counted once per person and network, with an optional email to hear how
-    the irritant goes; then back to the page (or the page again, 422, naming what to correct)."""
+    the irritant goes; then back to the page, or to the list or roadmap it came from (or the page again, 422,
+    naming what to correct)."""
     db = get_session()
     config = current_app.config
     cluster_id = min(cluster_id, 2**31 - 1)
@@ -113,10 +115,10 @@ def support(cluster_id: int) -> Any:
             "info",
         )
     target = request.form.get("next", "")
-    if target != "form":
-        target = url_for("irritants.cluster_page", cluster_id=outcome.cluster_id)
-    else:
+    if target == "form":
         target = url_for("intake.new_report")
+    else:  # back to the list or the roadmap it was given from, else to the irritant's page
+        target = way_back(target) or url_for("irritants.cluster_page", cluster_id=outcome.cluster_id)
     response = redirect(target, code=303)
     return remember_browser(response, identifier) if new else response
 

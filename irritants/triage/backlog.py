@@ -12,12 +12,13 @@ from typing import Any
 
 import marshmallow as ma
 import numpy as np
-from sqlalchemy import case, exists, false, func, or_, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
 from irritants.clusters import engine
-from irritants.clusters.models import Cluster, Support, search_fold
+from irritants.clusters import services as clusters
+from irritants.clusters.models import Cluster, Support
 from irritants.clusters.services import PERIODS
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
@@ -161,18 +162,6 @@ def _report_conditions(session: Session, filters: BacklogFilters) -> list[Any]:
     return conditions
 
 
-def _search(q: str) -> Any:
-    """Irritants whose label or keywords contain ``q``, ignoring case and accents (or whose number it is)."""
-    words = q.strip()
-    folded = search_fold(words)
-    # The query is folded like the stored search_text; LIKE's wildcards in it are literal characters.
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    conditions = [Cluster.search_text.like(f"%{escaped}%", escape="\\")] if folded else []
-    if words.isdecimal() and int(words) <= MAX_ID:
-        conditions.append(Cluster.id == int(words))  # « 123 » finds irritant n° 123
-    return or_(*conditions) if conditions else false()
-
-
 def _trend_subquery(now: dt.datetime) -> Any:
     """Per cluster: items (reports and « moi aussi ») of the last 30 days and of the 30 days before."""
     recent, older = now - dt.timedelta(days=30), now - dt.timedelta(days=60)
@@ -211,7 +200,7 @@ def backlog(session: Session, filters: BacklogFilters, *, feedback_settings: Fee
     elif filters.squad is not None:
         stmt = stmt.where(Cluster.squad_id == filters.squad)
     if filters.q and filters.q.strip():
-        stmt = stmt.where(_search(filters.q))
+        stmt = stmt.where(clusters.search_condition(filters.q))
     counted = stmt
     if filters.sort == "size":
         stmt = stmt.order_by(Cluster.size.desc(), Cluster.score.desc(), Cluster.id)
@@ -394,7 +383,7 @@ def search_clusters(session: Session, q: str, *, exclude: int | None = None, lim
     """Irritants whose label or keywords contain ``q`` (or whose number it is), best scored first."""
     if not q.strip():
         return []
-    stmt = select(Cluster).where(_search(q), Cluster.status.not_in(HIDDEN_BY_DEFAULT))
+    stmt = select(Cluster).where(clusters.search_condition(q), Cluster.status.not_in(HIDDEN_BY_DEFAULT))
     if exclude is not None:
         stmt = stmt.where(Cluster.id != exclude)
     return list(session.scalars(stmt.order_by(Cluster.score.desc(), Cluster.id).limit(limit)))

@@ -297,3 +297,23 @@ def test_the_rebuild_command_recomputes_and_checks(app, session, runner):
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "Agrégats quotidiens recalculés" in rebuilt.output
     assert runner.invoke(args=["insights", "rebuild", "--check"]).exit_code == 0
+
+
+def test_a_demarche_narrows_the_figures_from_the_reports(session):
+    from irritants.referential.models import Procedure
+
+    rsa = session.scalar(
+        select(Procedure)
+        .join(Administration, Administration.id == Procedure.administration_id)
+        .where(Administration.slug == "caf", Procedure.slug == "demande-rsa")
+    )
+    cluster = make_cluster(session, "Dossiers bloqués", reports=0)
+    moment = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(12), tzinfo=PARIS)
+    for procedure_id in (rsa.id, rsa.id, None):
+        make_report(session, cluster=cluster, created_at=moment, procedure_id=procedure_id)
+    session.flush()
+    everything = InsightFilters(start=TODAY - dt.timedelta(days=29), end=TODAY)
+    only_rsa = InsightFilters(start=everything.start, end=everything.end, procedure="caf/demande-rsa")
+    assert not uses_rollup(only_rsa)  # no daily table knows the démarche
+    assert dashboard_data(session, everything, feedback_settings=FeedbackSettings(), now=NOW).current.new_reports == 3
+    assert dashboard_data(session, only_rsa, feedback_settings=FeedbackSettings(), now=NOW).current.new_reports == 2

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from irritants.errors import ValidationFailed
 from irritants.insights.filters import InsightFilters, check_known, load_filters, parse_filters, report_conditions
 from irritants.intake.models import Report, Severity
+from irritants.referential.models import Administration, Procedure
 from tests.conftest import make_cluster, make_report, make_squad
 
 ON = dt.date(2026, 12, 3)
@@ -90,3 +91,24 @@ def test_unknown_names_are_reported(session):
         "administration": ["Administration inconnue."],
         "squad": ["Start-up d'État inconnue."],
     }
+
+
+def test_a_demarche_is_named_with_its_administration(session):
+    """« prime-activite » is a démarche of the CAF and of the MSA: ``procedure`` names both, « caf/prime-activite »."""
+
+    def procedure_id(admin, slug):
+        return session.scalar(
+            select(Procedure.id).join(Administration).where(Administration.slug == admin, Procedure.slug == slug)
+        )
+
+    at = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    make_report(session, created_at=at, procedure_id=procedure_id("caf", "prime-activite"))
+    make_report(session, administration="msa", created_at=at, procedure_id=procedure_id("msa", "prime-activite"))
+    filters, errors = parse_filters(MultiDict({"procedure": "caf/prime-activite", "to": "2026-11-30"}), on=ON)
+    assert errors == {} and filters.procedure == "caf/prime-activite" and filters.narrowed
+    assert filters.as_query()["procedure"] == "caf/prime-activite"
+    assert session.scalar(select(func.count(Report.id)).where(*report_conditions(session, filters))) == 1
+    assert check_known(session, filters) == {}
+    unknown = load_filters({"procedure": "caf/rien"}, on=ON)
+    assert check_known(session, unknown) == {"procedure": ["Démarche inconnue."]}
+    assert parse_filters(MultiDict({"procedure": "prime-activite"}), on=ON)[1] == {"procedure": ["Démarche inconnue."]}
