@@ -13,12 +13,13 @@ from flask.cli import with_appcontext
 from irritants.db import get_db
 from irritants.errors import ValidationFailed
 from irritants.french import plural
+from irritants.insights.filters import PARAMS
 from irritants.progress import StageBars
 from irritants.settings import settings_of
 
 WHATS = ("reports", "irritants", "squads")
 FORMATS = ("csv", "xlsx", "parquet")
-FILTER_OPTIONS = ("from", "to", "administration", "territory", "region", "channel", "severity", "squad")
+FILTER_OPTIONS = tuple(PARAMS)  # the URL's parameters are the options' names (insights.filters)
 
 
 def _refusal(error: ValidationFailed) -> click.ClickException:
@@ -38,6 +39,7 @@ def _refusal(error: ValidationFailed) -> click.ClickException:
 @click.option("--channel", help="Canal (en_ligne, telephone…).")
 @click.option("--severity", help="Gravité (gene, perte_de_temps, blocage, rupture_de_droits).")
 @click.option("--squad", help="Identifiant (slug) d'une start-up d'État.")
+@click.option("--procedure", metavar="ADMINISTRATION/DEMARCHE", help="Une démarche (ex. caf/demande-rsa).")
 @with_appcontext
 def export_command(what: str, fmt: str, output: Any, from_: str | None, **options: Any) -> None:
     """Exporte signalements (textes expurgés, jamais de coordonnées), irritants ou start-ups d'État."""

@@ -144,6 +144,8 @@ def test_the_export_command_refuses_bad_filters_in_french(app, runner, world, tm
     assert "--from : Date de début invalide (AAAA-MM-JJ)." in result.output
     unknown = runner.invoke(args=[*command, "--administration", "nulle-part"])
     assert unknown.exit_code == 1 and "--administration : Administration inconnue." in unknown.output
+    procedure = runner.invoke(args=[*command, "--procedure", "caf/nulle-part"])
+    assert procedure.exit_code == 1 and "--procedure : Démarche inconnue." in procedure.output
 
 
 def test_the_agents_home_links_to_the_exports_for_those_who_may(app, client, world):
