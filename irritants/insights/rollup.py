@@ -109,6 +109,31 @@ PERIOD_FACTS = Index(
     Report.cluster_id,
 )
 
+#: The same facts led by the irritant and by the administration (migration 0023): a squad's reports (its irritants)
+#: and an administration's reports over a year are read from these alone instead of every report of the period —
+#: measured at 1,000,000 reports on PostgreSQL, a year of the largest administration's départements 165 → 52 ms, a
+#: year of a squad's breakdowns 190 → 4 ms (docs/dashboard.md).
+CLUSTER_FACTS = Index(
+    "ix_reports_cluster_facts",
+    Report.cluster_id,
+    Report.created_at,
+    Report.administration_id,
+    Report.territory_code,
+    Report.channel_code,
+    Report.severity,
+    Report.assisted,
+)
+ADMINISTRATION_FACTS = Index(
+    "ix_reports_administration_facts",
+    Report.administration_id,
+    Report.created_at,
+    Report.territory_code,
+    Report.channel_code,
+    Report.severity,
+    Report.assisted,
+    Report.cluster_id,
+)
+
 
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
