@@ -13,7 +13,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from scipy.stats import beta
+from scipy.special import betaincinv
 
 from irritants.effect.series import FixSeries
 
@@ -50,8 +50,10 @@ def clopper_pearson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]
     if n == 0:
         return 0.0, 1.0
     alpha = 1 - level
-    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    # The quantiles of Beta(a, b): ``betaincinv(a, b, q)`` is what ``scipy.stats.beta.ppf(q, a, b)`` computes, without
+    # its argument checks (≈ 30 times faster; the dashboard computes hundreds of fix effects at once).
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
     return low, high
 
 

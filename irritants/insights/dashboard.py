@@ -91,7 +91,7 @@ def dashboard_data(
 
     triages = _first_triages(session, scope)
     lo, hi = previous.moments[0], filters.moments[1]
-    firsts = _first_report_days(
+    firsts = effects.first_days(
         session,
         [cid for cid, at in triages.items() if lo <= at < hi]
         + [r.id for r in scope.rows if r.fixed_at is not None and lo <= r.fixed_at < hi],
@@ -321,17 +321,6 @@ def _first_triages(session: Session, scope: _Scope) -> dict[int, dt.datetime]:
         ):
             first[cluster_id] = at
     return first
-
-
-def _first_report_days(session: Session, ids: list[int]) -> dict[int, dt.date]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(ClusterDay.cluster_id, func.min(ClusterDay.day))
-        .where(ClusterDay.cluster_id.in_(sorted(set(ids))), ClusterDay.reports > 0)
-        .group_by(ClusterDay.cluster_id)
-    )
-    return {cid: day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) for cid, day in rows}
 
 
 # --- squads and equity ---------------------------------------------------------------------------------------------

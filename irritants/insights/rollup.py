@@ -98,8 +98,7 @@ class ClusterDay(Base):
 #: What the figures read of the reports when no rollup holds the filters (a squad, a département with an
 #: administration…): every column they group or filter on, after the moment, so that the reports of a period are read
 #: from this index alone (PostgreSQL's index-only scan; SQLite's covering index) — measured 5× faster at 1,000,000.
-PERIOD_FACTS = Index(
-    "ix_reports_period_facts",
+_FACTS = (
     Report.created_at,
     Report.administration_id,
     Report.territory_code,
@@ -107,6 +106,18 @@ PERIOD_FACTS = Index(
     Report.severity,
     Report.assisted,
     Report.cluster_id,
+)
+PERIOD_FACTS = Index("ix_reports_period_facts", *_FACTS)
+
+#: The same facts led by the irritant and by the administration (migration 0023): a squad's reports (its irritants)
+#: and an administration's reports over a year are read from these alone instead of every report of the period —
+#: measured at 1,000,000 reports on PostgreSQL, a year of the largest administration's départements 165 → 52 ms, a
+#: year of a squad's breakdowns 190 → 4 ms (docs/dashboard.md).
+CLUSTER_FACTS = Index("ix_reports_cluster_facts", Report.cluster_id, *(c for c in _FACTS if c is not Report.cluster_id))
+ADMINISTRATION_FACTS = Index(
+    "ix_reports_administration_facts",
+    Report.administration_id,
+    *(c for c in _FACTS if c is not Report.administration_id),
 )
 
 

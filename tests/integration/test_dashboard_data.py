@@ -317,3 +317,22 @@ def test_a_demarche_narrows_the_figures_from_the_reports(session):
     assert not uses_rollup(only_rsa)  # no daily table knows the démarche
     assert dashboard_data(session, everything, feedback_settings=FeedbackSettings(), now=NOW).current.new_reports == 3
     assert dashboard_data(session, only_rsa, feedback_settings=FeedbackSettings(), now=NOW).current.new_reports == 2
+
+
+def test_first_days_skip_days_left_without_reports_and_irritants_without_any(session):
+    from irritants.insights.effects import first_days
+
+    target = make_cluster(session, "Premier jour", reports=0)
+    empty = make_cluster(session, "Sans signalement", reports=0)
+    days = [TODAY - dt.timedelta(days=n) for n in (40, 20, 5)]
+    reports = []
+    for day in days:
+        report = make_report(session, cluster=target)
+        report.created_at = dt.datetime.combine(day, dt.time(12), tzinfo=PARIS)
+        reports.append(report)
+    session.commit()
+    assert first_days(session, [target.id, empty.id]) == {target.id: days[0]}
+    session.delete(reports[0])  # a withdrawal: its day keeps a row of the rollup, with no report
+    session.commit()
+    assert first_days(session, [target.id, empty.id, target.id]) == {target.id: days[1]}
+    assert first_days(session, []) == {}

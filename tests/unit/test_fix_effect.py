@@ -49,6 +49,18 @@ def test_clopper_pearson_matches_scipy_exact_interval(k: int, n: int) -> None:
     assert high == pytest.approx(expected.high, abs=1e-9)
 
 
+def test_clopper_pearson_gives_exactly_the_quantiles_of_scipy_stats_beta() -> None:
+    # betaincinv is what beta.ppf computes, without its checks: the same floats, so the same verdicts as before.
+    from scipy.stats import beta
+
+    alpha = 1 - 0.95
+    for n in (1, 2, 7, 30, 61, 365, 2_000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+            high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+            assert clopper_pearson(k, n) == (low, high)
+
+
 def test_rate_ratio_with_equal_exposures_is_the_binomial_interval_mapped_to_odds() -> None:
     ci = binomtest(10, 50).proportion_ci(0.95, method="exact")
     result = rate_ratio(10, 8.0, 40, 8.0)
