@@ -212,3 +212,15 @@ def _store(errors: dict[str, Any], path: tuple[str, ...], message: str) -> None:
     existing = node.setdefault(path[-1], [])
     if isinstance(existing, list):
         existing.append(message)
+
+
+# What a spreadsheet reads as the start of a formula (OWASP « CSV injection »), full-width forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would read as a formula, prefixed with ``'``; anything else as it is (the
+    exports' CSV and the open data files)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value

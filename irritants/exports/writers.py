@@ -22,10 +22,10 @@ from typing import IO, Any
 
 import pandas as pd
 
+from irritants.sanitize import neutralise
+
 PARIS_TZ = "Europe/Paris"
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
-# What a spreadsheet reads as the start of a formula (OWASP, CSV injection), full-width forms included.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 class Format(enum.StrEnum):
@@ -56,13 +56,6 @@ class Column:
 
     name: str
     kind: Kind
-
-
-def neutralise(value: Any) -> Any:
-    """A CSV text cell that a spreadsheet would read as a formula, prefixed with ``'``; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return value
 
 
 def frame(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

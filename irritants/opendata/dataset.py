@@ -23,6 +23,7 @@ from irritants.intake.models import Report, Severity
 from irritants.intake.redaction import redact
 from irritants.opendata.weeks import as_date, paris_week, week_start_moment
 from irritants.referential.models import Administration, Procedure, Territory
+from irritants.sanitize import neutralise
 from irritants.settings import FixEffectSettings
 from irritants.squads.models import Squad
 from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
@@ -33,15 +34,11 @@ SMALL_CELL = 10
 #: Statuses of the irritants listed (a duplicate is listed through its original, spam never).
 PUBLISHED_STATUSES = tuple(s for s in StatusKind if s not in (StatusKind.SPAM, StatusKind.DUPLICATE))
 
-# A cell starting with one of these is read as a formula by spreadsheets (OWASP « CSV injection »).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def safe_text(text: str) -> str:
     """A public label as published: redacted once more (codes that look like keys or tokens included), on one line,
     and never read as a formula by a spreadsheet."""
-    text = " ".join(redact(text).split())
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return neutralise(" ".join(redact(text).split()))
 
 
 @dataclass(frozen=True)
