@@ -30,6 +30,12 @@ def to_paris_time(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(PARIS)
 
 
+def midnight(day: dt.date) -> dt.datetime:
+    """The midnight that starts ``day`` in metropolitan France, as a UTC moment (a bound on stored times: a Paris day
+    is ``[midnight(day), midnight(day + 1))``, 23 or 25 hours on the days the clocks change)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
+
+
 def today() -> dt.date:
     """Today in metropolitan France: the day people there live (phases, sprints, fixes are dated by it)."""
     return dt.datetime.now(dt.UTC).astimezone(PARIS).date()

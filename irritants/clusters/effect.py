@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from irritants import charts, effect
 from irritants.clusters.models import Cluster
-from irritants.french import PARIS
+from irritants.french import PARIS, midnight
 from irritants.french import today as paris_today
 from irritants.intake.models import Report
 from irritants.settings import FixEffectSettings
@@ -43,17 +43,12 @@ def family(session: Session, cluster_id: int) -> list[int]:
     return sorted(found)
 
 
-def _utc(day: dt.date) -> dt.datetime:
-    """Midnight of a day in Paris, as a UTC moment (the database stores UTC)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
-
-
 def report_days(session: Session, cluster_ids: Iterable[int], since: dt.date, until: dt.date) -> dict[dt.date, int]:
     """Reports of these irritants per day (Paris) on [since, until)."""
     ids = sorted(set(cluster_ids))
     rows = session.scalars(
         select(Report.created_at).where(
-            Report.cluster_id.in_(ids), Report.created_at >= _utc(since), Report.created_at < _utc(until)
+            Report.cluster_id.in_(ids), Report.created_at >= midnight(since), Report.created_at < midnight(until)
         )
     )
     return dict(Counter(moment.astimezone(PARIS).date() for moment in rows))

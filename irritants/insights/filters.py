@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from irritants.clusters.models import Cluster
 from irritants.errors import ValidationFailed
-from irritants.french import PARIS, today
+from irritants.french import midnight, today
 from irritants.intake.models import Report, Severity
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad
@@ -75,9 +75,7 @@ class InsightFilters:
     def moments(self) -> tuple[dt.datetime, dt.datetime]:
         """The period as instants: from midnight in Paris on ``start`` to the midnight that ends ``end``
         (``created_at >= lo and created_at < hi``)."""
-        lo = dt.datetime.combine(self.start, dt.time(), tzinfo=PARIS)
-        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
-        return lo.astimezone(dt.UTC), hi.astimezone(dt.UTC)
+        return midnight(self.start), midnight(self.end + dt.timedelta(days=1))
 
     def within(self, administration: str | None) -> InsightFilters:
         """These filters held to ``administration`` whatever they said (a correspondant's: see

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from irritants.db import Base
-from irritants.french import PARIS
+from irritants.french import midnight
 from irritants.intake.models import Report
 from irritants.progress import Progress, no_progress
 
@@ -205,8 +205,7 @@ def rebuild(session: Session, *, progress: Progress = no_progress, chunk_days: i
     while start < end:
         stop = min(start + dt.timedelta(days=chunk_days), end)
         # Cut at Paris midnights: each Paris day is counted by one chunk only.
-        lo = dt.datetime.combine(start, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
-        hi = dt.datetime.combine(stop, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
+        lo, hi = midnight(start), midnight(stop)
         for model in _rollups():
             session.execute(
                 insert(model).from_select(

@@ -20,7 +20,7 @@ from irritants.auth.accounts import user_squads
 from irritants.auth.models import Role, User
 from irritants.clusters.models import Cluster
 from irritants.db import get_db
-from irritants.french import PARIS, today
+from irritants.french import midnight, today
 from irritants.notify.models import DigestSubscription
 from irritants.outbox.models import OutboxMessage
 from irritants.outbox.rendering import absolute_url, render_mail
@@ -93,11 +93,7 @@ def unsubscribe(session: Session, secret_key: str, token: str) -> bool:
 
 
 def _window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    # A Paris day: from its midnight to the next (23 or 25 hours on the days the clocks change).
-    start = dt.datetime.combine(day, dt.time(), tzinfo=PARIS)
-    return start.astimezone(dt.UTC), dt.datetime.combine(
-        day + dt.timedelta(days=1), dt.time(), tzinfo=PARIS
-    ).astimezone(dt.UTC)
+    return midnight(day), midnight(day + dt.timedelta(days=1))
 
 
 def new_irritants(session: Session, user_id: int, day: dt.date) -> list[Cluster]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal_column, or_
 
-from irritants.french import PARIS
+from irritants.french import PARIS, midnight
 
 # Stored as text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) by SQLite: comparable with datetime() strings.
 
@@ -82,4 +82,4 @@ def week_of(moment: dt.datetime) -> dt.date:
 
 def week_start_moment(monday: dt.date) -> dt.datetime:
     """Midnight in Paris on that Monday, as a UTC moment (a bound on ``created_at``)."""
-    return dt.datetime.combine(monday, dt.time(), tzinfo=PARIS).astimezone(dt.UTC)
+    return midnight(monday)
