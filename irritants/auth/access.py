@@ -79,6 +79,13 @@ def _load_user(session_id: str) -> User | None:
     return services.load_session_user(get_session(), session_id)
 
 
+def session_user() -> User:
+    """The agent signed in with a browser session (API tokens are refused on every page: see above)."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    return current_user._get_current_object()  # type: ignore[attr-defined, no-any-return]
+
+
 def bearer_token() -> str | None:
     """The token of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("Authorization", "")

@@ -14,15 +14,13 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from irritants import jobs
-from irritants.auth import accounts, api_tokens, oidc, password_reset, services, sign_in, throttle
-from irritants.auth.access import bearer_token, current_agent
+from irritants.auth import accounts, api_tokens, oidc, password_views, services, sign_in, throttle
+from irritants.auth.access import bearer_token, current_agent, session_user
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.models import Role, User
 from irritants.auth.policy import Action, decide
 from irritants.auth.schemas import (
     LOGIN_LABELS,
-    PASSWORD_CHANGE_LABELS,
     TOKEN_DAY_LABELS,
     TOKEN_LABELS,
     LoginSchema,
@@ -30,7 +28,7 @@ from irritants.auth.schemas import (
 )
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
-from irritants.extensions import limiter, login_manager
+from irritants.extensions import limiter
 from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
@@ -82,13 +80,6 @@ def landing(db: Any, user: User) -> str:
     if roles and roles <= SQUAD_ROLES and services.squads_of(db, user.id):
         return url_for("board.my_team_page")
     return url_for("backoffice.backlog_page" if roles == {Role.CORRESPONDANT.value} else "auth.home")
-
-
-def _session_user() -> User:
-    """The agent signed in with a browser session (API tokens are refused on every page: see access.py)."""
-    if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
-    return current_user._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
 @bp.before_app_request
@@ -290,13 +281,13 @@ def _render_home(
 @bp.get("/")
 def home() -> Any:
     """« Espace agents »: who I am, where to go, my API tokens."""
-    return _render_home(_session_user())
+    return _render_home(session_user())
 
 
 @bp.post("/jetons")
 def create_token() -> Any:
     """Create a personal API token; its value is shown on this answer only."""
-    user = _session_user()
+    user = session_user()
     form = {key: request.form.get(key, "") for key in ("name", "days")}
     try:
         data = TokenCreateSchema().load({k: v for k, v in form.items() if v.strip()})
@@ -312,7 +303,7 @@ def create_token() -> Any:
 @bp.post("/jetons/<int:token_id>/revocation")
 def revoke_token(token_id: int) -> Any:
     """Revoke one of my tokens: API calls with it are refused from now on."""
-    user = _session_user()
+    user = session_user()
     db = get_session()
     changed = api_tokens.revoke_token(db, min(token_id, MAX_ID), owner_id=user.id, agent=current_agent())
     db.commit()
@@ -323,127 +314,4 @@ def revoke_token(token_id: int) -> Any:
     return redirect(url_for("auth.home"), code=303)
 
 
-# --- « Changer mon mot de passe » -------------------------------------------------------------------------------
-
-
-def _render_password(user: User, errors: dict[str, list[str]], status: int = 200, **headers: str) -> Any:
-    html = render_template(
-        "auth/password.html",
-        user=user,
-        errors=errors,
-        labels=PASSWORD_CHANGE_LABELS,
-        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-    )
-    return html, status, headers
-
-
-@bp.get("/mot-de-passe")
-def password_page() -> Any:
-    """« Changer mon mot de passe »."""
-    return _render_password(_session_user(), {})
-
-
-@bp.post("/mot-de-passe")
-def change_password() -> Any:
-    """Change my password: the current one required, the new one twice; my other sessions end."""
-    user = _session_user()
-    outcome = sign_in.change_own_password(
-        user,
-        request.form.get("current_password", ""),
-        request.form.get("new_password", ""),
-        request.form.get("new_password_confirmation", ""),
-    )
-    if outcome.errors:
-        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
-        return _render_password(user, outcome.errors, outcome.status, **headers)
-    flash("Votre mot de passe est changé. Vos autres sessions sont fermées ; celle-ci reste ouverte.", "success")
-    return redirect(url_for("auth.home"), code=303)
-
-
-# --- « Mot de passe oublié ? » ----------------------------------------------------------------------------------
-
-
-def password_reset_limit() -> str:
-    return current_app.config["RATELIMIT_PASSWORD_RESET"]
-
-
-@bp.get("/mot-de-passe-oublie")
-def forgot_password() -> Any:
-    """Ask for the address to mail a reset link to."""
-    return render_template("auth/forgot.html", email="", errors={}, sent=False)
-
-
-@bp.post("/mot-de-passe-oublie")
-@limiter.limit(password_reset_limit)
-def forgot_password_post() -> Any:
-    """Mail a reset link when the address is an open account with a password; the same answer in every case."""
-    email = request.form.get("email", "").strip()
-    if not email or not services.is_valid_email(services.normalise_email(email)):
-        errors = {"email": ["Saisissez une adresse électronique valide, par exemple prenom.nom@exemple.gouv.fr."]}
-        return render_template("auth/forgot.html", email=email, errors=errors, sent=False), 422
-    db = get_session()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    minutes = app.config["PASSWORD_RESET_MINUTES"]
-    if password_reset.request_reset(db, app, email, minutes=minutes, now=utcnow()):
-        db.commit()
-        jobs.wake(app)  # the outbox sends it now, not at the runner's next poll
-    else:
-        db.commit()
-    return render_template("auth/forgot.html", email=email, errors={}, sent=True, minutes=minutes)
-
-
-def _render_reset(token: str, errors: dict[str, list[str]], status: int = 200) -> Any:
-    html = render_template(
-        "auth/reset.html",
-        token=token,
-        errors=errors,
-        labels=RESET_LABELS,
-        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-    )
-    return html, status
-
-
-RESET_LABELS = {
-    "new_password": "Nouveau mot de passe",
-    "new_password_confirmation": "Confirmation du nouveau mot de passe",
-}
-
-
-def _dead_link() -> Any:
-    return render_template("auth/reset_invalid.html"), 404
-
-
-@bp.get("/mot-de-passe-oublie/<token>")
-def reset_password_page(token: str) -> Any:
-    """Choose a new password, from a valid link."""
-    if password_reset.valid_link(get_session(), token, utcnow()) is None:
-        return _dead_link()
-    return _render_reset(token, {})
-
-
-@bp.post("/mot-de-passe-oublie/<token>")
-@limiter.limit(password_reset_limit)
-def reset_password(token: str) -> Any:
-    """Set the new password (same rules as a change), end every session and link, then sign in again."""
-    db = get_session()
-    outcome = password_reset.reset_password(
-        db,
-        token,
-        request.form.get("new_password", ""),
-        request.form.get("new_password_confirmation", ""),
-        min_length=current_app.config["PASSWORD_MIN_LENGTH"],
-        secret_key=current_app.config["SECRET_KEY"],
-        now=utcnow(),
-    )
-    if outcome.errors:
-        return _render_reset(token, outcome.errors, 422)
-    if outcome.user is None:
-        return _dead_link()
-    db.commit()
-    logout_user()
-    cookie_session.clear()
-    current_app.logger.info("agent %s reset their password by email", outcome.user.id)
-    flash(
-        "Votre mot de passe est changé et toutes vos sessions sont fermées : connectez-vous avec le nouveau.", "success"
-    )
-    return redirect(url_for("auth.login"), code=303)
+password_views.add_routes(bp)
