@@ -19,20 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
-from irritants.settings import (
-    ClusteringEncoder,
-    Count,
-    Declared,
-    Env,
-    JobsMode,
-    Positive,
-    Seconds,
-    Share,
-    check,
-    declarations_of,
-    parse,
-    parse_smtp_url,
-)
+from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Share, check, declarations_of, parse
+from irritants.settings import ClusteringEncoder, JobsMode, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
