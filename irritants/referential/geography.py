@@ -13,7 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 
 from irritants import france_map
 from irritants.charts import number_fr
+from irritants.referential.locating import departement_at
+from irritants.referential.postcodes import departement_of_postcode
 from irritants.referential.services import _data_file
+
+__all__ = [
+    "departement_at",
+    "departement_of_postcode",
+    "geometry",
+    "names",
+    "populations",
+    "reports_map",
+]
 
 
 @functools.cache
