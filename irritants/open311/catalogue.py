@@ -44,7 +44,8 @@ class Service:
             description = f"Un blocage rencontré avec {admin.name} lors de la démarche « {self.procedure.name} »."
         else:
             description = (
-                f"Un blocage rencontré avec {admin.name}, quelle que soit la démarche (attribut « demarche » facultatif)."
+                f"Un blocage rencontré avec {admin.name}, quelle que soit la démarche "
+                "(attribut « demarche » facultatif)."
             )
         keywords = [admin.name, *([admin.acronym] if admin.acronym else []), admin.slug]
         if self.procedure:
@@ -88,7 +89,13 @@ def service_by_code(session: Session, code: str | None) -> Service:
 
 
 def _attribute(
-    code: str, description: str, order: int, *, required: bool, values: list[tuple[str, str]] | None = None, **extra: Any
+    code: str,
+    description: str,
+    order: int,
+    *,
+    required: bool,
+    values: list[tuple[str, str]] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     return {
         "variable": True,

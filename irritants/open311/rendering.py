@@ -86,9 +86,7 @@ def body(fmt: str, root: str, payload: Any) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?>\n{tree}'
 
 
-def render(
-    fmt: str, root: str, payload: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
+def render(fmt: str, root: str, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response in the asked format, UTF-8, with the specification's content types."""
     response = Response(body(fmt, root, payload), status=status, mimetype=MIMETYPES[fmt])
     response.charset = "utf-8"

@@ -43,9 +43,7 @@ def list_() -> None:
         if not partners:
             click.echo("Aucun partenaire.")
         for partner in partners:
-            state = (
-                f"révoqué le {to_paris_time(partner.revoked_at):%d/%m/%Y %H:%M}" if partner.revoked_at else "actif"
-            )
+            state = f"révoqué le {to_paris_time(partner.revoked_at):%d/%m/%Y %H:%M}" if partner.revoked_at else "actif"
             created = to_paris_time(partner.created_at)
             click.echo(f"{partner.name}\t{partner.key_prefix}…\tcréé le {created:%d/%m/%Y %H:%M}\t{state}")
 
