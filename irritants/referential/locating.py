@@ -20,11 +20,12 @@ from importlib import resources
 TOLERANCE_KM = 2.0
 _SCALE = 100_000  # the file's unit: 1e-5 degree
 _KM_PER_DEGREE = 111.195  # mean great-circle length of a degree (R = 6,371 km)
+CHUNK = 16  # edges per chunk of a ring
 
 
 @dataclass(frozen=True, slots=True)
-class Ring:
-    """One closed ring: its vertices (longitudes, latitudes) and its bounding box."""
+class Chunk:
+    """A run of consecutive edges of a ring (its vertices, the next chunk's first one included) and their box."""
 
     xs: tuple[float, ...]
     ys: tuple[float, ...]
@@ -34,31 +35,37 @@ class Ring:
     north: float
 
     @classmethod
-    def from_points(cls, points: Sequence[tuple[float, float]]) -> Ring:
-        xs = tuple(point[0] for point in points)
-        ys = tuple(point[1] for point in points)
-        return cls(xs, ys, min(xs), min(ys), max(xs), max(ys))
+    def from_points(cls, xs: Sequence[float], ys: Sequence[float]) -> Chunk:
+        return cls(tuple(xs), tuple(ys), min(xs), min(ys), max(xs), max(ys))
 
     def crossings(self, x: float, y: float) -> int:
-        """How many of the ring's edges a ray from (x, y) towards the east crosses."""
+        """How many of the chunk's edges a ray from (x, y) towards the east crosses."""
+        if y < self.south or y > self.north or x > self.east:
+            return 0
         count = 0
         xs, ys = self.xs, self.ys
-        x_prev, y_prev = xs[-1], ys[-1]
-        for x_here, y_here in zip(xs, ys, strict=True):
+        x_prev, y_prev = xs[0], ys[0]
+        for index in range(1, len(xs)):
+            x_here, y_here = xs[index], ys[index]
             if (y_here > y) != (y_prev > y) and x < (x_prev - x_here) * (y - y_here) / (y_prev - y_here) + x_here:
                 count += 1
             x_prev, y_prev = x_here, y_here
         return count
 
-    def distance_km(self, x: float, y: float) -> float:
-        """Distance from (x, y) to the ring's nearest edge, on a local flat projection (fine within a few km)."""
+    def distance_km(self, x: float, y: float, within: float) -> float:
+        """Distance from (x, y) to the nearest edge if under ``within`` km (else ``within``), on a local flat
+        projection: fine for the few kilometres of the tolerance."""
         kx = _KM_PER_DEGREE * math.cos(math.radians(y))
         ky = _KM_PER_DEGREE
-        best = math.inf
+        outside_x = max(self.west - x, 0.0, x - self.east) * kx
+        outside_y = max(self.south - y, 0.0, y - self.north) * ky
+        if outside_x * outside_x + outside_y * outside_y >= within * within:
+            return within
+        best = within * within
         xs, ys = self.xs, self.ys
-        ax, ay = (xs[-1] - x) * kx, (ys[-1] - y) * ky
-        for x_here, y_here in zip(xs, ys, strict=True):
-            bx, by = (x_here - x) * kx, (y_here - y) * ky
+        ax, ay = (xs[0] - x) * kx, (ys[0] - y) * ky
+        for index in range(1, len(xs)):
+            bx, by = (xs[index] - x) * kx, (ys[index] - y) * ky
             dx, dy = bx - ax, by - ay
             length = dx * dx + dy * dy
             t = 0.0 if length == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length))
@@ -66,6 +73,37 @@ class Ring:
             best = min(best, px * px + py * py)
             ax, ay = bx, by
         return math.sqrt(best)
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """One closed ring, cut into chunks of ``CHUNK`` edges so that a lookup skips most of them by their box."""
+
+    chunks: tuple[Chunk, ...]
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @classmethod
+    def from_points(cls, points: Sequence[tuple[float, float]]) -> Ring:
+        xs = [point[0] for point in points] + [points[0][0]]
+        ys = [point[1] for point in points] + [points[0][1]]
+        chunks = tuple(
+            Chunk.from_points(xs[start : start + CHUNK + 1], ys[start : start + CHUNK + 1])
+            for start in range(0, len(xs) - 1, CHUNK)
+        )
+        return cls(chunks, min(xs), min(ys), max(xs), max(ys))
+
+    def crossings(self, x: float, y: float) -> int:
+        """How many of the ring's edges a ray from (x, y) towards the east crosses."""
+        return sum(chunk.crossings(x, y) for chunk in self.chunks)
+
+    def distance_km(self, x: float, y: float, within: float = math.inf) -> float:
+        """Distance from (x, y) to the ring's nearest edge, or ``within`` if none is nearer."""
+        for chunk in self.chunks:
+            within = chunk.distance_km(x, y, within)
+        return within
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +141,11 @@ class Area:
                 crossings += ring.crossings(x, y)
         return crossings % 2 == 1
 
-    def distance_km(self, x: float, y: float) -> float:
-        """Distance from (x, y) to the nearest border of the area (0 is not returned for inside points)."""
-        return min(ring.distance_km(x, y) for ring in self.rings)
+    def distance_km(self, x: float, y: float, within: float = math.inf) -> float:
+        """Distance from (x, y) to the area's nearest border, or ``within`` if none is nearer."""
+        for ring in self.rings:
+            within = ring.distance_km(x, y, within)
+        return within
 
 
 class Boundaries:
@@ -133,8 +173,8 @@ class Boundaries:
         nearest, best = None, self.tolerance_km
         for area in self.areas:
             if area.near(lon, lat, margin):
-                distance = area.distance_km(lon, lat)
-                if distance <= best:
+                distance = area.distance_km(lon, lat, best)
+                if distance < best:
                     nearest, best = area.code, distance
         return nearest
 
