@@ -95,3 +95,12 @@ def test_jurisdiction_id_is_accepted_and_empty_parameters_are_missing_ones(clien
     plain = client.get(f"{BASE}/services.json").get_json()
     assert client.get(f"{BASE}/services.json?jurisdiction_id=irritants.beta.gouv.fr").get_json() == plain
     assert client.get(f"{BASE}/services.json?jurisdiction_id=").get_json() == plain
+
+
+def test_a_wrong_method_is_a_405_in_the_errors_format_while_the_api_keeps_problem_json(client):
+    response = client.post(f"{BASE}/services.json")
+    assert response.status_code == 405
+    assert json_body(response)[0]["code"] == 405
+    assert "Allow" in response.headers
+    api = client.delete("/api/v1/territories")
+    assert api.status_code == 405 and api.mimetype == "application/problem+json"
