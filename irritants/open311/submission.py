@@ -16,6 +16,7 @@ from irritants.open311.catalogue import Service
 from irritants.referential import geography
 
 ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_-]{1,40})\](\[\])?$")
+_IDEMPOTENCY_HEADER = re.compile(r"^[\x21-\x7e]{1,200}$")
 ATTRIBUTE_CODES = ("departement", "channel", "severity", "demarche", "occurred_on", "assisted")
 # Where each field of the report form comes from in an Open311 request: refusals name the Open311 field.
 OPEN311_NAMES = {
@@ -144,3 +145,11 @@ def request_digest(form: MultiDict[str, str]) -> str:
     """What makes two posts the same request: every parameter but the key, in order (a client's retry)."""
     items = sorted((key, value) for key, values in form.lists() if key != "api_key" for value in values)
     return hashlib.sha256(repr(items).encode()).hexdigest()
+
+
+def idempotency_key(partner_id: int, header: str | None, form: MultiDict[str, str]) -> str:
+    """The report's idempotency key: the partner and its ``Idempotency-Key`` header, else the digest of its request."""
+    if header is not None and not _IDEMPOTENCY_HEADER.match(header):
+        raise BadRequest("Idempotency-Key : 1 à 200 caractères ASCII imprimables, sans espace.")
+    own = hashlib.sha256(header.encode()).hexdigest() if header is not None else request_digest(form)
+    return f"open311:{partner_id}:{own}"

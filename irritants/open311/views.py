@@ -16,7 +16,7 @@ from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
 from irritants.open311 import catalogue, queries
 from irritants.open311.rendering import render
-from irritants.open311.submission import BadRequest, as_open311_errors, optional, read_request, request_digest
+from irritants.open311.submission import BadRequest, as_open311_errors, idempotency_key, optional, read_request
 from irritants.partners import services as partners
 from irritants.people import person_key
 from irritants.settings import settings_of
@@ -27,7 +27,6 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)  # when this door last changed what it answers
 FMT = "<any(xml, json):fmt>"
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _REFERENCE = re.compile(r"^[A-Z0-9-]{1,16}$")
 
 
@@ -96,10 +95,7 @@ def create_request(fmt: str) -> Any:
         data = report_schema().load(incoming.data)
     except ValidationError as err:
         raise as_open311_errors(err.messages) from err
-    header = request.headers.get("Idempotency-Key")
-    if header is not None and not _IDEMPOTENCY_KEY.match(header):
-        raise BadRequest("Idempotency-Key : 1 à 200 caractères ASCII imprimables, sans espace.")
-    key = f"open311:{partner.id}:{hash_token(header) if header else request_digest(request.form)}"
+    key = idempotency_key(partner.id, request.headers.get("Idempotency-Key"), request.form)
     who = f"open311:{partner.id}:{incoming.identity}" if incoming.identity else None
     secret = current_app.config["SECRET_KEY"]
     submission = accept_report(

@@ -101,6 +101,8 @@ def test_an_idempotency_key_reused_for_another_body_is_refused(app, client):
     assert refused.status_code == 400
     assert "idempotence" in refused.get_json()[0]["description"]
     assert len(_reports(app)) == 1
+    malformed = client.post(f"{BASE}/requests.json", data=other, headers={"Idempotency-Key": "deux mots"})
+    assert malformed.status_code == 400 and "Idempotency-Key" in malformed.get_json()[0]["description"]
 
 
 def test_another_partner_sending_the_same_form_creates_its_own_report(app, client):
