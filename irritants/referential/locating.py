@@ -1,11 +1,11 @@
 """Which département contains a point (WGS84 latitude, longitude): pure, no Flask, no SQL.
 
-The outlines are ``data/departement_bounds.json`` (Natural Earth 10m, built by ``scripts/build_geography.py``), read
-once per process on the first lookup. A point is inside a département when a ray from it crosses the
-département's rings an odd number of times (even-odd rule: islands and holes need no special case), after a
-bounding-box filter. Natural Earth is generalised (borders off by a few hundred metres), so a point in no outline
-but within ``TOLERANCE_KM`` of one — a harbour, a beach, a town on a border — goes to the nearest; further out
-(the open sea, abroad) it is None.
+The outlines are ``data/departement_bounds.json`` (IGN ADMIN EXPRESS, simplified to 300 m by
+``scripts/build_geography.py``), read once per process on the first lookup. A point is inside a département when a
+ray from it crosses the département's rings an odd number of times (even-odd rule: islands, enclaves and holes need
+no special case), after bounding-box filters on the département, each ring and each chunk of a ring. A point in no
+outline but within ``TOLERANCE_KM`` of one (a pier, a beach, a boat in a harbour, a small island the simplification
+dropped) goes to the nearest; further out (the open sea, abroad) it is None.
 """
 
 from __future__ import annotations
