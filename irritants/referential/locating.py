@@ -1,11 +1,11 @@
 """Which département contains a point (WGS84 latitude, longitude): pure, no Flask, no SQL.
 
-The outlines are ``data/departement_bounds.json`` (Natural Earth 10m, built by ``scripts/build_geography.py``), read
-once per process on the first lookup. A point is inside a département when a ray from it crosses the
-département's rings an odd number of times (even-odd rule: islands and holes need no special case), after a
-bounding-box filter. Natural Earth is generalised (borders off by a few hundred metres), so a point in no outline
-but within ``TOLERANCE_KM`` of one — a harbour, a beach, a town on a border — goes to the nearest; further out
-(the open sea, abroad) it is None.
+The outlines are ``data/departement_bounds.json`` (IGN ADMIN EXPRESS, simplified to 300 m by
+``scripts/build_geography.py``), read once per process on the first lookup. A point is inside a département when a
+ray from it crosses the département's rings an odd number of times (even-odd rule: islands, enclaves and holes need
+no special case), after bounding-box filters: a grid of the départements' boxes, then each ring's and each chunk's.
+A point in no outline but within ``TOLERANCE_KM`` of one (a pier, a beach, a boat in a harbour, a small island the
+simplification dropped) goes to the nearest; further out (the open sea, abroad) it is None.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ TOLERANCE_KM = 2.0
 _SCALE = 100_000  # the file's unit: 1e-5 degree
 _KM_PER_DEGREE = 111.195  # mean great-circle length of a degree (R = 6,371 km)
 CHUNK = 16  # edges per chunk of a ring
+GRID = 0.25  # degrees: the side of a cell of the index of areas by bounding box
+
+
+def _box_km(box: Chunk | Ring, x: float, y: float) -> float:
+    """Distance from (x, y) to a bounding box (0 inside it), on the same local flat projection."""
+    outside_x = max(box.west - x, 0.0, x - box.east) * _KM_PER_DEGREE * math.cos(math.radians(y))
+    outside_y = max(box.south - y, 0.0, y - box.north) * _KM_PER_DEGREE
+    return math.hypot(outside_x, outside_y)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +63,10 @@ class Chunk:
     def distance_km(self, x: float, y: float, within: float) -> float:
         """Distance from (x, y) to the nearest edge if under ``within`` km (else ``within``), on a local flat
         projection: fine for the few kilometres of the tolerance."""
+        if _box_km(self, x, y) >= within:
+            return within
         kx = _KM_PER_DEGREE * math.cos(math.radians(y))
         ky = _KM_PER_DEGREE
-        outside_x = max(self.west - x, 0.0, x - self.east) * kx
-        outside_y = max(self.south - y, 0.0, y - self.north) * ky
-        if outside_x * outside_x + outside_y * outside_y >= within * within:
-            return within
         best = within * within
         xs, ys = self.xs, self.ys
         ax, ay = (xs[0] - x) * kx, (ys[0] - y) * ky
@@ -101,6 +107,8 @@ class Ring:
 
     def distance_km(self, x: float, y: float, within: float = math.inf) -> float:
         """Distance from (x, y) to the ring's nearest edge, or ``within`` if none is nearer."""
+        if _box_km(self, x, y) >= within:
+            return within
         for chunk in self.chunks:
             within = chunk.distance_km(x, y, within)
         return within
@@ -154,6 +162,12 @@ class Boundaries:
     def __init__(self, areas: Iterable[Area], tolerance_km: float = TOLERANCE_KM) -> None:
         self.areas = tuple(areas)
         self.tolerance_km = tolerance_km
+        # A grid of GRID-degree cells → the areas whose box meets the cell: most points have 1 to 3 candidates.
+        self._grid: dict[tuple[int, int], list[Area]] = {}
+        for area in self.areas:
+            for column in range(math.floor(area.west / GRID), math.floor(area.east / GRID) + 1):
+                for row in range(math.floor(area.south / GRID), math.floor(area.north / GRID) + 1):
+                    self._grid.setdefault((column, row), []).append(area)
 
     @classmethod
     def from_encoded(cls, encoded: Mapping[str, Sequence[Sequence[int]]], **options: float) -> Boundaries:
@@ -166,7 +180,7 @@ class Boundaries:
         """The code of the area containing the point, else of the nearest within the tolerance, else None."""
         if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # NaN fails too
             return None
-        for area in self.areas:
+        for area in self._grid.get((math.floor(lon / GRID), math.floor(lat / GRID)), ()):
             if area.near(lon, lat) and area.contains(lon, lat):
                 return area.code
         margin = self.tolerance_km / (_KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
