@@ -177,6 +177,14 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class Open311Settings:
+    """What the Open311 door's discovery says (OPEN311_CONTACT, OPEN311_KEY_SERVICE)."""
+
+    contact: str = ""
+    key_service: str = ""
+
+
+@dataclass(frozen=True)
 class FixEffectSettings:
     """The fix effect and the regression alarm (FIX_EFFECT_WEEKS: weeks compared on each side of a fix day)."""
 
@@ -214,6 +222,7 @@ class Settings:
     fix_effect: FixEffectSettings = FixEffectSettings()
     exports: ExportSettings = ExportSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    open311: Open311Settings = Open311Settings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -256,6 +265,7 @@ class Settings:
             dashboard=DashboardSettings(
                 cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
             ),
+            open311=Open311Settings(contact=config["OPEN311_CONTACT"], key_service=config["OPEN311_KEY_SERVICE"]),
         )
 
 

@@ -107,6 +107,8 @@ def clean_database(app: Flask) -> None:
     """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
+            "partner_requests",
+            "partners",
             "report_days",
             "cluster_days",
             "territory_days",
