@@ -65,18 +65,31 @@ class _Text(fields.String):
         return result
 
 
-class _Email(_Text, fields.Email):
-    pass
+class _Email(_Text):
+    """An email address. Not a ``fields.Email`` for the OpenAPI document's sake: that would document every value as
+    ``format: email`` while a blank one is taken as no address at all (see :func:`email_field`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Email(error=self.error_messages["invalid"]))
+
+
+# What the document says of an optional email: an address, or empty (``""`` or blanks), which means « no address ».
+_EMAIL_OR_EMPTY = [
+    {"type": "string", "format": "email", "maxLength": 254},
+    {"type": "string", "pattern": r"^\s*$", "description": "Vide : pas d'adresse (comme un champ absent)"},
+]
 
 
 def email_field(description: str) -> fields.Field:
-    """An optional follow-up email, as every door asks for it (a report, a « moi aussi »)."""
+    """An optional follow-up email, as every door asks for it (a report, a « moi aussi »); blank means absent (the
+    schemas' ``blank_to_none``)."""
     return _Email(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=254, error="Adresse trop longue."),
         error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
-        metadata={"description": description},
+        metadata={"description": f"{description} Vide ou null : pas d'adresse.", "anyOf": _EMAIL_OR_EMPTY},
     )
 
 

@@ -1,0 +1,57 @@
+"""What the API contract run found, each kept as a plain test: the document and the behaviour say the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from irritants import people as anonymous
+from irritants.clusters.models import SupportContact
+from irritants.db import get_db
+from irritants.intake.models import ReportContact
+from tests.conftest import TEST_SECRET, make_cluster, report_payload
+
+
+def _count(app: Any, model: Any) -> int:
+    with get_db(app).session_scope() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _property(spec: dict[str, Any], schema: str, name: str) -> dict[str, Any]:
+    return spec["components"]["schemas"][schema]["properties"][name]
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_email_on_a_report_is_no_address_and_stores_no_contact(app, client, blank):
+    response = client.post("/api/v1/reports", json=report_payload(email=blank))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _count(app, ReportContact) == 0
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_email_on_a_moi_aussi_is_no_address_and_stores_no_contact(app, client, blank):
+    with get_db(app).session_scope() as s:
+        cluster_id = make_cluster(s, reports=1).id
+        s.commit()
+    headers = {"X-Supporter-Id": anonymous.issue_supporter_id(TEST_SECRET)}
+    response = client.post(f"/api/v1/clusters/{cluster_id}/supports", json={"email": blank}, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["contact"] is False
+    assert _count(app, SupportContact) == 0
+
+
+@pytest.mark.parametrize("schema", ["ReportCreate", "SupportCreate"])
+def test_the_document_says_an_email_is_an_address_or_empty(client, schema):
+    email = _property(client.get("/api/v1/openapi.json").get_json(), schema, "email")
+    assert "format" not in email  # else "" would be documented as refused
+    assert email["nullable"] is True
+    assert {"type": "string", "format": "email", "maxLength": 254} in email["anyOf"]
+    assert any(alternative.get("pattern") == r"^\s*$" for alternative in email["anyOf"])
+
+
+def test_a_malformed_email_is_still_refused_on_its_field(client):
+    response = client.post("/api/v1/reports", json=report_payload(email="pas-une-adresse", contact_consent=True))
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.get_json()["errors"]] == ["#/email"]
