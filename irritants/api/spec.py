@@ -47,6 +47,17 @@ class Blueprint(flask_smorest.Blueprint):
         )
 
 
+def links(targets: dict[str, tuple[str, dict[str, str]]]) -> dict[str, Any]:
+    """OpenAPI links of a response: what a client (or schemathesis) may call next with what it was given.
+
+    ``targets`` maps a link name to the ``operationId`` it leads to and that operation's parameters as runtime
+    expressions (``$response.body#/id``, ``$request.path.slug``…)."""
+    return {
+        name: {"operationId": operation, "parameters": parameters, "description": f"Suite possible : {operation}"}
+        for name, (operation, parameters) in targets.items()
+    }
+
+
 class ProblemDetailSchema(ma.Schema):
     """One field-level error: where (JSON pointer into the body) and why."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request, url_for
 
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import Blueprint
+from irritants.api.spec import Blueprint, links
 from irritants.conversations import services as conversations
 from irritants.conversations.schemas import MessageOutSchema, MessageSchema
 from irritants.db import get_session
@@ -44,6 +44,18 @@ _IDEMPOTENCY_DOC = {
 }
 
 
+_BY_TRACKING_TOKEN = {"token": "$response.body#/tracking_token"}
+# What the author of a new report can do next with its tracking token (declared for clients and the contract test).
+_REPORT_LINKS = links(
+    {
+        "GetReport": ("getReport", _BY_TRACKING_TOKEN),
+        "ListMessages": ("listReportMessages", _BY_TRACKING_TOKEN),
+        "PostMessage": ("postReportMessage", _BY_TRACKING_TOKEN),
+        "AnswerResolution": ("answerReportResolution", _BY_TRACKING_TOKEN),
+    },
+)
+
+
 class InvalidIdempotencyKey(IrritantsError):
     status, slug, title = 400, "invalid-idempotency-key", "En-tête Idempotency-Key invalide"
 
@@ -70,7 +82,7 @@ class InvalidIdempotencyKey(IrritantsError):
 @bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
 @bp.problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
 @bp.problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
-@bp.doc(parameters=[_IDEMPOTENCY_DOC])
+@bp.doc(parameters=[_IDEMPOTENCY_DOC], operationId="createReport", responses={201: {"links": _REPORT_LINKS}})
 def create_report(data: dict[str, Any]) -> Any:
     """Déposer un signalement.
 
@@ -100,6 +112,7 @@ def create_report(data: dict[str, Any]) -> Any:
 @bp.response(200, ReportPublicSchema)
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
+@bp.doc(operationId="getReport")
 def get_report(token: str) -> Any:
     """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
     return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
@@ -113,6 +126,7 @@ def get_report(token: str) -> Any:
 @bp.problem(409, "L'irritant du signalement n'est pas (encore) corrigé : la question n'est pas posée")
 @bp.problem(422, "Réponse invalide (« oui », « non » ou « en_partie »)")
 @bp.problem(429, "Trop de demandes depuis ce réseau (voir Retry-After)")
+@bp.doc(operationId="answerReportResolution")
 def answer_resolution(data: dict[str, Any], token: str) -> Any:
     """« Est-ce résolu pour vous ? » : la réponse de l'auteur du signalement, une fois l'irritant corrigé (ou
     réapparu après correction), à partir de son jeton de suivi secret. Une seule réponse par signalement, que
@@ -132,6 +146,7 @@ def _token_key() -> str:
 @bp.response(200, MessageOutSchema(many=True))
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.doc(**unpaged("Les échanges d'un signalement, courts par nature (quelques messages)"))
+@bp.doc(operationId="listReportMessages")
 def list_messages(token: str) -> Any:
     """Les échanges d'un signalement avec l'équipe (questions, réponses, précisions), du plus ancien au plus récent."""
     db = get_session()
@@ -146,6 +161,7 @@ def list_messages(token: str) -> Any:
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
 @bp.problem(429, "Trop de messages pour ce signalement (voir Retry-After)")
+@bp.doc(operationId="postReportMessage")
 def post_message(data: dict[str, Any], token: str) -> Any:
     """Répondre à une question de l'équipe (`question` : son identifiant) ou ajouter des précisions (sans `question`).
 

@@ -144,7 +144,9 @@ class ReportCreateSchema(Schema):
         required=True,
         error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
         metadata={
-            "description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères)."
+            "description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères, "
+            "espaces de début et de fin et caractères invisibles non comptés).",
+            "minLength": DESCRIPTION_MIN,
         },
     )
     administration = _Slug(
@@ -161,7 +163,11 @@ class ReportCreateSchema(Schema):
     territory = _Text(
         required=True,
         error_messages=MESSAGES,
-        metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."},
+        metadata={
+            "description": "Code INSEE du département (01…95, 2A, 2B, 971…976).",
+            # What _check_territory accepts: the codes, in either case, blanks around them ignored.
+            "pattern": r"^\s*(0[1-9]|1[0-9]|2[1-9ABab]|[3-8][0-9]|9[0-5]|97[1-46])\s*$",
+        },
     )
     channel = _Slug(
         required=True, error_messages=MESSAGES, metadata={"description": "Code du canal, voir /api/v1/channels."}

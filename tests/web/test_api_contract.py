@@ -124,3 +124,38 @@ def test_every_answer_is_documented_and_never_a_server_error(world, request, ide
         case.call_and_validate(app=world["app"], base_url=BASE_URL, excluded_checks=[positive_data_acceptance])
 
     check()
+
+
+def test_a_new_report_is_followed_by_its_tracking_token_through_the_declared_links(world, request):
+    """Stateful: schemathesis creates reports, then follows the document's links (read it, list and post its
+    messages, answer the resolution question) with the tracking token each creation returned."""
+    schema = world["schema"].include(path_regex=r"^/api/v1/reports")
+    followed: list[tuple[str, int]] = []
+
+    class ReportJourney(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            # A report names an administration and a channel of the référentiel (database rows the document
+            # cannot list): the journey starts from reports that can exist, whatever else was generated.
+            if case.method == "POST" and case.path == "/api/v1/reports" and isinstance(case.body, dict):
+                case.body = {**case.body, **report_payload()}
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"app": world["app"], "base_url": BASE_URL}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            followed.append((f"{case.method} {case.path}", response.status_code))
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            case.validate_response(response, excluded_checks=[positive_data_acceptance], transport_kwargs=kwargs)
+
+    examples = request.config.getoption("--contract-examples")
+    ReportJourney.run(
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=5,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert ("GET /api/v1/reports/{token}", 200) in followed, followed
