@@ -10,14 +10,17 @@ from typing import Any
 from flask import request
 from sqlalchemy import select
 
+from irritants.api.listing import paged
 from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.api.sprints_schemas import (
+    LEGACY_ITEM_FILTERS,
     BurndownSchema,
     ItemOutSchema,
     ItemPageSchema,
     ItemQuerySchema,
     SprintOutSchema,
     SprintPageSchema,
+    SprintQuerySchema,
     VelocitySchema,
 )
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
@@ -26,7 +29,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
 from irritants.db import get_session
-from irritants.paging import Page, PageQuerySchema
+from irritants.paging import Page
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
 from irritants.squads.item_schemas import ItemCreateSchema, ItemPatchSchema
@@ -157,15 +160,15 @@ ITEM_WORKERS = "Réservé aux membres de la start-up d'État (liens aux irritant
 
 
 @bp.route("/squads/<slug>/sprints", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, SprintPageSchema)
-@bp.problem(422, "Pagination invalide")
+@bp.arguments(SprintQuerySchema, location="query")
+@paged(bp, SprintPageSchema)
+@bp.problem(422, "Tri ou pagination invalide")
 @_reading
 def list_sprints(args: dict[str, Any], slug: str) -> Any:
-    """Les sprints d'une start-up d'État, le plus récent d'abord."""
+    """Les sprints d'une start-up d'État, le plus récent d'abord par défaut."""
     db = get_session()
     squad = squads.squad_by_slug(db, slug)
-    page = backlog.list_sprints(db, squad.id, page=args["page"], page_size=args["page_size"])
+    page = backlog.list_sprints(db, squad.id, page=args["page"], page_size=args["page_size"], sort=args["sort"])
     return page.map(lambda sprint: _sprint_body(sprint, squad.slug))
 
 
@@ -272,16 +275,17 @@ def velocity(slug: str) -> Any:
 
 @bp.route("/squads/<slug>/items", methods=["GET"])
 @bp.arguments(ItemQuerySchema, location="query")
-@bp.response(200, ItemPageSchema)
-@bp.problem(422, "Pagination ou filtre invalide")
+@paged(bp, ItemPageSchema, deprecated=LEGACY_ITEM_FILTERS)
+@bp.problem(422, "Filtre, tri ou pagination invalide")
 @_reading
 def list_items(args: dict[str, Any], slug: str) -> Any:
-    """Les éléments de backlog d'une start-up d'État par rang : tous, ceux d'un sprint, ou le backlog produit."""
+    """Les éléments de backlog d'une start-up d'État, par rang par défaut : tous, ceux d'un sprint, ou le backlog
+    produit (sprint=none)."""
     db = get_session()
     squad = squads.squad_by_slug(db, slug)
     page = backlog.list_items(
         db, squad.id, page=args["page"], page_size=args["page_size"], sprint_id=args.get("sprint_id"),
-        backlog_only=args["backlog"], state=args.get("state"),
+        backlog_only=args["backlog"], state=args.get("state"), sort=args["sort"],
     )  # fmt: skip
     links = backlog.links_of(db, [item.id for item in page.items])
     return Page([_item_body(i, squad.slug, links[i.id]) for i in page.items], page.total, page.page, page.page_size)

@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 
+from irritants.api.listing import paged
 from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth import accounts
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
@@ -18,7 +19,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
 from irritants.errors import StaleObject, ValidationFailed
 from irritants.intake.redaction import has_personal_data
-from irritants.paging import Page, PageQuerySchema, page_schema
+from irritants.paging import Page, PageQuerySchema, page_schema, sort_field
 from irritants.squads import services as squads
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, allowed_moves
 from irritants.squads.schemas import SquadCreateSchema, SquadPatchSchema, SquadPhaseSchema, personal_data_errors
@@ -103,7 +104,7 @@ class SquadDetailSchema(SquadOutSchema):
     members = ma.fields.List(ma.fields.Nested(MemberSchema), metadata={"description": "Agents seulement"})
 
 
-SquadPageSchema = page_schema(SquadOutSchema, "SquadPage", "Start-ups d'État, par nom")
+SquadPageSchema = page_schema(SquadOutSchema, "SquadPage", "Start-ups d'État, dans l'ordre demandé")
 
 
 def _summary(profile: squads.SquadProfile, agent: Agent | None) -> dict[str, Any]:
@@ -185,15 +186,19 @@ def _writing(func: Any) -> Any:
 # --- reading ----------------------------------------------------------------------------------------------
 
 
+class SquadQuerySchema(PageQuerySchema):
+    sort = sort_field(squads.SQUAD_SORTS, "name")
+
+
 @bp.route("", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, SquadPageSchema)
+@bp.arguments(SquadQuerySchema, location="query")
+@paged(bp, SquadPageSchema)
 @bp.problem(401, "Jeton d'API invalide, expiré ou révoqué (sans jeton : lecture publique)")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 def list_squads(args: dict[str, Any]) -> Any:
-    """Les start-ups d'État, par nom : champs publics (et version pour les agents)."""
+    """Les start-ups d'État, par nom par défaut : champs publics (et version pour les agents)."""
     db, agent = get_session(), current_agent()
-    page = squads.list_squads(db, page=args["page"], page_size=args["page_size"])
+    page = squads.list_squads(db, page=args["page"], page_size=args["page_size"], sort=args["sort"])
     items = [_summary(profile, agent) for profile in squads.profiles(db, page.items)]
     return Page(items, page.total, page.page, page.page_size)
 

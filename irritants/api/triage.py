@@ -15,6 +15,7 @@ from flask import current_app, request
 from irritants.answers import scope
 from irritants.api import triage_schemas as sch
 from irritants.api import triage_suggestions, triage_templates
+from irritants.api.listing import paged
 from irritants.api.spec import Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
 from irritants.audit.services import timeline_page
@@ -22,7 +23,6 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.models import Cluster
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.paging import PageQuerySchema
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
 from irritants.triage import schemas as inputs
@@ -122,8 +122,8 @@ def _visible(cluster_id: int) -> Cluster:
 
 @bp.route("/clusters", methods=["GET"])
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
-@bp.response(200, sch.TriageClusterPageSchema)
-@bp.problem(422, "Filtre invalide")
+@paged(bp, sch.TriageClusterPageSchema, deprecated=sch.LEGACY_BACKLOG_SORTS)
+@bp.problem(422, "Filtre, tri ou pagination invalide")
 @reading(bp)
 def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
@@ -148,30 +148,36 @@ def get_cluster(cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, sch.TriageReportPageSchema)
+@bp.arguments(sch.TriageReportQuerySchema, location="query")
+@paged(bp, sch.TriageReportPageSchema)
 @bp.problem(404, "Irritant inconnu")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 @reading(bp)
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
-    """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
+    """Les signalements d'un irritant, du plus récent au plus ancien par défaut ; texte brut seulement pour qui peut
+    modérer."""
     db = get_session()
     cluster = _visible(cluster_id)
     raw = bool(decide(current_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    return triage.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, NO_STORE
+    listed = triage.cluster_reports(
+        db, cluster, page=args["page"], page_size=args["page_size"], raw=raw, sort=args["sort"]
+    )
+    return listed, 200, NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, sch.TriageEventPageSchema)
+@bp.arguments(sch.TriageEventQuerySchema, location="query")
+@paged(bp, sch.TriageEventPageSchema)
 @bp.problem(404, "Irritant inconnu")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 @reading(bp)
 def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
-    """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
+    """L'historique d'un irritant, du plus récent au plus ancien par défaut : qui, quand, quoi (avant/après),
+    pourquoi."""
     db = get_session()
     cluster = _visible(cluster_id)
-    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, NO_STORE
+    listed = timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"], sort=args["sort"])
+    return listed, 200, NO_STORE
 
 
 # --- decisions --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request, url_for
 
+from irritants.api.listing import whole
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
 from irritants.api.spec import Blueprint, links
 from irritants.conversations import services as conversations
@@ -27,7 +28,6 @@ from irritants.intake import services as intake
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreatedSchema, ReportPublicSchema
-from irritants.paging import unpaged
 from irritants.referential import services as referential
 from irritants.tokens import hash_token
 
@@ -143,9 +143,8 @@ def _token_key() -> str:
 
 @bp.route("/reports/<string:token>/messages", methods=["GET"])
 @limiter.limit(read_limit)
-@bp.response(200, MessageOutSchema(many=True))
+@whole(bp, MessageOutSchema(many=True), "Les échanges d'un signalement, courts par nature (quelques messages)")
 @bp.problem(404, "Aucun signalement pour ce jeton")
-@bp.doc(**unpaged("Les échanges d'un signalement, courts par nature (quelques messages)"))
 @bp.doc(operationId="listReportMessages")
 def list_messages(token: str) -> Any:
     """Les échanges d'un signalement avec l'équipe (questions, réponses, précisions), du plus ancien au plus récent."""
@@ -176,24 +175,25 @@ def post_message(data: dict[str, Any], token: str) -> Any:
 
 
 @bp.route("/administrations", methods=["GET"])
-@bp.response(200, AdministrationOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
+@whole(bp, AdministrationOutSchema(many=True), "Référentiel court, donné en entier pour construire un formulaire")
 def list_administrations() -> Any:
     """Administrations et leurs démarches (identifiants à utiliser dans un signalement)."""
     return referential.list_administrations(get_session())
 
 
 @bp.route("/territories", methods=["GET"])
-@bp.response(200, TerritoryOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel fixe (101 départements), donné en entier pour construire un formulaire"))
+@whole(
+    bp,
+    TerritoryOutSchema(many=True),
+    "Référentiel fixe (101 départements), donné en entier pour construire un formulaire",
+)
 def list_territories() -> Any:
     """Les 101 départements (code INSEE, nom, région)."""
     return referential.list_territories(get_session())
 
 
 @bp.route("/channels", methods=["GET"])
-@bp.response(200, ChannelOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
+@whole(bp, ChannelOutSchema(many=True), "Référentiel court, donné en entier pour construire un formulaire")
 def list_channels() -> Any:
     """Canaux de contact avec l'administration."""
     return referential.list_channels(get_session())
