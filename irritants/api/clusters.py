@@ -132,6 +132,7 @@ class SupportOutSchema(ma.Schema):
 @bp.arguments(ClusterQuerySchema, location="query")
 @paged(bp, ClusterPageSchema)
 @bp.problem(422, "Filtre, tri ou pagination invalide")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def list_clusters(args: dict[str, Any]) -> Any:
     """Irritants classés par score par défaut (le détail du score accompagne chaque irritant)."""
     filters = clusters.ClusterFilters(
@@ -165,6 +166,7 @@ def _merged_into(root_id: int, endpoint: str) -> Any:
     "/api/v1/clusters/<merged_into>",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
 
@@ -238,6 +240,7 @@ class FixEffectSchema(ma.Schema):
     "/api/v1/clusters/<merged_into>/fix-effect",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_fix_effect(cluster_id: int) -> Any:
     """Effet du correctif : signalements reçus chaque semaine avant et après le dernier correctif livré, rapport des
     taux après/avant avec son intervalle de confiance exact à 95 %, et le verdict qui s'en lit.
@@ -264,6 +267,7 @@ def get_fix_effect(cluster_id: int) -> Any:
     "dire qu'aucun irritant ne ressemble au texte.",
     headers=_RETRY_AFTER,
 )
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def similar(args: dict[str, Any]) -> Any:
     """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons.
 

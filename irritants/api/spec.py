@@ -21,6 +21,16 @@ PROBLEM_JSON = "application/problem+json"
 BEARER_AUTH = "bearerAuth"
 
 
+_INTEGER = {"type": "integer", "minimum": 0}
+# What Flask-Limiter sends (RATELIMIT_HEADERS_ENABLED) on the answers of a rate-limited route, a 429 included.
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Secondes à attendre avant de redemander", "schema": _INTEGER},
+    "X-RateLimit-Limit": {"description": "Demandes permises dans la fenêtre en cours", "schema": _INTEGER},
+    "X-RateLimit-Remaining": {"description": "Demandes qui restent dans cette fenêtre", "schema": _INTEGER},
+    "X-RateLimit-Reset": {"description": "Fin de la fenêtre (secondes depuis l'epoch Unix)", "schema": _INTEGER},
+}
+
+
 class GuardedParser(FlaskParser):
     """webargs parser whose JSON comes from the app's one defensive parse (``irritants.inputs.request_json``).
 
@@ -41,7 +51,10 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = GuardedParser()
 
     def problem(self, status: int, description: str, **kwargs: Any) -> Any:
-        """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``)."""
+        """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``; a 429
+        comes with the rate-limit headers)."""
+        if status == 429:
+            kwargs.setdefault("headers", RATE_LIMIT_HEADERS)
         return self.alt_response(
             status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, **kwargs
         )

@@ -146,6 +146,7 @@ def _token_key() -> str:
 @whole(bp, MessageOutSchema(many=True), "Les échanges d'un signalement, courts par nature (quelques messages)")
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.doc(operationId="listReportMessages")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def list_messages(token: str) -> Any:
     """Les échanges d'un signalement avec l'équipe (questions, réponses, précisions), du plus ancien au plus récent."""
     db = get_session()

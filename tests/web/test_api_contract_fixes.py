@@ -55,3 +55,39 @@ def test_a_malformed_email_is_still_refused_on_its_field(client):
     response = client.post("/api/v1/reports", json=report_payload(email="pas-une-adresse", contact_consent=True))
     assert response.status_code == 422
     assert [e["pointer"] for e in response.get_json()["errors"]] == ["#/email"]
+
+
+LIMITS = ("RATELIMIT_READ", "RATELIMIT_SUBMIT", "RATELIMIT_SUPPORT", "RATELIMIT_REPORTER_MESSAGE")
+
+
+def test_every_rate_limited_operation_documents_its_429_and_the_rate_limit_headers(make_app):
+    # The contract run has the limiter off; a route counting requests but not saying it could answer 429 to a client
+    # that the document told it never would (the cluster reads, /similar and the report's messages did).
+    app = make_app(RATELIMIT_ENABLED=True, **dict.fromkeys(LIMITS, "1 per day"))
+    client = app.test_client()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    limited = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            answers = [client.open(_concrete(path), method=method.upper(), json={}) for _ in range(2)]
+            if answers[-1].status_code != 429:
+                continue
+            limited.append(f"{method.upper()} {path}")
+            documented = operation["responses"].get("429")
+            assert documented, f"{method.upper()} {path} answers 429 without documenting it"
+            assert "application/problem+json" in documented["content"]
+            assert {"Retry-After", "X-RateLimit-Limit"} <= set(documented["headers"]), path
+            assert {"Retry-After", "X-RateLimit-Limit"} <= set(answers[-1].headers.keys())
+    assert "GET /api/v1/clusters/{cluster_id}" in limited and "GET /api/v1/reports/{token}/messages" in limited
+
+
+def _concrete(path: str) -> str:
+    """``path`` with its parameters filled in (any value: the limiter counts before the view looks)."""
+    parts = []
+    for part in path.split("/"):
+        if part == "{token}":
+            part = "t" * 24
+        elif part.startswith("{"):
+            part = "1"
+        parts.append(part)
+    return "/".join(parts)
