@@ -15,6 +15,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from irritants.inputs import request_json
+from irritants.paging import PageQuerySchema
 
 PROBLEM_JSON = "application/problem+json"
 # Security scheme of agents' personal API tokens; a route documents it with @bp.doc(security=[{BEARER_AUTH: []}]).
@@ -29,6 +30,16 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Remaining": {"description": "Demandes qui restent dans cette fenêtre", "schema": _INTEGER},
     "X-RateLimit-Reset": {"description": "Fin de la fenêtre (secondes depuis l'epoch Unix)", "schema": _INTEGER},
 }
+
+
+_BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
+
+
+def _blank_is_missing(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """``allowEmptyValue`` on the query parameters of a list: ``?status=`` is read as no ``status`` at all."""
+    if ret.get("in") == "query" and isinstance(field.parent, PageQuerySchema):
+        return {"allowEmptyValue": True}
+    return {}
 
 
 class GuardedParser(FlaskParser):
@@ -49,6 +60,15 @@ class Blueprint(flask_smorest.Blueprint):
     :meth:`problem`."""
 
     ARGUMENTS_PARSER = GuardedParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``; a route that reads a body also documents the 413 of a body over
+        ``MAX_CONTENT_LENGTH``, which any of them may answer."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location not in _BODY_LOCATIONS:
+            return parse
+        too_large = self.problem(413, "Corps trop volumineux")
+        return lambda view: too_large(parse(view))
 
     def problem(self, status: int, description: str, **kwargs: Any) -> Any:
         """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``; a 429
@@ -132,6 +152,7 @@ class ProblemApi(Api):
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_parameter_attribute_function(_blank_is_missing)
         self.spec.components.security_scheme(
             BEARER_AUTH,
             {

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from irritants import people as anonymous
+from irritants.auth.api_tokens import create_token
 from irritants.clusters.models import SupportContact
 from irritants.db import get_db
 from irritants.intake.models import ReportContact
-from tests.conftest import TEST_SECRET, make_cluster, report_payload
+from tests.conftest import TEST_SECRET, make_cluster, make_user, report_payload
 
 
 def _count(app: Any, model: Any) -> int:
@@ -91,3 +92,29 @@ def _concrete(path: str) -> str:
             part = "1"
         parts.append(part)
     return "/".join(parts)
+
+
+def test_a_blank_list_filter_is_documented_as_allowed_and_read_as_missing(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/triage/clusters"]["get"]["parameters"]}
+    assert parameters["status"]["allowEmptyValue"] is True and parameters["territory"]["allowEmptyValue"] is True
+    with get_db(app).session_scope() as s:
+        make_cluster(s, reports=1)
+        _, token = create_token(s, make_user(s, "admin"), "contrat")
+        s.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    blank = client.get("/api/v1/triage/clusters?status=&territory=&squad=", headers=headers)
+    assert blank.status_code == 200
+    assert blank.get_json() == client.get("/api/v1/triage/clusters", headers=headers).get_json()
+
+
+def test_every_operation_reading_a_body_documents_the_413_it_answers_to_an_oversized_one(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    client = app.test_client()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    with_body = [(p, m, op) for p, item in spec["paths"].items() for m, op in item.items() if "requestBody" in op]
+    assert len(with_body) > 20
+    for path, method, operation in with_body:
+        assert "application/problem+json" in operation["responses"]["413"]["content"], (method, path)
+    response = client.post("/api/v1/reports", json=report_payload(description="x" * 2000))
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
