@@ -32,6 +32,12 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+# Response headers of the API's own making, for ``@bp.response(..., headers=...)``.
+ETAG = {
+    "ETag": {"description": 'Version de la ressource, ex. "3" (à renvoyer dans If-Match)', "schema": {"type": "string"}}
+}
+LOCATION = {"Location": {"description": "Adresse de la ressource créée", "schema": {"type": "string"}}}
+
 _BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 
 

@@ -11,7 +11,7 @@ from flask import request
 from sqlalchemy import select
 
 from irritants.api.listing import paged
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.spec import BEARER_AUTH, ETAG, LOCATION, Blueprint
 from irritants.api.sprints_schemas import (
     LEGACY_ITEM_FILTERS,
     BurndownSchema,
@@ -176,7 +176,7 @@ def list_sprints(args: dict[str, Any], slug: str) -> Any:
 @bp.arguments(
     SprintCreateSchema, example={"starts_on": "2026-12-07", "ends_on": "2026-12-18", "goal": "RDV en 2 clics"}
 )
-@bp.response(201, SprintOutSchema)
+@bp.response(201, SprintOutSchema, headers={**LOCATION, **ETAG})
 @_writing(SPRINT_MANAGERS)
 def create_sprint(data: dict[str, Any], slug: str) -> Any:
     """Prévoir un sprint (numéroté après le dernier) ; ses dates ne chevauchent aucun autre sprint de l'équipe."""
@@ -192,7 +192,7 @@ def create_sprint(data: dict[str, Any], slug: str) -> Any:
 
 
 @bp.route("/sprints/<int:sprint_id>", methods=["GET"])
-@bp.response(200, SprintOutSchema)
+@bp.response(200, SprintOutSchema, headers=ETAG)
 @_reading
 def get_sprint(sprint_id: int) -> Any:
     """Un sprint : dates, objectif, notes de revue, état, version."""
@@ -201,7 +201,7 @@ def get_sprint(sprint_id: int) -> Any:
 
 @bp.route("/sprints/<int:sprint_id>", methods=["PATCH"])
 @bp.arguments(SprintPatchSchema, example={"state": "closed", "unfinished": "next_sprint", "expected_version": 2})
-@bp.response(200, SprintOutSchema)
+@bp.response(200, SprintOutSchema, headers=ETAG)
 @bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing(SPRINT_MANAGERS)
 def edit_sprint(data: dict[str, Any], sprint_id: int) -> Any:
@@ -295,7 +295,7 @@ def list_items(args: dict[str, Any], slug: str) -> Any:
 @bp.arguments(
     ItemCreateSchema, example={"title": "Créneaux du samedi", "points": 3, "sprint_id": 4, "cluster_ids": [12]}
 )
-@bp.response(201, ItemOutSchema)
+@bp.response(201, ItemOutSchema, headers={**LOCATION, **ETAG})
 @_writing(ITEM_WORKERS)
 def create_item(data: dict[str, Any], slug: str) -> Any:
     """Ajouter un élément en bas du backlog (dans un sprint ouvert si sprint_id), lié aux irritants cluster_ids."""
@@ -313,7 +313,7 @@ def create_item(data: dict[str, Any], slug: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>", methods=["GET"])
-@bp.response(200, ItemOutSchema)
+@bp.response(200, ItemOutSchema, headers=ETAG)
 @_reading
 def get_item(item_id: int) -> Any:
     """Un élément de backlog : état, points, rang, sprint, irritants liés, version."""
@@ -331,7 +331,7 @@ def _relink(agent: Agent, item: BacklogItem, wanted: list[int]) -> None:
 
 @bp.route("/items/<int:item_id>", methods=["PATCH"])
 @bp.arguments(ItemPatchSchema, example={"state": "in_progress", "points": 5, "expected_version": 3})
-@bp.response(200, ItemOutSchema)
+@bp.response(200, ItemOutSchema, headers=ETAG)
 @bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing(ITEM_WORKERS)
 def edit_item(data: dict[str, Any], item_id: int) -> Any:

@@ -11,7 +11,7 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 
 from irritants.api.listing import paged
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.spec import BEARER_AUTH, ETAG, LOCATION, Blueprint
 from irritants.auth import accounts
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
@@ -204,7 +204,7 @@ def list_squads(args: dict[str, Any]) -> Any:
 
 
 @bp.route("/<slug>", methods=["GET"])
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(401, "Jeton d'API invalide, expiré ou révoqué (sans jeton : lecture publique)")
 @bp.problem(404, "Start-up d'État inconnue")
 def get_squad(slug: str) -> Any:
@@ -228,7 +228,7 @@ def get_squad(slug: str) -> Any:
         "phase": "investigation",
     },
 )
-@bp.response(201, SquadDetailSchema)
+@bp.response(201, SquadDetailSchema, headers={**LOCATION, **ETAG})
 @_writing
 def create_squad(data: dict[str, Any]) -> Any:
     """Créer une start-up d'État (administrateurs) ; sa première phase est datée du jour sauf started_on."""
@@ -245,7 +245,7 @@ def create_squad(data: dict[str, Any]) -> Any:
     SquadPatchSchema,
     example={"mission": "Un paragraphe à jour.", "stats_url": "https://rdv.beta.gouv.fr/stats", "expected_version": 3},
 )
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(404, "Start-up d'État inconnue")
 @bp.problem(409, "Modifiée entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing
@@ -256,7 +256,7 @@ def edit_squad(data: dict[str, Any], slug: str) -> Any:
 
 @bp.route("/<slug>/phase", methods=["POST"])
 @bp.arguments(SquadPhaseSchema, example={"phase": "construction", "note": "Premiers usagers accompagnés en Gironde."})
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(404, "Start-up d'État inconnue")
 @bp.problem(409, "Modifiée entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing

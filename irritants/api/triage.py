@@ -16,7 +16,7 @@ from irritants.answers import scope
 from irritants.api import triage_schemas as sch
 from irritants.api import triage_suggestions, triage_templates
 from irritants.api.listing import paged
-from irritants.api.spec import Blueprint
+from irritants.api.spec import ETAG, LOCATION, Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
 from irritants.audit.services import timeline_page
 from irritants.auth.policy import Action, Agent, decide
@@ -137,9 +137,7 @@ def list_clusters(filters: triage.BacklogFilters) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
-@bp.response(
-    200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
-)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.problem(404, "Irritant inconnu")
 @reading(bp)
 def get_cluster(cluster_id: int) -> Any:
@@ -187,7 +185,7 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(
     inputs.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def change_status(data: dict[str, Any], cluster_id: int) -> Any:
@@ -213,7 +211,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
     inputs.TriageFixBodySchema,
     example={"fixed_on": "2026-12-18", "public_note": "Les créneaux du samedi sont ouverts.", "expected_version": 4},
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def declare_fix(data: dict[str, Any], cluster_id: int) -> Any:
@@ -231,7 +229,7 @@ def declare_fix(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/merge", methods=["POST"])
 @bp.arguments(inputs.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def merge(data: dict[str, Any], cluster_id: int) -> Any:
@@ -252,7 +250,7 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
 @bp.arguments(inputs.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @deciding(bp)
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
@@ -266,7 +264,7 @@ def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/split", methods=["POST"])
 @bp.arguments(inputs.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
-@bp.response(201, sch.TriageClusterDetailSchema)
+@bp.response(201, sch.TriageClusterDetailSchema, headers={**LOCATION, **ETAG})
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def split(data: dict[str, Any], cluster_id: int) -> Any:
@@ -283,7 +281,7 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/assign", methods=["POST"])
 @bp.arguments(inputs.TriageAssignBodySchema, example={"squad_id": 2})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def assign(data: dict[str, Any], cluster_id: int) -> Any:
@@ -316,7 +314,7 @@ def _transfer_hint() -> Iterator[None]:
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
 @bp.arguments(inputs.TriagePinBodySchema, example={"pinned": True})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def pin(data: dict[str, Any], cluster_id: int) -> Any:
@@ -331,7 +329,7 @@ def pin(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(
     inputs.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def label(data: dict[str, Any], cluster_id: int) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from irritants.api import triage_schemas as sch
 from irritants.api.listing import paged
-from irritants.api.spec import Blueprint
+from irritants.api.spec import LOCATION, Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, commit, current_agent, deciding, reading
 from irritants.db import get_session
 from irritants.paging import Page, PageQuerySchema, sort_field
@@ -38,7 +38,7 @@ def list_templates(args: dict[str, Any]) -> Any:
 @bp.arguments(
     inputs.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
 )
-@bp.response(201, sch.TriageTemplateSchema)
+@bp.response(201, sch.TriageTemplateSchema, headers=LOCATION)
 @deciding(bp)
 def create_template(data: dict[str, Any]) -> Any:
     """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""

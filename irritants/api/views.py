@@ -75,7 +75,15 @@ class InvalidIdempotencyKey(IrritantsError):
     },
 )
 @bp.response(
-    201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}}}
+    201,
+    ReportCreatedSchema,
+    headers={
+        "Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "description": "« true » quand la réponse rejoue un envoi précédent de même Idempotency-Key",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    },
 )
 @bp.problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
 @bp.problem(413, "Corps trop volumineux")

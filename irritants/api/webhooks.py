@@ -10,7 +10,7 @@ import marshmallow as ma
 from flask import current_app, request
 
 from irritants.api.listing import whole
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.spec import BEARER_AUTH, LOCATION, Blueprint
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action
@@ -144,7 +144,7 @@ def list_webhooks(slug: str) -> Any:
     WebhookCreateSchema,
     example={"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed", "item.state_changed"]},
 )
-@bp.response(201, WebhookSecretSchema)
+@bp.response(201, WebhookSecretSchema, headers=LOCATION)
 @bp.problem(422, "Adresse refusée (https, serveur public), événement inconnu, adresse déjà enregistrée")
 @_documented
 def create_webhook(data: dict[str, Any], slug: str) -> Any:

@@ -20,6 +20,21 @@ from irritants.db import get_db
 from tests.conftest import app_config, clean_database, make_cluster, make_squad, make_user, report_payload
 
 ROLES = ("product_owner", "squad_member", "manager", "admin")
+# Headers of the API's own making: sent, they must be documented on the answer (schemathesis checks the documented
+# ones conform, not that the sent ones are documented).
+API_HEADERS = {
+    "location",
+    "etag",
+    "link",
+    "x-total-count",
+    "deprecation",
+    "sunset",
+    "retry-after",
+    "idempotent-replayed",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+}
 BASE_URL = "http://irritants.test"
 HOOK = "https://outil.exemple.fr/irritants"
 
@@ -83,13 +98,46 @@ def world(database_url: str, mail_dir: str) -> Iterator[dict[str, Any]]:
 
         ids["report_id"] = s.scalar(select(Report.id).where(Report.cluster_id == ids["cluster_id"]).limit(1))
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, base_url=BASE_URL)
+    spec = client.get(BASE_URL + "/api/v1/openapi.json").get_json()
     # A body over MAX_CONTENT_LENGTH is refused with the 413 every body-reading operation documents.
     rejection = schema.config.checks.negative_data_rejection
     rejection.expected_statuses = [*rejection.expected_statuses, "413"]
-    yield {"app": app, "schema": schema, "ids": ids, "tokens": tokens}
+    yield {"app": app, "schema": schema, "ids": ids, "tokens": tokens, "headers": _headers_documented(spec)}
     jobs.stop(app)
     clean_database(app)
     get_db(app).dispose()
+
+
+DEPRECATION_HEADERS = {"deprecation", "sunset", "link"}
+
+
+def _documented_headers(spec: dict[str, Any], case: Any, status: int) -> set[str]:
+    responses = spec["paths"][case.path][case.method.lower()]["responses"]
+
+    def headers_of(answer: dict[str, Any]) -> set[str]:
+        if "$ref" in answer:
+            answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+        return {name.lower() for name in answer.get("headers", {})}
+
+    documented = headers_of(responses.get(str(status), responses.get("default", {})))
+    if status >= 400:
+        # A deprecated spelling is announced whatever the answer (irritants.api.deprecation): the operation's
+        # success answer documents the headers once for all its answers.
+        successes = [headers_of(answer) for code, answer in responses.items() if code.startswith("2")]
+        documented |= DEPRECATION_HEADERS & set().union(*successes)
+    return documented
+
+
+def _headers_documented(spec: dict[str, Any]) -> Any:
+    """A check: the API's own headers in an answer are documented for its status."""
+
+    def api_headers_are_documented(ctx: Any, response: Any, case: Any) -> None:
+        sent = {name.lower() for name in response.headers} & API_HEADERS
+        missing = sent - _documented_headers(spec, case, response.status_code)
+        if missing:
+            raise AssertionError(f"Undocumented headers on a {response.status_code}: {', '.join(sorted(missing))}")
+
+    return api_headers_are_documented
 
 
 def _cases(operation: Any, ids: dict[str, Any], identity: str, headers: dict[str, str]) -> st.SearchStrategy[Any]:
@@ -124,7 +172,12 @@ def test_every_answer_is_documented_and_never_a_server_error(world, request, ide
     def check(case: Any) -> None:
         # A schema-valid request may still name an administration or a cluster that does not exist: the document
         # cannot list database rows, so a 422 for it is no breach of contract.
-        case.call_and_validate(app=world["app"], base_url=BASE_URL, excluded_checks=[positive_data_acceptance])
+        case.call_and_validate(
+            app=world["app"],
+            base_url=BASE_URL,
+            excluded_checks=[positive_data_acceptance],
+            additional_checks=[world["headers"]],
+        )
 
     check()
 
@@ -149,7 +202,12 @@ def test_a_new_report_is_followed_by_its_tracking_token_through_the_declared_lin
             followed.append((f"{case.method} {case.path}", response.status_code))
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
-            case.validate_response(response, excluded_checks=[positive_data_acceptance], transport_kwargs=kwargs)
+            case.validate_response(
+                response,
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[world["headers"]],
+                transport_kwargs=kwargs,
+            )
 
     examples = request.config.getoption("--contract-examples")
     ReportJourney.run(
