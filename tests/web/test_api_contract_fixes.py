@@ -12,7 +12,7 @@ from irritants.auth.api_tokens import create_token
 from irritants.clusters.models import SupportContact
 from irritants.db import get_db
 from irritants.intake.models import ReportContact
-from tests.conftest import TEST_SECRET, make_cluster, make_user, report_payload
+from tests.conftest import TEST_SECRET, make_cluster, make_squad, make_user, report_payload
 
 
 def _count(app: Any, model: Any) -> int:
@@ -118,3 +118,29 @@ def test_every_operation_reading_a_body_documents_the_413_it_answers_to_an_overs
         assert "application/problem+json" in operation["responses"]["413"]["content"], (method, path)
     response = client.post("/api/v1/reports", json=report_payload(description="x" * 2000))
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
+
+
+def test_the_location_and_etag_the_squad_api_sends_are_documented(app, client):
+    with get_db(app).session_scope() as s:
+        squad = make_squad(s)
+        _, token = create_token(s, make_user(s, "admin"), "contrat")
+        s.commit()
+        slug = squad.slug
+    headers = {"Authorization": f"Bearer {token}"}
+    spec = client.get("/api/v1/openapi.json").get_json()
+    sprint = client.post(
+        f"/api/v1/squads/{slug}/sprints", json={"starts_on": "2026-12-07", "ends_on": "2026-12-18"}, headers=headers
+    )
+    item = client.post(f"/api/v1/squads/{slug}/items", json={"title": "Créneaux"}, headers=headers)
+    item_url = f"/api/v1/items/{item.get_json()['id']}"
+    answers = {
+        ("/api/v1/squads/{slug}/sprints", "post", "201"): sprint,
+        ("/api/v1/squads/{slug}/items", "post", "201"): item,
+        ("/api/v1/items/{item_id}", "get", "200"): client.get(item_url, headers=headers),
+        ("/api/v1/squads/{slug}", "get", "200"): client.get(f"/api/v1/squads/{slug}", headers=headers),
+    }
+    for (path, method, status), response in answers.items():
+        assert response.status_code == int(status), response.get_data(as_text=True)
+        documented = set(spec["paths"][path][method]["responses"][status].get("headers", {}))
+        sent = {"Location", "ETag"} & set(response.headers.keys())
+        assert sent and sent <= documented, (path, sent, documented)
