@@ -1,8 +1,8 @@
 """How ``/api/v1`` retires a spelling without breaking the clients that still use it: the old spelling keeps working
-until its sunset day, and every answer to a request that uses it says so with ``Deprecation`` (RFC 9745: since
-when), ``Sunset`` (RFC 8594: until when) and ``Link`` headers (``rel="deprecation"`` and ``rel="sunset"``: the
-policy, docs/api.md). The replaced spellings are declared next to their routes (``OldSpelling``), documented in the
-OpenAPI document and in docs/api-changelog.md."""
+until its sunset day (from then on, a 422 naming its replacement), and every answer to a request that uses it says
+so with ``Deprecation`` (RFC 9745: since when), ``Sunset`` (RFC 8594: until when) and ``Link`` headers
+(``rel="deprecation"`` and ``rel="sunset"``: the policy, docs/api.md). The replaced spellings are declared next to
+their routes (``OldSpelling``), documented in the OpenAPI document and in docs/api-changelog.md."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import after_this_request, request, url_for
+
+from irritants.db import utcnow
+from irritants.errors import ValidationFailed
 
 # The first spellings retired under the policy (one list rule for every list): announced on that day, kept six
 # months. A later retirement declares its own dates.
@@ -71,12 +74,27 @@ def headers_for(args: Mapping[str, Any], spellings: Iterable[OldSpelling]) -> di
     return headers(min(s.deprecated_on for s in used), min(s.sunset_on for s in used), docs_url())
 
 
+def refuse_after_sunset(args: Mapping[str, Any], spellings: Iterable[OldSpelling], today: dt.date) -> None:
+    """From its sunset day, an old spelling is a 422 naming its parameter and replacement, never a silent change."""
+    ended = [s for s in spellings if s.used_in(args) and today >= s.sunset_on]
+    if ended:
+        errors = {
+            s.parameter: [
+                f"{s.spelling} n'est plus accepté depuis le {s.sunset_on:%d/%m/%Y} : utilisez {s.replacement}."
+            ]
+            for s in ended
+        }
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+
+
 def deprecates(*spellings: OldSpelling) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A route decorator: answers to a request that uses one of ``spellings`` carry the deprecation headers."""
+    """A route decorator: answers to a request that uses one of ``spellings`` carry the deprecation headers; from
+    its sunset day, such a request is refused (422)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            refuse_after_sunset(request.args, spellings, utcnow().date())
             owed = headers_for(request.args, spellings)
             if owed:
 

@@ -269,3 +269,19 @@ def test_whole_lists_count_themselves(app, client, world):
         response = client.get(url_of(path, world), headers=world["headers"])
         assert response.status_code == 200, path
         assert response.headers["X-Total-Count"] == str(len(response.get_json())), path
+
+
+def test_from_its_sunset_day_a_former_spelling_is_refused_naming_its_replacement(client, world, monkeypatch):
+    from irritants.api import deprecation
+
+    after = dt.datetime.combine(deprecation.LISTS_SUNSET_ON, dt.time(), tzinfo=dt.UTC)
+    monkeypatch.setattr(deprecation, "utcnow", lambda: after)
+    refused = client.get("/api/v1/triage/clusters", query_string={"sort": "size"}, headers=world["headers"])
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert [e["pointer"] for e in refused.get_json()["errors"]] == ["#/sort"]
+    assert "sort=-size" in refused.get_json()["errors"][0]["detail"]
+    items = client.get(f"/api/v1/squads/{world['slug']}/items?backlog=true", headers=world["headers"])
+    assert items.status_code == 422 and "sprint=none" in items.get_json()["detail"]
+    assert client.get("/api/v1/triage/clusters?sort=-size", headers=world["headers"]).status_code == 200
+    monkeypatch.setattr(deprecation, "utcnow", lambda: after - dt.timedelta(seconds=1))
+    assert client.get("/api/v1/triage/clusters?sort=size", headers=world["headers"]).status_code == 200
