@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from sqlalchemy import select
 
 from irritants import create_app, jobs
 from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
+from irritants.intake.models import Report
 from tests.conftest import app_config, clean_database, make_cluster, make_squad, make_user, report_payload
 
 ROLES = ("product_owner", "squad_member", "manager", "admin")
@@ -92,10 +94,6 @@ def world(database_url: str, mail_dir: str) -> Iterator[dict[str, Any]]:
         "id"
     ]
     with get_db(app).session_scope() as s:
-        from sqlalchemy import select
-
-        from irritants.intake.models import Report
-
         ids["report_id"] = s.scalar(select(Report.id).where(Report.cluster_id == ids["cluster_id"]).limit(1))
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, base_url=BASE_URL)
     spec = client.get(BASE_URL + "/api/v1/openapi.json").get_json()
