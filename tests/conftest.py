@@ -25,6 +25,15 @@ TEST_SECRET = "test-secret-key-for-the-suite"
 RANKING = RankingSettings()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--contract-examples",
+        type=int,
+        default=10,
+        help="Requests schemathesis generates per API operation and caller (tests/web/test_api_contract.py)",
+    )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the référentiel, private to this test session."""
