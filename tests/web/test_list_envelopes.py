@@ -14,16 +14,7 @@ from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
 from irritants.paging import ENVELOPE, UNPAGED
 from tests.conftest import make_cluster, make_squad, make_user
-
-
-def spec_of(app: Flask) -> dict[str, Any]:
-    return app.test_client().get("/api/v1/openapi.json").get_json()
-
-
-def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
+from tests.web.openapi_document import resolve, spec_of
 
 
 def answer_of(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:

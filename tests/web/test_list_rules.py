@@ -22,18 +22,9 @@ from irritants.paging import PAGE_MAX, PAGE_SIZE_MAX
 from irritants.squads.sprints import BacklogItem, Sprint, SprintState
 from irritants.triage.models import ReplyTemplate
 from tests.conftest import make_cluster, make_squad, make_user
+from tests.web.openapi_document import resolve, spec_of
 
 SEVERITY_ORDER = [s.value for s in Severity]
-
-
-def spec_of(app: Flask) -> dict[str, Any]:
-    return app.test_client().get("/api/v1/openapi.json").get_json()
-
-
-def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
 
 
 def lists(spec: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
