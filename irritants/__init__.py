@@ -32,6 +32,7 @@ DOMAINS = (
     Domain("irritants.public"),
     Domain("irritants.pages"),
     Domain("irritants.api"),
+    Domain("irritants.open311"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
     Domain("irritants.opendata", commands="irritants.opendata.cli"),
     Domain("irritants.exports", commands="irritants.exports.cli"),
@@ -51,6 +52,7 @@ DOMAINS = (
     Domain("irritants.referential", commands="irritants.referential.cli"),
     Domain("irritants.outbox", commands="irritants.outbox.cli"),
     Domain("irritants.audit"),
+    Domain("irritants.partners", commands="irritants.partners.cli"),
 )
 APP_COMMANDS = "irritants.commands"  # db upgrade, setup: the app's own, over every domain
 

@@ -19,20 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
-from irritants.settings import (
-    ClusteringEncoder,
-    Count,
-    Declared,
-    Env,
-    JobsMode,
-    Positive,
-    Seconds,
-    Share,
-    check,
-    declarations_of,
-    parse,
-    parse_smtp_url,
-)
+from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Share, check, declarations_of, parse
+from irritants.settings import ClusteringEncoder, JobsMode, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -132,6 +120,13 @@ class BaseConfig:
     RATELIMIT_LOST_LINK_ADDRESS: Env[str] = "3 per hour;6 per day"
     # A report's author writing on their tracking page (replies, details), per report.
     RATELIMIT_REPORTER_MESSAGE: Env[str] = "5 per minute;20 per day"
+    # Reports an Open311 partner may post, per API key (a partner posts for many citizens from one server).
+    RATELIMIT_PARTNER_SUBMIT: Env[str] = "60 per minute;5000 per day"
+    # What Open311 discovery tells clients: whom to write to, and how to get an API key.
+    OPEN311_CONTACT: Env[str] = "Équipe irritants : contact@irritants.localhost"
+    OPEN311_KEY_SERVICE: Env[str] = (
+        "Clé d'API délivrée aux partenaires sur demande à l'équipe (commande « irritants partners create »)."
+    )
     # API clients' own X-Supporter-Id (not issued by POST /api/v1/supporters) are refused from this date on.
     UNSIGNED_SUPPORTER_SUNSET: Env[dt.date] = dt.date(2027, 3, 3)
 

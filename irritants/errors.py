@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -92,6 +93,34 @@ PROBLEM_TYPES = {
 }
 
 
+# A door that speaks another standard than problem+json (Open311's ``<errors>``) renders its own errors: it is given
+# the HTTP status, the descriptions (the detail, then one per refused field) and the headers to send.
+ErrorRenderer = Callable[[int, list[str], dict[str, str]], Response]
+_FORMATS_KEY = "irritants.error_formats"
+
+
+def register_error_format(app: Flask, prefix: str, render: ErrorRenderer) -> None:
+    """Errors of requests under ``prefix`` are rendered by ``render`` rather than as problem+json or HTML pages."""
+    app.extensions.setdefault(_FORMATS_KEY, {})[prefix] = render
+
+
+def _door_format() -> ErrorRenderer | None:
+    formats: dict[str, ErrorRenderer] = current_app.extensions.get(_FORMATS_KEY, {})
+    for prefix, render in formats.items():
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
+def field_descriptions(errors: dict[str, Any]) -> list[str]:
+    """« field : message » for each message of marshmallow-shaped ``errors`` (nested keys joined by dots)."""
+    out: list[str] = []
+    for entry in flatten_messages(errors):
+        name = entry["pointer"].lstrip("#/").replace("/", ".")
+        out.append(f"{name} : {entry['detail']}" if name else entry["detail"])
+    return out
+
+
 def wants_problem_json() -> bool:
     """API paths (and clients that ask for it) get problem+json; people get HTML pages."""
     if request.path.startswith("/api/") and not request.path.startswith("/api/v1/docs"):
@@ -170,6 +199,9 @@ def _http_exception(error: HTTPException) -> Response:
         headers.setdefault("Retry-After", str(_retry_after(error)))
     if status >= 500:
         log.error("HTTP %s on %s %s", status, request.method, escape_for_log(request.path))
+    render = _door_format()
+    if render is not None:
+        return render(status, [FRENCH_DETAILS.get(status) or FRENCH_TITLES.get(status, "Erreur")], headers)
     if wants_problem_json():
         messages = data.get("messages") or data.get("errors")
         errors = None
@@ -202,6 +234,10 @@ def _retry_after(error: HTTPException) -> int:
 
 
 def _domain_error(error: IrritantsError) -> Response:
+    render = _door_format()
+    if render is not None:
+        headers = {"Retry-After": str(error.retry_after)} if error.status == 503 else {}
+        return render(error.status, [error.detail, *field_descriptions(error.errors)], headers)
     if wants_problem_json():
         errors = flatten_messages(error.errors) if error.errors else None
         headers = {"Retry-After": str(error.retry_after)} if error.status == 503 else {}
@@ -220,6 +256,9 @@ def _database_unavailable(error: DBAPIError) -> Response:
     log.error(
         "database unavailable on %s %s: %s", request.method, escape_for_log(request.path), type(error.orig).__name__
     )
+    render = _door_format()
+    if render is not None:
+        return render(503, [FRENCH_DETAILS[503]], {"Retry-After": "5"})
     if wants_problem_json():
         return problem_response(503, slug="service-unavailable", headers={"Retry-After": "5"})
     return html_error(503, headers={"Retry-After": "5"})

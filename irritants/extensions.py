@@ -50,6 +50,10 @@ def reporter_message_limit() -> str:
     return current_app.config["RATELIMIT_REPORTER_MESSAGE"]
 
 
+def partner_submit_limit() -> str:
+    return current_app.config["RATELIMIT_PARTNER_SUBMIT"]
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=client_address, default_limits=[])

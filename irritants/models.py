@@ -10,9 +10,10 @@ from irritants.exports.models import ExportRequest
 from irritants.feedback.models import ResolutionAnswer
 from irritants.insights.rollup import ClusterDay, ReportDay, TerritoryDay
 from irritants.intake.models import AbuseFlag, Report, ReportContact
-from irritants.jobs import PeriodicRun
 from irritants.notify.models import DigestSubscription, PendingNotice
 from irritants.outbox.models import OutboxAttempt, OutboxMessage
+from irritants.partners.models import Partner, PartnerRequest
+from irritants.periodic import PeriodicRun
 from irritants.referential.models import Administration, Channel, Procedure, Territory
 from irritants.squads.models import Squad, SquadMember, SquadPhaseChange
 from irritants.squads.sprints import BacklogItem, BacklogItemChange, BacklogItemCluster, Sprint
@@ -37,6 +38,8 @@ __all__ = [
     "ExportRequest",
     "OutboxAttempt",
     "OutboxMessage",
+    "Partner",
+    "PartnerRequest",
     "PasswordReset",
     "PendingNotice",
     "PeriodicRun",

@@ -10,7 +10,6 @@ No Flask, no database: stdlib and itsdangerous.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import hmac
 import ipaddress
@@ -81,14 +80,3 @@ def source_key(secret_key: str, address: str | None) -> str:
 def unsigned_allowed(sunset: dt.date, now: dt.datetime) -> bool:
     """Whether a home-made X-Supporter-Id is still accepted (before the sunset day, UTC)."""
     return now < dt.datetime.combine(sunset, dt.time(), tzinfo=dt.UTC)
-
-
-def deprecation_headers(sunset: dt.date, docs_url: str) -> dict[str, str]:
-    """RFC 9745 ``Deprecation`` (structured date), RFC 8594 ``Sunset`` (HTTP-date) and their ``Link``s."""
-    deprecated = dt.datetime.combine(UNSIGNED_DEPRECATED_ON, dt.time(), tzinfo=dt.UTC)
-    ends = dt.datetime.combine(sunset, dt.time(), tzinfo=dt.UTC)
-    return {
-        "Deprecation": f"@{int(deprecated.timestamp())}",
-        "Sunset": email.utils.format_datetime(ends, usegmt=True),
-        "Link": f'<{docs_url}>; rel="deprecation"; type="text/html", <{docs_url}>; rel="sunset"; type="text/html"',
-    }

@@ -62,6 +62,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--contract-examples",
+        type=int,
+        default=10,
+        help="Requests schemathesis generates per API operation and caller (tests/web/test_api_contract.py)",
+    )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the référentiel, private to this test session."""
@@ -147,6 +156,8 @@ def clean_database(app: Flask) -> None:
     """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:
         for table in (
+            "partner_requests",
+            "partners",
             "report_days",
             "cluster_days",
             "territory_days",

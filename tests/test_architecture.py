@@ -31,7 +31,7 @@ PURE = ("clustering", "ranking", "effect", "metrics", "status.py", "charts.py")
 WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models")
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
-    ("irritants.public", "irritants.api", "irritants.pages", "irritants.teams"),
+    ("irritants.public", "irritants.api", "irritants.open311", "irritants.pages", "irritants.teams"),
     ("irritants.opendata",),
     ("irritants.exports",),
     ("irritants.insights",),
@@ -48,7 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.auth",),
     ("irritants.squads",),
     ("irritants.outbox",),
-    ("irritants.audit", "irritants.referential"),
+    ("irritants.audit", "irritants.referential", "irritants.partners"),
     (
         "irritants.accesslog",
         "irritants.charts",
@@ -65,10 +65,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.locks",
         "irritants.migrate",
         "irritants.paging",
+        "irritants.periodic",
         "irritants.people",
         "irritants.progress",
         "irritants.ratelimit_store",
         "irritants.sanitize",
+        "irritants.setting_types",
         "irritants.settings",
         "irritants.tokens",
     ),

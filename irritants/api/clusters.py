@@ -9,6 +9,8 @@ from flask import current_app, jsonify, request, url_for
 
 from irritants import people
 from irritants.answers import services as answers
+from irritants.api import deprecation
+from irritants.api.listing import paged, whole
 from irritants.api.schemas import KnownAdministrationMixin
 from irritants.api.spec import Blueprint
 from irritants.clusters import effect as fix_effect
@@ -21,7 +23,7 @@ from irritants.extensions import client_network, limiter, read_limit, support_li
 from irritants.feedback import services as feedback
 from irritants.feedback.schemas import PerceivedResolutionSchema
 from irritants.intake.services import contact_values
-from irritants.paging import PageQuerySchema, page_schema, unpaged
+from irritants.paging import PageQuerySchema, page_schema, sort_field
 from irritants.referential import services as referential
 from irritants.settings import settings_of
 from irritants.status import StatusKind
@@ -83,10 +85,11 @@ class MergedIntoSchema(ma.Schema):
     detail = ma.fields.String()
 
 
-ClusterPageSchema = page_schema(ClusterOutSchema, "ClusterPage", "Irritants, du score le plus élevé au plus faible")
+ClusterPageSchema = page_schema(ClusterOutSchema, "ClusterPage", "Irritants dans l'ordre demandé (sort)")
 
 
 class ClusterQuerySchema(KnownAdministrationMixin, PageQuerySchema):
+    sort = sort_field(clusters.LIST_SORTS, "-score")
     administration = ma.fields.String(validate=ma.validate.Length(max=80))
     territory = ma.fields.String(
         validate=ma.validate.Regexp(r"^(\d{2}|2[AB]|97\d)$", error="Code département invalide.")
@@ -127,15 +130,16 @@ class SupportOutSchema(ma.Schema):
 @bp.route("/clusters", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.arguments(ClusterQuerySchema, location="query")
-@bp.response(200, ClusterPageSchema)
-@bp.problem(422, "Filtre invalide")
+@paged(bp, ClusterPageSchema)
+@bp.problem(422, "Filtre, tri ou pagination invalide")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def list_clusters(args: dict[str, Any]) -> Any:
-    """Irritants classés par score (le détail du score accompagne chaque irritant)."""
+    """Irritants classés par score par défaut (le détail du score accompagne chaque irritant)."""
     filters = clusters.ClusterFilters(
         args.get("administration"), args.get("territory"), args.get("status"), args.get("period")
     )
     db = get_session()
-    listed = clusters.list_clusters(db, filters, page=args["page"], page_size=args["page_size"])
+    listed = clusters.list_clusters(db, filters, page=args["page"], page_size=args["page_size"], sort=args["sort"])
     return listed.map(lambda c: clusters.cluster_summary(db, c))
 
 
@@ -162,6 +166,7 @@ def _merged_into(root_id: int, endpoint: str) -> Any:
     "/api/v1/clusters/<merged_into>",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_cluster(cluster_id: int) -> Any:
     """Un irritant : libellé, taille, étendue, statut public, extraits anonymisés et détail du score.
 
@@ -235,6 +240,7 @@ class FixEffectSchema(ma.Schema):
     "/api/v1/clusters/<merged_into>/fix-effect",
 )
 @bp.problem(404, "Irritant inconnu ou non public")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def get_fix_effect(cluster_id: int) -> Any:
     """Effet du correctif : signalements reçus chaque semaine avant et après le dernier correctif livré, rapport des
     taux après/avant avec son intervalle de confiance exact à 95 %, et le verdict qui s'en lit.
@@ -252,9 +258,8 @@ def get_fix_effect(cluster_id: int) -> Any:
 @bp.route("/similar", methods=["GET"])
 @limiter.limit(read_limit)
 @bp.arguments(SimilarQuerySchema, location="query")
-@bp.response(200, SimilarOutSchema(many=True))
+@whole(bp, SimilarOutSchema(many=True), "Les 5 irritants les plus proches au plus, pas une liste à parcourir")
 @bp.problem(422, "Paramètres invalides")
-@bp.doc(**unpaged("Les 5 irritants les plus proches au plus, pas une liste à parcourir"))
 @bp.problem(
     503,
     "Pas encore prêt (type /api/v1/problems/suggestions-not-ready) : le modèle de comparaison des textes se "
@@ -262,6 +267,7 @@ def get_fix_effect(cluster_id: int) -> Any:
     "dire qu'aucun irritant ne ressemble au texte.",
     headers=_RETRY_AFTER,
 )
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def similar(args: dict[str, Any]) -> Any:
     """Les 5 irritants les plus proches d'un texte (ouverts ou déjà corrigés), pour éviter les doublons.
 
@@ -338,7 +344,7 @@ def _supporter_headers(supporter: str) -> dict[str, str]:
             "Cet identifiant X-Supporter-Id n'a pas été délivré par le service : demandez-en un avec "
             "POST /api/v1/supporters et gardez-le pour la même personne."
         )
-    return people.deprecation_headers(sunset, url_for("pages.api_docs", _external=True))
+    return deprecation.headers(people.UNSIGNED_DEPRECATED_ON, sunset, deprecation.docs_url())
 
 
 @bp.route("/clusters/<int:cluster_id>/supports", methods=["POST"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.spec import BEARER_AUTH, RATE_LIMIT_HEADERS, Blueprint
 from irritants.auth import accounts, sign_in
 from irritants.auth.access import current_agent, protect_api_write
 from irritants.auth.exceptions import Unauthenticated
@@ -67,7 +67,11 @@ def me() -> Any:
 @bp.response(204)
 @bp.problem(401, "Jeton absent, inconnu, expiré ou révoqué")
 @bp.problem(422, "Mot de passe actuel incorrect, ou nouveau mot de passe refusé (raison dans « errors »)")
-@bp.problem(429, "Trop de tentatives infructueuses : patienter (voir Retry-After)")
+@bp.problem(
+    429,
+    "Trop de tentatives infructueuses : patienter (voir Retry-After)",
+    headers={"Retry-After": RATE_LIMIT_HEADERS["Retry-After"]},
+)
 @bp.doc(security=[{BEARER_AUTH: []}])
 def change_password(data: dict[str, str]) -> Any:
     """Changer son propre mot de passe (le mot de passe actuel est demandé).

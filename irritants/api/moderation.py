@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from irritants.api.listing import paged
 from irritants.api.spec import BEARER_AUTH, Blueprint
 from irritants.auth.access import protect_api_write, require
 from irritants.auth.policy import Action
@@ -15,7 +16,7 @@ from irritants.intake.redaction import detect, redact
 from irritants.moderation import masking
 from irritants.moderation import services as moderation
 from irritants.moderation.schemas import ModerationDecisionSchema
-from irritants.paging import PageQuerySchema, page_schema
+from irritants.paging import PageQuerySchema, page_schema, sort_field
 
 bp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1", description="Modération des signalements (responsables produit)"
@@ -61,7 +62,7 @@ class ModerationReportSchema(ma.Schema):
 
 
 ModerationPageSchema = page_schema(
-    ModerationReportSchema, "ModerationPage", "Signalements en attente, du plus ancien au plus récent"
+    ModerationReportSchema, "ModerationPage", "Signalements en attente, dans l'ordre demandé"
 )
 
 
@@ -85,15 +86,19 @@ def _out(report: Report) -> dict[str, Any]:
     }
 
 
+class ModerationQuerySchema(PageQuerySchema):
+    sort = sort_field(moderation.PENDING_SORTS, "created_at")
+
+
 @bp.route("/moderation/reports", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, ModerationPageSchema)
+@bp.arguments(ModerationQuerySchema, location="query")
+@paged(bp, ModerationPageSchema)
 @bp.problem(401, "Jeton ou session d'agent requis")
 @bp.problem(403, "Réservé aux responsables produit et aux administrateurs")
-@bp.problem(422, "Paramètres invalides")
+@bp.problem(422, "Tri ou pagination invalide")
 @bp.doc(security=_SECURITY)
 def list_pending(args: dict[str, Any]) -> Any:
-    """Signalements en attente de modération, du plus ancien au plus récent, avec leur texte brut.
+    """Signalements en attente de modération, du plus ancien au plus récent par défaut, avec leur texte brut.
 
     Seulement ceux que l'appelant peut modérer : hors irritant, d'un irritant sans start-up d'État ou d'une de ses
     start-ups d'État (tous pour les administrateurs).
@@ -101,7 +106,9 @@ def list_pending(args: dict[str, Any]) -> Any:
     Les passages détectés comme données personnelles sont donnés par leurs positions (`findings`).
     """
     agent = require(Action.MODERATE)
-    listed = moderation.pending_reports(get_session(), agent, page=args["page"], page_size=args["page_size"])
+    listed = moderation.pending_reports(
+        get_session(), agent, page=args["page"], page_size=args["page_size"], sort=args["sort"]
+    )
     return listed.map(_out), 200, {"Cache-Control": "no-store"}
 
 

@@ -15,10 +15,37 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from irritants.inputs import request_json
+from irritants.paging import PageQuerySchema
 
 PROBLEM_JSON = "application/problem+json"
 # Security scheme of agents' personal API tokens; a route documents it with @bp.doc(security=[{BEARER_AUTH: []}]).
 BEARER_AUTH = "bearerAuth"
+
+
+_INTEGER = {"type": "integer", "minimum": 0}
+# What Flask-Limiter sends (RATELIMIT_HEADERS_ENABLED) on the answers of a rate-limited route, a 429 included.
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Secondes à attendre avant de redemander", "schema": _INTEGER},
+    "X-RateLimit-Limit": {"description": "Demandes permises dans la fenêtre en cours", "schema": _INTEGER},
+    "X-RateLimit-Remaining": {"description": "Demandes qui restent dans cette fenêtre", "schema": _INTEGER},
+    "X-RateLimit-Reset": {"description": "Fin de la fenêtre (secondes depuis l'epoch Unix)", "schema": _INTEGER},
+}
+
+
+# Response headers of the API's own making, for ``@bp.response(..., headers=...)``.
+ETAG = {
+    "ETag": {"description": 'Version de la ressource, ex. "3" (à renvoyer dans If-Match)', "schema": {"type": "string"}}
+}
+LOCATION = {"Location": {"description": "Adresse de la ressource créée", "schema": {"type": "string"}}}
+
+_BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
+
+
+def _blank_is_missing(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """``allowEmptyValue`` on the query parameters of a list: ``?status=`` is read as no ``status`` at all."""
+    if ret.get("in") == "query" and isinstance(field.parent, PageQuerySchema):
+        return {"allowEmptyValue": True}
+    return {}
 
 
 class GuardedParser(FlaskParser):
@@ -40,11 +67,34 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = GuardedParser()
 
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``; a route that reads a body also documents the 413 of a body over
+        ``MAX_CONTENT_LENGTH``, which any of them may answer."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location not in _BODY_LOCATIONS:
+            return parse
+        too_large = self.problem(413, "Corps trop volumineux")
+        return lambda view: too_large(parse(view))
+
     def problem(self, status: int, description: str, **kwargs: Any) -> Any:
-        """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``)."""
+        """Document an error answer of a route as RFC 9457 problem+json (``kwargs``: e.g. its ``headers``; a 429
+        comes with the rate-limit headers)."""
+        if status == 429:
+            kwargs.setdefault("headers", RATE_LIMIT_HEADERS)
         return self.alt_response(
             status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, **kwargs
         )
+
+
+def links(targets: dict[str, tuple[str, dict[str, str]]]) -> dict[str, Any]:
+    """OpenAPI links of a response: what a client (or schemathesis) may call next with what it was given.
+
+    ``targets`` maps a link name to the ``operationId`` it leads to and that operation's parameters as runtime
+    expressions (``$response.body#/id``, ``$request.path.slug``…)."""
+    return {
+        name: {"operationId": operation, "parameters": parameters, "description": f"Suite possible : {operation}"}
+        for name, (operation, parameters) in targets.items()
+    }
 
 
 class ProblemDetailSchema(ma.Schema):
@@ -108,6 +158,7 @@ class ProblemApi(Api):
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_parameter_attribute_function(_blank_is_missing)
         self.spec.components.security_scheme(
             BEARER_AUTH,
             {

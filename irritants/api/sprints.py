@@ -10,14 +10,17 @@ from typing import Any
 from flask import request
 from sqlalchemy import select
 
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.listing import paged
+from irritants.api.spec import BEARER_AUTH, ETAG, LOCATION, Blueprint
 from irritants.api.sprints_schemas import (
+    LEGACY_ITEM_FILTERS,
     BurndownSchema,
     ItemOutSchema,
     ItemPageSchema,
     ItemQuerySchema,
     SprintOutSchema,
     SprintPageSchema,
+    SprintQuerySchema,
     VelocitySchema,
 )
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
@@ -26,7 +29,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.clusters.models import Cluster
 from irritants.clusters.stats import people_since
 from irritants.db import get_session
-from irritants.paging import Page, PageQuerySchema
+from irritants.paging import Page
 from irritants.squads import backlog, sprint_services
 from irritants.squads import services as squads
 from irritants.squads.item_schemas import ItemCreateSchema, ItemPatchSchema
@@ -157,15 +160,15 @@ ITEM_WORKERS = "Réservé aux membres de la start-up d'État (liens aux irritant
 
 
 @bp.route("/squads/<slug>/sprints", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, SprintPageSchema)
-@bp.problem(422, "Pagination invalide")
+@bp.arguments(SprintQuerySchema, location="query")
+@paged(bp, SprintPageSchema)
+@bp.problem(422, "Tri ou pagination invalide")
 @_reading
 def list_sprints(args: dict[str, Any], slug: str) -> Any:
-    """Les sprints d'une start-up d'État, le plus récent d'abord."""
+    """Les sprints d'une start-up d'État, le plus récent d'abord par défaut."""
     db = get_session()
     squad = squads.squad_by_slug(db, slug)
-    page = backlog.list_sprints(db, squad.id, page=args["page"], page_size=args["page_size"])
+    page = backlog.list_sprints(db, squad.id, page=args["page"], page_size=args["page_size"], sort=args["sort"])
     return page.map(lambda sprint: _sprint_body(sprint, squad.slug))
 
 
@@ -173,7 +176,7 @@ def list_sprints(args: dict[str, Any], slug: str) -> Any:
 @bp.arguments(
     SprintCreateSchema, example={"starts_on": "2026-12-07", "ends_on": "2026-12-18", "goal": "RDV en 2 clics"}
 )
-@bp.response(201, SprintOutSchema)
+@bp.response(201, SprintOutSchema, headers={**LOCATION, **ETAG})
 @_writing(SPRINT_MANAGERS)
 def create_sprint(data: dict[str, Any], slug: str) -> Any:
     """Prévoir un sprint (numéroté après le dernier) ; ses dates ne chevauchent aucun autre sprint de l'équipe."""
@@ -189,7 +192,7 @@ def create_sprint(data: dict[str, Any], slug: str) -> Any:
 
 
 @bp.route("/sprints/<int:sprint_id>", methods=["GET"])
-@bp.response(200, SprintOutSchema)
+@bp.response(200, SprintOutSchema, headers=ETAG)
 @_reading
 def get_sprint(sprint_id: int) -> Any:
     """Un sprint : dates, objectif, notes de revue, état, version."""
@@ -198,7 +201,7 @@ def get_sprint(sprint_id: int) -> Any:
 
 @bp.route("/sprints/<int:sprint_id>", methods=["PATCH"])
 @bp.arguments(SprintPatchSchema, example={"state": "closed", "unfinished": "next_sprint", "expected_version": 2})
-@bp.response(200, SprintOutSchema)
+@bp.response(200, SprintOutSchema, headers=ETAG)
 @bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing(SPRINT_MANAGERS)
 def edit_sprint(data: dict[str, Any], sprint_id: int) -> Any:
@@ -272,16 +275,17 @@ def velocity(slug: str) -> Any:
 
 @bp.route("/squads/<slug>/items", methods=["GET"])
 @bp.arguments(ItemQuerySchema, location="query")
-@bp.response(200, ItemPageSchema)
-@bp.problem(422, "Pagination ou filtre invalide")
+@paged(bp, ItemPageSchema, deprecated=LEGACY_ITEM_FILTERS)
+@bp.problem(422, "Filtre, tri ou pagination invalide")
 @_reading
 def list_items(args: dict[str, Any], slug: str) -> Any:
-    """Les éléments de backlog d'une start-up d'État par rang : tous, ceux d'un sprint, ou le backlog produit."""
+    """Les éléments de backlog d'une start-up d'État, par rang par défaut : tous, ceux d'un sprint, ou le backlog
+    produit (sprint=none)."""
     db = get_session()
     squad = squads.squad_by_slug(db, slug)
     page = backlog.list_items(
         db, squad.id, page=args["page"], page_size=args["page_size"], sprint_id=args.get("sprint_id"),
-        backlog_only=args["backlog"], state=args.get("state"),
+        backlog_only=args["backlog"], state=args.get("state"), sort=args["sort"],
     )  # fmt: skip
     links = backlog.links_of(db, [item.id for item in page.items])
     return Page([_item_body(i, squad.slug, links[i.id]) for i in page.items], page.total, page.page, page.page_size)
@@ -291,7 +295,7 @@ def list_items(args: dict[str, Any], slug: str) -> Any:
 @bp.arguments(
     ItemCreateSchema, example={"title": "Créneaux du samedi", "points": 3, "sprint_id": 4, "cluster_ids": [12]}
 )
-@bp.response(201, ItemOutSchema)
+@bp.response(201, ItemOutSchema, headers={**LOCATION, **ETAG})
 @_writing(ITEM_WORKERS)
 def create_item(data: dict[str, Any], slug: str) -> Any:
     """Ajouter un élément en bas du backlog (dans un sprint ouvert si sprint_id), lié aux irritants cluster_ids."""
@@ -309,7 +313,7 @@ def create_item(data: dict[str, Any], slug: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>", methods=["GET"])
-@bp.response(200, ItemOutSchema)
+@bp.response(200, ItemOutSchema, headers=ETAG)
 @_reading
 def get_item(item_id: int) -> Any:
     """Un élément de backlog : état, points, rang, sprint, irritants liés, version."""
@@ -327,7 +331,7 @@ def _relink(agent: Agent, item: BacklogItem, wanted: list[int]) -> None:
 
 @bp.route("/items/<int:item_id>", methods=["PATCH"])
 @bp.arguments(ItemPatchSchema, example={"state": "in_progress", "points": 5, "expected_version": 3})
-@bp.response(200, ItemOutSchema)
+@bp.response(200, ItemOutSchema, headers=ETAG)
 @bp.problem(409, "Modifié entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing(ITEM_WORKERS)
 def edit_item(data: dict[str, Any], item_id: int) -> Any:

@@ -3,26 +3,43 @@ errors naming the field."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from irritants.paging import PageQuerySchema, page_schema
+from irritants.api.deprecation import OldSpelling, described
+from irritants.paging import PageQuerySchema, page_schema, sort_field
+from irritants.squads.backlog import ITEM_SORTS, SPRINT_SORTS
 from irritants.squads.schemas import MAX_VERSION
 from irritants.squads.sprints import ItemState, SprintState, Unfinished
 
 # --- inputs -----------------------------------------------------------------------------------------------------
 
 
+# The items' filters before the one rule of every list (a squad's backlog says « none » as the backlog's squad
+# filter does): still understood, and announced as deprecated until their sunset.
+LEGACY_ITEM_FILTERS = (
+    OldSpelling("sprint_id", None, "sprint=<id>"),
+    OldSpelling("backlog", None, "sprint=none"),
+)
+_SPRINT_MESSAGE = "Un identifiant de sprint ou none est attendu."
+
+
 class ItemQuerySchema(PageQuerySchema):
+    sprint = fields.String(
+        validate=validate.Regexp(r"^(none|[1-9][0-9]{0,9})$", error=_SPRINT_MESSAGE),
+        metadata={"description": "Les éléments de ce sprint seulement (son identifiant), ou none : le backlog produit "
+                  "(éléments sans sprint)"},
+    )  # fmt: skip
     sprint_id = fields.Integer(
         validate=validate.Range(min=1, max=MAX_VERSION, error="Identifiant invalide."),
         error_messages={"invalid": "Un identifiant de sprint est attendu."},
-        metadata={"description": "Les éléments de ce sprint seulement"},
+        metadata={"description": "Déprécié : " + described(LEGACY_ITEM_FILTERS[:1]), "deprecated": True},
     )
     backlog = fields.Boolean(
-        load_default=False,
         error_messages={"invalid": "true ou false attendu."},
-        metadata={"description": "true : le backlog produit seulement (éléments sans sprint)"},
+        metadata={"description": "Déprécié : " + described(LEGACY_ITEM_FILTERS[1:]), "deprecated": True},
     )
     state = fields.Enum(
         ItemState,
@@ -30,6 +47,22 @@ class ItemQuerySchema(PageQuerySchema):
         error_messages={"unknown": "État inconnu. Attendu : todo, in_progress ou done."},
         metadata={"description": "Les éléments dans cet état seulement"},
     )
+    sort = sort_field(ITEM_SORTS, "rank")
+
+    @ma.post_load
+    def _sprint(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """``sprint`` as the service reads it (``sprint_id``, ``backlog``), the former spellings too."""
+        sprint = data.pop("sprint", None)
+        if sprint is not None and ("sprint_id" in data or "backlog" in data):
+            raise ma.ValidationError("sprint remplace sprint_id et backlog : donnez-en un seul.", "sprint")
+        if sprint == "none":
+            data["backlog"] = True
+        elif sprint is not None:
+            if int(sprint) > MAX_VERSION:
+                raise ma.ValidationError(_SPRINT_MESSAGE, "sprint")
+            data["sprint_id"] = int(sprint)
+        data.setdefault("backlog", False)
+        return data
 
 
 # --- answers ----------------------------------------------------------------------------------------------------
@@ -101,5 +134,9 @@ class VelocitySchema(ma.Schema):
     )
 
 
-SprintPageSchema = page_schema(SprintOutSchema, "SprintPage", "Sprints, le plus récent d'abord")
-ItemPageSchema = page_schema(ItemOutSchema, "BacklogItemPage", "Éléments de backlog, par rang")
+SprintPageSchema = page_schema(SprintOutSchema, "SprintPage", "Sprints, dans l'ordre demandé")
+ItemPageSchema = page_schema(ItemOutSchema, "BacklogItemPage", "Éléments de backlog, dans l'ordre demandé")
+
+
+class SprintQuerySchema(PageQuerySchema):
+    sort = sort_field(SPRINT_SORTS, "-number")

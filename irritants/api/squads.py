@@ -10,7 +10,8 @@ import marshmallow as ma
 from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.listing import paged
+from irritants.api.spec import BEARER_AUTH, ETAG, LOCATION, Blueprint
 from irritants.auth import accounts
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
@@ -18,7 +19,7 @@ from irritants.auth.policy import Action, Agent
 from irritants.db import get_session
 from irritants.errors import StaleObject, ValidationFailed
 from irritants.intake.redaction import has_personal_data
-from irritants.paging import Page, PageQuerySchema, page_schema
+from irritants.paging import Page, PageQuerySchema, page_schema, sort_field
 from irritants.squads import services as squads
 from irritants.squads.phases import PHASE_LABELS, SquadPhase, allowed_moves
 from irritants.squads.schemas import SquadCreateSchema, SquadPatchSchema, SquadPhaseSchema, personal_data_errors
@@ -103,7 +104,7 @@ class SquadDetailSchema(SquadOutSchema):
     members = ma.fields.List(ma.fields.Nested(MemberSchema), metadata={"description": "Agents seulement"})
 
 
-SquadPageSchema = page_schema(SquadOutSchema, "SquadPage", "Start-ups d'État, par nom")
+SquadPageSchema = page_schema(SquadOutSchema, "SquadPage", "Start-ups d'État, dans l'ordre demandé")
 
 
 def _summary(profile: squads.SquadProfile, agent: Agent | None) -> dict[str, Any]:
@@ -185,21 +186,25 @@ def _writing(func: Any) -> Any:
 # --- reading ----------------------------------------------------------------------------------------------
 
 
+class SquadQuerySchema(PageQuerySchema):
+    sort = sort_field(squads.SQUAD_SORTS, "name")
+
+
 @bp.route("", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, SquadPageSchema)
+@bp.arguments(SquadQuerySchema, location="query")
+@paged(bp, SquadPageSchema)
 @bp.problem(401, "Jeton d'API invalide, expiré ou révoqué (sans jeton : lecture publique)")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 def list_squads(args: dict[str, Any]) -> Any:
-    """Les start-ups d'État, par nom : champs publics (et version pour les agents)."""
+    """Les start-ups d'État, par nom par défaut : champs publics (et version pour les agents)."""
     db, agent = get_session(), current_agent()
-    page = squads.list_squads(db, page=args["page"], page_size=args["page_size"])
+    page = squads.list_squads(db, page=args["page"], page_size=args["page_size"], sort=args["sort"])
     items = [_summary(profile, agent) for profile in squads.profiles(db, page.items)]
     return Page(items, page.total, page.page, page.page_size)
 
 
 @bp.route("/<slug>", methods=["GET"])
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(401, "Jeton d'API invalide, expiré ou révoqué (sans jeton : lecture publique)")
 @bp.problem(404, "Start-up d'État inconnue")
 def get_squad(slug: str) -> Any:
@@ -223,7 +228,7 @@ def get_squad(slug: str) -> Any:
         "phase": "investigation",
     },
 )
-@bp.response(201, SquadDetailSchema)
+@bp.response(201, SquadDetailSchema, headers={**LOCATION, **ETAG})
 @_writing
 def create_squad(data: dict[str, Any]) -> Any:
     """Créer une start-up d'État (administrateurs) ; sa première phase est datée du jour sauf started_on."""
@@ -240,7 +245,7 @@ def create_squad(data: dict[str, Any]) -> Any:
     SquadPatchSchema,
     example={"mission": "Un paragraphe à jour.", "stats_url": "https://rdv.beta.gouv.fr/stats", "expected_version": 3},
 )
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(404, "Start-up d'État inconnue")
 @bp.problem(409, "Modifiée entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing
@@ -251,7 +256,7 @@ def edit_squad(data: dict[str, Any], slug: str) -> Any:
 
 @bp.route("/<slug>/phase", methods=["POST"])
 @bp.arguments(SquadPhaseSchema, example={"phase": "construction", "note": "Premiers usagers accompagnés en Gironde."})
-@bp.response(200, SquadDetailSchema)
+@bp.response(200, SquadDetailSchema, headers=ETAG)
 @bp.problem(404, "Start-up d'État inconnue")
 @bp.problem(409, "Modifiée entre-temps par quelqu'un d'autre (version) : rien n'a été changé")
 @_writing

@@ -15,14 +15,14 @@ from flask import current_app, request
 from irritants.answers import scope
 from irritants.api import triage_schemas as sch
 from irritants.api import triage_suggestions, triage_templates
-from irritants.api.spec import Blueprint
+from irritants.api.listing import paged
+from irritants.api.spec import ETAG, LOCATION, Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
 from irritants.audit.services import timeline_page
 from irritants.auth.policy import Action, Agent, decide
 from irritants.clusters.models import Cluster
 from irritants.db import get_session
 from irritants.errors import IrritantsError, ValidationFailed
-from irritants.paging import PageQuerySchema
 from irritants.settings import RankingSettings, settings_of
 from irritants.status import STATUS_LABELS_AGENT, allowed_transitions
 from irritants.triage import schemas as inputs
@@ -122,8 +122,8 @@ def _visible(cluster_id: int) -> Cluster:
 
 @bp.route("/clusters", methods=["GET"])
 @bp.arguments(sch.TriageBacklogQuerySchema, location="query")
-@bp.response(200, sch.TriageClusterPageSchema)
-@bp.problem(422, "Filtre invalide")
+@paged(bp, sch.TriageClusterPageSchema, deprecated=sch.LEGACY_BACKLOG_SORTS)
+@bp.problem(422, "Filtre, tri ou pagination invalide")
 @reading(bp)
 def list_clusters(filters: triage.BacklogFilters) -> Any:
     """Le backlog : irritants filtrés et triés (doublons et indésirables exclus sauf filtre sur leur statut)."""
@@ -137,9 +137,7 @@ def list_clusters(filters: triage.BacklogFilters) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET"])
-@bp.response(
-    200, sch.TriageClusterDetailSchema, headers={"ETag": {"description": "Version", "schema": {"type": "string"}}}
-)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.problem(404, "Irritant inconnu")
 @reading(bp)
 def get_cluster(cluster_id: int) -> Any:
@@ -148,30 +146,36 @@ def get_cluster(cluster_id: int) -> Any:
 
 
 @bp.route("/clusters/<int:cluster_id>/reports", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, sch.TriageReportPageSchema)
+@bp.arguments(sch.TriageReportQuerySchema, location="query")
+@paged(bp, sch.TriageReportPageSchema)
 @bp.problem(404, "Irritant inconnu")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 @reading(bp)
 def cluster_reports(args: dict[str, Any], cluster_id: int) -> Any:
-    """Les signalements d'un irritant, du plus récent au plus ancien ; texte brut seulement pour qui peut modérer."""
+    """Les signalements d'un irritant, du plus récent au plus ancien par défaut ; texte brut seulement pour qui peut
+    modérer."""
     db = get_session()
     cluster = _visible(cluster_id)
     raw = bool(decide(current_agent(), Action.MODERATE, cluster))  # only who may moderate this irritant reads raw texts
-    return triage.cluster_reports(db, cluster, page=args["page"], page_size=args["page_size"], raw=raw), 200, NO_STORE
+    listed = triage.cluster_reports(
+        db, cluster, page=args["page"], page_size=args["page_size"], raw=raw, sort=args["sort"]
+    )
+    return listed, 200, NO_STORE
 
 
 @bp.route("/clusters/<int:cluster_id>/events", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, sch.TriageEventPageSchema)
+@bp.arguments(sch.TriageEventQuerySchema, location="query")
+@paged(bp, sch.TriageEventPageSchema)
 @bp.problem(404, "Irritant inconnu")
-@bp.problem(422, "Pagination invalide")
+@bp.problem(422, "Tri ou pagination invalide")
 @reading(bp)
 def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
-    """L'historique d'un irritant, du plus récent au plus ancien : qui, quand, quoi (avant/après), pourquoi."""
+    """L'historique d'un irritant, du plus récent au plus ancien par défaut : qui, quand, quoi (avant/après),
+    pourquoi."""
     db = get_session()
     cluster = _visible(cluster_id)
-    return timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"]), 200, NO_STORE
+    listed = timeline_page(db, cluster.id, page=args["page"], page_size=args["page_size"], sort=args["sort"])
+    return listed, 200, NO_STORE
 
 
 # --- decisions --------------------------------------------------------------------------------------------
@@ -181,7 +185,7 @@ def cluster_events(args: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(
     inputs.TriageStatusBodySchema, example={"to": "triaged", "expected_version": 3, "reason": "Blocage confirmé"}
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def change_status(data: dict[str, Any], cluster_id: int) -> Any:
@@ -207,7 +211,7 @@ def change_status(data: dict[str, Any], cluster_id: int) -> Any:
     inputs.TriageFixBodySchema,
     example={"fixed_on": "2026-12-18", "public_note": "Les créneaux du samedi sont ouverts.", "expected_version": 4},
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def declare_fix(data: dict[str, Any], cluster_id: int) -> Any:
@@ -225,7 +229,7 @@ def declare_fix(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/merge", methods=["POST"])
 @bp.arguments(inputs.TriageMergeBodySchema, example={"source_ids": [12, 15], "reason": "Même blocage"})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def merge(data: dict[str, Any], cluster_id: int) -> Any:
@@ -246,7 +250,7 @@ def merge(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/unmerge", methods=["POST"])
 @bp.arguments(inputs.TriageReasonBodySchema, example={"reason": "Fusion faite par erreur"})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @deciding(bp)
 def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
     """Défaire la fusion de cet irritant : il retrouve exactement ses signalements, ses soutiens et son statut."""
@@ -260,7 +264,7 @@ def unmerge(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/split", methods=["POST"])
 @bp.arguments(inputs.TriageSplitBodySchema, example={"report_ids": [101, 102], "label": "IBAN refusé"})
-@bp.response(201, sch.TriageClusterDetailSchema)
+@bp.response(201, sch.TriageClusterDetailSchema, headers={**LOCATION, **ETAG})
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def split(data: dict[str, Any], cluster_id: int) -> Any:
@@ -277,7 +281,7 @@ def split(data: dict[str, Any], cluster_id: int) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/assign", methods=["POST"])
 @bp.arguments(inputs.TriageAssignBodySchema, example={"squad_id": 2})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def assign(data: dict[str, Any], cluster_id: int) -> Any:
@@ -310,7 +314,7 @@ def _transfer_hint() -> Iterator[None]:
 
 @bp.route("/clusters/<int:cluster_id>/pin", methods=["POST"])
 @bp.arguments(inputs.TriagePinBodySchema, example={"pinned": True})
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def pin(data: dict[str, Any], cluster_id: int) -> Any:
@@ -325,7 +329,7 @@ def pin(data: dict[str, Any], cluster_id: int) -> Any:
 @bp.arguments(
     inputs.TriageLabelBodySchema, example={"label": "Rendez-vous introuvables en préfecture", "keywords": ["rdv"]}
 )
-@bp.response(200, sch.TriageClusterDetailSchema)
+@bp.response(200, sch.TriageClusterDetailSchema, headers=ETAG)
 @bp.doc(parameters=[_IF_MATCH_DOC])
 @deciding(bp)
 def label(data: dict[str, Any], cluster_id: int) -> Any:

@@ -9,16 +9,31 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from irritants.api.deprecation import OldSpelling, described
 from irritants.api.schemas import KnownAdministrationMixin
+from irritants.audit.services import EVENT_SORTS
 from irritants.clusters.models import Cluster
 from irritants.intake.models import Moderation, Severity
-from irritants.paging import page_schema
+from irritants.paging import PageQuerySchema, page_schema, sort_field
 from irritants.status import STATUS_LABELS_AGENT, StatusKind
-from irritants.triage.services import BacklogQuerySchema
+from irritants.triage.services import LEGACY_SORTS, REPORT_SORTS, SORT_FIELDS, BacklogQuerySchema
+
+# The backlog's sort values before the one rule of every list, still accepted until their sunset.
+LEGACY_BACKLOG_SORTS = tuple(OldSpelling("sort", old, f"sort={new}") for old, new in LEGACY_SORTS.items())
 
 
 class TriageBacklogQuerySchema(KnownAdministrationMixin, BacklogQuerySchema):
     """The backlog's query string (one schema with the back-office page), unknown administration in the same 422."""
+
+    sort = sort_field(SORT_FIELDS, "-score", legacy=LEGACY_SORTS, note="Dépréciés : " + described(LEGACY_BACKLOG_SORTS))
+
+
+class TriageReportQuerySchema(PageQuerySchema):
+    sort = sort_field(REPORT_SORTS, "-created_at")
+
+
+class TriageEventQuerySchema(PageQuerySchema):
+    sort = sort_field(EVENT_SORTS, "-created_at")
 
 
 # --- answers ----------------------------------------------------------------------------------------------
@@ -132,7 +147,7 @@ class TriageReportRowSchema(ma.Schema):
     representative = fields.Boolean()
 
 
-TriageReportPageSchema = page_schema(TriageReportRowSchema, "TriageReportPage", "Du plus récent au plus ancien")
+TriageReportPageSchema = page_schema(TriageReportRowSchema, "TriageReportPage", "Dans l'ordre demandé (sort)")
 
 
 class TriageMovedReportSchema(ma.Schema):
@@ -154,7 +169,7 @@ class TriageEventSchema(ma.Schema):
     reason = fields.String(allow_none=True)
 
 
-TriageEventPageSchema = page_schema(TriageEventSchema, "TriageEventPage", "Du plus récent au plus ancien")
+TriageEventPageSchema = page_schema(TriageEventSchema, "TriageEventPage", "Dans l'ordre demandé (sort)")
 
 
 class TriageTemplateSchema(ma.Schema):
@@ -167,7 +182,9 @@ class TriageTemplateSchema(ma.Schema):
 
 
 TriageTemplatePageSchema = page_schema(
-    TriageTemplateSchema, "TriageTemplatePage", "Modèles partagés, puis ceux des start-ups d'État, par titre"
+    TriageTemplateSchema,
+    "TriageTemplatePage",
+    "Modèles partagés, puis ceux des start-ups d'État, chaque groupe dans l'ordre demandé",
 )
 
 

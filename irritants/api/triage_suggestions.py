@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from irritants.api import triage_schemas as sch
+from irritants.api.listing import whole
 from irritants.api.spec import Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, commit, current_agent, deciding, reading
 from irritants.db import get_session
-from irritants.paging import unpaged
 from irritants.triage import schemas as inputs
 from irritants.triage import services as triage
 
@@ -20,9 +20,12 @@ bp = Blueprint("suggestions", __name__)
 
 @bp.route("/suggestions", methods=["GET"])
 @bp.arguments(sch.TriageSuggestionQuerySchema, location="query")
-@bp.response(200, sch.TriageSuggestionSchema(many=True))
+@whole(
+    bp,
+    sch.TriageSuggestionSchema(many=True),
+    "Les paires les plus proches, 50 au plus : une liste de propositions, pas à parcourir",
+)
 @bp.problem(422, "Paramètres invalides")
-@bp.doc(**unpaged("Les paires les plus proches, 50 au plus : une liste de propositions, pas à parcourir"))
 @reading(bp)
 def backlog_suggestions(args: dict[str, Any]) -> Any:
     """Irritants qui se ressemblent : les paires d'irritants ouverts que l'agent peut fusionner, les plus proches
@@ -33,10 +36,9 @@ def backlog_suggestions(args: dict[str, Any]) -> Any:
 
 @bp.route("/clusters/<int:cluster_id>/similar", methods=["GET"])
 @bp.arguments(sch.TriageSuggestionQuerySchema, location="query")
-@bp.response(200, sch.TriageSuggestionSchema(many=True))
+@whole(bp, sch.TriageSuggestionSchema(many=True), "Les irritants les plus proches de celui-ci, 50 au plus")
 @bp.problem(404, "Irritant inconnu")
 @bp.problem(422, "Paramètres invalides")
-@bp.doc(**unpaged("Les irritants les plus proches de celui-ci, 50 au plus"))
 @reading(bp)
 def similar(args: dict[str, Any], cluster_id: int) -> Any:
     """Les irritants ouverts qui ressemblent à celui-ci au point d'être proposés à la fusion, les plus proches

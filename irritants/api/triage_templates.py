@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from irritants.api import triage_schemas as sch
-from irritants.api.spec import Blueprint
+from irritants.api.listing import paged
+from irritants.api.spec import LOCATION, Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, commit, current_agent, deciding, reading
 from irritants.db import get_session
-from irritants.paging import Page, PageQuerySchema
+from irritants.paging import Page, PageQuerySchema, sort_field
 from irritants.triage import schemas as inputs
 from irritants.triage import services as triage
 from irritants.triage.models import ReplyTemplate
@@ -17,14 +18,19 @@ from irritants.triage.models import ReplyTemplate
 bp = Blueprint("templates", __name__)
 
 
+class TemplateQuerySchema(PageQuerySchema):
+    sort = sort_field(triage.TEMPLATE_SORTS, "title")
+
+
 @bp.route("/templates", methods=["GET"])
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, sch.TriageTemplatePageSchema)
-@bp.problem(422, "Pagination invalide")
+@bp.arguments(TemplateQuerySchema, location="query")
+@paged(bp, sch.TriageTemplatePageSchema)
+@bp.problem(422, "Tri ou pagination invalide")
 @reading(bp)
 def list_templates(args: dict[str, Any]) -> Any:
-    """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent."""
-    usable = triage.list_templates(get_session(), current_agent())
+    """Modèles de réponse utilisables : partagés, puis ceux des start-ups d'État de l'agent, chaque groupe par titre
+    par défaut."""
+    usable = triage.list_templates(get_session(), current_agent(), sort=args["sort"])
     return Page.of(usable, page=args["page"], page_size=args["page_size"]), 200, NO_STORE
 
 
@@ -32,7 +38,7 @@ def list_templates(args: dict[str, Any]) -> Any:
 @bp.arguments(
     inputs.TriageTemplateCreateSchema, example={"title": "Transmis", "body": "Nous avons transmis votre signalement."}
 )
-@bp.response(201, sch.TriageTemplateSchema)
+@bp.response(201, sch.TriageTemplateSchema, headers=LOCATION)
 @deciding(bp)
 def create_template(data: dict[str, Any]) -> Any:
     """Créer un modèle de réponse, partagé ou pour une de ses start-ups d'État."""

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import request, url_for
 
+from irritants.api.listing import whole
 from irritants.api.schemas import AdministrationOutSchema, ChannelOutSchema, TerritoryOutSchema
-from irritants.api.spec import Blueprint
+from irritants.api.spec import Blueprint, links
 from irritants.conversations import services as conversations
 from irritants.conversations.schemas import MessageOutSchema, MessageSchema
 from irritants.db import get_session
@@ -27,7 +28,6 @@ from irritants.intake import services as intake
 from irritants.intake.accept import accept_report, report_schema
 from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreatedSchema, ReportPublicSchema
-from irritants.paging import unpaged
 from irritants.referential import services as referential
 from irritants.tokens import hash_token
 
@@ -42,6 +42,18 @@ _IDEMPOTENCY_DOC = {
     "description": "Clé unique choisie par le client (ex. un UUID). Un nouvel envoi avec la même clé et le même "
     "contenu renvoie le même signalement, sans doublon ; avec un autre contenu : 422.",
 }
+
+
+_BY_TRACKING_TOKEN = {"token": "$response.body#/tracking_token"}
+# What the author of a new report can do next with its tracking token (declared for clients and the contract test).
+_REPORT_LINKS = links(
+    {
+        "GetReport": ("getReport", _BY_TRACKING_TOKEN),
+        "ListMessages": ("listReportMessages", _BY_TRACKING_TOKEN),
+        "PostMessage": ("postReportMessage", _BY_TRACKING_TOKEN),
+        "AnswerResolution": ("answerReportResolution", _BY_TRACKING_TOKEN),
+    },
+)
 
 
 class InvalidIdempotencyKey(IrritantsError):
@@ -63,14 +75,22 @@ class InvalidIdempotencyKey(IrritantsError):
     },
 )
 @bp.response(
-    201, ReportCreatedSchema, headers={"Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}}}
+    201,
+    ReportCreatedSchema,
+    headers={
+        "Location": {"description": "URL du suivi JSON", "schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "description": "« true » quand la réponse rejoue un envoi précédent de même Idempotency-Key",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    },
 )
 @bp.problem(400, "JSON invalide ou en-tête Idempotency-Key invalide")
 @bp.problem(413, "Corps trop volumineux")
 @bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
 @bp.problem(429, "Trop de signalements depuis cette adresse (voir Retry-After)")
 @bp.problem(503, "Base de données indisponible : rien n'a été enregistré, réessayer")
-@bp.doc(parameters=[_IDEMPOTENCY_DOC])
+@bp.doc(parameters=[_IDEMPOTENCY_DOC], operationId="createReport", responses={201: {"links": _REPORT_LINKS}})
 def create_report(data: dict[str, Any]) -> Any:
     """Déposer un signalement.
 
@@ -100,6 +120,7 @@ def create_report(data: dict[str, Any]) -> Any:
 @bp.response(200, ReportPublicSchema)
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
+@bp.doc(operationId="getReport")
 def get_report(token: str) -> Any:
     """Vue publique d'un signalement, à partir de son jeton de suivi secret."""
     return intake.report_by_token(get_session(), token), 200, {"Cache-Control": "no-store"}
@@ -113,6 +134,7 @@ def get_report(token: str) -> Any:
 @bp.problem(409, "L'irritant du signalement n'est pas (encore) corrigé : la question n'est pas posée")
 @bp.problem(422, "Réponse invalide (« oui », « non » ou « en_partie »)")
 @bp.problem(429, "Trop de demandes depuis ce réseau (voir Retry-After)")
+@bp.doc(operationId="answerReportResolution")
 def answer_resolution(data: dict[str, Any], token: str) -> Any:
     """« Est-ce résolu pour vous ? » : la réponse de l'auteur du signalement, une fois l'irritant corrigé (ou
     réapparu après correction), à partir de son jeton de suivi secret. Une seule réponse par signalement, que
@@ -129,9 +151,10 @@ def _token_key() -> str:
 
 @bp.route("/reports/<string:token>/messages", methods=["GET"])
 @limiter.limit(read_limit)
-@bp.response(200, MessageOutSchema(many=True))
+@whole(bp, MessageOutSchema(many=True), "Les échanges d'un signalement, courts par nature (quelques messages)")
 @bp.problem(404, "Aucun signalement pour ce jeton")
-@bp.doc(**unpaged("Les échanges d'un signalement, courts par nature (quelques messages)"))
+@bp.doc(operationId="listReportMessages")
+@bp.problem(429, "Trop de demandes depuis cette adresse (voir Retry-After)")
 def list_messages(token: str) -> Any:
     """Les échanges d'un signalement avec l'équipe (questions, réponses, précisions), du plus ancien au plus récent."""
     db = get_session()
@@ -146,6 +169,7 @@ def list_messages(token: str) -> Any:
 @bp.problem(404, "Aucun signalement pour ce jeton")
 @bp.problem(422, "Champs invalides (détail par champ dans « errors »)")
 @bp.problem(429, "Trop de messages pour ce signalement (voir Retry-After)")
+@bp.doc(operationId="postReportMessage")
 def post_message(data: dict[str, Any], token: str) -> Any:
     """Répondre à une question de l'équipe (`question` : son identifiant) ou ajouter des précisions (sans `question`).
 
@@ -160,24 +184,25 @@ def post_message(data: dict[str, Any], token: str) -> Any:
 
 
 @bp.route("/administrations", methods=["GET"])
-@bp.response(200, AdministrationOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
+@whole(bp, AdministrationOutSchema(many=True), "Référentiel court, donné en entier pour construire un formulaire")
 def list_administrations() -> Any:
     """Administrations et leurs démarches (identifiants à utiliser dans un signalement)."""
     return referential.list_administrations(get_session())
 
 
 @bp.route("/territories", methods=["GET"])
-@bp.response(200, TerritoryOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel fixe (101 départements), donné en entier pour construire un formulaire"))
+@whole(
+    bp,
+    TerritoryOutSchema(many=True),
+    "Référentiel fixe (101 départements), donné en entier pour construire un formulaire",
+)
 def list_territories() -> Any:
     """Les 101 départements (code INSEE, nom, région)."""
     return referential.list_territories(get_session())
 
 
 @bp.route("/channels", methods=["GET"])
-@bp.response(200, ChannelOutSchema(many=True))
-@bp.doc(**unpaged("Référentiel court, donné en entier pour construire un formulaire"))
+@whole(bp, ChannelOutSchema(many=True), "Référentiel court, donné en entier pour construire un formulaire")
 def list_channels() -> Any:
     """Canaux de contact avec l'administration."""
     return referential.list_channels(get_session())

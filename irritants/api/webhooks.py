@@ -9,12 +9,12 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, request
 
-from irritants.api.spec import BEARER_AUTH, Blueprint
+from irritants.api.listing import whole
+from irritants.api.spec import BEARER_AUTH, LOCATION, Blueprint
 from irritants.auth.access import bearer_token, current_agent, protect_api_write, require
 from irritants.auth.exceptions import Unauthenticated
 from irritants.auth.policy import Action
 from irritants.db import get_session
-from irritants.paging import unpaged
 from irritants.settings import settings_of
 from irritants.squads import services as squads
 from irritants.webhooks import deliveries, services
@@ -131,8 +131,7 @@ def _documented(func: Any) -> Any:
 
 
 @bp.route("/<slug>/webhooks", methods=["GET"])
-@bp.response(200, WebhookOutSchema(many=True))
-@bp.doc(**unpaged("Liste courte par nature : dix webhooks au plus par start-up d'État"))
+@whole(bp, WebhookOutSchema(many=True), "Liste courte par nature : dix webhooks au plus par start-up d'État")
 @_documented
 def list_webhooks(slug: str) -> Any:
     """Les webhooks de la start-up d'État, sans leur secret (les événements possibles : l'énumération de `events`)."""
@@ -145,7 +144,7 @@ def list_webhooks(slug: str) -> Any:
     WebhookCreateSchema,
     example={"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed", "item.state_changed"]},
 )
-@bp.response(201, WebhookSecretSchema)
+@bp.response(201, WebhookSecretSchema, headers=LOCATION)
 @bp.problem(422, "Adresse refusée (https, serveur public), événement inconnu, adresse déjà enregistrée")
 @_documented
 def create_webhook(data: dict[str, Any], slug: str) -> Any:
@@ -207,8 +206,7 @@ def rotate_secret(slug: str, endpoint_id: int) -> Any:
 
 
 @bp.route("/<slug>/webhooks/<int:endpoint_id>/deliveries", methods=["GET"])
-@bp.response(200, DeliverySchema(many=True))
-@bp.doc(**unpaged("Les envois les plus récents seulement (le journal est borné)"))
+@whole(bp, DeliverySchema(many=True), "Les envois les plus récents seulement (le journal est borné)")
 @_documented
 def list_deliveries(slug: str, endpoint_id: int) -> Any:
     """Le journal des envois du webhook, les plus récents d'abord : état, code HTTP, durée, essais, prochain essai."""

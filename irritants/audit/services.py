@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from irritants.audit.models import Event
-from irritants.paging import Page, paginate
+from irritants.paging import Page, ordered, paginate
 from irritants.sanitize import clean_text
 
 SYSTEM = "système"
@@ -81,6 +81,15 @@ def timeline(session: Session, cluster_id: int, *, limit: int = 200) -> list[Eve
     return list(session.scalars(_timeline(cluster_id).limit(limit)))
 
 
-def timeline_page(session: Session, cluster_id: int, *, page: int, page_size: int) -> Page[Event]:
-    """One page of the events of an irritant, newest first."""
-    return paginate(session, _timeline(cluster_id), page=page, page_size=page_size)
+# What an irritant's history may be sorted by (the API's ``sort``).
+EVENT_SORTS = ("created_at",)
+
+
+def timeline_page(
+    session: Session, cluster_id: int, *, page: int, page_size: int, sort: str = "-created_at"
+) -> Page[Event]:
+    """One page of the events of an irritant, in the ``sort`` order (newest first by default)."""
+    stmt = ordered(
+        select(Event).where(Event.cluster_id == cluster_id), sort, {"created_at": Event.created_at}, tiebreak=Event.id
+    )
+    return paginate(session, stmt, page=page, page_size=page_size)

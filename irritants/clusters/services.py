@@ -22,7 +22,7 @@ from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import Moderation, Report
 from irritants.intake.redaction import excerpt
-from irritants.paging import Page, paginate
+from irritants.paging import Page, ordered, paginate
 from irritants.referential.models import Administration
 from irritants.settings import RankingSettings
 from irritants.status import CITIZEN_STATUS_LABELS, StatusKind
@@ -139,8 +139,23 @@ def listed() -> Any:
     return and_(Cluster.status.not_in((*PUBLIC_HIDDEN, StatusKind.DUPLICATE)), Cluster.size > 0)
 
 
-def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_size: int) -> Page[Cluster]:
-    """Public clusters ranked by score, filtered, one page of them."""
+# What the public list may be sorted by (``sort``: a field, or -field for descending); ties: the higher score, then id.
+LIST_SORTS = ("score", "size", "people", "id")
+
+
+def _list_order() -> dict[str, Any]:
+    return {
+        "score": Cluster.score,
+        "size": (Cluster.size, Cluster.score),
+        "people": (Cluster.people, Cluster.score),
+        "id": Cluster.id,
+    }
+
+
+def list_clusters(
+    session: Session, filters: ClusterFilters, *, page: int, page_size: int, sort: str = "-score"
+) -> Page[Cluster]:
+    """Public clusters, filtered, in the ``sort`` order (by score by default), one page of them."""
     stmt = select(Cluster).where(listed())
     report_conditions = []
     if filters.administration:
@@ -157,7 +172,8 @@ def list_clusters(session: Session, filters: ClusterFilters, *, page: int, page_
         stmt = stmt.where(exists(select(Report.id).where(Report.cluster_id == Cluster.id, *report_conditions)))
     if filters.status:
         stmt = stmt.where(Cluster.status == filters.status)
-    return paginate(session, stmt.order_by(Cluster.score.desc(), Cluster.id), page=page, page_size=page_size)
+    stmt = ordered(stmt, sort, _list_order(), tiebreak=Cluster.id.asc())
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 @dataclass(frozen=True)

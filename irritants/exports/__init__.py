@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     """The background job that builds queued exports, and the daily purge of expired files."""
-    from irritants import jobs
+    from irritants import jobs, periodic
     from irritants.exports import jobs as export_jobs
 
     jobs.register(app, "exports", export_jobs.build_next)
-    jobs.register_daily(app, "exports-purge", export_jobs.purge_expired, at_hour=3)
+    periodic.register_daily(app, "exports-purge", export_jobs.purge_expired, at_hour=3)

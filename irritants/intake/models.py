@@ -44,6 +44,7 @@ class Source(enum.StrEnum):
 
     WEB = "web"
     API = "api"
+    OPEN311 = "open311"  # a partner's client, through Open311 GeoReport v2 (docs/open311.md)
     IMPORT = "import"
     DEMO = "demo"
 

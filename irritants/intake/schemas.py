@@ -65,18 +65,31 @@ class _Text(fields.String):
         return result
 
 
-class _Email(_Text, fields.Email):
-    pass
+class _Email(_Text):
+    """An email address. Not a ``fields.Email`` for the OpenAPI document's sake: that would document every value as
+    ``format: email`` while a blank one is taken as no address at all (see :func:`email_field`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Email(error=self.error_messages["invalid"]))
+
+
+# What the document says of an optional email: an address, or empty (``""`` or blanks), which means « no address ».
+_EMAIL_OR_EMPTY = [
+    {"type": "string", "format": "email", "maxLength": 254},
+    {"type": "string", "pattern": r"^\s*$", "description": "Vide : pas d'adresse (comme un champ absent)"},
+]
 
 
 def email_field(description: str) -> fields.Field:
-    """An optional follow-up email, as every door asks for it (a report, a « moi aussi »)."""
+    """An optional follow-up email, as every door asks for it (a report, a « moi aussi »); blank means absent (the
+    schemas' ``blank_to_none``)."""
     return _Email(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=254, error="Adresse trop longue."),
         error_messages={**MESSAGES, "invalid": "Indiquez une adresse électronique valide, par exemple nom@domaine.fr."},
-        metadata={"description": description},
+        metadata={"description": f"{description} Vide ou null : pas d'adresse.", "anyOf": _EMAIL_OR_EMPTY},
     )
 
 
@@ -131,7 +144,9 @@ class ReportCreateSchema(Schema):
         required=True,
         error_messages={**MESSAGES, "invalid": "Un texte est attendu."},
         metadata={
-            "description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères)."
+            "description": f"Ce qui s'est passé, en texte brut ({DESCRIPTION_MIN} à {DESCRIPTION_MAX} caractères, "
+            "espaces de début et de fin et caractères invisibles non comptés).",
+            "minLength": DESCRIPTION_MIN,
         },
     )
     administration = _Slug(
@@ -148,7 +163,11 @@ class ReportCreateSchema(Schema):
     territory = _Text(
         required=True,
         error_messages=MESSAGES,
-        metadata={"description": "Code INSEE du département (01…95, 2A, 2B, 971…976)."},
+        metadata={
+            "description": "Code INSEE du département (01…95, 2A, 2B, 971…976).",
+            # What _check_territory accepts: the codes, in either case, blanks around them ignored.
+            "pattern": r"^\s*(0[1-9]|1[0-9]|2[1-9ABab]|[3-8][0-9]|9[0-5]|97[1-46])\s*$",
+        },
     )
     channel = _Slug(
         required=True, error_messages=MESSAGES, metadata={"description": "Code du canal, voir /api/v1/channels."}

@@ -25,7 +25,7 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.intake.models import AbuseFlag, Moderation, Report
 from irritants.intake.redaction import finding_kinds, redact
 from irritants.moderation import masking
-from irritants.paging import Page, paginate
+from irritants.paging import Page, ordered, paginate
 
 ABUSE = "abuse"
 
@@ -88,15 +88,23 @@ def reason_labels(reasons: list[str] | None) -> list[tuple[str, str]]:
     return [(code, REASON_LABELS.get(code, code)) for code in reasons or []]
 
 
-def pending_reports(session: Session, agent: Agent, *, page: int = 1, page_size: int = 20) -> Page[Report]:
-    """Reports awaiting moderation that ``agent`` may moderate, oldest first, one page of them."""
+# What the moderation queue may be sorted by (the API's ``sort``).
+PENDING_SORTS = ("created_at", "abuse_flags")
+
+
+def pending_reports(
+    session: Session, agent: Agent, *, page: int = 1, page_size: int = 20, sort: str = "created_at"
+) -> Page[Report]:
+    """Reports awaiting moderation that ``agent`` may moderate, in the ``sort`` order (oldest first by default), one
+    page of them."""
     conditions = [Report.moderation == Moderation.PENDING]
     squads = policy.moderation_scope(agent)
     if squads is not None:
         # Same rule as policy.decide: reports in no irritant, irritants with no squad, and the agent's squads'.
         conditions.append(or_(Cluster.id.is_(None), Cluster.squad_id.is_(None), Cluster.squad_id.in_(squads)))
     scoped = select(Report).outerjoin(Cluster, Cluster.id == Report.cluster_id).where(*conditions)
-    return paginate(session, scoped.order_by(Report.created_at, Report.id), page=page, page_size=page_size)
+    columns = {"created_at": Report.created_at, "abuse_flags": (Report.abuse_flags, Report.created_at)}
+    return paginate(session, ordered(scoped, sort, columns, tiebreak=Report.id), page=page, page_size=page_size)
 
 
 def check_may_moderate(session: Session, agent: Agent, report: Report) -> None:

@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     """Connect the receivers to the domain events, register the ``notices`` job (which every runner runs before the
     outbox's) and the daily digest, and the agents' « Mes notifications » page. The status receiver needs nothing of
     an app (it writes in the session that sent the event), so it is connected once per process."""
-    from irritants import events, jobs
+    from irritants import events, jobs, periodic
     from irritants.notify import (
         acknowledgement,
         answers,
@@ -40,4 +40,4 @@ def init_app(app: Flask) -> None:
     events.status_changed.connect(status_notices.record_status_change, weak=False)
     jobs.register(app, "notices", notices.tell_due_notices)
     app.register_blueprint(views.bp)
-    jobs.register_daily(app, "digest", lambda app: digest.send_digests(app), at_hour=7)
+    periodic.register_daily(app, "digest", lambda app: digest.send_digests(app), at_hour=7)

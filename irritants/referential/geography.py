@@ -3,6 +3,9 @@
 They are bundled files, read once per process: the shapes of the 101 départements for ``france_map`` and the INSEE
 populations (the ``population`` column of ``territories.csv``) that turn counts into rates per 100,000 inhabitants.
 No table holds them: they change with a new vintage of the files, not at run time.
+
+Where a report is, for clients that give no département: ``departement_of_postcode`` (``postcodes.py``) and
+``departement_at`` (``locating.py``), re-exported here; see docs/geography.md.
 """
 
 from __future__ import annotations
@@ -13,7 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 
 from irritants import france_map
 from irritants.charts import number_fr
+from irritants.referential.locating import departement_at
+from irritants.referential.postcodes import departement_of_postcode
 from irritants.referential.services import _data_file
+
+__all__ = [
+    "departement_at",
+    "departement_of_postcode",
+    "geometry",
+    "names",
+    "populations",
+    "reports_map",
+]
 
 
 @functools.cache

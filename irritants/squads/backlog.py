@@ -23,7 +23,7 @@ from irritants import events
 from irritants.audit.services import SYSTEM, Actor
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, StaleObject, ValidationFailed
-from irritants.paging import Page, paginate
+from irritants.paging import Page, ordered, paginate
 from irritants.sanitize import clean_line, clean_text
 from irritants.squads.models import Squad
 from irritants.squads.sprints import (
@@ -364,9 +364,19 @@ def set_rank(
     return item
 
 
-def list_sprints(session: Session, squad_id: int, *, page: int, page_size: int) -> Page[Sprint]:
-    """A squad's sprints, the latest first."""
-    stmt = select(Sprint).where(Sprint.squad_id == squad_id).order_by(Sprint.number.desc())
+# What a squad's sprints and items may be sorted by (the API's ``sort``).
+SPRINT_SORTS = ("number", "starts_on")
+ITEM_SORTS = ("rank", "points", "updated_at")
+
+
+def list_sprints(session: Session, squad_id: int, *, page: int, page_size: int, sort: str = "-number") -> Page[Sprint]:
+    """A squad's sprints in the ``sort`` order (the latest first by default)."""
+    stmt = ordered(
+        select(Sprint).where(Sprint.squad_id == squad_id),
+        sort,
+        {"number": Sprint.number, "starts_on": Sprint.starts_on},
+        tiebreak=Sprint.id,
+    )
     return paginate(session, stmt, page=page, page_size=page_size)
 
 
@@ -379,8 +389,10 @@ def list_items(
     sprint_id: int | None = None,
     backlog_only: bool = False,
     state: ItemState | None = None,
+    sort: str = "rank",
 ) -> Page[BacklogItem]:
-    """A squad's items in rank order: all, one sprint's, or the product backlog's (no sprint), of one state or any."""
+    """A squad's items in the ``sort`` order (rank by default): all, one sprint's, or the product backlog's (no
+    sprint), of one state or any."""
     stmt = select(BacklogItem).where(BacklogItem.squad_id == squad_id)
     if backlog_only:
         stmt = stmt.where(BacklogItem.sprint_id.is_(None))
@@ -388,7 +400,12 @@ def list_items(
         stmt = stmt.where(BacklogItem.sprint_id == sprint_id)
     if state is not None:
         stmt = stmt.where(BacklogItem.state == state)
-    return paginate(session, stmt.order_by(BacklogItem.rank, BacklogItem.id), page=page, page_size=page_size)
+    columns = {
+        "rank": BacklogItem.rank,
+        "points": (BacklogItem.points, BacklogItem.rank),
+        "updated_at": BacklogItem.updated_at,
+    }
+    return paginate(session, ordered(stmt, sort, columns, tiebreak=BacklogItem.id), page=page, page_size=page_size)
 
 
 def links_of(session: Session, item_ids: Iterable[int]) -> dict[int, list[int]]:

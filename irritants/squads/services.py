@@ -20,7 +20,7 @@ from irritants.audit.services import Actor
 from irritants.db import utcnow
 from irritants.errors import NotFoundError, StaleObject
 from irritants.french import today
-from irritants.paging import Page, paginate
+from irritants.paging import Page, ordered, paginate
 from irritants.referential.models import Administration
 from irritants.referential.services import administration_by_slug
 from irritants.squads.backlog import flush, invalid
@@ -62,9 +62,14 @@ def squad_of(session: Session, squad_id: int | None) -> Squad | None:
     return session.get(Squad, squad_id) if squad_id else None
 
 
-def list_squads(session: Session, *, page: int, page_size: int) -> Page[Squad]:
-    """One page of the squads, by name."""
-    return paginate(session, select(Squad).order_by(Squad.name, Squad.id), page=page, page_size=page_size)
+# What the list of squads may be sorted by (the API's ``sort``).
+SQUAD_SORTS = ("name", "created_at")
+
+
+def list_squads(session: Session, *, page: int, page_size: int, sort: str = "name") -> Page[Squad]:
+    """One page of the squads, in the ``sort`` order (by name by default)."""
+    stmt = ordered(select(Squad), sort, {"name": Squad.name, "created_at": Squad.created_at}, tiebreak=Squad.id)
+    return paginate(session, stmt, page=page, page_size=page_size)
 
 
 def member_counts(session: Session) -> dict[int, int]:

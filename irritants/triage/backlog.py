@@ -25,19 +25,28 @@ from irritants.errors import NotFoundError, ValidationFailed
 from irritants.feedback import services as feedback
 from irritants.intake.models import SEVERITY_LABELS, Moderation, Report, Severity
 from irritants.intake.redaction import redact
-from irritants.paging import Page, PageQuerySchema, page_size_field, paginate
+from irritants.paging import Page, PageQuerySchema, Sort, ordered, page_size_field, paginate, sort_field
 from irritants.ranking import GROWTH_PSEUDOCOUNT
 from irritants.referential.models import Administration, Territory
 from irritants.settings import ClusteringSettings, FeedbackSettings
 from irritants.squads.models import Squad
 from irritants.status import StatusKind
 
+# What the backlog may be sorted by (``sort``: a field, or -field for descending); ties: the higher score, then id.
+SORT_FIELDS = ("score", "size", "people", "trend", "last_report_at", "updated_at", "id")
+# An irritant's reports: by date, or by severity (from « gêne » to « rupture de droits »), then date.
+REPORT_SORTS = ("created_at", "severity")
+_SEVERITY_RANK = case({severity: rank for rank, severity in enumerate(Severity)}, value=Report.severity)
+# The back-office's choices (the API takes any of SORT_FIELDS, either way).
 SORTS: dict[str, str] = {
-    "score": "Score (du plus élevé au plus faible)",
-    "size": "Nombre de signalements",
-    "trend": "Dynamique (hausse sur 30 jours)",
-    "recent": "Signalement le plus récent",
+    "-score": "Score (du plus élevé au plus faible)",
+    "-size": "Nombre de signalements",
+    "-trend": "Dynamique (hausse sur 30 jours)",
+    "-last_report_at": "Signalement le plus récent",
 }
+# The sort values before the one rule of every list (each meant « highest first »): still understood, and announced
+# as deprecated by the API until their sunset (docs/api.md).
+LEGACY_SORTS: dict[str, str] = {"score": "-score", "size": "-size", "trend": "-trend", "recent": "-last_report_at"}
 PERIOD_LABELS: dict[str, str] = {
     "7j": "7 derniers jours",
     "30j": "30 derniers jours",
@@ -63,7 +72,7 @@ class BacklogFilters:
     squad: int | str | None = None  # a squad id or slug, or NO_SQUAD for irritants no squad has taken
     q: str | None = None
     unresolved: bool = False  # only the irritants flagged « non résolu pour les usagers » (feedback.services)
-    sort: str = "score"
+    sort: str = "-score"
     page: int = 1
     page_size: int = 25
 
@@ -118,13 +127,8 @@ class BacklogQuerySchema(PageQuerySchema):
         error_messages={"invalid": "Filtre « non résolu » : 1 ou 0."},
         metadata={"description": "1 : seulement les irritants corrigés que les usagers disent non résolus"},
     )
-    sort = ma.fields.String(load_default="score", validate=ma.validate.OneOf(list(SORTS), error="Tri inconnu."))
+    sort = sort_field(SORT_FIELDS, "-score", legacy=LEGACY_SORTS)
     page_size = page_size_field(25)  # the page's select offers PAGE_SIZES; the API takes any size of the rule
-
-    @ma.pre_load
-    def _drop_blanks(self, data: Any, **_: Any) -> Any:
-        # An empty select of the filter form means "no filter".
-        return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v not in ("", None)}
 
     @ma.post_load
     def _filters(self, data: dict[str, Any], **_: Any) -> BacklogFilters:
@@ -202,27 +206,32 @@ def backlog(session: Session, filters: BacklogFilters, *, feedback_settings: Fee
     if filters.q and filters.q.strip():
         stmt = stmt.where(clusters.search_condition(filters.q))
     counted = stmt
-    if filters.sort == "size":
-        stmt = stmt.order_by(Cluster.size.desc(), Cluster.score.desc(), Cluster.id)
-    elif filters.sort == "recent":
+    order: dict[str, Any] = {
+        "score": Cluster.score,
+        "size": (Cluster.size, Cluster.score),
+        "people": (Cluster.people, Cluster.score),
+        "updated_at": Cluster.updated_at,
+        "id": Cluster.id,
+    }
+    field = Sort.parse(filters.sort).field
+    if field == "last_report_at":
         latest = (
             select(Report.cluster_id.label("cid"), func.max(Report.created_at).label("at"))
             .where(Report.cluster_id.is_not(None))
             .group_by(Report.cluster_id)
             .subquery()
         )
-        stmt = stmt.outerjoin(latest, latest.c.cid == Cluster.id).order_by(
-            latest.c.at.desc().nulls_last(), Cluster.id.desc()
-        )
-    elif filters.sort == "trend":
+        stmt = stmt.outerjoin(latest, latest.c.cid == Cluster.id)
+        order["last_report_at"] = latest.c.at
+    elif field == "trend":
         # The ratio the score's growth term is the logarithm of: same pseudo-counts, so both agree on order.
         trend = _trend_subquery(utcnow())
         ratio = (func.coalesce(trend.c.last, 0) + GROWTH_PSEUDOCOUNT) / (
             func.coalesce(trend.c.previous, 0) + GROWTH_PSEUDOCOUNT
         )
-        stmt = stmt.outerjoin(trend, trend.c.cid == Cluster.id).order_by(ratio.desc(), Cluster.score.desc(), Cluster.id)
-    else:
-        stmt = stmt.order_by(Cluster.score.desc(), Cluster.id)
+        stmt = stmt.outerjoin(trend, trend.c.cid == Cluster.id)
+        order["trend"] = (ratio, Cluster.score)
+    stmt = ordered(stmt, filters.sort, order, tiebreak=Cluster.id.asc())
     return paginate(session, stmt, page=filters.page, page_size=filters.page_size, counted=counted)
 
 
@@ -261,10 +270,22 @@ def _report_row(report: Report, *, raw: bool, representative: frozenset[int]) ->
 
 
 def cluster_reports(
-    session: Session, cluster: Cluster, *, page: int = 1, page_size: int = 20, raw: bool = False
+    session: Session,
+    cluster: Cluster,
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    raw: bool = False,
+    sort: str = "-created_at",
 ) -> Page[dict[str, Any]]:
-    """An irritant's reports, newest first, one page of them; texts redacted unless ``raw``."""
-    stmt = select(Report).where(Report.cluster_id == cluster.id).order_by(Report.created_at.desc(), Report.id.desc())
+    """An irritant's reports in the ``sort`` order (newest first by default), one page of them; texts redacted
+    unless ``raw``."""
+    stmt = ordered(
+        select(Report).where(Report.cluster_id == cluster.id),
+        sort,
+        {"created_at": Report.created_at, "severity": (_SEVERITY_RANK, Report.created_at)},
+        tiebreak=Report.id,
+    )
     representative = frozenset(cluster.excerpt_report_ids or [])
     reports = paginate(session, stmt, page=max(page, 1), page_size=page_size)
     return reports.map(lambda r: _report_row(r, raw=raw, representative=representative))

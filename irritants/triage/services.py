@@ -11,6 +11,9 @@ so that triage can reshape its inside freely. Every function takes the session f
 from __future__ import annotations
 
 from irritants.triage.backlog import (
+    LEGACY_SORTS,
+    REPORT_SORTS,
+    SORT_FIELDS,
     BacklogFilters,
     BacklogQuerySchema,
     backlog,
@@ -29,6 +32,7 @@ from irritants.triage.propagation import link_problems
 from irritants.triage.splits import move_report, split
 from irritants.triage.suggestions import Suggestion, backlog_suggestions, dismiss_pair, suggestions_for
 from irritants.triage.templates import (
+    TEMPLATE_SORTS,
     create_template,
     delete_template,
     get_template,
@@ -41,7 +45,11 @@ from irritants.triage.workflow import STALE_MESSAGE, duplicates_of
 
 __all__ = [
     "INFLOW_DAYS",
+    "LEGACY_SORTS",
+    "REPORT_SORTS",
+    "SORT_FIELDS",
     "STALE_MESSAGE",
+    "TEMPLATE_SORTS",
     "BacklogFilters",
     "BacklogQuerySchema",
     "BulkResult",

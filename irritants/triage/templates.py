@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from irritants.audit.services import record
 from irritants.auth.policy import Action, Agent, decide
 from irritants.errors import NotFoundError, ValidationFailed
+from irritants.paging import ordered
 from irritants.sanitize import clean_line, clean_text
 from irritants.squads.models import Squad
 from irritants.triage.models import ReplyTemplate
@@ -28,10 +29,18 @@ def _visible(agent: Agent, template: ReplyTemplate) -> bool:
     return decide(agent, Action.MANAGE_TEMPLATES, template).status != 404
 
 
-def list_templates(session: Session, agent: Agent) -> list[ReplyTemplate]:
-    """Templates the agent may use: shared ones, then their squads' (every squad's for an admin)."""
+# What the list of templates may be sorted by: shared ones come first whichever the order, then their squads'.
+TEMPLATE_SORTS = ("title", "created_at")
+
+
+def list_templates(session: Session, agent: Agent, *, sort: str = "title") -> list[ReplyTemplate]:
+    """Templates the agent may use: shared ones, then their squads' (every squad's for an admin), each group in the
+    ``sort`` order (by title by default)."""
     allow(agent, Action.VIEW_BACKLOG)
-    stmt = select(ReplyTemplate).order_by(ReplyTemplate.squad_id.is_not(None), ReplyTemplate.title, ReplyTemplate.id)
+    stmt = select(ReplyTemplate).order_by(ReplyTemplate.squad_id.is_not(None))
+    stmt = ordered(
+        stmt, sort, {"title": ReplyTemplate.title, "created_at": ReplyTemplate.created_at}, tiebreak=ReplyTemplate.id
+    )
     return [t for t in session.scalars(stmt) if _visible(agent, t)]
 
 

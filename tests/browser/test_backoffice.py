@@ -52,7 +52,7 @@ def open_section(page, section: str) -> None:
 
 def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server, page, data):
     app, ids = data
-    page.goto(server.url + "/agents/irritants?sort=size")
+    page.goto(server.url + "/agents/irritants?sort=-size")
     page.wait_for_url(re.compile(r".*/agents/connexion\?next=.*"))
     assert_accessible(page)
 
@@ -61,7 +61,7 @@ def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server
     tab_to(page, "#id_password")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/agents/irritants\?sort=size$"))
+    page.wait_for_url(re.compile(r".*/agents/irritants\?sort=-size$"))
     assert page.locator("h1").inner_text() == "Suivi des irritants"
     assert page.locator("#tableau-irritants tbody tr").count() == 5
     assert_accessible(page)
@@ -71,7 +71,7 @@ def test_product_owner_filters_opens_merges_and_assigns_with_the_keyboard(server
     page.keyboard.type("séjour")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*[?&]q=s%C3%A9jour.*"))
-    assert "sort=size" in page.url
+    assert "sort=-size" in page.url
     assert page.locator("#resultats").inner_text().startswith("1 irritant correspond")
     assert page.locator("#tableau-irritants tbody tr").count() == 1
     assert_accessible(page)

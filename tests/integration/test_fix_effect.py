@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from irritants import events, jobs
+from irritants import events, periodic
 from irritants.audit.models import Event
 from irritants.audit.services import SYSTEM
 from irritants.auth.services import agent_for
@@ -166,8 +166,8 @@ def test_the_daily_job_is_registered_marks_in_its_own_transaction_and_is_idempot
         start = fixed_on + dt.timedelta(weeks=week)
         reports_on(session, back, *(start + dt.timedelta(days=d) for d in range(count)))
     session.commit()
-    assert triage_jobs.DAILY_JOB in jobs.periodic_jobs(app)  # every runner runs it once a day
-    assert jobs.run_periodic(app) >= 1
+    assert triage_jobs.DAILY_JOB in periodic.periodic_jobs(app)  # every runner runs it once a day
+    assert periodic.run_periodic(app) >= 1
     assert triage_jobs.check_regressions(app) == 0  # idempotent
     session.expire_all()
     assert session.get(Cluster, back.id).status == S.REGRESSED

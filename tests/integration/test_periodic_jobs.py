@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from irritants import jobs
+from irritants import jobs, periodic
 from irritants.db import get_db, utcnow
-from irritants.jobs import PeriodicRun, register_daily, run_periodic
 from irritants.outbox import services
 from irritants.outbox.models import Delivery, OutboxMessage
 from irritants.outbox.services import Mail
+from irritants.periodic import PeriodicRun, register_daily, run_periodic
 
 
 class Counter:
@@ -47,7 +47,7 @@ def test_a_daily_job_runs_once_a_day_across_processes(make_app: Any) -> None:
 def bare_app(make_app: Any) -> Any:
     """An app without the periodic jobs the domains register (the daily digest...): only the test's own run."""
     app = make_app()
-    app.extensions[jobs._PERIODIC].clear()
+    app.extensions[periodic._PERIODIC].clear()
     return app
 
 

@@ -14,7 +14,7 @@ from flask import Flask, request
 from irritants.api.spec import GuardedParser
 from irritants.auth.api_tokens import create_token
 from irritants.db import get_db
-from tests.conftest import make_user, report_payload
+from tests.conftest import make_cluster, make_user, report_payload
 
 DEEP = "[" * 5000 + "]" * 5000
 _DESCRIPTION = "Mon dossier de RSA est bloqué depuis trois mois et personne ne répond."
@@ -184,3 +184,13 @@ def test_a_squad_member_gets_403_from_moderation_before_the_body_is_read(app, cl
 )
 def test_agents_crafted_bodies_are_problems_not_500(app, client, url, raw, status):
     problem(post_raw(client, url, raw, **token_for(app, "admin")), status)
+
+
+def test_an_empty_expected_versions_map_on_a_merge_is_a_problem_not_500(app, client):
+    # The message about it held "{ identifiant : version }", which str.format took for a field: a KeyError.
+    with get_db(app).session_scope() as s:
+        target, source = make_cluster(s, reports=1), make_cluster(s, "Dossier CAF bloqué", reports=1)
+        s.commit()
+        url, body = f"/api/v1/triage/clusters/{target.id}/merge", {"source_ids": [source.id], "expected_versions": []}
+    response = client.post(url, json=body, headers=token_for(app, "admin"))
+    problem(response, 422)

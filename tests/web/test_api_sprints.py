@@ -155,9 +155,9 @@ def test_items_are_created_listed_moved_and_linked(app, client, world):
     got = moved.get_json()
     assert (got["state"], got["points"], got["rank"]) == ("in_progress", 5, second["rank"])
     assert moved.headers["ETag"] == f'"{got["version"]}"'
-    backlog_only = client.get(f"/api/v1/squads/{world['slug']}/items?backlog=true", headers=world["manager"])
+    backlog_only = client.get(f"/api/v1/squads/{world['slug']}/items?sprint=none", headers=world["manager"])
     assert [i["id"] for i in backlog_only.get_json()["items"]] == [third["id"], second["id"]]
-    in_sprint = client.get(f"/api/v1/squads/{world['slug']}/items?sprint_id={sprint['id']}", headers=world["member"])
+    in_sprint = client.get(f"/api/v1/squads/{world['slug']}/items?sprint={sprint['id']}", headers=world["member"])
     assert [i["id"] for i in in_sprint.get_json()["items"]] == [first["id"]]
 
     to_sprint = client.patch(path, json={"sprint_id": sprint["id"], "points": None}, headers=world["member"]).get_json()

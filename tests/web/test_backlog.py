@@ -118,11 +118,11 @@ def test_filters_sort_and_page_are_kept_in_the_url(app, client, db, login):
     scored(db, *db.scalars(select(Cluster)).all())
     login("product_owner")
 
-    first = client.get(BACKLOG, query_string={"page_size": 10, "sort": "size"}).get_data(as_text=True)
+    first = client.get(BACKLOG, query_string={"page_size": 10, "sort": "-size"}).get_data(as_text=True)
     assert len(rows(first)) == 10
     assert "13 irritants" in first and "page 1 sur 2" in first
     next_link = re.search(r'href="([^"]+)"[^>]*>Page suivante', first).group(1).replace("&amp;", "&")
-    assert parse_qs(urlsplit(next_link).query) == {"sort": ["size"], "page_size": ["10"], "page": ["2"]}
+    assert parse_qs(urlsplit(next_link).query) == {"sort": ["-size"], "page_size": ["10"], "page": ["2"]}
     second = client.get(next_link).get_data(as_text=True)
     assert len(rows(second)) == 3 and 'aria-current="page" title="Page 2"' in second
     sizes = [int(n) for n in re.findall(r"<td>(\d+) signalements?<br>", first)]
@@ -140,9 +140,9 @@ def test_filters_sort_and_page_are_kept_in_the_url(app, client, db, login):
         html = client.get(BACKLOG, query_string=query).get_data(as_text=True)
         assert rows(html) == ["Carte grise en erreur"], query
         assert "1 irritant correspond à vos filtres" in html
-    # The filter form shows the filters in force.
+    # The filter form shows the filters in force; a former sort value (a bookmark) is read as its new spelling.
     html = client.get(BACKLOG, query_string={"administration": "ants", "sort": "recent"}).get_data(as_text=True)
-    assert '<option value="ants" selected>' in html and '<option value="recent" selected>' in html
+    assert '<option value="ants" selected>' in html and '<option value="-last_report_at" selected>' in html
 
 
 def test_squad_filter_and_status_filter(app, client, db, login):
@@ -417,8 +417,9 @@ def test_bulk_actions_apply_to_those_that_can_change_and_say_why_for_the_others(
     login("product_owner", squads=[squad])
     ids = [first.id, second.id]
 
-    response = post(client, BACKLOG + "/lot?sort=size", {"ids": ids, "operation": "assign", "squad": squad.id}, BACKLOG)
-    assert response.status_code == 303 and response.headers["Location"].endswith(BACKLOG + "?sort=size")
+    data = {"ids": ids, "operation": "assign", "squad": squad.id}
+    response = post(client, BACKLOG + "/lot?sort=-size", data, BACKLOG)
+    assert response.status_code == 303 and response.headers["Location"].endswith(BACKLOG + "?sort=-size")
     assert {state(app, i)["squad_id"] for i in ids} == {squad.id}
     assert "2 irritants modifiés." in client.get(BACKLOG).get_data(as_text=True)
 

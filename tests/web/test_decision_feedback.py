@@ -84,8 +84,8 @@ def test_every_refused_decision_links_to_the_page_address_and_never_says_reload(
     login("product_owner")
     page = page_of(cluster.id)
     if form == "lot":
-        url, data, address = BACKLOG + "/lot?sort=size", {"ids": cluster.id, "operation": "status"}, BACKLOG
-        expected = BACKLOG + "?sort=size"
+        url, data, address = BACKLOG + "/lot?sort=-size", {"ids": cluster.id, "operation": "status"}, BACKLOG
+        expected = BACKLOG + "?sort=-size"
     elif form == "defusion":
         url, data, address, expected = page_of(merged.id) + "/defusion", {"depuis": cluster.id}, page, page
         someone_else(app, lambda s, a: triage.unmerge(s, a, merged.id, ranking=RANKING))  # nothing left to undo

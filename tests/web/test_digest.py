@@ -13,7 +13,7 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
-from irritants import jobs
+from irritants import periodic
 from irritants.db import get_db
 from irritants.notify.models import DigestSubscription
 from irritants.outbox.models import OutboxMessage
@@ -166,7 +166,7 @@ def test_the_daily_job_sends_yesterdays_digest(app: Flask, world: dict[str, Any]
     subscribe(app, world["agent"], squads=(world["mine"],))
     morning = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
     with time_machine.travel(morning, tick=False):
-        assert "digest" in jobs.periodic_jobs(app)
-        jobs.run_periodic(app, now=morning)
+        assert "digest" in periodic.periodic_jobs(app)
+        periodic.run_periodic(app, now=morning)
     [message] = digests(app)
     assert message.ref == f"digest:{world['agent']}:2026-11-30"
