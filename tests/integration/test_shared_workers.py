@@ -56,6 +56,7 @@ def pending_app(make_app):
     return make_app(JOBS_MODE="worker", CLUSTERING_ENCODER="tfidf")
 
 
+@pytest.mark.slow  # starts worker processes: run first by each test process of -n N (tests/conftest.py)
 def test_three_workers_encode_every_report_once_and_create_no_twin(pending_app, database_url, tmp_path):
     texts = {name: [template.format(n=i + 2) for i in range(PER_COMPLAINT)] for name, template in COMPLAINTS.items()}
     database = get_db(pending_app)

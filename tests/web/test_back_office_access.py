@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import sign_in
-from tests.web.test_authorization_matrix import World, build_world, snapshot
+from tests.web.authorization.matrix import World, build_world, snapshot
 
 # Which object of the test world fills each URL variable.
 ARGUMENTS = {

@@ -1,8 +1,10 @@
-"""Every back-office route and API endpoint × every kind of caller.
+"""Every back-office route and API endpoint × every kind of caller: the matrix, its world and the check of one case.
 
 Refused callers get 401/302-to-login (anonymous), 403, or 404 (objects they may not know exist), and the
 database is left exactly as it was. Allowed callers succeed with the same valid request. A route added without an
-entry in ROUTES fails ``test_every_back_office_route_is_in_the_matrix``.
+entry in ROUTES fails ``test_every_back_office_route_is_in_the_matrix`` (test_matrix.py). The cases run from one
+test module per part of the service (``PARTS``): each module builds its own app and world, so the parts run side by
+side when the suite runs in several processes.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text
 
-from irritants import create_app, jobs
 from irritants.auth.api_tokens import create_token
-from irritants.auth.models import ApiToken, User
+from irritants.auth.models import User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
 from irritants.clusters.models import Cluster
@@ -38,7 +37,6 @@ from irritants.webhooks import services as webhooks
 from tests.conftest import (
     PASSWORD,
     RANKING,
-    app_config,
     clean_database,
     make_cluster,
     make_report,
@@ -539,28 +537,6 @@ BACK_OFFICE_PREFIXES = (
 )
 
 
-def test_every_back_office_route_is_in_the_matrix(app):
-    found = {
-        rule.endpoint
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(BACK_OFFICE_PREFIXES) and rule.endpoint not in PUBLIC_ENDPOINTS
-    }
-    assert found == {endpoint.removesuffix(".links") for endpoint in ROUTES}
-
-
-@pytest.fixture(scope="module")
-def matrix_app(database_url, tmp_path_factory):
-    """One app for the module (building one per case cost as much as the case): CSRF is proven by its own tests;
-    here only the policy decides. Each case still starts from the same database, see ``matrix_world``. Its instance
-    folder (background exports' files) is the module's own."""
-    instance = str(tmp_path_factory.mktemp("instance"))
-    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False, INSTANCE_PATH=instance))
-    yield app
-    jobs.stop(app)
-    clean_database(app)
-    get_db(app).dispose()
-
-
 @dataclass
 class Principal:
     user: User
@@ -715,23 +691,32 @@ class Worlds:
         return replace(world), principals  # a case sets its own ``own_token``
 
 
-@pytest.fixture(scope="module")
-def worlds(matrix_app) -> Worlds:
-    return Worlds(matrix_app)
+#: Where each route's cases run: the test module ``test_<part>.py`` of this folder, by blueprint or API resource.
+PARTS = {
+    "accounts": ("auth", "notifications", "accounts", "exports", "/api/v1/me"),
+    "triage_pages": ("backoffice", "moderation", "dashboard"),
+    "triage_api": ("/api/v1/triage", "/api/v1/moderation", "/api/v1/clusters"),
+    "team_pages": ("board", "team_items", "team_sprints", "backlog_file"),
+    "squad_settings": ("squad_admin", "team_webhooks"),
+    "squads_api": ("/api/v1/squads", "/api/v1/sprints", "/api/v1/items"),
+}
 
 
-@pytest.fixture
-def matrix_world(worlds: Worlds) -> tuple[World, dict[str, Principal]]:
-    """The world and its principals, in the database exactly as ``build_world`` leaves it."""
-    return worlds.get()
+def part_of(endpoint: str) -> str | None:
+    """The part whose module runs this route's cases (None: a route no part claims, which test_matrix.py refuses)."""
+    spec = ROUTES[endpoint]
+    key = "/".join(spec.path.split("/")[:4]) if spec.api else endpoint.split(".")[0]
+    return next((part for part, keys in PARTS.items() if key in keys), None)
 
 
-# Tokens are tried on the HTML pages too: they must open none of them (403), whatever the role behind them.
-CASES = [(endpoint, who) for endpoint in ROUTES for who in PRINCIPALS]
+def cases(part: str) -> list[tuple[str, str]]:
+    """The (endpoint, caller) pairs of a part. Tokens are tried on the HTML pages too: they must open none of them
+    (403), whatever the role behind them."""
+    return [(endpoint, who) for endpoint in ROUTES if part_of(endpoint) == part for who in PRINCIPALS]
 
 
-@pytest.mark.parametrize(("endpoint", "who"), CASES)
-def test_route_by_caller(matrix_app, matrix_world, endpoint, who):
+def check_route(matrix_app, matrix_world: tuple[World, dict[str, Principal]], endpoint: str, who: str) -> None:
+    """One case: ``who`` calls ``endpoint`` in the world as ``build_world`` left it."""
     spec = ROUTES[endpoint]
     world, principals = matrix_world
     client = matrix_app.test_client()
@@ -765,70 +750,3 @@ def test_route_by_caller(matrix_app, matrix_world, endpoint, who):
     if spec.api:
         assert response.mimetype == "application/problem+json"
     assert snapshot(matrix_app) == before, "a refused call changed the database"
-
-
-def test_a_revoked_token_of_an_admin_is_refused_everywhere(matrix_app, matrix_world):
-    world, principals = matrix_world
-    raw = principals["admin"].token
-    with matrix_app.app_context(), get_db(matrix_app).session_scope() as s:
-        from irritants.db import utcnow
-
-        s.get(ApiToken, principals["admin"].token_id).revoked_at = utcnow()
-        s.commit()
-    client = matrix_app.test_client()
-    before = snapshot(matrix_app)
-    for endpoint, spec in ROUTES.items():
-        if not spec.api:
-            continue
-        body = spec.body(world) if spec.body else {}
-        response = client.open(
-            spec.path.format(**vars(world)),
-            method=spec.method,
-            json=body if spec.method != "GET" else None,
-            headers={"Authorization": f"Bearer {raw}"},
-        )
-        assert response.status_code == 401, endpoint
-    assert snapshot(matrix_app) == before
-
-
-def test_moderation_lists_only_what_the_caller_may_moderate(matrix_app, matrix_world):
-    world, principals = matrix_world
-    with get_db(matrix_app).session_scope() as s:
-        theirs = make_cluster(s, "Aides au logement suspendues", reports=0, squad_id=world.squad_b)
-        held = {"ours": world.report}
-        for name, cluster_id in (("theirs", theirs.id), ("no_squad", world.free), ("no_irritant", None)):
-            report = make_report(s, moderation=Moderation.PENDING, moderation_reasons=["phone"])
-            report.cluster_id = cluster_id
-            held[name] = report.id
-        s.commit()
-    visible = {
-        "po": {"ours", "no_squad", "no_irritant"},
-        "po_other_squad": {"theirs", "no_squad", "no_irritant"},
-        "admin": set(held),
-    }
-    for who, names in visible.items():
-        expected = {held[name] for name in names}
-        browser = matrix_app.test_client()
-        sign_in(browser, principals[who].user)
-        html = browser.get("/agents/moderation").get_data(as_text=True)
-        assert {int(n) for n in re.findall(r'id="signalement-(\d+)"', html)} == expected, who
-        api = matrix_app.test_client().get(
-            "/api/v1/moderation/reports", headers={"Authorization": f"Bearer {principals[who].token}"}
-        )
-        assert {item["id"] for item in api.get_json()["items"]} == expected, who
-        assert api.get_json()["total"] == len(expected)
-
-
-def test_raw_texts_of_an_irritant_only_for_who_may_moderate_it(matrix_app, matrix_world):
-    world, principals = matrix_world
-    path = f"/api/v1/triage/clusters/{world.cluster}/reports"
-    for who, raw in (("po", True), ("admin", True), ("po_other_squad", False), ("manager", False)):
-        token = {"Authorization": f"Bearer {principals[who].token}"}
-        body = matrix_app.test_client().get(path, headers=token).get_json()
-        held = next(item for item in body["items"] if item["id"] == world.report)
-        assert {item["raw"] for item in body["items"]} == {raw}, who
-        assert (held["text"] is not None) is raw, who  # a held report's text is not even redacted-shown
-        browser = matrix_app.test_client()
-        sign_in(browser, principals[who].user)
-        page = browser.get(f"/agents/irritants/{world.cluster}").get_data(as_text=True)
-        assert ("Texte masqué tant que la modération" in page) is not raw, who
