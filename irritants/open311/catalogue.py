@@ -41,10 +41,13 @@ class Service:
         """The service as ``GET services`` lists it."""
         admin = self.administration
         if self.procedure:
-            description = f"Un blocage rencontré avec {admin.name} lors de la démarche « {self.procedure.name} »."
+            description = (
+                f"Un blocage rencontré auprès de l’organisme « {admin.name} » "
+                f"lors de la démarche « {self.procedure.name} »."
+            )
         else:
             description = (
-                f"Un blocage rencontré avec {admin.name}, quelle que soit la démarche "
+                f"Un blocage rencontré auprès de l’organisme « {admin.name} », quelle que soit la démarche "
                 "(attribut « demarche » facultatif)."
             )
         keywords = [admin.name, *([admin.acronym] if admin.acronym else []), admin.slug]
