@@ -20,13 +20,15 @@ from irritants.answers.models import AdministrationAnswer
 from irritants.audit import services as audit
 from irritants.auth.models import ApiToken, User
 from irritants.auth.policy import Agent
-from irritants.clusters.models import Cluster
+from irritants.clusters.models import Cluster, Support
 from irritants.conversations import services as conversations
 from irritants.db import get_db
-from irritants.intake.models import Report
+from irritants.feedback.signing import support_token
+from irritants.intake.models import Moderation, Report
 from irritants.intake.services import derive_tracking_token
 from irritants.referential.models import Administration
 from irritants.squads.models import Squad, SquadPhaseChange
+from irritants.status import StatusKind
 from irritants.squads.sprints import BacklogItem, Sprint
 from irritants.triage.models import ReplyTemplate
 from irritants.webhooks.models import WebhookEndpoint
@@ -39,12 +41,14 @@ RAW = ("<script>alert(", "<img src=x onerror")
 
 def markup(field: str) -> str:
     """Markup naming its field: a script element, then a way out of an attribute into an element with a handler."""
-    return f"<script>alert(\"{field}\")</script>\"><img src=x onerror=alert('{field}')>"
+    return f'<script>alert("{field}")</script>"><img src=x onerror=alert(\'{field}\')>'
 
 
 def escaped(field: str) -> str:
     """How ``markup(field)`` starts once escaped for HTML (Jinja's escaping: « " » is ``&#34;``)."""
-    return f"&lt;script&gt;alert(&#34;{field}&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(&#39;{field}&#39;)"
+    return (
+        f"&lt;script&gt;alert(&#34;{field}&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(&#39;{field}&#39;)"
+    )
 
 
 @dataclass
@@ -64,7 +68,7 @@ def plant(app: Flask) -> Walk:
         for report in s.scalars(select(Report).where(Report.cluster_id == world.cluster)):
             report.description = markup("report.description") + " Le site refuse mon dossier depuis un mois."
         free = s.get(Cluster, world.free)
-        free.status, free.routed_to = "not_our_scope", markup("cluster.routed_to")
+        free.status, free.routed_to = StatusKind.NOT_OUR_SCOPE, markup("cluster.routed_to")
         template = s.get(ReplyTemplate, world.template)
         template.title, template.body = markup("template.title"), markup("template.body")
         squad = s.get(Squad, world.squad_a)
@@ -95,6 +99,15 @@ def plant(app: Flask) -> Walk:
             reason=markup("event.reason"), public_note=markup("event.public_note"),
         )  # fmt: skip
         tracking = derive_tracking_token(TEST_SECRET, s.get(Report, world.report).token_seed)
+        published = s.scalar(
+            select(Report.reference)
+            .where(Report.cluster_id == world.cluster, Report.moderation == Moderation.PUBLISHED)
+            .limit(1)
+        )
+        support = Support(cluster_id=world.cluster, person_key="5" * 64)
+        s.add(support)
+        s.flush()
+        signed = support_token(TEST_SECRET, support.id)
         s.commit()
     samples = {
         "slug": world.squad_a_slug,
@@ -109,6 +122,11 @@ def plant(app: Flask) -> Walk:
         "sprint_id": world.sprint,
         "token_id": world.target_token,
         "export_id": world.export,
+        "fmt": "json",
+        "name": "irritants.csv",
+        "service_code": "caf",
+        "service_request_id": published,
+        "signed": signed,
     }
     return Walk(world, principals, tracking, samples)
 
@@ -116,17 +134,20 @@ def plant(app: Flask) -> Walk:
 def routes_of(app: Flask, samples: dict[str, Any], method: str = "GET") -> list[tuple[str, str]]:
     """Every route answering ``method`` but static files, as (endpoint, path) with the sample values; fails on an
     argument it cannot fill, so a new route is walked as soon as it exists."""
-    routes, missing = [], set()
+    routes: list[tuple[str, str]] = []
+    missing: set[str] = set()
     with app.test_request_context():
-        adapter = app.url_map.bind("irritants.test")
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             if method not in (rule.methods or ()) or rule.endpoint == "static":
                 continue
-            unknown = rule.arguments - samples.keys()
+            needed = rule.arguments - set(rule.defaults or ())
+            unknown = needed - samples.keys()
             if unknown:
                 missing.update(f"{name} ({rule.rule})" for name in unknown)
                 continue
-            routes.append((rule.endpoint, adapter.build(rule.endpoint, {name: samples[name] for name in rule.arguments})))
+            built = rule.build({name: samples[name] for name in needed}, append_unknown=False)
+            assert built is not None, rule.rule
+            routes.append((rule.endpoint, built[1]))
     assert not missing, f"no sample value for: {sorted(missing)}"
     return routes
 
@@ -137,3 +158,21 @@ def clients(app: Flask, walk: Walk) -> Iterator[tuple[str, FlaskClient]]:
     admin = app.test_client()
     sign_in(admin, walk.principals["admin"].user)
     yield "admin", admin
+
+
+OPEN_DATA = "/statistiques/donnees/"
+
+
+def assert_security_headers(response, where: str) -> None:
+    """``where`` is « caller path status »."""
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], (where, csp)
+    assert directives.get("object-src") == ["'none'"], (where, csp)
+    assert "base-uri" in directives and "'unsafe-inline'" not in directives.get("script-src", []), (where, csp)
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Referrer-Policy") == "same-origin", where
+    assert response.headers.get("X-Frame-Options") in ("SAMEORIGIN", "DENY"), where
+    # Same-origin only, but for the open data files, public by nature, which any page or notebook may read.
+    allowed_origin = "*" if where.split()[1].startswith(OPEN_DATA) else None
+    assert response.headers.get("Access-Control-Allow-Origin") == allowed_origin, where

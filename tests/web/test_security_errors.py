@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_security_pages import assert_security_headers
+from tests.web.security_world import assert_security_headers
 
 # What the exception carries: none of it may reach the caller.
 LEAKS = ("SECRET-MARK-5f1c", "/srv/irritants/app/crash.py", "SELECT password_hash FROM users", "RuntimeError")
-TRACE = ("Traceback", 'File "', "werkzeug", "sqlalchemy", "line ")
+TRACE = ("Traceback", 'File "', "werkzeug", "sqlalchemy")
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def assert_generic(response) -> str:
     assert response.status_code == 500
     for leak in (*LEAKS, *TRACE):
         assert leak not in body, (leak, body[:500])
-    assert_security_headers(response, response.request.path)
+    assert_security_headers(response, f"visitor {response.request.path} 500")
     return body
 
 

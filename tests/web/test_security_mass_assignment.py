@@ -18,7 +18,7 @@ READ_ONLY = {"id": 424242, "created_at": "2020-01-01T00:00:00+00:00", "created_b
 WRITES = sorted(
     endpoint
     for endpoint, spec in ROUTES.items()
-    if spec.api and spec.method in ("POST", "PATCH", "PUT") and "admin" in spec.allowed
+    if spec.api and spec.method in ("POST", "PATCH", "PUT") and "admin" in spec.allowed and spec.body is not None
 )
 
 
@@ -50,7 +50,7 @@ def test_every_api_write_refuses_fields_the_service_keeps(api_app, worlds, endpo
     world, principals = worlds.get()
     spec = ROUTES[endpoint]
     world.own_token = principals["admin"].token_id
-    body = spec.body(world) if spec.body else {}
+    body = spec.body(world)  # type: ignore[misc]
     extra = {name: value for name, value in READ_ONLY.items() if name not in body}
     if spec.prepare:
         spec.prepare(api_app, world)
