@@ -28,8 +28,8 @@ from irritants.intake.models import Moderation, Report
 from irritants.intake.services import derive_tracking_token
 from irritants.referential.models import Administration
 from irritants.squads.models import Squad, SquadPhaseChange
-from irritants.status import StatusKind
 from irritants.squads.sprints import BacklogItem, Sprint
+from irritants.status import StatusKind
 from irritants.triage.models import ReplyTemplate
 from irritants.webhooks.models import WebhookEndpoint
 from tests.conftest import TEST_SECRET, sign_in
