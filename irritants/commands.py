@@ -1,4 +1,5 @@
-"""The app's own commands, over every domain: ``db upgrade`` (the schema) and ``setup`` (a first run in one go).
+"""The app's own commands, over every domain: ``db upgrade|current|history|downgrade|revision`` (the schema, with
+Alembic) and ``setup`` (a first run in one go).
 Each domain's commands are in its ``cli.py``; ``irritants.DOMAINS`` lists them."""
 
 from __future__ import annotations
@@ -27,6 +28,53 @@ def db_upgrade(revision: str) -> None:
 
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données à jour ({migrate.head_revision()}).")
+
+
+@db_group.command("current")
+@click.option("--verbose", "-v", is_flag=True, help="Détail de la révision.")
+@with_appcontext
+def db_current(verbose: bool) -> None:
+    """Show the revision the configured database is at ("(head)": up to date)."""
+    from irritants import migrate
+
+    migrate.current(current_app.config["DATABASE_URL"], verbose=verbose)
+
+
+@db_group.command("history")
+@click.option("--verbose", "-v", is_flag=True, help="Détail de chaque révision.")
+def db_history(verbose: bool) -> None:
+    """List the migrations, newest first (no database needed)."""
+    from irritants import migrate
+
+    migrate.history(verbose=verbose)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (-1: the last one; base: all of them, and every table with them)."""
+    from irritants import migrate
+
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Base de données ramenée à la révision {revision}.")
+
+
+@db_group.command("revision")
+@click.option("--message", "-m", required=True, help="Ce que change la révision (nom du fichier).")
+@click.option(
+    "--autogenerate/--empty",
+    default=True,
+    show_default=True,
+    help="Comparer les modèles à la base (à jour) ou écrire une révision vide.",
+)
+@with_appcontext
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration, numbered after the head, into migrations/versions (review it before committing)."""
+    from irritants import migrate
+
+    path = migrate.revision(current_app.config["DATABASE_URL"], message, autogenerate=autogenerate)
+    click.echo(f"Nouvelle révision : {path} (à relire avant de l'ajouter).")
 
 
 @click.command("setup")
