@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_history_lists_every_revision_from_the_first_to_head(empty_app: Flask) -
     assert revisions[-1] == migrate.head_revision()
     assert "<base> -> 0001" in listed
     assert f"-> {revisions[-1]} (head)" in listed
-    for older, newer in zip(revisions, revisions[1:], strict=False):
+    for older, newer in pairwise(revisions):
         assert f"{older} -> {newer}" in listed
 
 

@@ -41,4 +41,3 @@ def test_every_declared_dependency_is_pinned_inside_its_range() -> None:
         elif not requirement.specifier.contains(version, prereleases=True):
             problems.append(f"{requirement.name}=={version} hors de « {requirement.specifier} »")
     assert problems == [], "renouvelez constraints.txt (./scripts/renew_constraints) : " + "; ".join(problems)
-
