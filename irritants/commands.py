@@ -4,6 +4,9 @@ Each domain's commands are in its ``cli.py``; ``irritants.DOMAINS`` lists them."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -26,18 +29,32 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database."""
     from irritants import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    with _alembic_errors():
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données à jour ({migrate.head_revision()}).")
+
+
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, a database behind head) as a message and exit status 1."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @db_group.command("current")
 @click.option("--verbose", "-v", is_flag=True, help="Détail de la révision.")
+@click.option("--check", is_flag=True, help="Échouer (code 1) si la base n'est pas à la dernière révision.")
 @with_appcontext
-def db_current(verbose: bool) -> None:
+def db_current(verbose: bool, check: bool) -> None:
     """Show the revision the configured database is at ("(head)": up to date)."""
     from irritants import migrate
 
-    migrate.current(current_app.config["DATABASE_URL"], verbose=verbose)
+    with _alembic_errors():
+        migrate.current(current_app.config["DATABASE_URL"], verbose=verbose, check=check)
 
 
 @db_group.command("history")
@@ -56,7 +73,8 @@ def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (-1: the last one; base: all of them, and every table with them)."""
     from irritants import migrate
 
-    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    with _alembic_errors():
+        migrate.downgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données ramenée à la révision {revision}.")
 
 
@@ -73,7 +91,8 @@ def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration, numbered after the head, into migrations/versions (review it before committing)."""
     from irritants import migrate
 
-    path = migrate.revision(current_app.config["DATABASE_URL"], message, autogenerate=autogenerate)
+    with _alembic_errors():
+        path = migrate.revision(current_app.config["DATABASE_URL"], message, autogenerate=autogenerate)
     click.echo(f"Nouvelle révision : {path} (à relire avant de l'ajouter).")
 
 

@@ -44,9 +44,10 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def current(database_url: str, verbose: bool = False) -> None:
-    """Print the revision the database is at, marked ``(head)`` when it is the last one."""
-    command.current(alembic_config(database_url), verbose=verbose)
+def current(database_url: str, verbose: bool = False, check: bool = False) -> None:
+    """Print the revision the database is at, marked ``(head)`` when it is the last one; with ``check``, raise
+    ``alembic.util.DatabaseNotAtHead`` when it is not."""
+    command.current(alembic_config(database_url), check_heads=check, verbose=verbose)
 
 
 def history(verbose: bool = False) -> None:

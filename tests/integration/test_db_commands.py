@@ -63,8 +63,19 @@ def test_downgrade_one_step_then_upgrade_again(empty_app: Flask) -> None:
     at = _run(empty_app, "current")
     assert previous in at
     assert "(head)" not in at
+    behind = empty_app.test_cli_runner().invoke(args=["db", "current", "--check"])
+    assert behind.exit_code == 1
+    assert "Error" in behind.output
     _run(empty_app, "upgrade")
-    assert f"{head} (head)" in _run(empty_app, "current")
+    assert f"{head} (head)" in _run(empty_app, "current", "--check")
+
+
+def test_an_unknown_revision_is_refused_with_a_message(empty_app: Flask) -> None:
+    _run(empty_app, "upgrade")
+    result = empty_app.test_cli_runner().invoke(args=["db", "downgrade", "9999"])
+    assert result.exit_code == 1
+    assert "9999" in result.output
+    assert f"{migrate.head_revision()} (head)" in _run(empty_app, "current")
 
 
 def test_history_lists_every_revision_from_the_first_to_head(empty_app: Flask) -> None:
