@@ -66,7 +66,8 @@ def db_history(verbose: bool) -> None:
     migrate.history(verbose=verbose)
 
 
-@db_group.command("downgrade")
+# "-1" is a revision here (one step back), not an option.
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @with_appcontext
 def db_downgrade(revision: str) -> None:

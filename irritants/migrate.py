@@ -7,7 +7,9 @@ database URL from the application's settings (``IRRITANTS_DATABASE_URL``) in ``m
 from __future__ import annotations
 
 import sys
+import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import TextIO
 
 from alembic import command
@@ -63,7 +65,15 @@ def revision(database_url: str, message: str, autogenerate: bool = True) -> str:
     script = command.revision(alembic_config(database_url), message=message, autogenerate=autogenerate, rev_id=rev_id)
     head_revision.cache_clear()
     scripts = script if isinstance(script, list) else [script]
-    return ", ".join(s.path for s in scripts if s is not None)
+    return ", ".join(str(_ascii_name(Path(s.path))) for s in scripts if s is not None)
+
+
+def _ascii_name(path: Path) -> Path:
+    """The file renamed without accents (« Rôle des agents » → ``0025_role_des_agents.py``), like every other one."""
+    plain = unicodedata.normalize("NFKD", path.name).encode("ascii", "ignore").decode("ascii")
+    if plain == path.name:
+        return path
+    return path.rename(path.with_name(plain))
 
 
 @lru_cache(maxsize=1)
