@@ -14,8 +14,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from irritants import create_app, migrate
-from irritants.config import PROJECT_ROOT, test_database_url
+from irritants import config, create_app, migrate
+from irritants.config import PROJECT_ROOT
 from irritants.db import get_db
 from tests.conftest import _fresh_postgres_database, app_config
 
@@ -23,7 +23,7 @@ from tests.conftest import _fresh_postgres_database, app_config
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Iterator[Flask]:
     """An app on an empty database of its own (SQLite file or fresh PostgreSQL database): nothing migrated yet."""
-    base = test_database_url()
+    base = config.test_database_url()
     if base is None:
         url, drop = f"sqlite:///{tmp_path / 'db-commands.sqlite3'}", None
     else:
