@@ -51,10 +51,17 @@ def _alembic_errors() -> Iterator[None]:
 @with_appcontext
 def db_current(verbose: bool, check: bool) -> None:
     """Show the revision the configured database is at ("(head)": up to date)."""
+    from alembic.util import DatabaseNotAtHead
+
     from irritants import migrate
 
     with _alembic_errors():
-        migrate.current(current_app.config["DATABASE_URL"], verbose=verbose, check=check)
+        try:
+            migrate.current(current_app.config["DATABASE_URL"], verbose=verbose, check=check)
+        except DatabaseNotAtHead:
+            raise click.ClickException(
+                f"La base n'est pas à la dernière révision ({migrate.head_revision()}) : irritants db upgrade."
+            ) from None
 
 
 @db_group.command("history")
@@ -76,7 +83,8 @@ def db_downgrade(revision: str) -> None:
 
     with _alembic_errors():
         migrate.downgrade(current_app.config["DATABASE_URL"], revision)
-    click.echo(f"Base de données ramenée à la révision {revision}.")
+    now = migrate.current_revision(current_app.config["DATABASE_URL"])
+    click.echo(f"Base de données ramenée à la révision {now or 'base (aucune table du schéma)'}.")
 
 
 @db_group.command("revision")

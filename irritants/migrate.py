@@ -14,6 +14,7 @@ from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from irritants.config import PROJECT_ROOT
@@ -50,6 +51,18 @@ def current(database_url: str, verbose: bool = False, check: bool = False) -> No
     """Print the revision the database is at, marked ``(head)`` when it is the last one; with ``check``, raise
     ``alembic.util.DatabaseNotAtHead`` when it is not."""
     command.current(alembic_config(database_url), check_heads=check, verbose=verbose)
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at (None: nothing applied)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 def history(verbose: bool = False) -> None:
