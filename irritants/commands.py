@@ -1,7 +1,11 @@
-"""The app's own commands, over every domain: ``db upgrade`` (the schema) and ``setup`` (a first run in one go).
+"""The app's own commands, over every domain: ``db upgrade|current|history|downgrade|revision`` (the schema, with
+Alembic) and ``setup`` (a first run in one go).
 Each domain's commands are in its ``cli.py``; ``irritants.DOMAINS`` lists them."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -25,8 +29,80 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured database."""
     from irritants import migrate
 
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    with _alembic_errors():
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Base de données à jour ({migrate.head_revision()}).")
+
+
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's refusals (an unknown revision, a database behind head) as a message and exit status 1."""
+    from alembic.util import CommandError
+
+    try:
+        yield
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@db_group.command("current")
+@click.option("--verbose", "-v", is_flag=True, help="Détail de la révision.")
+@click.option("--check", is_flag=True, help="Échouer (code 1) si la base n'est pas à la dernière révision.")
+@with_appcontext
+def db_current(verbose: bool, check: bool) -> None:
+    """Show the revision the configured database is at ("(head)": up to date)."""
+    from alembic.util import DatabaseNotAtHead
+
+    from irritants import migrate
+
+    with _alembic_errors():
+        try:
+            migrate.current(current_app.config["DATABASE_URL"], verbose=verbose, check=check)
+        except DatabaseNotAtHead:
+            raise click.ClickException(
+                f"La base n'est pas à la dernière révision ({migrate.head_revision()}) : irritants db upgrade."
+            ) from None
+
+
+@db_group.command("history")
+@click.option("--verbose", "-v", is_flag=True, help="Détail de chaque révision.")
+def db_history(verbose: bool) -> None:
+    """List the migrations, newest first (no database needed)."""
+    from irritants import migrate
+
+    migrate.history(verbose=verbose)
+
+
+# "-1" is a revision here (one step back), not an option.
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (-1: the last one; base: all of them, and every table with them)."""
+    from irritants import migrate
+
+    with _alembic_errors():
+        migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    now = migrate.current_revision(current_app.config["DATABASE_URL"])
+    click.echo(f"Base de données ramenée à la révision {now or 'base (aucune table du schéma)'}.")
+
+
+@db_group.command("revision")
+@click.option("--message", "-m", required=True, help="Ce que change la révision (nom du fichier).")
+@click.option(
+    "--autogenerate/--empty",
+    default=True,
+    show_default=True,
+    help="Comparer les modèles à la base (à jour) ou écrire une révision vide.",
+)
+@with_appcontext
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration, numbered after the head, into migrations/versions (review it before committing)."""
+    from irritants import migrate
+
+    with _alembic_errors():
+        path = migrate.revision(current_app.config["DATABASE_URL"], message, autogenerate=autogenerate)
+    click.echo(f"Nouvelle révision : {path} (à relire avant de l'ajouter).")
 
 
 @click.command("setup")

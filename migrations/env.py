@@ -1,6 +1,9 @@
-"""Alembic environment: the URL comes from the caller (irritants.migrate) or IRRITANTS_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (irritants.migrate) or the application's settings
+(IRRITANTS_DATABASE_URL, else the development SQLite file), also when Alembic's own command reads alembic.ini."""
 
 from __future__ import annotations
+
+from logging.config import fileConfig
 
 from alembic import context
 
@@ -10,6 +13,11 @@ from irritants.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+# `alembic …` from the command line: its logging section shows each step. Called from the application (no file), the
+# application's logging is left alone.
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def _url() -> str:

@@ -142,7 +142,8 @@ def bertopic_labels(texts: list[str], vectors: np.ndarray, seed: int) -> tuple[n
 
 BERTOPIC_MISSING = (
     "BERTopic is not installed: it is an optional extra for this script only. Install it with\n"
-    "    .venv/bin/pip install -e '.[eval]' && .venv/bin/pip install --no-deps 'bertopic>=0.17,<0.18'\n"
+    "    .venv/bin/pip install -c constraints.txt -e '.[eval]' &&\n"
+    "      .venv/bin/pip install -c constraints.txt --no-deps 'bertopic>=0.17,<0.18'\n"
     "(--no-deps: BERTopic's own dependency sentence-transformers would pull torch; the e5 vectors are given)."
 )
 
