@@ -8,12 +8,19 @@ Rate-limit counters are shared by the processes (Redis when IRRITANTS_REDIS_URL 
 of the instance folder), so limits hold whatever the number of workers.
 """
 
+import os
+
 from irritants.config import web_server
+
+# Log lines are JSON objects under gunicorn unless IRRITANTS_LOG_FORMAT=text (a developer's terminal): the workers'
+# app, gunicorn's error log and its access log alike (irritants.logs, irritants.accesslog; docs/operations.md).
+os.environ.setdefault("IRRITANTS_LOG_FORMAT", "json")
 
 _server = web_server()
 workers = _server.workers
 threads = _server.threads
-# Access log on standard output, control characters escaped (irritants.accesslog), never a query string.
+# Access log on standard output, control characters escaped (irritants.accesslog), never a query string nor a
+# token of a path. In JSON: time, method, path, status, duration_ms, bytes, request_id; in text, this format.
 accesslog = "-"
 logger_class = "irritants.accesslog.RedactingLogger"
-access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'

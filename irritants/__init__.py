@@ -75,8 +75,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(load_config(config))
     settings.init_app(app)
+    from irritants import errorreport, errors, jobs, logs
+
+    logs.init_app(app)  # first: what follows may log, and every answer carries its X-Request-ID
+    errorreport.init_app(app)
     import irritants.models  # noqa: F401  (every domain's models: foreign keys between domains resolve)
-    from irritants import errors, jobs
 
     _init_web(app)
     jobs.init_app(app)

@@ -20,7 +20,7 @@ from typing import Any
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
 from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Share, check, declarations_of, parse
-from irritants.settings import ClusteringEncoder, JobsMode, parse_smtp_url
+from irritants.settings import ClusteringEncoder, JobsMode, LogFormat, LogLevel, LogSettings, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -47,6 +47,13 @@ class BaseConfig:
     DATABASE_URL: Env[str] = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     DATABASE_ECHO: Env[bool] = False
     REDIS_URL: Env[str | None] = None
+
+    # Log lines (docs/operations.md, « Journaux »): one JSON object per line, or plain text for a terminal. JSON in
+    # production and under gunicorn (gunicorn.conf.py makes it the default there), text for `flask run` and commands.
+    LOG_FORMAT: Env[LogFormat] = LogFormat.TEXT
+    LOG_LEVEL: Env[LogLevel] = LogLevel.INFO
+    # Unexpected errors reported to Sentry (or a compatible service) when set; needs the « sentry » extra.
+    SENTRY_DSN: Env[str | None] = None
 
     # Bodies are small: a report is at most 4,000 characters of text.
     MAX_CONTENT_LENGTH: Positive = 64 * 1024
@@ -215,6 +222,7 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     """Production: refuses to start without a real secret."""
 
+    LOG_FORMAT = LogFormat.JSON
     FORCE_HTTPS = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
@@ -331,6 +339,19 @@ def instance_secret(folder: Path) -> str:
 def test_database_url() -> str | None:
     """The database URL the test-suite should use (IRRITANTS_TEST_DATABASE_URL), if any."""
     return os.environ.get("IRRITANTS_TEST_DATABASE_URL") or None
+
+
+def log_settings(environ: Mapping[str, str] | None = None) -> LogSettings:
+    """How to write log lines, read before any app is built (gunicorn's logger class, in the master process): the
+    environment's class default, overridden by IRRITANTS_LOG_FORMAT and IRRITANTS_LOG_LEVEL."""
+    env = os.environ if environ is None else environ
+    cls = CONFIGS.get(env.get("IRRITANTS_ENV", "development"), BaseConfig)
+    declared = declarations()
+    values = {}
+    for name in ("LOG_FORMAT", "LOG_LEVEL"):
+        raw = env.get(ENV_PREFIX + name)
+        values[name] = _checked(ENV_PREFIX + name, declared[name], parse, raw) if raw else getattr(cls, name)
+    return LogSettings(format=values["LOG_FORMAT"], level=values["LOG_LEVEL"])
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from irritants import errorreport, logs
 from irritants.sanitize import escape_for_log
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ FRENCH_DETAILS = {
     405: "Cette méthode n'est pas autorisée sur cette adresse.",
     413: "Le contenu envoyé est trop volumineux.",
     429: "Vous avez fait trop de demandes en peu de temps. Merci de patienter avant de réessayer.",
-    500: "Une erreur inattendue s'est produite. L'équipe a été prévenue.",
+    500: "Une erreur inattendue s'est produite.",
     503: "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : merci de réessayer "
     "dans quelques instants.",
 }
@@ -190,18 +191,33 @@ def html_error(
     return response
 
 
-def _http_exception(error: HTTPException) -> Response:
+def unexpected_error_detail() -> str:
+    """What a 500 says, and only what is true: the team was told only when errors are reported to it; the request's
+    id, to quote when writing to the team, either way."""
+    rid = logs.request_id() or "-"
+    if errorreport.is_reporting():
+        return f"{FRENCH_DETAILS[500]} L'équipe a été prévenue. Référence de la demande : {rid}."
+    return (
+        f"{FRENCH_DETAILS[500]} Si le problème persiste, écrivez à l'équipe en indiquant la référence de la demande : "
+        f"{rid}."
+    )
+
+
+def _http_exception(error: HTTPException, *, logged: bool = False) -> Response:
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     data = getattr(error, "data", None) or {}
     headers.update(data.get("headers") or {})
     if status == 429:
         headers.setdefault("Retry-After", str(_retry_after(error)))
-    if status >= 500:
-        log.error("HTTP %s on %s %s", status, request.method, escape_for_log(request.path))
+    if status >= 500 and not logged:
+        log.error("HTTP %s on %s %s", status, request.method, escape_for_log(logs.redact_path(request.path)))
+    detail_500 = unexpected_error_detail() if status == 500 else None
     render = _door_format()
     if render is not None:
-        return render(status, [FRENCH_DETAILS.get(status) or FRENCH_TITLES.get(status, "Erreur")], headers)
+        return render(
+            status, [detail_500 or FRENCH_DETAILS.get(status) or FRENCH_TITLES.get(status, "Erreur")], headers
+        )
     if wants_problem_json():
         messages = data.get("messages") or data.get("errors")
         errors = None
@@ -215,14 +231,14 @@ def _http_exception(error: HTTPException) -> Response:
                 messages = next(iter(messages.values()))
             errors = flatten_messages(messages)
         slug = "validation-error" if status == 422 else None
-        detail = None
+        detail = detail_500
         if status == 422:
             detail = "Certains champs sont invalides : voir « errors »."
         elif status == 400 and messages:
             detail = "Le corps de la requête n'est pas un JSON valide (UTF-8 attendu)."
             errors = None
         return problem_response(status, slug=slug, detail=detail, errors=errors, headers=headers)
-    return html_error(status, headers=headers)
+    return html_error(status, detail=detail_500, headers=headers)
 
 
 def _retry_after(error: HTTPException) -> int:
@@ -254,8 +270,12 @@ def _domain_error(error: IrritantsError) -> Response:
 def _database_unavailable(error: DBAPIError) -> Response:
     # Never leak SQL or parameters (they may hold personal data): log the class only.
     log.error(
-        "database unavailable on %s %s: %s", request.method, escape_for_log(request.path), type(error.orig).__name__
+        "database unavailable on %s %s: %s",
+        request.method,
+        escape_for_log(logs.redact_path(request.path)),
+        type(error.orig).__name__,
     )
+    _roll_back_the_failed_work()
     render = _door_format()
     if render is not None:
         return render(503, [FRENCH_DETAILS[503]], {"Retry-After": "5"})
@@ -264,11 +284,21 @@ def _database_unavailable(error: DBAPIError) -> Response:
     return html_error(503, headers={"Retry-After": "5"})
 
 
+def _roll_back_the_failed_work() -> None:
+    """The request's session after a failed flush refuses every query until rolled back: the error page itself
+    (who is signed in, the menu) must be able to read."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_exception(error)
-    log.exception("unhandled error on %s %s", request.method, escape_for_log(request.path))
-    return _http_exception(InternalServerError())
+    _roll_back_the_failed_work()
+    # One line (one error report) per unhandled error: the exception's, not a second « HTTP 500 » line.
+    log.exception("unhandled error on %s %s", request.method, escape_for_log(logs.redact_path(request.path)))
+    return _http_exception(InternalServerError(), logged=True)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -38,6 +38,32 @@ class JobsMode(enum.StrEnum):
     """In the request, right after the commit (tests)."""
 
 
+class _AnyCase(enum.StrEnum):
+    @classmethod
+    def _missing_(cls, value: object) -> enum.Enum | None:
+        # IRRITANTS_LOG_LEVEL=INFO or info, IRRITANTS_LOG_FORMAT=JSON or json.
+        text = str(value).strip().lower()
+        return next((member for member in cls if member.value == text), None)
+
+
+class LogFormat(_AnyCase):
+    """How log lines are written (irritants/logs.py)."""
+
+    JSON = "json"
+    """One JSON object per line: what a log collector reads (production, gunicorn)."""
+    TEXT = "text"
+    """Plain lines for a developer's terminal."""
+
+
+class LogLevel(_AnyCase):
+    """The least level of the lines kept."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
 class ClusteringEncoder(enum.StrEnum):
     """Text encoder for clustering."""
 
@@ -210,6 +236,22 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """How the process writes its log lines (LOG_FORMAT, LOG_LEVEL)."""
+
+    format: LogFormat = LogFormat.TEXT
+    level: LogLevel = LogLevel.INFO
+
+
+@dataclass(frozen=True)
+class ErrorReportSettings:
+    """Where unexpected errors are reported (SENTRY_DSN: none when unset; ENV names the environment)."""
+
+    dsn: str | None = field(default=None, repr=False)
+    environment: str = "development"
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -223,6 +265,8 @@ class Settings:
     exports: ExportSettings = ExportSettings()
     dashboard: DashboardSettings = DashboardSettings()
     open311: Open311Settings = Open311Settings()
+    logging: LogSettings = LogSettings()
+    error_report: ErrorReportSettings = ErrorReportSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -266,6 +310,8 @@ class Settings:
                 cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
             ),
             open311=Open311Settings(contact=config["OPEN311_CONTACT"], key_service=config["OPEN311_KEY_SERVICE"]),
+            logging=LogSettings(format=config["LOG_FORMAT"], level=config["LOG_LEVEL"]),
+            error_report=ErrorReportSettings(dsn=config["SENTRY_DSN"] or None, environment=config["ENV"]),
         )
 
 

@@ -4,6 +4,7 @@ an app per test, and plain builders for data."""
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import secrets
 from collections import Counter
@@ -69,6 +70,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=10,
         help="Requests schemathesis generates per API operation and caller (tests/web/test_api_contract.py)",
     )
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_kept() -> Iterator[None]:
+    """An app built outside the testing environment configures the process's logging (irritants.logs.configure):
+    the next test gets the root logger as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.fixture(scope="session")

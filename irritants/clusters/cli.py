@@ -95,20 +95,22 @@ def process_pending_command() -> None:
 @click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    default="WARNING",
-    show_default=True,
-    help="INFO logs each batch: the reports encoded, the placement turn.",
+    default=None,
+    help="Least level of the lines written (default: IRRITANTS_LOG_LEVEL); INFO logs each batch: the reports "
+    "encoded, the placement turn.",
 )
 @with_appcontext
-def worker_command(poll_seconds: float | None, log_level: str) -> None:
+def worker_command(poll_seconds: float | None, log_level: str | None) -> None:
     """Run the background jobs (JOBS_MODE=worker): any number of workers share the work safely."""
-    import logging
+    import dataclasses
 
+    from irritants import logs
     from irritants.jobs import IDLE_POLL_SECONDS, run_worker
+    from irritants.settings import LogLevel, settings_of
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s", force=True
-    )
+    # The app's log lines (IRRITANTS_LOG_FORMAT), whatever the environment: a worker is a process of its own.
+    configured = settings_of(current_app).logging
+    logs.configure(dataclasses.replace(configured, level=LogLevel(log_level) if log_level else configured.level))
     click.echo("Worker démarré (Ctrl+C pour arrêter).")
     run_worker(
         current_app._get_current_object(),

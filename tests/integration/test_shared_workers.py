@@ -46,8 +46,9 @@ COMPLAINTS = {
     "radiation": "France Travail m'a radié de la liste des demandeurs d'emploi alors que mon actualisation était "
     "faite, le conseiller {n} ne répond pas.",
 }
-ENCODED = re.compile(r" (\d+) INFO irritants\.clusters\.jobs: encoded \d+ reports: ([\d,]+)$")
-TURN = re.compile(r" (\d+) INFO irritants\.clusters\.jobs: placement turn ([\d.]+) ([\d.]+): ")
+# The app's text lines (irritants/logs.py): « <time> INFO <logger> <message> ».
+ENCODED = re.compile(r"^(\S+) INFO irritants\.clusters\.jobs encoded \d+ reports: ([\d,]+)$")
+TURN = re.compile(r"^(\S+) INFO irritants\.clusters\.jobs placement turn ([\d.]+) ([\d.]+): ")
 
 
 @pytest.fixture

@@ -49,3 +49,41 @@ def test_every_atom_is_escaped_headers_included(tmp_path):
 def test_tokens_and_query_strings_stay_out_of_the_access_log(tmp_path):
     (line,) = log_lines(tmp_path, "/suivi/SECRETtoken123")
     assert "SECRET" not in line and "/suivi/***" in line and "moi@exemple.fr" not in line
+
+
+def test_in_json_mode_gunicorn_writes_its_error_and_access_lines_as_json_objects(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("IRRITANTS_LOG_FORMAT", "json")
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = RedactingLogger(cfg)
+    logger.info("Booting worker with pid: %s", 42)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/api/v1/reports/SECRET?email=moi@exemple.fr",
+        "PATH_INFO": "/api/v1/reports/SECRET",
+        "QUERY_STRING": "email=moi@exemple.fr",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "192.0.2.1",
+    }
+    response = SimpleNamespace(status="201 CREATED", sent=12, headers=[("X-Request-ID", "r-1")])
+    logger.access(response, SimpleNamespace(headers=[]), environ, dt.timedelta(milliseconds=3, microseconds=250))
+    for handler in list(logger.access_log.handlers) + list(logger.error_log.handlers):
+        handler.close()
+    (booting,) = [json.loads(line) for line in (tmp_path / "error.log").read_text(encoding="utf-8").splitlines()]
+    assert booting["logger"] == "gunicorn.error" and booting["message"] == "Booting worker with pid: 42"
+    (access,) = [json.loads(line) for line in (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()]
+    assert access == {
+        "time": access["time"],
+        "level": "INFO",
+        "logger": "gunicorn.access",
+        "message": "POST /api/v1/reports/*** 201",
+        "request_id": "r-1",
+        "method": "POST",
+        "path": "/api/v1/reports/***",
+        "status": 201,
+        "duration_ms": 3.2,
+        "bytes": 12,
+    }

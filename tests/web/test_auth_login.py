@@ -169,12 +169,15 @@ def test_five_failures_from_one_network_make_it_wait_one_minute_then_twice_as_lo
 
 
 def normalised(response: Any) -> tuple[Any, ...]:
-    """An answer without what differs between any two requests (CSRF token, CSP nonce) nor the echoed address."""
+    """An answer without what differs between any two requests (CSRF token, CSP nonce, request id) nor the echoed
+    address."""
     body = response.get_data(as_text=True)
     body = re.sub(r'name="csrf_token" value="[^"]+"', "CSRF", body)
     body = re.sub(r'nonce="[^"]+"', "NONCE", body)
     body = body.replace(EMAIL, "ADDRESS").replace(UNKNOWN, "ADDRESS")
-    headers = {k: v for k, v in response.headers.items() if k not in ("Set-Cookie", "Content-Security-Policy")}
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("Set-Cookie", "Content-Security-Policy", "X-Request-ID")
+    }
     return response.status_code, headers, body
 
 
