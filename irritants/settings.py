@@ -210,6 +210,21 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """/metrics (METRICS_TOKEN; docs/monitoring.md): who may read it, and where the processes of one gunicorn run
+    keep their counters (PROMETHEUS_MULTIPROC_DIR, set by gunicorn.conf.py)."""
+
+    token: str | None = field(default=None, repr=False)
+    """The scraper's bearer token; None: no /metrics route and nothing measured."""
+    multiprocess_dir: str | None = None
+    """The folder of prometheus_client's multiprocess mode; None: this process counts alone."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -223,6 +238,7 @@ class Settings:
     exports: ExportSettings = ExportSettings()
     dashboard: DashboardSettings = DashboardSettings()
     open311: Open311Settings = Open311Settings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -266,6 +282,10 @@ class Settings:
                 cache_seconds=config["DASHBOARD_CACHE_SECONDS"], redis_url=config["REDIS_URL"] or None
             ),
             open311=Open311Settings(contact=config["OPEN311_CONTACT"], key_service=config["OPEN311_KEY_SERVICE"]),
+            monitoring=MonitoringSettings(
+                token=config["METRICS_TOKEN"].strip() if config["METRICS_TOKEN"] else None,
+                multiprocess_dir=config["METRICS_MULTIPROC_DIR"],
+            ),
         )
 
 
