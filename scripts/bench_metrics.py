@@ -4,8 +4,8 @@ scrape on a large table of reports.
 Fills a fresh, migrated database like ``bench_opendata.py`` (``--reports``, 100,000 by default; a temporary SQLite
 file, or ``--postgres URL`` in a new database dropped at the end). Two apps on it, one without
 ``METRICS_TOKEN`` (nothing measured) and one with it, in prometheus_client's multiprocess mode as gunicorn.conf.py
-runs them (counters written to files); rounds of ``--requests`` requests through the Flask test client alternate
-between the two apps, on a probe (``/healthz``: the instruments' share is largest there) and on a page
+runs them (counters written to files); rounds of ``BENCH_REQUESTS`` requests (2,000) through the Flask test
+client alternate between the two apps, on a probe (``/healthz``: the instruments' share is largest there) and on a page
 (``/mentions-legales``). Prints each app's median requests per second, the overhead per request, and the median and
 worst of ``--repeat`` scrapes of /metrics (the queue gauges' queries included).
 
@@ -48,7 +48,8 @@ def measure(url: str, repeat: int) -> None:
     metered_app = create_app({**config, "METRICS_TOKEN": TOKEN})
     metered = metered_app.test_client()
     n = int(os.environ.get("BENCH_REQUESTS", "2000"))
-    print(f"{n} requêtes par tour, {ROUNDS} tours alternés, mode multiprocessus ({os.environ['PROMETHEUS_MULTIPROC_DIR']})")
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    print(f"{n} requêtes par tour, {ROUNDS} tours alternés, mode multiprocessus ({folder})")
     for path in PATHS:
         rates: dict[str, list[float]] = {"sans": [], "avec": []}
         for client in (plain, metered):  # warm-up: templates compiled, connections opened

@@ -41,7 +41,7 @@ class Instruments:
         self.multiprocess_dir = multiprocess_dir
         # In multiprocess mode the values are in the run's files, which the scrape reads: a registry here would
         # export this process's values a second time.
-        self._registry = None if multiprocess_dir else CollectorRegistry(auto_describe=True)
+        self._registry = None if multiprocess_dir else CollectorRegistry()
         self.requests = Counter(
             "irritants_http_requests",
             "HTTP requests answered, by route (the URL rule), method and status.",
@@ -78,7 +78,7 @@ class Instruments:
 
     def exposition(self, backlog: Backlog) -> bytes:
         """Every counter (added up over the run's processes) and the database's queues, in the text format."""
-        registry = CollectorRegistry(auto_describe=True)
+        registry = CollectorRegistry()
         if self.multiprocess_dir:
             MultiProcessCollector(registry, path=self.multiprocess_dir)
         else:

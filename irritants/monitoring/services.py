@@ -75,7 +75,9 @@ def read_backlog(session: Session, *, now: dt.datetime | None = None) -> Backlog
         .group_by(ExportRequest.state)
     ):
         exports[ExportState(state).value] = count
-    runs = session.execute(select(PeriodicRun.name, PeriodicRun.last_run_at).where(PeriodicRun.last_run_at.is_not(None)))
+    runs = session.execute(
+        select(PeriodicRun.name, PeriodicRun.last_run_at).where(PeriodicRun.last_run_at.is_not(None))
+    )
     return Backlog(
         unplaced=unplaced or 0,
         clustering_lag_seconds=_age(now, oldest),
