@@ -45,7 +45,13 @@ def measure(url: str, repeat: int) -> None:
     from irritants import create_app
     from irritants.monitoring.instruments import instruments_of
 
-    config = {"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "PRELOAD_ENCODER": False}
+    config = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "RATELIMIT_ENABLED": False,
+        "PRELOAD_ENCODER": False,
+        "JOBS_MODE": "inline",
+    }
     plain = create_app(config).test_client()
     metered_app = create_app({**config, "METRICS_TOKEN": TOKEN})
     metered = metered_app.test_client()
