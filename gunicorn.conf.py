@@ -9,6 +9,10 @@ of the instance folder), so limits hold whatever the number of workers.
 """
 
 import os
+import shutil as _shutil
+import tempfile as _tempfile
+from pathlib import Path as _Path
+from typing import Any as _Any
 
 from irritants.config import web_server
 
@@ -24,3 +28,28 @@ threads = _server.threads
 accesslog = "-"
 logger_class = "irritants.accesslog.RedactingLogger"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
+
+# /metrics adds up the counters of every worker (prometheus_client's multiprocess mode, docs/monitoring.md): each
+# worker writes its own files into one folder per run, set here in the master before any worker starts (workers
+# inherit the environment) — given by PROMETHEUS_MULTIPROC_DIR (emptied at start: counts restart with the server), or
+# a fresh temporary folder removed at exit.
+_METRICS_PREFIX = "irritants-metrics-"
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _tempfile.mkdtemp(prefix=_METRICS_PREFIX)
+
+
+def on_starting(server: object) -> None:
+    for stale in _Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: _Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: object) -> None:
+    folder = _Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    if folder.parent == _Path(_tempfile.gettempdir()) and folder.name.startswith(_METRICS_PREFIX):  # made above
+        _shutil.rmtree(folder, ignore_errors=True)

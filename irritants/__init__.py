@@ -31,6 +31,7 @@ class Domain:
 DOMAINS = (
     Domain("irritants.public"),
     Domain("irritants.pages"),
+    Domain("irritants.monitoring"),
     Domain("irritants.api"),
     Domain("irritants.open311"),
     Domain("irritants.teams", commands="irritants.teams.cli"),

@@ -31,6 +31,9 @@ INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 RATELIMIT_FILE_NAME = "ratelimits.sqlite3"
 ENV_PREFIX = "IRRITANTS_"
+# prometheus_client's own variable: its counters go to files in that folder, shared by the processes of one run.
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_TOKEN_MIN_LENGTH = 16
 
 
 class ConfigurationError(RuntimeError):
@@ -70,6 +73,12 @@ class BaseConfig:
     FORM_MIN_FILL_SECONDS: Env[Seconds] = 3.0
     FORM_MAX_AGE_SECONDS: Seconds = 24 * 3600
     PROXY_FIX_COUNT: Env[Count] = 0
+    # /metrics (Prometheus, docs/monitoring.md) answers only requests bearing this token (« Authorization: Bearer
+    # … »); unset, the route does not exist (404) and requests are not measured. 16 characters at least.
+    METRICS_TOKEN: Env[str | None] = None
+    # Where the gunicorn workers of one run write their counters for /metrics to add up (prometheus_client's
+    # multiprocess mode): read from PROMETHEUS_MULTIPROC_DIR, which gunicorn.conf.py sets; None: one process counts.
+    METRICS_MULTIPROC_DIR: str | None = None
 
     # Security headers and cookies.
     FORCE_HTTPS: Env[bool] = False
@@ -281,6 +290,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["REMEMBER_COOKIE_DURATION"] = settings["PERMANENT_SESSION_LIFETIME"]
     if "REMEMBER_COOKIE_SECURE" not in explicit:
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    if "METRICS_MULTIPROC_DIR" not in explicit:
+        settings["METRICS_MULTIPROC_DIR"] = os.environ.get(MULTIPROC_VARIABLE) or None
+    token = settings["METRICS_TOKEN"]
+    if token is not None and len(token.strip()) < METRICS_TOKEN_MIN_LENGTH:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}METRICS_TOKEN trop court : {METRICS_TOKEN_MIN_LENGTH} caractères au moins "
+            "(par exemple : python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
     _check_mail(settings, env_name)
     if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
         raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")

@@ -28,7 +28,8 @@ _events = Namespace()
 #: listens (``irritants.notify``), so it is queued with the report or not at all.
 report_submitted = _events.signal("report-submitted")
 
-#: After the commit of a new report (never for a replay): sender the app; ``report_id``.
+#: After the commit of a new report (never for a replay): sender the app; ``report_id``, ``source`` (the door it came
+#: through: ``web``, ``api``, ``open311``, an ``intake.models.Source`` value).
 report_accepted = _events.signal("report-accepted")
 
 #: After the commit of a CSV import (``irritants import``): sender the app; ``count`` (reports inserted) and

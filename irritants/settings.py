@@ -252,6 +252,21 @@ class ErrorReportSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """/metrics (METRICS_TOKEN; docs/monitoring.md): who may read it, and where the processes of one gunicorn run
+    keep their counters (PROMETHEUS_MULTIPROC_DIR, set by gunicorn.conf.py)."""
+
+    token: str | None = field(default=None, repr=False)
+    """The scraper's bearer token; None: no /metrics route and nothing measured."""
+    multiprocess_dir: str | None = None
+    """The folder of prometheus_client's multiprocess mode; None: this process counts alone."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     """The per-concern settings of one application."""
 
@@ -267,6 +282,7 @@ class Settings:
     open311: Open311Settings = Open311Settings()
     logging: LogSettings = LogSettings()
     error_report: ErrorReportSettings = ErrorReportSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -312,6 +328,10 @@ class Settings:
             open311=Open311Settings(contact=config["OPEN311_CONTACT"], key_service=config["OPEN311_KEY_SERVICE"]),
             logging=LogSettings(format=config["LOG_FORMAT"], level=config["LOG_LEVEL"]),
             error_report=ErrorReportSettings(dsn=config["SENTRY_DSN"] or None, environment=config["ENV"]),
+            monitoring=MonitoringSettings(
+                token=config["METRICS_TOKEN"].strip() if config["METRICS_TOKEN"] else None,
+                multiprocess_dir=config["METRICS_MULTIPROC_DIR"],
+            ),
         )
 
 

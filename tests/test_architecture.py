@@ -31,7 +31,14 @@ PURE = ("clustering", "ranking", "effect", "metrics", "status.py", "charts.py")
 WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models")
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
-    ("irritants.public", "irritants.api", "irritants.open311", "irritants.pages", "irritants.teams"),
+    (
+        "irritants.public",
+        "irritants.api",
+        "irritants.open311",
+        "irritants.pages",
+        "irritants.teams",
+        "irritants.monitoring",
+    ),
     ("irritants.opendata",),
     ("irritants.exports",),
     ("irritants.insights",),

@@ -51,5 +51,7 @@ def accept_report(
         db.rollback()
         raise
     if submission.created:
-        events.report_accepted.send(current_app._get_current_object(), report_id=submission.report_id)
+        events.report_accepted.send(
+            current_app._get_current_object(), report_id=submission.report_id, source=source.value
+        )
     return submission
