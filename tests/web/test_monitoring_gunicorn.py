@@ -47,6 +47,7 @@ def test_the_counts_of_two_workers_add_up_in_one_scrape(database_url, make_app, 
         "IRRITANTS_METRICS_TOKEN": TOKEN,
         "IRRITANTS_INSTANCE_PATH": str(tmp_path / "instance"),
         "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "IRRITANTS_LOG_FORMAT": "text",  # the access lines in the format above (JSON mode has its own)
     }
     sent = 0
     with Gunicorn(database_url, workers=2, env=env) as server:

@@ -57,6 +57,7 @@ def _serve(database_url: str, tmp_path, env: dict[str, str]) -> tuple[Gunicorn, 
             "IRRITANTS_RATELIMIT_READ": f"{LIMIT} per minute",
             "IRRITANTS_INSTANCE_PATH": str(tmp_path / "instance"),
             "IRRITANTS_CLUSTERING_ENCODER": "tfidf",
+            "IRRITANTS_LOG_FORMAT": "text",  # the access lines in the format above (JSON mode has its own)
             **env,
         },
     )
