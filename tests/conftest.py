@@ -165,6 +165,18 @@ def make_app(database_url: str, mail_dir: str) -> Iterator[Any]:
         get_db(app).dispose()
 
 
+def module_app(database_url: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[Flask]:
+    """Body of a module-scoped app fixture (``yield from module_app(...)``): one app for a module whose tests share
+    it, with an instance folder of its own; its background runner stopped, the tables cleaned and its engine closed
+    after the module."""
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = create_app(app_config(database_url, INSTANCE_PATH=instance, **overrides))
+    yield app
+    jobs.stop(app)
+    clean_database(app)
+    get_db(app).dispose()
+
+
 def clean_database(app: Flask) -> None:
     """Delete what tests write (every table but the référentiel's)."""
     with get_db(app).engine.begin() as conn:

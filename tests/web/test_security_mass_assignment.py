@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from irritants import create_app, jobs
 from irritants.db import get_db
 from irritants.intake.models import Report
-from tests.conftest import app_config, clean_database, report_payload
+from tests.conftest import module_app, report_payload
 from tests.web.authorization.matrix import ROUTES, Worlds, snapshot
 
 # Fields no body of the API may set: the service writes them.
@@ -24,12 +23,7 @@ WRITES = sorted(
 
 @pytest.fixture(scope="module")
 def api_app(database_url, tmp_path_factory):
-    instance = str(tmp_path_factory.mktemp("instance"))
-    app = create_app(app_config(database_url, INSTANCE_PATH=instance, RATELIMIT_ENABLED=False))
-    yield app
-    jobs.stop(app)
-    clean_database(app)
-    get_db(app).dispose()
+    yield from module_app(database_url, tmp_path_factory, RATELIMIT_ENABLED=False)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from irritants import create_app, jobs
-from irritants.db import get_db
-from tests.conftest import app_config, clean_database, sign_in
+from tests.conftest import module_app, sign_in
 from tests.web.authorization.matrix import snapshot
 from tests.web.security_world import RAW, Walk, assert_security_headers, clients, escaped, plant, routes_of
 
@@ -39,12 +37,7 @@ SHOWN = (
 @pytest.fixture(scope="module")
 def walk_app(database_url, tmp_path_factory):
     """One app and one world for the module: the walk only reads. Rate limits off: one client walks every route."""
-    instance = str(tmp_path_factory.mktemp("instance"))
-    app = create_app(app_config(database_url, INSTANCE_PATH=instance, RATELIMIT_ENABLED=False))
-    yield app
-    jobs.stop(app)
-    clean_database(app)
-    get_db(app).dispose()
+    yield from module_app(database_url, tmp_path_factory, RATELIMIT_ENABLED=False)
 
 
 @pytest.fixture(scope="module")

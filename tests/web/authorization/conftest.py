@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from irritants import create_app, jobs
-from irritants.db import get_db
-from tests.conftest import app_config, clean_database
+from tests.conftest import module_app
 from tests.web.authorization.matrix import Principal, World, Worlds
 
 
@@ -15,12 +13,7 @@ def matrix_app(database_url, tmp_path_factory):
     """One app for the module (building one per case cost as much as the case): CSRF is proven by its own tests;
     here only the policy decides. Each case still starts from the same database, see ``matrix_world``. Its instance
     folder (background exports' files) is the module's own."""
-    instance = str(tmp_path_factory.mktemp("instance"))
-    app = create_app(app_config(database_url, WTF_CSRF_ENABLED=False, INSTANCE_PATH=instance))
-    yield app
-    jobs.stop(app)
-    clean_database(app)
-    get_db(app).dispose()
+    yield from module_app(database_url, tmp_path_factory, WTF_CSRF_ENABLED=False)
 
 
 @pytest.fixture(scope="module")
