@@ -1,4 +1,4 @@
-"""Backup and restore of PostgreSQL, done once end to end (docs/deployment.md, « Sauvegarde et restauration »):
+"""Backup and restore of PostgreSQL, done once end to end (docs/deployment.md, « Backups and restore of PostgreSQL »):
 a database filled by ``irritants setup`` with demo data, ``pg_dump --format=custom``, ``pg_restore`` into a fresh
 database, gunicorn on the restored one answering GET /readyz → 200, and the row count of every table — and the last
 value of every sequence — equal on both sides. Prints each figure; exits 1 on the first difference.

@@ -1,4 +1,4 @@
-"""The wheel runs on its own (docs/deployment.md, « Installer depuis la roue »): build it from the tracked files, check
+"""The wheel runs on its own (docs/deployment.md, « Installing from the wheel »): build it from the tracked files, check
 that it holds every file of the package, install it in a fresh virtual environment, run ``irritants setup`` in an
 empty folder, start gunicorn with the packaged settings (``-c python:irritants.gunicorn_conf irritants.wsgi:app``) and
 GET /readyz → 200. Prints the time of each step; exits 1 with the reason on the first thing that fails.
