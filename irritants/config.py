@@ -23,11 +23,18 @@ from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Sha
 from irritants.settings import ClusteringEncoder, JobsMode, LogFormat, LogLevel, LogSettings, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# A checkout (the package next to its setup.cfg, installed editable or not) keeps its local state in the repository's
-# instance folder, as before; an installed wheel (PROJECT_ROOT is then site-packages) in ./instance of the folder the
-# process starts in, never inside site-packages. Deployments set IRRITANTS_INSTANCE_PATH (docs/deployment.md).
-IN_CHECKOUT = (PROJECT_ROOT / "setup.cfg").is_file()
-INSTANCE_PATH = PROJECT_ROOT / "instance" if IN_CHECKOUT else Path("instance")
+
+
+def default_instance_path(package_parent: Path) -> Path:
+    """``instance`` next to the package in a checkout (its setup.cfg beside it), else ``instance`` relative to the
+    folder the process starts in (resolved when the settings are loaded)."""
+    return package_parent / "instance" if (package_parent / "setup.cfg").is_file() else Path("instance")
+
+
+# A checkout (installed editable or not) keeps its local state in the repository's instance folder, as before; an
+# installed wheel (PROJECT_ROOT is then site-packages) in ./instance of the folder the process starts in, never inside
+# site-packages. Deployments set IRRITANTS_INSTANCE_PATH (docs/deployment.md).
+INSTANCE_PATH = default_instance_path(PROJECT_ROOT)
 SQLITE_FILE_NAME = "irritants.sqlite3"
 # The development secret of earlier versions, published in this repository: refused everywhere it could sign
 # something that matters (see load_config). Development now generates its own secret in the instance folder.
