@@ -189,10 +189,10 @@ def main() -> int:
 
         irritants = work / "venv" / "bin" / "irritants"
         run([str(irritants), "setup", "--demo-reports", str(DEMO_REPORTS)], "irritants setup", cwd=empty, env=env)
-        database = empty / "instance" / "irritants.sqlite3"
-        if not database.is_file():
-            raise CheckFailed(f"la base SQLite n'est pas dans le dossier de lancement ({database} absent)")
-        strays = [p for p in (work / "venv").rglob("*") if p.name in ("instance", "irritants.sqlite3")]
+        for kept in ("irritants.sqlite3", "secret_key", "comptes-demo.txt"):
+            if not (empty / "instance" / kept).is_file():
+                raise CheckFailed(f"{kept} n'est pas dans ./instance du dossier de lancement")
+        strays = [p for p in (work / "venv").rglob("*") if p.name in ("instance", "irritants.sqlite3", "secret_key")]
         if strays:
             raise CheckFailed(f"état local écrit dans l'environnement installé : {strays}")
         t = step(f"irritants setup ({DEMO_REPORTS} signalements de démonstration) dans un dossier vide", t)
