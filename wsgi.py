@@ -1,9 +1,5 @@
-import gc
+"""``gunicorn -c gunicorn.conf.py wsgi:app`` in a checkout; the application is irritants.wsgi's (installed: that)."""
 
-from irritants import create_app
+from irritants.wsgi import app
 
-app = create_app()
-# The objects of the application's start (modules, pandas, scipy, SQLAlchemy's metadata: ≈ 200,000) live as long as
-# the process: out of the collector's sight, a full collection no longer walks them — it cost ≈ 85 ms to a request
-# that allocates much (a year's dashboard at 1,000,000 reports; docs/dashboard.md).
-gc.freeze()
+__all__ = ["app"]

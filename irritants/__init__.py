@@ -73,8 +73,10 @@ CSP = {
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application: configuration, what every request goes through, then each domain."""
-    app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(load_config(config))
+    checked = load_config(config)
+    # Flask's own instance folder is the settings' one (never inside site-packages for an installed wheel).
+    app = Flask(__name__, instance_path=checked["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.from_mapping(checked)
     settings.init_app(app)
     from irritants import errorreport, errors, jobs, logs
 

@@ -97,7 +97,8 @@ def db_downgrade(revision: str) -> None:
 )
 @with_appcontext
 def db_revision(message: str, autogenerate: bool) -> None:
-    """Write a new migration, numbered after the head, into migrations/versions (review it before committing)."""
+    """Write a new migration, numbered after the head, into irritants/migrations/versions (review it before
+    committing)."""
     from irritants import migrate
 
     with _alembic_errors():
@@ -128,9 +129,10 @@ def setup(ctx: click.Context, demo_reports: int) -> None:
 
 def _demo_agents() -> None:
     # A newcomer should be able to open the back-office at once: one account per role, passwords shown once
-    # and kept in instance/ (never committed), on the first run only.
+    # and kept in the instance folder (never committed), on the first run only.
+    from pathlib import Path
+
     from irritants.auth.demo import create_demo_agents
-    from irritants.config import PROJECT_ROOT
 
     with get_db().session_scope() as session:
         created = create_demo_agents(session)
@@ -159,12 +161,12 @@ def _demo_agents() -> None:
     click.echo(f"Réponses de démonstration à « Est-ce résolu pour vous ? » : {answers}.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
-    path = PROJECT_ROOT / "instance" / "comptes-demo.txt"
+    path = Path(current_app.config["INSTANCE_PATH"]) / "comptes-demo.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     click.echo("\n".join(lines))
-    click.echo(f"(gardés dans {path.relative_to(PROJECT_ROOT)})")
+    click.echo(f"(gardés dans {path})")
 
 
 COMMANDS = (db_group, setup)

@@ -23,8 +23,19 @@ from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Sha
 from irritants.settings import ClusteringEncoder, JobsMode, LogFormat, LogLevel, LogSettings, parse_smtp_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_PATH = PROJECT_ROOT / "instance"
-DEFAULT_SQLITE_PATH = INSTANCE_PATH / "irritants.sqlite3"
+
+
+def default_instance_path(package_parent: Path) -> Path:
+    """``instance`` next to the package in a checkout (its setup.cfg beside it), else ``instance`` relative to the
+    folder the process starts in (resolved when the settings are loaded)."""
+    return package_parent / "instance" if (package_parent / "setup.cfg").is_file() else Path("instance")
+
+
+# A checkout (installed editable or not) keeps its local state in the repository's instance folder, as before; an
+# installed wheel (PROJECT_ROOT is then site-packages) in ./instance of the folder the process starts in, never inside
+# site-packages. Deployments set IRRITANTS_INSTANCE_PATH (docs/deployment.md).
+INSTANCE_PATH = default_instance_path(PROJECT_ROOT)
+SQLITE_FILE_NAME = "irritants.sqlite3"
 # The development secret of earlier versions, published in this repository: refused everywhere it could sign
 # something that matters (see load_config). Development now generates its own secret in the instance folder.
 INSECURE_DEV_SECRET = "dev-secret-not-for-production"  # noqa: S105
@@ -45,9 +56,11 @@ class BaseConfig:
 
     # Empty: development generates one into INSTANCE_PATH on first start, production refuses to start.
     SECRET_KEY: Env[str] = ""
-    # Local state that is never committed: the SQLite database, the generated development secret, demo accounts.
+    # Local state that is never committed: the SQLite database, the generated development secret, demo accounts, the
+    # rate-limit counters, mails and exports. A relative path is taken from the folder the process starts in.
     INSTANCE_PATH: Env[str] = str(INSTANCE_PATH)
-    DATABASE_URL: Env[str] = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    # Empty: the SQLite file irritants.sqlite3 of the instance folder.
+    DATABASE_URL: Env[str] = ""
     DATABASE_ECHO: Env[bool] = False
     REDIS_URL: Env[str | None] = None
 
@@ -281,8 +294,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for name, value in explicit.items():
         # Keys that are not settings of this application (SERVER_NAME…) go to Flask as they are.
         settings[name] = _checked(name, declared[name], check, value) if name in declared else value
+    instance = Path(settings["INSTANCE_PATH"]).resolve()
+    settings["INSTANCE_PATH"] = str(instance)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance / SQLITE_FILE_NAME}"
     if not settings["RATELIMIT_STORAGE_URI"]:
-        counters = Path(settings["INSTANCE_PATH"]).resolve() / RATELIMIT_FILE_NAME
+        counters = instance / RATELIMIT_FILE_NAME
         settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"
     # One source for the absolute session length; the remember cookie (never set) is never looser.
     if "PERMANENT_SESSION_LIFETIME" not in explicit:
@@ -371,6 +388,25 @@ def log_settings(environ: Mapping[str, str] | None = None) -> LogSettings:
     return LogSettings(format=values["LOG_FORMAT"], level=values["LOG_LEVEL"])
 
 
+METRICS_DIR_PREFIX = "irritants-metrics-"
+
+
+def prepare_gunicorn_environment() -> Path:
+    """What the gunicorn master sets before any worker starts (workers inherit its environment): JSON log lines
+    unless IRRITANTS_LOG_FORMAT says otherwise, and the folder of prometheus_client's multiprocess mode:
+    PROMETHEUS_MULTIPROC_DIR when given, else a fresh temporary folder (``made_for_this_run``: gunicorn_conf's
+    ``on_exit`` removes it)."""
+    os.environ.setdefault(f"{ENV_PREFIX}LOG_FORMAT", LogFormat.JSON.value)
+    if MULTIPROC_VARIABLE not in os.environ:
+        os.environ[MULTIPROC_VARIABLE] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
+    return Path(os.environ[MULTIPROC_VARIABLE])
+
+
+def made_for_this_run(folder: Path) -> bool:
+    """Whether the metrics folder is a temporary one made by ``prepare_gunicorn_environment``."""
+    return folder.parent == Path(tempfile.gettempdir()) and folder.name.startswith(METRICS_DIR_PREFIX)
+
+
 @dataclass(frozen=True)
 class WebServer:
     """How many gunicorn processes and threads serve the web app (read by ``gunicorn.conf.py``)."""
@@ -393,7 +429,7 @@ def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
     more than one worker.
     """
     env = os.environ if environ is None else environ
-    url = env.get("IRRITANTS_DATABASE_URL") or BaseConfig.DATABASE_URL
+    url = env.get("IRRITANTS_DATABASE_URL") or "sqlite:"  # unset: the instance folder's SQLite file
     if url.startswith("sqlite"):
         workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
     else:

@@ -1,7 +1,8 @@
 """Alembic entry points used by the CLI (``irritants db …``), readiness probe and tests.
 
 ``alembic.ini`` at the top of the repository points Alembic's own command at the same migrations; both read the
-database URL from the application's settings (``IRRITANTS_DATABASE_URL``) in ``migrations/env.py``.
+database URL from the application's settings (``IRRITANTS_DATABASE_URL``) in ``irritants/migrations/env.py``. The
+migrations live inside the package, so that an installed wheel carries them (``irritants db upgrade`` anywhere).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from irritants.config import PROJECT_ROOT
-
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Revisions are numbered (0001, 0002…): a new one takes the next number after the head, its file "<number>_<slug>".
 FILE_TEMPLATE = "%%(rev)s_%%(slug)s"
 

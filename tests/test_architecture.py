@@ -28,7 +28,17 @@ PURE = ("clustering", "ranking", "effect", "metrics", "status.py", "charts.py")
 # The layers of docs/architecture.md, top to bottom. A unit (a domain package, a root module, or the app wiring)
 # imports only units of lower layers; within the app wiring, "shared" and "pure", units may import one another
 # (without cycles).
-WIRING = ("irritants", "irritants.cli", "irritants.commands", "irritants.models")
+# The WSGI entry and gunicorn's settings, and Alembic's environment and revisions (inside the package so that a wheel
+# carries them), sit with the wiring: they build or describe the whole app.
+WIRING = (
+    "irritants",
+    "irritants.cli",
+    "irritants.commands",
+    "irritants.models",
+    "irritants.wsgi",
+    "irritants.gunicorn_conf",
+    "irritants.migrations",
+)
 LAYERS: tuple[tuple[str, ...], ...] = (
     WIRING,
     (
