@@ -72,11 +72,18 @@ def change_own_password(user: User, current: str, new: str, confirmation: str | 
     """Check the form, then the current password through the sign-in throttle; on success set the new one, end
     every other session of the agent (this browser's is signed in again with the new epoch) and commit."""
     config = current_app.config
-    errors = services.new_password_errors(user, current, new, confirmation, min_length=config["PASSWORD_MIN_LENGTH"])
+    db = get_session()
+    errors = services.new_password_errors(
+        user,
+        current,
+        new,
+        confirmation,
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        context_words=services.password_context_words(db),
+    )
     if errors:
         return PasswordChange(errors, 422)
     _account, keys = throttle_keys(user.email)
-    db = get_session()
     attempt = throttle.current_password(db, user, current, keys, settings_of(current_app).login, utcnow())
     if attempt.user is None:
         db.commit()  # the failure is counted
