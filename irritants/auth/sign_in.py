@@ -19,7 +19,7 @@ from irritants.people import network_of
 from irritants.settings import settings_of
 
 # Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
-DEVICE_COOKIE = "agent_device"
+DEVICE_COOKIE = "agent_device"  # also the signature's salt; the cookie's name over HTTPS: "__Secure-agent_device"
 DEVICE_COOKIE_DAYS = 90
 WRONG_CURRENT_PASSWORD = "Mot de passe actuel incorrect."  # noqa: S105 - a message, not a secret
 
@@ -47,7 +47,7 @@ def device_serializer() -> URLSafeTimedSerializer:
 
 def _trusted_device(account: str) -> str | None:
     """The nonce of this browser's device cookie when it signed in to this address before (OWASP device cookies)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"], "")
     if not raw or len(raw) > 500:
         return None
     try:

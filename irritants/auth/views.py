@@ -171,7 +171,7 @@ def _remember_device(response: Response, account: str) -> None:
     """Mark this browser as one the agent signed in from: other people's failures never slow it down."""
     value = sign_in.device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
     response.set_cookie(
-        sign_in.DEVICE_COOKIE,
+        current_app.config["DEVICE_COOKIE_NAME"],
         value,
         max_age=sign_in.DEVICE_COOKIE_DAYS * 86400,
         path=bp.url_prefix or "/",
