@@ -4,17 +4,20 @@ or a browser trusted by its device cookie) and the change of one's own password,
 from __future__ import annotations
 
 import hmac
+import logging
 import math
 from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_login import login_user
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
 from irritants.auth import services, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.models import User
 from irritants.db import get_session, utcnow
+from irritants.logs import security_event
 from irritants.people import network_of
 from irritants.settings import settings_of
 
@@ -59,6 +62,35 @@ def _trusted_device(account: str) -> str | None:
     return payload["n"] if hmac.compare_digest(str(payload.get("a", "")), account[:32]) else None
 
 
+def log_failure(db: Session, email: str, account: str, *, waiting: bool, what: str = "sign-in") -> None:
+    """A security line for a refused password: the account's id when the address has one, else only the first
+    characters of the address's keyed hash (``account``: repeated tries on one address stand out); never the
+    address typed."""
+    user = services.find_user(db, email)
+    user_id = user.id if user is not None else None
+    who = f"agent {user_id}" if user_id is not None else "an address with no account"
+    if waiting:
+        security_event(
+            "auth.password.throttled",
+            "password %s refused for %s: it must wait after repeated failures",
+            what,
+            who,
+            level=logging.WARNING,
+            agent_id=user_id,
+            account=account[:16],
+        )
+    else:
+        security_event(
+            "auth.password.failure",
+            "password %s failed for %s",
+            what,
+            who,
+            level=logging.WARNING,
+            agent_id=user_id,
+            account=account[:16],
+        )
+
+
 @dataclass(frozen=True)
 class PasswordChange:
     """Outcome of a change of one's own password: done, or field errors with their status (422, 429)."""
@@ -83,9 +115,10 @@ def change_own_password(user: User, current: str, new: str, confirmation: str | 
     )
     if errors:
         return PasswordChange(errors, 422)
-    _account, keys = throttle_keys(user.email)
+    account, keys = throttle_keys(user.email)
     attempt = throttle.current_password(db, user, current, keys, settings_of(current_app).login, utcnow())
     if attempt.user is None:
+        log_failure(db, user.email, account, waiting=attempt.wait is not None, what="check before a change")
         db.commit()  # the failure is counted
         if attempt.wait is not None:
             seconds = math.ceil(attempt.wait.total_seconds())
