@@ -130,6 +130,8 @@ class BaseConfig:
     CONTACT_RETENTION_DAYS: Env[Count] = 365
     # …and, once the report's irritant is closed, this many months after closing (`purge-personal-data`).
     PERSONAL_DATA_RETENTION_MONTHS: Env[Count] = 12
+    # Deactivated agents' accounts are deleted this many days after the deactivation (the history keeps « agent n° N »).
+    DEACTIVATED_AGENT_RETENTION_DAYS: Env[Positive] = 365
     # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
     ABUSE_FLAG_THRESHOLD: Env[Positive] = 3
     # « Moi aussi » and abuse flags count once per network (keyed hash of the address): kept this many days.

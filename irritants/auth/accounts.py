@@ -14,6 +14,7 @@ from irritants.auth.models import ROLE_LABELS, Role, User
 from irritants.auth.passwords import password_problems
 from irritants.auth.policy import Agent
 from irritants.auth.services import end_sessions, find_user, is_valid_email, normalise_email, password_context_words
+from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.referential.models import Administration
 from irritants.sanitize import clean_line
@@ -221,6 +222,7 @@ def deactivate_user(session: Session, user: User, *, agent: Agent | None = None)
     if not user.active:
         return False
     user.active = False
+    user.deactivated_at = utcnow()
     session.flush()
     end_sessions(session, user)
     revoked = api_tokens.revoke_all(session, user.id)
@@ -234,6 +236,7 @@ def reactivate_user(session: Session, user: User, *, agent: Agent | None = None)
     if user.active:
         return False
     user.active = True
+    user.deactivated_at = None
     session.flush()
     audit.record(session, agent, "user.reactivate", "user", user.id, before={"active": False}, after={"active": True})
     return True
