@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
+    # In place, never through SQLite's batch re-creation: dropping "users" would delete every token, membership and
+    # reset link (ON DELETE CASCADE). SQLite adds and drops a plain column in place.
+    op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
     # Accounts already closed count from this upgrade: their retention starts now, never in the past.
     users = sa.table(
         "users", sa.column("active", sa.Boolean()), sa.column("deactivated_at", sa.DateTime(timezone=True))
@@ -32,5 +33,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("deactivated_at")
+    op.drop_column("users", "deactivated_at")
