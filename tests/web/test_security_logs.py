@@ -96,3 +96,16 @@ def test_a_write_without_the_csrf_token_is_logged(app, client):
     (line,) = security_lines(captured, "csrf.refused")
     assert line["endpoint"] == "auth.login_post"
     assert EMAIL not in captured.text
+
+
+def test_a_rate_limit_reached_is_logged(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    agent(app)
+    client = app.test_client()
+    with json_lines() as captured:
+        statuses = [post_login(client, password="mauvais mot de passe 12").status_code for _ in range(3)]
+
+    assert statuses == [422, 422, 429]
+    (line,) = security_lines(captured, "ratelimit.refused")
+    assert line["level"] == "WARNING" and line["endpoint"] == "auth.login_post"
+    assert EMAIL not in captured.text
