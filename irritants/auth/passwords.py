@@ -86,7 +86,10 @@ def context_word_in(password: str, words: Iterable[str]) -> str | None:
     plain = _plain(password)
     covered = [False] * len(plain)
     found: dict[str, int] = {}
-    for word in {_plain(w) for w in words}:
+    spelled: dict[str, str] = {}  # each plain form, as the list first spells it (« France Travail »)
+    for word in words:
+        spelled.setdefault(_plain(word), word)
+    for word in spelled:
         if len(word) < 3:
             continue
         start = plain.find(word)
@@ -98,7 +101,7 @@ def context_word_in(password: str, words: Iterable[str]) -> str | None:
         return None
     left = sum(1 for c, hidden in zip(plain, covered, strict=True) if not hidden and not c.isdigit())
     # Named: the word that covers the most of the password (the longest on a tie).
-    return max(found, key=lambda w: (found[w], len(w))) if left < CONTEXT_REMAINDER else None
+    return spelled[max(found, key=lambda w: (found[w], len(w)))] if left < CONTEXT_REMAINDER else None
 
 
 def password_problems(

@@ -45,9 +45,9 @@ def test_passphrases_that_contain_a_common_word_are_accepted(typed):
         ("Irritants2026!!", "irritants"),
         ("signalement-signalement", "signalement"),
         ("Signalements 75015", "signalements"),
-        ("béta.gouv.fr 2026", "betagouv"),
-        ("CAF-paris-75-2026", "caf"),
-        ("FranceTravail#2026", "francetravail"),
+        ("béta.gouv.fr 2026", "beta.gouv"),
+        ("CAF-paris-75-2026", "CAF"),
+        ("FranceTravail#2026", "France Travail"),
     ],
 )
 def test_a_password_resting_on_the_service_s_own_words_is_refused_naming_the_word(typed, word):

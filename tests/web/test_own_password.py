@@ -119,7 +119,7 @@ def test_common_passwords_and_the_service_s_own_words_are_refused(app, client):
         ("motdepasse2026!", "à un mot de passe très courant"),
         ("Signalement2026!", "repose sur « signalement »"),
         ("irritants.beta.gouv.fr", "repose sur « irritants »"),
-        ("cnessais-2026-75", "repose sur « cnessais »"),
+        ("cnessais-2026-75", "repose sur « CNESSAIS »"),
     ):
         response = change(client, new=weak)
         assert response.status_code == 422, weak
