@@ -98,6 +98,12 @@ class BaseConfig:
     SESSION_COOKIE_SECURE: Env[bool] = False
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
+    # Cookie names: the plain ones here; with SESSION_COOKIE_SECURE, "__Host-" (or "__Secure-" for the device cookie,
+    # whose path is /agents) is put in front by load_config (cookie_names).
+    SESSION_COOKIE_NAME: str = "session"
+    PERSON_COOKIE_NAME: str = "irritants_personne"
+    DEVICE_COOKIE_NAME: str = "agent_device"
+    REMEMBER_COOKIE_NAME: str = "remember_token"
     WTF_CSRF_TIME_LIMIT: Positive | None = 24 * 3600
     # No "remember me" is offered; should a remember cookie ever be set, it is as locked down as the session.
     REMEMBER_COOKIE_SECURE: bool = False
@@ -137,6 +143,8 @@ class BaseConfig:
     CONTACT_RETENTION_DAYS: Env[Count] = 365
     # …and, once the report's irritant is closed, this many months after closing (`purge-personal-data`).
     PERSONAL_DATA_RETENTION_MONTHS: Env[Count] = 12
+    # Deactivated agents' accounts are deleted this many days after the deactivation (the history keeps « agent n° N »).
+    DEACTIVATED_AGENT_RETENTION_DAYS: Env[Positive] = 365
     # Distinct people flagging an excerpt as abusive before it is hidden until a moderator reviews it.
     ABUSE_FLAG_THRESHOLD: Env[Positive] = 3
     # « Moi aussi » and abuse flags count once per network (keyed hash of the address): kept this many days.
@@ -273,6 +281,25 @@ def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
         raise ConfigurationError(f"{name} invalide : {exc}") from exc
 
 
+# Cookies set with Path=/ and sent over HTTPS only: a "__Host-" name makes browsers refuse the cookie unless it is
+# Secure, has Path=/ and no Domain, so neither a sibling subdomain nor a plain-http page can plant or replace it
+# (ASVS 3.3.1, 3.3.3). The device cookie lives under /agents: "__Secure-" (Secure required, path free).
+_HOST_COOKIES = ("SESSION_COOKIE_NAME", "PERSON_COOKIE_NAME", "REMEMBER_COOKIE_NAME")
+_SECURE_COOKIES = ("DEVICE_COOKIE_NAME",)
+
+
+def cookie_names(settings: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str, str]:
+    """The cookies' names: prefixed ("__Host-", "__Secure-") when they are Secure; as given over plain http."""
+    if not settings["SESSION_COOKIE_SECURE"]:
+        return {}
+    names = {}
+    for name in (*_HOST_COOKIES, *_SECURE_COOKIES):
+        plain = settings[name]
+        if name not in explicit and not plain.startswith(("__Host-", "__Secure-")):
+            names[name] = ("__Host-" if name in _HOST_COOKIES else "__Secure-") + plain
+    return names
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the checked settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
     env_name = os.environ.get("IRRITANTS_ENV", "development")
@@ -307,6 +334,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     settings["REMEMBER_COOKIE_DURATION"] = settings["PERMANENT_SESSION_LIFETIME"]
     if "REMEMBER_COOKIE_SECURE" not in explicit:
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    settings.update(cookie_names(settings, explicit))
     if "METRICS_MULTIPROC_DIR" not in explicit:
         settings["METRICS_MULTIPROC_DIR"] = os.environ.get(MULTIPROC_VARIABLE) or None
     token = settings["METRICS_TOKEN"]

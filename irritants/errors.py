@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -210,6 +211,15 @@ def _http_exception(error: HTTPException, *, logged: bool = False) -> Response:
     headers.update(data.get("headers") or {})
     if status == 429:
         headers.setdefault("Retry-After", str(_retry_after(error)))
+        logs.security_event(
+            "ratelimit.refused", "rate limit reached on %s %s", request.method, request.endpoint,
+            level=logging.WARNING, endpoint=request.endpoint,
+        )  # fmt: skip
+    if isinstance(error, CSRFError):
+        logs.security_event(
+            "csrf.refused", "request refused without a valid CSRF token on %s %s", request.method, request.endpoint,
+            level=logging.WARNING, endpoint=request.endpoint,
+        )  # fmt: skip
     if status >= 500 and not logged:
         log.error("HTTP %s on %s %s", status, request.method, escape_for_log(logs.redact_path(request.path)))
     detail_500 = unexpected_error_detail() if status == 500 else None
@@ -249,7 +259,25 @@ def _retry_after(error: HTTPException) -> int:
         return 60
 
 
+def _log_forbidden(error: IrritantsError) -> None:
+    """A security line for a 403 that the policy's ``require`` did not log already (rules checked in services)."""
+    if error.status != 403 or g.get("refusal_logged"):
+        return
+    agent = g.get("agent")  # the policy's view of the caller, when the request asked for it
+    roles = sorted(getattr(agent, "roles", ()) or ())
+    logs.security_event(
+        "authz.refused",
+        "authorisation refused (403) on %s %s",
+        request.method,
+        request.endpoint,
+        level=logging.WARNING,
+        roles=roles or None,
+        endpoint=request.endpoint,
+    )
+
+
 def _domain_error(error: IrritantsError) -> Response:
+    _log_forbidden(error)
     render = _door_format()
     if render is not None:
         headers = {"Retry-After": str(error.retry_after)} if error.status == 503 else {}

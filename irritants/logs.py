@@ -40,6 +40,9 @@ _INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069
 
 # Fields of gunicorn's access lines (irritants.accesslog), written after the common ones.
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms", "bytes")
+# Fields of the security events (``security_event``): what happened, and for a refusal who asked what, where.
+SECURITY_FIELDS = ("event", "roles", "action", "endpoint", "account")
+SECURITY_LOGGER = "irritants.security"
 
 
 def redact_path(path: str) -> str:
@@ -101,6 +104,19 @@ class RequestContext(logging.Filter):
         return True
 
 
+# --- security events -------------------------------------------------------------------------------------------
+
+
+def security_event(event: str, message: str, *args: Any, level: int = logging.INFO, **fields: Any) -> None:
+    """One line of the ``irritants.security`` logger: ``event`` (``auth.password.failure``, ``authz.refused``…) and
+    ``fields`` among ``SECURITY_FIELDS`` and ``agent_id`` (else the signed-in agent's, if any). Never an address: a
+    sign-in names the account by its id or by the keyed hash of the address (``account``), nothing else."""
+    extra = {"event": event, **{key: value for key, value in fields.items() if value is not None}}
+    if "agent_id" in fields:
+        extra["agent_id"] = fields["agent_id"]
+    logging.getLogger(SECURITY_LOGGER).log(level, message, *args, extra=extra)
+
+
 # --- formatters ------------------------------------------------------------------------------------------------
 
 
@@ -128,7 +144,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": scrub(record.getMessage()),
         }
-        for key in ("request_id", "agent_id", *ACCESS_FIELDS):
+        for key in ("request_id", "agent_id", *ACCESS_FIELDS, *SECURITY_FIELDS):
             value = getattr(record, key, None)
             if value is not None:
                 line[key] = scrub(value) if isinstance(value, str) else value

@@ -5,6 +5,7 @@ Every back-office view and API endpoint calls ``require(action, target)``; the r
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
@@ -19,6 +20,7 @@ from irritants.auth.policy import Action, Agent, decide
 from irritants.db import get_db, get_session
 from irritants.errors import wants_problem_json
 from irritants.extensions import csrf, login_manager
+from irritants.logs import security_event
 
 
 def init_app(app: Flask) -> None:
@@ -143,8 +145,30 @@ def require(action: Action, target: Any = None, **context: Any) -> Agent:
         abort(login_manager.unauthorized())
     decision = decide(agent, action, target, **context)
     if not decision:
+        log_refusal(agent, str(action), decision.status)
         raise_for(decision)
     return agent
+
+
+def log_refusal(agent: Agent, action: str, status: int) -> None:
+    """A security line for an authorisation the policy refused: who (id, roles, token), what, on which endpoint."""
+    g.refusal_logged = True  # errors.py logs the 403s that did not come through here
+    security_event(
+        "authz.refused",
+        "authorisation refused (%s): agent %s with roles %s may not %s on %s %s%s",
+        status,
+        agent.user_id,
+        ",".join(sorted(agent.roles)) or "none",
+        action,
+        request.method,
+        request.endpoint,
+        " (API token)" if agent.token_name is not None else "",
+        level=logging.WARNING,
+        agent_id=agent.user_id,
+        roles=sorted(agent.roles),
+        action=action,
+        endpoint=request.endpoint,
+    )
 
 
 def protect_api_write() -> None:

@@ -13,7 +13,8 @@ from irritants.auth import api_tokens, passwords
 from irritants.auth.models import ROLE_LABELS, Role, User
 from irritants.auth.passwords import password_problems
 from irritants.auth.policy import Agent
-from irritants.auth.services import end_sessions, find_user, is_valid_email, normalise_email
+from irritants.auth.services import end_sessions, find_user, is_valid_email, normalise_email, password_context_words
+from irritants.db import utcnow
 from irritants.errors import NotFoundError, ValidationFailed
 from irritants.referential.models import Administration
 from irritants.sanitize import clean_line
@@ -156,7 +157,9 @@ def create_user(
     attached = _checked_administration(session, role_list, administration)
     squads = squads_by_slug(session, squad_slugs)
     if password is not None:
-        problems = password_problems(password, min_length=min_password_length, email=email)
+        problems = password_problems(
+            password, min_length=min_password_length, email=email, context_words=password_context_words(session)
+        )
         if problems:
             raise ValidationFailed(" ".join(problems), errors={"password": problems})
     user = User(
@@ -219,6 +222,7 @@ def deactivate_user(session: Session, user: User, *, agent: Agent | None = None)
     if not user.active:
         return False
     user.active = False
+    user.deactivated_at = utcnow()
     session.flush()
     end_sessions(session, user)
     revoked = api_tokens.revoke_all(session, user.id)
@@ -232,6 +236,7 @@ def reactivate_user(session: Session, user: User, *, agent: Agent | None = None)
     if user.active:
         return False
     user.active = True
+    user.deactivated_at = None
     session.flush()
     audit.record(session, agent, "user.reactivate", "user", user.id, before={"active": False}, after={"active": True})
     return True

@@ -151,6 +151,33 @@ def users_deactivate(email: str) -> None:
     click.echo(done if changed else "Compte déjà désactivé.")
 
 
+@users_group.command("purge-deactivated")
+@click.option("--dry-run", is_flag=True, help="Count the accounts that would be deleted; delete nothing.")
+@with_appcontext
+def users_purge_deactivated(dry_run: bool) -> None:
+    """Delete the accounts deactivated more than DEACTIVATED_AGENT_RETENTION_DAYS ago (daily job too): the history
+    keeps « agent n° N (compte supprimé) » instead of their address."""
+    from irritants.auth import retention
+    from irritants.db import utcnow
+
+    days = current_app.config["DEACTIVATED_AGENT_RETENTION_DAYS"]
+    with _transaction() as session:
+        if dry_run:
+            count = len(retention.due_accounts(session, now=utcnow(), retention_days=days))
+        else:
+            count = retention.purge_deactivated(session, now=utcnow(), retention_days=days)
+            session.commit()
+    accounts = (
+        f"{count} compte{'s' if count > 1 else ''} désactivé{'s' if count > 1 else ''} depuis plus de {days} jours"
+    )
+    if dry_run:
+        click.echo(
+            f"Simulation : {accounts} {'seraient supprimés' if count > 1 else 'serait supprimé'}. Rien n'a été modifié."
+        )
+    else:
+        click.echo(f"{accounts} {'supprimés' if count > 1 else 'supprimé'} ; l'historique les nomme « agent n° … ».")
+
+
 @users_group.command("roles")
 @click.option("--email", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=ROLE_CHOICE, help="Nouveau rôle ; répétable.")

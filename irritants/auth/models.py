@@ -46,6 +46,8 @@ class User(Base):
     # The administration a correspondant speaks for (required with that role, see accounts.py); None for others.
     administration_id: Mapped[int | None] = mapped_column(ForeignKey("administrations.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Since when the account is closed: it is deleted DEACTIVATED_AGENT_RETENTION_DAYS later (auth/retention.py).
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

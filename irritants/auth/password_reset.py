@@ -22,7 +22,7 @@ from irritants.audit import services as audit
 from irritants.auth import passwords, throttle
 from irritants.auth.models import LoginThrottle, PasswordReset, User
 from irritants.auth.passwords import PASSWORD_MAX_LENGTH, password_problems
-from irritants.auth.services import end_sessions, find_user
+from irritants.auth.services import end_sessions, find_user, password_context_words
 from irritants.outbox.rendering import absolute_url, render_mail
 from irritants.outbox.services import Mail, queue_mail
 from irritants.tokens import email_hmac, hash_token
@@ -108,7 +108,8 @@ def reset_password(
     user = session.get(User, link.user_id)
     assert user is not None  # checked by valid_link
     errors: dict[str, list[str]] = {}
-    problems = password_problems(new, min_length=min_length, email=user.email) if new else []
+    words = password_context_words(session)
+    problems = password_problems(new, min_length=min_length, email=user.email, context_words=words) if new else []
     if not new:
         errors["new_password"] = ["Saisissez un nouveau mot de passe."]
     elif problems:

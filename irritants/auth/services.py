@@ -8,6 +8,7 @@ the password rules ``passwords.py``'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -79,8 +80,20 @@ def end_sessions(session: Session, user: User) -> None:
     session.refresh(user, ["session_epoch"])
 
 
+def password_context_words(session: Session) -> list[str]:
+    """The administrations' names, acronyms and slugs: words a password must not rest on (besides the service's)."""
+    rows = session.execute(select(Administration.name, Administration.acronym, Administration.slug)).all()
+    return [word for row in rows for word in row if word]
+
+
 def new_password_errors(
-    user: User, current: str, new: str, confirmation: str | None, *, min_length: int = 12
+    user: User,
+    current: str,
+    new: str,
+    confirmation: str | None,
+    *,
+    min_length: int = 12,
+    context_words: Iterable[str] = (),
 ) -> dict[str, list[str]]:
     """Field errors of a change of one's own password, before the current one is checked (French messages).
 
@@ -99,7 +112,7 @@ def new_password_errors(
     if not new:
         errors["new_password"] = ["Saisissez un nouveau mot de passe."]
     else:
-        problems = password_problems(new, min_length=min_length, email=user.email)
+        problems = password_problems(new, min_length=min_length, email=user.email, context_words=context_words)
         if not problems and new == current:
             problems = ["Le nouveau mot de passe doit être différent du mot de passe actuel."]
         if problems:

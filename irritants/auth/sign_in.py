@@ -4,22 +4,25 @@ or a browser trusted by its device cookie) and the change of one's own password,
 from __future__ import annotations
 
 import hmac
+import logging
 import math
 from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_login import login_user
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
 from irritants.auth import services, throttle
 from irritants.auth.access import bearer_token, current_agent
 from irritants.auth.models import User
 from irritants.db import get_session, utcnow
+from irritants.logs import security_event
 from irritants.people import network_of
 from irritants.settings import settings_of
 
 # Signed cookie of a browser that signed in to an address: throttling counts its failures apart (auth/throttle.py).
-DEVICE_COOKIE = "agent_device"
+DEVICE_COOKIE = "agent_device"  # also the signature's salt; the cookie's name over HTTPS: "__Secure-agent_device"
 DEVICE_COOKIE_DAYS = 90
 WRONG_CURRENT_PASSWORD = "Mot de passe actuel incorrect."  # noqa: S105 - a message, not a secret
 
@@ -47,7 +50,7 @@ def device_serializer() -> URLSafeTimedSerializer:
 
 def _trusted_device(account: str) -> str | None:
     """The nonce of this browser's device cookie when it signed in to this address before (OWASP device cookies)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"], "")
     if not raw or len(raw) > 500:
         return None
     try:
@@ -57,6 +60,35 @@ def _trusted_device(account: str) -> str | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("n"), str):
         return None
     return payload["n"] if hmac.compare_digest(str(payload.get("a", "")), account[:32]) else None
+
+
+def log_failure(db: Session, email: str, account: str, *, waiting: bool, what: str = "sign-in") -> None:
+    """A security line for a refused password: the account's id when the address has one, else only the first
+    characters of the address's keyed hash (``account``: repeated tries on one address stand out); never the
+    address typed."""
+    user = services.find_user(db, email)
+    user_id = user.id if user is not None else None
+    who = f"agent {user_id}" if user_id is not None else "an address with no account"
+    if waiting:
+        security_event(
+            "auth.password.throttled",
+            "password %s refused for %s: it must wait after repeated failures",
+            what,
+            who,
+            level=logging.WARNING,
+            agent_id=user_id,
+            account=account[:16],
+        )
+    else:
+        security_event(
+            "auth.password.failure",
+            "password %s failed for %s",
+            what,
+            who,
+            level=logging.WARNING,
+            agent_id=user_id,
+            account=account[:16],
+        )
 
 
 @dataclass(frozen=True)
@@ -72,13 +104,21 @@ def change_own_password(user: User, current: str, new: str, confirmation: str | 
     """Check the form, then the current password through the sign-in throttle; on success set the new one, end
     every other session of the agent (this browser's is signed in again with the new epoch) and commit."""
     config = current_app.config
-    errors = services.new_password_errors(user, current, new, confirmation, min_length=config["PASSWORD_MIN_LENGTH"])
+    db = get_session()
+    errors = services.new_password_errors(
+        user,
+        current,
+        new,
+        confirmation,
+        min_length=config["PASSWORD_MIN_LENGTH"],
+        context_words=services.password_context_words(db),
+    )
     if errors:
         return PasswordChange(errors, 422)
-    _account, keys = throttle_keys(user.email)
-    db = get_session()
+    account, keys = throttle_keys(user.email)
     attempt = throttle.current_password(db, user, current, keys, settings_of(current_app).login, utcnow())
     if attempt.user is None:
+        log_failure(db, user.email, account, waiting=attempt.wait is not None, what="check before a change")
         db.commit()  # the failure is counted
         if attempt.wait is not None:
             seconds = math.ceil(attempt.wait.total_seconds())

@@ -29,6 +29,7 @@ from irritants.auth.schemas import (
 from irritants.db import get_db, get_session, utcnow
 from irritants.errors import wants_problem_json
 from irritants.extensions import limiter
+from irritants.logs import security_event
 from irritants.settings import settings_of
 
 bp = Blueprint("auth", __name__, url_prefix="/agents")
@@ -154,6 +155,8 @@ def login_post() -> Any:
         db, data["email"], data["password"], keys, settings_of(current_app).login, utcnow()
     )
     db.commit()
+    if attempt.user is None:
+        sign_in.log_failure(db, data["email"], account, waiting=attempt.wait is not None)
     if attempt.user is None and attempt.wait is not None:
         # Said the same way whether the address has an account or not: both are counted alike.
         seconds = math.ceil(attempt.wait.total_seconds())
@@ -161,7 +164,9 @@ def login_post() -> Any:
     if attempt.user is None:
         return _render_login(form, {"_form": [BAD_CREDENTIALS]}, 422)
     start_session(attempt.user)
-    current_app.logger.info("agent %s signed in with a password", attempt.user.id)
+    security_event(
+        "auth.password.success", "agent %s signed in with a password", attempt.user.id, agent_id=attempt.user.id
+    )
     response = redirect(safe_next(form["next"]) or landing(db, attempt.user), code=303)
     _remember_device(response, account)
     return response
@@ -171,7 +176,7 @@ def _remember_device(response: Response, account: str) -> None:
     """Mark this browser as one the agent signed in from: other people's failures never slow it down."""
     value = sign_in.device_serializer().dumps({"a": account[:32], "n": secrets.token_urlsafe(16)})
     response.set_cookie(
-        sign_in.DEVICE_COOKIE,
+        current_app.config["DEVICE_COOKIE_NAME"],
         value,
         max_age=sign_in.DEVICE_COOKIE_DAYS * 86400,
         path=bp.url_prefix or "/",

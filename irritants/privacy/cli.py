@@ -103,7 +103,7 @@ def purge_contacts(ctx: click.Context) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 @with_appcontext
 def erase_citizen(email: str, dry_run: bool) -> None:
-    """Erase a citizen on request: contact, supports and flags deleted, reports anonymised but kept for
+    """Erase a citizen on request: contact, supports, flags and conversations deleted, reports anonymised but kept for
     statistics. The address itself is never printed nor stored."""
     from irritants.clusters import stats
     from irritants.privacy import services as privacy
@@ -133,7 +133,9 @@ def erase_citizen(email: str, dry_run: bool) -> None:
         f"{number(found.supports)} « C’est aussi mon cas » {agree(found.supports, 'supprimé', 'supprimés')}, "
         f"{plural(found.abuse_flags, 'signalement', 'signalements')} de contenu abusif "
         f"{agree(found.abuse_flags, 'supprimé', 'supprimés')}, "
-        f"{plural(found.messages, 'message', 'messages')} {agree(found.messages, 'supprimé', 'supprimés')}"
+        f"{plural(found.messages, 'courriel', 'courriels')} {agree(found.messages, 'supprimé', 'supprimés')}, "
+        f"{plural(found.conversation, 'message', 'messages')} de conversation avec l’équipe "
+        f"{agree(found.conversation, 'supprimé', 'supprimés')}"
     )
     if dry_run:
         click.echo(f"Simulation : seraient effacés {what}. Rien n’a été modifié.")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from irritants.audit import services as audit
 from irritants.clusters.models import Cluster, Support, SupportContact
 from irritants.clusters.services import refresh_one
+from irritants.conversations.models import ReportMessage
 from irritants.intake.models import AbuseFlag, Report, ReportContact
 from irritants.outbox import services as outbox
 from irritants.settings import RankingSettings
@@ -173,7 +174,9 @@ class Erasure:
     support_ids: list[int] = field(default_factory=list)
     abuse_flags: int = 0
     cluster_ids: set[int] = field(default_factory=set)
-    messages: int = 0
+    messages: int = 0  # mails of the outbox
+    # Messages of the reports' conversations with the team (questions to the person, their replies and details).
+    conversation: int = 0
 
 
 def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure, set[str]]:
@@ -188,6 +191,11 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
     ).all()
     found.report_ids = [row.id for row in rows]
     found.cluster_ids = {row.cluster_id for row in rows if row.cluster_id is not None}
+    if found.report_ids:
+        found.conversation = (
+            session.scalar(select(func.count(ReportMessage.id)).where(ReportMessage.report_id.in_(found.report_ids)))
+            or 0
+        )
     given = session.execute(
         select(Support.id, Support.cluster_id)
         .join(SupportContact, SupportContact.support_id == Support.id)
@@ -217,7 +225,8 @@ def plan_erasure(session: Session, secret_key: str, email: str) -> tuple[Erasure
 
 
 def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
-    """Delete a citizen's contact rows, supports and flags; anonymise their reports but keep them for statistics.
+    """Delete a citizen's contact rows, supports, flags and conversations; anonymise their reports but keep them for
+    statistics.
 
     Administration, territory, severity, dates and cluster stay; the text, the person key and every key that
     could link the report to a request are removed. One audit event per report, without the email.
@@ -236,6 +245,13 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
     session.execute(
         delete(ReportContact)
         .where(ReportContact.report_id.in_(found.report_ids))
+        .execution_options(synchronize_session=False)
+    )
+    # The whole conversation goes: the person's replies are their words, and the team's questions quote or answer
+    # them. The report stays, anonymised, for the statistics.
+    session.execute(
+        delete(ReportMessage)
+        .where(ReportMessage.report_id.in_(found.report_ids))
         .execution_options(synchronize_session=False)
     )
     if keys:
@@ -270,7 +286,7 @@ def erase_citizen(session: Session, secret_key: str, email: str) -> Erasure:
             report_id,
             cluster_id=clusters.get(report_id),
             before={"contact": True},
-            after={"contact": False, "description": ERASED_TEXT, "person_key": None},
+            after={"contact": False, "description": ERASED_TEXT, "person_key": None, "conversation": 0},
             reason=ERASURE_REASON,
         )
     session.expire_all()

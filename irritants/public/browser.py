@@ -9,14 +9,14 @@ from flask import current_app, request
 
 from irritants import people
 
-PERSON_COOKIE = "irritants_personne"
+PERSON_COOKIE = "irritants_personne"  # its name over plain http; "__Host-irritants_personne" over HTTPS (config)
 PERSON_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def browser_id() -> tuple[str, bool]:
     """This browser's supporter id, signed by the server (and whether it is new): counts a person once,
     anonymously. A cookie the server did not sign — made up, or from before ids were signed — gets a fresh id."""
-    value = request.cookies.get(PERSON_COOKIE, "")
+    value = request.cookies.get(current_app.config["PERSON_COOKIE_NAME"], "")
     secret = current_app.config["SECRET_KEY"]
     if people.is_issued(secret, value):
         return value, False
@@ -31,11 +31,12 @@ def request_source() -> str:
 def remember_browser(response: Any, value: str) -> Any:
     """Set the browser identifier cookie (first-party, HttpOnly, one year)."""
     response.set_cookie(
-        PERSON_COOKIE,
+        current_app.config["PERSON_COOKIE_NAME"],
         value,
         max_age=PERSON_COOKIE_MAX_AGE,
         httponly=True,
         samesite="Lax",
         secure=current_app.config["SESSION_COOKIE_SECURE"],
+        path="/",
     )
     return response

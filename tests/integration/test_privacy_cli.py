@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from irritants.audit.models import Event
 from irritants.clusters.models import Support
+from irritants.conversations.models import Direction, ReportMessage
 from irritants.db import get_db
 from irritants.intake.models import AbuseFlag, Report, ReportContact, Severity
 from irritants.intake.services import email_hmac
@@ -231,3 +232,32 @@ def test_erase_also_deletes_the_original_of_a_text_a_moderator_masked(app, runne
     with get_db(app).session_scope() as s:
         erased = s.get(Report, citizen["first"])
         assert erased.description == ERASED_TEXT and erased.original_description is None
+
+
+def test_erase_deletes_the_conversations_of_the_citizen_s_reports_and_only_theirs(app, runner, db, citizen):
+    question = ReportMessage(report_id=citizen["first"], direction=Direction.TO_REPORTER, body="Quelle agence ?")
+    db.add(question)
+    db.flush()
+    db.add_all(
+        [
+            ReportMessage(
+                report_id=citizen["first"],
+                direction=Direction.FROM_REPORTER,
+                body="Celle de Marseille, je suis Marie Dupont, 06 12 34 56 78.",
+                in_reply_to_id=question.id,
+            ),
+            ReportMessage(report_id=citizen["second"], direction=Direction.FROM_REPORTER, body="Mon NIR est 1 85…"),
+            ReportMessage(report_id=citizen["other"], direction=Direction.FROM_REPORTER, body="Paul ajoute ceci."),
+        ]
+    )
+    db.commit()
+
+    planned = runner.invoke(args=["erase-citizen", EMAIL, "--dry-run"])
+    assert "3 messages de conversation avec l’équipe supprimés" in planned.output
+    result = runner.invoke(args=["erase-citizen", EMAIL])
+
+    assert result.exit_code == 0, result.output
+    assert "3 messages de conversation avec l’équipe supprimés" in result.output
+    with get_db(app).session_scope() as s:
+        left = s.execute(select(ReportMessage.report_id, ReportMessage.body)).all()
+    assert left == [(citizen["other"], "Paul ajoute ceci.")]

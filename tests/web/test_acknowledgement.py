@@ -98,5 +98,5 @@ def test_erasing_a_citizen_forgets_their_mails(app: Any) -> None:
     assert len(_messages(app)) == 1
     result = app.test_cli_runner().invoke(args=["erase-citizen", "Camille@Example.org"])
     assert result.exit_code == 0, result.output
-    assert "1 message supprimé" in result.output
+    assert "1 courriel supprimé" in result.output
     assert _messages(app) == []

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import time_machine
+from flask import Response
 from sqlalchemy import select
 
 from irritants.auth.models import User
 from irritants.config import load_config
 from irritants.db import get_db
+from irritants.public import browser
+from tests.conftest import PASSWORD
 from tests.web.test_auth_login import EMAIL, agent, csrf_token, post_login, reload, signed_in, text
 
 START = dt.datetime(2025, 3, 3, 8, 0, tzinfo=dt.UTC)
@@ -132,3 +136,65 @@ def test_the_header_offers_the_agents_space_and_sign_out(app, client):
     page = client.get("/").get_data(as_text=True)
     assert 'href="/agents/"' in page and "Se déconnecter" in page
     assert 'action="/agents/deconnexion"' in page
+
+
+HTTPS = "https://irritants.test"
+
+
+def production_app(make_app, tmp_path):
+    return make_app(
+        ENV="production", INSTANCE_PATH=str(tmp_path), RATELIMIT_STORAGE_URI="memory://", PRELOAD_ENCODER=False
+    )
+
+
+def test_production_cookies_carry_the_host_prefix_path_slash_and_no_domain(make_app, tmp_path):
+    app = production_app(make_app, tmp_path)
+    agent(app)
+    client = app.test_client()
+    page = client.get("/agents/connexion", base_url=HTTPS).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+
+    response = client.post(
+        "/agents/connexion",
+        data={"csrf_token": token.group(1), "email": EMAIL, "password": PASSWORD},
+        base_url=HTTPS,
+        headers={"Referer": f"{HTTPS}/agents/connexion"},  # Flask-WTF checks it over HTTPS
+    )
+
+    assert response.status_code == 303
+    cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"__Host-session", "__Secure-agent_device"}
+    session_cookie = cookies["__Host-session"]
+    assert "; Secure" in session_cookie and "; HttpOnly" in session_cookie and "; Path=/;" in session_cookie + ";"
+    assert "Domain=" not in session_cookie
+    assert "; Secure" in cookies["__Secure-agent_device"] and "Path=/agents" in cookies["__Secure-agent_device"]
+    # The prefixed cookies are the ones read back: the agent is signed in, and the unprefixed name opens nothing.
+    assert client.get("/agents/", base_url=HTTPS).status_code == 200
+    stranger = app.test_client()
+    stranger.set_cookie(
+        "session", client.get_cookie("__Host-session", domain="irritants.test").value, domain="irritants.test"
+    )
+    assert "/agents/connexion" in stranger.get("/agents/", base_url=HTTPS).headers["Location"]
+
+
+def test_the_production_browser_id_cookie_carries_the_host_prefix(make_app, tmp_path):
+    app = production_app(make_app, tmp_path)
+    with app.test_request_context("/", base_url=HTTPS):
+        identifier, new = browser.browser_id()
+        response = browser.remember_browser(Response(), identifier)
+    header = response.headers["Set-Cookie"]
+    assert new and header.startswith(f"__Host-irritants_personne={identifier};")
+    assert "; Secure" in header and "; Path=/" in header and "Domain=" not in header
+    with app.test_request_context("/", base_url=HTTPS, headers={"Cookie": f"__Host-irritants_personne={identifier}"}):
+        assert browser.browser_id() == (identifier, False)
+
+
+def test_plain_http_development_and_tests_keep_the_plain_names(app, client):
+    assert app.config["SESSION_COOKIE_NAME"] == "session"
+    assert app.config["PERSON_COOKIE_NAME"] == "irritants_personne"
+    assert app.config["DEVICE_COOKIE_NAME"] == "agent_device"
+    settings = load_config({"ENV": "development", "SECRET_KEY": "x" * 40})
+    assert (settings["SESSION_COOKIE_NAME"], settings["REMEMBER_COOKIE_NAME"]) == ("session", "remember_token")
+    production = load_config({"ENV": "production", "SECRET_KEY": "x" * 40})
+    assert production["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"

@@ -1,6 +1,7 @@
 """No personal data in the logs: every line written during a whole scenario — reports with an email, a phone number
-and a text through the form and the API, a tracking page read, a lost link asked for, an agent signing in with a
-password and deciding, an unhandled error — searched for the planted email, phone, tracking tokens and text."""
+and a text through the form and the API, a tracking page read, a lost link asked for, an agent failing then signing in
+with a password and deciding, a refused authorisation, an unhandled error — searched for the planted email, phone,
+tracking tokens and text."""
 
 from __future__ import annotations
 
@@ -93,6 +94,13 @@ def scenario(app, client) -> list[str]:
         cluster_id = make_cluster(s, "Justificatif refusé au guichet numérique").id
         s.commit()
     agent = app.test_client()
+    # First a wrong password, and a try with the citizen's address, which has no account.
+    for email in (AGENT_EMAIL, EMAIL):
+        refused = agent.post(
+            "/agents/connexion",
+            data={"csrf_token": page_csrf(agent, "/agents/connexion"), "email": email, "password": "pas le bon 12"},
+        )
+        assert refused.status_code == 422
     signed = agent.post(
         "/agents/connexion",
         data={"csrf_token": page_csrf(agent, "/agents/connexion"), "email": AGENT_EMAIL, "password": PASSWORD},
@@ -104,6 +112,9 @@ def scenario(app, client) -> list[str]:
         headers={"X-CSRFToken": page_csrf(agent, "/agents/")},
     )
     assert decided.status_code == 200, decided.get_data(as_text=True)
+
+    # A refused authorisation: an API token sent to a page.
+    assert agent.get("/agents/", headers={"Authorization": "Bearer pas-un-jeton"}).status_code == 403
 
     # Unexpected errors, in requests carrying addresses: a database error and an exception's message.
     assert agent.post("/essai/doublon", data={"email": AGENT_EMAIL, "texte": FORM_TEXT}).status_code == 500
@@ -129,3 +140,7 @@ def test_a_whole_scenario_leaves_no_email_phone_token_nor_text_in_the_logs(app, 
     assert {line["exc_type"] for line in errors} >= {"IntegrityError", "RuntimeError"}
     assert all(line.get("request_id") for line in errors)
     assert any("[courriel]" in line.get("exception", "") for line in errors)
+    # …and the security events, naming the agent by number only.
+    events = [line["event"] for line in lines.parsed() if line["logger"] == "irritants.security"]
+    assert events.count("auth.password.failure") == 2
+    assert {"auth.password.success", "authz.refused"} <= set(events)

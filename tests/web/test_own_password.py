@@ -14,6 +14,7 @@ from sqlalchemy import select
 from irritants.audit.models import Event
 from irritants.auth import services
 from irritants.db import get_db
+from irritants.referential.models import Administration
 from tests.conftest import PASSWORD
 from tests.web.test_auth_login import EMAIL, agent, csrf_token, post_login, reload, signed_in, text
 
@@ -99,6 +100,26 @@ def test_a_new_password_breaking_the_house_rules_is_refused(app, client):
         ("aaaaaaaaaaaaaaaa", "trop prévisible"),
         (f"x{EMAIL}x", "ne doit pas contenir l'adresse électronique"),
         (PASSWORD, "différent du mot de passe actuel"),
+    ):
+        response = change(client, new=weak)
+        assert response.status_code == 422, weak
+        assert message in text(response), weak
+    assert still_the_old_password(app) and password_events(app) == []
+
+
+def test_common_passwords_and_the_service_s_own_words_are_refused(app, client):
+    with get_db(app).session_scope() as s:
+        s.add(Administration(slug="caisse-test", name="Caisse nationale des essais", acronym="CNESSAIS"))
+        s.commit()
+    agent(app)
+    post_login(client)
+
+    for weak, message in (
+        ("qwerty123456", "figure parmi les plus courants"),
+        ("motdepasse2026!", "à un mot de passe très courant"),
+        ("Signalement2026!", "repose sur « signalement »"),
+        ("irritants.beta.gouv.fr", "repose sur « irritants »"),
+        ("cnessais-2026-75", "repose sur « CNESSAIS »"),
     ):
         response = change(client, new=weak)
         assert response.status_code == 422, weak
