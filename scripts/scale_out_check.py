@@ -143,7 +143,7 @@ def prepare(url: str) -> None:
 
 def send_reports(bases: list[str], first: int, count: int) -> tuple[int, int]:
     """``count`` reports, spread over the instances, from 8 threads at once; (accepted, with an address)."""
-    accepted, with_email, failures = Counter(), Counter(), []
+    accepted, with_email, retried, failures = Counter(), Counter(), Counter(), []
     lock = threading.Lock()
 
     def one(i: int) -> None:
@@ -157,7 +157,14 @@ def send_reports(bases: list[str], first: int, count: int) -> tuple[int, int]:
         }
         if n % 2 == 0:
             payload.update(email=f"personne{n}@example.org", contact_consent=True)
-        response = requests.post(f"{bases[n % len(bases)]}/api/v1/reports", json=payload, timeout=30)
+        for _attempt in range(4):
+            response = requests.post(f"{bases[n % len(bases)]}/api/v1/reports", json=payload, timeout=30)
+            if response.status_code != 503:
+                break
+            # What the API asks of its clients: a 503 recorded nothing, try again after Retry-After.
+            with lock:
+                retried["503"] += 1
+            time.sleep(min(float(response.headers.get("Retry-After", "1")), 1.0))
         with lock:
             if response.status_code == 201:
                 accepted[bases[n % len(bases)]] += 1
@@ -172,6 +179,8 @@ def send_reports(bases: list[str], first: int, count: int) -> tuple[int, int]:
         thread.join()
     if failures:
         print(f"  refusés : {failures[:3]}")
+    if retried:
+        print(f"  {retried['503']} réponses 503 (rien d'enregistré), renvoyées après Retry-After")
     print(
         f"  {sum(accepted.values())} signalements acceptés ({', '.join(f'{v} par {k}' for k, v in accepted.items())})"
     )
@@ -326,6 +335,12 @@ def check(url: str, redis_url: str, reports: int) -> bool:
                 unsent = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != Delivery.SENT)
                 wait_for("mails", lambda: scalar(unsent) == 0 and len(recorder.messages) >= mailed)
                 time.sleep(3)  # a duplicate would arrive now
+                for server in (first, second):
+                    server.log.seek(0)
+                    lines = server.log.read().decode(errors="replace").splitlines()
+                    errors = [line for line in lines if " ERROR " in line or "Error" in line]
+                    for line in errors[:10]:
+                        print(f"  {server.url} : {line[:300]}")
                 print(f"  courriels : {len(recorder.messages)} reçus pour {mailed} attendus, "
                       f"{time.monotonic() - t0:.1f} s")  # fmt: skip
         finally:
