@@ -187,6 +187,12 @@ class JobContext:
 
 
 def _claim(database: Database, registry: dict[str, JobKind], now: dt.datetime) -> JobContext | None:
+    # Looked for first in a read transaction: every runner asks at every wake-up, and on SQLite a write transaction
+    # would take the database's one writer turn just to find nothing.
+    with database.read_sessions() as reader:
+        due = select(BackgroundJob.id).where(claimable(now), BackgroundJob.kind.in_(list(registry))).limit(1)
+        if reader.scalar(due) is None:
+            return None
     with database.session_scope() as session:
         while True:
             row = session.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -229,3 +230,25 @@ def test_runners_leave_kinds_their_app_does_not_know(app: Flask) -> None:
     job_id, _ = queued(app, registered)
     assert queue.run_next(app) == 0
     assert read(app, job_id).state == JobState.PENDING
+
+
+def test_a_long_job_keeps_its_lease_through_its_heartbeats(app: Flask) -> None:
+    started = threading.Event()
+
+    def slow(app: Flask, context: queue.JobContext) -> dict[str, Any]:
+        context.progress("étape", 1, 2)
+        started.set()
+        time.sleep(2.5)
+        return {"ok": 1}
+
+    registered = kind(app, slow, lease=dt.timedelta(seconds=2), heartbeat=dt.timedelta(seconds=1))  # type: ignore[arg-type]
+    job_id, _ = queued(app, registered)
+    runner = threading.Thread(target=queue.run_next, args=(app,))
+    runner.start()
+    assert started.wait(30)
+    time.sleep(2.2)  # longer than the lease: only the heartbeats keep it
+    assert queue.run_next(app) == 0, "a live runner's job is not taken again"
+    assert read(app, job_id).progress == {"stage": "étape", "done": 1, "total": 2}
+    runner.join(30)
+    job = read(app, job_id)
+    assert (job.state, job.attempts) == (JobState.DONE, 1)
