@@ -268,8 +268,11 @@ def check(url: str, redis_url: str, reports: int) -> bool:
     from irritants.clusters.models import Cluster
     from irritants.intake.models import Report
     from irritants.outbox.models import Delivery, OutboxMessage
+    from tests import gunicorn_server
     from tests.gunicorn_server import Gunicorn
     from tests.smtp_server import smtp_server
+
+    gunicorn_server.START_TIMEOUT_S = 240  # 2 instances, 2 workers and this process on a shared machine
 
     prepare(url)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per SMTP command
