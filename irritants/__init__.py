@@ -31,7 +31,7 @@ class Domain:
 DOMAINS = (
     Domain("irritants.public"),
     Domain("irritants.pages"),
-    Domain("irritants.monitoring"),
+    Domain("irritants.monitoring", commands="irritants.monitoring.cli"),
     Domain("irritants.api"),
     Domain("irritants.open311"),
     Domain("irritants.teams", commands="irritants.teams.cli"),
@@ -78,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=checked["INSTANCE_PATH"], instance_relative_config=False)
     app.config.from_mapping(checked)
     settings.init_app(app)
-    from irritants import errorreport, errors, jobs, logs
+    from irritants import background, errorreport, errors, jobs, logs
 
     logs.init_app(app)  # first: what follows may log, and every answer carries its X-Request-ID
     errorreport.init_app(app)
@@ -86,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_web(app)
     jobs.init_app(app)
+    background.init_app(app)
     for domain in DOMAINS:
         importlib.import_module(domain.package).init_app(app)
     for command in project_commands():

@@ -3,6 +3,7 @@
 from irritants.answers.models import AdministrationAnswer
 from irritants.audit.models import Event
 from irritants.auth.models import ApiToken, PasswordReset, User
+from irritants.background.models import BackgroundJob
 from irritants.clusters.models import Cluster, ReportVector, Support, SupportContact
 from irritants.conversations.models import ReportMessage
 from irritants.db import Base
@@ -25,6 +26,7 @@ __all__ = [
     "Administration",
     "AdministrationAnswer",
     "ApiToken",
+    "BackgroundJob",
     "BacklogItem",
     "BacklogItemChange",
     "BacklogItemCluster",

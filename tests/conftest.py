@@ -188,6 +188,7 @@ def clean_database(app: Flask) -> None:
             "territory_days",
             "outbox_attempts",
             "export_requests",
+            "background_jobs",
             "outbox_messages",
             "periodic_runs",
             "password_resets",

@@ -68,6 +68,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("irritants.audit", "irritants.referential", "irritants.partners"),
     (
         "irritants.accesslog",
+        "irritants.background",
         "irritants.charts",
         "irritants.config",
         "irritants.db",

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         sprints,
         squads,
         triage,
+        triage_recluster,
         triage_suggestions,
         triage_templates,
         views,
@@ -30,6 +31,14 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, squads.bp, sprints.bp, webhooks.bp, answers.bp):
         api.register_blueprint(bp)
-    exempt = (triage_templates.bp, triage_suggestions.bp, squads.bp, sprints.bp, webhooks.bp, answers.bp)
+    exempt = (
+        triage_templates.bp,
+        triage_suggestions.bp,
+        triage_recluster.bp,
+        squads.bp,
+        sprints.bp,
+        webhooks.bp,
+        answers.bp,
+    )
     for bp in (views.bp, clusters.bp, me.bp, moderation.bp, triage.bp, *exempt):
         csrf.exempt(bp)

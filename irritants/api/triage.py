@@ -13,8 +13,8 @@ from typing import Any
 from flask import current_app, request
 
 from irritants.answers import scope
+from irritants.api import triage_recluster, triage_suggestions, triage_templates
 from irritants.api import triage_schemas as sch
-from irritants.api import triage_suggestions, triage_templates
 from irritants.api.listing import paged
 from irritants.api.spec import ETAG, LOCATION, Blueprint
 from irritants.api.triage_access import MAX_ID, NO_STORE, PREFIX, agents_only, commit, current_agent, deciding, reading
@@ -35,10 +35,11 @@ bp = Blueprint(
     description="Suivi des irritants par les agents : backlog, décisions, modèles de réponse",
 )
 bp.before_request(agents_only)
-# The reply templates' and merge suggestions' routes (apart to keep modules short) are blueprints nested in this one:
-# the same prefix, guard and OpenAPI tag.
+# The reply templates', merge suggestions' and re-clustering's routes (apart to keep modules short) are blueprints
+# nested in this one: the same prefix, guard and OpenAPI tag.
 bp.register_blueprint(triage_templates.bp)
 bp.register_blueprint(triage_suggestions.bp)
+bp.register_blueprint(triage_recluster.bp)
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 _IF_MATCH_DOC = {

@@ -46,6 +46,9 @@ class Action(enum.StrEnum):
     # The figures of the whole service over a period (the managers' dashboard): managers and admins. Not product
     # owners nor squad members, whatever their squad: they have their squads' own pages (issue 13's decision).
     VIEW_INSIGHTS = "insights.view"
+    # Re-cluster every report in the background (back-office button, POST /api/v1/triage/recluster) and follow the
+    # job: administrators only, since it may reshape every squad's irritants at once.
+    RECLUSTER = "clusters.recluster"
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,8 @@ def decide(agent: Agent | None, action: Action, target: Any = None, **context: A
         return _deny("Vous ne pouvez pas gérer les modèles de réponse.")
     if action in (Action.MANAGE_USERS, Action.MANAGE_SQUADS):
         return _deny("Réservé aux administrateurs.")
+    if action == Action.RECLUSTER:
+        return _deny("Seuls les administrateurs relancent le regroupement des signalements.")
     if action == Action.EDIT_SQUAD:
         # A squad is public: refusing it to another squad's product owner keeps no secret (403, not 404).
         if po and (target is None or getattr(target, "id", None) in agent.squads):

@@ -22,33 +22,23 @@ from irritants.progress import StageBars
 @with_appcontext
 def recluster_command(seed: int | None) -> None:
     """Re-cluster every report from stored vectors and swap the result in one transaction (idempotent)."""
-    from irritants.clusters import recluster, stats, vectors
-    from irritants.settings import settings_of
+    from irritants.clusters import recluster
+    from irritants.clusters.recluster_job import reclustered
 
-    settings = settings_of(current_app)
     started = time.monotonic()
     bars = StageBars()
-    # Vectors first, committed chunk by chunk: an interrupted run keeps them, the next one starts from there.
-    computed = vectors.embed_missing_for(current_app._get_current_object(), progress=bars)
-    with get_db().session_scope() as session:
-        try:
-            with recluster.exclusive_run(session):
-                clustering = settings.clustering
-                result = recluster.recluster(
-                    session, clustering, seed=clustering.seed if seed is None else seed, progress=bars
-                )
-                stats.refresh(session, settings.ranking.weights)
-                session.commit()
-        except recluster.ReclusterRunning as exc:
-            raise click.ClickException(exc.detail) from exc
-        finally:
-            bars.close()
+    try:
+        result = reclustered(current_app._get_current_object(), seed=seed, progress=bars)
+    except recluster.ReclusterRunning as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        bars.close()
     click.echo(
-        f"{plural(result.reports, 'signalement', 'signalements')} "
-        f"en {plural(result.clusters, 'irritant', 'irritants')} "
-        f"({plural(result.kept, 'conservé', 'conservés')}, {plural(result.created, 'nouveau', 'nouveaux')}, "
-        f"{plural(result.emptied, 'vide supprimé', 'vides supprimés')}, "
-        f"{plural(computed + result.vectorised, 'vecteur calculé', 'vecteurs calculés')}) "
+        f"{plural(result['reports'], 'signalement', 'signalements')} "
+        f"en {plural(result['clusters'], 'irritant', 'irritants')} "
+        f"({plural(result['kept'], 'conservé', 'conservés')}, {plural(result['created'], 'nouveau', 'nouveaux')}, "
+        f"{plural(result['emptied'], 'vide supprimé', 'vides supprimés')}, "
+        f"{plural(result['vectorised'], 'vecteur calculé', 'vecteurs calculés')}) "
         f"en {number(time.monotonic() - started, 1)} s."
     )
 

@@ -135,6 +135,12 @@ class BacklogCollector(Collector):
             (((state,), count) for state, count in sorted(b.exports.items())),
         )
         yield _labelled(
+            "irritants_background_jobs",
+            "Background jobs tied to no row (re-clustering…): waiting, running, failed (retried later), dead; by kind.",
+            ("kind", "state"),
+            ((key, count) for key, count in sorted(b.background.items())),
+        )
+        yield _labelled(
             "irritants_periodic_job_last_run_timestamp_seconds",
             "When each periodic job (daily purges, digest, regression check…) last started, Unix time.",
             ("job",),

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from irritants.background import queue as background
+from irritants.background.models import JobState
 from irritants.db import utcnow
 from irritants.exports.models import ExportRequest, ExportState
 from irritants.intake.models import Moderation, Report
@@ -21,6 +23,8 @@ from irritants.periodic import PeriodicRun
 OUTBOX_STATES = (Delivery.PENDING, Delivery.SENDING, Delivery.DEAD)
 #: Export states shown: a ready file is done.
 EXPORT_STATES = (ExportState.QUEUED, ExportState.RUNNING, ExportState.FAILED)
+#: Background job states shown: done jobs are history.
+JOB_STATES = (JobState.PENDING, JobState.RUNNING, JobState.FAILED, JobState.DEAD)
 MAIL = "mail"
 
 
@@ -39,6 +43,8 @@ class Backlog:
     """Export requests by state, every state of EXPORT_STATES present."""
     periodic_last_run: dict[str, float] = field(default_factory=dict)
     """Each periodic job's last start, Unix time."""
+    background: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Background jobs (``background_jobs``) by (kind, state), every state of JOB_STATES present for each kind seen."""
 
     @property
     def mail_outbox_depth(self) -> int:
@@ -78,6 +84,12 @@ def read_backlog(session: Session, *, now: dt.datetime | None = None) -> Backlog
     runs = session.execute(
         select(PeriodicRun.name, PeriodicRun.last_run_at).where(PeriodicRun.last_run_at.is_not(None))
     )
+    background_jobs: dict[tuple[str, str], int] = {}
+    for (kind, state), count in background.counts(session).items():
+        for known in JOB_STATES:
+            background_jobs.setdefault((kind, known.value), 0)
+        if state != JobState.DONE:
+            background_jobs[(kind, state)] = count
     return Backlog(
         unplaced=unplaced or 0,
         clustering_lag_seconds=_age(now, oldest),
@@ -87,6 +99,7 @@ def read_backlog(session: Session, *, now: dt.datetime | None = None) -> Backlog
         pending_notices=notices,
         exports=exports,
         periodic_last_run={name: at.timestamp() for name, at in runs},
+        background=background_jobs,
     )
 
 

@@ -37,6 +37,7 @@ from irritants.triage import (
     fixes,
     merges,
     questions_views,
+    recluster_views,
     splits,
     suggestions,
     suggestions_views,
@@ -138,6 +139,7 @@ def _backlog_response(agent: Agent, failure: forms.Failure | None = None, status
         suggestions=suggestions.backlog_suggestions(db, agent),
         unresolved=feedback.unresolved_cluster_ids(db, perceived),
         unresolved_share=perceived.unresolved_share,
+        recluster=recluster_views.panel(db, agent),
         **_common(),
     )
     return html, status
@@ -423,3 +425,4 @@ templates_views.add_routes(bp)
 suggestions_views.add_routes(bp, _backlog_response, _cluster_response)
 questions_views.add_routes(bp, _cluster_response)
 answers_views.add_routes(bp, _cluster_response)
+recluster_views.add_routes(bp)

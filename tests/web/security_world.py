@@ -122,6 +122,7 @@ def plant(app: Flask) -> Walk:
         "sprint_id": world.sprint,
         "token_id": world.target_token,
         "export_id": world.export,
+        "job_id": world.recluster_job,
         "fmt": "json",
         "name": "irritants.csv",
         "service_code": "caf",

@@ -25,6 +25,7 @@ ARGUMENTS = {
     "endpoint_id": "webhook",
     "token": "link_token",
     "export_id": "export",
+    "job_id": "recluster_job",
 }
 AGENT_API = ("/api/v1/triage", "/api/v1/moderation", "/api/v1/me")
 

@@ -9,6 +9,7 @@ import math
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from irritants.background.models import BackgroundJob, JobState
 from irritants.config import ConfigurationError, load_config
 from irritants.db import get_db, utcnow
 from irritants.exports.models import ExportRequest, ExportState
@@ -169,6 +170,8 @@ def test_the_queue_gauges_are_what_the_database_holds(app, client):
         cluster = make_cluster(s, "Autre irritant", reports=1)
         s.add(PendingNotice(cluster_id=cluster.id, status=cluster.status))
         s.merge(PeriodicRun(name="metrics-test-job", last_run_at=dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)))
+        for state in (JobState.PENDING, JobState.DEAD, JobState.DEAD, JobState.DONE):
+            s.add(BackgroundJob(kind="recluster", state=state, payload={}, attempts=0, max_attempts=3))
         s.commit()
 
     samples = scrape(client)
@@ -187,6 +190,10 @@ def test_the_queue_gauges_are_what_the_database_holds(app, client):
     assert value(samples, "irritants_export_requests", state="failed") == 2
     assert value(samples, "irritants_export_requests", state="running") == 0
     assert ("irritants_export_requests", frozenset({("state", "ready")})) not in samples
+    assert value(samples, "irritants_background_jobs", kind="recluster", state="pending") == 1
+    assert value(samples, "irritants_background_jobs", kind="recluster", state="dead") == 2
+    assert ("irritants_background_jobs", frozenset({("kind", "recluster"), ("state", "running")})) in samples
+    assert ("irritants_background_jobs", frozenset({("kind", "recluster"), ("state", "done")})) not in samples
     last_run = value(samples, "irritants_periodic_job_last_run_timestamp_seconds", job="metrics-test-job")
     assert last_run == dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC).timestamp()
 

@@ -22,6 +22,7 @@ from irritants.auth.api_tokens import create_token
 from irritants.auth.models import User
 from irritants.auth.passwords import hash_password
 from irritants.auth.policy import Agent
+from irritants.background.models import BackgroundJob, JobState
 from irritants.clusters.models import Cluster
 from irritants.db import Base, get_db, utcnow
 from irritants.exports.models import ExportRequest, ExportState
@@ -91,6 +92,7 @@ class World:
     target_token: int = 0  # their API token
     webhook: int = 0  # a webhook endpoint of squad A
     export: int = 0  # a background export of the manager (a principal), ready, its file in the instance folder
+    recluster_job: int = 0  # a finished re-clustering job, asked for by the admin
 
 
 @dataclass(frozen=True)
@@ -487,6 +489,11 @@ ROUTES = {
     "api_webhooks.list_deliveries": route(
         "GET", "/api/v1/squads/{squad_a_slug}/webhooks/{webhook}/deliveries", SQUAD_EDITORS
     ),
+    # Re-clustering every report reshapes every squad's irritants: administrators only.
+    "backoffice.recluster": route("POST", "/agents/regroupements", {"admin"}),
+    "backoffice.recluster_page": route("GET", "/agents/regroupements/{recluster_job}", {"admin"}),
+    "api_triage.recluster.start_recluster": route("POST", "/api/v1/triage/recluster", {"admin"}),
+    "api_triage.recluster.recluster_status": route("GET", "/api/v1/triage/recluster/{recluster_job}", {"admin"}),
 }
 ROUTES["backoffice.answer"] = route(
     "POST",
@@ -588,6 +595,11 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
         hook = {"url": "https://outil.exemple.fr/irritants", "events": ["irritant.status_changed"]}
         webhook = webhooks.register(s, settings_of(app).webhooks, None, squad_a.id, hook).endpoint
         export = ready_export(app, s, users["manager"].id)
+        recluster_job = BackgroundJob(
+            kind="recluster", state=JobState.DONE, payload={}, attempts=1, max_attempts=3, result={"reports": 0},
+            created_by_id=users["admin"].id,
+        )  # fmt: skip
+        s.add(recluster_job)
         s.commit()
         world = World(
             squad_a=squad_a.id,
@@ -610,6 +622,7 @@ def build_world(app) -> tuple[World, dict[str, Principal]]:
             target_token=target_token.id,
             webhook=webhook.id,
             export=export,
+            recluster_job=recluster_job.id,
         )
         principals = {name: Principal(user, tokens[name][1], tokens[name][0].id) for name, user in users.items()}
     return world, principals
@@ -650,6 +663,7 @@ SNAPSHOT_QUERIES = {
     "item_changes": "SELECT id FROM backlog_item_changes",
     "webhooks": "SELECT id, url, events, active, secret_prefix FROM webhook_endpoints",
     "exports": "SELECT id, state, file_name FROM export_requests",
+    "jobs": "SELECT id, state FROM background_jobs",
 }
 
 
