@@ -73,6 +73,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.locks",
         "irritants.logs",
         "irritants.migrate",
+        "irritants.outages",
         "irritants.paging",
         "irritants.periodic",
         "irritants.people",
