@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +20,7 @@ from irritants.settings import DashboardSettings, settings_of
 from tests.gunicorn_server import free_port
 from tests.web.test_rate_limits_gunicorn import REDIS_URL, _redis_or_skip
 
-OWN_DB = 11
+OWN_DB = 14
 
 
 @pytest.fixture
@@ -41,8 +42,10 @@ def _lines(caplog: pytest.LogCaptureFixture, logger: str, level: int) -> list[st
     return [r.getMessage() for r in caplog.records if r.name == logger and r.levelno == level]
 
 
-def test_the_wake_up_of_workers_warns_once_while_redis_is_down_then_reaches_it(app, machine_redis, caplog):
+def test_the_wake_up_of_workers_warns_once_while_redis_is_down_then_reaches_it(app, machine_redis, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="irritants.jobs")
+    # A key of this test's own: a worker of another run on the same Redis would take the wake-up.
+    monkeypatch.setattr(jobs, "WAKE_KEY", f"irritants:wake:test-{secrets.token_hex(4)}")
     waker = jobs.RedisWaker(app, _closed())
     for _ in range(3):
         waker.last = 0.0  # past the interval between two wake-ups
