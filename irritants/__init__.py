@@ -106,7 +106,7 @@ def _init_web(app: Flask) -> None:
     rate limits, input checks, security headers; and the template globals every page uses."""
     from irritants import charts, db, inputs, status
     from irritants.auth import access, oidc
-    from irritants.extensions import csrf, limiter, talisman
+    from irritants.extensions import csrf, keep_client_addresses_out_of_the_limiter_logs, limiter, talisman
 
     if app.config["PROXY_FIX_COUNT"]:
         n = app.config["PROXY_FIX_COUNT"]
@@ -115,6 +115,7 @@ def _init_web(app: Flask) -> None:
     csrf.init_app(app)
     access.init_app(app)
     limiter.init_app(app)
+    keep_client_addresses_out_of_the_limiter_logs()
     inputs.init_app(app)  # after the limiter: refused requests still count against the limits
     csp = dict(CSP)
     if oidc.provider_origin(app.config):

@@ -45,6 +45,9 @@ ENV_PREFIX = "IRRITANTS_"
 # prometheus_client's own variable: its counters go to files in that folder, shared by the processes of one run.
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_TOKEN_MIN_LENGTH = 16
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+# Seconds a web request waits for Redis before doing without it (rate limits, dashboard cache, worker wake-ups).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 class ConfigurationError(RuntimeError):
@@ -81,6 +84,10 @@ class BaseConfig:
     RATELIMIT_STORAGE_URI: Env[str] = ""
     RATELIMIT_KEY_PREFIX: Env[str] = "irritants"
     RATELIMIT_HEADERS_ENABLED: bool = True
+    # Counters unreachable (Redis down, the counters file unwritable): each process counts alone, in memory, with the
+    # same limits, and asks the storage again after 1, 2, 4… 32 s; one WARNING line per process when it falls back,
+    # one INFO line when the storage answers again. Citizens and agents are served all along (docs/operations.md).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool = True
     RATELIMIT_SUBMIT: Env[str] = "5 per minute;30 per hour;100 per day"
     RATELIMIT_READ: Env[str] = "120 per minute"
     FORM_MIN_FILL_SECONDS: Env[Seconds] = 3.0
@@ -328,6 +335,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if not settings["RATELIMIT_STORAGE_URI"]:
         counters = instance / RATELIMIT_FILE_NAME
         settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"
+    if settings["RATELIMIT_STORAGE_URI"].startswith(REDIS_SCHEMES) and "RATELIMIT_STORAGE_OPTIONS" not in explicit:
+        # Without timeouts, a Redis that stops answering (rather than refusing) would hold every request.
+        settings["RATELIMIT_STORAGE_OPTIONS"] = dict(REDIS_TIMEOUTS)
     # One source for the absolute session length; the remember cookie (never set) is never looser.
     if "PERMANENT_SESSION_LIFETIME" not in explicit:
         settings["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=settings["AGENT_SESSION_HOURS"])

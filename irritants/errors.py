@@ -48,6 +48,10 @@ FRENCH_DETAILS = {
 }
 
 
+# Seconds a client should wait before sending again what the database could not take.
+DATABASE_RETRY_AFTER = 5
+
+
 class IrritantsError(Exception):
     """Root of the domain's errors; each carries its HTTP status and a problem type slug."""
 
@@ -295,7 +299,14 @@ def _domain_error(error: IrritantsError) -> Response:
     return html_error(error.status, title=error.title, detail=error.detail)
 
 
-def _database_unavailable(error: DBAPIError) -> Response:
+def is_database_unavailable(error: DBAPIError) -> bool:
+    """Whether the database failed to serve (unreachable, connection lost, disk full, locked) rather than refused the
+    statement: the request may succeed once it is back, with nothing to change."""
+    return bool(error.connection_invalidated) or isinstance(error, OperationalError)
+
+
+def note_database_unavailable(error: DBAPIError) -> None:
+    """Log the outage (the error's class only) and roll back the request's work, so that the answer can be built."""
     # Never leak SQL or parameters (they may hold personal data): log the class only.
     log.error(
         "database unavailable on %s %s: %s",
@@ -304,12 +315,17 @@ def _database_unavailable(error: DBAPIError) -> Response:
         type(error.orig).__name__,
     )
     _roll_back_the_failed_work()
+
+
+def _database_unavailable(error: DBAPIError) -> Response:
+    note_database_unavailable(error)
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     render = _door_format()
     if render is not None:
-        return render(503, [FRENCH_DETAILS[503]], {"Retry-After": "5"})
+        return render(503, [FRENCH_DETAILS[503]], headers)
     if wants_problem_json():
-        return problem_response(503, slug="service-unavailable", headers={"Retry-After": "5"})
-    return html_error(503, headers={"Retry-After": "5"})
+        return problem_response(503, slug="service-unavailable", headers=headers)
+    return html_error(503, headers=headers)
 
 
 def _roll_back_the_failed_work() -> None:
@@ -317,7 +333,11 @@ def _roll_back_the_failed_work() -> None:
     (who is signed in, the menu) must be able to read."""
     session = g.get("db_session")
     if session is not None:
-        session.rollback()
+        try:
+            session.rollback()
+        except DBAPIError:
+            # The connection is gone: the session lets it go and opens another on its next query.
+            log.warning("rollback failed: the database connection is gone")
 
 
 def _unexpected(error: Exception) -> Response:
@@ -334,7 +354,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(IrritantsError, _domain_error)
     app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(DBAPIError, _database_unavailable_or_bug)
+    app.register_error_handler(DBAPIError, database_error)
     app.register_error_handler(Exception, _unexpected)
     # Flask runs after_request hooks in reverse order of registration. Registered after the extensions, the
     # first runs before Flask-Limiter's header hook; inserted first in the list, the second runs after it.
@@ -362,7 +382,8 @@ def _restore_own_retry_after(response: Response) -> Response:
     return response
 
 
-def _database_unavailable_or_bug(error: DBAPIError) -> Response:
-    if error.connection_invalidated or isinstance(error, OperationalError):
+def database_error(error: DBAPIError) -> Response:
+    """The answer to a database error: 503 (with Retry-After) when the database is unavailable, else a 500."""
+    if is_database_unavailable(error):
         return _database_unavailable(error)
     return _unexpected(error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -58,3 +60,19 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=client_address, default_limits=[])
 talisman = Talisman()
+
+
+class _WithoutClientAddress(logging.Filter):
+    """Flask-Limiter logs each refused request with its key, the client's address: that line is dropped (no client
+    address in the logs); its lines about the counters' storage (unreachable, recovered) are kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("ratelimit ")
+
+
+_without_client_address = _WithoutClientAddress()
+
+
+def keep_client_addresses_out_of_the_limiter_logs() -> None:
+    """Install the filter above on Flask-Limiter's logger (once, whatever the number of apps)."""
+    logging.getLogger("flask-limiter").addFilter(_without_client_address)

@@ -27,8 +27,10 @@ from typing import Any
 
 from flask import Flask
 
+from irritants.config import REDIS_TIMEOUTS
 from irritants.db import get_db
 from irritants.locks import LockBusy, one_at_a_time
+from irritants.outages import Outage
 from irritants.periodic import Work, run_periodic
 from irritants.settings import JobsMode
 
@@ -205,8 +207,9 @@ class RedisWaker:
     def __init__(self, app: Flask, url: str) -> None:
         from redis import Redis
 
-        self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.redis = Redis.from_url(url, **REDIS_TIMEOUTS)
         self.last = 0.0
+        self.outage = Outage(log, "Redis")
 
     def wake(self) -> None:
         # The worker drains every pending report when woken: one wake-up per interval is enough.
@@ -218,7 +221,9 @@ class RedisWaker:
             # One pending wake-up is enough: keep the list at most one element long.
             self.redis.pipeline(transaction=False).lpush(WAKE_KEY, 1).ltrim(WAKE_KEY, 0, 0).execute()
         except Exception:
-            log.warning("Redis unavailable: new reports wait for the worker's next poll")
+            self.outage.failed("new work waits for the workers' next poll of the database")
+        else:
+            self.outage.answered()
 
 
 def run_worker(
@@ -231,10 +236,15 @@ def run_worker(
 ) -> None:
     """Loop of ``irritants worker``: work on every wake-up, and at least every ``poll_seconds`` (until ``stop``)."""
     redis = None
+    outage = Outage(log, "Redis")
+    wait = max(1, round(poll_seconds))
     if url:
         from redis import Redis
 
-        redis = Redis.from_url(url)
+        # The read waits for BLPOP's own timeout, and a little more; a Redis that stops answering frees it then.
+        redis = Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUTS["socket_connect_timeout"], socket_timeout=wait + 5
+        )
     stop = stop or threading.Event()
     while not stop.is_set():
         drain(app, work)
@@ -242,10 +252,12 @@ def run_worker(
             stop.wait(poll_seconds)
             continue
         try:
-            redis.blpop([WAKE_KEY], timeout=max(1, round(poll_seconds)))
+            redis.blpop([WAKE_KEY], timeout=wait)
         except Exception:
-            log.warning("Redis unavailable: polling the database instead")
+            outage.failed(f"polling the database every {poll_seconds:g} s instead")
             stop.wait(poll_seconds)
+        else:
+            outage.answered()
 
 
 def init_app(app: Flask) -> None:

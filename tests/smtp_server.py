@@ -56,12 +56,14 @@ class Recorder:
 
 
 @contextmanager
-def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[tuple[Recorder, str]]:
-    """A recording SMTP server on a free port of 127.0.0.1, and its ``smtp://`` URL; with ``credentials``, it offers
-    AUTH (over plain text: a test server on the loopback), accepts only that user and password, and records in
-    ``recorder.logins`` who signed in."""
+def smtp_server(
+    credentials: tuple[str, str] | None = None, *, port: int | None = None
+) -> Iterator[tuple[Recorder, str]]:
+    """A recording SMTP server on a free port of 127.0.0.1 (or on ``port``: a server that comes up where mail was
+    refused until then), and its ``smtp://`` URL; with ``credentials``, it offers AUTH (over plain text: a test server
+    on the loopback), accepts only that user and password, and records in ``recorder.logins`` who signed in."""
     recorder = Recorder()
-    port = free_port()
+    port = port or free_port()
     options: dict[str, Any] = {}
     if credentials:
 

@@ -84,6 +84,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "irritants.locks",
         "irritants.logs",
         "irritants.migrate",
+        "irritants.outages",
         "irritants.paging",
         "irritants.periodic",
         "irritants.people",

@@ -8,6 +8,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -31,6 +32,14 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Reset": {"description": "Fin de la fenêtre (secondes depuis l'epoch Unix)", "schema": _INTEGER},
 }
 
+# What every 503 sends (irritants.errors: the database unavailable, nothing recorded).
+UNAVAILABLE_HEADERS = {
+    "Retry-After": {
+        "description": "Secondes à attendre avant de réessayer (5 quand la base de données est indisponible)",
+        "schema": _INTEGER,
+    }
+}
+
 
 # Response headers of the API's own making, for ``@bp.response(..., headers=...)``.
 ETAG = {
@@ -39,6 +48,43 @@ ETAG = {
 LOCATION = {"Location": {"description": "Adresse de la ressource créée", "schema": {"type": "string"}}}
 
 _BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
+
+# X-Request-ID (irritants.logs): on every answer (a header component every response names), and accepted from the
+# client (a parameter written out on every operation: readers of the document look parameters up by name).
+REQUEST_ID = "XRequestId"
+_REQUEST_ID_HEADER = {
+    "description": "Identifiant de la demande, écrit dans chaque ligne de journal qui la concerne : celui envoyé "
+    "par le client s'il convient, sinon un nouveau (32 chiffres hexadécimaux). À citer en écrivant à l'équipe.",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 64},
+}
+_REQUEST_ID_PARAMETER = {
+    "name": "X-Request-ID",
+    "in": "header",
+    "required": False,
+    "description": "Identifiant de la demande choisi par le client ou un mandataire, pour la retrouver dans les "
+    "journaux : gardé s'il fait 1 à 64 caractères parmi A-Z a-z 0-9 . _ -, remplacé par un nouveau sinon (jamais "
+    "refusé). La réponse le renvoie dans son en-tête X-Request-ID.",
+    "schema": {"type": "string"},
+}
+
+
+class RequestIdPlugin(BasePlugin):
+    """Names the X-Request-ID parameter on every operation and the X-Request-ID header on each of its responses
+    (those that are components get it where they are declared: ``ProblemApi._register_responses``)."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            operation["parameters"] = [*operation.get("parameters", []), dict(_REQUEST_ID_PARAMETER)]
+            for code, response in (operation.get("responses") or {}).items():
+                if isinstance(response, dict):
+                    # A new dict: a route's headers may be a constant shared with other routes.
+                    operation["responses"][code] = {
+                        **response,
+                        "headers": {**response.get("headers", {}), "X-Request-ID": REQUEST_ID},
+                    }
 
 
 def _blank_is_missing(converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -81,6 +127,8 @@ class Blueprint(flask_smorest.Blueprint):
         comes with the rate-limit headers)."""
         if status == 429:
             kwargs.setdefault("headers", RATE_LIMIT_HEADERS)
+        elif status == 503:
+            kwargs.setdefault("headers", UNAVAILABLE_HEADERS)
         return self.alt_response(
             status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description, **kwargs
         )
@@ -157,8 +205,10 @@ class ProblemApi(Api):
         self._undocumented.append((blp, self._app, name, parameters))
 
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["extra_plugins"] = [*(kwargs.get("extra_plugins") or ()), RequestIdPlugin()]
         super()._init_spec(*args, **kwargs)
         self.ma_plugin.converter.add_parameter_attribute_function(_blank_is_missing)
+        self.spec.components.header(REQUEST_ID, _REQUEST_ID_HEADER)
         self.spec.components.security_scheme(
             BEARER_AUTH,
             {
@@ -171,14 +221,20 @@ class ProblemApi(Api):
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase, "headers": {"X-Request-ID": REQUEST_ID}}
+            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+                response["headers"].update(UNAVAILABLE_HEADERS)
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_JSON)
             else:
                 prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Erreur (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        response = {
+            "description": "Erreur (RFC 9457)",
+            "schema": self.ERROR_SCHEMA,
+            "headers": {"X-Request-ID": REQUEST_ID},
+        }
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 

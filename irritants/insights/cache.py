@@ -22,9 +22,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from irritants.config import REDIS_TIMEOUTS
 from irritants.insights.dashboard import dashboard_data
 from irritants.insights.figures import DashboardData
 from irritants.insights.filters import InsightFilters
+from irritants.outages import Outage
 from irritants.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ MAX_ENTRIES = 256  # per process: the least recently stored go first
 _local: dict[str, tuple[float, DashboardData]] = {}
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
+_outage = Outage(log, "Redis (dashboard cache)")
 
 
 def cache_key(filters: InsightFilters) -> str:
@@ -77,7 +80,7 @@ def _client(url: str) -> Any:
     if client is None:
         from redis import Redis
 
-        client = _clients[url] = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        client = _clients[url] = Redis.from_url(url, **REDIS_TIMEOUTS)
     return client
 
 
@@ -85,15 +88,18 @@ def _through_redis(url: str, key: str, seconds: int, compute: Any) -> DashboardD
     client = _client(url)
     try:
         blob = client.get(key)
-        if blob is not None:
-            return pickle.loads(blob)  # noqa: S301 - written by this application only, under its own prefix
     except Exception:
-        log.warning("Redis unavailable: dashboard figures computed without the cache")
+        # One wait for Redis per view, not two: the figures are computed and not stored.
+        _outage.failed("dashboard figures computed on every view, without the cache")
+        return compute()
+    _outage.answered()
+    if blob is not None:
+        return pickle.loads(blob)  # noqa: S301 - written by this application only, under its own prefix
     data = compute()
     try:
         client.setex(key, seconds, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:
-        log.warning("Redis unavailable: dashboard figures not cached")
+        _outage.failed("dashboard figures computed on every view, without the cache")
     return data
 
 

@@ -10,9 +10,16 @@ from flask import session as cookie_session
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from marshmallow.fields import Boolean
+from sqlalchemy.exc import DBAPIError
 
 from irritants.db import get_session
-from irritants.errors import ValidationFailed
+from irritants.errors import (
+    DATABASE_RETRY_AFTER,
+    ValidationFailed,
+    database_error,
+    is_database_unavailable,
+    note_database_unavailable,
+)
 from irritants.extensions import limiter, submit_limit
 from irritants.inputs import checks_own_form
 from irritants.intake import antiabuse, services
@@ -36,6 +43,10 @@ _TOO_FAST = (
     "Votre formulaire a été envoyé trop vite après son affichage. Vos réponses sont conservées : vérifiez-les "
     "puis envoyez à nouveau."
 )
+_UNAVAILABLE = (
+    "Le service est momentanément indisponible : votre signalement n'a pas encore été enregistré. Vos réponses sont "
+    "conservées : envoyez à nouveau dans quelques instants."
+)
 _EXPIRED = (
     "Votre formulaire a expiré ou n'a pas pu être vérifié. Vos réponses sont conservées : vérifiez-les puis "
     "envoyez à nouveau."
@@ -43,17 +54,22 @@ _EXPIRED = (
 
 
 def _render_form(
-    form: dict[str, Any], errors: dict[str, list[str]], status: int = 200, *, form_token: str | None = None
+    form: dict[str, Any],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    *,
+    form_token: str | None = None,
+    choices: referential.FormChoices | None = None,
 ) -> tuple[str, int]:
-    db = get_session()
+    choices = choices or referential.form_choices(get_session())
     html = render_template(
         "intake/new.html",
         form=form,
         errors=errors,
         labels=FIELD_LABELS,
-        administrations=referential.list_administrations(db),
-        territories=referential.list_territories(db),
-        channels=referential.list_channels(db),
+        administrations=choices.administrations,
+        territories=choices.territories,
+        channels=choices.channels,
         severities=[(s.value, label) for s, label in SEVERITY_LABELS.items()],
         form_token=form_token or antiabuse.issue_form_token(current_app.config["SECRET_KEY"]),
         honeypot_field=antiabuse.HONEYPOT_FIELD,
@@ -139,6 +155,36 @@ def _session_expired(_error: CSRFError) -> Any:
     )
     token = request.form.get("form_token") if check.reusable else None
     return _render_form(request.form.to_dict(), {"_form": [message]}, 400, form_token=token)
+
+
+@bp.errorhandler(DBAPIError)
+def _database_unavailable(error: DBAPIError) -> Any:
+    """The database failed while a citizen sent the form: a 503 that gives the form back as it was filled in, with
+    the same form token (sending again cannot record the report twice), rather than a page that loses the text."""
+    if request.endpoint != "intake.submit" or not is_database_unavailable(error):
+        return database_error(error)
+    note_database_unavailable(error)
+    config = current_app.config
+    check = antiabuse.check_form_token(
+        request.form.get("form_token"), config["SECRET_KEY"], min_seconds=0, max_seconds=config["FORM_MAX_AGE_SECONDS"]
+    )
+    token = request.form.get("form_token") if check.reusable else None
+    form = {key: strip_forbidden(value) for key, value in request.form.to_dict().items()}
+    choices = _choices_while_unavailable()
+    html, status = _render_form(form, {"_form": [_UNAVAILABLE]}, 503, form_token=token, choices=choices)
+    return html, status, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+
+
+def _choices_while_unavailable() -> referential.FormChoices:
+    """The form's lists from the database if it still reads (a full disk refuses writes only), else the bundled ones."""
+    db = get_session()
+    try:
+        return referential.form_choices(db)
+    except DBAPIError as error:
+        if not is_database_unavailable(error):
+            raise
+        db.rollback()
+        return referential.bundled_form_choices()
 
 
 def _as_field_errors(messages: Any) -> dict[str, list[str]]:

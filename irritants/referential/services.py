@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -47,6 +49,53 @@ def list_channels(session: Session) -> list[Channel]:
 
 def _data_file(name: str) -> Any:
     return resources.files("irritants.referential").joinpath("data", name)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a form's list read from the bundled files, shaped like the model the form otherwise shows
+    (``slug``/``code``, ``name``/``label``, an administration's ``procedures``)."""
+
+    code: str
+    name: str
+    procedures: tuple[Choice, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        return self.code
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    administrations: list[Any]
+    territories: list[Any]
+    channels: list[Any]
+
+
+def form_choices(session: Session) -> FormChoices:
+    """The lists of the report form, from the database."""
+    return FormChoices(list_administrations(session), list_territories(session), list_channels(session))
+
+
+@functools.cache
+def bundled_form_choices() -> FormChoices:
+    """The lists of the report form from the bundled files, for a form given back while the database is unreachable
+    (the citizen's choices stay selected as long as the référentiel in the database is the bundled one)."""
+    with _data_file("administrations.json").open(encoding="utf-8") as fh:
+        administrations = [
+            Choice(a["slug"], a["name"], tuple(Choice(p["slug"], p["name"]) for p in a.get("procedures", [])))
+            for a in json.load(fh)
+        ]
+    with _data_file("territories.csv").open(encoding="utf-8") as fh:
+        territories = [Choice(row["code"], row["name"]) for row in csv.DictReader(fh)]
+    with _data_file("channels.csv").open(encoding="utf-8") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda row: (int(row["position"]), row["code"]))
+        channels = [Choice(row["code"], row["label"]) for row in rows]
+    return FormChoices(sorted(administrations, key=lambda a: a.name), territories, channels)
 
 
 def bundled_codes() -> tuple[dict[str, list[str]], list[str], list[str]]:

@@ -151,6 +151,16 @@ def test_a_redis_url_makes_workers_the_default_mode_outside_tests(monkeypatch):
     assert load_config({"ENV": "production", "SECRET_KEY": "x" * 40})["JOBS_MODE"] is JobsMode.THREAD
 
 
+def test_redis_counters_wait_half_a_second_at_most_and_fall_back_to_each_process(monkeypatch):
+    monkeypatch.setenv("IRRITANTS_REDIS_URL", "redis://cache:6379/0")
+    settings = load_config({"ENV": "production", "SECRET_KEY": "x" * 40})
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert settings["RATELIMIT_STORAGE_OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    monkeypatch.delenv("IRRITANTS_REDIS_URL")
+    assert "RATELIMIT_STORAGE_OPTIONS" not in load_config({"ENV": "production", "SECRET_KEY": "x" * 40})
+
+
 def test_overrides_are_converted_and_checked_like_variables():
     settings = load_config(
         {

@@ -87,3 +87,27 @@ def test_the_lines_of_an_unhandled_error_carry_the_request_id_the_answer_shows(a
     assert len(errors) == 1  # one line, one error report
     assert errors[0]["request_id"] == "boum-42" and errors[0]["exc_type"] == "RuntimeError"
     assert "boum-42" in response.get_json()["detail"]
+
+
+def test_the_openapi_document_names_the_request_id_on_every_operation_and_every_answer(app):
+    from tests.web.openapi_document import spec_of
+
+    spec = spec_of(app)
+    header = spec["components"]["headers"]["XRequestId"]
+    assert header["required"] is True and header["schema"]["maxLength"] == 64
+    unnamed = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            asked = [p for p in operation["parameters"] if p["name"] == "X-Request-ID"]
+            if [(p["in"], p["required"]) for p in asked] != [("header", False)]:
+                unnamed.append(f"{method} {path}")
+            for status, answer in operation["responses"].items():
+                if "$ref" in answer:
+                    answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]]
+                if answer.get("headers", {}).get("X-Request-ID") != {"$ref": "#/components/headers/XRequestId"}:
+                    unnamed.append(f"{method} {path} {status}")
+    assert unnamed == []
+    unavailable = spec["paths"]["/api/v1/reports"]["post"]["responses"]["503"]
+    assert "Retry-After" in unavailable["headers"]
