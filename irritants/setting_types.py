@@ -1,6 +1,7 @@
-"""The types a setting may be declared with and how its text is read: ``irritants/config.py`` declares each setting
-with them (``CONTACT_RETENTION_DAYS: Env[Count] = 365``), then parses the environment's text and checks every value
-by its declaration. Nothing else needs them: services get the per-concern objects of ``irritants/settings.py``.
+"""The types a setting may be declared with and how its text is read: ``irritants/config/declared.py`` declares
+each setting with them (``CONTACT_RETENTION_DAYS: Env[Count] = 365``), ``irritants/config/loading.py`` parses the
+environment's text and checks every value by its declaration. Nothing else needs them: services get the
+per-concern objects of ``irritants/settings.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Typed settings: the per-concern objects built once at boot from the checked configuration (irritants/config.py)
+"""Typed settings: the per-concern objects built once at boot from the checked configuration (irritants/config/)
 and passed to services. The types a setting may be declared with and how its text is read are in
 ``irritants/setting_types.py``.
 

@@ -36,7 +36,7 @@ def test_the_deployment_table_lists_every_variable_of_config_and_no_other() -> N
     doc = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     listed = _first_cells(_section(doc, "### Every variable"))
     assert sorted(declared_variables() - listed) == [], "missing from docs/deployment.md"
-    assert sorted(listed - declared_variables()) == [], "not a setting of irritants/config.py"
+    assert sorted(listed - declared_variables()) == [], "not a setting of irritants/config/declared.py"
 
 
 def test_every_variable_the_readme_names_exists() -> None:

@@ -1,28 +1,22 @@
-"""Settings: each declared once, typed; ``IRRITANTS_<NAME>`` overrides parsed by that type and checked at boot.
+"""Every setting, declared once with its type and default (``BaseConfig``), and the classes of each environment.
 
-The only module that reads ``os.environ``. A setting annotated ``Env[...]`` may be overridden by the environment
-variable ``IRRITANTS_<NAME>``; its annotation says how the text is read (bool, int, float, str, date, an enum, the
-ranking ``Weights``; see ``irritants.settings``) and the least value it may take. A value that does not fit stops
-the start with a ``ConfigurationError`` naming the variable. Services get the typed per-concern objects of
-``irritants.settings``, never this mapping.
+A setting annotated ``Env[...]`` may be overridden by the environment variable ``IRRITANTS_<NAME>``; its annotation
+says how the text is read (bool, int, float, str, date, an enum, the ranking ``Weights``; see
+``irritants.setting_types``) and the least value it may take. ``irritants.config.loading`` reads and checks them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from irritants.ranking import DEFAULT_WEIGHTS, Weights
-from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Share, check, declarations_of, parse
-from irritants.settings import ClusteringEncoder, JobsMode, LogFormat, LogLevel, LogSettings, parse_smtp_url
+from irritants.setting_types import Count, Declared, Env, Positive, Seconds, Share, declarations_of
+from irritants.settings import ClusteringEncoder, JobsMode, LogFormat, LogLevel
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_instance_path(package_parent: Path) -> Path:
@@ -273,212 +267,14 @@ CONFIGS: dict[str, type[BaseConfig]] = {
 }
 
 
-# --- loading -------------------------------------------------------------------------------------------------------
-
-
 def declarations() -> dict[str, Declared]:
     """Every setting of BaseConfig, from its annotation (the one list of settings and their types)."""
     return declarations_of(BaseConfig)
 
 
-def _checked(name: str, declared: Declared, convert: Any, value: Any) -> Any:
+def read_setting(name: str, declared: Declared, convert: Any, value: Any) -> Any:
+    """``convert(declared, value)``, a refusal becoming a ``ConfigurationError`` that names the setting."""
     try:
         return convert(declared, value)
     except ValueError as exc:
         raise ConfigurationError(f"{name} invalide : {exc}") from exc
-
-
-# Cookies set with Path=/ and sent over HTTPS only: a "__Host-" name makes browsers refuse the cookie unless it is
-# Secure, has Path=/ and no Domain, so neither a sibling subdomain nor a plain-http page can plant or replace it
-# (ASVS 3.3.1, 3.3.3). The device cookie lives under /agents: "__Secure-" (Secure required, path free).
-_HOST_COOKIES = ("SESSION_COOKIE_NAME", "PERSON_COOKIE_NAME", "REMEMBER_COOKIE_NAME")
-_SECURE_COOKIES = ("DEVICE_COOKIE_NAME",)
-
-
-def cookie_names(settings: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str, str]:
-    """The cookies' names: prefixed ("__Host-", "__Secure-") when they are Secure; as given over plain http."""
-    if not settings["SESSION_COOKIE_SECURE"]:
-        return {}
-    names = {}
-    for name in (*_HOST_COOKIES, *_SECURE_COOKIES):
-        plain = settings[name]
-        if name not in explicit and not plain.startswith(("__Host-", "__Secure-")):
-            names[name] = ("__Host-" if name in _HOST_COOKIES else "__Secure-") + plain
-    return names
-
-
-def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return the checked settings for IRRITANTS_ENV, with IRRITANTS_* and explicit overrides applied."""
-    env_name = os.environ.get("IRRITANTS_ENV", "development")
-    if overrides and "ENV" in overrides:
-        env_name = overrides["ENV"]
-    cls = CONFIGS.get(env_name)
-    if cls is None:
-        raise ConfigurationError(f"IRRITANTS_ENV inconnu : {env_name!r}")
-    declared = declarations()
-    settings = {name: _checked(name, how, check, getattr(cls, name)) for name, how in declared.items()}
-    settings["ENV"] = env_name
-    for name, how in declared.items():
-        raw = os.environ.get(ENV_PREFIX + name)
-        if how.from_environment and raw is not None and raw != "":
-            settings[name] = _checked(ENV_PREFIX + name, how, parse, raw)
-    if settings.get("REDIS_URL") and f"{ENV_PREFIX}JOBS_MODE" not in os.environ and env_name != "testing":
-        settings["JOBS_MODE"] = JobsMode.WORKER
-    explicit = overrides or {}
-    for name, value in explicit.items():
-        # Keys that are not settings of this application (SERVER_NAME…) go to Flask as they are.
-        settings[name] = _checked(name, declared[name], check, value) if name in declared else value
-    instance = Path(settings["INSTANCE_PATH"]).resolve()
-    settings["INSTANCE_PATH"] = str(instance)
-    if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{instance / SQLITE_FILE_NAME}"
-    if not settings["RATELIMIT_STORAGE_URI"]:
-        counters = instance / RATELIMIT_FILE_NAME
-        settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"irritants+sqlite://{counters}"
-    if settings["RATELIMIT_STORAGE_URI"].startswith(REDIS_SCHEMES) and "RATELIMIT_STORAGE_OPTIONS" not in explicit:
-        # Without timeouts, a Redis that stops answering (rather than refusing) would hold every request.
-        settings["RATELIMIT_STORAGE_OPTIONS"] = dict(REDIS_TIMEOUTS)
-    # One source for the absolute session length; the remember cookie (never set) is never looser.
-    if "PERMANENT_SESSION_LIFETIME" not in explicit:
-        settings["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=settings["AGENT_SESSION_HOURS"])
-    settings["REMEMBER_COOKIE_DURATION"] = settings["PERMANENT_SESSION_LIFETIME"]
-    if "REMEMBER_COOKIE_SECURE" not in explicit:
-        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
-    settings.update(cookie_names(settings, explicit))
-    if "METRICS_MULTIPROC_DIR" not in explicit:
-        settings["METRICS_MULTIPROC_DIR"] = os.environ.get(MULTIPROC_VARIABLE) or None
-    token = settings["METRICS_TOKEN"]
-    if token is not None and len(token.strip()) < METRICS_TOKEN_MIN_LENGTH:
-        raise ConfigurationError(
-            f"{ENV_PREFIX}METRICS_TOKEN trop court : {METRICS_TOKEN_MIN_LENGTH} caractères au moins "
-            "(par exemple : python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
-        )
-    _check_mail(settings, env_name)
-    if env_name == "production" and settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
-        raise ConfigurationError("IRRITANTS_SECRET_KEY doit être défini en production.")
-    if settings["SECRET_KEY"] in ("", INSECURE_DEV_SECRET):
-        # Development without IRRITANTS_SECRET_KEY: a secret of this machine, never a value anyone can read in the
-        # code (a cookie signed with the published constant would open every back-office page).
-        settings["SECRET_KEY"] = instance_secret(Path(settings["INSTANCE_PATH"]))
-    return settings
-
-
-def _check_mail(settings: dict[str, Any], env_name: str) -> None:
-    """The SMTP URL must parse (the message never repeats it: it may hold a password); production mail needs the
-    public address that links in messages point to."""
-    if settings["SMTP_URL"]:
-        try:
-            parse_smtp_url(settings["SMTP_URL"])
-        except ValueError as exc:
-            raise ConfigurationError(f"{ENV_PREFIX}SMTP_URL invalide : {exc}") from None
-    if settings["PUBLIC_URL"] is None:
-        if env_name == "production" and settings["SMTP_URL"]:
-            raise ConfigurationError(f"{ENV_PREFIX}PUBLIC_URL doit être défini pour envoyer des messages (liens).")
-        settings["PUBLIC_URL"] = DevelopmentConfig.PUBLIC_URL
-    elif not settings["PUBLIC_URL"].startswith(("http://", "https://")):
-        raise ConfigurationError(f"{ENV_PREFIX}PUBLIC_URL invalide : adresse http(s)://… attendue")
-
-
-def instance_secret(folder: Path) -> str:
-    """The secret kept in ``folder/secret_key`` (mode 600), generated on first use.
-
-    Several processes may start at once (gunicorn workers): the file is written whole under a private name, then
-    linked into place, which fails if another process got there first; everyone then reads the same file.
-    """
-    path = folder / SECRET_FILE_NAME
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        draft = folder / f".{SECRET_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            os.write(fd, secrets.token_urlsafe(48).encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process won the race: its secret is the one
-        finally:
-            draft.unlink()
-    secret = path.read_text(encoding="ascii").strip()
-    if len(secret) < 32:
-        raise ConfigurationError(f"Le secret de développement {path} est trop court : supprimez ce fichier.")
-    return secret
-
-
-def test_database_url() -> str | None:
-    """The database URL the test-suite should use (IRRITANTS_TEST_DATABASE_URL), if any."""
-    return os.environ.get("IRRITANTS_TEST_DATABASE_URL") or None
-
-
-def log_settings(environ: Mapping[str, str] | None = None) -> LogSettings:
-    """How to write log lines, read before any app is built (gunicorn's logger class, in the master process): the
-    environment's class default, overridden by IRRITANTS_LOG_FORMAT and IRRITANTS_LOG_LEVEL."""
-    env = os.environ if environ is None else environ
-    cls = CONFIGS.get(env.get("IRRITANTS_ENV", "development"), BaseConfig)
-    declared = declarations()
-    values = {}
-    for name in ("LOG_FORMAT", "LOG_LEVEL"):
-        raw = env.get(ENV_PREFIX + name)
-        values[name] = _checked(ENV_PREFIX + name, declared[name], parse, raw) if raw else getattr(cls, name)
-    return LogSettings(format=values["LOG_FORMAT"], level=values["LOG_LEVEL"])
-
-
-METRICS_DIR_PREFIX = "irritants-metrics-"
-
-
-def prepare_gunicorn_environment() -> Path:
-    """What the gunicorn master sets before any worker starts (workers inherit its environment): JSON log lines
-    unless IRRITANTS_LOG_FORMAT says otherwise, and the folder of prometheus_client's multiprocess mode:
-    PROMETHEUS_MULTIPROC_DIR when given, else a fresh temporary folder (``made_for_this_run``: gunicorn_conf's
-    ``on_exit`` removes it)."""
-    os.environ.setdefault(f"{ENV_PREFIX}LOG_FORMAT", LogFormat.JSON.value)
-    if MULTIPROC_VARIABLE not in os.environ:
-        os.environ[MULTIPROC_VARIABLE] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
-    return Path(os.environ[MULTIPROC_VARIABLE])
-
-
-def made_for_this_run(folder: Path) -> bool:
-    """Whether the metrics folder is a temporary one made by ``prepare_gunicorn_environment``."""
-    return folder.parent == Path(tempfile.gettempdir()) and folder.name.startswith(METRICS_DIR_PREFIX)
-
-
-@dataclass(frozen=True)
-class WebServer:
-    """How many gunicorn processes and threads serve the web app (read by ``gunicorn.conf.py``)."""
-
-    workers: int
-    threads: int
-    reason: str
-
-
-def web_server(environ: Mapping[str, str] | None = None) -> WebServer:
-    """The worker model for the configured database; ``WORKERS`` and ``THREADS`` override it.
-
-    SQLite has one writer at a time: two single-threaded processes (sync workers), whose writers take turns through
-    the database's turn file (irritants.db.WriterQueue), keep the tail latency of writes that of a bare app; threads
-    in a process interleave their requests under the interpreter lock and stretch it. PostgreSQL takes concurrent
-    writers: three single-threaded processes, so that while one waits for its commit to reach the disk the others
-    compute (measured with scripts/bench_intake.py on 2 cores: the best tail of 2 × 4, 2 × 2 and 3 × 1).
-    Rate-limit counters are shared by all processes (Redis, or the instance's counters file), so any number of
-    workers keeps the limits exact — except ``memory://`` counters, which count per process and are refused with
-    more than one worker.
-    """
-    env = os.environ if environ is None else environ
-    url = env.get("IRRITANTS_DATABASE_URL") or "sqlite:"  # unset: the instance folder's SQLite file
-    if url.startswith("sqlite"):
-        workers, threads, reason = 2, 1, "SQLite : deux processus à un fil, qui écrivent chacun à leur tour"
-    else:
-        workers, threads, reason = 3, 1, "PostgreSQL : trois processus à un fil, qui écrivent en même temps"
-    workers = int(env.get("WORKERS") or workers)
-    threads = int(env.get("THREADS") or threads)
-    if workers < 1 or threads < 1:
-        raise ConfigurationError("WORKERS et THREADS doivent valoir au moins 1.")
-    if workers > 1 and env.get("IRRITANTS_RATELIMIT_STORAGE_URI", "").startswith("memory://"):
-        raise ConfigurationError(
-            "IRRITANTS_RATELIMIT_STORAGE_URI=memory:// compte par processus : avec plusieurs processus (WORKERS), "
-            "les limites seraient multipliées. Laissez la valeur par défaut (fichier de compteurs partagé) ou Redis."
-        )
-    return WebServer(workers, threads, reason)
