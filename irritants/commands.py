@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -159,12 +160,14 @@ def _demo_agents() -> None:
     click.echo(f"Réponses de démonstration à « Est-ce résolu pour vous ? » : {answers}.")
     lines = ["Comptes de démonstration (espace agents : /agents/connexion)", ""]
     lines += [f"{name:<30} {email:<32} {password}" for email, name, password in created]
-    path = PROJECT_ROOT / "instance" / "comptes-demo.txt"
+    # In the instance folder (IRRITANTS_INSTANCE_PATH, instance/ by default): a second instance never overwrites them.
+    path = Path(current_app.config["INSTANCE_PATH"]).resolve() / "comptes-demo.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     click.echo("\n".join(lines))
-    click.echo(f"(gardés dans {path.relative_to(PROJECT_ROOT)})")
+    shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+    click.echo(f"(gardés dans {shown})")
 
 
 COMMANDS = (db_group, setup)
