@@ -23,6 +23,11 @@ os.environ.setdefault("IRRITANTS_LOG_FORMAT", "json")
 _server = web_server()
 workers = _server.workers
 threads = _server.threads
+# Each worker is one of several single-threaded processes sharing the cores: its text model (the similar search as
+# citizens type, the placing of new reports) computes on one OpenMP thread. With one thread per core in every
+# worker, the threads of two or three workers spin waiting for each other: the similar search then cost 370–660 ms
+# of CPU instead of 40 (docs/load-test.md).
+os.environ.setdefault("IRRITANTS_EMBEDDING_THREADS", "1")
 # Access log on standard output, control characters escaped (irritants.accesslog), never a query string nor a
 # token of a path. In JSON: time, method, path, status, duration_ms, bytes, request_id; in text, this format.
 accesslog = "-"
