@@ -28,6 +28,12 @@ threads = _server.threads
 # worker, the threads of two or three workers spin waiting for each other: the similar search then cost 370–660 ms
 # of CPU instead of 40 (docs/load-test.md).
 os.environ.setdefault("IRRITANTS_EMBEDDING_THREADS", "1")
+# Idle keep-alive connections are closed after this many seconds. Sync workers (THREADS=1, the default) answer
+# « Connection: close » and keep none; with THREADS > 1 (gthread), a connection closed by the server while a client
+# or proxy sends its next request on it is a reset for that request: the server must wait longer than any client
+# waits between two requests (people: seconds; a reverse proxy's idle pool: nginx 60 s, most load balancers 60 s).
+# gunicorn's 2 s reset 0.4–0.8 % of the load test's requests (docs/load-test.md).
+keepalive = 75
 # Access log on standard output, control characters escaped (irritants.accesslog), never a query string nor a
 # token of a path. In JSON: time, method, path, status, duration_ms, bytes, request_id; in text, this format.
 accesslog = "-"
