@@ -3,7 +3,8 @@
 The worker model follows the database (irritants.config.web_server): on SQLite 2 single-threaded (sync) processes
 whose writers take turns for SQLite's single writer; on PostgreSQL 3 single-threaded processes. ``WORKERS`` and
 ``THREADS`` override it. Sync workers answer one request at a time: put a buffering reverse proxy in front of
-them beyond a development machine (as for any gunicorn sync worker).
+them beyond a development machine (as for any gunicorn sync worker). The keep-alive and the text model's threads
+below were measured with scripts/load_test.sh (docs/load-test.md).
 Rate-limit counters are shared by the processes (Redis when IRRITANTS_REDIS_URL is set, else the counters file
 of the instance folder), so limits hold whatever the number of workers.
 """
@@ -32,7 +33,7 @@ os.environ.setdefault("IRRITANTS_EMBEDDING_THREADS", "1")
 # « Connection: close » and keep none; with THREADS > 1 (gthread), a connection closed by the server while a client
 # or proxy sends its next request on it is a reset for that request: the server must wait longer than any client
 # waits between two requests (people: seconds; a reverse proxy's idle pool: nginx 60 s, most load balancers 60 s).
-# gunicorn's 2 s reset 0.4–0.8 % of the load test's requests (docs/load-test.md).
+# gunicorn's default of 2 s reset requests of the load test (docs/load-test.md).
 keepalive = 75
 # Access log on standard output, control characters escaped (irritants.accesslog), never a query string nor a
 # token of a path. In JSON: time, method, path, status, duration_ms, bytes, request_id; in text, this format.
