@@ -63,7 +63,12 @@ class Level:
 
     def over(self) -> list[str]:
         """Why this load is past the knee (empty when it is not)."""
-        reasons = [f"{k.name} p95 {k.p95} ms" for k in self.kinds if k.p95 > P95_LIMIT_MS]
+        slow = sorted((k for k in self.kinds if k.p95 > P95_LIMIT_MS), key=lambda k: -k.p95)
+        reasons = []
+        if slow:
+            reasons.append(
+                f"{len(slow)} genre(s) au-delà de {P95_LIMIT_MS} ms, le plus lent {slow[0].name} {slow[0].p95} ms"
+            )
         if self.total.failures:
             reasons.append(f"{self.total.failures} erreur(s)")
         return reasons
@@ -263,7 +268,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--databases", nargs="+", choices=list(NAMES), default=list(NAMES))
     parser.add_argument("--users", nargs="+", type=int, default=[50, 100, 200, 300], help="paliers de personnes")
-    parser.add_argument("--duration", type=int, default=60, help="secondes par palier (montée comprise)")
+    parser.add_argument("--duration", type=int, default=50, help="secondes par palier (montée comprise)")
     parser.add_argument("--pause", type=int, default=5, help="secondes de calme entre deux paliers")
     parser.add_argument("--demo-reports", type=int, default=2000, help="comme ./scripts/run (README)")
     parser.add_argument(
