@@ -31,6 +31,12 @@ _metrics_dir = _prepare()
 _server = _web_server()
 workers = _server.workers
 threads = _server.threads
+# Idle keep-alive connections are closed after this many seconds. Sync workers (THREADS=1, the default) answer
+# « Connection: close » and keep none; with THREADS > 1 (gthread), a connection closed by the server while a client
+# or proxy sends its next request on it is a reset for that request: the server must wait longer than any client
+# waits between two requests (people: seconds; a reverse proxy's idle pool: nginx 60 s, most load balancers 60 s).
+# gunicorn's default of 2 s reset requests of the load test (docs/load-test.md).
+keepalive = 75
 # Access log on standard output, control characters escaped (irritants.accesslog), never a query string nor a
 # token of a path. In JSON: time, method, path, status, duration_ms, bytes, request_id; in text, this format.
 accesslog = "-"

@@ -40,10 +40,16 @@ METRICS_DIR_PREFIX = "irritants-metrics-"
 
 def prepare_gunicorn_environment() -> Path:
     """What the gunicorn master sets before any worker starts (workers inherit its environment): JSON log lines
-    unless IRRITANTS_LOG_FORMAT says otherwise, and the folder of prometheus_client's multiprocess mode:
+    unless IRRITANTS_LOG_FORMAT says otherwise, the text model on one thread per worker
+    (IRRITANTS_EMBEDDING_THREADS), and the folder of prometheus_client's multiprocess mode:
     PROMETHEUS_MULTIPROC_DIR when given, else a fresh temporary folder (``made_for_this_run``: gunicorn_conf's
     ``on_exit`` removes it)."""
     os.environ.setdefault(f"{ENV_PREFIX}LOG_FORMAT", LogFormat.JSON.value)
+    # Each worker is one of several single-threaded processes sharing the cores: its text model (the similar search as
+    # citizens type, the placing of new reports) computes on one OpenMP thread. With one thread per core in every
+    # worker, the threads of two or three workers spin waiting for each other: the similar search then cost 370–660 ms
+    # of CPU instead of 40 (docs/load-test.md).
+    os.environ.setdefault(f"{ENV_PREFIX}EMBEDDING_THREADS", "1")
     if MULTIPROC_VARIABLE not in os.environ:
         os.environ[MULTIPROC_VARIABLE] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
     return Path(os.environ[MULTIPROC_VARIABLE])

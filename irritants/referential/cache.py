@@ -1,10 +1,13 @@
-"""In-process copy of the référentiel for the submission hot path (it changes only on load-reference)."""
+"""In-process copy of the référentiel for the hot paths (it changes only on load-reference): the codes the submission
+checks, and the lists the pages show in their selects (the form, the public list, the backlog, the dashboard)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +30,8 @@ class Referential:
 
 _lock = threading.Lock()
 _cache: dict[object, Referential] = {}
+_lists: dict[tuple[object, str], tuple[float, list[Any]]] = {}
+Row = TypeVar("Row")
 
 
 def referential(session: Session) -> Referential:
@@ -51,7 +56,23 @@ def referential(session: Session) -> Referential:
     return fresh
 
 
+def kept_list(session: Session, name: str, load: Callable[[Session], list[Row]]) -> list[Row]:
+    """The rows ``load`` reads, read once per TTL_SECONDS per database and process in a session of their own, then
+    kept detached: read-only objects whose loaded attributes (and eagerly loaded relationships) every request may
+    read, never attach nor change. Reading 26 administrations with their 132 démarches cost 7 ms of CPU per page."""
+    key = (session.get_bind().url, name)
+    kept = _lists.get(key)
+    if kept is not None and time.monotonic() - kept[0] < TTL_SECONDS:
+        return list(kept[1])
+    with Session(bind=session.get_bind(), expire_on_commit=False) as own:  # closing it leaves the rows loaded
+        rows = load(own)
+    with _lock:
+        _lists[key] = (time.monotonic(), rows)
+    return list(rows)
+
+
 def invalidate() -> None:
     """Forget cached référentiels (after load-reference in this process)."""
     with _lock:
         _cache.clear()
+        _lists.clear()

@@ -27,24 +27,26 @@ def administration_exists(session: Session, slug: str) -> bool:
 
 
 def list_administrations(session: Session) -> list[Administration]:
-    """Active administrations with their démarches, by name."""
+    """Active administrations with their démarches, by name (read-only copies kept a while: ``cache.kept_list``)."""
     stmt = (
         select(Administration)
         .where(Administration.active)
         .options(selectinload(Administration.procedures))
         .order_by(Administration.name)
     )
-    return list(session.scalars(stmt))
+    return cache.kept_list(session, "administrations", lambda own: list(own.scalars(stmt)))
 
 
 def list_territories(session: Session) -> list[Territory]:
-    """All départements, in INSEE order."""
-    return list(session.scalars(select(Territory).order_by(Territory.code)))
+    """All départements, in INSEE order (read-only copies kept a while)."""
+    stmt = select(Territory).order_by(Territory.code)
+    return cache.kept_list(session, "territories", lambda own: list(own.scalars(stmt)))
 
 
 def list_channels(session: Session) -> list[Channel]:
-    """Contact channels in display order."""
-    return list(session.scalars(select(Channel).order_by(Channel.position, Channel.code)))
+    """Contact channels in display order (read-only copies kept a while)."""
+    stmt = select(Channel).order_by(Channel.position, Channel.code)
+    return cache.kept_list(session, "channels", lambda own: list(own.scalars(stmt)))
 
 
 def _data_file(name: str) -> Any:

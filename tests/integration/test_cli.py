@@ -69,3 +69,14 @@ def test_setup_migrates_loads_and_seeds_once(make_app, tmp_path):
     again = runner.invoke(args=["setup", "--demo-reports", "40"])
     assert again.exit_code == 0, again.output
     assert _count(app, Report) == 40
+
+
+def test_setup_keeps_the_demo_accounts_in_the_instance_folder(make_app, tmp_path):
+    # A second instance (another database, a load test) must not overwrite the accounts of the first one.
+    instance = tmp_path / "instance"
+    app = make_app(ENV="development", INSTANCE_PATH=str(instance))
+    result = app.test_cli_runner().invoke(args=["setup", "--demo-reports", "40"])
+    assert result.exit_code == 0, result.output
+    accounts = (instance / "comptes-demo.txt").read_text(encoding="utf-8")
+    assert "responsable@demo.irritants.fr" in accounts and "pilotage@demo.irritants.fr" in accounts
+    assert str(instance / "comptes-demo.txt") in result.output
