@@ -18,11 +18,14 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
+from irritants import config
 from irritants.clusters.models import Cluster
-from irritants.db import get_db
+from irritants.db import get_db, make_engine
 from irritants.insights import rollup
 from irritants.intake.models import Report, Severity
+from irritants.migrate import alembic_config
 from irritants.referential.models import Administration, Territory
+from tests.conftest import _fresh_postgres_database
 
 DAY = dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
 CHANNELS = ("en_ligne", "telephone", "guichet", "courrier", "france_services", "email")
@@ -228,3 +231,57 @@ def test_the_rollups_equal_a_recount_after_random_updates_of_each_counted_column
     session.commit()
     session.expire_all()
     assert rollup.check_rollup(session)
+
+
+def _triggers(engine) -> dict[str, str]:
+    """The definitions of the triggers on ``reports`` (and on PostgreSQL of their function)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(
+                text(
+                    "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                    "WHERE tgrelid = 'reports'::regclass AND NOT tgisinternal"
+                )
+            ).all()
+            function = conn.execute(text("SELECT pg_get_functiondef('reports_rollup'::regproc)")).scalar()
+            return {**dict(rows), "reports_rollup()": function}
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports'"))
+        return dict(rows.all())
+
+
+def test_0027_rewrites_the_update_triggers_and_its_downgrade_restores_0020s(tmp_path):
+    from alembic import command
+
+    base = config.test_database_url()
+    if base is None:
+        url, drop = f"sqlite:///{tmp_path / 'triggers.sqlite3'}", None
+    else:
+        url, drop = _fresh_postgres_database(base)
+    cfg = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        command.upgrade(cfg, "0026")
+        before = _triggers(engine)
+        command.upgrade(cfg, "0027")
+        after = _triggers(engine)
+        if engine.dialect.name == "postgresql":
+            assert after.keys() == before.keys()
+            assert after["reports_rollup()"] != before["reports_rollup()"]
+            assert "TG_OP IN ('DELETE', 'UPDATE')" in before["reports_rollup()"]  # every rollup on any update
+            assert "TG_OP IN ('DELETE', 'UPDATE')" not in after["reports_rollup()"]
+        else:
+            assert set(after) == {
+                "reports_rollup_insert",
+                "reports_rollup_delete",
+                "reports_rollup_update_report_days",
+                "reports_rollup_update_territory_days",
+                "reports_rollup_update_cluster_days",
+            }
+            assert "territory_days" not in after["reports_rollup_update_cluster_days"]
+            assert "cluster_id" not in after["reports_rollup_update_report_days"]
+        command.downgrade(cfg, "0026")
+        assert _triggers(engine) == before
+    finally:
+        engine.dispose()
+        if drop is not None:
+            drop()

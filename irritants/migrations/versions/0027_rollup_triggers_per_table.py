@@ -107,11 +107,7 @@ def _create_triggers(*, per_rollup: bool) -> None:
                 f"      {_take(t, day, assisted, 'OLD')};\n      {_add(t, day, assisted, 'NEW')};\n    END IF;"
                 for t in ROLLUPS
             )
-        else:
-            moves = f"{take};\n    {add};"
-        op.execute(
-            f"""CREATE FUNCTION reports_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+            body = f"""
   IF TG_OP = 'DELETE' THEN
     {take};
   END IF;
@@ -120,7 +116,18 @@ BEGIN
   END IF;
   IF TG_OP = 'UPDATE' THEN
     {moves}
+  END IF;"""
+        else:  # 0020's text, word for word
+            body = f"""
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    {take};
   END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    {add};
+  END IF;"""
+        op.execute(
+            f"""CREATE FUNCTION reports_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN{body}
   RETURN NULL;
 END $$"""
         )
