@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from irritants import config
@@ -25,7 +25,7 @@ from irritants.insights import rollup
 from irritants.intake.models import Report, Severity
 from irritants.migrate import alembic_config
 from irritants.referential.models import Administration, Territory
-from tests.conftest import _fresh_postgres_database
+from tests.conftest import _fresh_postgres_database, report_payload
 
 DAY = dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
 CHANNELS = ("en_ligne", "telephone", "guichet", "courrier", "france_services", "email")
@@ -285,3 +285,29 @@ def test_0027_rewrites_the_update_triggers_and_its_downgrade_restores_0020s(tmp_
         engine.dispose()
         if drop is not None:
             drop()
+
+
+def test_a_submission_chosen_as_deadlock_victim_is_recorded_at_the_second_try(app, client):
+    engine = get_db(app).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no deadlock")
+    assert client.post("/api/v1/reports", json=report_payload()).status_code == 201  # today's rollup rows exist
+    other = engine.connect()
+    other.execute(text("SET deadlock_timeout = '3s'"))  # the submission detects the cycle first: it is the victim
+    other.execute(text("UPDATE territory_days SET reports = reports WHERE territory_code = '59'"))
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(client.post("/api/v1/reports", json=report_payload())))
+    try:
+        thread.start()
+        deadline = time.monotonic() + 3
+        while not _someone_waits_on_a_row(other) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The submission holds its report_days row and waits for this territory_days row: this closes the cycle.
+        other.execute(text("UPDATE report_days SET reports = reports"))
+        other.commit()
+    finally:
+        other.close()
+        thread.join(10)
+    assert [answer.status_code for answer in answers] == [201]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Report)).scalar() == 2
