@@ -13,9 +13,11 @@ A filter set that no single table holds (a département with an administration, 
 two periods, by index.
 
 Both are kept current by **triggers** on ``reports`` (insert, delete, update of a counted column), written in the
-migration for SQLite and PostgreSQL: every path that writes reports — the submit's INSERT … ON CONFLICT, the CSV
-import's bulk insert, a withdrawal's or purge's DELETE, a merge's or re-clustering's bulk UPDATE of ``cluster_id``
-— goes through them in its own transaction, so a figure never lags nor drifts, whatever layer did the write.
+migrations for SQLite and PostgreSQL (0020; since 0027 an update moves a report only in the rollups whose columns
+it changed, so a placement's ``cluster_id`` writes ``cluster_days`` alone and never waits on a citizen's submit):
+every path that writes reports — the submit's INSERT … ON CONFLICT, the CSV import's bulk insert, a withdrawal's
+or purge's DELETE, a merge's or re-clustering's bulk UPDATE of ``cluster_id`` — goes through them in its own
+transaction, so a figure never lags nor drifts, whatever layer did the write.
 ``rebuild`` recomputes both from the reports (``irritants insights rebuild``; ``irritants setup`` runs it).
 """
 

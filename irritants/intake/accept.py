@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from irritants import events
 from irritants.db import get_session
@@ -19,6 +20,10 @@ from irritants.intake import services
 from irritants.intake.models import Source
 from irritants.intake.schemas import ReportCreateSchema
 from irritants.intake.services import Submission
+
+#: SQLSTATEs of a transaction the database chose to abort while another went on (PostgreSQL's deadlock victim,
+#: a serialization failure): nothing of it was recorded and the same work can simply run again.
+RETRIABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _unknown_references(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -36,20 +41,27 @@ def accept_report(
     """Record a validated report and commit it, then wake the clustering (not for a replay): the one submit path."""
     config = current_app.config
     db = get_session()
-    try:
-        submission = services.submit_report(
-            db,
-            data,
-            source=source,
-            secret_key=config["SECRET_KEY"],
-            retention_days=config["CONTACT_RETENTION_DAYS"],
-            idempotency_key=idempotency_key,
-            person_key=person_key,
-        )
-        db.commit()
-    except ValidationFailed:
-        db.rollback()
-        raise
+    for attempt in (1, 2):
+        try:
+            submission = services.submit_report(
+                db,
+                data,
+                source=source,
+                secret_key=config["SECRET_KEY"],
+                retention_days=config["CONTACT_RETENTION_DAYS"],
+                idempotency_key=idempotency_key,
+                person_key=person_key,
+            )
+            db.commit()
+            break
+        except ValidationFailed:
+            db.rollback()
+            raise
+        except OperationalError as error:
+            # A deadlock victim once more rather than a 503 for the citizen; a second failure is a real outage.
+            if attempt == 2 or getattr(error.orig, "sqlstate", None) not in RETRIABLE_SQLSTATES:
+                raise
+            db.rollback()
     if submission.created:
         events.report_accepted.send(
             current_app._get_current_object(), report_id=submission.report_id, source=source.value
