@@ -23,6 +23,8 @@ from irritants.config import test_database_url
 from irritants.db import get_db
 from irritants.referential.services import load_reference_data
 from irritants.settings import RankingSettings
+from tests.compiled_templates import share_compiled_templates
+from tests.fast_passwords import production_hashing, use_cheapest_hashing
 from tests.url_builders import share_compiled_builders
 
 TEST_SECRET = "test-secret-key-for-the-suite"
@@ -32,6 +34,8 @@ RANKING = RankingSettings()
 
 def pytest_configure(config: pytest.Config) -> None:
     share_compiled_builders()  # most tests build an app: its ~200 rules are compiled once per process
+    share_compiled_templates()  # and open pages: each template is compiled once per process
+    use_cheapest_hashing()  # passwords at argon2's test parameters (tests/fast_passwords.py)
     if getattr(config.option, "dist", "no") in ("loadfile", "loadscope"):
         config.option.loadscopereorder = False  # the test processes order the modules (pytest_collection_modifyitems)
     if config.getoption("numprocesses", default=None):
@@ -82,6 +86,13 @@ def _root_logging_kept() -> Iterator[None]:
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.captureWarnings(False)
+
+
+@pytest.fixture
+def production_password_hashing() -> Iterator[None]:
+    """Passwords hashed and checked at the service's own argon2 parameters during this test."""
+    with production_hashing():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -120,17 +120,26 @@ class Gunicorn:
         pids = []
         ticks = os.sysconf("SC_CLK_TCK")
         uptime = float(Path("/proc/uptime").read_text().split()[0])
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                fields = stat.rsplit(")", 1)[1].split()
-                started_s = int(fields[19]) / ticks
-                if int(fields[1]) == self.proc.pid and uptime - started_s >= min_age_s:
-                    pids.append(int(entry.name))
+        for entry in self._children():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            started_s = int(fields[19]) / ticks
+            if int(fields[1]) == self.proc.pid and uptime - started_s >= min_age_s:
+                pids.append(int(entry.name))
         return pids
+
+    def _children(self) -> list[Path]:
+        """The master's children as /proc entries: the kernel's list when it keeps one (the master forks from its
+        only thread), else every process (polled many times while a server starts, walking /proc cost CPU)."""
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [Path("/proc", pid) for pid in children.read_text().split()]
+        except OSError:
+            return [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -359,7 +359,7 @@ def test_signed_in_agent_visiting_the_login_page_goes_home(app, client):
     assert response.status_code == 303 and response.headers["Location"] == "/agents/"
 
 
-def test_weak_hashes_are_upgraded_at_sign_in(app, client):
+def test_weak_hashes_are_upgraded_at_sign_in(app, client, production_password_hashing):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     agent(app, password=None, password_hash=weak)
     assert post_login(client).status_code == 303
