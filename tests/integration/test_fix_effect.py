@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from irritants import events, periodic
 from irritants.audit.models import Event
@@ -86,6 +86,50 @@ def test_paris_days_decide_the_side_of_a_report_near_midnight(session):
     assert sum(w.count for w in found.series.before) == 2
     assert sum(w.count for w in found.series.after) == 1
     assert found.series.before[0].days == 6  # history starts 20 days before: the oldest week is partial
+
+
+def test_the_effects_of_many_irritants_at_once_are_those_read_one_by_one_in_three_queries(session):
+    admin = agent_for(session, make_user(session, "admin"))
+    target = fixed_cluster(session, "Rendez-vous introuvables en préfecture")
+    merged = make_cluster(session, "Aucun créneau de rendez-vous en préfecture", reports=0)
+    duplicate = make_cluster(session, "Préfecture injoignable pour un titre de séjour", reports=0)
+    # A duplicate of a duplicate that is itself on the page, fixed on another day: both families count it.
+    nested = fixed_cluster(session, "Titre de séjour : préfecture sans réponse", fixed_on=FIX + dt.timedelta(days=9))
+    late = fixed_cluster(session, "Formulaire qui refuse un IBAN valide", fixed_on=FIX + dt.timedelta(weeks=6))
+    reports_on(session, target, *weekly(-8, -1))
+    reports_on(session, merged, *weekly(-8, -1))
+    reports_on(session, duplicate, FIX + dt.timedelta(days=15), FIX - dt.timedelta(days=30))
+    reports_on(session, nested, *weekly(-3, 5))
+    reports_on(session, late, *weekly(-1, 8, per_week=2))
+    reports_on(session, late, FIX + dt.timedelta(weeks=6) - dt.timedelta(days=1), hour=23)  # Paris day before
+    triage.merge(session, admin, target.id, [merged.id], ranking=RANKING)
+    duplicate.status, duplicate.duplicate_of_id = S.DUPLICATE, nested.id
+    nested.status, nested.duplicate_of_id = S.DUPLICATE, target.id
+    never = make_cluster(session, "Dossier bloqué sans réponse", reports=1)
+    session.flush()
+    today = FIX + dt.timedelta(weeks=10)
+    clusters = [target, nested, late, never]
+
+    queries: list[str] = []
+    engine = session.get_bind()
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        queries.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        found = fix_effect.fix_effects(session, SETTINGS, clusters, today=today)
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    assert len(queries) == 5  # families (two levels of duplicates, then none left), first days, windows' reports
+
+    one_by_one = {c.id: fix_effect.fix_effect(session, SETTINGS, c, today=today) for c in clusters}
+    assert one_by_one[never.id] is None and never.id not in found
+    assert found == {cid: e for cid, e in one_by_one.items() if e is not None}
+    assert sum(w.count for w in found[target.id].series.before) == 8 + 8 + 3 + 1  # target, merged, nested, duplicate
+    shown = fix_effect.shown_for(session, SETTINGS, clusters)
+    assert set(shown) == {target.id, nested.id, late.id}
+    assert shown[late.id] == fix_effect.shown(session, SETTINGS, late)  # both as of today
 
 
 def test_an_irritant_never_fixed_has_no_effect(session):
