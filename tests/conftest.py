@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from irritants import create_app, jobs, migrate
 from irritants.config import test_database_url
 from irritants.db import get_db
+from irritants.referential import cache as reference_cache
 from irritants.referential.services import load_reference_data
 from irritants.settings import RankingSettings
 from tests.compiled_templates import share_compiled_templates
@@ -189,7 +190,9 @@ def module_app(database_url: str, tmp_path_factory: pytest.TempPathFactory, **ov
 
 
 def clean_database(app: Flask) -> None:
-    """Delete what tests write (every table but the référentiel's)."""
+    """Delete what tests write (every table but the référentiel's), and forget the référentiel's lists kept by this
+    process (the next test reads them again: what it sees depends on no earlier test)."""
+    reference_cache.invalidate()
     with get_db(app).engine.begin() as conn:
         for table in (
             "partner_requests",
