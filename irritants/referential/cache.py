@@ -64,7 +64,10 @@ def kept_list(session: Session, name: str, load: Callable[[Session], list[Row]])
     kept = _lists.get(key)
     if kept is not None and time.monotonic() - kept[0] < TTL_SECONDS:
         return list(kept[1])
-    with Session(bind=session.get_bind(), expire_on_commit=False) as own:  # closing it leaves the rows loaded
+    # A read of its own, never a writer: on SQLite a plain session begins IMMEDIATE and would wait for the write turn
+    # that the calling request (a POST) may already hold on its own connection, in this very thread.
+    reader = session.get_bind().execution_options(sqlite_begin="DEFERRED")
+    with Session(bind=reader, expire_on_commit=False) as own:  # closing it leaves the rows loaded
         rows = load(own)
     with _lock:
         _lists[key] = (time.monotonic(), rows)
