@@ -10,8 +10,6 @@ from flask.cli import with_appcontext
 from irritants.db import get_db
 from irritants.french import number, plural, to_paris_time
 
-STATE_WORDS = {"pending": "en attente", "running": "en cours", "failed": "en échec", "dead": "abandonné"}
-OUTBOX_WORDS = {"pending": "à envoyer", "sending": "en cours d'envoi", "dead": "abandonnés"}
 EXPORT_WORDS = {"queued": "en attente", "running": "en préparation", "failed": "en échec"}
 
 
@@ -26,6 +24,7 @@ def jobs_group(ctx: click.Context, limit: int) -> None:
     from irritants.background import queue
     from irritants.background.models import JobState
     from irritants.monitoring.services import read_backlog
+    from irritants.outbox.models import DELIVERY_LABELS, Delivery
 
     with get_db().read_sessions() as session:
         listed = queue.jobs_in(
@@ -36,8 +35,7 @@ def jobs_group(ctx: click.Context, limit: int) -> None:
     if not listed:
         click.echo("  aucun en attente, en cours, en échec ni abandonné.")
     for job in listed:
-        state = STATE_WORDS[job.state.value]
-        line = f"  n° {job.id}  {job.kind:<12} {state:<11} essai {job.attempts}/{job.max_attempts}"
+        line = f"  n° {job.id}  {job.kind:<12} {job.state_label.lower():<25} essai {job.attempts}/{job.max_attempts}"
         if job.state.value == "running":
             line += f"  par {job.claimed_by}, bail jusqu'à {to_paris_time(job.locked_until):%H:%M:%S}"
             if job.progress:
@@ -59,7 +57,7 @@ def jobs_group(ctx: click.Context, limit: int) -> None:
     if not shown:
         click.echo("  aucun à envoyer ni abandonné.")
     for (kind, status), count in shown:
-        click.echo(f"  {kind:<8} {OUTBOX_WORDS.get(status, status):<17} {number(count)}")
+        click.echo(f"  {kind:<8} {DELIVERY_LABELS[Delivery(status)]:<17} {number(count)}")
     click.echo("Exports")
     exports = [(state, count) for state, count in sorted(backlog.exports.items()) if count]
     if not exports:

@@ -46,8 +46,8 @@ def send_mail_command(limit: int | None) -> None:
 def outbox_command() -> None:
     """List the messages by topic and state: to send, being sent, sent, given up (dead)."""
     from irritants.outbox import services
+    from irritants.outbox.models import DELIVERY_LABELS
 
-    labels = {"pending": "à envoyer", "sending": "en cours", "sent": "envoyés", "dead": "abandonnés"}
     with get_db().read_sessions() as session:
         rows = services.summary(session)
     if not rows:
@@ -55,7 +55,7 @@ def outbox_command() -> None:
         return
     width = max(len(row.topic) for row in rows)
     for row in rows:
-        click.echo(f"{row.topic:<{width}}  {labels[row.status.value]:<10}  {number(row.count)}")
+        click.echo(f"{row.topic:<{width}}  {DELIVERY_LABELS[row.status]:<16}  {number(row.count)}")
 
 
 COMMANDS = (send_mail_command, outbox_command)

@@ -26,6 +26,15 @@ class Delivery(enum.StrEnum):
     """Given up: refused for good, or retried up to the transport's cap."""
 
 
+#: How the commands (``irritants outbox``, ``irritants jobs``) name each state, in French.
+DELIVERY_LABELS: dict[Delivery, str] = {
+    Delivery.PENDING: "à envoyer",
+    Delivery.SENDING: "en cours d'envoi",
+    Delivery.SENT: "envoyés",
+    Delivery.DEAD: "abandonnés",
+}
+
+
 class OutboxMessage(Base):
     """One message to deliver, at least once, through a registered transport (``kind``)."""
 
